@@ -1,0 +1,115 @@
+import { spawn as nodeSpawn, type SpawnOptions } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Host, RunResult } from './index';
+import { projectRoot } from '../util/paths';
+
+interface Native {
+  mount(s: string | null, t: string, f: string | null, flags: number, d: string | null): void;
+  umount(t: string, flags: number): void;
+  mknod(p: string, mode: number, major: number, minor: number): void;
+  lsetxattr(p: string, n: string, v: Buffer): void;
+  lgetxattr(p: string, n: string): Buffer | null;
+  llistxattr(p: string): string[];
+  chroot(p: string): void;
+  seqpacketConnect(p: string): number;
+  shutdown(fd: number, how: number): void;
+}
+
+const errnoNames = new Map<number, string>(
+  Object.entries(os.constants.errno).map(([name, num]) => [num as number, name]),
+);
+
+let native: Native | undefined;
+function load(): Native {
+  if (!native) {
+    // Loaded by path so that bundled and compiled code find the same addon.
+    const file = path.join(projectRoot(), 'build', 'Release', 'berth_host.node');
+    native = require(file) as Native;
+  }
+  return native;
+}
+
+// Gives addon errors the same shape as Node's own (err.code === 'ENOENT').
+function call<T>(fn: () => T, target: string): T {
+  try {
+    return fn();
+  } catch (err: any) {
+    if (typeof err?.errno === 'number') {
+      err.code = errnoNames.get(err.errno) ?? `E${err.errno}`;
+      err.path = target;
+      err.message = `${err.message}: ${target}`;
+    }
+    throw err;
+  }
+}
+
+export class LinuxHost implements Host {
+  mount(source: string, target: string, fstype: string | null, flags: number, data: string | null): void {
+    call(() => load().mount(source, target, fstype, flags, data), target);
+  }
+  umount(target: string, flags = 0): void {
+    call(() => load().umount(target, flags), target);
+  }
+  mknod(p: string, mode: number, major: number, minor: number): void {
+    call(() => load().mknod(p, mode, major, minor), p);
+  }
+  lsetxattr(p: string, name: string, value: Buffer): void {
+    call(() => load().lsetxattr(p, name, value), p);
+  }
+  lgetxattr(p: string, name: string): Buffer | null {
+    return call(() => load().lgetxattr(p, name), p);
+  }
+  llistxattr(p: string): string[] {
+    return call(() => load().llistxattr(p), p);
+  }
+  chroot(p: string): void {
+    call(() => load().chroot(p), p);
+  }
+  seqpacketConnect(p: string): number {
+    return call(() => load().seqpacketConnect(p), p);
+  }
+  shutdown(fd: number, how: number): void {
+    call(() => load().shutdown(fd, how), `fd ${fd}`);
+  }
+
+  run(cmd: string, args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      const child = nodeSpawn(cmd, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout!.on('data', (d) => out.push(d));
+      child.stderr!.on('data', (d) => err.push(d));
+      child.on('error', reject);
+      child.on('close', (code, signal) =>
+        resolve({ code: code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : -1), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
+      );
+      child.stdin!.on('error', () => {});
+      child.stdin!.end(opts.input ?? undefined);
+    });
+  }
+
+  spawn(cmd: string, args: string[], opts: SpawnOptions) {
+    return nodeSpawn(cmd, args, opts);
+  }
+
+  kill(pid: number, signal: NodeJS.Signals | number): boolean {
+    try {
+      process.kill(pid, signal);
+      return true;
+    } catch (err: any) {
+      if (err.code === 'ESRCH') return false;
+      throw err;
+    }
+  }
+
+  isAlive(pid: number): boolean {
+    if (!(pid > 0)) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err: any) {
+      return err.code === 'EPERM';
+    }
+  }
+}
