@@ -1,0 +1,153 @@
+// berthd configuration: dockerd's flag names, a daemon.json (flags win over it).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface DaemonConfig {
+  dataRoot: string;
+  execRoot: string;
+  hosts: string[];
+  defaultRuntime: string;
+  runtimes: Record<string, string>;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  pidfile: string;
+  configFile: string;
+  debug: boolean;
+  conmonPath: string;
+}
+
+export const DEFAULTS = {
+  dataRoot: '/var/lib/berth',
+  execRoot: '/run/berth',
+  host: 'unix:///run/berth/berth.sock',
+  pidfile: '/run/berth/berthd.pid',
+  configFile: '/etc/berth/daemon.json',
+  defaultRuntime: 'runc',
+};
+
+export class ConfigError extends Error {}
+
+const USAGE = `Usage: berthd [OPTIONS]
+
+A container engine that serves the Docker Engine API.
+
+Options:
+      --add-runtime name=path   Register an OCI runtime (repeatable)
+      --config-file string      Daemon configuration file (default "${DEFAULTS.configFile}")
+      --data-root string        Root of persistent state (default "${DEFAULTS.dataRoot}")
+  -D, --debug                   Enable debug mode
+      --default-runtime string  Default OCI runtime for containers (default "${DEFAULTS.defaultRuntime}")
+      --exec-root string        Root of runtime state (default "${DEFAULTS.execRoot}")
+  -H, --host list               Daemon socket to listen on (default ${DEFAULTS.host})
+  -h, --help                    Print usage
+  -l, --log-level string        Set the logging level (debug|info|warn|error|fatal) (default "info")
+  -p, --pidfile string          Path to use for daemon PID file (default "${DEFAULTS.pidfile}")
+  -v, --version                 Print version information and quit
+`;
+
+export function usage(): string {
+  return USAGE;
+}
+
+function which(bin: string): string | undefined {
+  for (const dir of (process.env.PATH || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/usr/bin'])) {
+    const p = path.join(dir, bin);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+// Parses argv; returns "help"/"version" for those flags.
+export function parseArgs(argv: string[]): { flags: Record<string, string | string[] | boolean>; action?: 'help' | 'version' } {
+  const flags: Record<string, string | string[] | boolean> = {};
+  const multi = new Set(['host', 'add-runtime']);
+  const alias: Record<string, string> = { H: 'host', D: 'debug', l: 'log-level', p: 'pidfile', h: 'help', v: 'version', G: 'group' };
+  const boolFlags = new Set(['debug', 'help', 'version']);
+  const known = new Set(['data-root', 'exec-root', 'host', 'default-runtime', 'add-runtime', 'log-level', 'pidfile', 'config-file', 'debug', 'help', 'version', 'group']);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    let name: string;
+    let value: string | undefined;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      value = eq > 0 ? a.slice(eq + 1) : undefined;
+    } else if (a.startsWith('-') && a.length >= 2) {
+      name = alias[a[1]] ?? a.slice(1);
+      value = a.length > 2 ? a.slice(2).replace(/^=/, '') : undefined;
+    } else {
+      throw new ConfigError(`unexpected argument: ${a}`);
+    }
+    if (!known.has(name)) throw new ConfigError(`unknown flag: ${a}`);
+    if (boolFlags.has(name)) {
+      flags[name] = value === undefined ? true : value !== 'false';
+      continue;
+    }
+    if (value === undefined) {
+      if (i + 1 >= argv.length) throw new ConfigError(`flag needs an argument: ${a}`);
+      value = argv[++i];
+    }
+    if (multi.has(name)) flags[name] = [...((flags[name] as string[]) ?? []), value];
+    else flags[name] = value;
+  }
+  if (flags.help) return { flags, action: 'help' };
+  if (flags.version) return { flags, action: 'version' };
+  return { flags };
+}
+
+export function loadConfig(argv: string[]): DaemonConfig {
+  const { flags } = parseArgs(argv);
+  const configFile = (flags['config-file'] as string) ?? DEFAULTS.configFile;
+  let file: Record<string, any> = {};
+  if (fs.existsSync(configFile)) {
+    try {
+      file = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`unable to configure the daemon with file ${configFile}: ${(err as Error).message}`);
+    }
+  } else if (flags['config-file']) {
+    throw new ConfigError(`open ${configFile}: no such file or directory`);
+  }
+  const pick = <T>(flag: string, key: string, dflt: T): T => (flags[flag] as T) ?? (file[key] as T) ?? dflt;
+  const runtimes: Record<string, string> = {};
+  for (const name of ['runc', 'crun']) {
+    const p = which(name);
+    if (p) runtimes[name] = p;
+  }
+  for (const [name, v] of Object.entries((file.runtimes ?? {}) as Record<string, { path: string }>)) runtimes[name] = v.path;
+  for (const spec of (flags['add-runtime'] as string[]) ?? []) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`invalid --add-runtime ${JSON.stringify(spec)}: expected name=path`);
+    runtimes[spec.slice(0, eq)] = spec.slice(eq + 1);
+  }
+  const defaultRuntime = pick('default-runtime', 'default-runtime', DEFAULTS.defaultRuntime);
+  if (!runtimes[defaultRuntime]) throw new ConfigError(`default runtime ${JSON.stringify(defaultRuntime)} not found (known: ${Object.keys(runtimes).join(', ') || 'none'})`);
+  const hosts = (flags.host as string[]) ?? (file.hosts as string[]) ?? [DEFAULTS.host];
+  for (const h of hosts) {
+    if (!h.startsWith('unix://')) {
+      // A TCP socket without TLS hands root to anyone on the network.
+      throw new ConfigError(`unsupported host ${JSON.stringify(h)}: only unix:// sockets are served (TCP needs TLS, which berthd does not offer yet)`);
+    }
+  }
+  const debug = Boolean(flags.debug ?? file.debug ?? false);
+  const logLevel = pick('log-level', 'log-level', debug ? 'debug' : 'info');
+  if (!['debug', 'info', 'warn', 'error', 'fatal'].includes(logLevel)) throw new ConfigError(`invalid log level: ${logLevel}`);
+  const conmonPath = which('conmon');
+  if (!conmonPath) throw new ConfigError('conmon not found in PATH (apt-get install conmon)');
+  return {
+    dataRoot: path.resolve(pick('data-root', 'data-root', DEFAULTS.dataRoot)),
+    execRoot: path.resolve(pick('exec-root', 'exec-root', DEFAULTS.execRoot)),
+    hosts,
+    defaultRuntime,
+    runtimes,
+    logLevel: logLevel as DaemonConfig['logLevel'],
+    pidfile: path.resolve(pick('pidfile', 'pidfile', DEFAULTS.pidfile)),
+    configFile,
+    debug: debug || logLevel === 'debug',
+    conmonPath,
+  };
+}

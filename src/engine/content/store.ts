@@ -1,0 +1,148 @@
+// Content-addressed blob store. Ingest writes to a temp file, fsyncs, checks
+// size and digest, then renames into blobs/sha256/<hex>: a wrong digest or a
+// crash mid-write never leaves a visible blob.
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { invalidArgument, notFound } from '../../errors';
+import { syncDir } from '../../util/fs';
+
+export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+
+export function digestOf(data: Buffer | string): string {
+  return 'sha256:' + createHash('sha256').update(data).digest('hex');
+}
+
+export interface Expected {
+  digest?: string;
+  size?: number;
+}
+
+export class Ingest {
+  private hash: Hash = createHash('sha256');
+  private size = 0;
+  private fd: number;
+  private closed = false;
+
+  constructor(private store: ContentStore, readonly tmp: string, private expected: Expected) {
+    this.fd = fs.openSync(tmp, 'w', 0o644);
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    this.size += chunk.length;
+    if (this.expected.size !== undefined && this.size > this.expected.size) {
+      throw invalidArgument(`blob is larger than the expected ${this.expected.size} bytes`);
+    }
+    this.hash.update(chunk);
+    let off = 0;
+    while (off < chunk.length) {
+      const { bytesWritten } = await writeAsync(this.fd, chunk, off);
+      off += bytesWritten;
+    }
+  }
+
+  // Verifies and moves the blob into place; returns its digest and size.
+  async commit(): Promise<{ digest: string; size: number }> {
+    const digest = 'sha256:' + this.hash.digest('hex');
+    try {
+      if (this.expected.size !== undefined && this.size !== this.expected.size) {
+        throw invalidArgument(`blob size ${this.size} does not match the expected ${this.expected.size}`);
+      }
+      if (this.expected.digest && this.expected.digest !== digest) {
+        throw invalidArgument(`blob digest ${digest} does not match the expected ${this.expected.digest}`);
+      }
+      await fsp.open(this.tmp, 'r+').then(async (fh) => { await fh.datasync(); await fh.close(); });
+      this.close();
+      await fsp.rename(this.tmp, this.store.blobPath(digest));
+      await syncDir(path.dirname(this.store.blobPath(digest)));
+      return { digest, size: this.size };
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+  }
+
+  async abort(): Promise<void> {
+    this.close();
+    await fsp.rm(this.tmp, { force: true });
+  }
+
+  private close(): void {
+    if (!this.closed) {
+      this.closed = true;
+      fs.closeSync(this.fd);
+    }
+  }
+}
+
+function writeAsync(fd: number, buf: Buffer, off: number): Promise<{ bytesWritten: number }> {
+  return new Promise((resolve, reject) =>
+    fs.write(fd, buf, off, buf.length - off, null, (err, bytesWritten) => (err ? reject(err) : resolve({ bytesWritten }))),
+  );
+}
+
+export class ContentStore {
+  readonly blobs: string;
+  readonly ingestDir: string;
+
+  constructor(readonly root: string) {
+    this.blobs = path.join(root, 'blobs', 'sha256');
+    this.ingestDir = path.join(root, 'ingest');
+  }
+
+  async init(): Promise<void> {
+    await fsp.mkdir(this.blobs, { recursive: true });
+    // Leftovers of ingests cut short by a crash are never visible; drop them.
+    await fsp.rm(this.ingestDir, { recursive: true, force: true });
+    await fsp.mkdir(this.ingestDir, { recursive: true });
+  }
+
+  blobPath(digest: string): string {
+    if (!DIGEST_RE.test(digest)) throw invalidArgument(`invalid digest: ${digest}`);
+    return path.join(this.blobs, digest.slice(7));
+  }
+
+  async has(digest: string): Promise<boolean> {
+    try {
+      await fsp.access(this.blobPath(digest));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  ingest(expected: Expected = {}): Ingest {
+    return new Ingest(this, path.join(this.ingestDir, randomBytes(8).toString('hex')), expected);
+  }
+
+  async put(data: Buffer): Promise<string> {
+    const digest = digestOf(data);
+    if (await this.has(digest)) return digest;
+    const w = this.ingest({ digest, size: data.length });
+    await w.write(data);
+    await w.commit();
+    return digest;
+  }
+
+  async read(digest: string): Promise<Buffer> {
+    try {
+      return await fsp.readFile(this.blobPath(digest));
+    } catch (err: any) {
+      if (err.code === 'ENOENT') throw notFound(`content ${digest}: not found`);
+      throw err;
+    }
+  }
+
+  async size(digest: string): Promise<number> {
+    return (await fsp.stat(this.blobPath(digest))).size;
+  }
+
+  async delete(digest: string): Promise<void> {
+    await fsp.rm(this.blobPath(digest), { force: true });
+  }
+
+  async list(): Promise<string[]> {
+    return (await fsp.readdir(this.blobs)).filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
+  }
+}

@@ -1,0 +1,92 @@
+// `docker import --change` / `commit --change`: a few Dockerfile
+// instructions applied to an image's run config.
+import { invalidArgument } from '../../errors';
+import type { ImageRunConfig } from './types';
+
+function jsonOrShell(arg: string, shell = true): string[] {
+  const t = arg.trim();
+  if (t.startsWith('[')) {
+    try {
+      const v = JSON.parse(t);
+      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
+    } catch {
+      // not JSON: falls through to the shell form like Docker does
+    }
+  }
+  return shell ? ['/bin/sh', '-c', t] : t.split(/\s+/).filter(Boolean);
+}
+
+// KEY=VALUE pairs, with optional double quotes; or the old "KEY VALUE" form.
+function keyValues(arg: string): [string, string][] {
+  const out: [string, string][] = [];
+  const re = /([^\s=]+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)/g;
+  if (!arg.includes('=')) {
+    const m = arg.trim().match(/^(\S+)\s+(.*)$/);
+    if (!m) throw invalidArgument(`invalid change: expected KEY=VALUE in ${JSON.stringify(arg)}`);
+    return [[m[1], m[2]]];
+  }
+  for (const m of arg.matchAll(re)) {
+    let v = m[2];
+    if (v.startsWith('"')) v = JSON.parse(v);
+    else if (v.startsWith("'")) v = v.slice(1, -1);
+    out.push([m[1], v]);
+  }
+  return out;
+}
+
+export function applyChanges(cfg: ImageRunConfig, changes: string[]): ImageRunConfig {
+  const c: ImageRunConfig = { ...cfg };
+  for (const raw of changes) {
+    const line = raw.trim();
+    if (!line) continue;
+    const m = line.match(/^(\w+)\s*(.*)$/s);
+    if (!m) throw invalidArgument(`invalid change: ${JSON.stringify(raw)}`);
+    const op = m[1].toUpperCase();
+    const arg = m[2];
+    switch (op) {
+      case 'CMD':
+        c.Cmd = jsonOrShell(arg);
+        break;
+      case 'ENTRYPOINT':
+        c.Entrypoint = jsonOrShell(arg);
+        break;
+      case 'ENV': {
+        const env = [...(c.Env ?? [])];
+        for (const [k, v] of keyValues(arg)) {
+          const i = env.findIndex((e) => e.split('=')[0] === k);
+          if (i >= 0) env[i] = `${k}=${v}`;
+          else env.push(`${k}=${v}`);
+        }
+        c.Env = env;
+        break;
+      }
+      case 'LABEL':
+        c.Labels = { ...(c.Labels ?? {}), ...Object.fromEntries(keyValues(arg)) };
+        break;
+      case 'EXPOSE': {
+        const ports = { ...(c.ExposedPorts ?? {}) };
+        for (const p of arg.split(/\s+/).filter(Boolean)) ports[p.includes('/') ? p : `${p}/tcp`] = {};
+        c.ExposedPorts = ports;
+        break;
+      }
+      case 'USER':
+        c.User = arg.trim();
+        break;
+      case 'WORKDIR':
+        c.WorkingDir = arg.trim();
+        break;
+      case 'STOPSIGNAL':
+        c.StopSignal = arg.trim();
+        break;
+      case 'VOLUME': {
+        const vols = { ...(c.Volumes ?? {}) };
+        for (const v of jsonOrShell(arg, false)) vols[v] = {};
+        c.Volumes = vols;
+        break;
+      }
+      default:
+        throw invalidArgument(`${op} is not a valid change command`);
+    }
+  }
+  return c;
+}

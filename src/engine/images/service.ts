@@ -1,0 +1,186 @@
+// Image operations behind the API: list, inspect, import, tag, remove.
+import { createHash } from 'node:crypto';
+import * as os from 'node:os';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as zlib from 'node:zlib';
+import { conflict, invalidArgument } from '../../errors';
+import { applyLayer } from '../archive';
+import type { ContentStore } from '../content/store';
+import type { OverlaySnapshotter } from '../snapshots/overlay';
+import { applyChanges } from './changes';
+import { familiarName, parseReference, type Reference } from './reference';
+import type { ImageStore } from './store';
+import type { ImageConfig, ImageRecord } from './types';
+
+export const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
+
+export interface ImportOptions {
+  repo?: string;
+  tag?: string;
+  message?: string;
+  changes?: string[];
+}
+
+export interface RemovedItem {
+  Untagged?: string;
+  Deleted?: string;
+}
+
+// Sniffs the first bytes and undoes gzip; the layer tar itself is what gets hashed.
+export async function decompressed(input: Readable): Promise<Readable> {
+  const it = input[Symbol.asyncIterator]();
+  let first: Buffer = Buffer.alloc(0);
+  const pending: Buffer[] = [];
+  while (first.length < 6) {
+    const { value, done } = await it.next();
+    if (done) break;
+    pending.push(value);
+    first = Buffer.concat(pending);
+  }
+  async function* replay() {
+    for (const c of pending) yield c;
+    for (;;) {
+      const { value, done } = await it.next();
+      if (done) return;
+      yield value as Buffer;
+    }
+  }
+  const src = Readable.from(replay(), { objectMode: false });
+  if (first[0] === 0x1f && first[1] === 0x8b) return src.pipe(zlib.createGunzip());
+  if (first.readUInt32LE(0) === 0xfd2fb528) throw invalidArgument('zstd-compressed archives are not supported yet');
+  if (first.subarray(0, 3).toString() === 'BZh' || first.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
+    throw invalidArgument('bzip2 and xz archives are not supported; use an uncompressed or gzip tar');
+  }
+  return src;
+}
+
+export class ImageService {
+  constructor(private store: ImageStore, private content: ContentStore, private layers: OverlaySnapshotter, private inUse: (id: string) => { id: string; running: boolean }[]) {}
+
+  resolve(name: string): ImageRecord {
+    return this.store.resolve(name);
+  }
+
+  tryResolve(name: string): ImageRecord | undefined {
+    return this.store.tryResolve(name);
+  }
+
+  list(): ImageRecord[] {
+    return this.store.list();
+  }
+
+  refsOf(id: string): Reference[] {
+    return this.store.refsOf(id);
+  }
+
+  // `docker import`: one layer from a tar stream, plus a fresh config.
+  async import(body: Readable, opts: ImportOptions): Promise<ImageRecord> {
+    let ref: Reference | undefined;
+    if (opts.repo) {
+      ref = parseReference(opts.tag ? `${opts.repo}:${opts.tag}` : opts.repo);
+      if (ref.digest) throw invalidArgument('cannot import with a digest reference');
+    }
+    const tar = await decompressed(body);
+    const layer = await this.layers.createLayer(undefined, async (dir) => {
+      const hash = createHash('sha256');
+      let size = 0;
+      const blob = this.content.ingest();
+      const tee = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          hash.update(chunk);
+          size += chunk.length;
+          blob.write(chunk).then(() => cb(null, chunk), cb);
+        },
+      });
+      const toApply = new PassThrough();
+      try {
+        await Promise.all([pipeline(tar, tee, toApply), applyLayer(toApply, dir)]);
+      } catch (err) {
+        await blob.abort();
+        throw err;
+      }
+      const diffID = 'sha256:' + hash.digest('hex');
+      if (await this.content.has(diffID)) await blob.abort();
+      else await blob.commit();
+      return { diffID, size };
+    });
+    const now = new Date().toISOString();
+    const config: ImageConfig = {
+      architecture: GOARCH[os.arch()] ?? os.arch(),
+      os: 'linux',
+      created: now,
+      config: applyChanges({}, opts.changes ?? []),
+      rootfs: { type: 'layers', diff_ids: [layer.diffID] },
+      history: [{ created: now, created_by: '', comment: opts.message || 'Imported from -' }],
+    };
+    if (opts.message) config.comment = opts.message;
+    const digest = await this.content.put(Buffer.from(JSON.stringify(config)));
+    const rec = await this.store.add(digest);
+    if (ref) await this.store.tag(ref, rec.id);
+    return rec;
+  }
+
+  async tag(source: string, repo: string, tag?: string): Promise<void> {
+    const rec = this.store.resolve(source);
+    const ref = parseReference(tag ? `${repo}:${tag}` : repo);
+    await this.store.tag(ref, rec.id);
+  }
+
+  // Docker's rmi: a name untags (and deletes when it was the last tag);
+  // an id deletes, which needs -f when the image has several tags.
+  async remove(name: string, force: boolean): Promise<RemovedItem[]> {
+    const rec = this.store.resolve(name);
+    const refs = this.store.refsOf(rec.id);
+    const byName = this.store.hasRef(name);
+    const users = this.inUse(rec.id);
+    const short = rec.id.slice(7, 19);
+    if (byName) {
+      const ref = parseReference(name);
+      if (refs.length === 1 && users.length > 0 && !force) {
+        throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${users[0].id.slice(0, 12)} is using its referenced image ${short}`);
+      }
+      const untagged = familiarName(await this.store.untagRef(ref));
+      if (refs.length > 1 || users.length > 0) return [{ Untagged: untagged }];
+      return [{ Untagged: untagged }, ...(await this.deleteImage(rec))];
+    }
+    const running = users.find((u) => u.running);
+    if (running) throw conflict(`conflict: unable to delete ${short} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`);
+    if (users.length > 0 && !force) throw conflict(`conflict: unable to delete ${short} (must be forced) - image is being used by stopped container ${users[0].id.slice(0, 12)}`);
+    if (refs.length > 1 && !force) throw conflict(`conflict: unable to delete ${short} (must be forced) - image is referenced in multiple repositories`);
+    const out: RemovedItem[] = [];
+    for (const r of refs) out.push({ Untagged: familiarName(await this.store.untagRef(r)) });
+    if (users.length > 0) return out;
+    return [...out, ...(await this.deleteImage(rec))];
+  }
+
+  private async deleteImage(rec: ImageRecord): Promise<RemovedItem[]> {
+    await this.store.delete(rec.id);
+    await this.content.delete(rec.id);
+    await this.collectLayers();
+    return [{ Deleted: rec.id }];
+  }
+
+  // Removes layers no image needs. Containers pin their image, so layers
+  // under a container are always reachable from a listed image.
+  async collectLayers(): Promise<void> {
+    const keep = new Set<string>();
+    for (const img of this.store.list()) {
+      for (let c = img.chainID; c; c = this.layers.get(c)?.parent) keep.add(c);
+    }
+    for (const layer of this.layers.list()) {
+      if (keep.has(layer.chainID)) continue;
+      await this.layers.removeLayer(layer.chainID);
+      if (![...keep].some((c) => this.layers.get(c)?.diffID === layer.diffID)) await this.content.delete(layer.diffID);
+    }
+  }
+
+  repoTags(rec: ImageRecord): string[] {
+    return this.store.refsOf(rec.id).filter((r) => r.tag).map(familiarName);
+  }
+
+  repoDigests(rec: ImageRecord): string[] {
+    return this.store.refsOf(rec.id).filter((r) => r.digest).map((r) => `${familiarName({ domain: r.domain, path: r.path })}@${r.digest}`);
+  }
+
+}

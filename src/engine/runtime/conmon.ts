@@ -1,0 +1,254 @@
+// Drives an OCI runtime (runc, crun) through conmon, one shim per container.
+// conmon holds the container's stdio and log and writes the exit code to
+// exits/<id>, so containers outlive a berthd restart.
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { BerthError, invalidArgument } from '../../errors';
+import { SHUT_RDWR, SHUT_WR, type Host } from '../../host';
+import type { OciSpec } from './spec';
+
+export interface RuntimeOptions {
+  execRoot: string;
+  runtimes: Record<string, string>; // name -> binary path
+  conmonPath: string;
+  debug?: boolean;
+}
+
+export interface CreateOptions {
+  runtime: string;
+  logPath: string;
+  name: string;
+  stdin: boolean;
+  tty: boolean;
+}
+
+// Stream ids on conmon's attach socket: the first byte of each packet.
+export const ATTACH_STDOUT = 2;
+export const ATTACH_STDERR = 3;
+const PACKET_SIZE = 8192 + 1;
+
+// One connection to conmon's attach socket (SOCK_SEQPACKET). Reads run on
+// the libuv threadpool with fs.read, which returns one packet per call.
+export class AttachConn {
+  private closed = false;
+  private reading = false;
+
+  constructor(private host: Host, readonly fd: number) {}
+
+  // Calls onData for each packet until conmon closes the socket.
+  pump(onData: (stream: 1 | 2, data: Buffer) => void, onEnd: () => void): void {
+    if (this.reading) return;
+    this.reading = true;
+    const buf = Buffer.allocUnsafe(PACKET_SIZE);
+    const next = () => {
+      fs.read(this.fd, buf, 0, PACKET_SIZE, null, (err, n) => {
+        if (err || n === 0 || this.closed) {
+          this.close();
+          onEnd();
+          return;
+        }
+        const kind = buf[0];
+        if (n > 1 && (kind === ATTACH_STDOUT || kind === ATTACH_STDERR)) {
+          onData(kind === ATTACH_STDOUT ? 1 : 2, Buffer.from(buf.subarray(1, n)));
+        }
+        next();
+      });
+    };
+    next();
+  }
+
+  write(data: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return resolve();
+      fs.write(this.fd, data, (err) => (err && !this.closed ? reject(err) : resolve()));
+    });
+  }
+
+  closeStdin(): void {
+    if (!this.closed) this.host.shutdown(this.fd, SHUT_WR);
+  }
+
+  // shutdown wakes a read blocked in the threadpool; the fd is closed after.
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.host.shutdown(this.fd, SHUT_RDWR);
+    } catch {
+      // already gone
+    }
+    const fd = this.fd;
+    setImmediate(() => fs.close(fd, () => {}));
+  }
+}
+
+export class ConmonRuntime {
+  readonly bundles: string;
+  readonly socketDir: string;
+  readonly exitDir: string;
+  private watcher?: fs.FSWatcher;
+  private exitListeners: ((id: string) => void)[] = [];
+
+  constructor(private host: Host, private opts: RuntimeOptions) {
+    this.bundles = path.join(opts.execRoot, 'c');
+    this.socketDir = path.join(opts.execRoot, 's');
+    this.exitDir = path.join(opts.execRoot, 'exits');
+  }
+
+  async init(): Promise<void> {
+    for (const d of [this.bundles, this.socketDir, this.exitDir]) await fsp.mkdir(d, { recursive: true });
+    // Exit files are written by conmon once the container's process is gone.
+    this.watcher = fs.watch(this.exitDir, (_event, name) => {
+      if (name && /^[a-f0-9]{64}$/.test(name)) for (const l of this.exitListeners) l(name);
+    });
+  }
+
+  close(): void {
+    this.watcher?.close();
+  }
+
+  onExit(listener: (id: string) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  runtimePath(name: string): string {
+    const p = this.opts.runtimes[name];
+    if (!p) throw invalidArgument(`unknown or invalid runtime name: ${name}`);
+    return p;
+  }
+
+  stateRoot(name: string): string {
+    return path.join(this.opts.execRoot, 'runtime', name);
+  }
+
+  bundleDir(id: string): string {
+    return path.join(this.bundles, id);
+  }
+
+  // The attach socket is reached through a short symlink in socketDir,
+  // because Unix socket paths are limited to 108 bytes.
+  attachPath(id: string): string {
+    return path.join(this.socketDir, id.slice(0, 12), 'attach');
+  }
+
+  // Writes the bundle and has conmon run `runtime create`; the container is
+  // left "created" until start(). Returns the container's init pid.
+  async create(id: string, spec: OciSpec, o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
+    const bundle = this.bundleDir(id);
+    await fsp.rm(bundle, { recursive: true, force: true });
+    await fsp.mkdir(bundle, { recursive: true });
+    await fsp.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    await fsp.rm(path.join(this.exitDir, id), { force: true });
+    await fsp.rm(path.join(this.socketDir, id.slice(0, 12)), { force: true });
+    const args = [
+      '--api-version', '1',
+      '-c', id, '-u', id.slice(0, 12), '-n', o.name,
+      '-r', this.runtimePath(o.runtime),
+      '--runtime-arg', '--root', '--runtime-arg', this.stateRoot(o.runtime),
+      '-b', bundle, '-p', path.join(bundle, 'pid'),
+      '-l', `k8s-file:${o.logPath}`,
+      '--exit-dir', this.exitDir,
+      '--socket-dir-path', this.socketDir,
+      '--conmon-pidfile', path.join(bundle, 'conmon.pid'),
+      '--syslog=false', '--no-sync-log',
+      '--log-level', this.opts.debug ? 'debug' : 'error',
+    ];
+    if (o.stdin) args.push('-i');
+    if (o.tty) args.push('-t');
+    const child = this.host.spawn(this.opts.conmonPath, args, {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      env: { ...process.env, _OCI_SYNCPIPE: '3' },
+      detached: true,
+    });
+    const errOut: Buffer[] = [];
+    child.stderr!.on('data', (d: Buffer) => errOut.push(d));
+    // conmon reports {"data": pid} (or a negative value and "message") on the
+    // sync pipe once the runtime's create has finished.
+    const msg = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const pipe = child.stdio[3] as NodeJS.ReadableStream;
+      pipe.on('data', (d: Buffer) => {
+        chunks.push(d);
+        if (d.includes(10)) resolve(Buffer.concat(chunks).toString());
+      });
+      pipe.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      pipe.on('error', reject);
+      child.on('error', reject);
+    });
+    child.unref();
+    let parsed: { data?: number; message?: string } = {};
+    try {
+      parsed = JSON.parse(msg.trim().split('\n')[0] || '{}');
+    } catch {
+      // handled below
+    }
+    if (!parsed.data || parsed.data < 0) {
+      const stderr = Buffer.concat(errOut).toString().split('\n').filter((l) => l && !l.includes('oom_score_adj')).join('\n');
+      const reason = parsed.message || stderr || msg || 'conmon exited without reporting a pid';
+      throw new BerthError('Internal', `failed to create container: ${cleanRuntimeError(reason)}`);
+    }
+    const conmonPid = Number((await fsp.readFile(path.join(bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim());
+    return { pid: parsed.data, conmonPid };
+  }
+
+  async start(id: string, runtime: string): Promise<void> {
+    const r = await this.host.run(this.runtimePath(runtime), ['--root', this.stateRoot(runtime), 'start', id]);
+    if (r.code !== 0) throw new BerthError('Internal', `failed to start container: ${cleanRuntimeError(r.stderr)}`);
+  }
+
+  // Removes the runtime's record of a stopped (or, with force, any) container.
+  async delete(id: string, runtime: string, force = false): Promise<void> {
+    const args = ['--root', this.stateRoot(runtime), 'delete'];
+    if (force) args.push('--force');
+    const r = await this.host.run(this.runtimePath(runtime), [...args, id]);
+    if (r.code !== 0 && !/does not exist|not exist/.test(r.stderr)) {
+      throw new BerthError('Internal', `failed to delete container from runtime: ${cleanRuntimeError(r.stderr)}`);
+    }
+  }
+
+  async pause(id: string, runtime: string, resume: boolean): Promise<void> {
+    const r = await this.host.run(this.runtimePath(runtime), ['--root', this.stateRoot(runtime), resume ? 'resume' : 'pause', id]);
+    if (r.code !== 0) throw new BerthError('Internal', cleanRuntimeError(r.stderr));
+  }
+
+  attach(id: string): AttachConn {
+    return new AttachConn(this.host, this.host.seqpacketConnect(this.attachPath(id)));
+  }
+
+  // The exit code conmon recorded, and when; undefined while still running.
+  async exitStatus(id: string): Promise<{ code: number; at: Date } | undefined> {
+    const file = path.join(this.exitDir, id);
+    try {
+      const [text, st] = await Promise.all([fsp.readFile(file, 'utf8'), fsp.stat(file)]);
+      // conmon may be between creating the file and writing the code.
+      if (text.trim() === '') return undefined;
+      const code = Number(text.trim());
+      return { code: Number.isFinite(code) ? code : 255, at: st.mtime };
+    } catch {
+      return undefined;
+    }
+  }
+
+  // Drops the runtime side of a container: bundle, socket link, exit file.
+  async cleanup(id: string): Promise<void> {
+    await fsp.rm(this.bundleDir(id), { recursive: true, force: true });
+    await fsp.rm(path.join(this.socketDir, id.slice(0, 12)), { force: true });
+    await fsp.rm(path.join(this.exitDir, id), { force: true });
+  }
+
+  async conmonPid(id: string): Promise<number> {
+    const text = await fsp.readFile(path.join(this.bundleDir(id), 'conmon.pid'), 'utf8').catch(() => '0');
+    return Number(text.trim()) || 0;
+  }
+}
+
+// runc prints logrus-style lines; keep the message part.
+export function cleanRuntimeError(s: string): string {
+  const lines = s.split('\n').map((l) => l.trim()).filter(Boolean);
+  const msgs = lines.map((l) => {
+    const m = l.match(/msg="((?:[^"\\]|\\.)*)"/);
+    return m ? m[1].replace(/\\"/g, '"') : l;
+  });
+  return msgs.join(': ') || 'unknown runtime error';
+}

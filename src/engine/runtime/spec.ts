@@ -1,0 +1,146 @@
+// OCI runtime spec generation with Docker's defaults. Pure: no I/O, so it is
+// unit-tested without root.
+
+export const DEFAULT_CAPS = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
+  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+];
+
+export const MASKED_PATHS = [
+  '/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+];
+
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface OciMount {
+  destination: string;
+  type?: string;
+  source?: string;
+  options?: string[];
+}
+
+export interface OciSpec {
+  ociVersion: string;
+  process: {
+    terminal: boolean;
+    user: { uid: number; gid: number; additionalGids?: number[] };
+    args: string[];
+    env: string[];
+    cwd: string;
+    capabilities: Record<'bounding' | 'effective' | 'permitted' | 'inheritable' | 'ambient', string[]>;
+    noNewPrivileges: boolean;
+    rlimits?: { type: string; hard: number; soft: number }[];
+  };
+  root: { path: string; readonly: boolean };
+  hostname: string;
+  mounts: OciMount[];
+  linux: {
+    namespaces: { type: string; path?: string }[];
+    cgroupsPath: string;
+    resources: { devices: { allow: boolean; type?: string; major?: number; minor?: number; access?: string }[] };
+    maskedPaths: string[];
+    readonlyPaths: string[];
+  };
+}
+
+export interface SpecInput {
+  rootfs: string;
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: { uid: number; gid: number; additionalGids: number[] };
+  hostname: string;
+  tty?: boolean;
+  network: 'none' | 'host';
+  // Bind-mounted over the container's own copies.
+  files: { hosts: string; hostname: string; resolvConf: string };
+  cgroupsPath: string;
+  readonlyRootfs?: boolean;
+}
+
+// Docker's default device cgroup: deny all, then the usual character devices.
+const DEVICE_RULES = [
+  { allow: false, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' }, // zero
+  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, // null
+  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' }, // urandom
+  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' }, // random
+  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' }, // tty
+  { allow: true, type: 'c', major: 5, minor: 1, access: 'rwm' }, // console
+  { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' }, // full
+  { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' }, // ptmx
+  { allow: true, type: 'c', major: 136, minor: -1, access: 'rwm' }, // pts
+  { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' }, // tun
+  { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' }, // fuse stays off
+];
+
+export function generateSpec(input: SpecInput): OciSpec {
+  const caps = [...DEFAULT_CAPS];
+  // Docker gives a non-root user no effective or permitted capabilities.
+  const root = input.user.uid === 0;
+  const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
+  if (input.network !== 'host') namespaces.push({ type: 'network' });
+  const mounts: OciMount[] = [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    { destination: '/etc/resolv.conf', type: 'bind', source: input.files.resolvConf, options: ['rbind', 'rprivate'] },
+    { destination: '/etc/hostname', type: 'bind', source: input.files.hostname, options: ['rbind', 'rprivate'] },
+    { destination: '/etc/hosts', type: 'bind', source: input.files.hosts, options: ['rbind', 'rprivate'] },
+  ];
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: !!input.tty,
+      user: { uid: input.user.uid, gid: input.user.gid, ...(input.user.additionalGids.length ? { additionalGids: input.user.additionalGids } : {}) },
+      args: input.args,
+      env: input.env,
+      cwd: input.cwd,
+      capabilities: {
+        bounding: caps,
+        effective: root ? caps : [],
+        permitted: root ? caps : [],
+        inheritable: [],
+        ambient: [],
+      },
+      noNewPrivileges: false,
+    },
+    root: { path: input.rootfs, readonly: !!input.readonlyRootfs },
+    hostname: input.hostname,
+    mounts,
+    linux: {
+      namespaces,
+      cgroupsPath: input.cgroupsPath,
+      resources: { devices: DEVICE_RULES },
+      maskedPaths: MASKED_PATHS,
+      readonlyPaths: READONLY_PATHS,
+    },
+  };
+}
+
+// Container env: the image's, overridden by the container's, plus the
+// defaults Docker adds (PATH, HOSTNAME, HOME).
+export function buildEnv(imageEnv: string[], containerEnv: string[], hostname: string, home: string, tty = false): string[] {
+  const order: string[] = [];
+  const vals = new Map<string, string>();
+  const set = (kv: string) => {
+    const i = kv.indexOf('=');
+    const k = i < 0 ? kv : kv.slice(0, i);
+    if (!vals.has(k)) order.push(k);
+    vals.set(k, kv);
+  };
+  set(`PATH=${DEFAULT_PATH}`);
+  set(`HOSTNAME=${hostname}`);
+  for (const e of imageEnv) set(e);
+  for (const e of containerEnv) if (e.includes('=')) set(e);
+  if (tty && !vals.has('TERM')) set('TERM=xterm');
+  if (!vals.has('HOME')) set(`HOME=${home}`);
+  return order.map((k) => vals.get(k)!);
+}

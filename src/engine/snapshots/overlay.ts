@@ -1,0 +1,156 @@
+// Overlay snapshotter. Image layers are read-only directories keyed by chain
+// id; a container gets an upper and work dir on top. It returns mount
+// descriptions and never mounts anything itself (the runtime side does).
+import { createHash, randomBytes } from 'node:crypto';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { notFound } from '../../errors';
+import { readJSON, writeFileAtomic } from '../../util/fs';
+
+export interface Mount {
+  type: string;
+  source: string;
+  target: string;
+  options: string[];
+}
+
+export interface LayerInfo {
+  chainID: string;
+  diffID: string;
+  parent?: string;
+  size: number; // bytes of the uncompressed layer tar
+  link: string; // short name under l/, keeps lowerdir within one page
+}
+
+export function chainIDOf(parent: string | undefined, diffID: string): string {
+  if (!parent) return diffID;
+  return 'sha256:' + createHash('sha256').update(`${parent} ${diffID}`).digest('hex');
+}
+
+const hex = (d: string) => d.replace(/^sha256:/, '');
+
+export class OverlaySnapshotter {
+  private layers = new Map<string, LayerInfo>();
+
+  constructor(readonly root: string) {}
+
+  async init(): Promise<void> {
+    for (const d of ['layers', 'l', 'containers']) await fsp.mkdir(path.join(this.root, d), { recursive: true });
+    // A layer is visible only once its meta.json exists; drop unfinished ones.
+    await fsp.rm(path.join(this.root, 'tmp'), { recursive: true, force: true });
+    await fsp.mkdir(path.join(this.root, 'tmp'));
+    for (const name of await fsp.readdir(path.join(this.root, 'layers'))) {
+      const info = await readJSON<LayerInfo>(path.join(this.root, 'layers', name, 'meta.json'));
+      if (info) this.layers.set(info.chainID, info);
+      else await fsp.rm(path.join(this.root, 'layers', name), { recursive: true, force: true });
+    }
+  }
+
+  get(chainID: string): LayerInfo | undefined {
+    return this.layers.get(chainID);
+  }
+
+  list(): LayerInfo[] {
+    return [...this.layers.values()];
+  }
+
+  diffDir(chainID: string): string {
+    return path.join(this.root, 'layers', hex(chainID), 'diff');
+  }
+
+  // Creates a layer on `parent` by letting `fill` write into a fresh dir. fill
+  // returns the layer's diffID and tar size. If the same chain id already
+  // exists, the new copy is dropped.
+  async createLayer(parent: string | undefined, fill: (dir: string) => Promise<{ diffID: string; size: number }>): Promise<LayerInfo> {
+    if (parent && !this.layers.has(parent)) throw notFound(`parent layer ${parent} not found`);
+    const tmp = path.join(this.root, 'tmp', randomBytes(8).toString('hex'));
+    await fsp.mkdir(path.join(tmp, 'diff'), { recursive: true });
+    try {
+      const { diffID, size } = await fill(path.join(tmp, 'diff'));
+      const chainID = chainIDOf(parent, diffID);
+      const existing = this.layers.get(chainID);
+      if (existing) return existing;
+      const link = randomBytes(13).toString('hex').slice(0, 26).toUpperCase();
+      const info: LayerInfo = { chainID, diffID, parent, size, link };
+      const dir = path.join(this.root, 'layers', hex(chainID));
+      await fsp.rename(tmp, dir);
+      await fsp.symlink(path.join('..', 'layers', hex(chainID), 'diff'), path.join(this.root, 'l', link));
+      await writeFileAtomic(path.join(dir, 'meta.json'), JSON.stringify(info));
+      this.layers.set(chainID, info);
+      return info;
+    } finally {
+      await fsp.rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  async removeLayer(chainID: string): Promise<void> {
+    const info = this.layers.get(chainID);
+    if (!info) return;
+    this.layers.delete(chainID);
+    const dir = path.join(this.root, 'layers', hex(chainID));
+    // Remove meta first so a crash midway leaves an invisible, collectable dir.
+    await fsp.rm(path.join(dir, 'meta.json'), { force: true });
+    await fsp.rm(path.join(this.root, 'l', info.link), { force: true });
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+
+  // Lower dirs from top to bottom, as overlayfs wants them.
+  lowers(chainID: string): string[] {
+    const out: string[] = [];
+    for (let c: string | undefined = chainID; c; ) {
+      const info = this.layers.get(c);
+      if (!info) throw notFound(`layer ${c} not found`);
+      out.push(path.join(this.root, 'l', info.link));
+      c = info.parent;
+    }
+    return out;
+  }
+
+  containerDir(id: string): string {
+    return path.join(this.root, 'containers', id);
+  }
+
+  // Makes the writable layer for a container and returns how to mount it.
+  async prepare(id: string, chainID: string): Promise<Mount> {
+    const dir = this.containerDir(id);
+    await fsp.mkdir(path.join(dir, 'diff'), { recursive: true });
+    await fsp.mkdir(path.join(dir, 'work'), { recursive: true });
+    await fsp.mkdir(path.join(dir, 'merged'), { recursive: true });
+    return this.mounts(id, chainID);
+  }
+
+  mounts(id: string, chainID: string): Mount {
+    const dir = this.containerDir(id);
+    return {
+      type: 'overlay',
+      source: 'overlay',
+      target: path.join(dir, 'merged'),
+      options: [`lowerdir=${this.lowers(chainID).join(':')}`, `upperdir=${path.join(dir, 'diff')}`, `workdir=${path.join(dir, 'work')}`],
+    };
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await fsp.rm(this.containerDir(id), { recursive: true, force: true });
+  }
+
+  // Bytes in a container's writable layer (SizeRw).
+  async upperSize(id: string): Promise<number> {
+    return dirSize(path.join(this.containerDir(id), 'diff'));
+  }
+}
+
+async function dirSize(dir: string): Promise<number> {
+  let total = 0;
+  let entries;
+  try {
+    entries = await fsp.readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += await dirSize(p);
+    else if (e.isFile()) total += (await fsp.lstat(p)).size;
+  }
+  return total;
+}

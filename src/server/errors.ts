@@ -1,0 +1,38 @@
+// The one place engine errors become HTTP status codes.
+import type { ServerResponse } from 'node:http';
+import { BerthError, type ErrorKind } from '../errors';
+
+const STATUS: Record<ErrorKind, number> = {
+  InvalidArgument: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  Conflict: 409,
+  FailedPrecondition: 409,
+  NotModified: 304,
+  Unavailable: 503,
+  Internal: 500,
+};
+
+export function statusOf(err: unknown): number {
+  if (err instanceof BerthError) return STATUS[err.kind];
+  return 500;
+}
+
+export function sendError(res: ServerResponse, err: unknown, log?: (msg: string) => void): void {
+  const status = statusOf(err);
+  const message = err instanceof Error ? err.message : String(err);
+  if (status === 500 && log) log(`internal error: ${err instanceof Error && err.stack ? err.stack : message}`);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (status === 304) {
+    res.writeHead(304);
+    res.end();
+    return;
+  }
+  const body = JSON.stringify({ message });
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}

@@ -1,0 +1,101 @@
+// Request plumbing shared by routes: JSON bodies, query flags, streaming
+// JSON replies and the raw-stream hijack used by attach.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { invalidArgument } from '../errors';
+import type { Ctx } from './router';
+
+const MAX_JSON_BODY = 8 << 20;
+
+export async function readBody(req: IncomingMessage, limit = MAX_JSON_BODY): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > limit) throw invalidArgument(`request body is larger than ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+// An empty body gives `undefined`; anything else must be a JSON object.
+export async function readJSON(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
+  const buf = await readBody(req);
+  if (buf.length === 0 || buf.toString().trim() === '') return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(buf.toString('utf8'));
+  } catch (err) {
+    throw invalidArgument(`invalid JSON: ${(err as Error).message}`);
+  }
+  if (v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalidArgument('invalid JSON: expected an object');
+  return v as Record<string, unknown>;
+}
+
+export function boolParam(q: URLSearchParams, name: string, dflt = false): boolean {
+  const v = q.get(name);
+  if (v === null || v === '') return dflt;
+  return !(v === '0' || v.toLowerCase() === 'false' || v.toLowerCase() === 'no');
+}
+
+export function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw invalidArgument(`invalid value for ${name}: ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+// Docker's `filters` query: {"key": ["v1", "v2"]} or the old {"key": {"v1": true}}.
+export function filtersParam(q: URLSearchParams): Map<string, string[]> {
+  const raw = q.get('filters');
+  const out = new Map<string, string[]>();
+  if (!raw) return out;
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    throw invalidArgument(`invalid filters: ${raw}`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw invalidArgument(`invalid filters: ${raw}`);
+  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+    if (Array.isArray(val)) out.set(k, val.map(String));
+    else if (val && typeof val === 'object') out.set(k, Object.keys(val));
+    else throw invalidArgument(`invalid filters: ${raw}`);
+  }
+  return out;
+}
+
+export function sendJSON(res: ServerResponse, status: number, body: unknown): void {
+  const data = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) });
+  res.end(data);
+}
+
+export function sendNoContent(res: ServerResponse, status = 204): void {
+  res.writeHead(status);
+  res.end();
+}
+
+// Takes over the connection as a raw byte stream. With an Upgrade request
+// the reply is "101 UPGRADED" (what the docker CLI expects); without one,
+// Docker answers 200 and streams on the same socket.
+export function hijack(ctx: Ctx, contentType: string): Duplex {
+  if (ctx.upgrade) {
+    const { socket } = ctx.upgrade;
+    socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+    return socket;
+  }
+  const socket = ctx.req.socket;
+  ctx.res.detachSocket(socket);
+  socket.write(`HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\n\r\n`);
+  return socket;
+}
+
+// The 8-byte stdcopy header multiplexes stdout (1) and stderr (2) on one stream.
+export function stdcopyFrame(stream: 1 | 2, data: Buffer): Buffer {
+  const header = Buffer.alloc(8);
+  header[0] = stream;
+  header.writeUInt32BE(data.length, 4);
+  return Buffer.concat([header, data]);
+}

@@ -1,0 +1,70 @@
+// The Engine API server: one http.Server per listening socket, sharing a router.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { sendError, statusOf } from './errors';
+import { Router, type Ctx } from './router';
+
+export interface ServerOptions {
+  log: (msg: string) => void;
+  debug?: boolean;
+}
+
+export class ApiServer {
+  private servers: http.Server[] = [];
+  private sockets = new Set<Duplex>();
+
+  constructor(readonly router: Router, private opts: ServerOptions) {}
+
+  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      const { handler, params, version } = this.router.match(req.method ?? 'GET', url.pathname);
+      const ctx: Ctx = { req, res, params, query: url.searchParams, version, upgrade };
+      if (upgrade && upgrade.head.length) upgrade.socket.unshift(upgrade.head);
+      await handler(ctx);
+    } catch (err) {
+      if (upgrade && !res.headersSent) {
+        // An upgrade that failed still answers in plain HTTP.
+        const status = statusOf(err);
+        const body = JSON.stringify({ message: err instanceof Error ? err.message : String(err) });
+        upgrade.socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        return;
+      }
+      sendError(res, err, this.opts.log);
+    }
+  }
+
+  async listenUnix(path: string, mode = 0o660): Promise<void> {
+    try {
+      fs.unlinkSync(path);
+    } catch {
+      // not there
+    }
+    const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+      if (this.opts.debug) this.opts.log(`${req.method} ${req.url}`);
+      void this.dispatch(req, res);
+    });
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.opts.debug) this.opts.log(`${req.method} ${req.url} (upgrade)`);
+      const res = new http.ServerResponse(req);
+      res.assignSocket(socket as any);
+      void this.dispatch(req, res, { socket, head });
+    });
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => resolve());
+    });
+    fs.chmodSync(path, mode);
+    this.servers.push(server);
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.servers) s.close();
+    for (const s of this.sockets) s.destroy();
+  }
+}

@@ -1,0 +1,104 @@
+// A small router: method + path pattern (":name" segments), with Docker's
+// optional "/vX.YY" prefix stripped and checked before matching.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { invalidArgument, notFound } from '../errors';
+
+export const API_VERSION = '1.51';
+export const MIN_API_VERSION = '1.24';
+
+export interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  version: string;
+  // Set when the request arrived as an HTTP upgrade (attach, exec start).
+  upgrade?: { socket: Duplex; head: Buffer };
+}
+
+export type Handler = (ctx: Ctx) => Promise<void> | void;
+
+interface Route {
+  method: string;
+  parts: string[];
+  handler: Handler;
+}
+
+function cmpVersion(a: string, b: string): number {
+  const [a1, a2] = a.split('.').map(Number);
+  const [b1, b2] = b.split('.').map(Number);
+  return a1 !== b1 ? a1 - b1 : a2 - b2;
+}
+
+export class Router {
+  private routes: Route[] = [];
+
+  add(method: string, pattern: string, handler: Handler): void {
+    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler });
+  }
+  get(p: string, h: Handler) { this.add('GET', p, h); }
+  post(p: string, h: Handler) { this.add('POST', p, h); }
+  delete(p: string, h: Handler) { this.add('DELETE', p, h); }
+  head(p: string, h: Handler) { this.add('HEAD', p, h); }
+  put(p: string, h: Handler) { this.add('PUT', p, h); }
+
+  // Returns the handler and fills ctx.params/version, or throws NotFound.
+  match(method: string, rawPath: string): { handler: Handler; params: Record<string, string>; version: string } {
+    let segs = rawPath.split('/').filter(Boolean);
+    let version = API_VERSION;
+    const m = segs[0]?.match(/^v(\d+\.\d+)$/);
+    if (m) {
+      version = m[1];
+      segs = segs.slice(1);
+      if (cmpVersion(version, MIN_API_VERSION) < 0) {
+        throw invalidArgument(`client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
+      }
+      if (cmpVersion(version, API_VERSION) > 0) {
+        throw invalidArgument(`client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
+      }
+    }
+    let decoded: string[];
+    try {
+      decoded = segs.map((s) => decodeURIComponent(s));
+    } catch {
+      throw invalidArgument(`malformed path: ${rawPath}`);
+    }
+    let pathMatched = false;
+    for (const r of this.routes) {
+      const params = matchParts(r.parts, decoded);
+      if (!params) continue;
+      pathMatched = true;
+      if (r.method === method || (method === 'HEAD' && r.method === 'GET' && !this.hasHead(r.parts))) {
+        return { handler: r.handler, params, version };
+      }
+    }
+    throw notFound(pathMatched ? `method ${method} not allowed for ${rawPath}` : `page not found`);
+  }
+
+  private hasHead(parts: string[]): boolean {
+    return this.routes.some((r) => r.method === 'HEAD' && r.parts.join('/') === parts.join('/'));
+  }
+}
+
+function matchParts(parts: string[], segs: string[]): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    if (p.startsWith('*')) {
+      // A "*name" part takes one or more segments (image names contain
+      // slashes); the parts after it must match the end of the path.
+      const tail = parts.slice(i + 1);
+      const mid = segs.length - i - tail.length;
+      if (mid < 1) return undefined;
+      const rest = matchParts(tail, segs.slice(i + mid));
+      if (!rest) return undefined;
+      params[p.slice(1)] = segs.slice(i, i + mid).join('/');
+      return Object.assign(params, rest);
+    }
+    if (i >= segs.length) return undefined;
+    if (p.startsWith(':')) params[p.slice(1)] = segs[i];
+    else if (p !== segs[i]) return undefined;
+  }
+  return parts.length === segs.length ? params : undefined;
+}

@@ -1,0 +1,118 @@
+// /images/...: import (create with fromSrc), list, inspect, tag, delete.
+import type { Daemon } from '../../daemon/daemon';
+import { invalidArgument, notFound } from '../../errors';
+import { parseReference } from '../../engine/images/reference';
+import type { ImageRecord } from '../../engine/images/types';
+import { boolParam, filtersParam, sendJSON, sendNoContent } from '../http';
+import type { Router } from '../router';
+
+export function imageRoutes(r: Router, d: Daemon): void {
+  const is = d.images;
+
+  r.post('/images/create', async (ctx) => {
+    const q = ctx.query;
+    const fromSrc = q.get('fromSrc');
+    const fromImage = q.get('fromImage');
+    if (fromSrc) {
+      if (fromSrc !== '-') throw invalidArgument('importing from a URL is not supported; stream the archive with fromSrc=-');
+      const rec = await is.import(ctx.req, { repo: q.get('repo') || undefined, tag: q.get('tag') || undefined, message: q.get('message') || undefined, changes: q.getAll('changes') });
+      ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+      ctx.res.end(JSON.stringify({ status: rec.id }) + '\r\n');
+      return;
+    }
+    if (fromImage) {
+      const ref = parseReference(q.get('tag') ? `${fromImage}:${q.get('tag')}` : fromImage);
+      // Registries arrive with the distribution issue; fail clearly, not silently.
+      throw notFound(`pull access denied for ${ref.path.replace(/^library\//, '')}: pulling from registries is not implemented yet (${ref.domain})`);
+    }
+    throw invalidArgument('either fromSrc or fromImage is required');
+  });
+
+  r.get('/images/json', (ctx) => {
+    const all = boolParam(ctx.query, 'all');
+    const filters = filtersParam(ctx.query);
+    let list = is.list();
+    const dangling = filters.get('dangling');
+    if (dangling) list = list.filter((i) => (is.repoTags(i).length === 0) === (dangling[0] === 'true' || dangling[0] === '1'));
+    const refs = filters.get('reference');
+    if (refs) list = list.filter((i) => is.repoTags(i).some((t) => refs.some((pat) => globMatch(pat, t) || globMatch(pat, t.split(':')[0]))));
+    const labels = filters.get('label');
+    if (labels) {
+      list = list.filter((i) => labels.every((l) => {
+        const lab = i.config.config?.Labels ?? {};
+        const k = l.indexOf('=');
+        return k < 0 ? l in lab : lab[l.slice(0, k)] === l.slice(k + 1);
+      }));
+    }
+    void all;
+    list.sort((a, b) => created(b) - created(a));
+    sendJSON(ctx.res, 200, list.map((i) => ({
+      Id: i.id,
+      ParentId: '',
+      RepoTags: is.repoTags(i),
+      RepoDigests: is.repoDigests(i),
+      Created: created(i),
+      Size: i.size,
+      SharedSize: -1,
+      VirtualSize: i.size,
+      Labels: i.config.config?.Labels ?? {},
+      Containers: d.containers.usersOfImage(i.id).length,
+    })));
+  });
+
+  r.get('/images/*name/json', (ctx) => {
+    const i = is.resolve(ctx.params.name);
+    sendJSON(ctx.res, 200, inspectImage(d, i));
+  });
+
+  r.post('/images/*name/tag', async (ctx) => {
+    const repo = ctx.query.get('repo');
+    if (!repo) throw invalidArgument('repository name is required');
+    await is.tag(ctx.params.name, repo, ctx.query.get('tag') || undefined);
+    sendNoContent(ctx.res, 201);
+  });
+
+  r.delete('/images/*name', async (ctx) => {
+    const out = await is.remove(ctx.params.name, boolParam(ctx.query, 'force'));
+    sendJSON(ctx.res, 200, out);
+  });
+}
+
+function created(i: ImageRecord): number {
+  return Math.floor(Date.parse(i.config.created ?? '1970-01-01T00:00:00Z') / 1000);
+}
+
+function globMatch(pattern: string, s: string): boolean {
+  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.') + '$');
+  return re.test(s);
+}
+
+export function inspectImage(d: Daemon, i: ImageRecord) {
+  return {
+    Id: i.id,
+    RepoTags: d.images.repoTags(i),
+    RepoDigests: d.images.repoDigests(i),
+    Parent: '',
+    Comment: i.config.comment ?? '',
+    Created: i.config.created ?? '',
+    DockerVersion: '',
+    Author: i.config.author ?? '',
+    Config: {
+      Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false,
+      Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null,
+      WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null,
+      ...(i.config.config ?? {}),
+    },
+    Architecture: i.config.architecture,
+    Variant: i.config.variant,
+    Os: i.config.os,
+    Size: i.size,
+    VirtualSize: i.size,
+    GraphDriver: {
+      Name: 'overlay2',
+      Data: i.chainID ? { LowerDir: d.snapshots.lowers(i.chainID).join(':') } : {},
+    },
+    RootFS: { Type: 'layers', Layers: i.config.rootfs.diff_ids },
+    Metadata: { LastTagTime: i.lastTagTime ?? '0001-01-01T00:00:00Z' },
+  };
+}

@@ -1,0 +1,134 @@
+// /_ping, /version, /info.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import type { Daemon } from '../../daemon/daemon';
+import { API_VERSION, MIN_API_VERSION, type Router } from '../router';
+import { sendJSON } from '../http';
+import { GOARCH } from '../../engine/images/service';
+
+export const VERSION = '0.1.0';
+
+export function systemRoutes(r: Router, d: Daemon): void {
+  const ping = (ctx: { res: import('node:http').ServerResponse; req: import('node:http').IncomingMessage }) => {
+    ctx.res.writeHead(200, {
+      'API-Version': API_VERSION,
+      'OSType': 'linux',
+      'Docker-Experimental': 'false',
+      'Builder-Version': '1',
+      'Server': `berth/${VERSION}`,
+      'Cache-Control': 'no-cache, no-store, must-revalidate',
+      'Pragma': 'no-cache',
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': ctx.req.method === 'HEAD' ? '0' : '2',
+    });
+    ctx.res.end(ctx.req.method === 'HEAD' ? undefined : 'OK');
+  };
+  r.get('/_ping', ping);
+  r.head('/_ping', ping);
+
+  r.get('/version', (ctx) => {
+    const v = version(d);
+    sendJSON(ctx.res, 200, v);
+  });
+
+  r.get('/info', async (ctx) => {
+    const containers = d.containers.list();
+    const count = (s: string) => containers.filter((c) => c.State.Status === s).length;
+    sendJSON(ctx.res, 200, {
+      ID: d.id,
+      Containers: containers.length,
+      ContainersRunning: count('running'),
+      ContainersPaused: count('paused'),
+      ContainersStopped: containers.length - count('running') - count('paused'),
+      Images: d.images.list().length,
+      Driver: 'overlay2',
+      DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true']],
+      Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['k8s-file'] },
+      MemoryLimit: true,
+      SwapLimit: false,
+      CpuCfsPeriod: true,
+      CpuCfsQuota: true,
+      CPUShares: true,
+      CPUSet: true,
+      PidsLimit: true,
+      IPv4Forwarding: readProc('/proc/sys/net/ipv4/ip_forward') === '1',
+      Debug: d.config.debug,
+      NFd: countDir('/proc/self/fd'),
+      NGoroutines: 0,
+      SystemTime: new Date().toISOString(),
+      LoggingDriver: 'k8s-file',
+      CgroupDriver: 'cgroupfs',
+      CgroupVersion: fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1',
+      NEventsListener: 0,
+      KernelVersion: os.release(),
+      OperatingSystem: osName(),
+      OSVersion: '',
+      OSType: 'linux',
+      Architecture: os.machine(),
+      IndexServerAddress: 'https://index.docker.io/v1/',
+      RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
+      NCPU: os.cpus().length,
+      MemTotal: os.totalmem(),
+      DockerRootDir: d.config.dataRoot,
+      HttpProxy: '',
+      HttpsProxy: '',
+      NoProxy: '',
+      Name: os.hostname(),
+      Labels: [],
+      ExperimentalBuild: false,
+      ServerVersion: VERSION,
+      Runtimes: Object.fromEntries(Object.entries(d.config.runtimes).map(([k, p]) => [k, { path: p }])),
+      DefaultRuntime: d.config.defaultRuntime,
+      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+      LiveRestoreEnabled: true,
+      Isolation: '',
+      InitBinary: '',
+      ContainerdCommit: { ID: '' },
+      RuncCommit: { ID: '' },
+      InitCommit: { ID: '' },
+      SecurityOptions: ['name=cgroupns'],
+      Warnings: [],
+    });
+  });
+}
+
+export function version(d: Daemon) {
+  return {
+    Platform: { Name: 'berth' },
+    Components: [
+      { Name: 'Engine', Version: VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: GOARCH[os.arch()] ?? os.arch(), KernelVersion: os.release() } },
+      { Name: 'runtime', Version: d.runtimeVersion, Details: { Path: d.config.runtimes[d.config.defaultRuntime] } },
+      { Name: 'conmon', Version: d.conmonVersion, Details: {} },
+    ],
+    Version: VERSION,
+    ApiVersion: API_VERSION,
+    MinAPIVersion: MIN_API_VERSION,
+    GitCommit: '',
+    GoVersion: `node ${process.version}`,
+    Os: 'linux',
+    Arch: GOARCH[os.arch()] ?? os.arch(),
+    KernelVersion: os.release(),
+    BuildTime: '',
+  };
+}
+
+function readProc(p: string): string {
+  try {
+    return fs.readFileSync(p, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+function countDir(p: string): number {
+  try {
+    return fs.readdirSync(p).length;
+  } catch {
+    return 0;
+  }
+}
+
+function osName(): string {
+  const m = readProc('/etc/os-release').match(/^PRETTY_NAME="?([^"\n]*)"?/m);
+  return m ? m[1] : 'Linux';
+}

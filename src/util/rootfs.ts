@@ -1,0 +1,53 @@
+// Resolves a path inside a container root the way the kernel would inside
+// a chroot: symlinks (absolute or with "..") can never lead outside root.
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+
+export async function resolveInRoot(root: string, p: string): Promise<string> {
+  let pending = p.split('/').filter(Boolean);
+  const done: string[] = [];
+  let links = 0;
+  while (pending.length) {
+    const part = pending.shift()!;
+    if (part === '.') continue;
+    if (part === '..') {
+      done.pop();
+      continue;
+    }
+    const full = path.join(root, ...done, part);
+    let st;
+    try {
+      st = await fsp.lstat(full);
+    } catch {
+      // Missing components are kept as they are; nothing below can be a link.
+      done.push(part, ...pending.filter((x) => x !== '.'));
+      return path.join(root, ...normalize(done));
+    }
+    if (st.isSymbolicLink()) {
+      if (++links > 255) throw Object.assign(new Error(`too many levels of symbolic links: ${p}`), { code: 'ELOOP' });
+      const target = await fsp.readlink(full);
+      if (target.startsWith('/')) done.length = 0;
+      pending = [...target.split('/').filter(Boolean), ...pending];
+    } else {
+      done.push(part);
+    }
+  }
+  return path.join(root, ...done);
+}
+
+function normalize(parts: string[]): string[] {
+  const out: string[] = [];
+  for (const p of parts) {
+    if (p === '..') out.pop();
+    else if (p !== '.') out.push(p);
+  }
+  return out;
+}
+
+export async function readFileInRoot(root: string, p: string): Promise<string | undefined> {
+  try {
+    return await fsp.readFile(await resolveInRoot(root, p), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
