@@ -7,7 +7,7 @@ import { Router, type Ctx } from './router';
 
 export interface ServerOptions {
   log: (msg: string) => void;
-  debug?: boolean;
+  debug: (msg: string) => void;
 }
 
 export class ApiServer {
@@ -42,11 +42,11 @@ export class ApiServer {
       // not there
     }
     const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
-      if (this.opts.debug) this.opts.log(`${req.method} ${req.url}`);
+      this.opts.debug(`${req.method} ${req.url}`);
       void this.dispatch(req, res);
     });
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (this.opts.debug) this.opts.log(`${req.method} ${req.url} (upgrade)`);
+      this.opts.debug(`${req.method} ${req.url} (upgrade)`);
       const res = new http.ServerResponse(req);
       res.assignSocket(socket as any);
       void this.dispatch(req, res, { socket, head });

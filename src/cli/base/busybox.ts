@@ -25,7 +25,8 @@ export function busyboxTar(binary = BUSYBOX_PATH): Pack {
   p.entry({ name: 'etc/group', mode: 0o644, mtime }, GROUP);
   for (const a of applets) {
     if (a === 'bin/busybox') continue;
-    p.entry({ name: a, type: 'link', linkname: 'bin/busybox', mtime });
+    // Hard links carry the target's mode: dockerd applies it to the shared inode.
+    p.entry({ name: a, type: 'link', linkname: 'bin/busybox', mode: 0o755, mtime });
   }
   p.finalize();
   return p;

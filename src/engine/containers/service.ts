@@ -174,7 +174,8 @@ export class ContainerService {
       const ref = parseReference(cfg.Image);
       throw notFound(`No such image: ${ref.tag || ref.digest ? cfg.Image : `${cfg.Image}:latest`}`);
     }
-    const networkMode = (hc.NetworkMode as string) || 'bridge';
+    // "default" is what clients send when no network is chosen; Docker shows it as bridge.
+    const networkMode = !hc.NetworkMode || hc.NetworkMode === 'default' ? 'bridge' : (hc.NetworkMode as string);
     if (!NETWORK_MODES.has(networkMode)) throw notFound(`network ${networkMode} not found`);
     const runtimeName = (hc.Runtime as string) || this.opts.defaultRuntime;
     this.runtime.runtimePath(runtimeName);
@@ -320,6 +321,8 @@ export class ContainerService {
       c.State.ExitCode = /executable file not found|no such file or directory/i.test(msg) ? 127 : /permission denied/i.test(msg) ? 126 : 128;
       c.State.Status = c.State.StartedAt === ZERO_TIME ? 'created' : 'exited';
       await this.persist(c).catch(() => {});
+      // `docker run --rm` waits for the removal even when start fails.
+      if (c.HostConfig.AutoRemove) setImmediate(() => void this.remove(id, { force: true }).catch(() => {}));
       if (err instanceof BerthError && err.kind !== 'Internal') throw err;
       throw new BerthError(/executable file not found|no such file or directory|permission denied/i.test(msg) ? 'InvalidArgument' : 'Internal', msg);
     }

@@ -33,6 +33,8 @@ const PACKET_SIZE = 8192 + 1;
 export class AttachConn {
   private closed = false;
   private reading = false;
+  // Writes run on the threadpool; stdin EOF must wait for them.
+  private writes: Promise<void> = Promise.resolve();
 
   constructor(private host: Host, readonly fd: number) {}
 
@@ -59,14 +61,23 @@ export class AttachConn {
   }
 
   write(data: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.closed) return resolve();
-      fs.write(this.fd, data, (err) => (err && !this.closed ? reject(err) : resolve()));
-    });
+    this.writes = this.writes.then(() => this.writeAll(data)).catch(() => {});
+    return this.writes;
+  }
+
+  private async writeAll(data: Buffer): Promise<void> {
+    let off = 0;
+    while (off < data.length && !this.closed) {
+      off += await new Promise<number>((resolve, reject) =>
+        fs.write(this.fd, data, off, Math.min(data.length - off, PACKET_SIZE - 1), null, (err, n) => (err ? reject(err) : resolve(n))),
+      );
+    }
   }
 
   closeStdin(): void {
-    if (!this.closed) this.host.shutdown(this.fd, SHUT_WR);
+    void this.writes.then(() => {
+      if (!this.closed) this.host.shutdown(this.fd, SHUT_WR);
+    });
   }
 
   // shutdown wakes a read blocked in the threadpool; the fd is closed after.

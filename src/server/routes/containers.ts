@@ -111,8 +111,9 @@ function statusText(c: ContainerRecord): string {
   return s.Status === 'created' ? 'Created' : s.Status;
 }
 
+// Docker's list view wraps arguments holding a space in single quotes.
 function quoteArg(a: string): string {
-  return /[\s"']/.test(a) || a === '' ? `"${a.replace(/"/g, '\\"')}"` : a;
+  return a.includes(' ') ? `'${a}'` : a;
 }
 
 function summary(d: Daemon, c: ContainerRecord) {
@@ -121,7 +122,7 @@ function summary(d: Daemon, c: ContainerRecord) {
     Names: [c.Name],
     Image: c.ImageRef,
     ImageID: c.Image,
-    Command: [c.Path, ...c.Args].map(quoteArg).join(' '),
+    Command: [c.Path, ...c.Args.map(quoteArg)].join(' '),
     Created: Math.floor(Date.parse(c.Created) / 1000),
     Ports: [],
     Labels: c.Config.Labels,

@@ -1,0 +1,61 @@
+// berth-unpack: the confined half of the archive subsystem.
+//
+//   berth-unpack DIR                  apply the tar on stdin to DIR; prints one
+//                                     JSON line {ok, stats | kind, error}
+//   berth-unpack --pack layer|dir DIR write DIR as a tar to stdout; on failure
+//                                     one JSON line {ok:false, error} on stderr
+//
+// Everything is loaded first, then the process chroots into DIR before it
+// reads a single entry, so the kernel confines every path it touches.
+import { once } from 'node:events';
+import { LinuxHost } from '../../host/linux';
+import { packTree } from './pack';
+import { isArchiveFault, unpack } from './unpack';
+
+function exitWith(stream: NodeJS.WriteStream, line: object, code: number): void {
+  stream.write(JSON.stringify(line) + '\n', () => process.exit(code));
+}
+
+async function apply(host: LinuxHost, dir: string): Promise<void> {
+  const stdin = process.stdin;
+  const stdout = process.stdout;
+  host.chroot(dir); // loads the addon first, then chroot + chdir("/")
+  process.umask(0); // modes come from the archive, not from us
+  try {
+    const stats = await unpack(stdin, host);
+    exitWith(stdout, { ok: true, stats }, 0);
+  } catch (err: any) {
+    const invalid = isArchiveFault(err);
+    exitWith(stdout, { ok: false, kind: invalid ? 'invalid' : 'internal', error: String(err?.message ?? err) }, invalid ? 2 : 1);
+  }
+}
+
+async function pack(host: LinuxHost, mode: string, dir: string): Promise<void> {
+  const stdout = process.stdout;
+  const stderr = process.stderr;
+  try {
+    if (mode !== 'layer' && mode !== 'dir') throw new Error(`unknown pack mode ${mode}`);
+    host.chroot(dir);
+    for await (const chunk of packTree('/', host, { whiteouts: mode === 'layer' })) {
+      if (!stdout.write(chunk as Buffer)) await once(stdout, 'drain');
+    }
+    stdout.end(() => process.exit(0));
+  } catch (err: any) {
+    exitWith(stderr, { ok: false, error: String(err?.message ?? err) }, 1);
+  }
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const host = new LinuxHost();
+  let run: Promise<void>;
+  if (args.length === 1 && !args[0].startsWith('-')) run = apply(host, args[0]);
+  else if (args.length === 3 && args[0] === '--pack') run = pack(host, args[1], args[2]);
+  else {
+    process.stderr.write('usage: berth-unpack DIR | berth-unpack --pack layer|dir DIR\n');
+    process.exit(64);
+  }
+  run.catch((err) => exitWith(process.stdout, { ok: false, kind: 'internal', error: String(err?.message ?? err) }, 1));
+}
+
+main();
