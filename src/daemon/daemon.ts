@@ -50,7 +50,7 @@ export class Daemon {
     systemRoutes(router, this);
     containerRoutes(router, this);
     imageRoutes(router, this);
-    this.server = new ApiServer(router, { log: (m) => log('error', m), debug: config.debug });
+    this.server = new ApiServer(router, { log: (m) => log('error', m), debug: (m) => log('debug', m) });
   }
 
   async start(): Promise<void> {

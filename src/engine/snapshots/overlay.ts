@@ -125,7 +125,9 @@ export class OverlaySnapshotter {
       type: 'overlay',
       source: 'overlay',
       target: path.join(dir, 'merged'),
-      options: [`lowerdir=${this.lowers(chainID).join(':')}`, `upperdir=${path.join(dir, 'diff')}`, `workdir=${path.join(dir, 'work')}`],
+      // Diffs of the upper dir (commit, export) rely on plain whiteouts, so
+      // keep overlay from writing redirects or metacopy-only files.
+      options: [`lowerdir=${this.lowers(chainID).join(':')}`, `upperdir=${path.join(dir, 'diff')}`, `workdir=${path.join(dir, 'work')}`, 'redirect_dir=off', 'metacopy=off'],
     };
   }
 
