@@ -38,6 +38,7 @@ export async function startDaemon(extraArgs: string[] = []): Promise<TestDaemon>
   const socket = path.join(base, 's.sock');
   const logFile = path.join(base, 'berthd.log');
   let child: ChildProcess | undefined;
+  const running = () => !!child && child.exitCode === null && child.signalCode === null;
 
   const launch = async () => {
     const out = fs.openSync(logFile, 'a');
@@ -47,7 +48,7 @@ export async function startDaemon(extraArgs: string[] = []): Promise<TestDaemon>
     fs.closeSync(out);
     const started = Date.now();
     while (!(await ping(socket))) {
-      if (child.exitCode !== null) throw new Error(`berthd exited with ${child.exitCode}:\n${fs.readFileSync(logFile, 'utf8')}`);
+      if (!running()) throw new Error(`berthd exited with ${child.exitCode}:\n${fs.readFileSync(logFile, 'utf8')}`);
       if (Date.now() - started > 15000) throw new Error(`berthd did not answer /_ping:\n${fs.readFileSync(logFile, 'utf8')}`);
       await sleep(20);
     }
@@ -62,9 +63,9 @@ export async function startDaemon(extraArgs: string[] = []): Promise<TestDaemon>
     env: { ...process.env, DOCKER_HOST: `unix://${socket}`, BERTH_HOST: `unix://${socket}`, DOCKER_CONFIG: path.join(base, 'docker-config') },
     log: () => fs.readFileSync(logFile, 'utf8'),
     kill9: async () => {
-      if (child && child.exitCode === null) {
+      if (running()) {
         const exited = new Promise((r) => child!.once('exit', r));
-        child.kill('SIGKILL');
+        child!.kill('SIGKILL');
         await exited;
       }
     },
@@ -73,11 +74,11 @@ export async function startDaemon(extraArgs: string[] = []): Promise<TestDaemon>
       await launch();
     },
     stop: async () => {
-      if (child && child.exitCode === null) {
+      if (running()) {
         const exited = new Promise((r) => child!.once('exit', r));
-        child.kill('SIGTERM');
+        child!.kill('SIGTERM');
         await Promise.race([exited, sleep(5000)]);
-        if (child.exitCode === null) child.kill('SIGKILL');
+        if (running()) child!.kill('SIGKILL');
       }
       await cleanupRoots(base, execRoot);
     },
