@@ -106,6 +106,7 @@ export function loadConfig(argv: string[]): DaemonConfig {
   if (fs.existsSync(configFile)) {
     try {
       file = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+      if (!file || typeof file !== 'object' || Array.isArray(file)) throw new Error('expected a JSON object');
     } catch (err) {
       throw new ConfigError(`unable to configure the daemon with file ${configFile}: ${(err as Error).message}`);
     }

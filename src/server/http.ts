@@ -35,8 +35,8 @@ export async function readJSON(req: IncomingMessage): Promise<Record<string, unk
 
 export function boolParam(q: URLSearchParams, name: string, dflt = false): boolean {
   const v = q.get(name);
-  if (v === null || v === '') return dflt;
-  return !(v === '0' || v.toLowerCase() === 'false' || v.toLowerCase() === 'no');
+  if (v === null) return dflt;
+  return !['', '0', 'no', 'false', 'none'].includes(v.trim().toLowerCase());
 }
 
 export function intParam(q: URLSearchParams, name: string): number | undefined {

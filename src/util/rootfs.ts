@@ -19,9 +19,9 @@ export async function resolveInRoot(root: string, p: string): Promise<string> {
     try {
       st = await fsp.lstat(full);
     } catch {
-      // Missing components are kept as they are; nothing below can be a link.
-      done.push(part, ...pending.filter((x) => x !== '.'));
-      return path.join(root, ...normalize(done));
+      // A missing component is kept; later ".." and links are still resolved.
+      done.push(part);
+      continue;
     }
     if (st.isSymbolicLink()) {
       if (++links > 255) throw Object.assign(new Error(`too many levels of symbolic links: ${p}`), { code: 'ELOOP' });
@@ -33,15 +33,6 @@ export async function resolveInRoot(root: string, p: string): Promise<string> {
     }
   }
   return path.join(root, ...done);
-}
-
-function normalize(parts: string[]): string[] {
-  const out: string[] = [];
-  for (const p of parts) {
-    if (p === '..') out.pop();
-    else if (p !== '.') out.push(p);
-  }
-  return out;
 }
 
 export async function readFileInRoot(root: string, p: string): Promise<string | undefined> {

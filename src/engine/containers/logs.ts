@@ -27,8 +27,17 @@ export function parseLine(line: Buffer): LogRecord | undefined {
   const tag = s3 < 0 ? line.subarray(s2 + 1).toString() : line.subarray(s2 + 1, s3).toString();
   const content = s3 < 0 ? Buffer.alloc(0) : line.subarray(s3 + 1);
   const full = tag.split(':').includes('F');
-  const time = line.subarray(0, s1).toString().replace(/\+00:00$/, 'Z');
+  const time = toUTC(line.subarray(0, s1).toString());
   return { stream: stream === 'stderr' ? 2 : 1, data: full ? Buffer.concat([content, Buffer.from('\n')]) : Buffer.from(content), time };
+}
+
+// conmon writes local time with an offset; Docker prints UTC with "Z".
+// Converted by hand to keep the nanoseconds Date would drop.
+export function toUTC(t: string): string {
+  const m = t.match(/^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
+  if (!m) return t;
+  if (m[3] === 'Z' || m[3] === '+00:00' || m[3] === '-00:00') return `${m[1]}${m[2] ?? ''}Z`;
+  return `${new Date(m[1] + m[3]).toISOString().slice(0, 19)}${m[2] ?? ''}Z`;
 }
 
 export function timeOf(rec: LogRecord): number {
@@ -69,49 +78,65 @@ export async function* readLogs(file: string, o: LogOptions, done: Promise<void>
       return;
     }
   }
-  try {
-    let pos = 0;
-    let rest: Buffer = Buffer.alloc(0);
-    const readMore = async (): Promise<LogRecord[]> => {
-      const out: LogRecord[] = [];
-      const buf = Buffer.allocUnsafe(1 << 16);
-      for (;;) {
-        const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-        if (bytesRead === 0) break;
-        pos += bytesRead;
-        const split = splitLines(Buffer.concat([rest, buf.subarray(0, bytesRead)]));
-        rest = Buffer.from(split.rest);
-        for (const l of split.lines) {
-          const rec = parseLine(l);
-          if (rec && wanted(rec, o)) out.push(rec);
-        }
+  let pos = 0;
+  let rest: Buffer = Buffer.alloc(0);
+  const buf = Buffer.allocUnsafe(1 << 16);
+  const readMore = async (): Promise<LogRecord[]> => {
+    const out: LogRecord[] = [];
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) break;
+      pos += bytesRead;
+      const split = splitLines(Buffer.concat([rest, buf.subarray(0, bytesRead)]));
+      rest = Buffer.from(split.rest);
+      for (const l of split.lines) {
+        const rec = parseLine(l);
+        if (rec && wanted(rec, o)) out.push(rec);
       }
-      return out;
-    };
+    }
+    return out;
+  };
+  // One watcher and one set of listeners for the whole follow; `dirty`
+  // covers changes that land between a read and the next wait.
+  let watcher: fs.FSWatcher | undefined;
+  let finished = false;
+  let dirty = false;
+  let wake: (() => void) | undefined;
+  const poke = () => {
+    dirty = true;
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  try {
+    if (o.follow) {
+      watcher = fs.watch(file, poke);
+      watcher.on('error', poke);
+      done.then(() => { finished = true; poke(); });
+      signal?.addEventListener('abort', poke, { once: true });
+    }
     let first = await readMore();
-    if (o.tail !== undefined && o.tail >= 0) first = first.slice(Math.max(0, first.length - o.tail));
-    if (o.tail === 0) first = [];
+    if (o.tail !== undefined && o.tail >= 0) first = o.tail === 0 ? [] : first.slice(Math.max(0, first.length - o.tail));
     yield* first;
     if (!o.follow) return;
-    let finished = false;
-    done.then(() => { finished = true; });
     while (!signal?.aborted) {
-      const changed = new Promise<void>((resolve) => {
-        const w = fs.watch(file, () => { w.close(); resolve(); });
-        w.on('error', () => { w.close(); resolve(); });
-        const t = setTimeout(() => { w.close(); resolve(); }, 1000);
-        done.then(() => { clearTimeout(t); w.close(); resolve(); });
-        signal?.addEventListener('abort', () => { clearTimeout(t); w.close(); resolve(); }, { once: true });
-      });
+      dirty = false;
       const more = await readMore();
       yield* more;
       if (finished) {
         yield* await readMore();
         return;
       }
-      if (more.length === 0) await changed;
+      if (more.length === 0 && !dirty) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(poke, 1000);
+          wake = () => { clearTimeout(t); resolve(); };
+        });
+      }
     }
   } finally {
+    watcher?.close();
+    signal?.removeEventListener('abort', poke);
     await fh.close();
   }
 }

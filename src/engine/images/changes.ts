@@ -20,7 +20,9 @@ function jsonOrShell(arg: string, shell = true): string[] {
 function keyValues(arg: string): [string, string][] {
   const out: [string, string][] = [];
   const re = /([^\s=]+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)/g;
-  if (!arg.includes('=')) {
+  // The old "KEY VALUE" form applies when the first word has no "=".
+  const first = arg.trim().split(/\s+/)[0] ?? '';
+  if (!first.includes('=')) {
     const m = arg.trim().match(/^(\S+)\s+(.*)$/);
     if (!m) throw invalidArgument(`invalid change: expected KEY=VALUE in ${JSON.stringify(arg)}`);
     return [[m[1], m[2]]];

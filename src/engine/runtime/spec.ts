@@ -104,9 +104,9 @@ export function generateSpec(input: SpecInput): OciSpec {
       env: input.env,
       cwd: input.cwd,
       capabilities: {
-        bounding: caps,
-        effective: root ? caps : [],
-        permitted: root ? caps : [],
+        bounding: [...caps],
+        effective: root ? [...caps] : [],
+        permitted: root ? [...caps] : [],
         inheritable: [],
         ambient: [],
       },
@@ -118,9 +118,9 @@ export function generateSpec(input: SpecInput): OciSpec {
     linux: {
       namespaces,
       cgroupsPath: input.cgroupsPath,
-      resources: { devices: DEVICE_RULES },
-      maskedPaths: MASKED_PATHS,
-      readonlyPaths: READONLY_PATHS,
+      resources: { devices: DEVICE_RULES.map((r) => ({ ...r })) },
+      maskedPaths: [...MASKED_PATHS],
+      readonlyPaths: [...READONLY_PATHS],
     },
   };
 }

@@ -6,6 +6,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { notFound } from '../../errors';
 import { readJSON, writeFileAtomic } from '../../util/fs';
+import { KeyedLock } from '../../util/lock';
 
 export interface Mount {
   type: string;
@@ -31,6 +32,8 @@ const hex = (d: string) => d.replace(/^sha256:/, '');
 
 export class OverlaySnapshotter {
   private layers = new Map<string, LayerInfo>();
+  // Two pulls or imports of the same layer may finish together.
+  private commitLock = new KeyedLock();
 
   constructor(readonly root: string) {}
 
@@ -43,6 +46,10 @@ export class OverlaySnapshotter {
       const info = await readJSON<LayerInfo>(path.join(this.root, 'layers', name, 'meta.json'));
       if (info) this.layers.set(info.chainID, info);
       else await fsp.rm(path.join(this.root, 'layers', name), { recursive: true, force: true });
+    }
+    const links = new Set([...this.layers.values()].map((l) => l.link));
+    for (const name of await fsp.readdir(path.join(this.root, 'l'))) {
+      if (!links.has(name)) await fsp.rm(path.join(this.root, 'l', name), { force: true });
     }
   }
 
@@ -68,16 +75,18 @@ export class OverlaySnapshotter {
     try {
       const { diffID, size } = await fill(path.join(tmp, 'diff'));
       const chainID = chainIDOf(parent, diffID);
-      const existing = this.layers.get(chainID);
-      if (existing) return existing;
-      const link = randomBytes(13).toString('hex').slice(0, 26).toUpperCase();
-      const info: LayerInfo = { chainID, diffID, parent, size, link };
-      const dir = path.join(this.root, 'layers', hex(chainID));
-      await fsp.rename(tmp, dir);
-      await fsp.symlink(path.join('..', 'layers', hex(chainID), 'diff'), path.join(this.root, 'l', link));
-      await writeFileAtomic(path.join(dir, 'meta.json'), JSON.stringify(info));
-      this.layers.set(chainID, info);
-      return info;
+      return await this.commitLock.run(chainID, async () => {
+        const existing = this.layers.get(chainID);
+        if (existing) return existing;
+        const link = randomBytes(13).toString('hex').slice(0, 26).toUpperCase();
+        const info: LayerInfo = { chainID, diffID, parent, size, link };
+        const dir = path.join(this.root, 'layers', hex(chainID));
+        await fsp.rename(tmp, dir);
+        await fsp.symlink(path.join('..', 'layers', hex(chainID), 'diff'), path.join(this.root, 'l', link));
+        await writeFileAtomic(path.join(dir, 'meta.json'), JSON.stringify(info));
+        this.layers.set(chainID, info);
+        return info;
+      });
     } finally {
       await fsp.rm(tmp, { recursive: true, force: true });
     }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what berth needs and builds it. Safe to run again: it only
+# installs what is missing and rebuilds when sources changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEB_PACKAGES=(runc conmon busybox-static iproute2 mount)
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ ! -f build/Release/berth_host.node ]; then
+  echo "==> installing npm packages (and building the native addon)"
+  npm ci --no-audit --no-fund
+fi
+
+stamp=dist/.build-stamp
+if [ ! -f "$stamp" ] || [ -n "$(find src scripts test package.json tsconfig.json -newer "$stamp" -print -quit)" ] || [ ! -x bin/berthd ]; then
+  echo "==> building"
+  npm run build --silent
+  touch "$stamp"
+fi

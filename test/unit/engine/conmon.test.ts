@@ -1,0 +1,326 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, beforeEach, test } from 'node:test';
+import { BerthError } from '../../../src/errors';
+import { SHUT_RDWR, SHUT_WR } from '../../../src/host';
+import { ATTACH_STDERR, ATTACH_STDOUT, AttachConn, cleanRuntimeError, ConmonRuntime } from '../../../src/engine/runtime/conmon';
+import { generateSpec } from '../../../src/engine/runtime/spec';
+import { FakeHost, type FakeChild } from '../fake-host';
+
+const ID = 'ab'.repeat(32);
+const dirs: string[] = [];
+let execRoot: string;
+let host: FakeHost;
+let rt: ConmonRuntime;
+
+beforeEach(() => {
+  execRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-conmon-'));
+  dirs.push(execRoot);
+  host = new FakeHost();
+  rt = new ConmonRuntime(host, { execRoot, runtimes: { runc: '/fake/runc', crun: '/fake/crun' }, conmonPath: '/fake/conmon' });
+});
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const isKind = (kind: string, re?: RegExp) => (err: unknown) => {
+  assert.ok(err instanceof BerthError, String(err));
+  assert.equal(err.kind, kind);
+  if (re) assert.match(err.message, re);
+  return true;
+};
+
+const spec = () =>
+  generateSpec({
+    rootfs: '/rootfs', args: ['true'], env: [], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, hostname: 'h', network: 'none',
+    files: { hosts: '/h', hostname: '/hn', resolvConf: '/r' }, cgroupsPath: 'x',
+  });
+
+const argAfter = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
+
+// ---- cleanRuntimeError ----
+
+test('cleanRuntimeError keeps the msg of logrus lines', () => {
+  const s = 'time="2024-01-01T00:00:00Z" level=error msg="runc create failed: unable to start container process: exec: \\"nope\\": executable file not found in $PATH"\n';
+  assert.equal(cleanRuntimeError(s), 'runc create failed: unable to start container process: exec: "nope": executable file not found in $PATH');
+});
+
+test('cleanRuntimeError joins several lines and keeps plain ones', () => {
+  const s = '  first problem  \n\ntime="x" level=warning msg="second"\nplain text\n';
+  assert.equal(cleanRuntimeError(s), 'first problem: second: plain text');
+});
+
+test('cleanRuntimeError of nothing', () => {
+  assert.equal(cleanRuntimeError(''), 'unknown runtime error');
+  assert.equal(cleanRuntimeError(' \n \n'), 'unknown runtime error');
+});
+
+// ---- ConmonRuntime with a FakeHost ----
+
+test('paths: bundle, state root and the short attach socket path', () => {
+  assert.equal(rt.bundleDir(ID), path.join(execRoot, 'c', ID));
+  assert.equal(rt.stateRoot('runc'), path.join(execRoot, 'runtime', 'runc'));
+  assert.equal(rt.attachPath(ID), path.join(execRoot, 's', ID.slice(0, 12), 'attach'));
+  assert.equal(rt.runtimePath('crun'), '/fake/crun');
+  assert.throws(() => rt.runtimePath('kata'), isKind('InvalidArgument', /unknown or invalid runtime name: kata/));
+});
+
+test('start runs "<runtime> --root <state> start <id>"', async () => {
+  await rt.start(ID, 'runc');
+  assert.deepEqual(host.callsOf('run').map((c) => c.args.slice(0, 2)), [['/fake/runc', ['--root', path.join(execRoot, 'runtime', 'runc'), 'start', ID]]]);
+});
+
+test('start failure becomes an Internal error with the runtime\'s message', async () => {
+  host.onRun = () => ({ code: 1, stdout: '', stderr: 'time="t" level=error msg="container not running"\n' });
+  await assert.rejects(rt.start(ID, 'crun'), isKind('Internal', /^failed to start container: container not running$/));
+  assert.equal(host.callsOf('run')[0].args[0], '/fake/crun');
+});
+
+test('start with an unknown runtime does not run anything', async () => {
+  await assert.rejects(rt.start(ID, 'nope'), isKind('InvalidArgument'));
+  assert.equal(host.callsOf('run').length, 0);
+});
+
+test('delete passes --force before the id and ignores "does not exist"', async () => {
+  await rt.delete(ID, 'runc', true);
+  assert.deepEqual(host.callsOf('run')[0].args[1], ['--root', path.join(execRoot, 'runtime', 'runc'), 'delete', '--force', ID]);
+  host.onRun = () => ({ code: 1, stdout: '', stderr: `time="t" level=error msg="container ${ID} does not exist"\n` });
+  await rt.delete(ID, 'runc');
+  assert.deepEqual(host.callsOf('run')[1].args[1], ['--root', path.join(execRoot, 'runtime', 'runc'), 'delete', ID]);
+  host.onRun = () => ({ code: 1, stdout: '', stderr: 'time="t" level=error msg="cannot delete running container"\n' });
+  await assert.rejects(rt.delete(ID, 'runc'), isKind('Internal', /failed to delete container from runtime: cannot delete running container/));
+});
+
+test('pause and resume', async () => {
+  await rt.pause(ID, 'runc', false);
+  await rt.pause(ID, 'runc', true);
+  assert.deepEqual(host.callsOf('run').map((c) => (c.args[1] as string[]).slice(2)), [['pause', ID], ['resume', ID]]);
+  host.onRun = () => ({ code: 1, stdout: '', stderr: 'msg="container not running"' });
+  await assert.rejects(rt.pause(ID, 'runc', false), isKind('Internal', /^container not running$/));
+});
+
+function conmonReplies(opts: { sync?: string; stderr?: string; conmonPid?: string }): (child: FakeChild) => void {
+  return (child) => {
+    if (opts.conmonPid !== undefined) fs.writeFileSync(argAfter(child.args, '--conmon-pidfile'), opts.conmonPid);
+    if (opts.stderr) child.stderr!.write(opts.stderr);
+    setTimeout(() => {
+      if (opts.sync) child.stdio[3]!.write(opts.sync);
+      child.stdio[3]!.end();
+    }, 10);
+  };
+}
+
+test('create writes the bundle, starts conmon with the right flags and returns the pids', async () => {
+  await rt.init();
+  try {
+    // Leftovers from a previous container with the same id are cleared.
+    fs.writeFileSync(path.join(rt.exitDir, ID), '0');
+    fs.symlinkSync('/somewhere', path.join(rt.socketDir, ID.slice(0, 12)));
+    host.onSpawn = conmonReplies({ sync: '{"data": 4242}\n', conmonPid: '777\n' });
+    const s = spec();
+    const logPath = path.join(execRoot, 'ctr.log');
+    const res = await rt.create(ID, s, { runtime: 'runc', logPath, name: 'web', stdin: true, tty: false });
+    assert.deepEqual(res, { pid: 4242, conmonPid: 777 });
+
+    const bundle = path.join(execRoot, 'c', ID);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')), s);
+    assert.equal(fs.existsSync(path.join(rt.exitDir, ID)), false);
+    assert.equal(fs.existsSync(path.join(rt.socketDir, ID.slice(0, 12))), false);
+
+    const [call] = host.callsOf('spawn');
+    const [cmd, args, opts] = call.args as [string, string[], { env: NodeJS.ProcessEnv; stdio: unknown[]; detached: boolean }];
+    assert.equal(cmd, '/fake/conmon');
+    assert.equal(argAfter(args, '-c'), ID);
+    assert.equal(argAfter(args, '-u'), ID.slice(0, 12));
+    assert.equal(argAfter(args, '-n'), 'web');
+    assert.equal(argAfter(args, '-r'), '/fake/runc');
+    assert.equal(argAfter(args, '-b'), bundle);
+    assert.equal(argAfter(args, '-l'), `k8s-file:${logPath}`);
+    assert.equal(argAfter(args, '--exit-dir'), rt.exitDir);
+    assert.equal(argAfter(args, '--socket-dir-path'), rt.socketDir);
+    assert.equal(argAfter(args, '--log-level'), 'error');
+    assert.ok(args.join(' ').includes(`--runtime-arg --root --runtime-arg ${rt.stateRoot('runc')}`));
+    assert.ok(args.includes('-i'));
+    assert.ok(!args.includes('-t'));
+    assert.equal(opts.env._OCI_SYNCPIPE, '3');
+    assert.equal(opts.detached, true);
+    assert.deepEqual(opts.stdio, ['ignore', 'ignore', 'pipe', 'pipe']);
+    assert.equal(host.children[0].unrefCalled, true);
+  } finally {
+    rt.close();
+  }
+});
+
+test('create reports the runtime\'s message when conmon sends a negative pid', async () => {
+  host.onSpawn = conmonReplies({ sync: '{"data": -1, "message": "time=\\"t\\" level=error msg=\\"exec format error\\""}\n' });
+  await assert.rejects(
+    rt.create(ID, spec(), { runtime: 'runc', logPath: '/l', name: 'x', stdin: false, tty: false }),
+    isKind('Internal', /^failed to create container: exec format error$/),
+  );
+  assert.ok(!(host.callsOf('spawn')[0].args[1] as string[]).includes('-i'));
+});
+
+test('create falls back to conmon\'s stderr (minus oom_score_adj noise) when the sync pipe closes empty', async () => {
+  host.onSpawn = conmonReplies({ stderr: '[conmon:e]: Failed to write to /proc/self/oom_score_adj\nruntime binary went away\n' });
+  await assert.rejects(
+    rt.create(ID, spec(), { runtime: 'runc', logPath: '/l', name: 'x', stdin: false, tty: false }),
+    isKind('Internal', /^failed to create container: runtime binary went away$/),
+  );
+});
+
+test('create with an unknown runtime fails before spawning conmon', async () => {
+  await assert.rejects(rt.create(ID, spec(), { runtime: 'nope', logPath: '/l', name: 'x', stdin: false, tty: false }), isKind('InvalidArgument'));
+  assert.equal(host.callsOf('spawn').length, 0);
+});
+
+test('exitStatus reads conmon\'s exit file', async () => {
+  await rt.init();
+  rt.close();
+  const f = path.join(rt.exitDir, ID);
+  assert.equal(await rt.exitStatus(ID), undefined);
+  fs.writeFileSync(f, '');
+  assert.equal(await rt.exitStatus(ID), undefined, 'empty file: conmon is still writing');
+  fs.writeFileSync(f, '137');
+  const st = await rt.exitStatus(ID);
+  assert.equal(st?.code, 137);
+  assert.ok(st?.at instanceof Date);
+  assert.ok(Math.abs(st!.at.getTime() - fs.statSync(f).mtimeMs) < 1);
+  fs.writeFileSync(f, 'garbage');
+  assert.equal((await rt.exitStatus(ID))?.code, 255);
+});
+
+test('onExit fires for exit files named by a container id', async () => {
+  await rt.init();
+  try {
+    const seen: string[] = [];
+    const got = new Promise<void>((resolve) =>
+      rt.onExit((id) => {
+        seen.push(id);
+        if (id === ID) resolve();
+      }),
+    );
+    fs.writeFileSync(path.join(rt.exitDir, 'not-an-id'), '0');
+    fs.writeFileSync(path.join(rt.exitDir, ID), '0');
+    await Promise.race([got, new Promise((_, rej) => setTimeout(() => rej(new Error('no exit event')), 3000).unref())]);
+    assert.ok(seen.every((id) => id === ID), `only container ids: ${seen}`);
+  } finally {
+    rt.close();
+  }
+});
+
+test('cleanup removes the bundle, socket link and exit file', async () => {
+  await rt.init();
+  rt.close();
+  fs.mkdirSync(rt.bundleDir(ID), { recursive: true });
+  fs.writeFileSync(path.join(rt.bundleDir(ID), 'conmon.pid'), '55');
+  assert.equal(await rt.conmonPid(ID), 55);
+  fs.symlinkSync('/x', path.join(rt.socketDir, ID.slice(0, 12)));
+  fs.writeFileSync(path.join(rt.exitDir, ID), '0');
+  await rt.cleanup(ID);
+  assert.equal(fs.existsSync(rt.bundleDir(ID)), false);
+  assert.equal(fs.existsSync(path.join(rt.socketDir, ID.slice(0, 12))), false);
+  assert.equal(fs.existsSync(path.join(rt.exitDir, ID)), false);
+  assert.equal(await rt.conmonPid(ID), 0);
+  await rt.cleanup(ID); // nothing left: still fine
+});
+
+// ---- AttachConn ----
+
+// conmon's socket is SOCK_SEQPACKET; a regular file stands in for it: each
+// fs.read returns the whole (single) packet, then 0 at the end.
+function packetFd(packet: Buffer): number {
+  const f = path.join(execRoot, `pkt-${Math.random().toString(16).slice(2)}`);
+  fs.writeFileSync(f, packet);
+  return fs.openSync(f, 'r+');
+}
+
+function pumpAll(conn: AttachConn): Promise<[1 | 2, string][]> {
+  return new Promise((resolve) => {
+    const got: [1 | 2, string][] = [];
+    conn.pump((s, d) => got.push([s, d.toString()]), () => resolve(got));
+  });
+}
+
+test('attach connects to the attach socket path through the host', () => {
+  const fd = packetFd(Buffer.alloc(0));
+  try {
+    host.onSeqpacketConnect = () => fd;
+    const conn = rt.attach(ID);
+    assert.equal(conn.fd, fd);
+    assert.deepEqual(host.callsOf('seqpacketConnect').map((c) => c.args), [[rt.attachPath(ID)]]);
+  } finally {
+    fs.closeSync(fd);
+  }
+});
+
+test('attach propagates a connect failure', () => {
+  assert.throws(() => rt.attach(ID), /ENOENT/);
+});
+
+test('AttachConn.pump delivers a stdout packet, then ends and shuts the socket down', async () => {
+  const fd = packetFd(Buffer.concat([Buffer.from([ATTACH_STDOUT]), Buffer.from('hello')]));
+  const conn = new AttachConn(host, fd);
+  assert.deepEqual(await pumpAll(conn), [[1, 'hello']]);
+  assert.deepEqual(host.callsOf('shutdown').map((c) => c.args), [[fd, SHUT_RDWR]]);
+  // Once closed, further closes and stdin closes do nothing.
+  conn.close();
+  conn.closeStdin();
+  assert.equal(host.callsOf('shutdown').length, 1);
+});
+
+test('AttachConn.pump maps stderr packets to stream 2 and drops other kinds', async () => {
+  const err = new AttachConn(host, packetFd(Buffer.concat([Buffer.from([ATTACH_STDERR]), Buffer.from('oops')])));
+  assert.deepEqual(await pumpAll(err), [[2, 'oops']]);
+  const other = new AttachConn(host, packetFd(Buffer.concat([Buffer.from([1]), Buffer.from('ignored')])));
+  assert.deepEqual(await pumpAll(other), []);
+  const empty = new AttachConn(host, packetFd(Buffer.from([ATTACH_STDOUT])));
+  assert.deepEqual(await pumpAll(empty), []);
+});
+
+test('AttachConn.closeStdin half-closes; close tolerates a failing shutdown', async () => {
+  const fd = packetFd(Buffer.alloc(0));
+  const conn = new AttachConn(host, fd);
+  conn.closeStdin();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(host.callsOf('shutdown').map((c) => c.args), [[fd, SHUT_WR]]);
+  host.failNext('shutdown', Object.assign(new Error('ENOTCONN'), { code: 'ENOTCONN' }));
+  assert.doesNotThrow(() => conn.close());
+  assert.deepEqual(host.callsOf('shutdown').map((c) => c.args), [[fd, SHUT_WR], [fd, SHUT_RDWR]]);
+  // stdin EOF after close is a no-op.
+  conn.closeStdin();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(host.callsOf('shutdown').length, 2);
+});
+
+test('AttachConn.write writes everything, in order, and stdin EOF waits for pending writes', async () => {
+  const f = path.join(execRoot, 'stdin-big');
+  const fd = fs.openSync(f, 'w+');
+  const conn = new AttachConn(host, fd);
+  // Bigger than one packet (8192 bytes): written in several pieces.
+  const big = Buffer.alloc(20000);
+  for (let i = 0; i < big.length; i++) big[i] = i % 251;
+  const w1 = conn.write(big);
+  const w2 = conn.write(Buffer.from('tail'));
+  conn.closeStdin();
+  assert.equal(host.callsOf('shutdown').length, 0, 'no EOF while writes are pending');
+  await w1;
+  await w2;
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(fs.readFileSync(f), Buffer.concat([big, Buffer.from('tail')]));
+  assert.deepEqual(host.callsOf('shutdown').map((c) => c.args), [[fd, SHUT_WR]]);
+  conn.close();
+});
+
+test('AttachConn.write writes to the fd until closed', async () => {
+  const f = path.join(execRoot, 'stdin');
+  const fd = fs.openSync(f, 'w+');
+  const conn = new AttachConn(host, fd);
+  await conn.write(Buffer.from('input\n'));
+  assert.equal(fs.readFileSync(f, 'utf8'), 'input\n');
+  conn.close();
+  await conn.write(Buffer.from('dropped'));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(fs.readFileSync(f, 'utf8'), 'input\n');
+});

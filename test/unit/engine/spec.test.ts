@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildEnv, DEFAULT_CAPS, DEFAULT_PATH, generateSpec, MASKED_PATHS, READONLY_PATHS, type SpecInput } from '../../../src/engine/runtime/spec';
+
+function input(over: Partial<SpecInput> = {}): SpecInput {
+  return {
+    rootfs: '/var/lib/berth/overlay/containers/abc/merged',
+    args: ['/bin/sh', '-c', 'echo hi'],
+    env: ['PATH=/bin', 'HOSTNAME=abc'],
+    cwd: '/work',
+    user: { uid: 0, gid: 0, additionalGids: [] },
+    hostname: 'abc',
+    network: 'none',
+    files: { hosts: '/c/abc/hosts', hostname: '/c/abc/hostname', resolvConf: '/c/abc/resolv.conf' },
+    cgroupsPath: 'berth-abc.scope',
+    ...over,
+  };
+}
+
+// Docker's default capability set (moby oci/caps/defaults.go).
+const DOCKER_CAPS = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
+  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+];
+
+test('root gets Docker\'s default capabilities in bounding, effective and permitted', () => {
+  const s = generateSpec(input());
+  assert.deepEqual([...DEFAULT_CAPS].sort(), [...DOCKER_CAPS].sort());
+  assert.deepEqual([...s.process.capabilities.bounding].sort(), [...DOCKER_CAPS].sort());
+  assert.deepEqual(s.process.capabilities.effective, s.process.capabilities.bounding);
+  assert.deepEqual(s.process.capabilities.permitted, s.process.capabilities.bounding);
+  assert.deepEqual(s.process.capabilities.inheritable, []);
+  assert.deepEqual(s.process.capabilities.ambient, []);
+  assert.ok(!s.process.capabilities.bounding.includes('CAP_SYS_ADMIN'));
+});
+
+test('a non-root user keeps the bounding set but has no effective or permitted capabilities', () => {
+  const s = generateSpec(input({ user: { uid: 1000, gid: 1000, additionalGids: [10, 100] } }));
+  assert.equal(s.process.capabilities.bounding.length, DOCKER_CAPS.length);
+  assert.deepEqual(s.process.capabilities.effective, []);
+  assert.deepEqual(s.process.capabilities.permitted, []);
+  assert.deepEqual(s.process.user, { uid: 1000, gid: 1000, additionalGids: [10, 100] });
+});
+
+test('additionalGids is omitted when empty', () => {
+  const s = generateSpec(input());
+  assert.deepEqual(s.process.user, { uid: 0, gid: 0 });
+  assert.ok(!('additionalGids' in s.process.user));
+});
+
+test('process fields come from the input', () => {
+  const s = generateSpec(input({ tty: true }));
+  assert.equal(s.ociVersion, '1.0.2');
+  assert.deepEqual(s.process.args, ['/bin/sh', '-c', 'echo hi']);
+  assert.deepEqual(s.process.env, ['PATH=/bin', 'HOSTNAME=abc']);
+  assert.equal(s.process.cwd, '/work');
+  assert.equal(s.process.terminal, true);
+  assert.equal(s.process.noNewPrivileges, false);
+  assert.equal(generateSpec(input()).process.terminal, false);
+  assert.equal(s.hostname, 'abc');
+  assert.equal(s.linux.cgroupsPath, 'berth-abc.scope');
+});
+
+test('root filesystem path and read-only flag', () => {
+  assert.deepEqual(generateSpec(input()).root, { path: '/var/lib/berth/overlay/containers/abc/merged', readonly: false });
+  assert.equal(generateSpec(input({ readonlyRootfs: true })).root.readonly, true);
+});
+
+test('namespaces include network unless the network mode is host', () => {
+  const types = (n: SpecInput['network']) => generateSpec(input({ network: n })).linux.namespaces.map((x) => x.type).sort();
+  assert.deepEqual(types('none'), ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts']);
+  assert.deepEqual(types('host'), ['cgroup', 'ipc', 'mount', 'pid', 'uts']);
+  // No namespace joins an existing one.
+  assert.ok(generateSpec(input()).linux.namespaces.every((n) => n.path === undefined));
+});
+
+test('default mounts match Docker\'s', () => {
+  const s = generateSpec(input());
+  const byDest = new Map(s.mounts.map((m) => [m.destination, m]));
+  assert.deepEqual(byDest.get('/proc'), { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] });
+  assert.equal(byDest.get('/dev')?.type, 'tmpfs');
+  assert.ok(byDest.get('/dev')?.options?.includes('mode=755'));
+  assert.equal(byDest.get('/dev/pts')?.type, 'devpts');
+  assert.ok(byDest.get('/dev/pts')?.options?.includes('newinstance'));
+  assert.ok(byDest.get('/dev/pts')?.options?.includes('gid=5'));
+  assert.equal(byDest.get('/dev/shm')?.type, 'tmpfs');
+  assert.ok(byDest.get('/dev/shm')?.options?.includes('size=65536k'));
+  assert.ok(byDest.get('/dev/shm')?.options?.includes('mode=1777'));
+  assert.equal(byDest.get('/dev/mqueue')?.type, 'mqueue');
+  assert.equal(byDest.get('/sys')?.type, 'sysfs');
+  assert.ok(byDest.get('/sys')?.options?.includes('ro'), '/sys is read-only');
+  assert.equal(byDest.get('/sys/fs/cgroup')?.type, 'cgroup');
+  assert.ok(byDest.get('/sys/fs/cgroup')?.options?.includes('ro'), '/sys/fs/cgroup is read-only');
+  for (const d of ['/proc', '/sys', '/dev/mqueue', '/dev/shm']) {
+    assert.ok(byDest.get(d)?.options?.includes('nosuid') && byDest.get(d)?.options?.includes('nodev'), d);
+  }
+});
+
+test('parents are mounted before their children', () => {
+  const dests = generateSpec(input()).mounts.map((m) => m.destination);
+  const before = (a: string, b: string) => assert.ok(dests.indexOf(a) >= 0 && dests.indexOf(a) < dests.indexOf(b), `${a} before ${b}`);
+  before('/dev', '/dev/pts');
+  before('/dev', '/dev/shm');
+  before('/dev', '/dev/mqueue');
+  before('/sys', '/sys/fs/cgroup');
+  assert.equal(new Set(dests).size, dests.length, 'no duplicate destinations');
+});
+
+test('hosts, hostname and resolv.conf are bind-mounted from the container dir', () => {
+  const s = generateSpec(input());
+  const binds = s.mounts.filter((m) => m.type === 'bind');
+  assert.deepEqual(
+    binds.map((m) => [m.destination, m.source]).sort(),
+    [
+      ['/etc/hostname', '/c/abc/hostname'],
+      ['/etc/hosts', '/c/abc/hosts'],
+      ['/etc/resolv.conf', '/c/abc/resolv.conf'],
+    ],
+  );
+  for (const b of binds) assert.ok(b.options?.includes('rbind'), b.destination);
+});
+
+test('masked and read-only paths', () => {
+  const s = generateSpec(input());
+  assert.deepEqual(s.linux.maskedPaths, MASKED_PATHS);
+  assert.deepEqual(s.linux.readonlyPaths, READONLY_PATHS);
+  for (const p of ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug', '/sys/firmware', '/proc/acpi', '/proc/scsi']) {
+    assert.ok(s.linux.maskedPaths.includes(p), p);
+  }
+  for (const p of ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']) assert.ok(s.linux.readonlyPaths.includes(p), p);
+});
+
+test('device cgroup denies everything first, then allows the standard devices', () => {
+  const d = generateSpec(input()).linux.resources.devices;
+  assert.deepEqual(d[0], { allow: false, access: 'rwm' });
+  const allowed = d.filter((r) => r.allow).map((r) => `${r.type} ${r.major}:${r.minor}`);
+  for (const dev of ['c 1:3', 'c 1:5', 'c 1:7', 'c 1:8', 'c 1:9', 'c 5:0', 'c 5:1', 'c 5:2', 'c 136:-1']) assert.ok(allowed.includes(dev), dev);
+});
+
+test('specs do not share mutable capability arrays between calls', () => {
+  const a = generateSpec(input());
+  a.process.capabilities.bounding.push('CAP_SYS_ADMIN');
+  const b = generateSpec(input());
+  assert.ok(!b.process.capabilities.bounding.includes('CAP_SYS_ADMIN'));
+  assert.ok(!DEFAULT_CAPS.includes('CAP_SYS_ADMIN'));
+});
+
+test('buildEnv: defaults only', () => {
+  assert.deepEqual(buildEnv([], [], 'abc123', '/root'), [`PATH=${DEFAULT_PATH}`, 'HOSTNAME=abc123', 'HOME=/root']);
+  assert.equal(DEFAULT_PATH, '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+});
+
+test('buildEnv: container env overrides image env, which overrides the defaults; first-seen order is kept', () => {
+  const env = buildEnv(['PATH=/custom/bin', 'FOO=image', 'KEEP=1'], ['FOO=container', 'BAR=2', 'HOSTNAME=named'], 'abc', '/root');
+  assert.deepEqual(env, ['PATH=/custom/bin', 'HOSTNAME=named', 'FOO=container', 'KEEP=1', 'BAR=2', 'HOME=/root']);
+});
+
+test('buildEnv: HOME from the env wins over the user\'s home', () => {
+  assert.deepEqual(buildEnv(['HOME=/home/img'], [], 'h', '/root'), [`PATH=${DEFAULT_PATH}`, 'HOSTNAME=h', 'HOME=/home/img']);
+  assert.deepEqual(buildEnv([], ['HOME=/ctr'], 'h', '/home/alice'), [`PATH=${DEFAULT_PATH}`, 'HOSTNAME=h', 'HOME=/ctr']);
+});
+
+test('buildEnv: container entries without "=" are ignored; values may contain "="', () => {
+  const env = buildEnv(['A=1'], ['A', 'B=x=y'], 'h', '/');
+  assert.deepEqual(env, [`PATH=${DEFAULT_PATH}`, 'HOSTNAME=h', 'A=1', 'B=x=y', 'HOME=/']);
+});
+
+test('buildEnv: TERM=xterm only with a tty and only when unset', () => {
+  assert.ok(buildEnv([], [], 'h', '/', true).includes('TERM=xterm'));
+  assert.ok(!buildEnv([], [], 'h', '/', false).some((e) => e.startsWith('TERM=')));
+  const custom = buildEnv([], ['TERM=dumb'], 'h', '/', true);
+  assert.deepEqual(custom.filter((e) => e.startsWith('TERM=')), ['TERM=dumb']);
+});
