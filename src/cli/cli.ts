@@ -1,0 +1,234 @@
+// Command table, global flags, help, and docker's exit statuses:
+// 125 for bad usage, 1 for errors, the container's status for run/start -a.
+import type { Readable, Writable } from 'node:stream';
+import { Client } from '../client/client';
+import { selectHost } from '../client/host';
+import { parseArgs, flagsHelp, UsageError, type FlagSpec } from './args';
+import { errorText, StatusError, type Command, type Context } from './command';
+import { baseBusyboxCommand, importCommand, rmiCommand, tagCommand } from './commands/image';
+import { imagesCommand } from './commands/images';
+import { containerInspectCommand, imageInspectCommand, inspectCommand } from './commands/inspect';
+import { killCommand, restartCommand, rmCommand, stopCommand, waitCommand } from './commands/lifecycle';
+import { logsCommand } from './commands/logs';
+import { psCommand } from './commands/ps';
+import { createCommand, runCommand } from './commands/run';
+import { startCommand } from './commands/start';
+import { infoCommand, versionCommand } from './commands/system';
+import pkg from '../../package.json';
+
+const TOP: Command[] = [
+  runCommand, createCommand, startCommand, stopCommand, restartCommand, killCommand, rmCommand,
+  waitCommand, logsCommand, psCommand, inspectCommand,
+  imagesCommand, importCommand, tagCommand, rmiCommand,
+  infoCommand, versionCommand,
+];
+
+interface Group {
+  summary: string;
+  commands: Record<string, Command>;
+}
+
+const GROUPS: Record<string, Group> = {
+  container: {
+    summary: 'Manage containers',
+    commands: {
+      create: createCommand, inspect: containerInspectCommand, kill: killCommand, logs: logsCommand,
+      ls: psCommand, list: psCommand, ps: psCommand, restart: restartCommand, rm: rmCommand, remove: rmCommand,
+      run: runCommand, start: startCommand, stop: stopCommand, wait: waitCommand,
+    },
+  },
+  image: {
+    summary: 'Manage images',
+    commands: {
+      import: importCommand, inspect: imageInspectCommand, ls: imagesCommand, list: imagesCommand,
+      rm: rmiCommand, remove: rmiCommand, tag: tagCommand,
+    },
+  },
+  system: {
+    summary: 'Manage berth',
+    commands: { info: infoCommand },
+  },
+  base: {
+    summary: 'Create base images without a registry',
+    commands: { busybox: baseBusyboxCommand },
+  },
+};
+
+const GLOBAL_FLAGS: FlagSpec[] = [
+  { name: 'host', short: 'H', type: 'string', desc: 'Daemon socket to connect to (default: $BERTH_HOST, $DOCKER_HOST, unix:///run/berth/berth.sock)' },
+  { name: 'debug', short: 'D', type: 'bool', desc: 'Enable debug mode' },
+  { name: 'log-level', short: 'l', type: 'string', desc: 'Set the logging level', hidden: true },
+  { name: 'config', type: 'string', desc: 'Location of client config files', hidden: true },
+  { name: 'context', short: 'c', type: 'string', desc: 'Ignored (docker compatibility)', hidden: true },
+  { name: 'help', short: 'h', type: 'bool', desc: 'Print usage' },
+  { name: 'version', short: 'v', type: 'bool', desc: 'Print version information and quit' },
+];
+
+export interface IO {
+  out: Writable;
+  err: Writable;
+  in: Readable;
+  env: NodeJS.ProcessEnv;
+}
+
+function topHelp(): string {
+  const w = 11;
+  const cmds = TOP.map((c) => `  ${c.name.padEnd(w)} ${c.summary}`).join('\n');
+  const groups = Object.entries(GROUPS).map(([n, g]) => `  ${n.padEnd(w)} ${g.summary}`).join('\n');
+  return `
+Usage:  berth [OPTIONS] COMMAND
+
+A container engine that speaks the Docker Engine API
+
+Commands:
+${cmds}
+
+Management Commands:
+${groups}
+
+Global Options:
+${flagsHelp(GLOBAL_FLAGS)}
+
+Run 'berth COMMAND --help' for more information on a command.
+`;
+}
+
+function groupHelp(name: string, g: Group): string {
+  const seen = new Set<Command>();
+  const rows: string[] = [];
+  for (const [n, c] of Object.entries(g.commands)) {
+    if (seen.has(c)) continue;
+    seen.add(c);
+    rows.push(`  ${n.padEnd(11)} ${c.summary}`);
+  }
+  return `
+Usage:  berth ${name} COMMAND
+
+${g.summary}
+
+Commands:
+${rows.sort().join('\n')}
+
+Run 'berth ${name} COMMAND --help' for more information on a command.
+`;
+}
+
+function commandHelp(path: string, c: Command): string {
+  return `
+Usage:  ${path} ${c.usage}
+
+${c.summary}
+
+Options:
+${flagsHelp(c.flags)}
+`;
+}
+
+function argCountError(path: string, c: Command, n: number): string | undefined {
+  const min = c.minArgs ?? 0;
+  const max = c.maxArgs ?? Infinity;
+  if (n >= min && n <= max) return undefined;
+  const plural = (k: number) => `${k} argument${k === 1 ? '' : 's'}`;
+  let what: string;
+  let hint = 'Run';
+  if (max === 0) what = 'accepts no arguments';
+  else if (min === max) what = `requires ${plural(min)}`;
+  else if (max === Infinity) {
+    what = `requires at least ${plural(min)}`;
+    hint = 'See';
+  } else what = `requires at least ${min} and at most ${plural(max)}`;
+  return `berth: '${path}' ${what}\n\nUsage:  ${path} ${c.usage}\n\n${hint} '${path} --help' for more information`;
+}
+
+export async function runCli(argv: string[], io: IO): Promise<number> {
+  const { err, out } = io;
+  let g;
+  try {
+    g = parseArgs(argv, GLOBAL_FLAGS, { interspersed: false });
+  } catch (e) {
+    err.write(`${errorText(e)}\n\nRun 'berth --help' for more information\n`);
+    return 125;
+  }
+  if (g.flags.version) {
+    out.write(`berth version ${pkg.version}, API ${'1.51'}\n`);
+    return 0;
+  }
+  const [name, ...rest] = g.args;
+  if (!name || name === 'help') {
+    out.write(topHelp());
+    return 0;
+  }
+
+  let cmd: Command | undefined;
+  let path = `berth ${name}`;
+  let args = rest;
+  const group = GROUPS[name];
+  if (group) {
+    const sub = rest[0];
+    if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
+      out.write(groupHelp(name, group));
+      return 0;
+    }
+    cmd = group.commands[sub];
+    if (!cmd) {
+      err.write(`berth: unknown command: berth ${name} ${sub}\n\nUsage:  berth ${name}\n\nRun 'berth ${name} --help' for more information\n`);
+      return 1;
+    }
+    path = `berth ${name} ${sub}`;
+    args = rest.slice(1);
+  } else {
+    cmd = TOP.find((c) => c.name === name);
+    if (!cmd) {
+      err.write(`berth: unknown command: berth ${name}\n\nRun 'berth --help' for more information\n`);
+      return 1;
+    }
+  }
+
+  const usageHint = `\n\nUsage:  ${path} ${cmd.usage}\n\nRun '${path} --help' for more information\n`;
+  let p;
+  try {
+    p = parseArgs(args, cmd.flags, { interspersed: cmd.interspersed ?? true });
+  } catch (e) {
+    err.write(`${errorText(e)}${usageHint}`);
+    return 125;
+  }
+  if (p.flags.help) {
+    out.write(commandHelp(path, cmd));
+    return 0;
+  }
+  const countErr = argCountError(path, cmd, p.args.length);
+  if (countErr) {
+    err.write(`${countErr}\n`);
+    return 1;
+  }
+
+  let client: Client | undefined;
+  const ctx: Context = {
+    client() {
+      client ??= new Client(selectHost(g.flags.host, io.env));
+      return client;
+    },
+    out,
+    err,
+    in: io.in,
+    env: io.env,
+  };
+  try {
+    const status = await cmd.run(ctx, p);
+    return status ?? 0;
+  } catch (e) {
+    if (e instanceof StatusError) {
+      if (e.message) err.write(`${e.message}\n`);
+      return e.status;
+    }
+    if (e instanceof UsageError) {
+      err.write(`${e.message}${usageHint}`);
+      return 125;
+    }
+    if (g.flags.debug && e instanceof Error && e.stack) err.write(`${e.stack}\n`);
+    err.write(`${errorText(e)}\n`);
+    return 1;
+  } finally {
+    client?.close();
+  }
+}

@@ -1,0 +1,86 @@
+// inspect, container inspect, image inspect: a JSON array like docker's, or
+// one --format line per object.
+import { ClientError, readAll } from '../../client/client';
+import { UsageError } from '../args';
+import { errorText, HELP_FLAG, StatusError, type Command, type Context } from '../command';
+import { indentJSON, renderTemplate } from '../jsonfmt';
+
+type Kind = 'container' | 'image';
+
+async function fetchRaw(ctx: Context, kind: Kind, ref: string): Promise<string> {
+  const path = kind === 'container' ? `/containers/${encodeURIComponent(ref)}/json` : `/images/${encodeURIComponent(ref)}/json`;
+  const res = await ctx.client().request('GET', path);
+  return (await readAll(res.body)).toString('utf8');
+}
+
+// Tries each kind in turn; "No such object" when none has it.
+async function fetchAny(ctx: Context, kinds: Kind[], ref: string): Promise<string> {
+  for (const kind of kinds) {
+    try {
+      return await fetchRaw(ctx, kind, ref);
+    } catch (err) {
+      if (!(err instanceof ClientError && err.status === 404)) throw err;
+      if (kinds.length === 1) throw err;
+    }
+  }
+  throw new Error(`Error: No such object: ${ref}`);
+}
+
+async function inspect(ctx: Context, kinds: Kind[], refs: string[], format: string | undefined): Promise<number> {
+  const raws: string[] = [];
+  const errs: string[] = [];
+  for (const ref of refs) {
+    try {
+      raws.push(await fetchAny(ctx, kinds, ref));
+    } catch (err) {
+      errs.push(errorText(err));
+    }
+  }
+  if (format) {
+    const tmpl = format === 'json' ? '{{json .}}' : format;
+    for (const raw of raws) ctx.out.write(renderTemplate(tmpl, JSON.parse(raw)) + '\n');
+  } else {
+    ctx.out.write(raws.length ? `${indentJSON(`[${raws.join(',')}]`)}\n` : '[]\n');
+  }
+  if (errs.length) throw new StatusError(1, errs.join('\n'));
+  return 0;
+}
+
+const FORMAT_FLAG = { name: 'format', short: 'f', type: 'string' as const, desc: 'Format output using a custom template' };
+
+export const inspectCommand: Command = {
+  name: 'inspect',
+  usage: '[OPTIONS] NAME|ID [NAME|ID...]',
+  summary: 'Return low-level information on Docker objects',
+  minArgs: 1,
+  flags: [
+    FORMAT_FLAG,
+    { name: 'size', short: 's', type: 'bool', desc: 'Display total file sizes if the type is container' },
+    { name: 'type', type: 'string', desc: 'Only inspect objects of the given type' },
+    HELP_FLAG,
+  ],
+  run(ctx, p) {
+    const type = p.flags.type as string | undefined;
+    if (type && type !== 'container' && type !== 'image') throw new UsageError(`"${type}" is not a valid value for --type`);
+    const kinds: Kind[] = type ? [type as Kind] : ['container', 'image'];
+    return inspect(ctx, kinds, p.args, p.flags.format);
+  },
+};
+
+export const containerInspectCommand: Command = {
+  name: 'inspect',
+  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+  summary: 'Display detailed information on one or more containers',
+  minArgs: 1,
+  flags: [FORMAT_FLAG, { name: 'size', short: 's', type: 'bool', desc: 'Display total file sizes' }, HELP_FLAG],
+  run: (ctx, p) => inspect(ctx, ['container'], p.args, p.flags.format),
+};
+
+export const imageInspectCommand: Command = {
+  name: 'inspect',
+  usage: '[OPTIONS] IMAGE [IMAGE...]',
+  summary: 'Display detailed information on one or more images',
+  minArgs: 1,
+  flags: [FORMAT_FLAG, HELP_FLAG],
+  run: (ctx, p) => inspect(ctx, ['image'], p.args, p.flags.format),
+};

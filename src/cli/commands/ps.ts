@@ -1,0 +1,152 @@
+// berth ps: docker's default container table.
+import type { ContainerSummary, Port } from '../../client/types';
+import { UsageError } from '../args';
+import { HELP_FLAG, type Command } from '../command';
+import { ellipsis, familiarImage, goQuote, humanSize, since, truncateId } from '../format';
+import { formatTable } from '../table';
+
+// Turns repeated -f key=value into the API's filters map (map[string][]string).
+export function parseFilters(values: string[]): string | undefined {
+  if (!values.length) return undefined;
+  const filters: Record<string, string[]> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw new UsageError(`bad format of filter (expected name=value)`);
+    const key = v.slice(0, eq).trim().toLowerCase();
+    (filters[key] ??= []).push(v.slice(eq + 1).trim());
+  }
+  return JSON.stringify(filters);
+}
+
+function containerImage(c: ContainerSummary, trunc: boolean): string {
+  const image = c.Image ?? '';
+  if (!image) return '<no image>';
+  if (!trunc) return image;
+  if (c.ImageID && truncateId(c.ImageID) === truncateId(image)) return truncateId(image);
+  // A 64-hex name is an id, not a reference (docker's parser rejects it).
+  if (/^[a-f0-9]{64}$/.test(image) || /[A-Z]/.test(image)) return image;
+  return familiarImage(image);
+}
+
+function containerNames(c: ContainerSummary, trunc: boolean): string {
+  const names = (c.Names ?? []).map((n) => n.replace(/^\//, ''));
+  // Truncated output shows one name, skipping legacy link names ("a/b").
+  if (trunc) return names.find((n) => !n.includes('/')) ?? '';
+  return names.join(',');
+}
+
+// docker's DisplayablePorts: groups consecutive private ports, then host mappings.
+export function displayPorts(ports: Port[] = []): string {
+  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  const sorted = [...ports].sort(
+    (a, b) =>
+      a.PrivatePort - b.PrivatePort ||
+      cmp(a.IP ?? '', b.IP ?? '') ||
+      (a.PublicPort ?? 0) - (b.PublicPort ?? 0) ||
+      cmp(a.Type, b.Type),
+  );
+  const groups = new Map<string, { first: number; last: number }>();
+  const order: string[] = [];
+  const result: string[] = [];
+  const hostMappings: string[] = [];
+  const joinHost = (ip: string, port: string) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+  const formGroup = (key: string, first: number, last: number) => {
+    const parts = key.split('/');
+    let type = parts[0];
+    let ip = '';
+    if (parts.length > 1) {
+      ip = parts[0];
+      type = parts[1];
+    }
+    let group = first === last ? String(first) : `${first}-${last}`;
+    if (ip) group = `${joinHost(ip, group)}->${group}`;
+    return `${group}/${type}`;
+  };
+  for (const p of sorted) {
+    let key = p.Type;
+    if (p.IP) {
+      if (p.PublicPort !== p.PrivatePort) {
+        hostMappings.push(`${joinHost(p.IP, String(p.PublicPort))}->${p.PrivatePort}/${p.Type}`);
+        continue;
+      }
+      key = `${p.IP}/${p.Type}`;
+    }
+    const g = groups.get(key);
+    if (!g) {
+      groups.set(key, { first: p.PrivatePort, last: p.PrivatePort });
+      order.push(key);
+      continue;
+    }
+    if (p.PrivatePort === g.last + 1) {
+      g.last = p.PrivatePort;
+      continue;
+    }
+    result.push(formGroup(key, g.first, g.last));
+    groups.set(key, { first: p.PrivatePort, last: p.PrivatePort });
+  }
+  for (const key of order) {
+    const g = groups.get(key)!;
+    result.push(formGroup(key, g.first, g.last));
+  }
+  return [...result, ...hostMappings].join(', ');
+}
+
+export function formatContainers(list: ContainerSummary[], opts: { trunc: boolean; size?: boolean; now?: number }): string {
+  const header = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'];
+  if (opts.size) header.push('SIZE');
+  const rows = [header];
+  for (const c of list) {
+    const command = opts.trunc ? ellipsis(c.Command ?? '', 20) : c.Command ?? '';
+    const row = [
+      opts.trunc ? truncateId(c.Id) : c.Id,
+      containerImage(c, opts.trunc),
+      goQuote(command),
+      since(c.Created ?? 0, opts.now),
+      c.Status ?? '',
+      displayPorts(c.Ports ?? []),
+      containerNames(c, opts.trunc),
+    ];
+    if (opts.size) {
+      const rw = humanSize(c.SizeRw ?? 0);
+      row.push(c.SizeRootFs ? `${rw} (virtual ${humanSize(c.SizeRootFs)})` : rw);
+    }
+    rows.push(row);
+  }
+  return formatTable(rows);
+}
+
+export const psCommand: Command = {
+  name: 'ps',
+  aliases: ['ls', 'list'],
+  usage: '[OPTIONS]',
+  summary: 'List containers',
+  maxArgs: 0,
+  flags: [
+    { name: 'all', short: 'a', type: 'bool', desc: 'Show all containers (default shows just running)' },
+    { name: 'filter', short: 'f', type: 'list', meta: 'filter', desc: 'Filter output based on conditions provided' },
+    { name: 'last', short: 'n', type: 'int', default: -1, desc: 'Show n last created containers (includes all states)' },
+    { name: 'latest', short: 'l', type: 'bool', desc: 'Show the latest created container (includes all states)' },
+    { name: 'no-trunc', type: 'bool', desc: "Don't truncate output" },
+    { name: 'quiet', short: 'q', type: 'bool', desc: 'Only display container IDs' },
+    { name: 'size', short: 's', type: 'bool', desc: 'Display total file sizes' },
+    HELP_FLAG,
+  ],
+  async run(ctx, p) {
+    const f = p.flags;
+    let last: number = f.last;
+    if (f.latest && last === -1) last = 1;
+    const list = await ctx.client().get<ContainerSummary[]>('/containers/json', {
+      all: f.all,
+      limit: last > 0 ? last : undefined,
+      size: f.size && !f.quiet,
+      filters: parseFilters(f.filter),
+    });
+    const trunc = !f['no-trunc'];
+    if (f.quiet) {
+      ctx.out.write(list.map((c) => `${trunc ? truncateId(c.Id) : c.Id}\n`).join(''));
+      return 0;
+    }
+    ctx.out.write(formatContainers(list, { trunc, size: f.size }));
+    return 0;
+  },
+};
