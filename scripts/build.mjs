@@ -1,5 +1,6 @@
-// Bundles the executables with esbuild (small import graph, fast CLI start)
-// and compiles everything with tsc into out/ for the tests (and type-checks).
+// Bundles the executables with esbuild (small import graph, fast CLI start).
+// `--tests` also type-checks and compiles everything with tsc into out/,
+// which is what the tests run from.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,6 @@ writeFileSync('bin/berth', '#!/usr/bin/env node\nrequire("../dist/berth.js");\n'
 chmodSync('bin/berthd', 0o755);
 chmodSync('bin/berth', 0o755);
 
-if (!process.argv.includes('--no-tsc')) {
+if (process.argv.includes('--tests')) {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], { stdio: 'inherit' });
 }
