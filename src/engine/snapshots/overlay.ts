@@ -23,6 +23,11 @@ export interface LayerInfo {
   link: string; // short name under l/, keeps lowerdir within one page
 }
 
+export interface ScratchLayer {
+  tmp: string;
+  dir: string; // fill this
+}
+
 export function chainIDOf(parent: string | undefined, diffID: string): string {
   if (!parent) return diffID;
   return 'sha256:' + createHash('sha256').update(`${parent} ${diffID}`).digest('hex');
@@ -65,30 +70,52 @@ export class OverlaySnapshotter {
     return path.join(this.root, 'layers', hex(chainID), 'diff');
   }
 
-  // Creates a layer on `parent` by letting `fill` write into a fresh dir. fill
-  // returns the layer's diffID and tar size. If the same chain id already
-  // exists, the new copy is dropped.
-  async createLayer(parent: string | undefined, fill: (dir: string) => Promise<{ diffID: string; size: number }>): Promise<LayerInfo> {
-    if (parent && !this.layers.has(parent)) throw notFound(`parent layer ${parent} not found`);
+  // A layer tree is filled in a scratch dir first; it becomes a layer only
+  // when committed on its parent. Layers of one image can thus be
+  // extracted in parallel and in any order, then committed bottom-up.
+  async scratch(): Promise<ScratchLayer> {
     const tmp = path.join(this.root, 'tmp', randomBytes(8).toString('hex'));
     await fsp.mkdir(path.join(tmp, 'diff'), { recursive: true });
+    return { tmp, dir: path.join(tmp, 'diff') };
+  }
+
+  async discard(s: ScratchLayer): Promise<void> {
+    await fsp.rm(s.tmp, { recursive: true, force: true });
+  }
+
+  // Moves a filled scratch dir into place as the layer (parent, diffID). If
+  // that chain id exists already, the scratch copy is dropped.
+  async commit(s: ScratchLayer, parent: string | undefined, diffID: string, size: number): Promise<LayerInfo> {
+    if (parent && !this.layers.has(parent)) throw notFound(`parent layer ${parent} not found`);
+    const chainID = chainIDOf(parent, diffID);
     try {
-      const { diffID, size } = await fill(path.join(tmp, 'diff'));
-      const chainID = chainIDOf(parent, diffID);
       return await this.commitLock.run(chainID, async () => {
         const existing = this.layers.get(chainID);
         if (existing) return existing;
         const link = randomBytes(13).toString('hex').slice(0, 26).toUpperCase();
         const info: LayerInfo = { chainID, diffID, parent, size, link };
         const dir = path.join(this.root, 'layers', hex(chainID));
-        await fsp.rename(tmp, dir);
+        await fsp.rename(s.tmp, dir);
         await fsp.symlink(path.join('..', 'layers', hex(chainID), 'diff'), path.join(this.root, 'l', link));
         await writeFileAtomic(path.join(dir, 'meta.json'), JSON.stringify(info));
         this.layers.set(chainID, info);
         return info;
       });
     } finally {
-      await fsp.rm(tmp, { recursive: true, force: true });
+      await this.discard(s);
+    }
+  }
+
+  // scratch + fill + commit in one step. fill returns the layer's diffID and
+  // the size of its uncompressed tar.
+  async createLayer(parent: string | undefined, fill: (dir: string) => Promise<{ diffID: string; size: number }>): Promise<LayerInfo> {
+    if (parent && !this.layers.has(parent)) throw notFound(`parent layer ${parent} not found`);
+    const s = await this.scratch();
+    try {
+      const { diffID, size } = await fill(s.dir);
+      return await this.commit(s, parent, diffID, size);
+    } finally {
+      await this.discard(s);
     }
   }
 
