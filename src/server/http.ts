@@ -22,6 +22,10 @@ export async function readBody(req: IncomingMessage, limit = MAX_JSON_BODY): Pro
 export async function readJSON(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
   const buf = await readBody(req);
   if (buf.length === 0 || buf.toString().trim() === '') return undefined;
+  const ct = req.headers['content-type'];
+  if (ct && ct.split(';')[0].trim().toLowerCase() !== 'application/json') {
+    throw invalidArgument(`Content-Type specified (${ct}) must be 'application/json'`);
+  }
   let v: unknown;
   try {
     v = JSON.parse(buf.toString('utf8'));

@@ -212,6 +212,9 @@ export class ContainerService {
       ...(img.Volumes ? { Volumes: img.Volumes } : {}),
     };
     if (config.Tty) throw invalidArgument('TTY mode (-t) is not supported yet');
+    if (config.WorkingDir && !config.WorkingDir.startsWith('/')) {
+      throw invalidArgument(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
+    }
     const hostConfig: HostConfig = {
       ...hc,
       NetworkMode: networkMode,

@@ -27,6 +27,12 @@ export interface RemovedItem {
   Deleted?: string;
 }
 
+// zlib's own errors mean a broken archive, which is the client's fault.
+function badArchive(err: any): Error {
+  if (typeof err?.code === 'string' && err.code.startsWith('Z_')) return invalidArgument(`invalid gzip archive: ${err.message}`);
+  return err;
+}
+
 // Sniffs the first bytes and undoes gzip; the layer tar itself is what gets hashed.
 export async function decompressed(input: Readable): Promise<Readable> {
   const it = input[Symbol.asyncIterator]();
@@ -47,8 +53,14 @@ export async function decompressed(input: Readable): Promise<Readable> {
     }
   }
   const src = Readable.from(replay(), { objectMode: false });
-  if (first[0] === 0x1f && first[1] === 0x8b) return src.pipe(zlib.createGunzip());
-  if (first.readUInt32LE(0) === 0xfd2fb528) throw invalidArgument('zstd-compressed archives are not supported yet');
+  if (first[0] === 0x1f && first[1] === 0x8b) {
+    // pipeline() keeps listeners on every stage, so a bad first block cannot
+    // surface as an unhandled 'error' before the consumer attaches.
+    const out = new PassThrough();
+    pipeline(src, zlib.createGunzip(), out).catch((err) => out.destroy(badArchive(err)));
+    return out;
+  }
+  if (first.length >= 4 && first.readUInt32LE(0) === 0xfd2fb528) throw invalidArgument('zstd-compressed archives are not supported yet');
   if (first.subarray(0, 3).toString() === 'BZh' || first.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
     throw invalidArgument('bzip2 and xz archives are not supported; use an uncompressed or gzip tar');
   }
@@ -81,6 +93,8 @@ export class ImageService {
       ref = parseReference(opts.tag ? `${opts.repo}:${opts.tag}` : opts.repo);
       if (ref.digest) throw invalidArgument('cannot import with a digest reference');
     }
+    // Checked before reading the upload, so a bad change stores nothing.
+    const runConfig = applyChanges({}, opts.changes ?? []);
     const tar = await decompressed(body);
     const layer = await this.layers.createLayer(undefined, async (dir) => {
       const hash = createHash('sha256');
@@ -98,7 +112,7 @@ export class ImageService {
         await Promise.all([pipeline(tar, tee, toApply), applyLayer(toApply, dir)]);
       } catch (err) {
         await blob.abort();
-        throw err;
+        throw badArchive(err);
       }
       const diffID = 'sha256:' + hash.digest('hex');
       if (await this.content.has(diffID)) await blob.abort();
@@ -110,7 +124,7 @@ export class ImageService {
       architecture: GOARCH[os.arch()] ?? os.arch(),
       os: 'linux',
       created: now,
-      config: applyChanges({}, opts.changes ?? []),
+      config: runConfig,
       rootfs: { type: 'layers', diff_ids: [layer.diffID] },
       history: [{ created: now, created_by: '', comment: opts.message || 'Imported from -' }],
     };

@@ -1,6 +1,8 @@
 // OCI runtime spec generation with Docker's defaults. Pure: no I/O, so it is
 // unit-tested without root.
 
+import type { OciSeccomp } from './seccomp';
+
 export const DEFAULT_CAPS = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
   'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
@@ -43,6 +45,7 @@ export interface OciSpec {
     resources: { devices: { allow: boolean; type?: string; major?: number; minor?: number; access?: string }[] };
     maskedPaths: string[];
     readonlyPaths: string[];
+    seccomp?: OciSeccomp;
   };
 }
 
@@ -59,6 +62,8 @@ export interface SpecInput {
   files: { hosts: string; hostname: string; resolvConf: string };
   cgroupsPath: string;
   readonlyRootfs?: boolean;
+  // linux.seccomp; null or absent means no filter (seccomp=unconfined).
+  seccomp?: OciSeccomp | null;
 }
 
 // Docker's default device cgroup: deny all, then the usual character devices.
@@ -121,6 +126,7 @@ export function generateSpec(input: SpecInput): OciSpec {
       resources: { devices: DEVICE_RULES.map((r) => ({ ...r })) },
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
+      ...(input.seccomp ? { seccomp: input.seccomp } : {}),
     },
   };
 }

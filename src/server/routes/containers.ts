@@ -73,15 +73,26 @@ export function containerRoutes(r: Router, d: Daemon): void {
   r.post('/containers/:id/attach', async (ctx) => attach(d, ctx));
 }
 
+function safeRegExp(v: string): RegExp | undefined {
+  try {
+    return new RegExp(v);
+  } catch {
+    return undefined;
+  }
+}
+
+// Values of one key are alternatives, except labels, which must all match.
 function matchFilters(c: ContainerRecord, f: Map<string, string[]>): boolean {
   for (const [key, values] of f) {
-    const ok = values.some((v) => {
+    const test = (v: string): boolean => {
       switch (key) {
         case 'status':
           if (!['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'].includes(v)) throw invalidArgument(`invalid filter 'status=${v}'`);
           return c.State.Status === v;
-        case 'name':
-          return new RegExp(v).test(c.Name.slice(1)) || new RegExp(v).test(c.Name);
+        case 'name': {
+          const re = safeRegExp(v);
+          return !!re && (re.test(c.Name.slice(1)) || re.test(c.Name));
+        }
         case 'id':
           return c.Id.startsWith(v);
         case 'label': {
@@ -96,7 +107,8 @@ function matchFilters(c: ContainerRecord, f: Map<string, string[]>): boolean {
         default:
           throw invalidArgument(`invalid filter '${key}'`);
       }
-    });
+    };
+    const ok = key === 'label' ? values.every(test) : values.some(test);
     if (!ok) return false;
   }
   return true;
@@ -195,12 +207,14 @@ async function logs(d: Daemon, ctx: Ctx): Promise<void> {
   const tail = !tailRaw || tailRaw === 'all' ? undefined : /^\d+$/.test(tailRaw) ? Number(tailRaw) : undefined;
   const timestamps = boolParam(q, 'timestamps');
   const follow = boolParam(q, 'follow') && c.State.Running;
+  const since = parseTime(q.get('since'), 'since');
+  const until = parseTime(q.get('until'), 'until');
   const ac = new AbortController();
   ctx.res.on('close', () => ac.abort());
   const tty = c.Config.Tty;
   ctx.res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
   ctx.res.flushHeaders();
-  for await (const rec of d.containers.logs(c.Id, { stdout, stderr, tail, follow, since: parseTime(q.get('since'), 'since'), until: parseTime(q.get('until'), 'until') }, ac.signal)) {
+  for await (const rec of d.containers.logs(c.Id, { stdout, stderr, tail, follow, since, until }, ac.signal)) {
     const data = timestamps ? Buffer.concat([Buffer.from(`${rec.time} `), rec.data]) : rec.data;
     const ok = ctx.res.write(tty ? data : stdcopyFrame(rec.stream, data));
     if (!ok) await new Promise((r) => ctx.res.once('drain', r));

@@ -31,6 +31,9 @@ export function imageRoutes(r: Router, d: Daemon): void {
   r.get('/images/json', (ctx) => {
     const all = boolParam(ctx.query, 'all');
     const filters = filtersParam(ctx.query);
+    for (const k of filters.keys()) {
+      if (!['dangling', 'reference', 'label', 'before', 'since', 'until'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
+    }
     let list = is.list();
     const dangling = filters.get('dangling');
     if (dangling) list = list.filter((i) => (is.repoTags(i).length === 0) === (dangling[0] === 'true' || dangling[0] === '1'));
