@@ -12,7 +12,10 @@ const isInvalid = (re: RegExp) => (err: unknown) => {
   assert.match(err.message, re);
   return true;
 };
-const req = (...chunks: (string | Buffer)[]) => Readable.from(chunks.map((c) => Buffer.from(c))) as unknown as IncomingMessage;
+const req = (...chunks: (string | Buffer)[]) =>
+  Object.assign(Readable.from(chunks.map((c) => Buffer.from(c))), { headers: {} }) as unknown as IncomingMessage;
+const typed = (contentType: string, body: string) =>
+  Object.assign(Readable.from([Buffer.from(body)]), { headers: { 'content-type': contentType } }) as unknown as IncomingMessage;
 
 test('boolParam: true values', () => {
   for (const v of ['1', 'true', 'True', 'TRUE', 'yes', 'on', 'anything']) assert.equal(boolParam(q(`f=${v}`), 'f'), true, v);
@@ -103,4 +106,9 @@ test('readJSON: empty body is undefined; objects parse; everything else is Inval
   await assert.rejects(readJSON(req('{"Image":')), isInvalid(/^invalid JSON: /));
   await assert.rejects(readJSON(req('[1,2]')), isInvalid(/expected an object/));
   await assert.rejects(readJSON(req('"str"')), isInvalid(/expected an object/));
+});
+
+test('readJSON: a body must be sent as application/json when a Content-Type is given', async () => {
+  assert.deepEqual(await readJSON(typed('application/json; charset=utf-8', '{"a":1}')), { a: 1 });
+  await assert.rejects(readJSON(typed('text/plain', '{"a":1}')), isInvalid(/must be 'application\/json'/));
 });
