@@ -189,4 +189,16 @@ describe('docker CLI against berthd', () => {
     assert.equal(lines[1], '0'); // masked: /dev/null bound over /proc/kcore
     assert.equal(lines[lines.length - 1], '1'); // /sys is read-only
   });
+
+  it('applies the default seccomp profile, and none with seccomp=unconfined', async () => {
+    const confined = await docker(d, 'run', '--rm', 'busybox', 'sh', '-c', 'grep Seccomp: /proc/self/status; unshare -U true 2>&1; echo rc=$?');
+    assert.match(confined.stdout, /Seccomp:\s+2/);
+    assert.match(confined.stdout, /Operation not permitted/);
+    assert.match(confined.stdout, /rc=1/);
+    const free = await docker(d, 'run', '--rm', '--security-opt', 'seccomp=unconfined', 'busybox', 'sh', '-c', 'grep Seccomp: /proc/self/status; unshare -U true; echo rc=$?');
+    assert.match(free.stdout, /Seccomp:\s+0/);
+    assert.match(free.stdout, /rc=0/);
+    const bad = await docker(d, 'run', '--rm', '--security-opt', 'seccomp=/no/such/profile.json', 'busybox', 'true');
+    assert.notEqual(bad.code, 0);
+  });
 });

@@ -2,6 +2,7 @@
 // through the snapshotter (root filesystem) and the conmon runtime.
 import { EventEmitter } from 'node:events';
 import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { BerthError, conflict, invalidArgument, notFound, notModified, wrap } from '../../errors';
 import { MNT_DETACH, type Host } from '../../host';
@@ -15,7 +16,8 @@ import type { ImageService } from '../images/service';
 import type { ImageRecord } from '../images/types';
 import { hostHostname, hostsFile, resolvConf } from '../network/files';
 import type { AttachConn, ConmonRuntime } from '../runtime/conmon';
-import { buildEnv, generateSpec } from '../runtime/spec';
+import { seccompForContainer } from '../runtime/seccomp';
+import { buildEnv, DEFAULT_CAPS, generateSpec } from '../runtime/spec';
 import { resolveUser } from '../runtime/user';
 import type { OverlaySnapshotter } from '../snapshots/overlay';
 import { readLogs, type LogOptions, type LogRecord } from './logs';
@@ -226,6 +228,7 @@ export class ContainerService {
       ReadonlyRootfs: !!hc.ReadonlyRootfs,
       Privileged: false,
     };
+    this.seccomp(hostConfig); // a bad --security-opt is a 400 now, not at start
     const rec: ContainerRecord = {
       Id: id,
       Name: name,
@@ -299,6 +302,7 @@ export class ContainerService {
         files: { hosts: c.HostsPath, hostname: c.HostnamePath, resolvConf: c.ResolvConfPath },
         cgroupsPath: `/berth/${id}`,
         readonlyRootfs: c.HostConfig.ReadonlyRootfs,
+        seccomp: this.seccomp(c.HostConfig),
       });
       const { pid, conmonPid } = await this.runtime.create(id, spec, {
         runtime: c.HostConfig.Runtime,
@@ -331,6 +335,10 @@ export class ContainerService {
     }
     // The process may have exited before the state above was saved.
     if (await this.runtime.exitStatus(id)) void this.handleExit(id);
+  }
+
+  private seccomp(hc: HostConfig) {
+    return seccompForContainer({ securityOpt: hc.SecurityOpt as string[] | null, privileged: hc.Privileged, capabilities: DEFAULT_CAPS, kernel: os.release() });
   }
 
   private async mountRootfs(id: string, image: ImageRecord): Promise<string> {
@@ -642,7 +650,7 @@ const FIELD_TYPES: Record<string, 'string' | 'boolean' | 'number' | 'strings' | 
 
 const HOSTCONFIG_TYPES: Record<string, 'string' | 'boolean' | 'number' | 'strings' | 'object'> = {
   NetworkMode: 'string', AutoRemove: 'boolean', Runtime: 'string', Binds: 'strings', ReadonlyRootfs: 'boolean',
-  RestartPolicy: 'object', Privileged: 'boolean', LogConfig: 'object',
+  RestartPolicy: 'object', Privileged: 'boolean', LogConfig: 'object', SecurityOpt: 'strings',
 };
 
 function checkType(where: string, key: string, v: unknown, t: string): void {

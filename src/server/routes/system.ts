@@ -86,7 +86,7 @@ export function systemRoutes(r: Router, d: Daemon): void {
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
-      SecurityOptions: ['name=cgroupns'],
+      SecurityOptions: ['name=seccomp,profile=builtin', 'name=cgroupns'],
       Warnings: [],
     });
   });
