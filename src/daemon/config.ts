@@ -13,6 +13,8 @@ export interface DaemonConfig {
   configFile: string;
   debug: boolean;
   conmonPath: string;
+  insecureRegistries: string[];
+  certsDir: string;
 }
 
 export const DEFAULTS = {
@@ -22,6 +24,7 @@ export const DEFAULTS = {
   pidfile: '/run/berth/berthd.pid',
   configFile: '/etc/berth/daemon.json',
   defaultRuntime: 'runc',
+  certsDir: '/etc/berth/certs.d',
 };
 
 export class ConfigError extends Error {}
@@ -37,7 +40,9 @@ Options:
   -D, --debug                   Enable debug mode
       --default-runtime string  Default OCI runtime for containers (default "${DEFAULTS.defaultRuntime}")
       --exec-root string        Root of runtime state (default "${DEFAULTS.execRoot}")
+      --certs-dir string        Registry CA certificates, <dir>/<host:port>/ca.crt (default "${DEFAULTS.certsDir}")
   -H, --host list               Daemon socket to listen on (default ${DEFAULTS.host})
+      --insecure-registry list  Registries reached over plain HTTP (host:port or CIDR; 127.0.0.0/8 always)
   -h, --help                    Print usage
   -l, --log-level string        Set the logging level (debug|info|warn|error|fatal) (default "info")
   -p, --pidfile string          Path to use for daemon PID file (default "${DEFAULTS.pidfile}")
@@ -64,10 +69,10 @@ function which(bin: string): string | undefined {
 // Parses argv; returns "help"/"version" for those flags.
 export function parseArgs(argv: string[]): { flags: Record<string, string | string[] | boolean>; action?: 'help' | 'version' } {
   const flags: Record<string, string | string[] | boolean> = {};
-  const multi = new Set(['host', 'add-runtime']);
+  const multi = new Set(['host', 'add-runtime', 'insecure-registry']);
   const alias: Record<string, string> = { H: 'host', D: 'debug', l: 'log-level', p: 'pidfile', h: 'help', v: 'version', G: 'group' };
   const boolFlags = new Set(['debug', 'help', 'version']);
-  const known = new Set(['data-root', 'exec-root', 'host', 'default-runtime', 'add-runtime', 'log-level', 'pidfile', 'config-file', 'debug', 'help', 'version', 'group']);
+  const known = new Set(['data-root', 'exec-root', 'host', 'default-runtime', 'add-runtime', 'log-level', 'pidfile', 'config-file', 'debug', 'help', 'version', 'group', 'insecure-registry', 'certs-dir']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     let name: string;
@@ -150,5 +155,7 @@ export function loadConfig(argv: string[]): DaemonConfig {
     configFile,
     debug: debug || logLevel === 'debug',
     conmonPath,
+    insecureRegistries: [...((file['insecure-registries'] as string[]) ?? []), ...((flags['insecure-registry'] as string[]) ?? [])],
+    certsDir: path.resolve(pick('certs-dir', 'certs-dir', DEFAULTS.certsDir)),
   };
 }

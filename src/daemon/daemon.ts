@@ -14,7 +14,7 @@ import { ApiServer } from '../server';
 import { Router } from '../server/router';
 import { containerRoutes } from '../server/routes/containers';
 import { imageRoutes } from '../server/routes/images';
-import { systemRoutes } from '../server/routes/system';
+import { systemRoutes, VERSION } from '../server/routes/system';
 import type { DaemonConfig } from './config';
 
 export type Logger = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
@@ -39,7 +39,11 @@ export class Daemon {
     this.imageStore = new ImageStore(path.join(root, 'image'), this.content, this.snapshots);
     this.runtime = new ConmonRuntime(host, { execRoot: config.execRoot, runtimes: config.runtimes, conmonPath: config.conmonPath, debug: config.debug });
     let containers: ContainerService | undefined;
-    this.images = new ImageService(this.imageStore, this.content, this.snapshots, (id) => containers!.usersOfImage(id));
+    this.images = new ImageService(this.imageStore, this.content, this.snapshots, (id) => containers!.usersOfImage(id), path.join(root, 'image'), {
+      insecure: config.insecureRegistries,
+      certsDir: config.certsDir,
+      userAgent: `berth/${VERSION}`,
+    });
     containers = new ContainerService(host, this.runtime, this.snapshots, this.images, {
       root: path.join(root, 'containers'),
       defaultRuntime: config.defaultRuntime,
@@ -61,6 +65,7 @@ export class Daemon {
     await this.content.init();
     await this.snapshots.init();
     await this.imageStore.init();
+    await this.images.init();
     await this.runtime.init();
     await this.containers.init();
     for (const h of this.config.hosts) {

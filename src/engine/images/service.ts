@@ -4,8 +4,16 @@ import * as os from 'node:os';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
-import { conflict, invalidArgument } from '../../errors';
-import { applyLayer } from '../archive';
+import { conflict, failedPrecondition, invalidArgument } from '../../errors';
+import { decompressStream } from '../registry';
+import * as fs from 'node:fs';
+import { applyLayer, packLayer } from '../archive';
+import type { ProgressSink } from '../events/progress';
+import type { RegistryAuth } from '../registry';
+import { DistributionMetadata } from './distribution';
+import { Puller, type Platform } from './pull';
+import { Pusher } from './push';
+import { registryClient, type RegistrySettings } from './registries';
 import type { ContentStore } from '../content/store';
 import type { OverlaySnapshotter } from '../snapshots/overlay';
 import { applyChanges } from './changes';
@@ -68,7 +76,74 @@ export async function decompressed(input: Readable): Promise<Readable> {
 }
 
 export class ImageService {
-  constructor(private store: ImageStore, private content: ContentStore, private layers: OverlaySnapshotter, private inUse: (id: string) => { id: string; running: boolean }[]) {}
+  readonly metadata: DistributionMetadata;
+  private puller: Puller;
+  private pusher: Pusher;
+
+  constructor(
+    private store: ImageStore,
+    private content: ContentStore,
+    private layers: OverlaySnapshotter,
+    private inUse: (id: string) => { id: string; running: boolean }[],
+    imageRoot: string,
+    private registries: RegistrySettings,
+  ) {
+    this.metadata = new DistributionMetadata(imageRoot);
+    this.puller = new Puller(store, content, layers, this.metadata, registries);
+    this.pusher = new Pusher(store, content, this.metadata, registries, (d, c) => this.layerTar(d, c));
+  }
+
+  async init(): Promise<void> {
+    await this.metadata.init();
+  }
+
+  // `docker pull`; with allTags every tag of the repository.
+  async pull(name: string, opts: { platform?: Platform; auth?: RegistryAuth; allTags?: boolean; progress: ProgressSink }): Promise<ImageRecord[]> {
+    const ref = parseReference(name);
+    if (!opts.allTags) return [await this.puller.pull(ref.tag || ref.digest ? ref : { ...ref, tag: 'latest' }, opts)];
+    if (ref.tag || ref.digest) throw invalidArgument('tag can be used only with --all-tags/-a');
+    const out: ImageRecord[] = [];
+    for (const tag of await this.puller.tags(ref, opts.auth)) out.push(await this.puller.pull({ ...ref, tag }, opts));
+    return out;
+  }
+
+  async push(name: string, opts: { auth?: RegistryAuth; progress: ProgressSink }): Promise<void> {
+    const ref = parseReference(name);
+    if (ref.digest) throw invalidArgument('cannot push a digest reference');
+    await this.pusher.push(ref, opts);
+  }
+
+  // `docker login`: checks the credentials against the registry.
+  async login(host: string, auth: RegistryAuth): Promise<void> {
+    await registryClient(host, this.registries, auth).ping();
+  }
+
+  // The uncompressed tar of a layer, byte for byte what its diffID names:
+  // the stored tar (import, commit, load), else the stored compressed blob
+  // (pull) decompressed, else the layer packed again and checked.
+  async layerTar(diffID: string, chainID: string): Promise<Readable> {
+    if (await this.content.has(diffID)) return fs.createReadStream(this.content.blobPath(diffID));
+    for (const s of this.metadata.sources(diffID)) {
+      if (await this.content.has(s.digest)) return decompressStream(s.mediaType, fs.createReadStream(this.content.blobPath(s.digest)));
+    }
+    const packed = packLayer(this.layers.diffDir(chainID));
+    const hash = createHash('sha256');
+    const check = new Transform({
+      transform(chunk: Buffer, _e, cb) {
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+      flush(cb) {
+        const got = 'sha256:' + hash.digest('hex');
+        cb(got === diffID ? null : failedPrecondition(`layer ${diffID} is no longer stored as a tar, and packing it again gives ${got}`));
+      },
+    });
+    return packed.pipe(check);
+  }
+
+  compressedBlobFor(diffID: string): { digest: string; mediaType: string } | undefined {
+    return this.metadata.sources(diffID)[0];
+  }
 
   resolve(name: string): ImageRecord {
     return this.store.resolve(name);
@@ -145,7 +220,9 @@ export class ImageService {
   // an id deletes, which needs -f when the image has several tags.
   async remove(name: string, force: boolean): Promise<RemovedItem[]> {
     const rec = this.store.resolve(name);
-    const refs = this.store.refsOf(rec.id);
+    // Digest references (RepoDigests) go with the image; only tags keep it.
+    const refs = this.store.refsOf(rec.id).filter((r) => r.tag);
+    const digestRefs = this.store.refsOf(rec.id).filter((r) => !r.tag);
     const byName = this.store.hasRef(name);
     const users = this.inUse(rec.id);
     const short = rec.id.slice(7, 19);
@@ -155,20 +232,24 @@ export class ImageService {
         throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${users[0].id.slice(0, 12)} is using its referenced image ${short}`);
       }
       const untagged = familiarName(await this.store.untagRef(ref));
-      if (refs.length > 1 || users.length > 0) return [{ Untagged: untagged }];
-      return [{ Untagged: untagged }, ...(await this.deleteImage(rec))];
+      if (refs.length > 1 || users.length > 0 || !ref.tag) return [{ Untagged: untagged }];
+      const out: RemovedItem[] = [{ Untagged: untagged }];
+      for (const r of digestRefs) out.push({ Untagged: familiarName(await this.store.untagRef(r)) });
+      return [...out, ...(await this.deleteImage(rec, digestRefs))];
     }
     const running = users.find((u) => u.running);
     if (running) throw conflict(`conflict: unable to delete ${short} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`);
     if (users.length > 0 && !force) throw conflict(`conflict: unable to delete ${short} (must be forced) - image is being used by stopped container ${users[0].id.slice(0, 12)}`);
     if (refs.length > 1 && !force) throw conflict(`conflict: unable to delete ${short} (must be forced) - image is referenced in multiple repositories`);
     const out: RemovedItem[] = [];
-    for (const r of refs) out.push({ Untagged: familiarName(await this.store.untagRef(r)) });
+    for (const r of [...refs, ...digestRefs]) out.push({ Untagged: familiarName(await this.store.untagRef(r)) });
     if (users.length > 0) return out;
-    return [...out, ...(await this.deleteImage(rec))];
+    return [...out, ...(await this.deleteImage(rec, digestRefs))];
   }
 
-  private async deleteImage(rec: ImageRecord): Promise<RemovedItem[]> {
+  private async deleteImage(rec: ImageRecord, digestRefs: Reference[] = []): Promise<RemovedItem[]> {
+    // Manifests were stored under the digests their references name.
+    for (const r of digestRefs) if (r.digest) await this.content.delete(r.digest);
     await this.store.delete(rec.id);
     await this.content.delete(rec.id);
     await this.collectLayers();
@@ -185,7 +266,11 @@ export class ImageService {
     for (const layer of this.layers.list()) {
       if (keep.has(layer.chainID)) continue;
       await this.layers.removeLayer(layer.chainID);
-      if (![...keep].some((c) => this.layers.get(c)?.diffID === layer.diffID)) await this.content.delete(layer.diffID);
+      if ([...keep].some((c) => this.layers.get(c)?.diffID === layer.diffID)) continue;
+      // The layer's tar and any compressed copies of it go with the last user.
+      await this.content.delete(layer.diffID);
+      for (const src of this.metadata.sources(layer.diffID)) await this.content.delete(src.digest);
+      await this.metadata.forget(layer.diffID);
     }
   }
 

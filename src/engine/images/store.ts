@@ -118,6 +118,19 @@ export class ImageStore {
     await writeFileAtomic(path.join(this.metaDir, `${id.slice(7)}.json`), JSON.stringify({ lastTagTime: rec.lastTagTime }));
   }
 
+  // Every tag of one repository ("localhost:5000/busybox" -> its tags).
+  tagsOfRepo(repo: Reference): Reference[] {
+    const prefix = `${repo.domain}/${repo.path}:`;
+    return [...this.refs.keys()].filter((k) => k.startsWith(prefix) && !k.includes('@')).map((k) => parseReference(k));
+  }
+
+  // Records a reference as given (digest references included: RepoDigests).
+  async setRef(ref: Reference, id: string): Promise<void> {
+    if (!this.images.has(id)) throw notFound(`No such image: ${id}`);
+    this.refs.set(formatReference(withDefaultTag(ref)), id);
+    await this.saveRefs();
+  }
+
   hasRef(name: string): boolean {
     try {
       return this.refs.has(formatReference(withDefaultTag(parseReference(name))));

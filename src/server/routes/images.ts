@@ -3,7 +3,9 @@ import type { Daemon } from '../../daemon/daemon';
 import { invalidArgument, notFound } from '../../errors';
 import { parseReference } from '../../engine/images/reference';
 import type { ImageRecord } from '../../engine/images/types';
-import { boolParam, filtersParam, sendJSON, sendNoContent } from '../http';
+import { parsePlatform } from '../../engine/images/pull';
+import { boolParam, filtersParam, readJSON, sendJSON, sendNoContent } from '../http';
+import { JSONMessageStream, registryAuth } from '../progress';
 import type { Router } from '../router';
 
 export function imageRoutes(r: Router, d: Daemon): void {
@@ -21,9 +23,22 @@ export function imageRoutes(r: Router, d: Daemon): void {
       return;
     }
     if (fromImage) {
-      const ref = parseReference(q.get('tag') ? `${fromImage}:${q.get('tag')}` : fromImage);
-      // Registries arrive with the distribution issue; fail clearly, not silently.
-      throw notFound(`pull access denied for ${ref.path.replace(/^library\//, '')}: pulling from registries is not implemented yet (${ref.domain})`);
+      // The CLI sends the tag (or digest) separately; "tag" may be empty.
+      const tag = q.get('tag');
+      const name = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
+      const auth = registryAuth(ctx.req);
+      const platform = q.get('platform') ? parsePlatform(q.get('platform')) : undefined;
+      const out = new JSONMessageStream(ctx.res);
+      try {
+        // As in dockerd, a bare name (the CLI's `pull -a`) pulls every tag.
+        const ref = parseReference(name);
+        await is.pull(name, { auth, platform, allTags: !ref.tag && !ref.digest, progress: out.sink });
+        out.end();
+      } catch (err) {
+        if (!out.headersSent) throw err;
+        out.error(err);
+      }
+      return;
     }
     throw invalidArgument('either fromSrc or fromImage is required');
   });
@@ -61,6 +76,32 @@ export function imageRoutes(r: Router, d: Daemon): void {
       Labels: i.config.config?.Labels ?? {},
       Containers: d.containers.usersOfImage(i.id).length,
     })));
+  });
+
+  r.post('/images/*name/push', async (ctx) => {
+    const tag = ctx.query.get('tag');
+    const name = tag ? `${ctx.params.name}:${tag}` : ctx.params.name;
+    const auth = registryAuth(ctx.req);
+    const out = new JSONMessageStream(ctx.res);
+    try {
+      await is.push(name, { auth, progress: out.sink });
+      out.end();
+    } catch (err) {
+      if (!out.headersSent) throw err;
+      out.error(err);
+    }
+  });
+
+  r.post('/auth', async (ctx) => {
+    const body = (await readJSON(ctx.req)) ?? {};
+    const server = typeof body.serveraddress === 'string' && body.serveraddress ? body.serveraddress : 'docker.io';
+    const host = server.replace(/^https?:\/\//, '').replace(/\/.*$/, '').replace(/^index\.docker\.io$/, 'docker.io');
+    await is.login(host, {
+      username: typeof body.username === 'string' ? body.username : undefined,
+      password: typeof body.password === 'string' ? body.password : undefined,
+      identitytoken: typeof body.identitytoken === 'string' && body.identitytoken ? body.identitytoken : undefined,
+    });
+    sendJSON(ctx.res, 200, { Status: 'Login Succeeded', IdentityToken: '' });
   });
 
   r.get('/images/*name/json', (ctx) => {

@@ -66,7 +66,7 @@ export function systemRoutes(r: Router, d: Daemon): void {
       OSType: 'linux',
       Architecture: os.machine(),
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
+      RegistryConfig: { IndexConfigs: Object.fromEntries(d.config.insecureRegistries.filter((r) => !r.includes('/')).map((r) => [r, { Name: r, Mirrors: [], Secure: false, Official: false }])), InsecureRegistryCIDRs: ['127.0.0.0/8', ...d.config.insecureRegistries.filter((r) => r.includes('/'))], Mirrors: [] },
       NCPU: os.cpus().length,
       MemTotal: os.totalmem(),
       DockerRootDir: d.config.dataRoot,

@@ -1,0 +1,227 @@
+// Pull: resolve a reference in a registry, fetch config and layers with
+// their digests checked while they stream, extract layers in parallel into
+// scratch dirs, then commit them bottom-up. A layer being fetched by one
+// pull is awaited, not fetched again, by another.
+import { createHash } from 'node:crypto';
+import * as os from 'node:os';
+import { PassThrough, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { invalidArgument, notFound } from '../../errors';
+import { applyLayer } from '../archive';
+import type { ContentStore } from '../content/store';
+import type { ProgressSink } from '../events/progress';
+import { decompressStream, parseManifest, selectPlatform, type Descriptor, type RegistryAuth, type RegistryClient } from '../registry';
+import { chainIDOf, type LayerInfo, type OverlaySnapshotter } from '../snapshots/overlay';
+import type { DistributionMetadata } from './distribution';
+import { familiarName, repoName, type Reference } from './reference';
+import { registryClient, type RegistrySettings } from './registries';
+import { GOARCH } from './service';
+import type { ImageStore } from './store';
+import type { ImageConfig, ImageRecord } from './types';
+
+const MAX_CONCURRENT_DOWNLOADS = 3;
+
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
+
+export function hostPlatform(): Platform {
+  return { os: 'linux', architecture: GOARCH[os.arch()] ?? os.arch() };
+}
+
+export function parsePlatform(s: string | undefined | null): Platform {
+  if (!s) return hostPlatform();
+  const [osName, architecture, variant] = s.split('/');
+  if (!osName || !architecture) throw invalidArgument(`invalid platform ${JSON.stringify(s)}: expected os/arch[/variant]`);
+  return { os: osName, architecture, variant };
+}
+
+const short = (d: string) => d.replace(/^sha256:/, '').slice(0, 12);
+
+// Runs fn over items with at most `limit` running at once.
+async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (err) {
+        errors.push(err);
+        next = items.length; // stop handing out work
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (errors.length) throw errors[0];
+}
+
+export class Puller {
+  // chain id -> the layer being made by some pull right now
+  private inflight = new Map<string, Promise<LayerInfo>>();
+
+  constructor(
+    private store: ImageStore,
+    private content: ContentStore,
+    private snapshots: OverlaySnapshotter,
+    private metadata: DistributionMetadata,
+    private settings: RegistrySettings,
+  ) {}
+
+  async pull(ref: Reference, opts: { platform?: Platform; auth?: RegistryAuth; progress: ProgressSink }): Promise<ImageRecord> {
+    const client = registryClient(ref.domain, this.settings, opts.auth);
+    const reference = ref.digest ?? ref.tag ?? 'latest';
+    const name = familiarName(ref);
+    opts.progress({ type: 'status', status: `Pulling from ${ref.path}`, id: ref.digest ? ref.digest : reference });
+    const platform = opts.platform ?? hostPlatform();
+
+    let { descriptor, bytes } = await client.getManifest(ref.path, reference);
+    let manifest = parseManifest(bytes, descriptor.mediaType);
+    const topDigest = descriptor.digest;
+    const topBytes = bytes;
+    if ('manifests' in manifest) {
+      const chosen = selectPlatform(manifest, platform);
+      ({ descriptor, bytes } = await client.getManifest(ref.path, chosen.digest));
+      manifest = parseManifest(bytes, descriptor.mediaType);
+      if ('manifests' in manifest) throw invalidArgument('a manifest list points at another manifest list');
+    }
+
+    const configBytes = await this.fetchSmallBlob(client, ref.path, manifest.config);
+    const config = JSON.parse(configBytes.toString()) as ImageConfig;
+    const diffIDs = config.rootfs?.diff_ids ?? [];
+    if (!Array.isArray(diffIDs) || diffIDs.length !== manifest.layers.length) {
+      throw invalidArgument(`image config has ${diffIDs.length} layers but the manifest lists ${manifest.layers.length}`);
+    }
+    if (config.os && config.os !== platform.os) throw notFound(`image ${name} is for ${config.os}/${config.architecture}, not ${platform.os}/${platform.architecture}`);
+
+    const existed = this.store.get(manifest.config.digest);
+    const chains: string[] = [];
+    for (const d of diffIDs) chains.push(chainIDOf(chains[chains.length - 1], d));
+    const layerDone: Promise<LayerInfo>[] = [];
+    const todo: number[] = [];
+    for (let i = 0; i < chains.length; i++) {
+      const have = this.snapshots.get(chains[i]);
+      if (have) {
+        layerDone[i] = Promise.resolve(have);
+        opts.progress({ type: 'progress', id: short(manifest.layers[i].digest), status: 'Already exists' });
+      } else if (this.inflight.has(chains[i])) {
+        layerDone[i] = this.inflight.get(chains[i])!;
+        opts.progress({ type: 'progress', id: short(manifest.layers[i].digest), status: 'Waiting' });
+      } else {
+        todo.push(i);
+      }
+    }
+    // Each new layer's promise is registered before any download starts, so
+    // a concurrent pull of the same image waits on it instead of fetching.
+    const resolvers = new Map<number, { resolve: (l: LayerInfo) => void; reject: (e: unknown) => void }>();
+    for (const i of todo) {
+      layerDone[i] = new Promise<LayerInfo>((resolve, reject) => resolvers.set(i, { resolve, reject }));
+      layerDone[i].catch(() => {});
+      this.inflight.set(chains[i], layerDone[i]);
+      opts.progress({ type: 'progress', id: short(manifest.layers[i].digest), status: 'Pulling fs layer' });
+    }
+    try {
+      await eachLimit(todo, MAX_CONCURRENT_DOWNLOADS, async (i) => {
+        const r = resolvers.get(i)!;
+        try {
+          const info = await this.fetchLayer(client, ref, manifest.layers[i], diffIDs[i], i === 0 ? Promise.resolve(undefined) : layerDone[i - 1], opts.progress);
+          r.resolve(info);
+        } catch (err) {
+          r.reject(err);
+          throw err;
+        }
+      });
+      await Promise.all(layerDone);
+    } finally {
+      for (const i of todo) {
+        this.inflight.delete(chains[i]);
+        resolvers.get(i)!.reject(new Error('pull aborted'));
+      }
+    }
+
+    // Config and manifests land after the layers, so an image is listed
+    // only once everything it needs is on disk.
+    await this.content.put(configBytes);
+    await this.content.put(topBytes); // what the RepoDigest names
+    const rec = await this.store.add(manifest.config.digest);
+    if (ref.tag) await this.store.tag(ref, rec.id);
+    await this.store.setRef({ domain: ref.domain, path: ref.path, digest: topDigest }, rec.id);
+    opts.progress({ type: 'status', status: `Digest: ${topDigest}` });
+    opts.progress({ type: 'status', status: existed ? `Status: Image is up to date for ${name}` : `Status: Downloaded newer image for ${name}` });
+    return rec;
+  }
+
+  private async fetchSmallBlob(client: RegistryClient, repo: string, desc: Descriptor): Promise<Buffer> {
+    if (desc.size > 8 << 20) throw invalidArgument(`config blob of ${desc.size} bytes is too large`);
+    const chunks: Buffer[] = [];
+    for await (const c of await client.fetchBlob(repo, desc)) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  // Download, verify and extract in one pass: the compressed bytes go to the
+  // content store (checked against the manifest digest), the uncompressed
+  // tar is hashed (checked against the config's diffID) and applied.
+  private async fetchLayer(client: RegistryClient, ref: Reference, desc: Descriptor, diffID: string, parent: Promise<LayerInfo | undefined>, progress: ProgressSink): Promise<LayerInfo> {
+    const id = short(desc.digest);
+    const scratch = await this.snapshots.scratch();
+    const blob = (await this.content.has(desc.digest)) ? undefined : this.content.ingest({ digest: desc.digest, size: desc.size });
+    try {
+      const body = await client.fetchBlob(ref.path, desc);
+      let current = 0;
+      let last = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _e, cb) {
+          current += chunk.length;
+          if (current - last > 256 * 1024 || current === desc.size) {
+            last = current;
+            progress({ type: 'progress', id, status: 'Downloading', current, total: desc.size });
+          }
+          if (blob) blob.write(chunk).then(() => cb(null, chunk), cb);
+          else cb(null, chunk);
+        },
+      });
+      const hash = createHash('sha256');
+      let size = 0;
+      const hasher = new Transform({
+        transform(chunk: Buffer, _e, cb) {
+          hash.update(chunk);
+          size += chunk.length;
+          cb(null, chunk);
+        },
+      });
+      const tar = new PassThrough();
+      const dec = decompressStream(desc.mediaType, counter);
+      const streams = [body, counter, dec, hasher, tar];
+      // Any failure tears down every stage, so nothing is left waiting.
+      const guard = (p: Promise<unknown>) =>
+        p.catch((err) => {
+          for (const st of streams) st.destroy();
+          throw err;
+        });
+      const steps = [guard(pipeline(body, counter)), guard(pipeline(dec, hasher, tar)), guard(applyLayer(tar, scratch.dir))];
+      for (const st of steps) st.catch(() => {});
+      await Promise.all(steps);
+      const got = 'sha256:' + hash.digest('hex');
+      if (got !== diffID) throw invalidArgument(`layer ${desc.digest}: its content hashes to ${got}, but the image config says ${diffID}`);
+      progress({ type: 'progress', id, status: 'Download complete' });
+      if (blob) await blob.commit();
+      await this.metadata.add(diffID, { digest: desc.digest, mediaType: desc.mediaType, size: desc.size }, repoName(ref));
+      const p = await parent;
+      progress({ type: 'progress', id, status: 'Extracting', current: size, total: size });
+      const info = await this.snapshots.commit(scratch, p?.chainID, diffID, size);
+      progress({ type: 'progress', id, status: 'Pull complete' });
+      return info;
+    } catch (err) {
+      await blob?.abort();
+      await this.snapshots.discard(scratch);
+      throw err;
+    }
+  }
+
+  async tags(ref: Reference, auth?: RegistryAuth): Promise<string[]> {
+    return registryClient(ref.domain, this.settings, auth).listTags(ref.path);
+  }
+}

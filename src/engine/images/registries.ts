@@ -1,0 +1,34 @@
+// Which registries are trusted how: Docker's rules for plain HTTP (only
+// "insecure-registries", with 127.0.0.0/8 insecure by default) and the CA
+// directory (certs.d/<host:port>/ca.crt).
+import * as net from 'node:net';
+import { RegistryClient, type RegistryAuth } from '../registry';
+
+export interface RegistrySettings {
+  insecure: string[]; // "host:port" entries or CIDRs
+  certsDir: string;
+  userAgent: string;
+}
+
+function inCidr(ip: string, cidr: string): boolean {
+  const [base, bitsText] = cidr.split('/');
+  const bits = Number(bitsText);
+  if (!net.isIPv4(ip) || !net.isIPv4(base) || !(bits >= 0 && bits <= 32)) return false;
+  const toInt = (a: string) => a.split('.').reduce((n, o) => (n << 8) + Number(o), 0) >>> 0;
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return (toInt(ip) & mask) === (toInt(base) & mask);
+}
+
+export function isInsecure(host: string, settings: RegistrySettings): boolean {
+  const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const list = ['127.0.0.0/8', ...settings.insecure];
+  for (const entry of list) {
+    if (entry === host || entry === name) return true;
+    if (entry.includes('/') && inCidr(name === 'localhost' ? '127.0.0.1' : name, entry)) return true;
+  }
+  return name === '::1';
+}
+
+export function registryClient(host: string, settings: RegistrySettings, auth?: RegistryAuth): RegistryClient {
+  return new RegistryClient({ host, insecure: isInsecure(host, settings), certsDir: settings.certsDir, auth, userAgent: settings.userAgent });
+}
