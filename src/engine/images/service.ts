@@ -247,6 +247,26 @@ export class ImageService {
     return [...out, ...(await this.deleteImage(rec, digestRefs))];
   }
 
+  // `docker image prune`: dangling images, or with all every image no
+  // container uses. Returns what went and the bytes of layers freed.
+  async prune(opts: { all: boolean; labels?: string[] }): Promise<{ deleted: RemovedItem[]; reclaimed: number }> {
+    const before = new Map(this.layers.list().map((l) => [l.chainID, l.size]));
+    const deleted: RemovedItem[] = [];
+    for (const rec of this.store.list()) {
+      if (this.inUse(rec.id).length > 0) continue;
+      const tags = this.store.refsOf(rec.id).filter((r) => r.tag);
+      if (!opts.all && tags.length > 0) continue;
+      const labels = rec.config.config?.Labels ?? {};
+      if (opts.labels && !opts.labels.every((l) => (l.includes('=') ? labels[l.split('=')[0]] === l.slice(l.indexOf('=') + 1) : l in labels))) continue;
+      const digestRefs = this.store.refsOf(rec.id).filter((r) => !r.tag);
+      for (const r of [...tags, ...digestRefs]) deleted.push({ Untagged: familiarName(await this.store.untagRef(r)) });
+      deleted.push(...(await this.deleteImage(rec, digestRefs)));
+    }
+    let reclaimed = 0;
+    for (const [chain, size] of before) if (!this.layers.get(chain)) reclaimed += size;
+    return { deleted, reclaimed };
+  }
+
   private async deleteImage(rec: ImageRecord, digestRefs: Reference[] = []): Promise<RemovedItem[]> {
     // Manifests were stored under the digests their references name.
     for (const r of digestRefs) if (r.digest) await this.content.delete(r.digest);

@@ -54,6 +54,12 @@ export function imageRoutes(r: Router, d: Daemon): void {
     if (dangling) list = list.filter((i) => (is.repoTags(i).length === 0) === (dangling[0] === 'true' || dangling[0] === '1'));
     const refs = filters.get('reference');
     if (refs) list = list.filter((i) => is.repoTags(i).some((t) => refs.some((pat) => globMatch(pat, t) || globMatch(pat, t.split(':')[0]))));
+    for (const [key, keep] of [['before', (t: number, ref: number) => t < ref], ['since', (t: number, ref: number) => t > ref]] as const) {
+      const v = filters.get(key)?.[0];
+      if (!v) continue;
+      const refTime = createdMs(is.resolve(v));
+      list = list.filter((i) => keep(createdMs(i), refTime));
+    }
     const labels = filters.get('label');
     if (labels) {
       list = list.filter((i) => labels.every((l) => {
@@ -104,6 +110,15 @@ export function imageRoutes(r: Router, d: Daemon): void {
     sendJSON(ctx.res, 200, { Status: 'Login Succeeded', IdentityToken: '' });
   });
 
+  r.post('/images/prune', async (ctx) => {
+    const filters = filtersParam(ctx.query);
+    for (const k of filters.keys()) if (!['dangling', 'label', 'until'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
+    const dangling = filters.get('dangling')?.[0];
+    const all = dangling !== undefined && ['false', '0'].includes(dangling.toLowerCase());
+    const { deleted, reclaimed } = await is.prune({ all, labels: filters.get('label') });
+    sendJSON(ctx.res, 200, { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed });
+  });
+
   r.get('/images/*name/json', (ctx) => {
     const i = is.resolve(ctx.params.name);
     sendJSON(ctx.res, 200, inspectImage(d, i));
@@ -120,6 +135,10 @@ export function imageRoutes(r: Router, d: Daemon): void {
     const out = await is.remove(ctx.params.name, boolParam(ctx.query, 'force'));
     sendJSON(ctx.res, 200, out);
   });
+}
+
+function createdMs(i: ImageRecord): number {
+  return Date.parse(i.config.created ?? '1970-01-01T00:00:00Z');
 }
 
 function created(i: ImageRecord): number {
