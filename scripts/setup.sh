@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEB_PACKAGES=(runc crun conmon busybox-static iproute2 mount zstd)
+DEB_PACKAGES=(runc crun conmon busybox-static iproute2 mount zstd docker-registry apache2-utils openssl)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -29,7 +29,9 @@ function which(cmd: string): string | undefined {
 
 const RUNC = which('runc');
 const BUSYBOX = '/bin/busybox';
-const skip = process.getuid?.() !== 0 ? 'needs root'
+// In CI (root, packages installed by scripts/setup.sh) nothing may skip.
+const skip = process.env.CI ? false
+  : process.getuid?.() !== 0 ? 'needs root'
   : !RUNC ? 'needs runc'
   : !fs.existsSync(BUSYBOX) ? 'needs /bin/busybox (busybox-static)'
   : false;

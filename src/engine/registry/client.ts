@@ -29,6 +29,7 @@ export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
 const MAX_TAGS_PAGE = 8 * 1024 * 1024;
 const MAX_TAG_PAGES = 10_000;
 export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
+const MAX_CHUNK_SIZE = 64 * 1024 * 1024;
 const MAX_CHUNK_RESENDS = 3;
 
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$/;
@@ -175,7 +176,7 @@ export class RegistryClient {
   }
 
   private async failure(res: HttpResponse, context: string, notFound?: string): Promise<never> {
-    const body = res.status === 404 || res.status >= 400 ? await readSome(res.body) : Buffer.alloc(0);
+    const body = await readSome(res.body);
     const err = httpError(context, res.status, body);
     if (res.status === 404 && notFound && !err.errors) {
       throw new RegistryError('NotFound', 'ERR_REGISTRY_HTTP', `${context}: ${notFound}`, { status: 404 });
@@ -401,21 +402,27 @@ export class RegistryClient {
     if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
       throw new RegistryError('InvalidArgument', 'ERR_REGISTRY_PROTOCOL', `${what}: invalid chunk size ${opts.chunkSize}`);
     }
-    if (opts.digest) {
-      const have = await this.headBlob(repo, opts.digest, scopes);
-      if (have !== undefined) {
-        if (opts.size !== undefined && have !== opts.size) {
-          throw new RegistryError('InvalidArgument', 'ERR_REGISTRY_PROTOCOL', `${what}: the registry has ${opts.digest} with ${have} bytes, not ${opts.size}`);
+    let started: Awaited<ReturnType<RegistryClient['startUpload']>>;
+    try {
+      if (opts.digest) {
+        const have = await this.headBlob(repo, opts.digest, scopes);
+        if (have !== undefined) {
+          if (opts.size !== undefined && have !== opts.size) {
+            throw new RegistryError('InvalidArgument', 'ERR_REGISTRY_PROTOCOL', `${what}: the registry has ${opts.digest} with ${have} bytes, not ${opts.size}`);
+          }
+          data.destroy();
+          opts.onProgress?.(have);
+          return { digest: opts.digest, size: have };
         }
-        data.destroy();
-        opts.onProgress?.(have);
-        return { digest: opts.digest, size: have };
       }
+      started = await this.startUpload(repo, scopes, what);
+    } catch (err) {
+      data.destroy();
+      throw err;
     }
-
-    const started = await this.startUpload(repo, scopes, what);
     let upload = started.upload;
-    if (started.minChunk && started.minChunk > chunkSize) chunkSize = started.minChunk;
+    // A registry may want bigger chunks (OCI-Chunk-Min-Length), within reason.
+    if (started.minChunk && started.minChunk > chunkSize) chunkSize = Math.min(started.minChunk, MAX_CHUNK_SIZE);
     const reader = new ChunkReader(data, chunkSize, opts.digest ? digestAlgorithm(opts.digest) : 'sha256', opts.size, what);
     try {
       let chunk = await reader.next();

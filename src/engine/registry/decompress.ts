@@ -2,7 +2,7 @@
 // concatenated members); zstd runs Debian's `zstd -dc` in a child process,
 // as Node 20's zlib has no zstd.
 import { spawn } from 'node:child_process';
-import { PassThrough, Readable, pipeline } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { RegistryError } from './errors';
 import { layerCompression, type Compression } from './mediatypes';
@@ -26,13 +26,26 @@ function decompressError(what: string, err: unknown): RegistryError {
   return new RegistryError('InvalidArgument', 'ERR_REGISTRY_DECOMPRESS', `${what}: ${msg}`, { cause: err });
 }
 
-function gunzip(input: Readable): Readable {
-  const out = createGunzip();
-  const wrapped = new PassThrough();
-  pipeline(input, out, wrapped, (err) => {
-    if (err && !wrapped.destroyed) wrapped.destroy(decompressError('gzip decompression failed', err));
+// Pipes src -> out, destroying `out` with a wrapped error when src fails
+// and `src` when the reader of `out` goes away.
+function relay(src: Readable, out: PassThrough, what: string): void {
+  src.on('error', (err) => out.destroy(decompressError(what, err)));
+  src.pipe(out);
+  out.on('close', () => {
+    if (!src.destroyed) src.destroy();
   });
-  return wrapped;
+}
+
+function gunzip(input: Readable): Readable {
+  const z = createGunzip();
+  const out = new PassThrough();
+  input.on('error', (err) => z.destroy(decompressError('reading compressed layer', err)));
+  input.pipe(z);
+  relay(z, out, 'gzip decompression failed');
+  out.on('close', () => {
+    if (!input.destroyed) input.destroy();
+  });
+  return out;
 }
 
 function unzstd(input: Readable): Readable {
@@ -123,9 +136,9 @@ function sniffThen(input: Readable, fallback: Compression): Readable {
       { objectMode: false },
     );
     const dec = c === 'gzip' ? gunzip(rest) : c === 'zstd' ? unzstd(rest) : rest;
-    pipeline(dec, out, (err) => {
-      if (err && !out.destroyed) out.destroy(decompressError('decompressing layer', err));
-      if (err) input.destroy();
+    relay(dec, out, 'decompressing layer');
+    out.on('close', () => {
+      if (!input.destroyed) input.destroy();
     });
   }
   return out;

@@ -84,7 +84,10 @@ export function createTransport(opts: TransportOptions): Transport {
       });
       // Idle timeout for the whole exchange: no byte either way for timeoutMs.
       creq.setTimeout(opts.timeoutMs, () => {
-        const err = new RegistryError('Unavailable', 'ERR_REGISTRY_TIMEOUT', `${what}: no response for ${opts.timeoutMs} ms`);
+        // Data waiting for a slow reader is not a stalled server. The timer
+        // re-arms when the socket sees traffic again.
+        if (response && (response.readableLength > 0 || response.isPaused())) return;
+        const err = new RegistryError('Unavailable', 'ERR_REGISTRY_TIMEOUT', `${what}: ${response ? 'the transfer stalled: no data' : 'no response'} for ${opts.timeoutMs} ms`);
         if (response) response.destroy(err);
         else creq.destroy(err);
       });
