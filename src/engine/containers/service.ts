@@ -107,7 +107,7 @@ export class ContainerService {
     }
     for (const e of this.entries.values()) {
       const s = e.rec.State;
-      if (s.Status === 'removing') {
+      if (s.Status === 'removing' || (!s.Running && e.rec.HostConfig.AutoRemove && s.StartedAt !== ZERO_TIME)) {
         await this.remove(e.rec.Id, { force: true }).catch((err) => this.opts.log(`remove ${e.rec.Id}: ${err.message}`));
       } else if (s.Running) {
         const exit = await this.runtime.exitStatus(e.rec.Id);
@@ -380,7 +380,7 @@ export class ContainerService {
     this.unmountRootfs(c.Id);
     Object.assign(c.State, { Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: code, Error: error, FinishedAt: at.toISOString() });
     c.ConmonPid = 0;
-    await this.persist(c);
+    await this.persist(c, !c.HostConfig.AutoRemove);
     this.events.emit('exit', c.Id, code);
     if (c.HostConfig.AutoRemove) {
       await this.remove(c.Id, { force: true }).catch((err) => this.opts.log(`auto-remove ${c.Id}: ${err.message}`));
@@ -494,9 +494,10 @@ export class ContainerService {
       }
       if (!this.entries.has(id)) return;
       c.State.Status = 'removing';
-      await this.persist(c);
+      await this.persist(c, false);
       for (const a of e.attaches) this.endAttach(e, a);
-      await this.runtime.delete(id, c.HostConfig.Runtime, true).catch(() => {});
+      // Exit handling already ran `runc delete`; only a leftover needs it.
+      if (this.runtime.hasState(id, c.HostConfig.Runtime)) await this.runtime.delete(id, c.HostConfig.Runtime, true).catch(() => {});
       await this.runtime.cleanup(id);
       this.unmountRootfs(id);
       await this.snapshots.removeContainer(id);
@@ -577,8 +578,10 @@ export class ContainerService {
 
   // ----- persistence -----
 
-  private async persist(c: ContainerRecord): Promise<void> {
-    await writeFileAtomic(path.join(this.opts.root, c.Id, 'config.v2.json'), JSON.stringify(c));
+  // Always atomic; fsync is skipped only for states whose loss a restart
+  // repairs (an auto-remove container's exit, the "removing" mark).
+  private async persist(c: ContainerRecord, sync = true): Promise<void> {
+    await writeFileAtomic(path.join(this.opts.root, c.Id, 'config.v2.json'), JSON.stringify(c), { sync });
   }
 
   async sizeRw(id: string): Promise<number> {
@@ -587,6 +590,13 @@ export class ContainerService {
 
   shutdown(): void {
     for (const e of this.entries.values()) for (const a of [...e.attaches]) a.conn?.close();
+  }
+
+  // Runs fn holding the container's lifecycle lock (commit, export): no
+  // start, stop or remove of that container runs meanwhile.
+  async withLock<T>(ref: string, fn: (rec: ContainerRecord) => Promise<T>): Promise<T> {
+    const e = this.entry(ref);
+    return this.lock.run(e.rec.Id, () => fn(e.rec));
   }
 }
 

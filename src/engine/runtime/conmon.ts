@@ -218,6 +218,11 @@ export class ConmonRuntime {
     }
   }
 
+  // Whether the runtime still keeps a record of the container.
+  hasState(id: string, runtime: string): boolean {
+    return fs.existsSync(path.join(this.stateRoot(runtime), id));
+  }
+
   async pause(id: string, runtime: string, resume: boolean): Promise<void> {
     const r = await this.host.run(this.runtimePath(runtime), ['--root', this.stateRoot(runtime), resume ? 'resume' : 'pause', id]);
     if (r.code !== 0) throw new BerthError('Internal', cleanRuntimeError(r.stderr));
