@@ -13,6 +13,7 @@ import type { Host } from '../host';
 import { ApiServer } from '../server';
 import { Router } from '../server/router';
 import { containerRoutes } from '../server/routes/containers';
+import { archiveRoutes } from '../server/routes/archive';
 import { imageRoutes } from '../server/routes/images';
 import { systemRoutes, VERSION } from '../server/routes/system';
 import type { DaemonConfig } from './config';
@@ -54,6 +55,7 @@ export class Daemon {
     systemRoutes(router, this);
     containerRoutes(router, this);
     imageRoutes(router, this);
+    archiveRoutes(router, this);
     this.server = new ApiServer(router, { log: (m) => log('error', m), debug: (m) => log('debug', m) });
   }
 

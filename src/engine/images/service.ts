@@ -17,7 +17,7 @@ import { registryClient, type RegistrySettings } from './registries';
 import type { ContentStore } from '../content/store';
 import type { OverlaySnapshotter } from '../snapshots/overlay';
 import { applyChanges } from './changes';
-import { familiarName, parseReference, type Reference } from './reference';
+import { familiarName, parseReference, withDefaultTag, type Reference } from './reference';
 import type { ImageStore } from './store';
 import type { ImageConfig, ImageRecord } from './types';
 
@@ -227,7 +227,7 @@ export class ImageService {
     const users = this.inUse(rec.id);
     const short = rec.id.slice(7, 19);
     if (byName) {
-      const ref = parseReference(name);
+      const ref = withDefaultTag(parseReference(name));
       if (refs.length === 1 && users.length > 0 && !force) {
         throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${users[0].id.slice(0, 12)} is using its referenced image ${short}`);
       }

@@ -1,0 +1,71 @@
+// Image archives and container snapshots: save (/images/get), load,
+// history, export and commit.
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Daemon } from '../../daemon/daemon';
+import { ContainerSnapshots } from '../../engine/containers/commit';
+import { ImageArchive } from '../../engine/images/archive';
+import { boolParam, readJSON, sendJSON } from '../http';
+import type { Ctx, Router } from '../router';
+
+export function archiveRoutes(r: Router, d: Daemon): void {
+  const archive = new ImageArchive({ content: d.content, snapshots: d.snapshots, imageStore: d.imageStore, images: d.images });
+  const snapshots = new ContainerSnapshots({ host: d.host, content: d.content, snapshots: d.snapshots, imageStore: d.imageStore, containers: d.containers });
+
+  // `docker save a b`: names=a&names=b (a name may also list several, comma-separated, as old clients did).
+  r.get('/images/get', async (ctx) => {
+    const names = ctx.query.getAll('names').flatMap((n) => n.split(',')).map((n) => n.trim()).filter(Boolean);
+    await sendStream(ctx, await archive.save(names), 'application/x-tar');
+  });
+
+  r.get('/images/*name/get', async (ctx) => {
+    await sendStream(ctx, await archive.save([ctx.params.name]), 'application/x-tar');
+  });
+
+  r.post('/images/load', async (ctx) => {
+    void boolParam(ctx.query, 'quiet'); // there is no progress to hide: only the result lines
+    const result = await archive.load(ctx.req);
+    ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+    for (const m of result.messages) ctx.res.write(JSON.stringify({ stream: `${m}\n` }) + '\r\n');
+    ctx.res.end();
+  });
+
+  r.get('/images/*name/history', (ctx) => {
+    sendJSON(ctx.res, 200, archive.history(ctx.params.name));
+  });
+
+  r.get('/containers/:id/export', async (ctx) => {
+    await sendStream(ctx, await snapshots.export(ctx.params.id), 'application/x-tar');
+  });
+
+  r.post('/commit', async (ctx) => {
+    const q = ctx.query;
+    const body = await readJSON(ctx.req);
+    const rec = await snapshots.commit(q.get('container') ?? '', {
+      repo: q.get('repo') || undefined,
+      tag: q.get('tag') || undefined,
+      comment: q.get('comment') || undefined,
+      author: q.get('author') || undefined,
+      changes: q.getAll('changes'),
+      pause: boolParam(q, 'pause', true),
+      config: body,
+    });
+    sendJSON(ctx.res, 201, { Id: rec.id });
+  });
+}
+
+// Streams a tar as the 200 body. A failure midway can only cut the body
+// short (the client sees a truncated archive); a client that goes away
+// stops the producer.
+async function sendStream(ctx: Ctx, src: Readable, contentType: string): Promise<void> {
+  const res: ServerResponse = ctx.res;
+  res.writeHead(200, { 'Content-Type': contentType });
+  try {
+    await pipeline(src, res);
+  } catch (err) {
+    src.destroy();
+    if ((err as NodeJS.ErrnoException)?.code === 'ERR_STREAM_PREMATURE_CLOSE') return; // the client left
+    throw err; // logged; the body is cut short
+  }
+}
