@@ -144,5 +144,6 @@ export function flagsHelp(specs: FlagSpec[]): string {
       return [left, `${s.desc ?? ''}${def}`];
     });
   const w = Math.max(0, ...rows.map((r) => r[0].length));
-  return rows.map(([l, r]) => `${l.padEnd(w)}   ${r}`.trimEnd()).join('\n');
+  // Continuation lines of a multi-line description line up under its first line.
+  return rows.map(([l, r]) => `${l.padEnd(w)}   ${r.split('\n').join(`\n${' '.repeat(w + 3)}`)}`.trimEnd()).join('\n');
 }

@@ -5,8 +5,10 @@ import { Client } from '../client/client';
 import { selectHost } from '../client/host';
 import { parseArgs, flagsHelp, UsageError, type FlagSpec } from './args';
 import { errorText, StatusError, type Command, type Context } from './command';
-import { baseBusyboxCommand, importCommand, rmiCommand, tagCommand } from './commands/image';
-import { imagesCommand } from './commands/images';
+import { commitCommand, exportCommand, historyCommand, imagePruneCommand, loadCommand, saveCommand } from './commands/archive';
+import { loginCommand, logoutCommand, pullCommand, pushCommand } from './commands/distribution';
+import { baseBusyboxCommand, baseDebianCommand, importCommand, rmiCommand, tagCommand } from './commands/image';
+import { imageLsCommand, imagesCommand } from './commands/images';
 import { containerInspectCommand, imageInspectCommand, inspectCommand } from './commands/inspect';
 import { killCommand, restartCommand, rmCommand, stopCommand, waitCommand } from './commands/lifecycle';
 import { logsCommand } from './commands/logs';
@@ -19,7 +21,9 @@ import pkg from '../../package.json';
 const TOP: Command[] = [
   runCommand, createCommand, startCommand, stopCommand, restartCommand, killCommand, rmCommand,
   waitCommand, logsCommand, psCommand, inspectCommand,
-  imagesCommand, importCommand, tagCommand, rmiCommand,
+  commitCommand, exportCommand,
+  imagesCommand, pullCommand, pushCommand, importCommand, saveCommand, loadCommand, historyCommand, tagCommand, rmiCommand,
+  loginCommand, logoutCommand,
   infoCommand, versionCommand,
 ];
 
@@ -32,7 +36,7 @@ const GROUPS: Record<string, Group> = {
   container: {
     summary: 'Manage containers',
     commands: {
-      create: createCommand, inspect: containerInspectCommand, kill: killCommand, logs: logsCommand,
+      commit: commitCommand, create: createCommand, export: exportCommand, inspect: containerInspectCommand, kill: killCommand, logs: logsCommand,
       ls: psCommand, list: psCommand, ps: psCommand, restart: restartCommand, rm: rmCommand, remove: rmCommand,
       run: runCommand, start: startCommand, stop: stopCommand, wait: waitCommand,
     },
@@ -40,8 +44,8 @@ const GROUPS: Record<string, Group> = {
   image: {
     summary: 'Manage images',
     commands: {
-      import: importCommand, inspect: imageInspectCommand, ls: imagesCommand, list: imagesCommand,
-      rm: rmiCommand, remove: rmiCommand, tag: tagCommand,
+      history: historyCommand, import: importCommand, inspect: imageInspectCommand, load: loadCommand, ls: imageLsCommand, list: imageLsCommand,
+      prune: imagePruneCommand, pull: pullCommand, push: pushCommand, rm: rmiCommand, remove: rmiCommand, save: saveCommand, tag: tagCommand,
     },
   },
   system: {
@@ -50,7 +54,7 @@ const GROUPS: Record<string, Group> = {
   },
   base: {
     summary: 'Create base images without a registry',
-    commands: { busybox: baseBusyboxCommand },
+    commands: { busybox: baseBusyboxCommand, debian: baseDebianCommand },
   },
 };
 
@@ -212,6 +216,7 @@ export async function runCli(argv: string[], io: IO): Promise<number> {
     err,
     in: io.in,
     env: io.env,
+    configDir: g.flags.config || undefined,
   };
   try {
     const status = await cmd.run(ctx, p);

@@ -10,6 +10,8 @@ export interface Context {
   err: Writable;
   in: Readable;
   env: NodeJS.ProcessEnv;
+  // --config: where config.json lives (else $DOCKER_CONFIG, else ~/.docker).
+  configDir?: string;
 }
 
 export interface Command {

@@ -63,25 +63,24 @@ export function humanSize(size: number, precision = 3): string {
   return formatG(size, precision) + DECIMAL_UNITS[i];
 }
 
-// go-units HumanDuration; `ms` is a duration in milliseconds.
+// go-units HumanDuration; `ms` is a duration in milliseconds. Days, weeks
+// and months are whole units of the duration rounded to the hour.
 export function humanDuration(ms: number): string {
   const seconds = Math.trunc(ms / 1000);
-  const round = (unit: number) => Math.trunc(ms / unit + 0.5);
   const HOUR = 3600e3;
-  const DAY = 24 * HOUR;
   if (seconds < 1) return 'Less than a second';
   if (seconds === 1) return '1 second';
   if (seconds < 60) return `${seconds} seconds`;
   const minutes = Math.trunc(ms / 60e3);
   if (minutes === 1) return 'About a minute';
   if (minutes < 60) return `${minutes} minutes`;
-  const hours = round(HOUR);
+  const hours = Math.trunc(ms / HOUR + 0.5);
   if (hours === 1) return 'About an hour';
   if (hours < 48) return `${hours} hours`;
-  if (ms < 14 * DAY) return `${round(DAY)} days`;
-  if (ms < 60 * DAY) return `${round(7 * DAY)} weeks`;
-  if (ms < 730 * DAY) return `${round(30 * DAY)} months`;
-  return `${round(365 * DAY)} years`;
+  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
+  return `${Math.trunc(Math.trunc(ms / HOUR) / 24 / 365)} years`;
 }
 
 // "5 seconds ago" for a Unix timestamp in seconds.

@@ -5,7 +5,7 @@ import type { ImageDeleteItem } from '../../client/types';
 import { UsageError } from '../args';
 import { errorText, HELP_FLAG, StatusError, type Command, type Context } from '../command';
 import { splitReference } from '../format';
-import { displayStream } from '../jsonmessage';
+import { displayStream, terminalOf } from '../jsonmessage';
 
 // POST /images/create?fromSrc=- with the tar as the body; prints the image id.
 export async function importTar(
@@ -35,7 +35,7 @@ export async function importTar(
     // docker sends text/plain here; match it.
     headers: { 'Content-Type': 'text/plain' },
   });
-  await displayStream(res.body, ctx.out);
+  await displayStream(res.body, ctx.out, terminalOf(ctx.out));
 }
 
 export const importCommand: Command = {
@@ -140,6 +140,40 @@ export const baseBusyboxCommand: Command = {
     // tar-stream's pack is a streamx stream; wrap it for node:http.
     const body = tar instanceof Readable ? tar : Readable.from(tar as AsyncIterable<Buffer>);
     await importTar(ctx, body, p.flags.tag);
+    return 0;
+  },
+};
+
+export const baseDebianCommand: Command = {
+  name: 'debian',
+  usage: '[OPTIONS]',
+  summary: "Build a Debian base image with mmdebstrap (needs Debian's archive)",
+  maxArgs: 0,
+  flags: [
+    { name: 'suite', type: 'string', default: 'bookworm', desc: 'Debian release (bookworm, trixie, stable, ...)' },
+    { name: 'tag', type: 'string', desc: 'Name and tag for the image (default "debian:SUITE")' },
+    { name: 'variant', type: 'string', default: 'minbase', desc: "mmdebstrap variant (minbase, apt, required, important, standard)" },
+    { name: 'mirror', type: 'string', desc: 'Debian mirror URL (default: mmdebstrap\'s, from the host\'s apt sources)' },
+    { name: 'arch', type: 'string', desc: 'Architecture (default: the host\'s)' },
+    { name: 'include', type: 'list', desc: 'Extra packages to install' },
+    HELP_FLAG,
+  ],
+  async run(ctx, p) {
+    const f = p.flags;
+    const { debianTar, MissingToolError } = await import('../base/debian');
+    const { tar, child, started } = debianTar({ suite: f.suite, variant: f.variant, mirror: f.mirror, arch: f.arch, include: f.include, stderr: ctx.err });
+    try {
+      await started;
+    } catch (err) {
+      if (err instanceof MissingToolError) throw new StatusError(1, `berth: ${err.message}`);
+      throw err;
+    }
+    try {
+      await importTar(ctx, tar, f.tag || `debian:${f.suite}`, { changes: ['CMD ["bash"]'], message: `mmdebstrap --variant=${f.variant} ${f.suite}` });
+    } catch (err) {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      throw err;
+    }
     return 0;
   },
 };

@@ -1,16 +1,13 @@
-// berth images: docker's default image table, one row per repository:tag.
+// berth images: docker's image list, as a table (one row per
+// repository:tag), or through --format.
 import type { ImageSummary } from '../../client/types';
 import { HELP_FLAG, type Command } from '../command';
-import { familiarName, humanSize, since, splitReference, truncateId } from '../format';
-import { formatTable } from '../table';
+import { familiarName, splitReference } from '../format';
+import { formatWrite, headerContext, imageContext, imageFormat, IMAGE_HEADER, TABLE_FORMAT, type ImageRow } from '../formatter';
+import { loadConfig } from '../io';
 import { parseFilters } from './ps';
 
-export interface ImageRow {
-  repo: string;
-  tag: string;
-  digest: string;
-  image: ImageSummary;
-}
+export type { ImageRow } from '../formatter';
 
 function isDangling(img: ImageSummary): boolean {
   const tags = img.RepoTags ?? [];
@@ -20,8 +17,9 @@ function isDangling(img: ImageSummary): boolean {
 }
 
 // docker's imageFormatTaggedAndDigest (rows in first-seen order where docker
-// iterates a Go map).
-export function imageRows(images: ImageSummary[], showDigests = false): ImageRow[] {
+// iterates a Go map). `needDigest`: the format shows digests (--digests or
+// {{.Digest}}); `digests`: --digests, which also lists digest-only rows.
+export function imageRows(images: ImageSummary[], needDigest = false, digests = needDigest): ImageRow[] {
   const rows: ImageRow[] = [];
   for (const img of images) {
     if (isDangling(img)) {
@@ -43,64 +41,71 @@ export function imageRows(images: ImageSummary[], showDigests = false): ImageRow
       repoDigests.set(name, [...(repoDigests.get(name) ?? []), r.digest]);
     }
     for (const [repo, tags] of repoTags) {
-      const digests = showDigests ? repoDigests.get(repo) ?? [] : [];
+      const ds = needDigest ? repoDigests.get(repo) ?? [] : [];
       repoDigests.delete(repo);
       for (const tag of tags) {
-        if (!digests.length) rows.push({ repo, tag, digest: '<none>', image: img });
-        for (const d of digests) rows.push({ repo, tag, digest: d, image: img });
+        if (!ds.length) rows.push({ repo, tag, digest: '<none>', image: img });
+        for (const d of ds) rows.push({ repo, tag, digest: d, image: img });
       }
     }
-    for (const [repo, digests] of repoDigests) {
-      if (showDigests) for (const d of digests) rows.push({ repo, tag: '<none>', digest: d, image: img });
+    for (const [repo, ds] of repoDigests) {
+      if (digests) for (const d of ds) rows.push({ repo, tag: '<none>', digest: d, image: img });
       else rows.push({ repo, tag: '<none>', digest: '', image: img });
     }
   }
   return rows;
 }
 
-export function formatImages(rows: ImageRow[], opts: { trunc: boolean; digests?: boolean; now?: number }): string {
-  const header = opts.digests
-    ? ['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE']
-    : ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'];
-  const table = [header];
-  for (const r of rows) {
-    const id = opts.trunc ? truncateId(r.image.Id) : r.image.Id;
-    const created = since(r.image.Created ?? 0, opts.now);
-    const size = humanSize(r.image.Size ?? 0);
-    table.push(opts.digests ? [r.repo, r.tag, r.digest, id, created, size] : [r.repo, r.tag, id, created, size]);
-  }
-  return formatTable(table);
+// The default table (or -q), as `formatWrite` prints it.
+export function formatImages(rows: ImageRow[], opts: { trunc: boolean; digests?: boolean; quiet?: boolean; format?: string; now?: number }): string {
+  const format = imageFormat(opts.format || TABLE_FORMAT, !!opts.quiet, !!opts.digests);
+  return formatWrite(format, headerContext(IMAGE_HEADER), rows.map((r) => imageContext(r, opts.trunc, opts.now)));
 }
 
-export const imagesCommand: Command = {
-  name: 'images',
-  aliases: ['ls', 'list'],
-  usage: '[OPTIONS] [REPOSITORY[:TAG]]',
-  summary: 'List images',
-  maxArgs: 1,
-  flags: [
-    { name: 'all', short: 'a', type: 'bool', desc: 'Show all images (default hides intermediate images)' },
-    { name: 'digests', type: 'bool', desc: 'Show digests' },
-    { name: 'filter', short: 'f', type: 'list', meta: 'filter', desc: 'Filter output based on conditions provided' },
-    { name: 'no-trunc', type: 'bool', desc: "Don't truncate output" },
-    { name: 'quiet', short: 'q', type: 'bool', desc: 'Only show image IDs' },
-    HELP_FLAG,
-  ],
-  async run(ctx, p) {
-    const f = p.flags;
-    const filters: string[] = [...f.filter];
-    if (p.args[0]) filters.push(`reference=${p.args[0]}`);
-    const images = await ctx.client().get<ImageSummary[]>('/images/json', {
-      all: f.all,
-      filters: parseFilters(filters),
-    });
-    const trunc = !f['no-trunc'];
-    const rows = imageRows(images, f.digests);
-    if (f.quiet) {
-      ctx.out.write(rows.map((r) => `${trunc ? truncateId(r.image.Id) : r.image.Id}\n`).join(''));
+// Subcommand names that `berth images NAME` was probably meant as.
+const IMAGE_SUBCOMMANDS = new Set(['build', 'history', 'import', 'inspect', 'list', 'load', 'ls', 'prune', 'pull', 'push', 'rm', 'save', 'tag']);
+
+function makeImagesCommand(name: string): Command {
+  return {
+    name,
+    aliases: ['ls', 'list'],
+    usage: '[OPTIONS] [REPOSITORY[:TAG]]',
+    summary: 'List images',
+    maxArgs: 1,
+    flags: [
+      { name: 'all', short: 'a', type: 'bool', desc: 'Show all images (default hides intermediate images)' },
+      { name: 'digests', type: 'bool', desc: 'Show digests' },
+      { name: 'filter', short: 'f', type: 'list', meta: 'filter', desc: 'Filter output based on conditions provided' },
+      { name: 'format', type: 'string', desc: "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template." },
+      { name: 'no-trunc', type: 'bool', desc: "Don't truncate output" },
+      { name: 'quiet', short: 'q', type: 'bool', desc: 'Only show image IDs' },
+      HELP_FLAG,
+    ],
+    async run(ctx, p) {
+      const f = p.flags;
+      const filters: string[] = [...f.filter];
+      const match: string | undefined = p.args[0];
+      if (match) filters.push(`reference=${match}`);
+      const images = await ctx.client().get<ImageSummary[]>('/images/json', {
+        all: f.all,
+        filters: parseFilters(filters),
+      });
+      let format: string = f.format ?? '';
+      if (!format) {
+        const configured = f.quiet ? '' : loadConfig(ctx).stringField('imagesFormat');
+        format = configured || TABLE_FORMAT;
+      }
+      format = imageFormat(format, f.quiet, f.digests);
+      const needDigest = f.digests || format.includes('{{.Digest}}');
+      const rows = imageRows(images ?? [], needDigest, f.digests);
+      ctx.out.write(formatWrite(format, headerContext(IMAGE_HEADER), rows.map((r) => imageContext(r, !f['no-trunc']))));
+      if (match && !(images ?? []).length && name === 'images' && IMAGE_SUBCOMMANDS.has(match)) {
+        ctx.err.write(`\nNo images found matching "${match}": did you mean "berth image ${match}"?\n`);
+      }
       return 0;
-    }
-    ctx.out.write(formatImages(rows, { trunc, digests: f.digests }));
-    return 0;
-  },
-};
+    },
+  };
+}
+
+export const imagesCommand = makeImagesCommand('images');
+export const imageLsCommand = makeImagesCommand('ls');

@@ -1,9 +1,11 @@
 // berth ps: docker's default container table.
 import type { ContainerSummary, Port } from '../../client/types';
 import { UsageError } from '../args';
-import { HELP_FLAG, type Command } from '../command';
-import { ellipsis, familiarImage, goQuote, humanSize, since, truncateId } from '../format';
-import { formatTable } from '../table';
+import { HELP_FLAG, StatusError, type Command } from '../command';
+import { familiarImage, truncateId } from '../format';
+import { containerContext, containerFormat, CONTAINER_HEADER, formatWrite, headerContext } from '../formatter';
+import { loadConfig } from '../io';
+import { executeTemplate, parseTemplate, TemplateError } from '../template';
 
 // Turns repeated -f key=value into the API's filters map (map[string][]string).
 export function parseFilters(values: string[]): string | undefined {
@@ -11,7 +13,7 @@ export function parseFilters(values: string[]): string | undefined {
   const filters: Record<string, string[]> = {};
   for (const v of values) {
     const eq = v.indexOf('=');
-    if (eq <= 0) throw new UsageError(`bad format of filter (expected name=value)`);
+    if (eq < 0) throw new UsageError(`invalid argument "${v}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
     const key = v.slice(0, eq).trim().toLowerCase();
     (filters[key] ??= []).push(v.slice(eq + 1).trim());
   }
@@ -91,28 +93,32 @@ export function displayPorts(ports: Port[] = []): string {
   return [...result, ...hostMappings].join(', ');
 }
 
-export function formatContainers(list: ContainerSummary[], opts: { trunc: boolean; size?: boolean; now?: number }): string {
-  const header = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'];
-  if (opts.size) header.push('SIZE');
-  const rows = [header];
-  for (const c of list) {
-    const command = opts.trunc ? ellipsis(c.Command ?? '', 20) : c.Command ?? '';
-    const row = [
-      opts.trunc ? truncateId(c.Id) : c.Id,
-      containerImage(c, opts.trunc),
-      goQuote(command),
-      since(c.Created ?? 0, opts.now),
-      c.Status ?? '',
-      displayPorts(c.Ports ?? []),
-      containerNames(c, opts.trunc),
-    ];
-    if (opts.size) {
-      const rw = humanSize(c.SizeRw ?? 0);
-      row.push(c.SizeRootFs ? `${rw} (virtual ${humanSize(c.SizeRootFs)})` : rw);
-    }
-    rows.push(row);
+const FIELDS = { image: containerImage, names: containerNames, ports: (c: ContainerSummary) => displayPorts(c.Ports ?? []) };
+
+export function formatContainers(list: ContainerSummary[], opts: { trunc: boolean; size?: boolean; quiet?: boolean; format?: string; now?: number }): string {
+  const format = containerFormat(opts.format ?? '', !!opts.quiet, !!opts.size);
+  return formatWrite(format, headerContext(CONTAINER_HEADER), list.map((c) => containerContext(c, opts.trunc, FIELDS, opts.now)));
+}
+
+// docker runs a --format template once against an empty container first:
+// to report errors before listing, and to see whether it uses {{.Size}}
+// (then sizes are requested).
+function checkFormat(format: string): { usesSize: boolean } {
+  let tmpl;
+  try {
+    tmpl = parseTemplate(format);
+  } catch (e) {
+    if (e instanceof TemplateError) throw new StatusError(1, `failed to parse template: ${e.message}`);
+    throw e;
   }
-  return formatTable(rows);
+  const used = new Set<string>();
+  try {
+    executeTemplate(tmpl, containerContext({ Id: '' }, false, FIELDS, Date.now(), used));
+  } catch (e) {
+    if (e instanceof TemplateError) throw new StatusError(1, `failed to execute template: ${e.message}`);
+    throw e;
+  }
+  return { usesSize: used.has('Size') };
 }
 
 export const psCommand: Command = {
@@ -124,6 +130,7 @@ export const psCommand: Command = {
   flags: [
     { name: 'all', short: 'a', type: 'bool', desc: 'Show all containers (default shows just running)' },
     { name: 'filter', short: 'f', type: 'list', meta: 'filter', desc: 'Filter output based on conditions provided' },
+    { name: 'format', type: 'string', desc: "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template." },
     { name: 'last', short: 'n', type: 'int', default: -1, desc: 'Show n last created containers (includes all states)' },
     { name: 'latest', short: 'l', type: 'bool', desc: 'Show the latest created container (includes all states)' },
     { name: 'no-trunc', type: 'bool', desc: "Don't truncate output" },
@@ -135,18 +142,21 @@ export const psCommand: Command = {
     const f = p.flags;
     let last: number = f.last;
     if (f.latest && last === -1) last = 1;
+    let format: string = f.format ?? '';
+    if (!format) format = loadConfig(ctx).stringField('psFormat');
+    else if (f.quiet) ctx.err.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
+    let size: boolean = f.size;
+    if (format) {
+      const { usesSize } = checkFormat(format);
+      if (!f.quiet && !size && !p.changed.has('size') && usesSize) size = true;
+    }
     const list = await ctx.client().get<ContainerSummary[]>('/containers/json', {
       all: f.all,
       limit: last > 0 ? last : undefined,
-      size: f.size && !f.quiet,
+      size: size && !f.quiet,
       filters: parseFilters(f.filter),
     });
-    const trunc = !f['no-trunc'];
-    if (f.quiet) {
-      ctx.out.write(list.map((c) => `${trunc ? truncateId(c.Id) : c.Id}\n`).join(''));
-      return 0;
-    }
-    ctx.out.write(formatContainers(list, { trunc, size: f.size }));
+    ctx.out.write(formatContainers(list ?? [], { trunc: !f['no-trunc'], size, quiet: f.quiet, format }));
     return 0;
   },
 };

@@ -34,7 +34,7 @@ describe('berth CLI against a fake daemon', () => {
     const out = collector();
     const err = collector();
     const stdin = opts.stdin ?? new PassThrough();
-    const code = await runCli(args, { out, err, in: stdin, env: { BERTH_HOST: d.host } });
+    const code = await runCli(args, { out, err, in: stdin, env: { BERTH_HOST: d.host, DOCKER_CONFIG: path.join(tmp, 'docker-config') } });
     return { code, out: out.text(), err: err.text() };
   };
   const paths = () => d.requests.map((r) => `${r.method} ${r.url.replace(/\/[0-9a-f]{64}\//, '/ID/').replace(/\?.*/, '')}`);
@@ -202,14 +202,14 @@ describe('berth CLI against a fake daemon', () => {
   it('says when the daemon is not there', async () => {
     const out = collector();
     const err = collector();
-    const code = await runCli(['ps'], { out, err, in: new PassThrough(), env: { BERTH_HOST: `unix://${tmp}/none.sock` } });
+    const code = await runCli(['ps'], { out, err, in: new PassThrough(), env: { BERTH_HOST: `unix://${tmp}/none.sock`, DOCKER_CONFIG: path.join(tmp, 'docker-config') } });
     assert.equal(code, 1);
     assert.match(err.text(), /^Cannot connect to the berth daemon at unix:\/\/.*none\.sock\. Is the berth daemon running\?\n$/);
   });
 
   it('-H overrides the environment', async () => {
     const out = collector();
-    const code = await runCli(['-H', d.host, 'ps', '-q'], { out, err: collector(), in: new PassThrough(), env: { BERTH_HOST: 'unix:///nonexistent' } });
+    const code = await runCli(['-H', d.host, 'ps', '-q'], { out, err: collector(), in: new PassThrough(), env: { BERTH_HOST: 'unix:///nonexistent', DOCKER_CONFIG: path.join(tmp, 'docker-config') } });
     assert.equal(code, 0);
   });
 });

@@ -144,7 +144,7 @@ describe('output matches the docker CLI', { skip: haveDocker ? false : 'docker C
   const berth = async (args: string[]) => {
     const out = collector();
     const err = collector();
-    const code = await runCli(args, { out, err, in: new PassThrough(), env: { BERTH_HOST: `unix://${sock}` } });
+    const code = await runCli(args, { out, err, in: new PassThrough(), env: { BERTH_HOST: `unix://${sock}`, DOCKER_CONFIG: path.join(dir, 'docker-config') } });
     return { code, out: out.text(), err: err.text() };
   };
 

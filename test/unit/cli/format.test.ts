@@ -66,6 +66,10 @@ describe('humanDuration (go-units)', () => {
     [47 * 3600 * s, '47 hours'],
     [2 * 86400 * s, '2 days'],
     [14 * 86400 * s, '2 weeks'],
+    [40 * 86400 * s, '5 weeks'],
+    [13 * 86400 * s + 23 * 3600 * s, '13 days'],
+    [59 * 86400 * s, '8 weeks'],
+    [400 * 86400 * s, '13 months'],
     [61 * 86400 * s, '2 months'],
     [800 * 86400 * s, '2 years'],
   ];
