@@ -1,3 +1,4 @@
+import { humanDuration } from '../util/duration';
 // Text formatting that must match the docker CLI byte for byte: sizes
 // (go-units), durations, Go's %g and strconv.Quote, ellipsis, short ids.
 
@@ -65,23 +66,7 @@ export function humanSize(size: number, precision = 3): string {
 
 // go-units HumanDuration; `ms` is a duration in milliseconds. Days, weeks
 // and months are whole units of the duration rounded to the hour.
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  const HOUR = 3600e3;
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.trunc(ms / 60e3);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.trunc(ms / HOUR + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(Math.trunc(ms / HOUR) / 24 / 365)} years`;
-}
+export { humanDuration };
 
 // "5 seconds ago" for a Unix timestamp in seconds.
 export function since(unixSeconds: number, now = Date.now()): string {
