@@ -1,6 +1,6 @@
-import { humanDuration } from '../util/duration';
 // Text formatting that must match the docker CLI byte for byte: sizes
 // (go-units), durations, Go's %g and strconv.Quote, ellipsis, short ids.
+import { humanDuration } from '../util/duration';
 
 // Go's fmt "%.<prec>g" (strconv.FormatFloat(x, 'g', prec, 64)), including its
 // round-half-to-even on exact ties, which JS's toPrecision does not do.
