@@ -109,6 +109,10 @@ export class Unpacker {
   readonly stats: ApplyStats = { entries: 0, files: 0, dirs: 0, symlinks: 0, hardlinks: 0, devices: 0, whiteouts: 0, opaques: 0, bytes: 0, skippedXattrs: 0 };
   // Directory times are set last: creating children would change them again.
   private dirTimes: Array<[string, number, number]> = [];
+  // Paths known to be directories, so most entries skip the parent mkdir
+  // (inode syscalls are the cost of unpacking). Forgotten when anything
+  // directory-shaped is removed.
+  private dirs = new Set<string>(['/']);
 
   constructor(private host: Host) {}
 
@@ -118,9 +122,19 @@ export class Unpacker {
   private clear(p: string): void {
     if (p === '/') throw new BadArchiveError('entry replaces the layer root');
     const st = lstatOrNull(p);
-    if (!st) fs.mkdirSync(path.posix.dirname(p), { recursive: true, mode: 0o755 });
-    else if (st.isDirectory()) fs.rmSync(p, { recursive: true, force: true });
-    else fs.unlinkSync(p);
+    if (!st) this.parent(p);
+    else if (st.isDirectory()) {
+      fs.rmSync(p, { recursive: true, force: true });
+      this.dirs.clear();
+      this.dirs.add('/');
+    } else fs.unlinkSync(p);
+  }
+
+  private parent(p: string): void {
+    const dir = path.posix.dirname(p);
+    if (this.dirs.has(dir)) return;
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    this.dirs.add(dir);
   }
 
   private setXattrs(p: string, xattrs: Array<[string, Buffer]>): void {
@@ -185,6 +199,7 @@ export class Unpacker {
           this.clear(p);
           fs.mkdirSync(p, 0o700);
         }
+        this.dirs.add(p);
         this.finishNode(p, m, true);
         this.dirTimes.push([p, m.atime, m.mtime]);
         this.stats.dirs++;
