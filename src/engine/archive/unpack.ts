@@ -123,11 +123,13 @@ export class Unpacker {
     if (p === '/') throw new BadArchiveError('entry replaces the layer root');
     const st = lstatOrNull(p);
     if (!st) this.parent(p);
-    else if (st.isDirectory()) {
-      fs.rmSync(p, { recursive: true, force: true });
+    else {
+      if (st.isDirectory()) fs.rmSync(p, { recursive: true, force: true });
+      else fs.unlinkSync(p);
+      // A removed directory or symlink may have been a path to known dirs.
       this.dirs.clear();
       this.dirs.add('/');
-    } else fs.unlinkSync(p);
+    }
   }
 
   private parent(p: string): void {
@@ -245,14 +247,18 @@ export class Unpacker {
     this.clear(p);
     // O_EXCL|O_NOFOLLOW: never write into something that was already there
     // (a device node, a FIFO, a symlink).
-    const fd = fs.openSync(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    // Created with its final mode (umask is 0); a file owned by anyone but
+    // root needs chown, which clears setuid/setgid, so chmod follows it.
+    const fd = fs.openSync(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, m.mode & 0o7777);
     try {
       for await (const buf of read(data)) {
         for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off);
         this.stats.bytes += buf.length;
       }
-      fs.fchownSync(fd, m.uid, m.gid);
-      fs.fchmodSync(fd, m.mode);
+      if (m.uid !== 0 || m.gid !== 0 || process.getuid?.() !== 0) {
+        fs.fchownSync(fd, m.uid, m.gid);
+        fs.fchmodSync(fd, m.mode);
+      }
       this.setXattrs(p, m.xattrs);
       fs.futimesSync(fd, m.atime, m.mtime);
     } finally {
