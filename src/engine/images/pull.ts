@@ -6,11 +6,11 @@ import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { invalidArgument, notFound } from '../../errors';
+import { BerthError, invalidArgument, isKind, notFound } from '../../errors';
 import { applyLayer } from '../archive';
 import type { ContentStore } from '../content/store';
 import type { ProgressSink } from '../events/progress';
-import { decompressStream, parseManifest, selectPlatform, type Descriptor, type RegistryAuth, type RegistryClient } from '../registry';
+import { decompressStream, parseManifest, selectPlatform, type Descriptor, type Manifest, type RegistryAuth, type RegistryClient } from '../registry';
 import { chainIDOf, type LayerInfo, type OverlaySnapshotter } from '../snapshots/overlay';
 import type { DistributionMetadata } from './distribution';
 import { familiarName, repoName, type Reference } from './reference';
@@ -38,6 +38,13 @@ export function parsePlatform(s: string | undefined | null): Platform {
   return { os: osName, architecture, variant };
 }
 
+// A registry's 401 goes to the client as 403: on a 401 the docker CLI asks
+// for a login on stdin (dockerd never answers a pull with 401).
+function noLoginPrompt(err: unknown): never {
+  if (isKind(err, 'Unauthorized')) throw new BerthError('Forbidden', (err as Error).message, { cause: err });
+  throw err;
+}
+
 const short = (d: string) => d.replace(/^sha256:/, '').slice(0, 12);
 
 // Runs fn over items with at most `limit` running at once.
@@ -62,6 +69,11 @@ async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<
 export class Puller {
   // chain id -> the layer being made by some pull right now
   private inflight = new Map<string, Promise<LayerInfo>>();
+  // chain id -> how many running pulls stand on that layer; a failed pull
+  // removes the layers it left behind only when nobody holds them
+  private holds = new Map<string, number>();
+  // chain id -> its removal by a failed pull, still under way
+  private removing = new Map<string, Promise<void>>();
 
   constructor(
     private store: ImageStore,
@@ -75,10 +87,12 @@ export class Puller {
     const client = registryClient(ref.domain, this.settings, opts.auth);
     const reference = ref.digest ?? ref.tag ?? 'latest';
     const name = familiarName(ref);
-    opts.progress({ type: 'status', status: `Pulling from ${ref.path}`, id: ref.digest ? ref.digest : reference });
     const platform = opts.platform ?? hostPlatform();
 
-    let { descriptor, bytes } = await client.getManifest(ref.path, reference);
+    // As in dockerd, progress starts once the manifest is there, so an
+    // unknown image or a refused login gets its own HTTP status.
+    let { descriptor, bytes } = await client.getManifest(ref.path, reference).catch(noLoginPrompt);
+    opts.progress({ type: 'status', status: `Pulling from ${ref.path}`, id: ref.digest ? ref.digest : reference });
     let manifest = parseManifest(bytes, descriptor.mediaType);
     const topDigest = descriptor.digest;
     const topBytes = bytes;
@@ -100,6 +114,30 @@ export class Puller {
     const existed = this.store.get(manifest.config.digest);
     const chains: string[] = [];
     for (const d of diffIDs) chains.push(chainIDOf(chains[chains.length - 1], d));
+    // Taken in the same tick as the plan below, released once the image is
+    // recorded (or the pull has failed and cleaned up).
+    this.hold(chains, 1);
+    let held = true;
+    try {
+      return await this.pullLayers(ref, opts, { client, manifest, diffIDs, chains, configBytes, topBytes, topDigest, existed: !!existed, name });
+    } catch (err) {
+      this.hold(chains, -1);
+      held = false;
+      // Layers this image needed that no image and no other pull uses are
+      // removed again, so a failed pull leaves nothing behind.
+      await this.rollback(chains).catch(() => {});
+      throw err;
+    } finally {
+      if (held) this.hold(chains, -1);
+    }
+  }
+
+  private async pullLayers(
+    ref: Reference,
+    opts: { progress: ProgressSink },
+    p: { client: RegistryClient; manifest: Manifest; diffIDs: string[]; chains: string[]; configBytes: Buffer; topBytes: Buffer; topDigest: string; existed: boolean; name: string },
+  ): Promise<ImageRecord> {
+    const { client, manifest, diffIDs, chains, configBytes, topBytes, topDigest, existed, name } = p;
     const layerDone: Promise<LayerInfo>[] = [];
     const todo: number[] = [];
     for (let i = 0; i < chains.length; i++) {
@@ -168,6 +206,7 @@ export class Puller {
     const id = short(desc.digest);
     const scratch = await this.snapshots.scratch();
     const blob = (await this.content.has(desc.digest)) ? undefined : this.content.ingest({ digest: desc.digest, size: desc.size });
+    let blobCommitted = false;
     try {
       const body = await client.fetchBlob(ref.path, desc);
       let current = 0;
@@ -207,21 +246,65 @@ export class Puller {
       const got = 'sha256:' + hash.digest('hex');
       if (got !== diffID) throw invalidArgument(`layer ${desc.digest}: its content hashes to ${got}, but the image config says ${diffID}`);
       progress({ type: 'progress', id, status: 'Download complete' });
-      if (blob) await blob.commit();
-      await this.metadata.add(diffID, { digest: desc.digest, mediaType: desc.mediaType, size: desc.size }, repoName(ref));
+      // The blob is kept only together with its layer: if the parent fails,
+      // the ingest is dropped with the scratch dir.
       const p = await parent;
+      await this.removing.get(chainIDOf(p?.chainID, diffID));
+      if (blob) {
+        await blob.commit();
+        blobCommitted = true;
+      }
+      await this.metadata.add(diffID, { digest: desc.digest, mediaType: desc.mediaType, size: desc.size }, repoName(ref));
       progress({ type: 'progress', id, status: 'Extracting', current: size, total: size });
       const info = await this.snapshots.commit(scratch, p?.chainID, diffID, size);
       progress({ type: 'progress', id, status: 'Pull complete' });
       return info;
     } catch (err) {
       await blob?.abort();
+      if (blobCommitted && !this.snapshots.list().some((l) => l.diffID === diffID)) await this.content.delete(desc.digest);
       await this.snapshots.discard(scratch);
       throw err;
     }
   }
 
+  // Whether a running pull stands on this layer (layer GC must keep it: a
+  // pull commits its layers before the image that names them exists).
+  inUse(chainID: string): boolean {
+    return this.holds.has(chainID);
+  }
+
+  private hold(chains: string[], delta: 1 | -1): void {
+    for (const c of chains) {
+      const n = (this.holds.get(c) ?? 0) + delta;
+      if (n > 0) this.holds.set(c, n);
+      else this.holds.delete(c);
+    }
+  }
+
+  // Removes, top first, the layers of `chains` that no image uses, no
+  // running pull holds and no other layer stands on, with their compressed
+  // blobs (as ImageService.collectLayers does). Each check and the removal
+  // from the snapshotter's map happen in one tick.
+  private async rollback(chains: string[]): Promise<void> {
+    for (const chainID of [...chains].reverse()) {
+      const layer = this.snapshots.get(chainID);
+      if (!layer || this.holds.has(chainID)) continue;
+      if (this.snapshots.list().some((l) => l.parent === chainID)) continue;
+      const used = this.store.list().some((img) => {
+        for (let c = img.chainID; c; c = this.snapshots.get(c)?.parent) if (c === chainID) return true;
+        return false;
+      });
+      if (used) continue;
+      const removal = this.snapshots.removeLayer(chainID).finally(() => this.removing.delete(chainID));
+      this.removing.set(chainID, removal);
+      await removal;
+      if (this.snapshots.list().some((l) => l.diffID === layer.diffID)) continue;
+      for (const s of this.metadata.sources(layer.diffID)) await this.content.delete(s.digest);
+      await this.metadata.forget(layer.diffID);
+    }
+  }
+
   async tags(ref: Reference, auth?: RegistryAuth): Promise<string[]> {
-    return registryClient(ref.domain, this.settings, auth).listTags(ref.path);
+    return registryClient(ref.domain, this.settings, auth).listTags(ref.path).catch(noLoginPrompt);
   }
 }

@@ -95,6 +95,8 @@ export class ImageService {
 
   async init(): Promise<void> {
     await this.metadata.init();
+    // Layers a pull committed before a crash cut it short belong to no image.
+    await this.collectLayers();
   }
 
   // `docker pull`; with allTags every tag of the repository.
@@ -232,9 +234,11 @@ export class ImageService {
         throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${users[0].id.slice(0, 12)} is using its referenced image ${short}`);
       }
       const untagged = familiarName(await this.store.untagRef(ref));
-      if (refs.length > 1 || users.length > 0 || !ref.tag) return [{ Untagged: untagged }];
+      // A digest reference deletes the image only when it was the last reference.
+      const lastDigest = !ref.tag && refs.length === 0 && digestRefs.length === 1;
+      if (refs.length > 1 || users.length > 0 || (!ref.tag && !lastDigest)) return [{ Untagged: untagged }];
       const out: RemovedItem[] = [{ Untagged: untagged }];
-      for (const r of digestRefs) out.push({ Untagged: familiarName(await this.store.untagRef(r)) });
+      if (ref.tag) for (const r of digestRefs) out.push({ Untagged: familiarName(await this.store.untagRef(r)) });
       return [...out, ...(await this.deleteImage(rec, digestRefs))];
     }
     const running = users.find((u) => u.running);
@@ -284,7 +288,7 @@ export class ImageService {
       for (let c = img.chainID; c; c = this.layers.get(c)?.parent) keep.add(c);
     }
     for (const layer of this.layers.list()) {
-      if (keep.has(layer.chainID)) continue;
+      if (keep.has(layer.chainID) || this.puller.inUse(layer.chainID)) continue;
       await this.layers.removeLayer(layer.chainID);
       if ([...keep].some((c) => this.layers.get(c)?.diffID === layer.diffID)) continue;
       // The layer's tar and any compressed copies of it go with the last user.
