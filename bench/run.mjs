@@ -2,9 +2,12 @@
 // Side-by-side benchmark: berth vs. a reference Docker engine, in one run.
 //
 //   npm run bench
-//   node bench/run.mjs [--runs N] [--warmup N] [--only run[,case...]] [--engines berth,dockerd]
+//   node bench/run.mjs [--runs N] [--warmup N] [--heavy-runs N] [--heavy-warmup N]
+//                      [--only run[,case...]] [--engines berth,dockerd]
+//                      [--host-fs] [--out DIR] [--keep-logs]
 //
-// Both engines get a private, throw-away root under /tmp/bbench-XXXXXX and are
+// Both engines get a private, throw-away root under /tmp/bbench-XXXXXX (on a
+// loop-mounted ext4 made there, unless --host-fs) and are
 // driven through the same `docker` CLI (the one on PATH), so the only thing
 // that differs between the two columns is the engine behind the socket.
 //
@@ -15,14 +18,16 @@
 // `--network none`), and stops it (and its containerd) at the end, also on
 // failure and Ctrl-C. See docs/BENCHMARKS.md.
 //
-// Benchmarks are named cases in CASES below; add push/pull/save/load/import/
-// build there.
+// Benchmarks are named cases in CASES below: run, version, and the image
+// cases import, save, load, push, push-cold, pull (on a Debian minbase image
+// and a loopback docker-registry).
 
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,15 +46,23 @@ const CGROUP_PARENT = 'berthbench-dockerd';
 // ---------------------------------------------------------------------------
 // Benchmark cases.
 //
-// A case is { title, command, setup?, prepare?, measure, teardown? }:
-//   setup(eng, ctx)      once per engine, untimed, after busybox is imported
+// A case is { title, command, heavy?, setup?, afterSetup?, prepare?, measure,
+// teardown?, after? }:
+//   setup(eng, ctx)      once per engine, untimed, after busybox is imported;
+//                        throwing Unsupported marks the engine unsupported
+//   afterSetup(engines, ctx)  once, untimed, after every setup; returns
+//                        checks recorded in the case's JSON
 //   prepare(eng, ctx, i) before every iteration (warm-ups too), untimed
 //   measure(eng, ctx, i) one timed iteration; returns milliseconds
 //   teardown(eng, ctx)   once per engine, untimed
+//   after(ctx)           once, also on failure (stop a registry)
+// heavy cases run --heavy-runs/--heavy-warmup times instead of --runs/--warmup.
 // `eng.docker(args, opts)` runs the docker CLI against that engine and returns
 // { code, stdout, stderr, ms } (ms = wall time of the CLI process, spawn to
 // exit); `eng.dockerOk(...)` is the same but throws on a non-zero exit.
-// `ctx` is shared by the case across engines ({ tmp, busyboxTar, runs }).
+// `ctx` is shared by the case across engines ({ tmp, busyboxTar, shared,
+// details, checks, command }); ctx.shared is shared by all cases (debTar,
+// saved); ctx.details/checks go into the JSON; ctx.command overrides command.
 // Iterations are interleaved berth/dockerd (alternating who goes first) so
 // drift (thermal, page cache, background load) affects both columns alike.
 
@@ -83,17 +96,410 @@ const CASES = {
       return (await eng.dockerOk(['version'])).ms;
     },
   },
-  // Later, e.g.:
-  // pull: { title: 'pull', command: 'docker pull 127.0.0.1:PORT/busybox',
-  //         setup: start a loopback registry + push once, prepare: docker rmi,
-  //         measure: timed pull },
+
+  // -------------------------------------------------------------------------
+  // Image cases on a Debian bookworm minbase root filesystem (~170 MB tar,
+  // made by mmdebstrap, cached in bench/.cache/). `heavy`: they run
+  // --heavy-runs/--heavy-warmup times (default 5 + 1). Before every timed
+  // iteration that creates the image (import, load, pull), every Debian image
+  // is removed and the script checks that its layer is really gone from the
+  // engine's store, so each iteration stores the whole layer again.
+  // A setup that throws Unsupported marks that engine's column `unsupported`.
+
+  import: {
+    title: 'import',
+    heavy: true,
+    command: 'docker import debian.tar deb:import',
+    async setup(eng, ctx) {
+      await dropDeb(eng, ctx);
+    },
+    async prepare(eng, ctx) {
+      await dropDeb(eng, ctx);
+    },
+    async measure(eng, ctx) {
+      return (await eng.dockerOk(['import', ctx.shared.debTar, DEB], { timeoutMs: HEAVY_TIMEOUT_MS })).ms;
+    },
+    async teardown(eng, ctx) {
+      eng.debDiffID = await diffIdOf(eng, DEB);
+      ctx.details[eng.name] = { diffID: eng.debDiffID, imageId: await imageId(eng, DEB) };
+    },
+  },
+
+  save: {
+    title: 'save',
+    heavy: true,
+    command: 'docker save -o /tmp/…/save-ENGINE.tar deb:import',
+    async setup(eng, ctx) {
+      await ensureDeb(eng, ctx);
+      await trySave(eng, ctx); // throws Unsupported if the engine cannot save
+    },
+    async prepare(eng, ctx) {
+      fs.rmSync(savePath(eng, ctx), { force: true });
+    },
+    async measure(eng, ctx) {
+      return (await eng.dockerOk(['save', '-o', savePath(eng, ctx), DEB], { timeoutMs: HEAVY_TIMEOUT_MS })).ms;
+    },
+    async teardown(eng, ctx) {
+      ctx.shared.saved[eng.name] = { file: savePath(eng, ctx), id: await imageId(eng, DEB) };
+      ctx.details[eng.name] = { bytes: fs.statSync(savePath(eng, ctx)).size, imageId: ctx.shared.saved[eng.name].id };
+    },
+  },
+
+  load: {
+    title: 'load',
+    heavy: true,
+    command: 'docker load -i /tmp/…/save-ENGINE.tar',
+    async setup(eng, ctx) {
+      if (!ctx.shared.saved[eng.name]) {
+        await ensureDeb(eng, ctx);
+        await trySave(eng, ctx);
+      }
+      ctx.details[eng.name] = { savedBy: eng.name, bytes: fs.statSync(ctx.shared.saved[eng.name].file).size, savedImageId: ctx.shared.saved[eng.name].id };
+    },
+    async prepare(eng, ctx) {
+      await dropDeb(eng, ctx);
+    },
+    async measure(eng, ctx) {
+      return (await eng.dockerOk(['load', '-i', ctx.shared.saved[eng.name].file], { timeoutMs: HEAVY_TIMEOUT_MS })).ms;
+    },
+    async teardown(eng, ctx) {
+      // The loaded image is the saved one, tag and id.
+      const id = await imageId(eng, DEB);
+      ctx.details[eng.name].loadedImageId = id;
+      ctx.details[eng.name].idUnchanged = id === ctx.shared.saved[eng.name].id;
+      if (!ctx.details[eng.name].idUnchanged) warn(`${eng.name}: docker load gave ${id} for a save of ${ctx.shared.saved[eng.name].id}`);
+    },
+  },
+
+  push: {
+    title: 'push',
+    heavy: true,
+    command: 'docker push 127.0.0.1:PORT/deb-ENGINE-N:latest',
+    async setup(eng, ctx) {
+      ctx.registry ??= await startRegistry(ctx.tmp, 'push');
+      ctx.command = `docker push ${ctx.registry.host}/deb-ENGINE-N:latest`;
+      await ensureDeb(eng, ctx);
+      ctx.pushed ??= {};
+      ctx.pushed[eng.name] = [];
+    },
+    async prepare(eng, ctx) {
+      // An empty registry: no blob to skip or mount, every push uploads it all.
+      ctx.registry.wipe();
+      const ref = `${ctx.registry.host}/deb-${eng.name}-${ctx.pushed[eng.name].length}:latest`;
+      await eng.dockerOk(['tag', DEB, ref]);
+      ctx.pushed[eng.name].push(ref);
+    },
+    async measure(eng, ctx) {
+      const refs = ctx.pushed[eng.name];
+      const ref = refs[refs.length - 1];
+      const ms = (await eng.dockerOk(['push', ref], { timeoutMs: HEAVY_TIMEOUT_MS })).ms;
+      // Untimed: the registry really has the image (the next prepare empties it).
+      const m = await registryManifest(ref);
+      ctx.details[eng.name] = { layerDigest: m.layers[0].digest, compressedBytes: m.layers[0].size };
+      return ms;
+    },
+    async teardown(eng, ctx) {
+      await eng.dockerOk(['rmi', ...ctx.pushed[eng.name]]); // untags; deb:import stays
+    },
+    async after(ctx) {
+      await ctx.registry?.stop();
+    },
+  },
+
+  // The same push, but every iteration starts from a freshly imported image,
+  // so no engine has a compressed copy of the layer yet: each push gzips the
+  // whole layer. (berth keeps the gzip blob of its first push and sends those
+  // bytes again in later pushes; dockerd compresses on every push.)
+  'push-cold': {
+    title: 'push-cold',
+    heavy: true,
+    command: 'docker push 127.0.0.1:PORT/deb-ENGINE-N:latest (image re-imported before each push)',
+    async setup(eng, ctx) {
+      ctx.registry ??= await startRegistry(ctx.tmp, 'push-cold');
+      ctx.command = `docker push ${ctx.registry.host}/deb-ENGINE-N:latest (image re-imported before each push)`;
+      await ensureDeb(eng, ctx);
+      ctx.pushed ??= {};
+      ctx.pushed[eng.name] = [];
+    },
+    async prepare(eng, ctx) {
+      await dropDeb(eng, ctx);
+      await eng.dockerOk(['import', ctx.shared.debTar, DEB], { timeoutMs: HEAVY_TIMEOUT_MS });
+      ctx.registry.wipe();
+      const ref = `${ctx.registry.host}/deb-${eng.name}-${ctx.pushed[eng.name].length}:latest`;
+      await eng.dockerOk(['tag', DEB, ref]);
+      ctx.pushed[eng.name].push(ref);
+    },
+    measure: (eng, ctx) => CASES.push.measure(eng, ctx),
+    async teardown(eng, ctx) {
+      await dropDeb(eng, ctx);
+    },
+    async after(ctx) {
+      await ctx.registry?.stop();
+    },
+  },
+
+  pull: {
+    title: 'pull',
+    heavy: true,
+    command: 'docker pull 127.0.0.1:PORT/deb-ENGINE:latest',
+    async setup(eng, ctx) {
+      ctx.registry ??= await startRegistry(ctx.tmp, 'pull');
+      ctx.command = `docker pull ${ctx.registry.host}/deb-ENGINE:latest`;
+      await ensureDeb(eng, ctx);
+      // Each engine pulls what it pushed itself.
+      const ref = `${ctx.registry.host}/deb-${eng.name}:latest`;
+      await eng.dockerOk(['tag', DEB, ref]);
+      const push = await eng.dockerOk(['push', ref], { timeoutMs: HEAVY_TIMEOUT_MS });
+      const m = await registryManifest(ref);
+      ctx.pushed ??= {};
+      ctx.pushed[eng.name] = { ref, id: await imageId(eng, DEB), diffID: eng.debDiffID, blob: m.layers[0].digest, compressedBytes: m.layers[0].size, pushMs: r2(push.ms) };
+      await dropDeb(eng, ctx, [m.layers[0].digest]);
+    },
+    // Untimed, once: what each engine pushed pulls into the other one and
+    // runs, and a push -> rmi -> pull round trip keeps the image id.
+    async afterSetup(engines, ctx) {
+      const checks = { roundTrip: {}, cross: {} };
+      const run = async (eng, ref) => {
+        const r = await eng.docker(['run', '--rm', '--network', 'none', ref, 'cat', '/etc/debian_version']);
+        return r.code === 0 ? r.stdout.trim() : `exit ${r.code}: ${r.stderr.trim()}`;
+      };
+      for (const eng of engines) {
+        const p = ctx.pushed[eng.name];
+        await eng.dockerOk(['pull', p.ref], { timeoutMs: HEAVY_TIMEOUT_MS });
+        const id = await imageId(eng, p.ref);
+        checks.roundTrip[eng.name] = { pushedId: p.id, pulledId: id, idUnchanged: id === p.id, debianVersion: await run(eng, p.ref) };
+        await dropDeb(eng, ctx);
+      }
+      for (const eng of engines) {
+        for (const other of engines) {
+          if (other === eng) continue;
+          const p = ctx.pushed[other.name];
+          const r = await eng.docker(['pull', p.ref], { timeoutMs: HEAVY_TIMEOUT_MS });
+          const key = `${other.name} push -> ${eng.name} pull`;
+          checks.cross[key] = r.code === 0 ? { pulled: true, imageId: await imageId(eng, p.ref), debianVersion: await run(eng, p.ref) } : { pulled: false, error: r.stderr.trim() };
+          await dropDeb(eng, ctx);
+        }
+      }
+      log('pull checks (untimed):');
+      for (const [k, v] of Object.entries(checks.roundTrip)) log(`  ${k}: push -> rmi -> pull keeps the image id: ${v.idUnchanged ? 'yes' : `NO (${v.pushedId} -> ${v.pulledId})`}; cat /etc/debian_version: ${v.debianVersion}`);
+      for (const [k, v] of Object.entries(checks.cross)) log(`  ${k}: ${v.pulled ? `ok, cat /etc/debian_version: ${v.debianVersion}` : `FAILED: ${v.error}`}`);
+      return checks;
+    },
+    async prepare(eng, ctx) {
+      await dropDeb(eng, ctx, [ctx.pushed[eng.name].blob]);
+    },
+    async measure(eng, ctx) {
+      return (await eng.dockerOk(['pull', ctx.pushed[eng.name].ref], { timeoutMs: HEAVY_TIMEOUT_MS })).ms;
+    },
+    async teardown(eng, ctx) {
+      const p = ctx.pushed[eng.name];
+      const id = await imageId(eng, p.ref);
+      if (id !== p.id) warn(`${eng.name}: the last pull gave image ${id}, pushed was ${p.id}`);
+      ctx.details[eng.name] = { ...p, lastPullId: id };
+      await dropDeb(eng, ctx);
+    },
+    async after(ctx) {
+      await ctx.registry?.stop();
+    },
+  },
 };
+
+// ---------------------------------------------------------------------------
+// Helpers of the image cases.
+
+const DEB = 'deb:import';
+const CACHE_DIR = path.join(ROOT, 'bench', '.cache');
+const HEAVY_TIMEOUT_MS = 300_000;
+
+// A setup that throws this marks the engine `unsupported` for the case.
+class Unsupported extends Error {}
+
+// Debian bookworm minbase rootfs tar, built once a day (by date of the run).
+async function debianTar() {
+  fs.mkdirSync(CACHE_DIR, { recursive: true });
+  const day = new Date().toISOString().slice(0, 10);
+  const file = path.join(CACHE_DIR, `debian-bookworm-minbase-${day}.tar`);
+  if (fs.existsSync(file)) return { file, cached: true };
+  if (!which('mmdebstrap')) aptInstall('mmdebstrap');
+  log(`building ${path.relative(ROOT, file)} with mmdebstrap --variant=minbase bookworm (about 20 s, needs the Debian archive)`);
+  const partial = `${file}.partial`;
+  fs.rmSync(partial, { recursive: true, force: true });
+  // --format=tar: mmdebstrap otherwise picks the format from the file name.
+  const code = await new Promise((resolve) => {
+    const p = spawn('mmdebstrap', ['--quiet', '--format=tar', '--variant=minbase', 'bookworm', partial], { stdio: ['ignore', 'ignore', 'inherit'] });
+    p.on('exit', (c) => resolve(c));
+    p.on('error', () => resolve(-1));
+  });
+  const st = fs.statSync(partial, { throwIfNoEntry: false });
+  if (code !== 0 || !st?.isFile() || st.size < 1e6) {
+    fs.rmSync(partial, { recursive: true, force: true });
+    throw new Error(`mmdebstrap failed (exit ${code}${st && !st.isFile() ? ', no tar written' : ''})`);
+  }
+  fs.renameSync(partial, file);
+  for (const ent of fs.readdirSync(CACHE_DIR)) {
+    if (/^debian-bookworm-minbase-.*\.tar(\.partial)?$/.test(ent) && path.join(CACHE_DIR, ent) !== file) fs.rmSync(path.join(CACHE_DIR, ent), { recursive: true, force: true });
+  }
+  return { file, cached: false };
+}
+
+function aptInstall(pkg) {
+  log(`installing Debian ${pkg} (benchmark only)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => spawnSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], { stdio: 'inherit', env }).status === 0;
+  if (!install() && (spawnSync('apt-get', ['update'], { stdio: 'inherit', env }).status !== 0 || !install())) die(`could not install ${pkg}`);
+}
+
+async function imageId(eng, ref) {
+  const r = await eng.docker(['image', 'inspect', '-f', '{{.Id}}', ref]);
+  return r.code === 0 ? r.stdout.trim() : null;
+}
+
+async function diffIdOf(eng, ref) {
+  const r = await eng.dockerOk(['image', 'inspect', '-f', '{{index .RootFS.Layers 0}}', ref]);
+  return r.stdout.trim();
+}
+
+async function ensureDeb(eng, ctx) {
+  if (!(await imageId(eng, DEB))) await eng.dockerOk(['import', ctx.shared.debTar, DEB], { timeoutMs: HEAVY_TIMEOUT_MS });
+  eng.debDiffID = await diffIdOf(eng, DEB);
+}
+
+// Removes every image but busybox, then checks that the Debian layer (and,
+// for berth, the given compressed blobs) are gone from the engine's store.
+async function dropDeb(eng, ctx, blobs = []) {
+  const r = await eng.dockerOk(['image', 'ls', '-a', '--no-trunc', '--format', '{{.ID}}']);
+  const ids = [...new Set(r.stdout.split('\n').map((s) => s.trim()).filter((s) => s && s !== eng.busyboxId))];
+  if (ids.length) {
+    const rm = await eng.docker(['rmi', '-f', ...ids]);
+    if (rm.code !== 0) throw new Error(`${eng.name}: docker rmi -f failed: ${rm.stderr.trim()}`);
+  }
+  if (eng.name === 'berth') await eng.dockerOk(['image', 'prune', '-f']);
+  if (eng.debDiffID) {
+    const left = layerLeftovers(eng, eng.debDiffID, blobs);
+    if (left.length) throw new Error(`${eng.name}: after docker rmi the Debian layer is still stored: ${left.join(', ')}`);
+  }
+}
+
+function layerLeftovers(eng, diffID, blobs) {
+  const data = path.join(eng.root, 'data');
+  const hex = (d) => d.replace(/^sha256:/, '');
+  // One-layer images: the chain id is the diff id.
+  const paths = eng.name === 'berth'
+    ? [path.join(data, 'overlay/layers', hex(diffID)), path.join(data, 'content/blobs/sha256', hex(diffID)), ...blobs.map((b) => path.join(data, 'content/blobs/sha256', hex(b)))]
+    : [path.join(data, 'image/overlay2/layerdb/sha256', hex(diffID))];
+  return paths.filter((p) => fs.existsSync(p));
+}
+
+function savePath(eng, ctx) {
+  return path.join(ctx.tmp, `save-${eng.name}.tar`);
+}
+
+async function trySave(eng, ctx) {
+  const file = savePath(eng, ctx);
+  const r = await eng.docker(['save', '-o', file, DEB], { timeoutMs: HEAVY_TIMEOUT_MS });
+  if (r.code !== 0 || !fs.existsSync(file) || fs.statSync(file).size === 0) {
+    fs.rmSync(file, { force: true });
+    throw new Unsupported(`docker save failed (exit ${r.code}): ${r.stderr.trim().split('\n').pop()}`);
+  }
+  ctx.shared.saved[eng.name] = { file, id: await imageId(eng, DEB) };
+}
+
+// GET over TCP (the loopback registry).
+function tcpGet(url, headers = {}, timeoutMs = 10_000) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers, timeout: timeoutMs }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+async function registryManifest(ref) {
+  const m = ref.match(/^([^/]+)\/(.+):([^:/]+)$/);
+  const r = await tcpGet(`http://${m[1]}/v2/${m[2]}/manifests/${m[3]}`, { Accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' });
+  if (r.status !== 200) throw new Error(`registry: GET manifest of ${ref}: HTTP ${r.status}`);
+  return JSON.parse(r.body);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// Debian's docker-registry (distribution 2.8) on 127.0.0.1, storage under the
+// temp root. No blob descriptor cache is configured, so wiping the storage
+// directory empties the registry.
+async function startRegistry(tmp, name) {
+  const bin = which('docker-registry') ?? (aptInstall('docker-registry'), which('docker-registry'));
+  if (!bin) die('docker-registry is not on PATH');
+  const dir = path.join(tmp, `reg-${name}`);
+  const storage = path.join(dir, 'storage');
+  fs.mkdirSync(storage, { recursive: true });
+  const port = await freePort();
+  const cfg = path.join(dir, 'config.yml');
+  fs.writeFileSync(cfg, [
+    'version: 0.1',
+    'log:',
+    '  level: warn',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${storage}`,
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    '',
+  ].join('\n'));
+  const logFile = path.join(dir, 'registry.log');
+  const fd = fs.openSync(logFile, 'a');
+  const proc = spawn(bin, ['serve', cfg], { stdio: ['ignore', fd, fd], detached: true });
+  fs.closeSync(fd);
+  let exited = null;
+  const done = new Promise((resolve) => proc.on('exit', (c, s) => resolve((exited = s ? `signal ${s}` : `code ${c}`))));
+  proc.on('error', (e) => (exited = e.message));
+  const host = `127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited) throw new Error(`docker-registry exited (${exited}); log:\n${tail(logFile)}`);
+    try {
+      if ((await tcpGet(`http://${host}/v2/`, {}, 1000)).status === 200) break;
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`docker-registry did not answer on ${host}; log:\n${tail(logFile)}`);
+    await sleep(100);
+  }
+  log(`registry (${name}) on ${host}`);
+  return {
+    host,
+    log: logFile,
+    wipe() {
+      fs.rmSync(path.join(storage, 'docker'), { recursive: true, force: true });
+    },
+    async stop() {
+      if (exited) return;
+      try { process.kill(proc.pid, 'SIGTERM'); } catch {}
+      if ((await Promise.race([done, sleep(10_000).then(() => null)])) === null) {
+        try { process.kill(proc.pid, 'SIGKILL'); } catch {}
+        await done;
+      }
+    },
+  };
+}
 
 // ---------------------------------------------------------------------------
 // Arguments.
 
 function parseArgs(argv) {
-  const opts = { runs: 20, warmup: 3, only: null, engines: ['berth', 'dockerd'], keep: false };
+  const opts = { runs: 20, warmup: 3, heavyRuns: 5, heavyWarmup: 1, only: null, engines: ['berth', 'dockerd'], keep: false, hostFs: false, out: RESULTS_DIR };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -105,17 +511,26 @@ function parseArgs(argv) {
     const name = a.split('=')[0];
     if (name === '--runs') opts.runs = posInt(val(), '--runs');
     else if (name === '--warmup') opts.warmup = posInt(val(), '--warmup', true);
+    else if (name === '--heavy-runs') opts.heavyRuns = posInt(val(), '--heavy-runs');
+    else if (name === '--heavy-warmup') opts.heavyWarmup = posInt(val(), '--heavy-warmup', true);
     else if (name === '--only') opts.only = val().split(',').filter(Boolean);
     else if (name === '--engines') opts.engines = val().split(',').filter(Boolean);
     else if (name === '--keep-logs') opts.keep = true;
+    else if (name === '--host-fs') opts.hostFs = true;
+    else if (name === '--out') opts.out = path.resolve(val());
     else if (name === '-h' || name === '--help') {
-      console.log(`usage: node bench/run.mjs [--runs N] [--warmup N] [--only CASE[,CASE]] [--engines berth,dockerd] [--keep-logs]
+      console.log(`usage: node bench/run.mjs [--runs N] [--warmup N] [--heavy-runs N] [--heavy-warmup N] [--only CASE[,CASE]] [--engines berth,dockerd] [--host-fs] [--out DIR] [--keep-logs]
 cases: ${Object.keys(CASES).join(', ')}
-  --runs N        timed iterations per engine and case (default 20)
-  --warmup N      untimed iterations per engine first (default 3)
-  --only CASES    run only these cases
-  --engines LIST  which engines (default berth,dockerd; a single engine gives no ratio)
-  --keep-logs     copy the daemon logs to bench/results/logs/ at the end`);
+  --runs N          timed iterations per engine of the light cases (run, version; default 20)
+  --warmup N        untimed iterations per engine first (light cases; default 3)
+  --heavy-runs N    timed iterations of the image cases (import, save, load, push, push-cold, pull; default 5)
+  --heavy-warmup N  untimed iterations of the image cases (default 1)
+  --only CASES      run only these cases
+  --engines LIST    which engines (default berth,dockerd; a single engine gives no ratio)
+  --host-fs         put the engine roots on the host's /tmp instead of a fresh
+                    loop-mounted ext4 (see docs/BENCHMARKS.md: "Scratch filesystem")
+  --out DIR         write the <case>.json files to DIR (default bench/results)
+  --keep-logs       copy the daemon logs to bench/results/logs/ at the end`);
       process.exit(0);
     } else die(`unknown argument ${a} (see --help)`);
   }
@@ -281,6 +696,37 @@ function unmountUnder(dir) {
   return left.length === 0;
 }
 
+// The scratch filesystem: a fresh ext4 (with a journal, mkfs defaults) on a
+// sparse file, loop-mounted at <tmp>/fs. The host root here is ext4 without a
+// journal, where the kernel skips inodes freed in the last minute(s) when it
+// allocates new ones (ext4 recently_deleted()): right after an rmi of a 7000-
+// file layer, extracting it again costs seconds of kernel time in either
+// engine, depending on who deleted what how recently. A fresh journaled ext4
+// is what a stock Debian host has and does not do that.
+const SCRATCH_GB = 6;
+function makeScratchFs(tmp) {
+  const img = path.join(tmp, 'fs.img');
+  const mnt = path.join(tmp, 'fs');
+  fs.mkdirSync(mnt);
+  fs.closeSync(fs.openSync(img, 'w'));
+  fs.truncateSync(img, SCRATCH_GB * 2 ** 30);
+  const mk = spawnSync('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0', img], { encoding: 'utf8' });
+  if (mk.status !== 0) throw new Error(`mkfs.ext4 failed: ${mk.stderr.trim()} (use --host-fs to run on /tmp)`);
+  const mo = spawnSync('mount', ['-o', 'loop', img, mnt], { encoding: 'utf8' });
+  if (mo.status !== 0) throw new Error(`mount -o loop failed: ${mo.stderr.trim()} (use --host-fs to run on /tmp)`);
+  fs.chmodSync(mnt, 0o755);
+  return mnt;
+}
+
+function fsInfo(dir) {
+  const line = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')).filter((f) => f.length > 9 && (dir === f[4] || dir.startsWith(f[4].endsWith('/') ? f[4] : f[4] + '/'))).sort((a, b) => b[4].length - a[4].length)[0];
+  if (!line) return {};
+  const sep = line.indexOf('-');
+  const dev = line[sep + 2];
+  const base = path.basename(dev);
+  return { mountpoint: line[4], fstype: line[sep + 1], device: dev, journal: fs.existsSync('/proc/fs/jbd2') ? fs.readdirSync('/proc/fs/jbd2').some((j) => j.startsWith(base + '-')) : false };
+}
+
 function removeCgroups() {
   // dockerd runs its containers under --cgroup-parent; remove the (empty)
   // parent groups it created in each hierarchy. rmdir fails if not empty.
@@ -293,9 +739,21 @@ function removeCgroups() {
   }
 }
 
+// Loop devices whose backing file is under dir (the scratch filesystem).
+function loopsUnder(dir) {
+  const r = spawnSync('losetup', ['--list', '--noheadings', '--raw', '-O', 'NAME,BACK-FILE'], { encoding: 'utf8' });
+  return (r.stdout || '').split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 2 && f[1].startsWith(dir + '/')).map((f) => f[0]);
+}
+
 async function cleanupRoot(dir) {
   await killProcsUnder(dir);
   unmountUnder(dir);
+  // mount -o loop sets autoclear; a lazily unmounted filesystem frees its
+  // loop device a moment later. Detach any that is left.
+  for (let i = 0; i < 20 && loopsUnder(dir).length; i++) await sleep(100);
+  for (const dev of loopsUnder(dir)) {
+    if (spawnSync('losetup', ['-d', dev], { stdio: 'ignore' }).status !== 0) warn(`could not detach ${dev}`);
+  }
   try {
     fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
   } catch (e) {
@@ -340,7 +798,7 @@ function daemonPids() {
     if (!/^\d+$/.test(ent)) continue;
     try {
       const comm = fs.readFileSync(`/proc/${ent}/comm`, 'utf8').trim();
-      if (comm === 'dockerd' || comm === 'containerd') out.push(Number(ent));
+      if (comm === 'dockerd' || comm === 'containerd' || comm === 'docker-registry') out.push(Number(ent));
     } catch {}
   }
   return out;
@@ -651,41 +1109,66 @@ function machine() {
 // Running a case.
 
 async function runCase(name, c, engines, opts, ctx) {
-  log(`case ${name}: ${c.command} — ${opts.warmup} warm-up + ${opts.runs} timed runs per engine, interleaved`);
-  for (const e of engines) if (c.setup) await c.setup(e, ctx);
-  const samples = Object.fromEntries(engines.map((e) => [e.name, []]));
-  const order = (i) => (i % 2 ? [...engines].reverse() : engines);
-  for (let i = 0; i < opts.warmup; i++) {
-    for (const e of order(i)) {
-      if (c.prepare) await c.prepare(e, ctx, -1 - i);
-      await c.measure(e, ctx, -1 - i);
-    }
-  }
-  for (let i = 0; i < opts.runs; i++) {
-    for (const e of order(i)) {
-      if (c.prepare) await c.prepare(e, ctx, i);
-      samples[e.name].push(await c.measure(e, ctx, i));
-    }
-    process.stderr.write(i + 1 === opts.runs ? `${i + 1}\n` : (i + 1) % 10 === 0 ? `${i + 1}` : '.');
-  }
-  for (const e of engines) if (c.teardown) await c.teardown(e, ctx);
+  const runs = c.heavy ? opts.heavyRuns : opts.runs;
+  const warmup = c.heavy ? opts.heavyWarmup : opts.warmup;
+  log(`case ${name}: ${c.command} — ${warmup} warm-up + ${runs} timed runs per engine, interleaved`);
+  const active = [];
+  const unsupported = {};
   const result = {};
-  for (const e of engines) result[e.name] = { ...stats(samples[e.name]), samples: samples[e.name].map(r2) };
-  return result;
+  try {
+    for (const e of engines) {
+      try {
+        if (c.setup) await c.setup(e, ctx);
+        active.push(e);
+      } catch (err) {
+        if (!(err instanceof Unsupported)) throw err;
+        unsupported[e.name] = err.message;
+        warn(`${e.name}: ${name} unsupported: ${err.message}`);
+      }
+    }
+    if (c.afterSetup) ctx.checks = await c.afterSetup(active, ctx);
+    const samples = Object.fromEntries(active.map((e) => [e.name, []]));
+    const warm = Object.fromEntries(active.map((e) => [e.name, []]));
+    const order = (i) => (i % 2 ? [...active].reverse() : active);
+    for (let i = 0; i < warmup; i++) {
+      for (const e of order(i)) {
+        if (c.prepare) await c.prepare(e, ctx, -1 - i);
+        warm[e.name].push(await c.measure(e, ctx, -1 - i));
+      }
+    }
+    for (let i = 0; i < runs && active.length; i++) {
+      for (const e of order(i)) {
+        if (c.prepare) await c.prepare(e, ctx, i);
+        samples[e.name].push(await c.measure(e, ctx, i));
+      }
+      process.stderr.write(i + 1 === runs ? `${i + 1}\n` : (i + 1) % 10 === 0 ? `${i + 1}` : '.');
+    }
+    for (const e of active) if (c.teardown) await c.teardown(e, ctx);
+    for (const e of engines) {
+      if (unsupported[e.name]) result[e.name] = { unsupported: true, reason: unsupported[e.name] };
+      else result[e.name] = { ...stats(samples[e.name]), samples: samples[e.name].map(r2), warmupSamples: warm[e.name].map(r2) };
+    }
+  } finally {
+    if (c.after) await c.after(ctx).catch((err) => warn(`${name}: ${err.message}`));
+  }
+  return { result, runs, warmup };
 }
 
-function report(name, c, result, opts) {
+function report(name, command, result, runs) {
   const rows = [['engine', 'n', 'median ms', 'p90 ms', 'min ms', 'max ms', 'mean ms', 'stddev']];
-  for (const [eng, s] of Object.entries(result)) rows.push([eng, String(s.n), fmt(s.median), fmt(s.p90), fmt(s.min), fmt(s.max), fmt(s.mean), fmt(s.stddev)]);
+  for (const [eng, s] of Object.entries(result)) {
+    if (s.unsupported) rows.push([eng, 'unsupported', '', '', '', '', '', '']);
+    else rows.push([eng, String(s.n), fmt(s.median), fmt(s.p90), fmt(s.min), fmt(s.max), fmt(s.mean), fmt(s.stddev)]);
+  }
   const w = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
-  console.log(`\n${name}: ${c.command}`);
+  console.log(`\n${name}: ${command}`);
   for (const r of rows) console.log('  ' + r.map((x, j) => (j === 0 ? x.padEnd(w[j]) : x.padStart(w[j]))).join('  '));
   const b = result.berth;
   const d = result.dockerd;
-  const ratio = b && d ? r2(b.median / d.median) : null;
+  const ratio = b && d && !b.unsupported && !d.unsupported ? r2(b.median / d.median) : null;
   if (ratio != null) console.log(`  ratio berth/dockerd (median): ${ratio.toFixed(2)}x  (p90: ${(b.p90 / d.p90).toFixed(2)}x)`);
-  const cell = (s) => (s ? `${fmt(s.median)} (${fmt(s.p90)}, ${fmt(s.min)})` : 'pending');
-  const row = `| ${name} | \`${c.command}\` | ${opts.runs} | ${cell(b)} | ${cell(d)} | ${ratio != null ? ratio.toFixed(2) + '×' : 'pending'} |`;
+  const cell = (s) => (!s ? 'pending' : s.unsupported ? 'unsupported' : `${fmt(s.median)} (${fmt(s.p90)}, ${fmt(s.min)})`);
+  const row = `| ${name} | \`${command}\` | ${runs} | ${cell(b)} | ${cell(d)} | ${ratio != null ? ratio.toFixed(2) + '×' : '-'} |`;
   console.log(`\nmarkdown row (docs/BENCHMARKS.md):\n${row}`);
   return { ratio, row };
 }
@@ -717,8 +1200,13 @@ async function doCleanup() {
     restoreHost(before);
     const after = hostState();
     if (after.tmpMounts > before.tmpMounts) warn(`/proc/mounts has ${after.tmpMounts - before.tmpMounts} more /tmp/ mounts than before`);
+    // Ours carry the temp root in their command line (and were swept above);
+    // others may have been started by something else during the run.
     const left = daemonPids().filter((p) => !state.daemonsBefore?.has(p));
-    if (left.length) warn(`dockerd/containerd processes still running: ${left.join(' ')}`);
+    const ours = tmp ? new Set(procsUnder(tmp).map((p) => p.pid)) : new Set();
+    if (left.some((p) => ours.has(p))) warn(`dockerd/containerd/docker-registry processes of this run still running: ${left.filter((p) => ours.has(p)).join(' ')}`);
+    const others = left.filter((p) => !ours.has(p));
+    if (others.length) log(`note: dockerd/containerd/docker-registry processes started during the run by something else (not under ${tmp}): ${others.join(' ')}`);
   }
 }
 
@@ -746,13 +1234,24 @@ async function main() {
   state.keep = opts.keep;
   state.tmp = await fsp.mkdtemp(TMP_PREFIX);
   fs.writeFileSync(path.join(state.tmp, MARKER), String(process.pid));
+  // Where the engines, the registry and the saved archives live.
+  const base = opts.hostFs ? state.tmp : makeScratchFs(state.tmp);
+  const scratchFs = opts.hostFs ? { type: 'host', path: '/tmp', ...fsInfo(state.tmp) } : { type: `loop-mounted ext4 with journal, ${SCRATCH_GB} GB sparse file on the host filesystem`, ...fsInfo(base) };
+  log(`engine roots on ${scratchFs.type}`);
   const tarFile = path.join(state.tmp, 'busybox.tar');
   const tarSource = await writeBusyboxTar(tarFile);
   log(`busybox rootfs tar: ${(fs.statSync(tarFile).size / 2 ** 20).toFixed(1)} MiB from ${tarSource}`);
 
+  let debTar = null;
+  if (cases.some((n) => CASES[n].heavy)) {
+    const t = await debianTar();
+    debTar = { file: t.file, bytes: fs.statSync(t.file).size, cached: t.cached, made: 'mmdebstrap --format=tar --variant=minbase bookworm' };
+    log(`Debian rootfs tar: ${(debTar.bytes / 1e6).toFixed(1)} MB, ${path.relative(ROOT, t.file)}${t.cached ? ' (cached)' : ''}`);
+  }
+
   const engines = [];
   for (const name of opts.engines) {
-    const e = name === 'berth' ? startBerth(state.tmp, dockerBin) : startDockerd(state.tmp, dockerBin, dockerd);
+    const e = name === 'berth' ? startBerth(base, dockerBin) : startDockerd(base, dockerBin, dockerd);
     engines.push(e);
     state.engines.push(e);
   }
@@ -761,6 +1260,7 @@ async function main() {
 
   for (const e of engines) {
     const r = await e.dockerOk(['import', tarFile, IMAGE], { timeoutMs: 300_000 });
+    e.busyboxId = await imageId(e, IMAGE);
     log(`${e.name}: imported ${IMAGE} (${r.stdout.trim().slice(0, 19)}) in ${r.ms.toFixed(0)} ms`);
   }
 
@@ -769,20 +1269,24 @@ async function main() {
     machine: machine(),
     dockerCli: { path: dockerBin, version: firstLine(dockerBin, ['--version']) },
     busyboxTar: tarSource,
+    scratchFs,
     engines: {},
   };
   for (const e of engines) info.engines[e.name] = await e.versions();
-  if (info.engines.berth) Object.assign(info.engines.berth, { binary: BERTHD.startsWith(ROOT + '/') ? path.relative(ROOT, BERTHD) : BERTHD, git: gitRev() });
+  if (info.engines.berth) Object.assign(info.engines.berth, { binary: BERTHD.startsWith(ROOT + '/') ? path.relative(ROOT, BERTHD) : BERTHD, git: gitRev(), bundleBuilt: process.env.BERTHD ? null : fs.statSync(BERTHD_BUNDLE).mtime.toISOString() });
 
-  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  fs.mkdirSync(opts.out, { recursive: true });
   let failed = false;
   const rows = [];
+  const shared = { debTar: debTar?.file ?? null, saved: {} };
   for (const name of cases) {
     const c = CASES[name];
-    const ctx = { tmp: state.tmp, busyboxTar: tarFile, runs: opts.runs };
-    let result;
+    const ctx = { tmp: base, busyboxTar: tarFile, shared, details: {}, checks: null, command: null };
+    let result, runs, warmup;
+    const load1 = os.loadavg()[0];
+    const started = Date.now();
     try {
-      result = await runCase(name, c, engines, opts, ctx);
+      ({ result, runs, warmup } = await runCase(name, c, engines, opts, ctx));
     } catch (err) {
       failed = true;
       if (state.interrupted) break;
@@ -790,18 +1294,25 @@ async function main() {
       for (const e of engines) console.error(`--- ${e.name} log tail ---\n${tail(e.log, 20)}`);
       continue;
     }
-    const { ratio, row } = report(name, c, result, opts);
+    const command = ctx.command ?? c.command;
+    const { ratio, row } = report(name, command, result, runs);
     rows.push(row);
     const json = {
       case: name,
-      command: c.command,
-      runs: opts.runs,
-      warmup: opts.warmup,
+      command,
+      runs,
+      warmup,
       ...info,
+      ...(c.heavy ? { debianTar: debTar } : {}),
+      // Load average (1 min) when the case started and ended: other work on
+      // the machine shows here.
+      host: { loadavgStart: r2(load1), loadavgEnd: r2(os.loadavg()[0]), seconds: Math.round((Date.now() - started) / 1000) },
       results: { berth: result.berth ?? null, dockerd: result.dockerd ?? null },
       ratio: ratio != null ? { 'berth/dockerd median': ratio } : null,
+      ...(ctx.checks ? { checks: ctx.checks } : {}),
+      ...(Object.keys(ctx.details).length ? { details: ctx.details } : {}),
     };
-    const file = path.join(RESULTS_DIR, `${name}.json`);
+    const file = path.join(opts.out, `${name}.json`);
     fs.writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
     log(`wrote ${path.relative(ROOT, file)}`);
   }
