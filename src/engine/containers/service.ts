@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BerthError, conflict, invalidArgument, notFound, notModified, wrap } from '../../errors';
+import { BerthError, conflict, invalidArgument, notFound, notModified } from '../../errors';
 import { MNT_DETACH, type Host } from '../../host';
 import { readJSON, writeFileAtomic } from '../../util/fs';
 import { newId } from '../../util/ids';
@@ -688,4 +688,3 @@ export function validateCreateBody(body: Record<string, unknown> | undefined): C
   return { ...(body as object), Cmd: strs(body.Cmd), Entrypoint: strs(body.Entrypoint), HostConfig: hc } as CreateBody;
 }
 
-export { wrap };

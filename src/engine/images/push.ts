@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { failedPrecondition, invalidArgument, notFound } from '../../errors';
+import { failedPrecondition, notFound } from '../../errors';
 import type { ContentStore } from '../content/store';
 import type { ProgressSink } from '../events/progress';
 import { MEDIA_TYPES, type Descriptor, type RegistryAuth, type RegistryClient } from '../registry';
@@ -143,8 +143,4 @@ function bufferStream(b: Buffer): Readable {
   const p = new PassThrough();
   p.end(b);
   return p;
-}
-
-export function checkPushable(ref: Reference): void {
-  if (ref.digest) throw invalidArgument('cannot push a digest reference');
 }

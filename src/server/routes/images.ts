@@ -44,7 +44,6 @@ export function imageRoutes(r: Router, d: Daemon): void {
   });
 
   r.get('/images/json', (ctx) => {
-    const all = boolParam(ctx.query, 'all');
     const filters = filtersParam(ctx.query);
     for (const k of filters.keys()) {
       if (!['dangling', 'reference', 'label', 'before', 'since', 'until'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
@@ -68,7 +67,6 @@ export function imageRoutes(r: Router, d: Daemon): void {
         return k < 0 ? l in lab : lab[l.slice(0, k)] === l.slice(k + 1);
       }));
     }
-    void all;
     list.sort((a, b) => created(b) - created(a));
     sendJSON(ctx.res, 200, list.map((i) => ({
       Id: i.id,
