@@ -7,7 +7,7 @@ import { pullScope, pushScope } from './auth/scope';
 import { RegistryError, httpError, integrityError } from './errors';
 import { withRedirects } from './http/redirect';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './http/retry';
-import { createTransport, redact, type Transport } from './http/transport';
+import { createTransport, type Transport } from './http/transport';
 import { discard, header, readSome, type Dispatch, type HttpRequest, type HttpResponse } from './http/types';
 import { checkDigest, computeDigest, digestAlgorithm, isDigest, parseManifest, sniffManifestType, type Descriptor, type Index, type Manifest } from './manifest';
 import { MANIFEST_ACCEPT, baseMediaType, isIndexType, isManifestType, isSchema1Type } from './mediatypes';
@@ -104,7 +104,7 @@ export class RegistryClient {
   private baseP?: Promise<URL>;
   private origin?: string;
 
-  constructor(private opts: RegistryOptions) {
+  constructor(opts: RegistryOptions) {
     if (typeof opts.host !== 'string' || !HOST.test(opts.host)) {
       throw new RegistryError('InvalidArgument', 'ERR_REGISTRY_PROTOCOL', `invalid registry host ${JSON.stringify(opts.host)}`);
     }

@@ -1,6 +1,6 @@
 // /images/...: import (create with fromSrc), list, inspect, tag, delete.
 import type { Daemon } from '../../daemon/daemon';
-import { invalidArgument, notFound } from '../../errors';
+import { invalidArgument } from '../../errors';
 import { parseReference } from '../../engine/images/reference';
 import type { ImageRecord } from '../../engine/images/types';
 import { parsePlatform } from '../../engine/images/pull';
