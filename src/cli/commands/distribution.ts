@@ -65,13 +65,7 @@ export const pullCommand: Command = {
   ],
   async run(ctx, p) {
     const f = p.flags;
-    let ref = parseRef(p.args[0]);
-    const all: boolean = f['all-tags'];
-    if (all && !isNameOnly(ref)) throw new StatusError(1, "tag can't be used with --all-tags/-a");
-    if (!all && isNameOnly(ref)) {
-      ref = withDefaultTag(ref);
-      if (!f.quiet) ctx.out.write(`Using default tag: ${ref.tag}\n`);
-    }
+    const { ref, all } = targetRef(ctx, p.args[0], f['all-tags'], f.quiet);
     const platform: string = f.platform || ctx.env.DOCKER_DEFAULT_PLATFORM || '';
     const res = await ctx.client().request('POST', '/images/create', {
       query: {
@@ -87,6 +81,18 @@ export const pullCommand: Command = {
   },
 };
 
+// pull and push share docker's rules: -a takes a bare name; otherwise a
+// bare name means ":latest", which docker announces.
+function targetRef(ctx: Context, name: string, all: boolean, quiet: boolean) {
+  let ref = parseRef(name);
+  if (all && !isNameOnly(ref)) throw new StatusError(1, "tag can't be used with --all-tags/-a");
+  if (!all && isNameOnly(ref)) {
+    ref = withDefaultTag(ref);
+    if (!quiet) ctx.out.write(`Using default tag: ${ref.tag}\n`);
+  }
+  return { ref, all };
+}
+
 export const pushCommand: Command = {
   name: 'push',
   usage: '[OPTIONS] NAME[:TAG]',
@@ -101,13 +107,7 @@ export const pushCommand: Command = {
   ],
   async run(ctx, p) {
     const f = p.flags;
-    let ref = parseRef(p.args[0]);
-    const all: boolean = f['all-tags'];
-    if (all && !isNameOnly(ref)) throw new StatusError(1, "tag can't be used with --all-tags/-a");
-    if (!all && isNameOnly(ref)) {
-      ref = withDefaultTag(ref);
-      if (!f.quiet) ctx.out.write(`Using default tag: ${ref.tag}\n`);
-    }
+    const { ref, all } = targetRef(ctx, p.args[0], f['all-tags'], f.quiet);
     if (ref.digest) throw new StatusError(1, 'cannot push a digest reference');
     const path = `/images/${fullName(ref).split('/').map(encodeURIComponent).join('/')}/push`;
     const res = await ctx.client().request('POST', path, {
