@@ -1,7 +1,6 @@
 // `docker commit` (a container's writable layer becomes a new image on top
 // of its image) and `docker export` (a tar of a container's whole filesystem).
 import * as fsp from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, conflict, invalidArgument, notFound } from '../../errors';
@@ -11,7 +10,7 @@ import type { ContentStore } from '../content/store';
 import { EMPTY_LAYER_DIFFID, Hasher, applyThrough, ingestTee } from '../images/archive';
 import { applyChanges } from '../images/changes';
 import { parseReference, type Reference } from '../images/reference';
-import { GOARCH } from '../images/service';
+import { hostPlatform } from '../registry';
 import type { ImageStore } from '../images/store';
 import type { HistoryEntry, ImageConfig, ImageRecord, ImageRunConfig } from '../images/types';
 import type { OverlaySnapshotter } from '../snapshots/overlay';
@@ -102,7 +101,7 @@ export function childImageConfig(parent: ImageConfig | undefined, o: ChildImage)
   if (!o.diffID) entry.empty_layer = true;
   const cfg = {
     ...base,
-    architecture: parent?.architecture ?? GOARCH[os.arch()] ?? os.arch(),
+    architecture: parent?.architecture ?? hostPlatform().architecture,
     os: parent?.os ?? 'linux',
     ...(o.author ? { author: o.author } : {}),
     ...(o.comment ? { comment: o.comment } : {}),

@@ -17,7 +17,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -29,7 +28,8 @@ import { applyLayer } from '../archive';
 import { DIGEST_RE, type ContentStore, type Ingest } from '../content/store';
 import { chainIDOf, type OverlaySnapshotter } from '../snapshots/overlay';
 import { familiarName, formatReference, isImageIdLike, parseReference, repoName, withDefaultTag, type Reference } from './reference';
-import { GOARCH, type ImageService } from './service';
+import { hostPlatform } from '../registry';
+import type { ImageService } from './service';
 import type { ImageStore } from './store';
 import type { ImageConfig, ImageRecord } from './types';
 
@@ -264,7 +264,7 @@ function descriptor(v: any, where: string): Descriptor {
 
 // Turns an OCI layout (index.json, no manifest.json) into manifest.json
 // entries. read gives the bytes of a blob named by digest.
-export async function manifestFromOCI(index: Buffer, read: (digest: string) => Promise<Buffer>, arch = GOARCH[os.arch()] ?? os.arch()): Promise<DockerManifestEntry[]> {
+export async function manifestFromOCI(index: Buffer, read: (digest: string) => Promise<Buffer>, arch = hostPlatform().architecture): Promise<DockerManifestEntry[]> {
   const parse = (data: Buffer, where: string) => {
     try {
       const v = JSON.parse(data.toString('utf8'));

@@ -3,33 +3,23 @@
 // scratch dirs, then commit them bottom-up. A layer being fetched by one
 // pull is awaited, not fetched again, by another.
 import { createHash } from 'node:crypto';
-import * as os from 'node:os';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, invalidArgument, isKind, notFound } from '../../errors';
 import { applyLayer } from '../archive';
 import type { ContentStore } from '../content/store';
 import type { ProgressSink } from '../events/progress';
-import { decompressStream, parseManifest, selectPlatform, type Descriptor, type Manifest, type RegistryAuth, type RegistryClient } from '../registry';
+import { decompressStream, hostPlatform, parseManifest, selectPlatform, type Descriptor, type Manifest, type PlatformSpec, type RegistryAuth, type RegistryClient } from '../registry';
 import { chainIDOf, type LayerInfo, type OverlaySnapshotter } from '../snapshots/overlay';
 import type { DistributionMetadata } from './distribution';
 import { familiarName, repoName, type Reference } from './reference';
 import { registryClient, type RegistrySettings } from './registries';
-import { GOARCH } from './service';
 import type { ImageStore } from './store';
 import type { ImageConfig, ImageRecord } from './types';
 
 const MAX_CONCURRENT_DOWNLOADS = 3;
 
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
-}
-
-export function hostPlatform(): Platform {
-  return { os: 'linux', architecture: GOARCH[os.arch()] ?? os.arch() };
-}
+export type Platform = PlatformSpec;
 
 export function parsePlatform(s: string | undefined | null): Platform {
   if (!s) return hostPlatform();

@@ -1,11 +1,10 @@
 // Image operations behind the API: list, inspect, import, tag, remove.
 import { createHash } from 'node:crypto';
-import * as os from 'node:os';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import { conflict, failedPrecondition, invalidArgument } from '../../errors';
-import { decompressStream } from '../registry';
+import { decompressStream, hostPlatform } from '../registry';
 import * as fs from 'node:fs';
 import { applyLayer, packLayer } from '../archive';
 import type { ProgressSink } from '../events/progress';
@@ -21,7 +20,6 @@ import { familiarName, parseReference, withDefaultTag, type Reference } from './
 import type { ImageStore } from './store';
 import type { ImageConfig, ImageRecord } from './types';
 
-export const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
 
 export interface ImportOptions {
   repo?: string;
@@ -198,7 +196,7 @@ export class ImageService {
     });
     const now = new Date().toISOString();
     const config: ImageConfig = {
-      architecture: GOARCH[os.arch()] ?? os.arch(),
+      architecture: hostPlatform().architecture,
       os: 'linux',
       created: now,
       config: runConfig,

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import type { Daemon } from '../../daemon/daemon';
 import { API_VERSION, MIN_API_VERSION, type Router } from '../router';
 import { sendJSON } from '../http';
-import { GOARCH } from '../../engine/images/service';
+import { hostPlatform } from '../../engine/registry';
 
 export const VERSION = '0.1.0';
 
@@ -96,7 +96,7 @@ export function version(d: Daemon) {
   return {
     Platform: { Name: 'berth' },
     Components: [
-      { Name: 'Engine', Version: VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: GOARCH[os.arch()] ?? os.arch(), KernelVersion: os.release() } },
+      { Name: 'Engine', Version: VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: hostPlatform().architecture, KernelVersion: os.release() } },
       { Name: 'runtime', Version: d.runtimeVersion, Details: { Path: d.config.runtimes[d.config.defaultRuntime] } },
       { Name: 'conmon', Version: d.conmonVersion, Details: {} },
     ],
@@ -106,7 +106,7 @@ export function version(d: Daemon) {
     GitCommit: '',
     GoVersion: `node ${process.version}`,
     Os: 'linux',
-    Arch: GOARCH[os.arch()] ?? os.arch(),
+    Arch: hostPlatform().architecture,
     KernelVersion: os.release(),
     BuildTime: '',
   };
