@@ -6,7 +6,8 @@
 // checks, keeps hostile names, symlinks and hardlinks inside it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { finished, PassThrough, type Readable } from 'node:stream';
+import { finished, PassThrough, type Readable, type Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ChildProcess } from 'node:child_process';
 import { BerthError, invalidArgument } from '../../errors';
 import type { Host } from '../../host/index';
@@ -129,4 +130,30 @@ export function packLayer(upperDir: string, opts: ArchiveOptions = {}): Readable
 // Tar of a plain tree (export): the same, without whiteout conversion.
 export function packDir(dir: string, opts: ArchiveOptions = {}): Readable {
   return spawnPack('dir', dir, opts);
+}
+
+// Streams src through the transforms into applyLayer(dir). A failure on
+// either side stops the other, so nothing is left hanging.
+export async function applyThrough(src: Readable, transforms: Transform[], dir: string): Promise<void> {
+  const pass = new PassThrough();
+  const applied = applyLayer(pass, dir).catch((err) => {
+    // Destroyed without an error: once the pipeline has finished, nobody
+    // listens to `pass`, and an 'error' there would take the daemon down.
+    pass.destroy();
+    src.destroy();
+    throw err;
+  });
+  const piped = (pipeline as (...s: unknown[]) => Promise<void>)(src, ...transforms, pass);
+  await Promise.all([piped, applied]);
+}
+
+// What an uploaded archive (import, load) is compressed with, from its
+// first bytes; formats berth cannot read are refused clearly.
+export function compressionOf(head: Buffer): 'gzip' | 'none' {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) throw invalidArgument('zstd-compressed archives are not supported; use an uncompressed or gzip tar');
+  if (head.subarray(0, 3).toString('latin1') === 'BZh' || head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
+    throw invalidArgument('bzip2 and xz archives are not supported; use an uncompressed or gzip tar');
+  }
+  return 'none';
 }

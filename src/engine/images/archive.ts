@@ -18,14 +18,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import * as tar from 'tar-stream';
 import { BerthError, failedPrecondition, invalidArgument } from '../../errors';
 import { syncDir } from '../../util/fs';
-import { applyLayer } from '../archive';
-import { DIGEST_RE, type ContentStore, type Ingest } from '../content/store';
+import { applyThrough, compressionOf } from '../archive';
+import { DIGEST_RE, type ContentStore } from '../content/store';
+import { Hasher, ingestTee } from '../content/streams';
 import { chainIDOf, type OverlaySnapshotter } from '../snapshots/overlay';
 import { familiarName, formatReference, isImageIdLike, parseReference, repoName, withDefaultTag, type Reference } from './reference';
 import { hostPlatform } from '../registry';
@@ -314,50 +315,9 @@ export async function manifestFromOCI(index: Buffer, read: (digest: string) => P
 // ---------------------------------------------------------------------------
 // Streams
 
-// Hashes what passes through.
-export class Hasher extends Transform {
-  private hash = createHash('sha256');
-  size = 0;
-  _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null, data?: Buffer) => void): void {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    cb(null, chunk);
-  }
-  digest(): string {
-    return 'sha256:' + this.hash.digest('hex');
-  }
-}
 
-// Writes what passes through into a content ingest.
-export function ingestTee(ingest: Ingest): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      ingest.write(chunk).then(() => cb(null, chunk), cb);
-    },
-  });
-}
 
-// Streams src through the transforms into applyLayer(dir). A failure on
-// either side stops the other, so nothing is left hanging.
-export async function applyThrough(src: Readable, transforms: Transform[], dir: string): Promise<void> {
-  const pass = new PassThrough();
-  const applied = applyLayer(pass, dir).catch((err) => {
-    pass.destroy(err);
-    src.destroy();
-    throw err;
-  });
-  const piped = (pipeline as (...s: unknown[]) => Promise<void>)(src, ...transforms, pass);
-  await Promise.all([piped, applied]);
-}
 
-export function compressionOf(head: Buffer): 'gzip' | 'none' {
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) throw invalidArgument('zstd-compressed archives are not supported; use an uncompressed or gzip tar');
-  if (head.subarray(0, 3).toString('latin1') === 'BZh' || head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
-    throw invalidArgument('bzip2 and xz archives are not supported; use an uncompressed or gzip tar');
-  }
-  return 'none';
-}
 
 async function fileHead(file: string, n = 6): Promise<Buffer> {
   const fh = await fsp.open(file, 'r');

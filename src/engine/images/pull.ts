@@ -2,11 +2,11 @@
 // their digests checked while they stream, extract layers in parallel into
 // scratch dirs, then commit them bottom-up. A layer being fetched by one
 // pull is awaited, not fetched again, by another.
-import { createHash } from 'node:crypto';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, invalidArgument, isKind, notFound } from '../../errors';
 import { applyLayer } from '../archive';
+import { Hasher } from '../content/streams';
 import type { ContentStore } from '../content/store';
 import type { ProgressSink } from '../events/progress';
 import { decompressStream, hostPlatform, parseManifest, selectPlatform, type Descriptor, type Manifest, type PlatformSpec, type RegistryAuth, type RegistryClient } from '../registry';
@@ -212,15 +212,7 @@ export class Puller {
           else cb(null, chunk);
         },
       });
-      const hash = createHash('sha256');
-      let size = 0;
-      const hasher = new Transform({
-        transform(chunk: Buffer, _e, cb) {
-          hash.update(chunk);
-          size += chunk.length;
-          cb(null, chunk);
-        },
-      });
+      const hasher = new Hasher();
       const tar = new PassThrough();
       const dec = decompressStream(desc.mediaType, counter);
       const streams = [body, counter, dec, hasher, tar];
@@ -233,7 +225,8 @@ export class Puller {
       const steps = [guard(pipeline(body, counter)), guard(pipeline(dec, hasher, tar)), guard(applyLayer(tar, scratch.dir))];
       for (const st of steps) st.catch(() => {});
       await Promise.all(steps);
-      const got = 'sha256:' + hash.digest('hex');
+      const got = hasher.digest();
+      const size = hasher.size;
       if (got !== diffID) throw invalidArgument(`layer ${desc.digest}: its content hashes to ${got}, but the image config says ${diffID}`);
       progress({ type: 'progress', id, status: 'Download complete' });
       // The blob is kept only together with its layer: if the parent fails,

@@ -2,7 +2,7 @@
 // across repositories on the same registry, compressing on all cores what
 // was never compressed), its config, and a Docker v2 schema 2 manifest.
 import * as fs from 'node:fs';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { failedPrecondition, notFound } from '../../errors';
 import type { ContentStore } from '../content/store';
@@ -10,6 +10,7 @@ import type { ProgressSink } from '../events/progress';
 import { MEDIA_TYPES, type Descriptor, type RegistryAuth, type RegistryClient } from '../registry';
 import { chainIDOf } from '../snapshots/overlay';
 import type { DistributionMetadata } from './distribution';
+import { ingestTee } from '../content/streams';
 import { ParallelGzip } from './pgzip';
 import { familiarName, parseReference, repoName, withDefaultTag, type Reference } from './reference';
 import { registryClient, type RegistrySettings } from './registries';
@@ -114,11 +115,7 @@ export class Pusher {
     // 4. Compress the layer tar now, keeping a copy so later pushes send the same bytes.
     const tar = await this.layerTar(diffID, chainID);
     const keep = this.content.ingest();
-    const tee = new Transform({
-      transform(chunk: Buffer, _e, cb) {
-        keep.write(chunk).then(() => cb(null, chunk), cb);
-      },
-    });
+    const tee = ingestTee(keep);
     const upload = new PassThrough();
     try {
       const [, result] = await Promise.all([

@@ -1,22 +1,22 @@
 // Image operations behind the API: list, inspect, import, tag, remove.
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import { conflict, failedPrecondition, invalidArgument } from '../../errors';
-import { decompressStream, hostPlatform } from '../registry';
-import * as fs from 'node:fs';
-import { applyLayer, packLayer } from '../archive';
+import { applyThrough, compressionOf, packLayer } from '../archive';
+import type { ContentStore } from '../content/store';
+import { Hasher, ingestTee } from '../content/streams';
 import type { ProgressSink } from '../events/progress';
-import type { RegistryAuth } from '../registry';
+import { decompressStream, hostPlatform, type RegistryAuth } from '../registry';
+import type { OverlaySnapshotter } from '../snapshots/overlay';
+import { applyChanges } from './changes';
 import { DistributionMetadata } from './distribution';
 import { Puller, type Platform } from './pull';
 import { Pusher } from './push';
-import { registryClient, type RegistrySettings } from './registries';
-import type { ContentStore } from '../content/store';
-import type { OverlaySnapshotter } from '../snapshots/overlay';
-import { applyChanges } from './changes';
 import { familiarName, parseReference, withDefaultTag, type Reference } from './reference';
+import { registryClient, type RegistrySettings } from './registries';
 import type { ImageStore } from './store';
 import type { ImageConfig, ImageRecord } from './types';
 
@@ -59,16 +59,12 @@ export async function decompressed(input: Readable): Promise<Readable> {
     }
   }
   const src = Readable.from(replay(), { objectMode: false });
-  if (first[0] === 0x1f && first[1] === 0x8b) {
+  if (compressionOf(first) === 'gzip') {
     // pipeline() keeps listeners on every stage, so a bad first block cannot
     // surface as an unhandled 'error' before the consumer attaches.
     const out = new PassThrough();
     pipeline(src, zlib.createGunzip(), out).catch((err) => out.destroy(badArchive(err)));
     return out;
-  }
-  if (first.length >= 4 && first.readUInt32LE(0) === 0xfd2fb528) throw invalidArgument('zstd-compressed archives are not supported yet');
-  if (first.subarray(0, 3).toString() === 'BZh' || first.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
-    throw invalidArgument('bzip2 and xz archives are not supported; use an uncompressed or gzip tar');
   }
   return src;
 }
@@ -172,27 +168,18 @@ export class ImageService {
     const runConfig = applyChanges({}, opts.changes ?? []);
     const tar = await decompressed(body);
     const layer = await this.layers.createLayer(undefined, async (dir) => {
-      const hash = createHash('sha256');
-      let size = 0;
+      const hasher = new Hasher();
       const blob = this.content.ingest();
-      const tee = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          hash.update(chunk);
-          size += chunk.length;
-          blob.write(chunk).then(() => cb(null, chunk), cb);
-        },
-      });
-      const toApply = new PassThrough();
       try {
-        await Promise.all([pipeline(tar, tee, toApply), applyLayer(toApply, dir)]);
+        await applyThrough(tar, [hasher, ingestTee(blob)], dir);
       } catch (err) {
         await blob.abort();
         throw badArchive(err);
       }
-      const diffID = 'sha256:' + hash.digest('hex');
+      const diffID = hasher.digest();
       if (await this.content.has(diffID)) await blob.abort();
       else await blob.commit();
-      return { diffID, size };
+      return { diffID, size: hasher.size };
     });
     const now = new Date().toISOString();
     const config: ImageConfig = {

@@ -5,12 +5,12 @@ import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { BerthError } from '../../../src/errors';
 import { childImageConfig, commitRequestConfig, mergeCommitConfig } from '../../../src/engine/containers/commit';
+import { compressionOf } from '../../../src/engine/archive';
 import type { ContainerConfig } from '../../../src/engine/containers/types';
 import {
   annotatedName,
   archivePath,
   buildSaveDocs,
-  compressionOf,
   EMPTY_LAYER_DIFFID,
   imageHistory,
   linkTarget,
