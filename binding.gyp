@@ -2,8 +2,9 @@
   "targets": [
     {
       "target_name": "berth_host",
-      "sources": ["src/host/native/host.c"],
-      "cflags": ["-O2", "-Wall"]
+      "sources": ["src/host/native/host.c", "src/host/native/untar.c"],
+      "cflags": ["-O2", "-Wall"],
+      "libraries": ["-larchive"]
     }
   ]
 }

@@ -13,9 +13,9 @@ import { BerthError, invalidArgument } from '../../errors';
 import type { Host } from '../../host/index';
 import { LinuxHost } from '../../host/linux';
 import { projectRoot } from '../../util/paths';
-import type { ApplyStats } from './unpack';
+import type { UntarStats } from '../../host/index';
 
-export type { ApplyStats } from './unpack';
+export type ApplyStats = UntarStats;
 
 export interface ArchiveOptions {
   host?: Host;

@@ -10,24 +10,22 @@
 import { once } from 'node:events';
 import { LinuxHost } from '../../host/linux';
 import { packTree } from './pack';
-import { isArchiveFault, unpack } from './unpack';
 
 function exitWith(stream: NodeJS.WriteStream, line: object, code: number): void {
   stream.write(JSON.stringify(line) + '\n', () => process.exit(code));
 }
 
-async function apply(host: LinuxHost, dir: string): Promise<void> {
-  const stdin = process.stdin;
-  const stdout = process.stdout;
+function apply(host: LinuxHost, dir: string): Promise<void> {
   host.chroot(dir); // loads the addon first, then chroot + chdir("/")
-  process.umask(0); // modes come from the archive, not from us
   try {
-    const stats = await unpack(stdin, host);
-    exitWith(stdout, { ok: true, stats }, 0);
+    // Synchronous and native: reads stdin (fd 0) to its end.
+    const stats = host.untar(0);
+    exitWith(process.stdout, { ok: true, stats }, 0);
   } catch (err: any) {
-    const invalid = isArchiveFault(err);
-    exitWith(stdout, { ok: false, kind: invalid ? 'invalid' : 'internal', error: String(err?.message ?? err) }, invalid ? 2 : 1);
+    const invalid = err?.invalid === true;
+    exitWith(process.stdout, { ok: false, kind: invalid ? 'invalid' : 'internal', error: String(err?.message ?? err) }, invalid ? 2 : 1);
   }
+  return Promise.resolve();
 }
 
 async function pack(host: LinuxHost, mode: string, dir: string): Promise<void> {

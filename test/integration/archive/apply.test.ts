@@ -59,6 +59,35 @@ test('dot-dot and absolute names land inside the layer', async (t) => {
   assert.equal(fs.statSync(sb.layer).mode & 0o7777, 0o750);
 });
 
+test('names are cleaned lexically: ".", "//", trailing "/" and UTF-8 and long names', async (t) => {
+  const sb = sandbox(t);
+  const long = 'd'.repeat(120) + '/' + 'f'.repeat(150); // needs a PAX path
+  const longUtf8 = 'ü'.repeat(60) + '/' + 'ß'.repeat(70);
+  const cases: Array<[string, string]> = [
+    ['./etc/passwd', 'etc/passwd'],
+    ['//usr//bin/', 'usr/bin'],
+    ['usr/./lib/x', 'usr/lib/x'],
+    ['a/b/../../../../c', 'c'],
+    ['a/../b', 'b'],
+    ['./../x/../../y', 'y'],
+    ['résumé/ünï', 'résumé/ünï'],
+    [long, long],
+    [longUtf8, longUtf8],
+  ];
+  const { result, error } = await applyConfined(
+    t,
+    sb,
+    cases.map(([name]) => (name.endsWith('/') ? { header: { name, type: 'directory' as const } } : { header: { name }, body: name })),
+  );
+  assert.equal(error, undefined);
+  assert.equal(result!.entries, cases.length);
+  for (const [name, want] of cases) {
+    const st = fs.lstatSync(path.join(sb.layer, want));
+    if (name.endsWith('/')) assert.ok(st.isDirectory(), name);
+    else assert.equal(fs.readFileSync(path.join(sb.layer, want), 'utf8'), name, name);
+  }
+});
+
 test('symlinks to /, to ../.. and chains resolve inside the layer', async (t) => {
   const sb = sandbox(t);
   const tag = crypto.randomBytes(4).toString('hex');
