@@ -8,7 +8,7 @@ import { MNT_DETACH, MS_RDONLY, type Host } from '../../host';
 import { packDir, packLayer } from '../archive';
 import type { ContentStore } from '../content/store';
 import { applyThrough } from '../archive';
-import { Hasher, ingestTee } from '../content/streams';
+import { ingestTee } from '../content/streams';
 import { EMPTY_LAYER_DIFFID } from '../images/archive';
 import { applyChanges } from '../images/changes';
 import { parseReference, type Reference } from '../images/reference';
@@ -194,9 +194,8 @@ export class ContainerSnapshots {
     const s = await this.d.snapshots.scratch();
     const blob = this.d.content.ingest();
     try {
-      const hasher = new Hasher();
-      await applyThrough(packLayer(upper), [hasher, ingestTee(blob)], s.dir);
-      const diffID = hasher.digest();
+      await applyThrough(packLayer(upper), [ingestTee(blob)], s.dir);
+      const diffID = blob.digest(); // the ingest hashes what it keeps
       if (diffID === EMPTY_LAYER_DIFFID) {
         await blob.abort();
         await this.d.snapshots.discard(s);
@@ -204,7 +203,7 @@ export class ContainerSnapshots {
       }
       if (await this.d.content.has(diffID)) await blob.abort();
       else await blob.commit();
-      await this.d.snapshots.commit(s, parent, diffID, hasher.size);
+      await this.d.snapshots.commit(s, parent, diffID, blob.written);
       return diffID;
     } catch (err) {
       await blob.abort();

@@ -14,6 +14,8 @@ export function digestOf(data: Buffer | string): string {
   return 'sha256:' + createHash('sha256').update(data).digest('hex');
 }
 
+const WRITE_AHEAD = 8 << 20;
+
 export interface Expected {
   digest?: string;
   size?: number;
@@ -24,28 +26,46 @@ export class Ingest {
   private size = 0;
   private fd: number;
   private closed = false;
+  private sum?: string;
+  private writes: Promise<void> = Promise.resolve();
+  private queued = 0;
 
   constructor(private store: ContentStore, readonly tmp: string, private expected: Expected) {
     this.fd = fs.openSync(tmp, 'w', 0o644);
   }
 
-  async write(chunk: Buffer): Promise<void> {
+  // Hashes chunk and queues its write. Resolves at once unless more than
+  // WRITE_AHEAD bytes wait for the disk, so a stream can pass the chunk on
+  // (to the layer helper) while it is written; commit() waits for the rest.
+  write(chunk: Buffer): Promise<void> {
     this.size += chunk.length;
     if (this.expected.size !== undefined && this.size > this.expected.size) {
-      throw invalidArgument(`blob is larger than the expected ${this.expected.size} bytes`);
+      return Promise.reject(invalidArgument(`blob is larger than the expected ${this.expected.size} bytes`));
     }
     this.hash.update(chunk);
-    let off = 0;
-    while (off < chunk.length) {
-      const { bytesWritten } = await writeAsync(this.fd, chunk, off);
-      off += bytesWritten;
-    }
+    this.queued += chunk.length;
+    this.writes = this.writes.then(async () => {
+      for (let off = 0; off < chunk.length; ) off += (await writeAsync(this.fd, chunk, off)).bytesWritten;
+      this.queued -= chunk.length;
+    });
+    this.writes.catch(() => {}); // heard by the next write over the limit, or by commit
+    return this.queued > WRITE_AHEAD ? this.writes : Promise.resolve();
+  }
+
+  // The digest of what was written; call once the stream is complete.
+  digest(): string {
+    return (this.sum ??= 'sha256:' + this.hash.digest('hex'));
+  }
+
+  get written(): number {
+    return this.size;
   }
 
   // Verifies and moves the blob into place; returns its digest and size.
   async commit(): Promise<{ digest: string; size: number }> {
-    const digest = 'sha256:' + this.hash.digest('hex');
+    const digest = this.digest();
     try {
+      await this.writes;
       if (this.expected.size !== undefined && this.size !== this.expected.size) {
         throw invalidArgument(`blob size ${this.size} does not match the expected ${this.expected.size}`);
       }
@@ -64,6 +84,7 @@ export class Ingest {
   }
 
   async abort(): Promise<void> {
+    await this.writes.catch(() => {});
     this.close();
     await fsp.rm(this.tmp, { force: true });
   }

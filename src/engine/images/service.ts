@@ -1,13 +1,13 @@
 // Image operations behind the API: list, inspect, import, tag, remove.
+import { createLayerGunzip } from '../registry/decompress';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as zlib from 'node:zlib';
 import { conflict, failedPrecondition, invalidArgument } from '../../errors';
 import { applyThrough, compressionOf, packLayer } from '../archive';
 import type { ContentStore } from '../content/store';
-import { Hasher, ingestTee } from '../content/streams';
+import { ingestTee } from '../content/streams';
 import type { ProgressSink } from '../events/progress';
 import { decompressStream, hostPlatform, type RegistryAuth } from '../registry';
 import type { OverlaySnapshotter } from '../snapshots/overlay';
@@ -63,7 +63,7 @@ export async function decompressed(input: Readable): Promise<Readable> {
     // pipeline() keeps listeners on every stage, so a bad first block cannot
     // surface as an unhandled 'error' before the consumer attaches.
     const out = new PassThrough();
-    pipeline(src, zlib.createGunzip(), out).catch((err) => out.destroy(badArchive(err)));
+    pipeline(src, createLayerGunzip(), out).catch((err) => out.destroy(badArchive(err)));
     return out;
   }
   return src;
@@ -168,18 +168,18 @@ export class ImageService {
     const runConfig = applyChanges({}, opts.changes ?? []);
     const tar = await decompressed(body);
     const layer = await this.layers.createLayer(undefined, async (dir) => {
-      const hasher = new Hasher();
-      const blob = this.content.ingest();
+      const blob = this.content.ingest(); // hashes what it keeps: the diffID
       try {
-        await applyThrough(tar, [hasher, ingestTee(blob)], dir);
+        await applyThrough(tar, [ingestTee(blob)], dir);
       } catch (err) {
         await blob.abort();
         throw badArchive(err);
       }
-      const diffID = hasher.digest();
+      const diffID = blob.digest();
+      const size = blob.written;
       if (await this.content.has(diffID)) await blob.abort();
       else await blob.commit();
-      return { diffID, size: hasher.size };
+      return { diffID, size };
     });
     const now = new Date().toISOString();
     const config: ImageConfig = {

@@ -436,6 +436,9 @@ int untar_apply(int fd, int is_root, struct untar_result *r) {
   int rc = 0;
   memset(r, 0, sizeof *r);
   umask(0); // modes come from the archive
+  // A 1 MiB pipe (from 64 KiB) lets the daemon write ahead while an entry's
+  // syscalls run; not a pipe, or not allowed: no matter.
+  fcntl(fd, F_SETPIPE_SZ, 1 << 20);
   ap.a = archive_read_new();
   if (!ap.a) return fail(&ap, 0, ENOMEM, "out of memory");
   archive_read_support_format_tar(ap.a);
