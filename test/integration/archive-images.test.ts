@@ -1,7 +1,7 @@
 // docker save / load / export / import / commit / history through the real
 // docker CLI against a real berthd, plus hostile and broken archives.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -368,6 +368,39 @@ describe('image archives and container snapshots', () => {
       assert.equal(r.body, '{"stream":"Loaded image: good:1\\n"}\r\n');
       assert.notDeepEqual(stored(d), baseline);
       await ok(docker(d, 'rmi', 'good:1'));
+      assert.deepEqual(stored(d), baseline);
+    });
+
+    it('big entries applied as they arrive: mismatched, broken and unused ones leave nothing', async () => {
+      // >= 1 MiB entries that look like tars or gzip are applied before
+      // manifest.json is read (see EarlyLayer in src/engine/images/archive.ts).
+      const big = await makeTar([{ name: 'blob', data: randomBytes(1536 << 10) }]);
+      const other = await makeTar([{ name: 'blob', data: randomBytes(1536 << 10) }]);
+      const cfg = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha(big)] } }));
+      const cfgPath = `blobs/sha256/${sha(cfg).slice(7)}`;
+      await refused(await makeTar([{ name: cfgPath, data: cfg }, { name: 'l.tar', data: other }, manifestFor(cfgPath, ['l.tar'])]), /l\.tar does not match the config/);
+      await refused(await makeTar([{ name: cfgPath, data: cfg }, { name: 'l.tgz', data: zlib.gzipSync(other) }, manifestFor(cfgPath, ['l.tgz'])]), /l\.tgz does not match the config/);
+      // Starts like a tar, then garbage.
+      const broken = Buffer.concat([big.subarray(0, 1024), randomBytes(big.length)]);
+      await refused(await makeTar([{ name: cfgPath, data: cfg }, { name: 'l.tar', data: broken }, manifestFor(cfgPath, ['l.tar'])]), /invalid|does not match/);
+      // The good layer, next to big tar and gzip entries nobody names.
+      const good = await makeTar([
+        { name: 'unused.tar', data: other },
+        { name: 'unused.tgz', data: zlib.gzipSync(other) },
+        { name: 'broken.tar', data: broken },
+        { name: cfgPath, data: cfg },
+        { name: 'l.tgz', data: zlib.gzipSync(big) },
+        manifestFor(cfgPath, ['l.tgz'], ['early:1']),
+      ]);
+      const r = await api(d, 'POST', '/images/load', good);
+      assert.equal(r.status, 200, r.body);
+      const st = stored(d);
+      assert.deepEqual(st.scratch, []);
+      assert.deepEqual(st.ingest, []);
+      // The kept blob is the uncompressed layer (its diffID).
+      assert.ok(st.blobs.includes(sha(big).slice(7)), 'the uncompressed layer is kept');
+      assert.equal((await ok(docker(d, 'image', 'inspect', '-f', '{{json .RootFS.Layers}}', 'early:1'))).trim(), JSON.stringify([sha(big)]));
+      await ok(docker(d, 'rmi', 'early:1'));
       assert.deepEqual(stored(d), baseline);
     });
 

@@ -7,14 +7,13 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { invalidArgument, notFound } from '../../errors';
 import { syncDir } from '../../util/fs';
+import { QueuedWriter } from './writer';
 
 export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 
 export function digestOf(data: Buffer | string): string {
   return 'sha256:' + createHash('sha256').update(data).digest('hex');
 }
-
-const WRITE_AHEAD = 8 << 20;
 
 export interface Expected {
   digest?: string;
@@ -27,29 +26,22 @@ export class Ingest {
   private fd: number;
   private closed = false;
   private sum?: string;
-  private writes: Promise<void> = Promise.resolve();
-  private queued = 0;
+  private out: QueuedWriter;
 
   constructor(private store: ContentStore, readonly tmp: string, private expected: Expected) {
     this.fd = fs.openSync(tmp, 'w', 0o644);
+    this.out = new QueuedWriter(this.fd);
   }
 
-  // Hashes chunk and queues its write. Resolves at once unless more than
-  // WRITE_AHEAD bytes wait for the disk, so a stream can pass the chunk on
-  // (to the layer helper) while it is written; commit() waits for the rest.
+  // Hashes chunk and queues its write (see QueuedWriter); commit() waits
+  // for the rest.
   write(chunk: Buffer): Promise<void> {
     this.size += chunk.length;
     if (this.expected.size !== undefined && this.size > this.expected.size) {
       return Promise.reject(invalidArgument(`blob is larger than the expected ${this.expected.size} bytes`));
     }
     this.hash.update(chunk);
-    this.queued += chunk.length;
-    this.writes = this.writes.then(async () => {
-      for (let off = 0; off < chunk.length; ) off += (await writeAsync(this.fd, chunk, off)).bytesWritten;
-      this.queued -= chunk.length;
-    });
-    this.writes.catch(() => {}); // heard by the next write over the limit, or by commit
-    return this.queued > WRITE_AHEAD ? this.writes : Promise.resolve();
+    return this.out.write(chunk);
   }
 
   // The digest of what was written; call once the stream is complete.
@@ -65,14 +57,14 @@ export class Ingest {
   async commit(): Promise<{ digest: string; size: number }> {
     const digest = this.digest();
     try {
-      await this.writes;
+      await this.out.flush();
       if (this.expected.size !== undefined && this.size !== this.expected.size) {
         throw invalidArgument(`blob size ${this.size} does not match the expected ${this.expected.size}`);
       }
       if (this.expected.digest && this.expected.digest !== digest) {
         throw invalidArgument(`blob digest ${digest} does not match the expected ${this.expected.digest}`);
       }
-      await fsp.open(this.tmp, 'r+').then(async (fh) => { await fh.datasync(); await fh.close(); });
+      await this.out.datasync();
       this.close();
       await fsp.rename(this.tmp, this.store.blobPath(digest));
       await syncDir(path.dirname(this.store.blobPath(digest)));
@@ -84,7 +76,7 @@ export class Ingest {
   }
 
   async abort(): Promise<void> {
-    await this.writes.catch(() => {});
+    await this.out.flush().catch(() => {});
     this.close();
     await fsp.rm(this.tmp, { force: true });
   }
@@ -95,12 +87,6 @@ export class Ingest {
       fs.closeSync(this.fd);
     }
   }
-}
-
-function writeAsync(fd: number, buf: Buffer, off: number): Promise<{ bytesWritten: number }> {
-  return new Promise((resolve, reject) =>
-    fs.write(fd, buf, off, buf.length - off, null, (err, bytesWritten) => (err ? reject(err) : resolve({ bytesWritten }))),
-  );
 }
 
 export class ContentStore {

@@ -14,20 +14,22 @@
 // they arrive); nothing is stored until the whole archive has been read and
 // checked, and a layer becomes visible only once verified against the
 // config's diff_ids.
+import { createLayerGunzip } from '../registry/decompress';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { once } from 'node:events';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as zlib from 'node:zlib';
 import * as tar from 'tar-stream';
 import { BerthError, failedPrecondition, invalidArgument } from '../../errors';
 import { syncDir } from '../../util/fs';
 import { applyThrough, compressionOf } from '../archive';
-import { DIGEST_RE, type ContentStore } from '../content/store';
+import { DIGEST_RE, type ContentStore, type Ingest } from '../content/store';
 import { Hasher, ingestTee } from '../content/streams';
-import { chainIDOf, type OverlaySnapshotter } from '../snapshots/overlay';
+import { QueuedWriter } from '../content/writer';
+import { chainIDOf, type OverlaySnapshotter, type ScratchLayer } from '../snapshots/overlay';
 import { familiarName, formatReference, isImageIdLike, parseReference, repoName, withDefaultTag, type Reference } from './reference';
 import { hostPlatform } from '../registry';
 import type { ImageService } from './service';
@@ -50,6 +52,8 @@ export const EMPTY_LAYER_DIFFID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36
 const MAX_ENTRIES = 100_000; // entries in one archive to load
 const MAX_JSON = 64 << 20; // manifest.json, index.json, configs
 const MAX_LINK_HOPS = 16;
+// Entries at least this big that look like layers are applied as they arrive.
+const EARLY_MIN = 1 << 20;
 const CHUNK = 256 * 1024;
 
 // What tar-stream's extractor yields: an entry's header and its data.
@@ -391,6 +395,21 @@ interface Spooled {
   file: string;
   size: number;
   digest: string; // of the bytes as stored in the archive
+  early?: EarlyLayer;
+}
+
+// A big entry that looked like a layer (a tar, or gzip) was applied to a
+// scratch dir while it arrived, before manifest.json (which comes last) says
+// what it is. An overlay layer's tree does not depend on its parent, so the
+// scratch can be committed on whatever parent the manifest gives; an entry
+// that turns out not to be a layer, or fails, is discarded and, if needed
+// after all, applied again from its spooled copy, which reports the error.
+interface EarlyLayer {
+  scratch: ScratchLayer;
+  diffID: string; // digest of the uncompressed tar
+  size: number; // of the uncompressed tar
+  ingest?: Ingest; // the uncompressed tar, kept when the entry was gzip
+  taken?: boolean;
 }
 
 export interface LoadResult {
@@ -617,27 +636,104 @@ export class ImageArchive {
   async load(input: Readable): Promise<LoadResult> {
     const spool = path.join(this.d.content.ingestDir, `load-${randomBytes(8).toString('hex')}`);
     await fsp.mkdir(spool, { recursive: true });
+    const early: EarlyLayer[] = [];
     try {
       let read: { files: Map<string, Spooled>; links: Map<string, string> };
       try {
-        read = await this.readArchive(input, spool);
+        read = await this.readArchive(input, spool, early);
       } catch (err) {
         await drain(input);
         throw err;
       }
       return await this.loadSpooled(read.files, read.links);
     } finally {
+      for (const e of early) if (!e.taken) await this.dropEarly(e);
       await fsp.rm(spool, { recursive: true, force: true });
     }
   }
 
+  private async dropEarly(e: EarlyLayer): Promise<void> {
+    e.taken = true;
+    await e.ingest?.abort();
+    await this.d.snapshots.discard(e.scratch);
+  }
+
+  // Spools a big entry and, when it starts like a tar or a gzip stream,
+  // applies it to a scratch dir at the same time (see EarlyLayer).
+  private async spoolEarly(entry: TarEntry, file: string, early: EarlyLayer[]): Promise<Spooled> {
+    const it = entry[Symbol.asyncIterator]();
+    const first: Buffer[] = [];
+    let got = 0;
+    let ended = false;
+    try {
+      while (got < 512) {
+        const n = await it.next();
+        if (n.done) {
+          ended = true;
+          break;
+        }
+        first.push(n.value);
+        got += n.value.length;
+      }
+    } catch (err) {
+      throw invalidArgument(`invalid archive: ${(err as Error)?.message ?? err}`);
+    }
+    const head = Buffer.concat(first);
+    const rest = async function* () {
+      yield head;
+      if (!ended) for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+    };
+    const gz = head[0] === 0x1f && head[1] === 0x8b;
+    const isTar = head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar';
+    if (ended || (!gz && !isTar)) return spoolEntry(rest(), file);
+
+    const e: EarlyLayer = { scratch: await this.d.snapshots.scratch(), diffID: '', size: 0 };
+    early.push(e);
+    const feed = new PassThrough();
+    let hasher: Hasher | undefined;
+    let stages: Transform[];
+    if (gz) {
+      e.ingest = this.d.content.ingest();
+      stages = [createLayerGunzip(), ingestTee(e.ingest)];
+    } else {
+      stages = [(hasher = new Hasher())];
+    }
+    let failed = false;
+    const applied = applyThrough(feed, stages, e.scratch.dir).then(
+      () => true,
+      () => ((failed = true), false),
+    );
+    feed.on('error', () => {}); // a failed apply is heard through `applied`
+    let sp: Spooled;
+    try {
+      sp = await spoolEntry(rest(), file, async (chunk) => {
+        if (failed || feed.write(chunk)) return;
+        await Promise.race([once(feed, 'drain').catch(() => {}), applied]);
+      });
+    } catch (err) {
+      feed.destroy(); // stops the helper
+      await applied;
+      await this.dropEarly(e);
+      throw err;
+    }
+    if (!failed) feed.end();
+    if (await applied) {
+      e.diffID = e.ingest ? e.ingest.digest() : hasher!.digest();
+      e.size = e.ingest ? e.ingest.written : hasher!.size;
+      sp.early = e;
+    } else {
+      await this.dropEarly(e);
+    }
+    return sp;
+  }
+
   // Reads the (possibly gzipped) tar and spools its regular files.
-  private async readArchive(input: Readable, spool: string): Promise<{ files: Map<string, Spooled>; links: Map<string, string> }> {
+  private async readArchive(input: Readable, spool: string, early: EarlyLayer[]): Promise<{ files: Map<string, Spooled>; links: Map<string, string> }> {
     const head = await peek(input, 6);
     if (head.length === 0) throw invalidArgument('invalid archive: the request body is empty');
     const gz = compressionOf(head) === 'gzip';
     const extract = tar.extract();
-    const gunzip = gz ? zlib.createGunzip() : undefined;
+    const gunzip = gz ? createLayerGunzip() : undefined;
     const src: Readable = gunzip ? input.pipe(gunzip) : input;
     const onError = (err: Error) => extract.destroy(err);
     src.on('error', onError);
@@ -673,7 +769,8 @@ export class ImageArchive {
           const old = files.get(name);
           if (old) await fsp.rm(old.file, { force: true });
           links.delete(name);
-          const sp = await spoolEntry(entry, path.join(spool, String(n)));
+          const file = path.join(spool, String(n));
+          const sp = (h.size ?? 0) >= EARLY_MIN ? await this.spoolEarly(entry, file, early) : await spoolEntry(entry, file);
           const m = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(name);
           if (m && sp.digest !== `sha256:${m[1]}`) throw invalidArgument(`invalid archive: ${name} does not match its digest (its content has digest ${sp.digest})`);
           files.set(name, sp);
@@ -794,6 +891,11 @@ export class ImageArchive {
   // Applies one spooled layer (tar or gzip) to a scratch dir, checks its
   // digest, keeps the uncompressed tar as the diffID blob, and commits it.
   private async applySpooled(f: Spooled, name: string, parent: string | undefined, diffID: string): Promise<{ layer?: string; blob: boolean }> {
+    if (f.early && !f.early.taken) {
+      const e = f.early;
+      if (e.diffID === diffID) return this.commitEarly(e, f, parent, diffID);
+      await this.dropEarly(e); // not this layer: the steps below report why
+    }
     const gz = compressionOf(await fileHead(f.file)) === 'gzip';
     const mismatch = (got: string) => invalidArgument(`layer ${name} does not match the config: its content has digest ${got}, the config says ${diffID}`);
     // An uncompressed layer was hashed while spooled: check before any work.
@@ -804,7 +906,7 @@ export class ImageArchive {
     try {
       const hasher = new Hasher();
       const ingest = gz && !haveBlob ? this.d.content.ingest({ digest: diffID }) : undefined;
-      const stages: Transform[] = gz ? [zlib.createGunzip(), hasher] : [hasher];
+      const stages: Transform[] = gz ? [createLayerGunzip(), hasher] : [hasher];
       if (ingest) stages.push(ingestTee(ingest));
       try {
         await applyThrough(fs.createReadStream(f.file), stages, s.dir);
@@ -837,6 +939,35 @@ export class ImageArchive {
     }
   }
 
+  // Commits a layer applied while it arrived; its blob is the spooled tar,
+  // or the uncompressed tar its ingest kept.
+  private async commitEarly(e: EarlyLayer, f: Spooled, parent: string | undefined, diffID: string): Promise<{ layer?: string; blob: boolean }> {
+    e.taken = true;
+    let blob = false;
+    try {
+      const haveBlob = await this.d.content.has(diffID);
+      if (e.ingest && !haveBlob) {
+        await e.ingest.commit();
+        blob = true;
+      } else if (e.ingest) {
+        await e.ingest.abort();
+      } else if (!haveBlob) {
+        const dest = this.d.content.blobPath(diffID);
+        await adoptFile(f.file, dest);
+        f.file = dest; // another image may stack the same file on another parent
+        blob = true;
+      }
+      const existed = !!this.d.snapshots.get(chainIDOf(parent, diffID));
+      const info = await this.d.snapshots.commit(e.scratch, parent, diffID, e.size);
+      return { layer: existed ? undefined : info.chainID, blob };
+    } catch (err) {
+      await e.ingest?.abort();
+      await this.d.snapshots.discard(e.scratch);
+      if (blob) await this.d.content.delete(diffID).catch(() => {});
+      throw err;
+    }
+  }
+
   // Removes what a failed load made, unless an image has come to use it.
   private async rollback(layers: string[], blobs: string[]): Promise<void> {
     const used = new Set<string>();
@@ -850,22 +981,25 @@ export class ImageArchive {
   }
 }
 
-async function spoolEntry(entry: TarEntry, file: string): Promise<Spooled> {
+async function spoolEntry(data: AsyncIterable<Buffer>, file: string, tee?: (chunk: Buffer) => Promise<void>): Promise<Spooled> {
   const hash = createHash('sha256');
   let size = 0;
-  const fh = await fsp.open(file, 'wx', 0o600);
+  const fd = fs.openSync(file, 'wx', 0o600);
+  const out = new QueuedWriter(fd);
   try {
     try {
-      for await (const chunk of entry) {
+      for await (const chunk of data) {
         hash.update(chunk);
         size += chunk.length;
-        for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off)).bytesWritten;
+        await Promise.all([out.write(chunk), tee?.(chunk)]);
       }
     } catch (err) {
       throw invalidArgument(`invalid archive: ${(err as Error)?.message ?? err}`);
     }
+    await out.flush(); // a write error here is the disk's, not the archive's
   } finally {
-    await fh.close();
+    await out.flush().catch(() => {});
+    fs.closeSync(fd);
   }
   return { file, size, digest: 'sha256:' + hash.digest('hex') };
 }
