@@ -33,10 +33,10 @@ export interface Host {
   // conmon's attach socket is SOCK_SEQPACKET, which Node cannot open itself.
   seqpacketConnect(path: string): number;
   shutdown(fd: number, how: number): void;
-  // Applies the layer tar read from fd to "/" (native, libarchive). Only the
-  // unpack helper calls it, after chroot. A failure has `invalid: true` when
-  // the archive is at fault.
-  untar(fd: number): UntarStats;
+  // Applies the layer tar read from fd to "/" (native, libarchive), copying
+  // every byte read to copyFd unless it is -1. Only the unpack helper calls
+  // it, after chroot. A failure has `invalid: true` when the archive is at fault.
+  untar(fd: number, copyFd: number): UntarStats;
   // Runs a program to completion and collects its output.
   run(cmd: string, args: string[], opts?: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult>;
   spawn(cmd: string, args: string[], opts: SpawnOptions): ChildProcess;

@@ -14,7 +14,7 @@ interface Native {
   chroot(p: string): void;
   seqpacketConnect(p: string): number;
   shutdown(fd: number, how: number): void;
-  untar(fd: number, isRoot: boolean): UntarStats;
+  untar(fd: number, copyFd: number, isRoot: boolean): UntarStats;
 }
 
 const errnoNames = new Map<number, string>(
@@ -73,9 +73,9 @@ export class LinuxHost implements Host {
   shutdown(fd: number, how: number): void {
     call(() => load().shutdown(fd, how), `fd ${fd}`);
   }
-  untar(fd: number): UntarStats {
+  untar(fd: number, copyFd: number): UntarStats {
     try {
-      return load().untar(fd, process.getuid?.() === 0);
+      return load().untar(fd, copyFd, process.getuid?.() === 0);
     } catch (err: any) {
       if (err?.errno) err.code = errnoNames.get(err.errno) ?? `E${err.errno}`;
       throw err;

@@ -151,8 +151,8 @@ export class FakeHost implements Host {
     this.record('shutdown', [fd, how]);
   }
 
-  untar(fd: number): UntarStats {
-    this.record('untar', [fd]);
+  untar(fd: number, copyFd: number): UntarStats {
+    this.record('untar', [fd, copyFd]);
     throw new Error('FakeHost.untar: layers are applied only by the real helper');
   }
 

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { finished, PassThrough, type Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ChildProcess } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { BerthError, invalidArgument } from '../../errors';
 import type { Host } from '../../host/index';
 import { LinuxHost } from '../../host/linux';
@@ -19,6 +19,10 @@ export type ApplyStats = UntarStats;
 
 export interface ArchiveOptions {
   host?: Host;
+}
+
+export interface ApplyOptions extends ArchiveOptions {
+  copyTo?: number;
 }
 
 const MAX_CAPTURE = 1 << 20; // helper stdout/stderr kept for reports
@@ -61,10 +65,14 @@ function kill(child: ChildProcess): void {
 // the input's own error if the input fails. The input is streamed, never
 // buffered; on failure it is unpiped but left to the caller to dispose of,
 // and dir holds a partial layer the caller should discard.
-export function applyLayer(input: Readable, dir: string, opts: ArchiveOptions = {}): Promise<ApplyStats> {
+// With copyTo (a file descriptor open for writing), the helper also writes
+// every byte it reads there: the caller keeps the tar without writing it.
+export function applyLayer(input: Readable, dir: string, opts: ApplyOptions = {}): Promise<ApplyStats> {
   const host = opts.host ?? new LinuxHost();
   return new Promise<ApplyStats>((resolve, reject) => {
-    const child = host.spawn(process.execPath, [helperPath(), path.resolve(dir)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const copy = opts.copyTo === undefined ? [] : ['--copy-fd', '3'];
+    const stdio: SpawnOptions['stdio'] = opts.copyTo === undefined ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', opts.copyTo];
+    const child = host.spawn(process.execPath, [helperPath(), path.resolve(dir), ...copy], { stdio });
     const stdout = capture(child.stdout);
     const stderr = capture(child.stderr);
     let inputError: Error | null = null;
@@ -134,9 +142,9 @@ export function packDir(dir: string, opts: ArchiveOptions = {}): Readable {
 
 // Streams src through the transforms into applyLayer(dir). A failure on
 // either side stops the other, so nothing is left hanging.
-export async function applyThrough(src: Readable, transforms: Transform[], dir: string): Promise<void> {
+export async function applyThrough(src: Readable, transforms: Transform[], dir: string, opts: ApplyOptions = {}): Promise<void> {
   const pass = new PassThrough();
-  const applied = applyLayer(pass, dir).catch((err) => {
+  const applied = applyLayer(pass, dir, opts).catch((err) => {
     // Destroyed without an error: once the pipeline has finished, nobody
     // listens to `pass`, and an 'error' there would take the daemon down.
     pass.destroy();

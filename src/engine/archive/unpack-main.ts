@@ -1,7 +1,8 @@
 // berth-unpack: the confined half of the archive subsystem.
 //
-//   berth-unpack DIR                  apply the tar on stdin to DIR; prints one
-//                                     JSON line {ok, stats | kind, error}
+//   berth-unpack DIR [--copy-fd N]    apply the tar on stdin to DIR (and copy
+//                                     it to fd N); prints one JSON line
+//                                     {ok, stats | kind, error}
 //   berth-unpack --pack layer|dir DIR write DIR as a tar to stdout; on failure
 //                                     one JSON line {ok:false, error} on stderr
 //
@@ -15,11 +16,11 @@ function exitWith(stream: NodeJS.WriteStream, line: object, code: number): void 
   stream.write(JSON.stringify(line) + '\n', () => process.exit(code));
 }
 
-function apply(host: LinuxHost, dir: string): Promise<void> {
+function apply(host: LinuxHost, dir: string, copyFd: number): Promise<void> {
   host.chroot(dir); // loads the addon first, then chroot + chdir("/")
   try {
     // Synchronous and native: reads stdin (fd 0) to its end.
-    const stats = host.untar(0);
+    const stats = host.untar(0, copyFd);
     exitWith(process.stdout, { ok: true, stats }, 0);
   } catch (err: any) {
     const invalid = err?.invalid === true;
@@ -47,10 +48,11 @@ function main(): void {
   const args = process.argv.slice(2);
   const host = new LinuxHost();
   let run: Promise<void>;
-  if (args.length === 1 && !args[0].startsWith('-')) run = apply(host, args[0]);
+  if (args.length === 1 && !args[0].startsWith('-')) run = apply(host, args[0], -1);
+  else if (args.length === 3 && !args[0].startsWith('-') && args[1] === '--copy-fd' && /^\d+$/.test(args[2])) run = apply(host, args[0], Number(args[2]));
   else if (args.length === 3 && args[0] === '--pack') run = pack(host, args[1], args[2]);
   else {
-    process.stderr.write('usage: berth-unpack DIR | berth-unpack --pack layer|dir DIR\n');
+    process.stderr.write('usage: berth-unpack DIR [--copy-fd N] | berth-unpack --pack layer|dir DIR\n');
     process.exit(64);
   }
   run.catch((err) => exitWith(process.stdout, { ok: false, kind: 'internal', error: String(err?.message ?? err) }, 1));

@@ -5,7 +5,7 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { invalidArgument, notFound } from '../../errors';
+import { BerthError, invalidArgument, notFound } from '../../errors';
 import { syncDir } from '../../util/fs';
 import { QueuedWriter } from './writer';
 
@@ -23,10 +23,11 @@ export interface Expected {
 export class Ingest {
   private hash: Hash = createHash('sha256');
   private size = 0;
-  private fd: number;
+  readonly fd: number; // the ingest file, open for writing
   private closed = false;
   private sum?: string;
   private out: QueuedWriter;
+  private tracked = false;
 
   constructor(private store: ContentStore, readonly tmp: string, private expected: Expected) {
     this.fd = fs.openSync(tmp, 'w', 0o644);
@@ -42,6 +43,18 @@ export class Ingest {
     }
     this.hash.update(chunk);
     return this.out.write(chunk);
+  }
+
+  // For a file written by another process through fd (the layer helper's
+  // copy): hashes and counts chunk without writing it. commit() checks that
+  // the file has as many bytes.
+  track(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.expected.size !== undefined && this.size > this.expected.size) {
+      throw invalidArgument(`blob is larger than the expected ${this.expected.size} bytes`);
+    }
+    this.hash.update(chunk);
+    this.tracked = true;
   }
 
   // The digest of what was written; call once the stream is complete.
@@ -63,6 +76,9 @@ export class Ingest {
       }
       if (this.expected.digest && this.expected.digest !== digest) {
         throw invalidArgument(`blob digest ${digest} does not match the expected ${this.expected.digest}`);
+      }
+      if (this.tracked && fs.fstatSync(this.fd).size !== this.size) {
+        throw new BerthError('Internal', `blob copy has ${fs.fstatSync(this.fd).size} bytes, ${this.size} were sent`);
       }
       await this.out.datasync();
       this.close();

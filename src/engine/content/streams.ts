@@ -25,3 +25,18 @@ export function ingestTee(ingest: Ingest): Transform {
     },
   });
 }
+
+// Hashes what passes through into an ingest whose file another process
+// writes (Ingest.track).
+export function ingestTrack(ingest: Ingest): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      try {
+        ingest.track(chunk);
+      } catch (err) {
+        return cb(err as Error);
+      }
+      cb(null, chunk);
+    },
+  });
+}

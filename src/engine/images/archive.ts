@@ -27,7 +27,7 @@ import { BerthError, failedPrecondition, invalidArgument } from '../../errors';
 import { syncDir } from '../../util/fs';
 import { applyThrough, compressionOf } from '../archive';
 import { DIGEST_RE, type ContentStore, type Ingest } from '../content/store';
-import { Hasher, ingestTee } from '../content/streams';
+import { Hasher, ingestTee, ingestTrack } from '../content/streams';
 import { QueuedWriter } from '../content/writer';
 import { chainIDOf, type OverlaySnapshotter, type ScratchLayer } from '../snapshots/overlay';
 import { familiarName, formatReference, isImageIdLike, parseReference, repoName, withDefaultTag, type Reference } from './reference';
@@ -690,40 +690,57 @@ export class ImageArchive {
     const e: EarlyLayer = { scratch: await this.d.snapshots.scratch(), diffID: '', size: 0 };
     early.push(e);
     const feed = new PassThrough();
-    let hasher: Hasher | undefined;
-    let stages: Transform[];
+    // A tar goes to the helper as it is, and the helper writes the spool
+    // file (berth-unpack --copy-fd), whole even if applying fails. A gzip
+    // entry is spooled here, and the helper keeps the uncompressed tar in
+    // an ingest: that is the blob the layer needs.
+    let copyFd: number | undefined;
+    let stages: Transform[] = [];
     if (gz) {
       e.ingest = this.d.content.ingest();
-      stages = [createLayerGunzip(), ingestTee(e.ingest)];
-    } else {
-      stages = [(hasher = new Hasher())];
+      stages = [createLayerGunzip(), ingestTrack(e.ingest)];
+      copyFd = e.ingest.fd;
     }
+    const spoolFd = gz ? undefined : fs.openSync(file, 'wx', 0o600);
     let failed = false;
-    const applied = applyThrough(feed, stages, e.scratch.dir).then(
+    const applied = applyThrough(feed, stages, e.scratch.dir, { copyTo: copyFd ?? spoolFd }).then(
       () => true,
       () => ((failed = true), false),
     );
     feed.on('error', () => {}); // a failed apply is heard through `applied`
     let sp: Spooled;
     try {
-      sp = await spoolEntry(rest(), file, async (chunk) => {
-        if (failed || feed.write(chunk)) return;
-        await Promise.race([once(feed, 'drain').catch(() => {}), applied]);
-      });
+      try {
+        sp = await spoolEntry(rest(), file, {
+          writtenBy: spoolFd,
+          tee: async (chunk) => {
+            if (failed || feed.write(chunk)) return;
+            await Promise.race([once(feed, 'drain').catch(() => {}), applied]);
+          },
+        });
+      } catch (err) {
+        feed.destroy(); // stops the helper
+        throw err;
+      }
+      if (!failed) feed.end();
+      const ok = await applied;
+      if (spoolFd !== undefined && fs.fstatSync(spoolFd).size !== sp.size) {
+        throw new BerthError('Internal', `load: the layer helper's copy of ${file} is incomplete`);
+      }
+      if (!ok) {
+        await this.dropEarly(e);
+        return sp;
+      }
     } catch (err) {
-      feed.destroy(); // stops the helper
       await applied;
       await this.dropEarly(e);
       throw err;
+    } finally {
+      if (spoolFd !== undefined) fs.closeSync(spoolFd);
     }
-    if (!failed) feed.end();
-    if (await applied) {
-      e.diffID = e.ingest ? e.ingest.digest() : hasher!.digest();
-      e.size = e.ingest ? e.ingest.written : hasher!.size;
-      sp.early = e;
-    } else {
-      await this.dropEarly(e);
-    }
+    e.diffID = e.ingest ? e.ingest.digest() : sp.digest;
+    e.size = e.ingest ? e.ingest.written : sp.size;
+    sp.early = e;
     return sp;
   }
 
@@ -981,25 +998,30 @@ export class ImageArchive {
   }
 }
 
-async function spoolEntry(data: AsyncIterable<Buffer>, file: string, tee?: (chunk: Buffer) => Promise<void>): Promise<Spooled> {
+// Spools an entry to file, hashing it; `tee` sees every chunk too. With
+// writtenBy (an fd of file, open), another process writes the file and this
+// only hashes and tees.
+async function spoolEntry(data: AsyncIterable<Buffer>, file: string, opts: { tee?: (chunk: Buffer) => Promise<void>; writtenBy?: number } = {}): Promise<Spooled> {
   const hash = createHash('sha256');
   let size = 0;
-  const fd = fs.openSync(file, 'wx', 0o600);
-  const out = new QueuedWriter(fd);
+  const fd = opts.writtenBy ?? fs.openSync(file, 'wx', 0o600);
+  const out = opts.writtenBy === undefined ? new QueuedWriter(fd) : undefined;
   try {
     try {
       for await (const chunk of data) {
         hash.update(chunk);
         size += chunk.length;
-        await Promise.all([out.write(chunk), tee?.(chunk)]);
+        await Promise.all([out?.write(chunk), opts.tee?.(chunk)]);
       }
     } catch (err) {
       throw invalidArgument(`invalid archive: ${(err as Error)?.message ?? err}`);
     }
-    await out.flush(); // a write error here is the disk's, not the archive's
+    await out?.flush(); // a write error here is the disk's, not the archive's
   } finally {
-    await out.flush().catch(() => {});
-    fs.closeSync(fd);
+    if (out) {
+      await out.flush().catch(() => {});
+      fs.closeSync(fd);
+    }
   }
   return { file, size, digest: 'sha256:' + hash.digest('hex') };
 }

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { conflict, failedPrecondition, invalidArgument } from '../../errors';
 import { applyThrough, compressionOf, packLayer } from '../archive';
 import type { ContentStore } from '../content/store';
-import { ingestTee } from '../content/streams';
+import { ingestTrack } from '../content/streams';
 import type { ProgressSink } from '../events/progress';
 import { decompressStream, hostPlatform, type RegistryAuth } from '../registry';
 import type { OverlaySnapshotter } from '../snapshots/overlay';
@@ -168,9 +168,11 @@ export class ImageService {
     const runConfig = applyChanges({}, opts.changes ?? []);
     const tar = await decompressed(body);
     const layer = await this.layers.createLayer(undefined, async (dir) => {
-      const blob = this.content.ingest(); // hashes what it keeps: the diffID
+      // The helper writes the tar it reads into the ingest's file; the ingest
+      // hashes what is sent to it: the diffID.
+      const blob = this.content.ingest();
       try {
-        await applyThrough(tar, [ingestTee(blob)], dir);
+        await applyThrough(tar, [ingestTrack(blob)], dir, { copyTo: blob.fd });
       } catch (err) {
         await blob.abort();
         throw badArchive(err);

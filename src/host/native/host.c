@@ -205,16 +205,16 @@ static napi_value js_shutdown(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-// untar(fd, isRoot) -> stats. Applies the tar read from fd to "/"; only for
-// the unpack helper after chroot. Throws an Error with `invalid` (the
+// untar(fd, copyFd, isRoot) -> stats. Applies the tar read from fd to "/"
+// (copying it to copyFd unless -1); only for the unpack helper after chroot. Throws an Error with `invalid` (the
 // archive is at fault) and `errno`.
 static napi_value js_untar(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  if (get_args(env, info, 2, argv)) return NULL;
+  napi_value argv[3];
+  if (get_args(env, info, 3, argv)) return NULL;
   bool is_root = false;
-  napi_get_value_bool(env, argv[1], &is_root);
+  napi_get_value_bool(env, argv[2], &is_root);
   struct untar_result r;
-  if (untar_apply((int)get_i64(env, argv[0]), is_root, &r) != 0) {
+  if (untar_apply((int)get_i64(env, argv[0]), (int)get_i64(env, argv[1]), is_root, &r) != 0) {
     napi_value msg, error, v;
     napi_create_string_utf8(env, r.message, NAPI_AUTO_LENGTH, &msg);
     napi_create_error(env, NULL, msg, &error);

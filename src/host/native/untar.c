@@ -431,7 +431,52 @@ static int finish_dirs(struct applier *ap) {
   return 0;
 }
 
-int untar_apply(int fd, int is_root, struct untar_result *r) {
+// The tar's bytes, read from fd and, when copy_fd >= 0, copied there as
+// read (the daemon keeps the layer tar without writing it itself).
+struct source {
+  int fd, copy_fd;
+  char *buf;
+  size_t cap;
+  off_t copied, kicked;
+  int err; // a failed copy: the host's fault, not the archive's
+};
+
+static int copy_out(struct source *s, size_t n) {
+  for (size_t done = 0; done < n;) {
+    ssize_t w = write(s->copy_fd, s->buf + done, n - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      s->err = errno;
+      return -1;
+    }
+    done += (size_t)w;
+  }
+  s->copied += (off_t)n;
+  // Start writeback as we go, so the daemon's final fdatasync is short.
+  if (s->copied - s->kicked >= (8 << 20)) {
+    sync_file_range(s->copy_fd, s->kicked, s->copied - s->kicked, SYNC_FILE_RANGE_WRITE);
+    s->kicked = s->copied;
+  }
+  return 0;
+}
+
+static ssize_t source_read(struct source *s) {
+  ssize_t n;
+  do n = read(s->fd, s->buf, s->cap);
+  while (n < 0 && errno == EINTR);
+  if (n > 0 && s->copy_fd >= 0 && copy_out(s, (size_t)n) != 0) return -1;
+  return n;
+}
+
+static la_ssize_t on_read(struct archive *a, void *data, const void **buf) {
+  struct source *s = data;
+  ssize_t n = source_read(s);
+  if (n < 0) archive_set_error(a, s->err ? s->err : errno, "%s", s->err ? "copying the layer" : "reading the layer");
+  *buf = s->buf;
+  return n;
+}
+
+int untar_apply(int fd, int copy_fd, int is_root, struct untar_result *r) {
   struct applier ap = { .r = r, .is_root = is_root };
   int rc = 0;
   memset(r, 0, sizeof *r);
@@ -444,7 +489,13 @@ int untar_apply(int fd, int is_root, struct untar_result *r) {
   archive_read_support_format_tar(ap.a);
   archive_read_support_format_empty(ap.a);
   archive_read_support_filter_none(ap.a);
-  if (archive_read_open_fd(ap.a, fd, 1 << 20) != ARCHIVE_OK) {
+  struct source src = { .fd = fd, .copy_fd = copy_fd, .cap = 1 << 20 };
+  src.buf = malloc(src.cap);
+  if (!src.buf) {
+    archive_read_free(ap.a);
+    return fail(&ap, 0, ENOMEM, "out of memory");
+  }
+  if (archive_read_open(ap.a, &src, NULL, on_read, NULL) != ARCHIVE_OK) {
     rc = fail(&ap, 1, EINVAL, "malformed tar: %s", archive_error_string(ap.a) ?: "cannot read");
   }
   while (rc == 0) {
@@ -460,13 +511,21 @@ int untar_apply(int fd, int is_root, struct untar_result *r) {
     rc = apply_entry(&ap, e);
   }
   if (rc == 0) rc = finish_dirs(&ap);
-  if (rc == 0) {
-    // Read what follows the end-of-archive blocks, so the writer never sees EPIPE.
-    char sink[65536];
+  if (rc == 0 || (copy_fd >= 0 && !src.err)) {
+    // Read (and copy) what follows the end-of-archive blocks, or the bad
+    // entry: the writer never sees EPIPE, and the copy is the whole stream
+    // even when applying failed.
     ssize_t n;
-    while ((n = read(fd, sink, sizeof sink)) > 0 || (n < 0 && errno == EINTR));
+    while ((n = source_read(&src)) > 0);
+    if (n < 0 && rc == 0) rc = fail(&ap, src.err ? 0 : 1, src.err ? src.err : errno, "reading after the archive: %s", strerror(src.err ? src.err : errno));
+  }
+  if (rc != 0 && src.err) {
+    r->invalid = 0;
+    r->err = src.err;
+    snprintf(r->message, sizeof r->message, "keeping a copy of the layer: %s", strerror(src.err));
   }
   archive_read_free(ap.a);
+  free(src.buf);
   for (size_t i = 0; i < ap.ndirs; i++) free(ap.dirs[i].path);
   free(ap.dirs);
   return rc;

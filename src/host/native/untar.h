@@ -10,7 +10,8 @@ struct untar_result {
   char message[1024];
 };
 
-// Reads a tar from fd and applies it to "/" (the caller has chrooted).
-// Returns 0, or -1 with r->message set.
-int untar_apply(int fd, int is_root, struct untar_result *r);
+// Reads a tar from fd and applies it to "/" (the caller has chrooted),
+// copying every byte read to copy_fd unless it is -1. Returns 0, or -1 with
+// r->message set.
+int untar_apply(int fd, int copy_fd, int is_root, struct untar_result *r);
 #endif
