@@ -16,17 +16,16 @@ function exitWith(stream: NodeJS.WriteStream, line: object, code: number): void 
   stream.write(JSON.stringify(line) + '\n', () => process.exit(code));
 }
 
-function apply(host: LinuxHost, dir: string, copyFd: number): Promise<void> {
-  host.chroot(dir); // loads the addon first, then chroot + chdir("/")
+// Synchronous and native: reads stdin (fd 0) to its end.
+function apply(host: LinuxHost, dir: string, copyFd: number): void {
   try {
-    // Synchronous and native: reads stdin (fd 0) to its end.
+    host.chroot(dir); // loads the addon first, then chroot + chdir("/")
     const stats = host.untar(0, copyFd);
     exitWith(process.stdout, { ok: true, stats }, 0);
   } catch (err: any) {
     const invalid = err?.invalid === true;
     exitWith(process.stdout, { ok: false, kind: invalid ? 'invalid' : 'internal', error: String(err?.message ?? err) }, invalid ? 2 : 1);
   }
-  return Promise.resolve();
 }
 
 async function pack(host: LinuxHost, mode: string, dir: string): Promise<void> {
@@ -47,15 +46,13 @@ async function pack(host: LinuxHost, mode: string, dir: string): Promise<void> {
 function main(): void {
   const args = process.argv.slice(2);
   const host = new LinuxHost();
-  let run: Promise<void>;
-  if (args.length === 1 && !args[0].startsWith('-')) run = apply(host, args[0], -1);
-  else if (args.length === 3 && !args[0].startsWith('-') && args[1] === '--copy-fd' && /^\d+$/.test(args[2])) run = apply(host, args[0], Number(args[2]));
-  else if (args.length === 3 && args[0] === '--pack') run = pack(host, args[1], args[2]);
+  if (args.length === 1 && !args[0].startsWith('-')) apply(host, args[0], -1);
+  else if (args.length === 3 && !args[0].startsWith('-') && args[1] === '--copy-fd' && /^\d+$/.test(args[2])) apply(host, args[0], Number(args[2]));
+  else if (args.length === 3 && args[0] === '--pack') pack(host, args[1], args[2]).catch((err) => exitWith(process.stderr, { ok: false, error: String(err?.message ?? err) }, 1));
   else {
     process.stderr.write('usage: berth-unpack DIR [--copy-fd N] | berth-unpack --pack layer|dir DIR\n');
     process.exit(64);
   }
-  run.catch((err) => exitWith(process.stdout, { ok: false, kind: 'internal', error: String(err?.message ?? err) }, 1));
 }
 
 main();

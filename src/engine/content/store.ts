@@ -37,11 +37,11 @@ export class Ingest {
   // Hashes chunk and queues its write (see QueuedWriter); commit() waits
   // for the rest.
   write(chunk: Buffer): Promise<void> {
-    this.size += chunk.length;
-    if (this.expected.size !== undefined && this.size > this.expected.size) {
-      return Promise.reject(invalidArgument(`blob is larger than the expected ${this.expected.size} bytes`));
+    try {
+      this.account(chunk);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    this.hash.update(chunk);
     return this.out.write(chunk);
   }
 
@@ -49,12 +49,17 @@ export class Ingest {
   // copy): hashes and counts chunk without writing it. commit() checks that
   // the file has as many bytes.
   track(chunk: Buffer): void {
+    this.account(chunk);
+    this.tracked = true;
+  }
+
+  // Counts and hashes chunk; past the expected size is the sender's fault.
+  private account(chunk: Buffer): void {
     this.size += chunk.length;
     if (this.expected.size !== undefined && this.size > this.expected.size) {
       throw invalidArgument(`blob is larger than the expected ${this.expected.size} bytes`);
     }
     this.hash.update(chunk);
-    this.tracked = true;
   }
 
   // The digest of what was written; call once the stream is complete.

@@ -14,7 +14,6 @@
 // they arrive); nothing is stored until the whole archive has been read and
 // checked, and a layer becomes visible only once verified against the
 // config's diff_ids.
-import { createLayerGunzip } from '../registry/decompress';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
@@ -32,6 +31,7 @@ import { QueuedWriter } from '../content/writer';
 import { chainIDOf, type OverlaySnapshotter, type ScratchLayer } from '../snapshots/overlay';
 import { familiarName, formatReference, isImageIdLike, parseReference, repoName, withDefaultTag, type Reference } from './reference';
 import { hostPlatform } from '../registry';
+import { createLayerGunzip } from '../registry/decompress';
 import type { ImageService } from './service';
 import type { ImageStore } from './store';
 import type { ImageConfig, ImageRecord } from './types';
@@ -694,16 +694,14 @@ export class ImageArchive {
     // file (berth-unpack --copy-fd), whole even if applying fails. A gzip
     // entry is spooled here, and the helper keeps the uncompressed tar in
     // an ingest: that is the blob the layer needs.
-    let copyFd: number | undefined;
     let stages: Transform[] = [];
     if (gz) {
       e.ingest = this.d.content.ingest();
       stages = [createLayerGunzip(), ingestTrack(e.ingest)];
-      copyFd = e.ingest.fd;
     }
     const spoolFd = gz ? undefined : fs.openSync(file, 'wx', 0o600);
     let failed = false;
-    const applied = applyThrough(feed, stages, e.scratch.dir, { copyTo: copyFd ?? spoolFd }).then(
+    const applied = applyThrough(feed, stages, e.scratch.dir, { copyTo: e.ingest?.fd ?? spoolFd }).then(
       () => true,
       () => ((failed = true), false),
     );

@@ -1,5 +1,4 @@
 // Image operations behind the API: list, inspect, import, tag, remove.
-import { createLayerGunzip } from '../registry/decompress';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { PassThrough, Readable, Transform } from 'node:stream';
@@ -10,6 +9,7 @@ import type { ContentStore } from '../content/store';
 import { ingestTrack } from '../content/streams';
 import type { ProgressSink } from '../events/progress';
 import { decompressStream, hostPlatform, type RegistryAuth } from '../registry';
+import { createLayerGunzip } from '../registry/decompress';
 import type { OverlaySnapshotter } from '../snapshots/overlay';
 import { applyChanges } from './changes';
 import { DistributionMetadata } from './distribution';

@@ -206,8 +206,8 @@ static napi_value js_shutdown(napi_env env, napi_callback_info info) {
 }
 
 // untar(fd, copyFd, isRoot) -> stats. Applies the tar read from fd to "/"
-// (copying it to copyFd unless -1); only for the unpack helper after chroot. Throws an Error with `invalid` (the
-// archive is at fault) and `errno`.
+// (copying it to copyFd unless -1); only for the unpack helper after chroot.
+// Throws an Error with `invalid` (the archive is at fault) and `errno`.
 static napi_value js_untar(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   if (get_args(env, info, 3, argv)) return NULL;
