@@ -2,7 +2,13 @@
   "targets": [
     {
       "target_name": "berth_host",
-      "sources": ["src/host/native/host.c", "src/host/native/untar.c"],
+      "sources": ["src/host/native/host.c"],
+      "cflags": ["-O2", "-Wall"]
+    },
+    {
+      "target_name": "berth-untar",
+      "type": "executable",
+      "sources": ["src/host/native/untar-main.c", "src/host/native/untar.c"],
       "cflags": ["-O2", "-Wall"],
       "libraries": ["-larchive"]
     }

@@ -9,7 +9,7 @@
 // start/exit, fsync/fdatasync, rename and accept4 are traced, so the daemon
 // runs at nearly full speed) on a fresh loop-mounted ext4, plus a loopback
 // docker-registry, and for each operation prints a timeline:
-//   request accepted -> layer helper (dist/berth-unpack.js) started -> helper
+//   request accepted -> layer helper (build/Release/berth-untar) started -> helper
 //   exited -> last fsync/rename -> CLI exited
 // with berthd's CPU time (whole process, and its main thread) and the
 // helper's. For comparison it also times the helper alone on the same tar
@@ -154,7 +154,7 @@ try {
       await sleep(200);
       const ev = fs.readFileSync(st, 'utf8').slice(lines0).split('\n').map((l) => l.match(/^(\d+)\s+(\d+:\d+:\d+\.\d+) (.*)$/)).filter(Boolean).map((m) => ({ pid: Number(m[1]), t: tod(m[2]), call: m[3] }));
       const acc = ev.find((e) => e.call.startsWith('accept4') && e.t >= t0 - 5);
-      const helper = ev.find((e) => e.call.startsWith('execve(') && e.call.includes('berth-unpack'));
+      const helper = ev.find((e) => e.call.startsWith('execve(') && e.call.includes('berth-untar'));
       const helperExit = helper && ev.find((e) => e.pid === helper.pid && e.call.startsWith('exit_group'));
       const lastSync = ev.filter((e) => /^(fdatasync|fsync|rename)\(/.test(e.call) && e.t <= t1 + 5).pop();
       // The first fdatasync after the helper exits is the big blob's.
@@ -168,7 +168,7 @@ try {
   // Reference points: the helper and GNU tar alone, same tar, same filesystem.
   console.log('');
   for (let i = 0; i < runs; i++) {
-    for (const [label, cmd] of [['helper alone (tar from a file)', (d) => `node ${path.join(ROOT, 'dist/berth-unpack.js')} ${d} < ${debTar} > /dev/null`], ['GNU tar -x', (d) => `tar -xf ${debTar} -C ${d}`]]) {
+    for (const [label, cmd] of [['helper alone (tar from a file)', (d) => `${path.join(ROOT, 'build/Release/berth-untar')} ${d} < ${debTar} > /dev/null`], ['GNU tar -x', (d) => `tar -xf ${debTar} -C ${d}`]]) {
       const d = path.join(mnt, `x${i}`);
       fs.mkdirSync(d);
       const r = ok(run('bash', ['-c', `TIMEFORMAT='%R %U %S'; time (${cmd(d)})`]), label);

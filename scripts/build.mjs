@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 const entries = {
   berthd: 'src/daemon/main.ts',
   berth: 'src/cli/main.ts',
-  'berth-unpack': 'src/engine/archive/unpack-main.ts',
+  'berth-pack': 'src/engine/archive/pack-main.ts',
 };
 
 await build({

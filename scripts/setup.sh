@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# libarchive-dev: the native addon's tar reader (src/host/native/untar.c).
+# libarchive-dev: the layer applier's tar reader (build/Release/berth-untar, src/host/native/untar.c).
 DEB_PACKAGES=(runc crun conmon busybox-static iproute2 mount zstd docker-registry apache2-utils openssl libarchive-dev)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
@@ -20,8 +20,9 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ ! -f build/Release/berth_host.node ]; then
   echo "==> installing npm packages (and building the native addon)"
   npm ci --no-audit --no-fund
-elif [ -n "$(find src/host/native binding.gyp -newer build/Release/berth_host.node -print -quit)" ]; then
-  echo "==> rebuilding the native addon"
+elif [ ! -x build/Release/berth-untar ] || [ -n "$(find src/host/native binding.gyp -newer build/Release/berth_host.node -print -quit)" ] \
+  || [ -n "$(find src/host/native binding.gyp -newer build/Release/berth-untar -print -quit)" ]; then
+  echo "==> rebuilding the native addon and berth-untar"
   npm run install --silent
 fi
 

@@ -8,20 +8,6 @@ export interface RunResult {
   stderr: string;
 }
 
-// What applying a layer tar wrote.
-export interface UntarStats {
-  entries: number;
-  files: number;
-  dirs: number;
-  symlinks: number;
-  hardlinks: number;
-  devices: number; // char/block devices and FIFOs
-  whiteouts: number;
-  opaques: number;
-  bytes: number; // regular file content written
-  skippedXattrs: number; // xattrs refused by policy or by the filesystem
-}
-
 export interface Host {
   mount(source: string, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount(target: string, flags?: number): void;
@@ -33,10 +19,6 @@ export interface Host {
   // conmon's attach socket is SOCK_SEQPACKET, which Node cannot open itself.
   seqpacketConnect(path: string): number;
   shutdown(fd: number, how: number): void;
-  // Applies the layer tar read from fd to "/" (native, libarchive), copying
-  // every byte read to copyFd unless it is -1. Only the unpack helper calls
-  // it, after chroot. A failure has `invalid: true` when the archive is at fault.
-  untar(fd: number, copyFd: number): UntarStats;
   // Runs a program to completion and collects its output.
   run(cmd: string, args: string[], opts?: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult>;
   spawn(cmd: string, args: string[], opts: SpawnOptions): ChildProcess;

@@ -1,7 +1,7 @@
 import { spawn as nodeSpawn, type SpawnOptions } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Host, RunResult, UntarStats } from './index';
+import type { Host, RunResult } from './index';
 import { projectRoot } from '../util/paths';
 
 interface Native {
@@ -14,7 +14,6 @@ interface Native {
   chroot(p: string): void;
   seqpacketConnect(p: string): number;
   shutdown(fd: number, how: number): void;
-  untar(fd: number, copyFd: number, isRoot: boolean): UntarStats;
 }
 
 const errnoNames = new Map<number, string>(
@@ -72,14 +71,6 @@ export class LinuxHost implements Host {
   }
   shutdown(fd: number, how: number): void {
     call(() => load().shutdown(fd, how), `fd ${fd}`);
-  }
-  untar(fd: number, copyFd: number): UntarStats {
-    try {
-      return load().untar(fd, copyFd, process.getuid?.() === 0);
-    } catch (err: any) {
-      if (err?.errno) err.code = errnoNames.get(err.errno) ?? `E${err.errno}`;
-      throw err;
-    }
   }
 
   run(cmd: string, args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {

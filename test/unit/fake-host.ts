@@ -8,7 +8,7 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
-import type { Host, RunResult, UntarStats } from '../../src/host';
+import type { Host, RunResult } from '../../src/host';
 
 export interface HostCall {
   method: keyof Host;
@@ -149,11 +149,6 @@ export class FakeHost implements Host {
 
   shutdown(fd: number, how: number): void {
     this.record('shutdown', [fd, how]);
-  }
-
-  untar(fd: number, copyFd: number): UntarStats {
-    this.record('untar', [fd, copyFd]);
-    throw new Error('FakeHost.untar: layers are applied only by the real helper');
   }
 
   async run(cmd: string, args: string[], opts?: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult> {

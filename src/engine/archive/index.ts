@@ -1,9 +1,10 @@
 // Layer archives: apply a layer tar to a directory, and pack a directory (an
 // overlay upper dir, or any tree) back into a tar.
 //
-// Both run in the berth-unpack helper (dist/berth-unpack.js), which chroots
-// into the directory before touching any entry: the kernel, not path string
-// checks, keeps hostile names, symlinks and hardlinks inside it.
+// Each runs in a helper that chroots into the directory before touching any
+// entry: the kernel, not path string checks, keeps hostile names, symlinks
+// and hardlinks inside it. Applying is native (build/Release/berth-untar,
+// libarchive); packing is dist/berth-pack.js.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { finished, PassThrough, type Readable, type Transform } from 'node:stream';
@@ -13,9 +14,20 @@ import { BerthError, invalidArgument } from '../../errors';
 import type { Host } from '../../host/index';
 import { LinuxHost } from '../../host/linux';
 import { projectRoot } from '../../util/paths';
-import type { UntarStats } from '../../host/index';
+// What applying a layer tar wrote (berth-untar's report).
+export interface ApplyStats {
+  entries: number;
+  files: number;
+  dirs: number;
+  symlinks: number;
+  hardlinks: number;
+  devices: number; // char/block devices and FIFOs
+  whiteouts: number;
+  opaques: number;
+  bytes: number; // regular file content written
+  skippedXattrs: number; // xattrs refused by policy or by the filesystem
+}
 
-export type ApplyStats = UntarStats;
 
 export interface ArchiveOptions {
   host?: Host;
@@ -27,11 +39,13 @@ export interface ApplyOptions extends ArchiveOptions {
 
 const MAX_CAPTURE = 1 << 20; // helper stdout/stderr kept for reports
 
-function helperPath(): string {
-  const file = path.join(projectRoot(), 'dist', 'berth-unpack.js');
-  if (!fs.existsSync(file)) throw new BerthError('Internal', `archive helper ${file} is missing: run npm run build`);
+function helperPath(file: string, build: string): string {
+  if (!fs.existsSync(file)) throw new BerthError('Internal', `archive helper ${file} is missing: run ${build}`);
   return file;
 }
+
+const untarPath = () => helperPath(path.join(projectRoot(), 'build', 'Release', 'berth-untar'), 'npm install');
+const packPath = () => helperPath(path.join(projectRoot(), 'dist', 'berth-pack.js'), 'npm run build');
 
 function capture(stream: Readable | null): () => string {
   let text = '';
@@ -72,7 +86,7 @@ export function applyLayer(input: Readable, dir: string, opts: ApplyOptions = {}
   return new Promise<ApplyStats>((resolve, reject) => {
     const copy = opts.copyTo === undefined ? [] : ['--copy-fd', '3'];
     const stdio: SpawnOptions['stdio'] = opts.copyTo === undefined ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', opts.copyTo];
-    const child = host.spawn(process.execPath, [helperPath(), path.resolve(dir), ...copy], { stdio });
+    const child = host.spawn(untarPath(), [path.resolve(dir), ...copy], { stdio });
     const stdout = capture(child.stdout);
     const stderr = capture(child.stderr);
     let inputError: Error | null = null;
@@ -111,7 +125,7 @@ export function applyLayer(input: Readable, dir: string, opts: ApplyOptions = {}
 function spawnPack(mode: 'layer' | 'dir', dir: string, opts: ArchiveOptions): Readable {
   const host = opts.host ?? new LinuxHost();
   const out = new PassThrough();
-  const child = host.spawn(process.execPath, [helperPath(), '--pack', mode, path.resolve(dir)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = host.spawn(process.execPath, [packPath(), mode, path.resolve(dir)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr = capture(child.stderr);
   // Ended only once the helper exited cleanly: a failed pack must not look
   // like a complete (if short) tar to whoever hashes or stores it.

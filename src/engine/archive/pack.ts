@@ -1,5 +1,5 @@
 // Packs a directory tree into a tar. In berthd this runs inside the
-// berth-unpack helper chrooted into the tree (root "/"), so a container that
+// berth-pack helper chrooted into the tree (root "/"), so a container that
 // swaps a path for a symlink while we walk cannot make us read host files.
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';

@@ -691,7 +691,7 @@ export class ImageArchive {
     early.push(e);
     const feed = new PassThrough();
     // A tar goes to the helper as it is, and the helper writes the spool
-    // file (berth-unpack --copy-fd), whole even if applying fails. A gzip
+    // file (berth-untar --copy-fd), whole even if applying fails. A gzip
     // entry is spooled here, and the helper keeps the uncompressed tar in
     // an ingest: that is the blob the layer needs.
     let stages: Transform[] = [];

@@ -17,8 +17,6 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "untar.h"
-
 #define MAX_ARG 4096
 
 static napi_value throw_errno(napi_env env, const char *syscall, int err) {
@@ -205,36 +203,6 @@ static napi_value js_shutdown(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-// untar(fd, copyFd, isRoot) -> stats. Applies the tar read from fd to "/"
-// (copying it to copyFd unless -1); only for the unpack helper after chroot.
-// Throws an Error with `invalid` (the archive is at fault) and `errno`.
-static napi_value js_untar(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  if (get_args(env, info, 3, argv)) return NULL;
-  bool is_root = false;
-  napi_get_value_bool(env, argv[2], &is_root);
-  struct untar_result r;
-  if (untar_apply((int)get_i64(env, argv[0]), (int)get_i64(env, argv[1]), is_root, &r) != 0) {
-    napi_value msg, error, v;
-    napi_create_string_utf8(env, r.message, NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &error);
-    napi_get_boolean(env, r.invalid, &v);
-    napi_set_named_property(env, error, "invalid", v);
-    napi_create_int32(env, r.err, &v);
-    napi_set_named_property(env, error, "errno", v);
-    napi_throw(env, error);
-    return NULL;
-  }
-  napi_value out, v;
-  napi_create_object(env, &out);
-#define STAT(js, c) napi_create_double(env, (double)r.c, &v); napi_set_named_property(env, out, js, v);
-  STAT("entries", entries) STAT("files", files) STAT("dirs", dirs) STAT("symlinks", symlinks)
-  STAT("hardlinks", hardlinks) STAT("devices", devices) STAT("whiteouts", whiteouts)
-  STAT("opaques", opaques) STAT("bytes", bytes) STAT("skippedXattrs", skipped_xattrs)
-#undef STAT
-  return out;
-}
-
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"mount", 0, js_mount, 0, 0, 0, napi_default, 0},
@@ -246,7 +214,6 @@ static napi_value init(napi_env env, napi_value exports) {
     {"chroot", 0, js_chroot, 0, 0, 0, napi_default, 0},
     {"seqpacketConnect", 0, js_seqpacket_connect, 0, 0, 0, napi_default, 0},
     {"shutdown", 0, js_shutdown, 0, 0, 0, napi_default, 0},
-    {"untar", 0, js_untar, 0, 0, 0, napi_default, 0},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,5 +1,5 @@
 // Applies a layer tar to "/" of a process that has already chrooted into the
-// layer directory (the berth-unpack helper). libarchive parses the tar; the
+// layer directory (the berth-untar helper). libarchive parses the tar; the
 // entries are applied here with plain syscalls, each tried first and repaired
 // only on EEXIST/ENOENT, as GNU tar does, because inode syscalls are the
 // whole cost of unpacking. The chroot confines every path, so ".." and

@@ -1,4 +1,4 @@
-// Layer tar application for the berth-unpack helper; see untar.c.
+// Layer tar application for the berth-untar helper; see untar.c.
 #ifndef BERTH_UNTAR_H
 #define BERTH_UNTAR_H
 #include <stdint.h>

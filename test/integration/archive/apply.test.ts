@@ -1,5 +1,5 @@
 // applyLayer against hostile tars: nothing may change outside the layer dir.
-// Needs root and dist/berth-unpack.js (npm run build).
+// Needs root and build/Release/berth-untar (npm install).
 import { test, type TestContext } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';

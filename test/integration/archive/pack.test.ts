@@ -1,5 +1,5 @@
 // packLayer / packDir, and the applyLayer -> packLayer -> applyLayer round trip.
-// Needs root and dist/berth-unpack.js (npm run build).
+// Needs root and dist/berth-pack.js (npm run build).
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
