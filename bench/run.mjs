@@ -65,6 +65,9 @@ const CGROUP_PARENT = 'berthbench-dockerd';
 // saved); ctx.details/checks go into the JSON; ctx.command overrides command.
 // Iterations are interleaved berth/dockerd (alternating who goes first) so
 // drift (thermal, page cache, background load) affects both columns alike.
+// Before each iteration of a heavy case, `sync` (untimed) writes back what
+// the previous iteration left dirty, so neither engine's timed run pays for
+// the other's (or its own earlier) writeback.
 
 const CASES = {
   run: {
@@ -1133,12 +1136,14 @@ async function runCase(name, c, engines, opts, ctx) {
     for (let i = 0; i < warmup; i++) {
       for (const e of order(i)) {
         if (c.prepare) await c.prepare(e, ctx, -1 - i);
+        if (c.heavy) settleDisks();
         warm[e.name].push(await c.measure(e, ctx, -1 - i));
       }
     }
     for (let i = 0; i < runs && active.length; i++) {
       for (const e of order(i)) {
         if (c.prepare) await c.prepare(e, ctx, i);
+        if (c.heavy) settleDisks();
         samples[e.name].push(await c.measure(e, ctx, i));
       }
       process.stderr.write(i + 1 === runs ? `${i + 1}\n` : (i + 1) % 10 === 0 ? `${i + 1}` : '.');
@@ -1152,6 +1157,10 @@ async function runCase(name, c, engines, opts, ctx) {
     if (c.after) await c.after(ctx).catch((err) => warn(`${name}: ${err.message}`));
   }
   return { result, runs, warmup };
+}
+
+function settleDisks() {
+  spawnSync('sync', [], { stdio: 'ignore' });
 }
 
 function report(name, command, result, runs) {
