@@ -47,6 +47,18 @@ async function readTar(buf: Buffer): Promise<Map<string, Buffer>> {
   return out;
 }
 
+// Every entry name in a tar, in order.
+async function tarNames(buf: Buffer): Promise<string[]> {
+  const out: string[] = [];
+  const ex = tar.extract();
+  Readable.from([buf]).pipe(ex as unknown as NodeJS.WritableStream);
+  for await (const e of ex as unknown as AsyncIterable<AsyncIterable<Buffer> & { header: tar.Header }>) {
+    await streamToBuffer(e);
+    out.push(e.header.name);
+  }
+  return out;
+}
+
 const sha = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
 
 // What the daemon has stored: blobs, layers, images, and leftovers in ingest.
@@ -140,6 +152,12 @@ describe('image archives and container snapshots', () => {
     assert.deepEqual(inspect.Config.Cmd, ['echo', 'x']);
     assert.ok(inspect.Config.Env.includes('FOO=bar'));
     assert.equal(inspect.RootFS.Layers.length, 2);
+    // The new layer holds what the container changed and nothing else: the
+    // mount points runc needs (/etc/hosts, …) live in the init layer below.
+    await ok(docker(d, 'save', '-o', file('snap.tar'), 'snap:1'));
+    const saved = await readTar(fs.readFileSync(file('snap.tar')));
+    const top = JSON.parse(saved.get('manifest.json')!.toString())[0].Layers.at(-1);
+    assert.deepEqual((await tarNames(saved.get(top)!)).sort(), ['.wh.usr', 'bin/', 'bin/.wh.ls', 'd1/', 'd1/d2/', 'd1/d2/f', 'etc/', 'etc/.wh.passwd', 'newfile']);
     // The parent image is untouched.
     assert.equal(await ok(docker(d, 'run', '--rm', 'busybox', 'sh', '-c', 'ls /bin/ls /usr/bin/env >/dev/null && echo present')), 'present\n');
   });

@@ -62,6 +62,11 @@ export class Ingest {
     this.hash.update(chunk);
   }
 
+  // Waits until every queued write has reached the file.
+  flush(): Promise<void> {
+    return this.out.flush();
+  }
+
   // The digest of what was written; call once the stream is complete.
   digest(): string {
     return (this.sum ??= 'sha256:' + this.hash.digest('hex'));

@@ -2,6 +2,7 @@
 // id; a container gets an upper and work dir on top. It returns mount
 // descriptions and never mounts anything itself (the runtime side does).
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { notFound } from '../../errors';
@@ -34,6 +35,21 @@ export function chainIDOf(parent: string | undefined, diffID: string): string {
 }
 
 const hex = (d: string) => d.replace(/^sha256:/, '');
+
+// Docker's init layer: what the runtime mounts over (and the marker file
+// tools look for), made in a layer of its own between the image and the
+// container's writable layer. runc finds every mount point there, so it
+// creates none in the writable layer, and a commit holds only what the
+// container itself changed.
+const INIT_DIRS = ['dev/pts', 'dev/shm', 'proc', 'sys', 'etc'];
+const INIT_FILES = ['.dockerenv', 'etc/resolv.conf', 'etc/hosts', 'etc/hostname', 'dev/console'];
+const INIT_LINKS: [string, string][] = [['etc/mtab', '/proc/mounts']];
+
+async function makeInitLayer(dir: string): Promise<void> {
+  for (const d of INIT_DIRS) await fsp.mkdir(path.join(dir, d), { recursive: true, mode: 0o755 });
+  for (const f of INIT_FILES) await fsp.writeFile(path.join(dir, f), '', { mode: 0o755 });
+  for (const [link, target] of INIT_LINKS) await fsp.symlink(target, path.join(dir, link));
+}
 
 export class OverlaySnapshotter {
   private layers = new Map<string, LayerInfo>();
@@ -146,24 +162,36 @@ export class OverlaySnapshotter {
     return path.join(this.root, 'containers', id);
   }
 
-  // Makes the writable layer for a container and returns how to mount it.
+  // Makes the init and writable layers for a container (once) and returns
+  // how to mount them.
   async prepare(id: string, chainID: string): Promise<Mount> {
     const dir = this.containerDir(id);
     await fsp.mkdir(path.join(dir, 'diff'), { recursive: true });
     await fsp.mkdir(path.join(dir, 'work'), { recursive: true });
     await fsp.mkdir(path.join(dir, 'merged'), { recursive: true });
+    if (!existsSync(path.join(dir, 'init'))) {
+      // Filled aside and renamed: a crash leaves no half-made init layer.
+      const tmp = path.join(dir, 'init.tmp');
+      await fsp.rm(tmp, { recursive: true, force: true });
+      await fsp.mkdir(tmp, { mode: 0o755 });
+      await makeInitLayer(tmp);
+      await fsp.rename(tmp, path.join(dir, 'init'));
+    }
     return this.mounts(id, chainID);
   }
 
+  // Containers made before init layers existed have none; they mount without.
   mounts(id: string, chainID: string): Mount {
     const dir = this.containerDir(id);
+    const init = path.join(dir, 'init');
+    const lowers = [...(existsSync(init) ? [init] : []), ...this.lowers(chainID)];
     return {
       type: 'overlay',
       source: 'overlay',
       target: path.join(dir, 'merged'),
       // Diffs of the upper dir (commit, export) rely on plain whiteouts, so
       // keep overlay from writing redirects or metacopy-only files.
-      options: [`lowerdir=${this.lowers(chainID).join(':')}`, `upperdir=${path.join(dir, 'diff')}`, `workdir=${path.join(dir, 'work')}`, 'redirect_dir=off', 'metacopy=off'],
+      options: [`lowerdir=${lowers.join(':')}`, `upperdir=${path.join(dir, 'diff')}`, `workdir=${path.join(dir, 'work')}`, 'redirect_dir=off', 'metacopy=off'],
     };
   }
 

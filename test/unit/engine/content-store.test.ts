@@ -119,7 +119,8 @@ test('a write past the expected size is rejected before anything is written', as
   const w = store.ingest({ size: 4 });
   await w.write(Buffer.from('abc'));
   await assert.rejects(w.write(Buffer.from('defgh')), isInvalid(/larger than the expected 4 bytes/));
-  // The oversize chunk never reached the file.
+  // The oversize chunk never reached the file (writes are queued: wait for them).
+  await w.flush();
   assert.equal(fs.statSync(w.tmp).size, 3);
   await w.abort();
   assert.deepEqual(ingestFiles(), []);

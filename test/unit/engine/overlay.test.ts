@@ -156,7 +156,7 @@ test('prepare() creates the container dirs and returns an overlay mount', async 
     source: 'overlay',
     target: path.join(cdir, 'merged'),
     options: [
-      `lowerdir=${path.join(root, 'l', l2.link)}:${path.join(root, 'l', l1.link)}`,
+      `lowerdir=${path.join(cdir, 'init')}:${path.join(root, 'l', l2.link)}:${path.join(root, 'l', l1.link)}`,
       `upperdir=${path.join(cdir, 'diff')}`,
       `workdir=${path.join(cdir, 'work')}`,
       // No redirects or metacopy: upper-dir diffs rely on plain whiteouts.
@@ -165,9 +165,18 @@ test('prepare() creates the container dirs and returns an overlay mount', async 
     ],
   });
   for (const d of ['diff', 'work', 'merged']) assert.ok(fs.statSync(path.join(cdir, d)).isDirectory(), d);
+  // Docker's init layer: runc's mount points, made below the writable layer.
+  const init = path.join(cdir, 'init');
+  for (const d of ['proc', 'sys', 'dev/pts', 'dev/shm']) assert.ok(fs.statSync(path.join(init, d)).isDirectory(), d);
+  for (const f of ['.dockerenv', 'etc/hosts', 'etc/hostname', 'etc/resolv.conf', 'dev/console']) assert.equal(fs.statSync(path.join(init, f)).size, 0, f);
+  assert.equal(fs.readlinkSync(path.join(init, 'etc/mtab')), '/proc/mounts');
+  assert.deepEqual(fs.readdirSync(path.join(cdir, 'diff')), []);
   // Idempotent, and mounts() describes the same thing.
   assert.deepEqual(await snap.prepare(id, l2.chainID), m);
   assert.deepEqual(snap.mounts(id, l2.chainID), m);
+  // A container made before init layers existed mounts without one.
+  fs.rmSync(init, { recursive: true });
+  assert.equal(snap.mounts(id, l2.chainID).options[0], `lowerdir=${path.join(root, 'l', l2.link)}:${path.join(root, 'l', l1.link)}`);
 });
 
 test('prepare() on an unknown layer is NotFound', async () => {
