@@ -6,6 +6,12 @@
       "cflags": ["-O2", "-Wall"]
     },
     {
+      "target_name": "berth_gzip",
+      "sources": ["src/host/native/gzip.c"],
+      "cflags": ["-O2", "-Wall"],
+      "libraries": ["-ldeflate"]
+    },
+    {
       "target_name": "berth-untar",
       "type": "executable",
       "sources": ["src/host/native/untar-main.c", "src/host/native/untar.c"],

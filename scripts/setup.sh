@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # libarchive-dev: the layer applier's tar reader (build/Release/berth-untar, src/host/native/untar.c).
-DEB_PACKAGES=(runc crun conmon busybox-static iproute2 mount zstd docker-registry apache2-utils openssl libarchive-dev)
+# libdeflate-dev: push's parallel gzip (build/Release/berth_gzip.node, src/host/native/gzip.c).
+DEB_PACKAGES=(runc crun conmon busybox-static iproute2 mount zstd docker-registry apache2-utils openssl libarchive-dev libdeflate-dev)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,10 +21,16 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ ! -f build/Release/berth_host.node ]; then
   echo "==> installing npm packages (and building the native addon)"
   npm ci --no-audit --no-fund
-elif [ ! -x build/Release/berth-untar ] || [ -n "$(find src/host/native binding.gyp -newer build/Release/berth_host.node -print -quit)" ] \
-  || [ -n "$(find src/host/native binding.gyp -newer build/Release/berth-untar -print -quit)" ]; then
-  echo "==> rebuilding the native addon and berth-untar"
-  npm run install --silent
+else
+  # node-gyp's outputs (binding.gyp): rebuilt when one is missing or older
+  # than the C sources.
+  for out in build/Release/berth_host.node build/Release/berth_gzip.node build/Release/berth-untar; do
+    if [ ! -f "$out" ] || [ -n "$(find src/host/native binding.gyp -newer "$out" -print -quit)" ]; then
+      echo "==> rebuilding the native addons and berth-untar"
+      npm run install --silent
+      break
+    fi
+  done
 fi
 
 stamp=dist/.build-stamp

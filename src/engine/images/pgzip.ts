@@ -1,12 +1,17 @@
 // Gzip on all cores: the input is cut into blocks, each compressed as its own
-// gzip member on the libuv threadpool, and the members are written in order.
-// Concatenated members are one valid gzip stream (RFC 1952), which every
-// registry and engine decompresses.
+// gzip member on the libuv threadpool (libdeflate, src/host/native/gzip.c),
+// and the members are written in order. Concatenated members are one valid
+// gzip stream (RFC 1952), which every registry and engine decompresses.
+import * as path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
-import * as zlib from 'node:zlib';
-import { promisify } from 'node:util';
+import { projectRoot } from '../../util/paths';
 
-const gzip = promisify(zlib.gzip) as (buf: Buffer, opts: zlib.ZlibOptions) => Promise<Buffer>;
+let native: { gzip(buf: Buffer, level: number): Promise<Buffer> } | undefined;
+function gzip(buf: Buffer, level: number): Promise<Buffer> {
+  // Loaded by path so that bundled and compiled code find the same addon.
+  native ??= require(path.join(projectRoot(), 'build', 'Release', 'berth_gzip.node'));
+  return native!.gzip(buf, level);
+}
 
 export const BLOCK_SIZE = 1 << 20;
 
@@ -37,7 +42,7 @@ export class ParallelGzip extends Transform {
     const block = Buffer.concat(this.pending, this.pendingSize);
     this.pending = [];
     this.pendingSize = 0;
-    const p = gzip(block, { level: this.level });
+    const p = gzip(block, this.level);
     p.catch(() => {}); // surfaced in order by drain()
     this.queue.push(p);
   }
