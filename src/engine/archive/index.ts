@@ -14,6 +14,7 @@ import { BerthError, invalidArgument } from '../../errors';
 import type { Host } from '../../host/index';
 import { LinuxHost } from '../../host/linux';
 import { projectRoot } from '../../util/paths';
+
 // What applying a layer tar wrote (berth-untar's report).
 export interface ApplyStats {
   entries: number;
@@ -27,7 +28,6 @@ export interface ApplyStats {
   bytes: number; // regular file content written
   skippedXattrs: number; // xattrs refused by policy or by the filesystem
 }
-
 
 export interface ArchiveOptions {
   host?: Host;

@@ -40,9 +40,12 @@ static int report_failure(const char *kind, const char *message, int code) {
 
 int main(int argc, char **argv) {
   int copy_fd = -1;
-  if (argc == 4 && strcmp(argv[2], "--copy-fd") == 0 && argv[3][0] >= '0' && argv[3][0] <= '9') {
-    copy_fd = atoi(argv[3]);
-  } else if (argc != 2 || argv[1][0] == '-') {
+  char *end = NULL;
+  if (argc == 4 && strcmp(argv[2], "--copy-fd") == 0) {
+    long n = strtol(argv[3], &end, 10);
+    if (argv[3][0] >= '0' && argv[3][0] <= '9' && *end == '\0' && n <= 1 << 20) copy_fd = (int)n;
+  }
+  if ((argc == 4 && copy_fd < 0) || (argc != 2 && argc != 4) || argv[1][0] == '-') {
     fprintf(stderr, "usage: berth-untar DIR [--copy-fd N]\n");
     return 64;
   }
