@@ -3,6 +3,7 @@
 // (container dirs, list entries, layers, ingests) is left behind. Ends with
 // a daemon killed with SIGKILL in the middle of an image import.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -389,8 +390,8 @@ function junk(n: number): Buffer {
   return b;
 }
 
-// A tar with one big regular file: uploading half of it takes a while.
-async function bigTar(size: number): Promise<Buffer> {
+// A tar of these files, in this order.
+async function packTar(files: Array<[name: string, data: Buffer]>): Promise<Buffer> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
   const done = new Promise<void>((resolve, reject) => {
@@ -398,10 +399,30 @@ async function bigTar(size: number): Promise<Buffer> {
     pack.on('end', resolve);
     pack.on('error', reject);
   });
-  pack.entry({ name: 'big.bin', size, mode: 0o644 }, junk(size));
+  for (const [name, data] of files) pack.entry({ name, size: data.length, mode: 0o644 }, data);
   pack.finalize();
   await done;
   return Buffer.concat(chunks);
+}
+
+// A tar with one big regular file: uploading half of it takes a while.
+function bigTar(size: number): Promise<Buffer> {
+  return packTar([['big.bin', junk(size)]]);
+}
+
+// A docker-archive (docker save) of one image whose one layer is bigTar(size),
+// blobs first and manifest.json last, as docker writes it.
+async function bigImageArchive(size: number, tag: string): Promise<Buffer> {
+  const layer = await bigTar(size);
+  const diffID = 'sha256:' + createHash('sha256').update(layer).digest('hex');
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [diffID] } }));
+  const configHex = createHash('sha256').update(config).digest('hex');
+  const manifest = Buffer.from(JSON.stringify([{ Config: `blobs/sha256/${configHex}`, RepoTags: [tag], Layers: [`blobs/sha256/${diffID.slice(7)}`] }]));
+  return packTar([
+    [`blobs/sha256/${diffID.slice(7)}`, layer],
+    [`blobs/sha256/${configHex}`, config],
+    ['manifest.json', manifest],
+  ]);
 }
 
 // Each test gets a fresh daemon: no images, so every layer dir must be empty.
@@ -503,41 +524,50 @@ describe('bad image imports', { timeout: 120_000 }, () => {
     });
   });
 
+  // Sends the first half of body to path, waits until the daemon is visibly
+  // in the middle of it (data in content/ingest and an unfinished scratch
+  // layer; otherwise the kill proves nothing), kills it with SIGKILL and
+  // starts it again: then nothing of the upload may be stored.
+  async function killMidUpload(d: TestDaemon, what: string, reqPath: string, body: Buffer): Promise<void> {
+    const req = http.request({
+      socketPath: d.socket,
+      method: 'POST',
+      path: reqPath,
+      headers: { 'Content-Type': 'application/x-tar', 'Content-Length': String(body.length) },
+    });
+    req.on('error', () => {}); // the daemon dies under it
+    req.on('response', (res) => res.resume());
+    req.write(body.subarray(0, body.length >> 1));
+
+    // Import writes ingest files; load spools into a dir there.
+    const ingestDir = path.join(d.dataRoot, 'content', 'ingest');
+    const bytesUnder = (dir: string): number =>
+      ls(dir).reduce((n, f) => {
+        const st = fs.lstatSync(path.join(dir, f), { throwIfNoEntry: false });
+        return n + (st?.isDirectory() ? bytesUnder(path.join(dir, f)) : st?.size ?? 0);
+      }, 0);
+    const started = Date.now();
+    while (!(bytesUnder(ingestDir) > 1 << 20 && dirs(d).tmp.length > 0)) {
+      assert.ok(Date.now() - started < 15_000, `${what} never got going: ${JSON.stringify(dirs(d))}\n${d.log().slice(-2000)}`);
+      await sleep(20);
+    }
+    assert.deepEqual(dirs(d).layers, [], 'no finished layer yet');
+
+    await d.kill9();
+    req.destroy();
+    await d.restart();
+
+    assert.deepEqual(JSON.parse((await api(d, 'GET', '/images/json')).body), []);
+    assert.deepEqual(dirs(d), empty, 'leftovers after restart');
+    // Nothing may come back later either (an orphaned archive helper writing on).
+    await sleep(500);
+    assert.deepEqual(dirs(d), empty, 'leftovers a little after restart');
+  }
+
   it('leaves no image, layer or ingest when killed with SIGKILL mid-import, and imports again after restart', async () => {
     await withDaemon(async (d) => {
-      const tar = await bigTar(32 << 20);
-      const req = http.request({
-        socketPath: d.socket,
-        method: 'POST',
-        path: '/images/create?fromSrc=-&repo=partial',
-        headers: { 'Content-Type': 'application/x-tar', 'Content-Length': String(tar.length) },
-      });
-      req.on('error', () => {}); // the daemon dies under it
-      req.on('response', (res) => res.resume());
-      req.write(tar.subarray(0, tar.length >> 1));
-
-      // Wait until the daemon is visibly mid-import: an ingest file with data
-      // and an unfinished layer dir. Otherwise the kill proves nothing.
-      const ingestDir = path.join(d.dataRoot, 'content', 'ingest');
-      const started = Date.now();
-      for (;;) {
-        const size = ls(ingestDir).reduce((n, f) => n + (fs.statSync(path.join(ingestDir, f), { throwIfNoEntry: false })?.size ?? 0), 0);
-        if (size > 1 << 20 && dirs(d).tmp.length > 0) break;
-        assert.ok(Date.now() - started < 15_000, `import never got going: ${JSON.stringify(dirs(d))}\n${d.log().slice(-2000)}`);
-        await sleep(20);
-      }
-      assert.deepEqual(dirs(d).layers, [], 'no finished layer yet');
-
-      await d.kill9();
-      req.destroy();
-      await d.restart();
-
-      assert.deepEqual(JSON.parse((await api(d, 'GET', '/images/json')).body), []);
+      await killMidUpload(d, 'import', '/images/create?fromSrc=-&repo=partial', await bigTar(32 << 20));
       assert.equal((await api(d, 'GET', '/images/partial/json')).status, 404);
-      assert.deepEqual(dirs(d), empty, 'leftovers after restart');
-      // Nothing may come back later either (an orphaned archive helper writing on).
-      await sleep(500);
-      assert.deepEqual(dirs(d), empty, 'leftovers a little after restart');
 
       const id = await importBusybox(d);
       assert.match(id, /^sha256:[0-9a-f]{64}$/);
@@ -550,6 +580,25 @@ describe('bad image imports', { timeout: 120_000 }, () => {
       assert.deepEqual(now.ingest, []);
       const r = await docker(d, 'run', '--rm', 'busybox', 'echo', 'ok');
       assert.equal(r.stdout, 'ok\n', r.stderr);
+    });
+  });
+
+  it('leaves no image, layer or ingest when killed with SIGKILL mid-load, and loads again after restart', async () => {
+    await withDaemon(async (d) => {
+      // load applies a big layer (a scratch dir) and spools it while it arrives.
+      const archive = await bigImageArchive(32 << 20, 'halfway:1');
+      await killMidUpload(d, 'load', '/images/load?quiet=1', archive);
+      assert.equal((await api(d, 'GET', '/images/halfway:1/json')).status, 404);
+
+      const r = await api(d, 'POST', '/images/load?quiet=1', archive, { 'Content-Type': 'application/x-tar' });
+      assert.equal(r.status, 200, r.body);
+      assert.match(r.body, /Loaded image: halfway:1/);
+      const inspect = JSON.parse((await api(d, 'GET', '/images/halfway:1/json')).body);
+      assert.equal(inspect.RootFS.Layers.length, 1);
+      const now = dirs(d);
+      assert.equal(now.layers.length, 1);
+      assert.deepEqual(now.tmp, []);
+      assert.deepEqual(now.ingest, []);
     });
   });
 });
