@@ -639,6 +639,33 @@ describe('pulls from a fake registry', () => {
     await removeAll(d);
   });
 
+  test('a layer download whose connection drops is resumed with Range, and the pull completes', async () => {
+    const img = fake.addImage('drop/once', 'v1', buildImage({ layers: [{ tar: await busybox(), compression: 'gzip' }] }));
+    const ranges: Array<string | undefined> = [];
+    fake.blobHooks.set(img.layers[0].digest, (q, res, data) => {
+      const range = q.headers.range as string | undefined;
+      ranges.push(range);
+      const from = Number(/^bytes=(\d+)-$/.exec(range ?? '')?.[1] ?? 0);
+      if (!range) {
+        res.writeHead(200, { 'Content-Length': data.length });
+        res.write(data.subarray(0, data.length >> 1), () => setTimeout(() => res.socket?.destroy(), 50));
+        return;
+      }
+      res.writeHead(206, { 'Content-Length': data.length - from, 'Content-Range': `bytes ${from}-${data.length - 1}/${data.length}` });
+      res.end(data.subarray(from));
+    });
+    try {
+      ok(await docker(d, 'pull', `${fake.host}/drop/once:v1`), 'pull');
+    } finally {
+      fake.blobHooks.delete(img.layers[0].digest); // other tests serve the same busybox layer
+    }
+    assert.equal(ranges.length, 2, `requests: ${JSON.stringify(ranges)}`);
+    assert.equal(ranges[0], undefined);
+    assert.match(ranges[1]!, /^bytes=[1-9]\d*-$/);
+    assert.equal(ok(await docker(d, 'run', '--rm', `${fake.host}/drop/once:v1`, 'echo', 'whole'), 'run'), 'whole\n');
+    await removeAll(d);
+  });
+
   test('platform selection from an OCI index', async () => {
     const mine = hostArch();
     const otherArch = mine === 'arm64' ? 'amd64' : 'arm64';

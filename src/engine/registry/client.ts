@@ -6,6 +6,7 @@ import { Authenticator, type RegistryAuth } from './auth/auth';
 import { pullScope, pushScope } from './auth/scope';
 import { RegistryError, httpError, integrityError } from './errors';
 import { withRedirects } from './http/redirect';
+import { resumingBody } from './http/resume';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './http/retry';
 import { createTransport, type Transport } from './http/transport';
 import { discard, header, readSome, type Dispatch, type HttpRequest, type HttpResponse } from './http/types';
@@ -103,6 +104,7 @@ export class RegistryClient {
   private tls?: HostTls;
   private baseP?: Promise<URL>;
   private origin?: string;
+  private readonly retry: RetryOptions;
 
   constructor(opts: RegistryOptions) {
     if (typeof opts.host !== 'string' || !HOST.test(opts.host)) {
@@ -123,7 +125,8 @@ export class RegistryClient {
         return { ca: withSystemRoots(this.tls.ca), cert: this.tls.cert, key: this.tls.key, rejectUnauthorized: !this.insecure };
       },
     });
-    const base = withRetry(withRedirects(this.transport.dispatch), { ...DEFAULT_RETRY, ...(opts.retry ?? {}) });
+    this.retry = { ...DEFAULT_RETRY, ...(opts.retry ?? {}) };
+    const base = withRetry(withRedirects(this.transport.dispatch), this.retry);
     this.authn = new Authenticator({ creds: opts.auth, origin: () => this.origin, tokenDispatch: base });
     this.dispatch = this.authn.wrap(base);
   }
@@ -308,7 +311,8 @@ export class RegistryClient {
       res.body.destroy();
       throw integrityError('ERR_REGISTRY_SHORT_READ', `${what}: the registry announces ${cl} bytes, fewer than the expected ${desc.size}`);
     }
-    return verified(res.body, desc.digest, desc.size, what);
+    const rest = (offset: number) => this.send('GET', `/v2/${repo}/blobs/${desc.digest}`, [pullScope(repo)], { Range: `bytes=${offset}-` });
+    return verified(resumingBody(res.body, rest, this.retry), desc.digest, desc.size, what);
   }
 
   async blobSize(repo: string, digest: string): Promise<number | undefined> {

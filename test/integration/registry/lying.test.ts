@@ -146,6 +146,45 @@ describe('a lying registry', () => {
     await assert.rejects(readAll(await c.fetchBlob('x/y', desc)), kindIs('Unavailable', /blob .*x\/y@sha256/));
   });
 
+  test('a dropped connection is resumed with Range from where it broke', async () => {
+    // Breaks after 1000 bytes, then after 20000 more; the third try ends it.
+    fake.handler = (q, res) => {
+      const m = /^bytes=(\d+)-$/.exec(String(q.headers.range ?? ''));
+      const from = m ? Number(m[1]) : 0;
+      const cut = from === 0 ? 1000 : from === 1000 ? 21000 : blob.length;
+      if (m) res.writeHead(206, { 'Content-Length': blob.length - from, 'Content-Range': `bytes ${from}-${blob.length - 1}/${blob.length}` });
+      else res.writeHead(200, { 'Content-Length': blob.length });
+      if (cut === blob.length) return res.end(blob.subarray(from));
+      res.write(blob.subarray(from, cut), () => res.destroy());
+    };
+    const got = await readAll(await client().fetchBlob('x/y', desc));
+    assert.ok(got.equals(blob));
+    assert.deepEqual(fake.requests.map((r) => r.headers.range), [undefined, 'bytes=1000-', 'bytes=21000-']);
+  });
+
+  test('a resumed download that breaks every time, or is answered from another offset, fails', async () => {
+    fake.handler = (q, res) => {
+      const from = Number(/^bytes=(\d+)-$/.exec(String(q.headers.range ?? ''))?.[1] ?? 0);
+      res.writeHead(from ? 206 : 200, from ? { 'Content-Range': `bytes ${from}-${blob.length - 1}/${blob.length}` } : { 'Content-Length': blob.length });
+      res.write(blob.subarray(from, from + 1000), () => res.destroy());
+    };
+    await assert.rejects(readAll(await client().fetchBlob('x/y', desc)), kindIs('Unavailable', /blob .*x\/y@sha256/));
+    assert.equal(fake.requests.length, 3, 'one request and two resumes (retry attempts: 3)');
+
+    fake.requests.length = 0;
+    fake.handler = (q, res) => {
+      if (!q.headers.range) {
+        res.writeHead(200, { 'Content-Length': blob.length });
+        return res.write(blob.subarray(0, 1000), () => res.destroy());
+      }
+      // Claims a range that does not start where the client asked.
+      res.writeHead(206, { 'Content-Range': `bytes 0-${blob.length - 1}/${blob.length}` });
+      res.end(blob);
+    };
+    await assert.rejects(readAll(await client().fetchBlob('x/y', desc)), kindIs('Unavailable', /blob .*x\/y@sha256/));
+    assert.deepEqual(fake.requests.map((r) => r.headers.range), [undefined, 'bytes=1000-']);
+  });
+
   test('oversized blob: announced too long is refused before reading', async () => {
     fake.handler = (_q, res) => {
       res.writeHead(200, { 'Content-Length': blob.length + 1 });

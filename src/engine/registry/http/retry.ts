@@ -27,7 +27,7 @@ export function isRetryableError(err: unknown): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function delayFor(attempt: number, opts: RetryOptions, res?: HttpResponse): number {
+export function retryDelay(attempt: number, opts: RetryOptions, res?: HttpResponse): number {
   const ra = res && header(res, 'retry-after');
   if (ra && /^\d+$/.test(ra)) return Math.min(Number(ra) * 1000, opts.maxDelayMs);
   const d = Math.min(opts.baseDelayMs * 2 ** attempt, opts.maxDelayMs);
@@ -45,12 +45,12 @@ export function withRetry(next: Dispatch, opts: RetryOptions = DEFAULT_RETRY): D
         res = await next(req);
       } catch (err) {
         if (last || !isRetryableError(err)) throw err;
-        await sleep(delayFor(attempt, opts));
+        await sleep(retryDelay(attempt, opts));
         continue;
       }
       if (last || !RETRY_STATUS.has(res.status)) return res;
       discard(res);
-      await sleep(delayFor(attempt, opts, res));
+      await sleep(retryDelay(attempt, opts, res));
     }
   };
 }
