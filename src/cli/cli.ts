@@ -15,6 +15,7 @@ import { logsCommand } from './commands/logs';
 import { psCommand } from './commands/ps';
 import { createCommand, runCommand } from './commands/run';
 import { startCommand } from './commands/start';
+import { dfCommand } from './commands/df';
 import { infoCommand, versionCommand } from './commands/system';
 import pkg from '../../package.json';
 
@@ -50,7 +51,7 @@ const GROUPS: Record<string, Group> = {
   },
   system: {
     summary: 'Manage berth',
-    commands: { info: infoCommand },
+    commands: { df: dfCommand, info: infoCommand },
   },
   base: {
     summary: 'Create base images without a registry',

@@ -623,6 +623,45 @@ describe('Engine API', { timeout: 120_000 }, () => {
     });
   });
 
+  describe('disk usage', () => {
+    it('reports layers, images with shared sizes, and containers with sizes (/system/df, ?size=1)', async () => {
+      const id = await create(d, { Image: 'busybox', Cmd: ['sh', '-c', 'head -c 5000 /dev/zero > /five'] });
+      try {
+        assert.equal((await api(d, 'POST', `/containers/${id}/start`)).status, 204);
+        assert.equal(JSON.parse((await api(d, 'POST', `/containers/${id}/wait`)).body).StatusCode, 0);
+        const commit = await api(d, 'POST', `/commit?container=${id}&repo=df-child&tag=1`);
+        assert.equal(commit.status, 201, commit.body);
+
+        const df = await getJSON(d, '/system/df');
+        assert.deepEqual(Object.keys(df).sort(), ['BuildCache', 'Containers', 'Images', 'LayersSize', 'Volumes']);
+        const base = df.Images.find((i: any) => i.RepoTags.includes('busybox:latest'));
+        const child = df.Images.find((i: any) => i.RepoTags.includes('df-child:1'));
+        // The child's first layer is busybox's: shared by both, counted once.
+        assert.equal(base.SharedSize, base.Size);
+        assert.equal(child.SharedSize, base.Size);
+        assert.ok(child.Size > base.Size + 5000, `child ${child.Size}, base ${base.Size}`);
+        assert.equal(df.LayersSize, child.Size, 'two layers, stored once each');
+        assert.ok(base.Containers >= 1);
+        const c = df.Containers.find((x: any) => x.Id === id);
+        assert.equal(c.SizeRw, 5000);
+        assert.equal(c.SizeRootFs, base.Size + 5000);
+        assert.deepEqual([df.Volumes, df.BuildCache], [[], []]);
+
+        assert.deepEqual(Object.keys(await getJSON(d, '/system/df?type=container&type=volume')).sort(), ['Containers', 'Volumes']);
+        const bad = await api(d, 'GET', '/system/df?type=nonsense');
+        assert.equal(bad.status, 400, bad.body);
+        assert.match(JSON.parse(bad.body).message, /nonsense/);
+
+        const listed = (await getJSON(d, '/containers/json?all=1&size=1')).find((x: any) => x.Id === id);
+        assert.deepEqual([listed.SizeRw, listed.SizeRootFs], [5000, base.Size + 5000]);
+        assert.equal((await getJSON(d, '/containers/json?all=1')).find((x: any) => x.Id === id).SizeRw, undefined, 'sizes only when asked');
+      } finally {
+        await removeForce(d, id);
+        await api(d, 'DELETE', '/images/df-child:1');
+      }
+    });
+  });
+
   describe('several daemons', () => {
     it('keeps images and containers apart', async () => {
       const [d1, d2] = await Promise.all([startDaemon(), startDaemon()]);

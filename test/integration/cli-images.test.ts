@@ -14,6 +14,17 @@ import { haveHtpasswd, haveRegistry, htpasswdFile, startRegistry, tmpDir, type R
 const ok = (r: { code: number; stderr: string; stdout: string }, what = '') => assert.equal(r.code, 0, `${what}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
 // berth and docker run a moment apart, so "5 seconds ago" may read "6 seconds ago" in the second.
 const sinceless = (out: string) => out.replace(/\b(\d+|About a|About an|Less than a) (second|minute|hour)s? ago\b/g, 'N ago');
+// berth and docker, given the same arguments, print the same and exit alike.
+async function sameAsDocker(d: TestDaemon, cases: string[][]): Promise<void> {
+  for (const args of cases) {
+    const b = await berth(d, ...args);
+    const k = await docker(d, ...args);
+    assert.equal(sinceless(b.stdout), sinceless(k.stdout), args.join(' '));
+    assert.equal(b.stderr, k.stderr.replace(/docker/g, 'berth'), args.join(' '));
+    assert.equal(b.code, k.code, args.join(' '));
+  }
+}
+
 const tarNames = (file: string) => execFileSync('tar', ['-tf', file]).toString().split('\n').filter(Boolean);
 
 describe('berth image commands against berthd', () => {
@@ -32,13 +43,7 @@ describe('berth image commands against berthd', () => {
   });
 
   it('shows history like docker', async () => {
-    for (const args of [['history', '-H=false', 'busybox'], ['history', '-q', '--no-trunc', 'busybox'], ['history', '--format', '{{.ID}} {{.CreatedBy}} {{.Size}} {{.Comment}}', 'busybox'], ['image', 'history', 'nosuch']]) {
-      const b = await berth(d, ...args);
-      const k = await docker(d, ...args);
-      assert.equal(sinceless(b.stdout), sinceless(k.stdout), args.join(' '));
-      assert.equal(b.stderr, k.stderr.replace(/docker/g, 'berth'), args.join(' '));
-      assert.equal(b.code, k.code);
-    }
+    await sameAsDocker(d, [['history', '-H=false', 'busybox'], ['history', '-q', '--no-trunc', 'busybox'], ['history', '--format', '{{.ID}} {{.CreatedBy}} {{.Size}} {{.Comment}}', 'busybox'], ['image', 'history', 'nosuch']]);
     const h = await berth(d, 'history', 'busybox');
     ok(h);
     assert.match(h.stdout, /^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT\n[0-9a-f]{12}\s+.+ ago\s+.*\d(\.\d+)?[kM]B\s+Imported from -\n$/);
@@ -144,13 +149,7 @@ describe('berth image commands against berthd', () => {
       ['images', '--digests', '--format', '{{.Repository}} {{.Digest}}'],
       ['images', '-f', 'nosuchfilter=1'],
     ];
-    for (const args of cases) {
-      const b = await berth(d, ...args);
-      const k = await docker(d, ...args);
-      assert.equal(sinceless(b.stdout), sinceless(k.stdout), args.join(' '));
-      assert.equal(b.stderr, k.stderr.replace(/docker/g, 'berth'), args.join(' '));
-      assert.equal(b.code, k.code, args.join(' '));
-    }
+    await sameAsDocker(d, cases);
     const hello = await berth(d, 'images', '-f', 'label=team=blue', '--format', '{{.Repository}}:{{.Tag}}');
     assert.equal(hello.stdout, 'hello:v1\n');
   });
@@ -163,15 +162,40 @@ describe('berth image commands against berthd', () => {
       ['ps', '--format', '{{json .Names}} {{.Labels | json}}'],
       ['ps', '-q', '--format', '{{.Names}}'],
       ['ps', '--format', '{{.Nope}}'],
+      ['ps', '-a', '-s'],
+      ['ps', '-a', '--size', '--format', '{{.Names}} {{.Size}}'],
     ];
-    for (const args of cases) {
-      const b = await berth(d, ...args);
-      const k = await docker(d, ...args);
-      assert.equal(sinceless(b.stdout), sinceless(k.stdout), args.join(' '));
-      assert.equal(b.stderr, k.stderr.replace(/docker/g, 'berth'), args.join(' '));
-      assert.equal(b.code, k.code, args.join(' '));
-    }
+    await sameAsDocker(d, cases);
     ok(await berth(d, 'rm', '-f', 'long'));
+  });
+
+  it('shows disk usage like docker (system df)', async () => {
+    ok(await berth(d, 'run', '-d', '--name', 'busy', 'busybox', 'sh', '-c', 'head -c 300000 /dev/zero > /blob; sleep 300'));
+    const cases: string[][] = [
+      ['system', 'df'],
+      ['system', 'df', '-v'],
+      ['system', 'df', '--format', 'json'],
+      ['system', 'df', '-v', '--format', 'json'],
+      ['system', 'df', '--format', '{{.Type}}: {{.TotalCount}} {{.Active}} {{.Size}} {{.Reclaimable}}'],
+    ];
+    try {
+      // The file is written once the shell runs: wait for it in the upper dir's size.
+      for (let i = 0; !/busy 300kB/.test((await berth(d, 'ps', '-s', '--format', '{{.Names}} {{.Size}}')).stdout); i++) {
+        assert.ok(i < 100, 'the container never wrote its file');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await sameAsDocker(d, cases);
+      const rows = (await berth(d, 'system', 'df', '--format', '{{.Type}}|{{.TotalCount}}|{{.Active}}|{{.Size}}')).stdout.trim().split('\n').map((l) => l.split('|'));
+      const images = new Set((await docker(d, 'images', '-a', '--format', '{{.ID}}')).stdout.trim().split('\n')).size;
+      assert.equal(rows[0][0], 'Images');
+      assert.equal(Number(rows[0][1]), images);
+      assert.equal(rows[1][0], 'Containers');
+      assert.equal(rows[1][2], '1', 'one running container');
+      assert.match(rows[1][3], /^3\d\d(\.\d+)?kB$/, 'its 300 kB file, and whatever else the others wrote');
+      assert.deepEqual(rows.slice(2), [['Local Volumes', '0', '0', '0B'], ['Build Cache', '0', '0', '0B']]);
+    } finally {
+      ok(await berth(d, 'rm', '-f', 'busy'));
+    }
   });
 
   it('prunes dangling images', async () => {

@@ -93,11 +93,11 @@ export function displayPorts(ports: Port[] = []): string {
   return [...result, ...hostMappings].join(', ');
 }
 
-const FIELDS = { image: containerImage, names: containerNames, ports: (c: ContainerSummary) => displayPorts(c.Ports ?? []) };
+export const CONTAINER_FIELDS = { image: containerImage, names: containerNames, ports: (c: ContainerSummary) => displayPorts(c.Ports ?? []) };
 
 export function formatContainers(list: ContainerSummary[], opts: { trunc: boolean; size?: boolean; quiet?: boolean; format?: string; now?: number }): string {
   const format = containerFormat(opts.format ?? '', !!opts.quiet, !!opts.size);
-  return formatWrite(format, headerContext(CONTAINER_HEADER), list.map((c) => containerContext(c, opts.trunc, FIELDS, opts.now)));
+  return formatWrite(format, headerContext(CONTAINER_HEADER), list.map((c) => containerContext(c, opts.trunc, CONTAINER_FIELDS, opts.now)));
 }
 
 // docker runs a --format template once against an empty container first:
@@ -113,7 +113,7 @@ function checkFormat(format: string): { usesSize: boolean } {
   }
   const used = new Set<string>();
   try {
-    executeTemplate(tmpl, containerContext({ Id: '' }, false, FIELDS, Date.now(), used));
+    executeTemplate(tmpl, containerContext({ Id: '' }, false, CONTAINER_FIELDS, Date.now(), used));
   } catch (e) {
     if (e instanceof TemplateError) throw new StatusError(1, `failed to execute template: ${e.message}`);
     throw e;

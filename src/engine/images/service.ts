@@ -153,6 +153,24 @@ export class ImageService {
     return this.store.list();
   }
 
+  // For `docker system df`: the bytes of all stored layers (their tars), and
+  // per image the bytes of its layers that another image uses too.
+  diskUsage(): { layersSize: number; sharedSize: Map<string, number> } {
+    const chains = new Map<string, string[]>();
+    const users = new Map<string, number>();
+    for (const rec of this.store.list()) {
+      const chain: string[] = [];
+      for (let c = rec.chainID; c; c = this.layers.get(c)?.parent) chain.push(c);
+      chains.set(rec.id, chain);
+      for (const c of chain) users.set(c, (users.get(c) ?? 0) + 1);
+    }
+    const sharedSize = new Map<string, number>();
+    for (const [id, chain] of chains) {
+      sharedSize.set(id, chain.filter((c) => users.get(c)! > 1).reduce((n, c) => n + (this.layers.get(c)?.size ?? 0), 0));
+    }
+    return { layersSize: this.layers.list().reduce((n, l) => n + l.size, 0), sharedSize };
+  }
+
   refsOf(id: string): Reference[] {
     return this.store.refsOf(id);
   }

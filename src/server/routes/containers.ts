@@ -16,14 +16,14 @@ export function containerRoutes(r: Router, d: Daemon): void {
     sendJSON(ctx.res, 201, out);
   });
 
-  r.get('/containers/json', (ctx) => {
+  r.get('/containers/json', async (ctx) => {
     const all = boolParam(ctx.query, 'all');
     const limit = intParam(ctx.query, 'limit');
     const filters = filtersParam(ctx.query);
     let list = cs.list().filter((c) => (all || limit !== undefined && limit > 0 || filters.has('status') ? true : c.State.Running));
     list = list.filter((c) => matchFilters(c, filters));
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-    sendJSON(ctx.res, 200, list.map((c) => summary(d, c)));
+    sendJSON(ctx.res, 200, await Promise.all(list.map((c) => containerSummary(d, c, boolParam(ctx.query, 'size')))));
   });
 
   r.get('/containers/:id/json', async (ctx) => {
@@ -128,7 +128,22 @@ function quoteArg(a: string): string {
   return a.includes(' ') ? `'${a}'` : a;
 }
 
-function summary(d: Daemon, c: ContainerRecord) {
+// A container as lists show it; with size, its writable layer's bytes and
+// those plus its image's (SizeRw, SizeRootFs).
+export async function containerSummary(d: Daemon, c: ContainerRecord, size = false) {
+  return {
+    ...summary(c),
+    ...(size ? await sizes(d, c) : {}),
+  };
+}
+
+async function sizes(d: Daemon, c: ContainerRecord): Promise<{ SizeRw: number; SizeRootFs: number }> {
+  const rw = await d.containers.sizeRw(c.Id);
+  const image = d.images.list().find((i) => i.id === c.Image);
+  return { SizeRw: rw, SizeRootFs: (image?.size ?? 0) + rw };
+}
+
+function summary(c: ContainerRecord) {
   return {
     Id: c.Id,
     Names: [c.Name],
@@ -178,7 +193,7 @@ async function inspect(d: Daemon, c: ContainerRecord, size: boolean) {
         MergedDir: `${layerDir}/merged`,
       },
     },
-    ...(size ? { SizeRw: await d.containers.sizeRw(c.Id), SizeRootFs: (image?.size ?? 0) + (await d.containers.sizeRw(c.Id)) } : {}),
+    ...(size ? await sizes(d, c) : {}),
     Mounts: [],
     Config: c.Config,
     NetworkSettings: {

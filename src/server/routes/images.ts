@@ -68,18 +68,7 @@ export function imageRoutes(r: Router, d: Daemon): void {
       }));
     }
     list.sort((a, b) => created(b) - created(a));
-    sendJSON(ctx.res, 200, list.map((i) => ({
-      Id: i.id,
-      ParentId: '',
-      RepoTags: is.repoTags(i),
-      RepoDigests: is.repoDigests(i),
-      Created: created(i),
-      Size: i.size,
-      SharedSize: -1,
-      VirtualSize: i.size,
-      Labels: i.config.config?.Labels ?? {},
-      Containers: d.containers.usersOfImage(i.id).length,
-    })));
+    sendJSON(ctx.res, 200, list.map((i) => imageSummary(d, i)));
   });
 
   r.post('/images/*name/push', async (ctx) => {
@@ -133,6 +122,23 @@ export function imageRoutes(r: Router, d: Daemon): void {
     const out = await is.remove(ctx.params.name, boolParam(ctx.query, 'force'));
     sendJSON(ctx.res, 200, out);
   });
+}
+
+// An image as lists show it. SharedSize (bytes of its layers that other
+// images use too) is computed only for /system/df, as in docker.
+export function imageSummary(d: Daemon, i: ImageRecord, sharedSize = -1) {
+  return {
+    Id: i.id,
+    ParentId: '',
+    RepoTags: d.images.repoTags(i),
+    RepoDigests: d.images.repoDigests(i),
+    Created: created(i),
+    Size: i.size,
+    SharedSize: sharedSize,
+    VirtualSize: i.size,
+    Labels: i.config.config?.Labels ?? {},
+    Containers: d.containers.usersOfImage(i.id).length,
+  };
 }
 
 function createdMs(i: ImageRecord): number {

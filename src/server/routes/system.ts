@@ -1,12 +1,17 @@
-// /_ping, /version, /info.
+// /_ping, /version, /info, /system/df.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Daemon } from '../../daemon/daemon';
 import { API_VERSION, MIN_API_VERSION, type Router } from '../router';
+import { invalidArgument } from '../../errors';
 import { sendJSON } from '../http';
+import { containerSummary } from './containers';
+import { imageSummary } from './images';
 import { hostPlatform } from '../../engine/registry';
 
 export const VERSION = '0.1.0';
+
+const DF_TYPES = ['container', 'image', 'volume', 'build-cache'];
 
 export function systemRoutes(r: Router, d: Daemon): void {
   const ping = (ctx: { res: import('node:http').ServerResponse; req: import('node:http').IncomingMessage }) => {
@@ -29,6 +34,23 @@ export function systemRoutes(r: Router, d: Daemon): void {
   r.get('/version', (ctx) => {
     const v = version(d);
     sendJSON(ctx.res, 200, v);
+  });
+
+  // `docker system df`. No volumes or build cache exist yet: empty lists.
+  r.get('/system/df', async (ctx) => {
+    const types = ctx.query.getAll('type');
+    for (const t of types) if (!DF_TYPES.includes(t)) throw invalidArgument(`unknown type: ${t}`);
+    const want = (t: string) => types.length === 0 || types.includes(t);
+    const out: Record<string, unknown> = {};
+    if (want('image')) {
+      const { layersSize, sharedSize } = d.images.diskUsage();
+      out.LayersSize = layersSize;
+      out.Images = d.images.list().map((i) => imageSummary(d, i, sharedSize.get(i.id) ?? 0));
+    }
+    if (want('container')) out.Containers = await Promise.all(d.containers.list().map((c) => containerSummary(d, c, true)));
+    if (want('volume')) out.Volumes = [];
+    if (want('build-cache')) out.BuildCache = [];
+    sendJSON(ctx.res, 200, out);
   });
 
   r.get('/info', async (ctx) => {
