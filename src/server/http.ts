@@ -50,6 +50,23 @@ export function intParam(q: URLSearchParams, name: string): number | undefined {
   return Number(v);
 }
 
+const GO_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
+
+// A point in time as dockerd takes one (`until`, `since`): Unix seconds
+// ("1700000000.5"), an RFC 3339 date or date-time, or a Go duration back
+// from now ("90m", "1h30m"). Seconds since the epoch; 400 when it is none.
+export function timestampValue(v: string, name: string, now = Date.now()): number {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
+  if (/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v)) {
+    let ms = 0;
+    for (const [, n, unit] of v.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(n) * GO_UNITS[unit];
+    return (now - ms) / 1000;
+  }
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw invalidArgument(`invalid value for ${name}: ${JSON.stringify(v)}`);
+  return t / 1000;
+}
+
 // Docker's `filters` query: {"key": ["v1", "v2"]} or the old {"key": {"v1": true}}.
 export function filtersParam(q: URLSearchParams): Map<string, string[]> {
   const raw = q.get('filters');

@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { api, importBusybox, sleep, startDaemon, type TestDaemon } from './harness';
+import { api, busyboxTarFile, docker, importBusybox, sleep, startDaemon, type TestDaemon } from './harness';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 const RFC3339NANO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
@@ -658,6 +658,46 @@ describe('Engine API', { timeout: 120_000 }, () => {
       } finally {
         await removeForce(d, id);
         await api(d, 'DELETE', '/images/df-child:1');
+      }
+    });
+  });
+
+  describe('image filters in time and by label', () => {
+    it('prunes only what until and label!= leave, and lists by until (Go durations, dates, Unix seconds)', async () => {
+      const d1 = await startDaemon();
+      try {
+        for (const [name, label] of [['keep:1', 'keep=yes'], ['gone:1', 'gone=yes']]) {
+          const r = await docker(d1, 'import', '-c', `LABEL ${label}`, await busyboxTarFile(), name);
+          assert.equal(r.code, 0, r.stderr);
+        }
+        const tags = async () => (await getJSON(d1, '/images/json')).flatMap((i: any) => i.RepoTags).sort();
+        const q = (f: object) => encodeURIComponent(JSON.stringify(f));
+        const hourAgo = new Date(Date.now() - 3600e3).toISOString();
+        const inAnHour = new Date(Date.now() + 3600e3).toISOString();
+
+        // Both were made just now: nothing is older than an hour.
+        for (const until of ['1h', '90m', hourAgo, String(Math.floor(Date.now() / 1000) - 3600)]) {
+          assert.deepEqual(await getJSON(d1, `/images/json?filters=${q({ until: [until] })}`), [], until);
+          const p = await api(d1, 'POST', `/images/prune?filters=${q({ dangling: ['false'], until: [until] })}`);
+          assert.equal(p.status, 200, p.body);
+          assert.deepEqual(JSON.parse(p.body), { ImagesDeleted: null, SpaceReclaimed: 0 }, until);
+        }
+        assert.deepEqual(await tags(), ['gone:1', 'keep:1']);
+        assert.equal((await getJSON(d1, `/images/json?filters=${q({ until: [inAnHour] })}`)).length, 2);
+
+        const p = await api(d1, 'POST', `/images/prune?filters=${q({ dangling: ['false'], until: [inAnHour], 'label!': ['keep'] })}`);
+        assert.equal(p.status, 200, p.body);
+        assert.deepEqual(JSON.parse(p.body).ImagesDeleted.filter((x: any) => x.Untagged), [{ Untagged: 'gone:1' }]);
+        assert.deepEqual(await tags(), ['keep:1']);
+
+        for (const path of ['/images/json', '/images/prune']) {
+          const bad = await api(d1, path === '/images/prune' ? 'POST' : 'GET', `${path}?filters=${q({ until: ['last tuesday'] })}`);
+          assert.equal(bad.status, 400, bad.body);
+          assert.match(JSON.parse(bad.body).message, /until/);
+        }
+        assert.deepEqual(await tags(), ['keep:1']);
+      } finally {
+        await d1.stop();
       }
     });
   });

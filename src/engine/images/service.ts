@@ -69,6 +69,12 @@ export async function decompressed(input: Readable): Promise<Readable> {
   return src;
 }
 
+// A label filter: "key" (present) or "key=value".
+export function hasLabel(labels: Record<string, string>, spec: string): boolean {
+  const eq = spec.indexOf('=');
+  return eq < 0 ? spec in labels : labels[spec.slice(0, eq)] === spec.slice(eq + 1);
+}
+
 export class ImageService {
   readonly metadata: DistributionMetadata;
   private puller: Puller;
@@ -258,7 +264,10 @@ export class ImageService {
 
   // `docker image prune`: dangling images, or with all every image no
   // container uses. Returns what went and the bytes of layers freed.
-  async prune(opts: { all: boolean; labels?: string[] }): Promise<{ deleted: RemovedItem[]; reclaimed: number }> {
+  // `docker image prune`: unused dangling images (all unused ones with
+  // `all`), made before `until` (Unix seconds), with every label in
+  // `labels` and none in `notLabels` ("key" or "key=value").
+  async prune(opts: { all: boolean; until?: number; labels?: string[]; notLabels?: string[] }): Promise<{ deleted: RemovedItem[]; reclaimed: number }> {
     const before = new Map(this.layers.list().map((l) => [l.chainID, l.size]));
     const deleted: RemovedItem[] = [];
     for (const rec of this.store.list()) {
@@ -266,7 +275,9 @@ export class ImageService {
       const tags = this.store.refsOf(rec.id).filter((r) => r.tag);
       if (!opts.all && tags.length > 0) continue;
       const labels = rec.config.config?.Labels ?? {};
-      if (opts.labels && !opts.labels.every((l) => (l.includes('=') ? labels[l.split('=')[0]] === l.slice(l.indexOf('=') + 1) : l in labels))) continue;
+      if (opts.labels && !opts.labels.every((l) => hasLabel(labels, l))) continue;
+      if (opts.notLabels?.some((l) => hasLabel(labels, l))) continue;
+      if (opts.until !== undefined && !(Date.parse(rec.config.created ?? '') / 1000 < opts.until)) continue;
       const digestRefs = this.store.refsOf(rec.id).filter((r) => !r.tag);
       for (const r of [...tags, ...digestRefs]) deleted.push({ Untagged: familiarName(await this.store.untagRef(r)) });
       deleted.push(...(await this.deleteImage(rec, digestRefs)));

@@ -4,7 +4,7 @@ import { invalidArgument } from '../../errors';
 import type { ContainerRecord } from '../../engine/containers/types';
 import type { WaitCondition } from '../../engine/containers/service';
 import { humanDuration } from '../../util/duration';
-import { boolParam, filtersParam, hijack, intParam, readJSON, sendJSON, sendNoContent, stdcopyFrame } from '../http';
+import { boolParam, filtersParam, hijack, intParam, readJSON, sendJSON, sendNoContent, stdcopyFrame, timestampValue } from '../http';
 import type { Ctx, Router } from '../router';
 
 export function containerRoutes(r: Router, d: Daemon): void {
@@ -205,11 +205,7 @@ async function inspect(d: Daemon, c: ContainerRecord, size: boolean) {
 }
 
 function parseTime(v: string | null, name: string): number | undefined {
-  if (!v) return undefined;
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw invalidArgument(`invalid value for ${name}: ${v}`);
-  return t / 1000;
+  return v ? timestampValue(v, name) : undefined;
 }
 
 async function logs(d: Daemon, ctx: Ctx): Promise<void> {

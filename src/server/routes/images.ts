@@ -4,7 +4,8 @@ import { invalidArgument } from '../../errors';
 import { parseReference } from '../../engine/images/reference';
 import type { ImageRecord } from '../../engine/images/types';
 import { parsePlatform } from '../../engine/images/pull';
-import { boolParam, filtersParam, readJSON, sendJSON, sendNoContent } from '../http';
+import { boolParam, filtersParam, readJSON, sendJSON, sendNoContent, timestampValue } from '../http';
+import { hasLabel } from '../../engine/images/service';
 import { JSONMessageStream, registryAuth } from '../progress';
 import type { Router } from '../router';
 
@@ -60,12 +61,11 @@ export function imageRoutes(r: Router, d: Daemon): void {
       list = list.filter((i) => keep(createdMs(i), refTime));
     }
     const labels = filters.get('label');
-    if (labels) {
-      list = list.filter((i) => labels.every((l) => {
-        const lab = i.config.config?.Labels ?? {};
-        const k = l.indexOf('=');
-        return k < 0 ? l in lab : lab[l.slice(0, k)] === l.slice(k + 1);
-      }));
+    if (labels) list = list.filter((i) => labels.every((l) => hasLabel(i.config.config?.Labels ?? {}, l)));
+    const until = filters.get('until')?.[0];
+    if (until !== undefined) {
+      const t = timestampValue(until, 'until') * 1000;
+      list = list.filter((i) => createdMs(i) < t);
     }
     list.sort((a, b) => created(b) - created(a));
     sendJSON(ctx.res, 200, list.map((i) => imageSummary(d, i)));
@@ -99,10 +99,12 @@ export function imageRoutes(r: Router, d: Daemon): void {
 
   r.post('/images/prune', async (ctx) => {
     const filters = filtersParam(ctx.query);
-    for (const k of filters.keys()) if (!['dangling', 'label', 'until'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
+    for (const k of filters.keys()) if (!['dangling', 'label', 'label!', 'until'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
     const dangling = filters.get('dangling')?.[0];
     const all = dangling !== undefined && ['false', '0'].includes(dangling.toLowerCase());
-    const { deleted, reclaimed } = await is.prune({ all, labels: filters.get('label') });
+    const untilRaw = filters.get('until')?.[0];
+    const until = untilRaw === undefined ? undefined : timestampValue(untilRaw, 'until');
+    const { deleted, reclaimed } = await is.prune({ all, until, labels: filters.get('label'), notLabels: filters.get('label!') });
     sendJSON(ctx.res, 200, { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed });
   });
 
