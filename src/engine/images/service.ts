@@ -262,11 +262,10 @@ export class ImageService {
     return [...out, ...(await this.deleteImage(rec, digestRefs))];
   }
 
-  // `docker image prune`: dangling images, or with all every image no
-  // container uses. Returns what went and the bytes of layers freed.
   // `docker image prune`: unused dangling images (all unused ones with
   // `all`), made before `until` (Unix seconds), with every label in
-  // `labels` and none in `notLabels` ("key" or "key=value").
+  // `labels` and none in `notLabels` ("key" or "key=value"). Returns what
+  // went and the bytes of layers freed.
   async prune(opts: { all: boolean; until?: number; labels?: string[]; notLabels?: string[] }): Promise<{ deleted: RemovedItem[]; reclaimed: number }> {
     const before = new Map(this.layers.list().map((l) => [l.chainID, l.size]));
     const deleted: RemovedItem[] = [];

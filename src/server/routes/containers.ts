@@ -23,7 +23,8 @@ export function containerRoutes(r: Router, d: Daemon): void {
     let list = cs.list().filter((c) => (all || limit !== undefined && limit > 0 || filters.has('status') ? true : c.State.Running));
     list = list.filter((c) => matchFilters(c, filters));
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-    sendJSON(ctx.res, 200, await Promise.all(list.map((c) => containerSummary(d, c, boolParam(ctx.query, 'size')))));
+    const size = boolParam(ctx.query, 'size');
+    sendJSON(ctx.res, 200, await Promise.all(list.map((c) => containerSummary(d, c, size))));
   });
 
   r.get('/containers/:id/json', async (ctx) => {
