@@ -46,6 +46,8 @@ function render(e: ProgressEvent): Record<string, unknown> {
       return { status: e.status, progressDetail: e.current !== undefined ? { current: e.current, ...(e.total ? { total: e.total } : {}) } : {}, id: e.id };
     case 'aux':
       return { progressDetail: {}, aux: e.aux };
+    case 'stream':
+      return { stream: e.text };
   }
 }
 

@@ -310,7 +310,7 @@ describe('image archives and container snapshots', () => {
     const manifestFor = (cfg: string, layers: string[], tags = ['evil:1']) => ({ name: 'manifest.json', data: JSON.stringify([{ Config: cfg, RepoTags: tags, Layers: layers }]) });
 
     async function refused(body: Buffer, re: RegExp): Promise<void> {
-      const r = await api(d, 'POST', '/images/load', body, { 'Content-Type': 'application/x-tar' });
+      const r = await api(d, 'POST', '/images/load?quiet=1', body, { 'Content-Type': 'application/x-tar' });
       assert.equal(r.status, 400, r.body);
       assert.match(JSON.parse(r.body).message, re);
       assert.deepEqual(stored(d), baseline);
@@ -412,6 +412,14 @@ describe('image archives and container snapshots', () => {
       ]);
       const r = await api(d, 'POST', '/images/load', good);
       assert.equal(r.status, 200, r.body);
+      // Not quiet: the big entries report progress as they arrive, by name
+      // (no digest in these names), and the result line comes last.
+      const lines = r.body.trim().split('\r\n').map((l) => JSON.parse(l));
+      const loading = lines.filter((l) => l.status === 'Loading layer');
+      assert.ok(loading.some((l) => l.id === 'l.tgz'), r.body);
+      const last = loading.filter((l) => l.id === 'l.tgz').at(-1);
+      assert.equal(last.progressDetail.current, last.progressDetail.total);
+      assert.deepEqual(lines.at(-1), { stream: 'Loaded image: early:1\n' });
       const st = stored(d);
       assert.deepEqual(st.scratch, []);
       assert.deepEqual(st.ingest, []);
@@ -429,10 +437,17 @@ describe('image archives and container snapshots', () => {
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, /invalid archive|unexpected end/i);
       assert.deepEqual(stored(d), baseline);
-      // A cut gzip stream as well.
-      const gz = zlib.gzipSync(full);
-      const cut = await api(d, 'POST', '/images/load', gz.subarray(0, Math.floor(gz.length / 2)));
+      // A cut gzip stream as well: quiet, the error is the status; with
+      // progress already sent, it ends the stream (as docker's does).
+      const gz = zlib.gzipSync(full).subarray(0, Math.floor(zlib.gzipSync(full).length / 2));
+      const cut = await api(d, 'POST', '/images/load?quiet=1', gz);
       assert.equal(cut.status, 400, cut.body);
+      assert.deepEqual(stored(d), baseline);
+      const loud = await api(d, 'POST', '/images/load', gz);
+      assert.equal(loud.status, 200, loud.body);
+      const lines = loud.body.trim().split('\r\n').map((l) => JSON.parse(l));
+      assert.equal(lines[0].status, 'Loading layer');
+      assert.match(lines.at(-1).error, /invalid archive|unexpected end/i);
       assert.deepEqual(stored(d), baseline);
     });
   });

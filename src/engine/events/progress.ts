@@ -7,7 +7,9 @@ export type ProgressEvent =
   // Per-layer progress: "Downloading", "Extracting", "Pushing" with byte counts.
   | { type: 'progress'; id: string; status: string; current?: number; total?: number }
   // Structured result for clients (push: {Tag, Digest, Size}).
-  | { type: 'aux'; aux: Record<string, unknown> };
+  | { type: 'aux'; aux: Record<string, unknown> }
+  // A line of output ("Loaded image: busybox:latest\n").
+  | { type: 'stream'; text: string };
 
 export type ProgressSink = (e: ProgressEvent) => void;
 

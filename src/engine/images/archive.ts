@@ -28,6 +28,7 @@ import { applyThrough, compressionOf } from '../archive';
 import { DIGEST_RE, type ContentStore, type Ingest } from '../content/store';
 import { Hasher, ingestTee, ingestTrack } from '../content/streams';
 import { QueuedWriter } from '../content/writer';
+import { noProgress, type ProgressSink } from '../events/progress';
 import { chainIDOf, type OverlaySnapshotter, type ScratchLayer } from '../snapshots/overlay';
 import { familiarName, formatReference, isImageIdLike, parseReference, repoName, withDefaultTag, type Reference } from './reference';
 import { hostPlatform } from '../registry';
@@ -633,14 +634,14 @@ export class ImageArchive {
 
   // ----- load -----
 
-  async load(input: Readable): Promise<LoadResult> {
+  async load(input: Readable, progress: ProgressSink = noProgress): Promise<LoadResult> {
     const spool = path.join(this.d.content.ingestDir, `load-${randomBytes(8).toString('hex')}`);
     await fsp.mkdir(spool, { recursive: true });
     const early: EarlyLayer[] = [];
     try {
       let read: { files: Map<string, Spooled>; links: Map<string, string> };
       try {
-        read = await this.readArchive(input, spool, early);
+        read = await this.readArchive(input, spool, early, progress);
       } catch (err) {
         await drain(input);
         throw err;
@@ -660,7 +661,7 @@ export class ImageArchive {
 
   // Spools a big entry and, when it starts like a tar or a gzip stream,
   // applies it to a scratch dir at the same time (see EarlyLayer).
-  private async spoolEarly(entry: TarEntry, file: string, early: EarlyLayer[]): Promise<Spooled> {
+  private async spoolEarly(entry: AsyncIterable<Buffer>, file: string, early: EarlyLayer[]): Promise<Spooled> {
     const it = entry[Symbol.asyncIterator]();
     const first: Buffer[] = [];
     let got = 0;
@@ -743,7 +744,7 @@ export class ImageArchive {
   }
 
   // Reads the (possibly gzipped) tar and spools its regular files.
-  private async readArchive(input: Readable, spool: string, early: EarlyLayer[]): Promise<{ files: Map<string, Spooled>; links: Map<string, string> }> {
+  private async readArchive(input: Readable, spool: string, early: EarlyLayer[], progress: ProgressSink): Promise<{ files: Map<string, Spooled>; links: Map<string, string> }> {
     const head = await peek(input, 6);
     if (head.length === 0) throw invalidArgument('invalid archive: the request body is empty');
     const gz = compressionOf(head) === 'gzip';
@@ -785,7 +786,7 @@ export class ImageArchive {
           if (old) await fsp.rm(old.file, { force: true });
           links.delete(name);
           const file = path.join(spool, String(n));
-          const sp = (h.size ?? 0) >= EARLY_MIN ? await this.spoolEarly(entry, file, early) : await spoolEntry(entry, file);
+          const sp = (h.size ?? 0) >= EARLY_MIN ? await this.spoolEarly(counted(entry, name, h.size!, progress), file, early) : await spoolEntry(entry, file);
           const m = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(name);
           if (m && sp.digest !== `sha256:${m[1]}`) throw invalidArgument(`invalid archive: ${name} does not match its digest (its content has digest ${sp.digest})`);
           files.set(name, sp);
@@ -999,6 +1000,23 @@ export class ImageArchive {
 // Spools an entry to file, hashing it; `tee` sees every chunk too. With
 // writtenBy (an fd of file, open), another process writes the file and this
 // only hashes and tees.
+// An entry's bytes, reported as "Loading layer" progress every 512 KiB and at
+// its end, under the short id its name carries (blobs/sha256/<hex>,
+// <id>/layer.tar), else the name.
+async function* counted(entry: AsyncIterable<Buffer>, name: string, total: number, progress: ProgressSink): AsyncGenerator<Buffer> {
+  const id = /[a-f0-9]{12}/.exec(name)?.[0] ?? name;
+  let current = 0;
+  let last = 0;
+  for await (const chunk of entry) {
+    current += chunk.length;
+    if (current - last >= 512 * 1024 || current === total) {
+      last = current;
+      progress({ type: 'progress', id, status: 'Loading layer', current, total });
+    }
+    yield chunk;
+  }
+}
+
 async function spoolEntry(data: AsyncIterable<Buffer>, file: string, opts: { tee?: (chunk: Buffer) => Promise<void>; writtenBy?: number } = {}): Promise<Spooled> {
   const hash = createHash('sha256');
   let size = 0;

@@ -6,7 +6,9 @@ import { pipeline } from 'node:stream/promises';
 import type { Daemon } from '../../daemon/daemon';
 import { ContainerSnapshots } from '../../engine/containers/commit';
 import { ImageArchive } from '../../engine/images/archive';
+import { noProgress } from '../../engine/events/progress';
 import { boolParam, readJSON, sendJSON } from '../http';
+import { JSONMessageStream } from '../progress';
 import type { Ctx, Router } from '../router';
 
 export function archiveRoutes(r: Router, d: Daemon): void {
@@ -23,12 +25,18 @@ export function archiveRoutes(r: Router, d: Daemon): void {
     await sendStream(ctx, await archive.save([ctx.params.name]), 'application/x-tar');
   });
 
+  // Without quiet, big entries report "Loading layer" progress as they
+  // arrive; an error after that travels in the stream, as docker's does.
   r.post('/images/load', async (ctx) => {
-    void boolParam(ctx.query, 'quiet'); // there is no progress to hide: only the result lines
-    const result = await archive.load(ctx.req);
-    ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
-    for (const m of result.messages) ctx.res.write(JSON.stringify({ stream: `${m}\n` }) + '\r\n');
-    ctx.res.end();
+    const out = new JSONMessageStream(ctx.res);
+    try {
+      const result = await archive.load(ctx.req, boolParam(ctx.query, 'quiet') ? noProgress : out.sink);
+      for (const m of result.messages) out.sink({ type: 'stream', text: `${m}\n` });
+      out.end();
+    } catch (err) {
+      if (!out.headersSent) throw err;
+      out.error(err);
+    }
   });
 
   r.get('/images/*name/history', (ctx) => {
