@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { docker, importBusybox, busyboxTarFile, run, sleep, startDaemon, type RunResult, type TestDaemon } from './harness';
+import { api, docker, importBusybox, busyboxTarFile, run, sleep, startDaemon, type RunResult, type TestDaemon } from './harness';
 import {
   FakeRegistry,
   MT,
@@ -118,6 +118,22 @@ describe('registry without auth', { skip: noRegistry }, () => {
     assert.match(mounted, new RegExp(`: Mounted from ${R}/bb$`, 'm'));
     assert.equal(pushDigest(mounted, 'v1'), digest);
     assert.equal(await registryDigest(R, 'copy', 'v1'), digest);
+  });
+
+  test('a push that compresses reports Pushing against the layer tar size, as docker does', async () => {
+    ok(await docker(d, 'run', '--name', 'fresh', 'busybox', 'sh', '-c', 'head -c 700000 /dev/urandom > /noise'), 'run');
+    ok(await docker(d, 'commit', 'fresh', `${R}/fresh:v1`), 'commit');
+    ok(await docker(d, 'rm', 'fresh'), 'rm');
+    const top = JSON.parse((await api(d, 'GET', `/images/${R}/fresh:v1/history`)).body)[0];
+    const r = await api(d, 'POST', `/images/${R}/fresh/push?tag=v1`, undefined, { 'X-Registry-Auth': Buffer.from('{}').toString('base64') });
+    assert.equal(r.status, 200, r.body);
+    const lines = r.body.trim().split('\r\n').map((l) => JSON.parse(l));
+    const pushing = lines.filter((l) => l.status === 'Pushing');
+    assert.ok(pushing.length >= 2, `progress every 512 KiB of ${top.Size} bytes:\n${r.body}`);
+    for (const l of pushing) assert.equal(l.progressDetail.total, top.Size);
+    assert.equal(pushing.at(-1).progressDetail.current, top.Size);
+    assert.ok(lines.some((l) => l.status === 'Pushed'), r.body);
+    ok(await docker(d, 'rmi', `${R}/fresh:v1`), 'rmi');
   });
 
   test('rmi, then pull: progress, same image ID and manifest digest, and it runs', async () => {

@@ -2,7 +2,7 @@
 // across repositories on the same registry, compressing on all cores what
 // was never compressed), its config, and a Docker v2 schema 2 manifest.
 import * as fs from 'node:fs';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { failedPrecondition, notFound } from '../../errors';
 import type { ContentStore } from '../content/store';
@@ -26,8 +26,10 @@ export class Pusher {
     private content: ContentStore,
     private metadata: DistributionMetadata,
     private settings: RegistrySettings,
-    // The uncompressed tar of a layer, exactly as its diffID was computed.
+    // The uncompressed tar of a layer, exactly as its diffID was computed,
+    // and its size.
     private layerTar: (diffID: string, chainID: string) => Promise<Readable>,
+    private layerSize: (chainID: string) => number | undefined,
   ) {}
 
   // Without a tag, every local tag of the repository is pushed (as Docker does).
@@ -113,14 +115,28 @@ export class Pusher {
       return { mediaType: s.mediaType, digest: s.digest, size: s.size };
     }
     // 4. Compress the layer tar now, keeping a copy so later pushes send the same bytes.
+    // Progress counts the tar as it is read, against its size, as docker's.
     const tar = await this.layerTar(diffID, chainID);
+    const total = this.layerSize(chainID);
+    let current = 0;
+    let last = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _e, cb) {
+        current += chunk.length;
+        if (current - last >= 512 * 1024 || current === total) {
+          last = current;
+          progress({ type: 'progress', id, status: 'Pushing', current, total });
+        }
+        cb(null, chunk);
+      },
+    });
     const keep = this.content.ingest();
     const tee = ingestTee(keep);
     const upload = new PassThrough();
     try {
       const [, result] = await Promise.all([
-        pipeline(tar, new ParallelGzip(), tee, upload),
-        client.pushBlob(ref.path, upload, { onProgress: (n) => progress({ type: 'progress', id, status: 'Pushing', current: n }) }),
+        pipeline(tar, counter, new ParallelGzip(), tee, upload),
+        client.pushBlob(ref.path, upload),
       ]);
       const kept = await keep.commit();
       if (kept.digest !== result.digest) throw failedPrecondition(`registry stored ${result.digest} for ${kept.digest}`);

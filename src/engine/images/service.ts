@@ -90,7 +90,7 @@ export class ImageService {
   ) {
     this.metadata = new DistributionMetadata(imageRoot);
     this.puller = new Puller(store, content, layers, this.metadata, registries);
-    this.pusher = new Pusher(store, content, this.metadata, registries, (d, c) => this.layerTar(d, c));
+    this.pusher = new Pusher(store, content, this.metadata, registries, (d, c) => this.layerTar(d, c), (c) => this.layers.get(c)?.size);
   }
 
   async init(): Promise<void> {
