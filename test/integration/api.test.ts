@@ -672,6 +672,15 @@ describe('Engine API', { timeout: 120_000 }, () => {
         }
         const tags = async () => (await getJSON(d1, '/images/json')).flatMap((i: any) => i.RepoTags).sort();
         const q = (f: object) => encodeURIComponent(JSON.stringify(f));
+
+        // reference= lists an image under its matching names only.
+        for (const t of ['other/keep:2', 'localhost:5000/keep:3']) assert.equal((await docker(d1, 'tag', 'keep:1', t)).code, 0);
+        const byRef = async (pat: string) => (await getJSON(d1, `/images/json?filters=${q({ reference: [pat] })}`)).map((i: any) => i.RepoTags);
+        assert.deepEqual(await byRef('other/*'), [['other/keep:2']]);
+        assert.deepEqual(await byRef('localhost:5000/keep'), [['localhost:5000/keep:3']]);
+        assert.deepEqual((await byRef('*:1')).map((t: string[]) => t.join()).sort(), ['gone:1', 'keep:1']);
+        assert.deepEqual(await byRef('nothing'), []);
+        for (const t of ['other/keep:2', 'localhost:5000/keep:3']) assert.equal((await api(d1, 'DELETE', `/images/${t}`)).status, 200);
         const hourAgo = new Date(Date.now() - 3600e3).toISOString();
         const inAnHour = new Date(Date.now() + 3600e3).toISOString();
 

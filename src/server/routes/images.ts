@@ -52,8 +52,11 @@ export function imageRoutes(r: Router, d: Daemon): void {
     let list = is.list();
     const dangling = filters.get('dangling');
     if (dangling) list = list.filter((i) => (is.repoTags(i).length === 0) === (dangling[0] === 'true' || dangling[0] === '1'));
+    // reference=PATTERN matches "name:tag" or the name alone (docker's
+    // FamiliarMatch), and the image is listed with the matching names only.
     const refs = filters.get('reference');
-    if (refs) list = list.filter((i) => is.repoTags(i).some((t) => refs.some((pat) => globMatch(pat, t) || globMatch(pat, t.split(':')[0]))));
+    const named = refs && ((r: string, sep: string) => refs.some((pat) => globMatch(pat, r) || globMatch(pat, r.slice(0, r.lastIndexOf(sep)))));
+    if (named) list = list.filter((i) => is.repoTags(i).some((t) => named(t, ':')) || is.repoDigests(i).some((r) => named(r, '@')));
     for (const [key, keep] of [['before', (t: number, ref: number) => t < ref], ['since', (t: number, ref: number) => t > ref]] as const) {
       const v = filters.get(key)?.[0];
       if (!v) continue;
@@ -68,7 +71,10 @@ export function imageRoutes(r: Router, d: Daemon): void {
       list = list.filter((i) => createdMs(i) < t);
     }
     list.sort((a, b) => created(b) - created(a));
-    sendJSON(ctx.res, 200, list.map((i) => imageSummary(d, i)));
+    sendJSON(ctx.res, 200, list.map((i) => {
+      const s = imageSummary(d, i);
+      return named ? { ...s, RepoTags: s.RepoTags.filter((t) => named(t, ':')), RepoDigests: s.RepoDigests.filter((r) => named(r, '@')) } : s;
+    }));
   });
 
   r.post('/images/*name/push', async (ctx) => {
