@@ -14,3 +14,18 @@ export type ProgressEvent =
 export type ProgressSink = (e: ProgressEvent) => void;
 
 export const noProgress: ProgressSink = () => {};
+
+// Counts bytes as `status` progress of id ("Downloading", "Pushing", ...):
+// call it with each chunk's length; it reports every `step` bytes and when
+// the count reaches total.
+export function byteProgress(progress: ProgressSink, id: string, status: string, total: number | undefined, step: number): (n: number) => void {
+  let current = 0;
+  let last = 0;
+  return (n) => {
+    current += n;
+    if (current - last >= step || current === total) {
+      last = current;
+      progress({ type: 'progress', id, status, current, total });
+    }
+  };
+}

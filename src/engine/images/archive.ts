@@ -28,7 +28,7 @@ import { applyThrough, compressionOf } from '../archive';
 import { DIGEST_RE, type ContentStore, type Ingest } from '../content/store';
 import { Hasher, ingestTee, ingestTrack } from '../content/streams';
 import { QueuedWriter } from '../content/writer';
-import { noProgress, type ProgressSink } from '../events/progress';
+import { byteProgress, noProgress, type ProgressSink } from '../events/progress';
 import { chainIDOf, type OverlaySnapshotter, type ScratchLayer } from '../snapshots/overlay';
 import { familiarName, formatReference, isImageIdLike, parseReference, repoName, withDefaultTag, type Reference } from './reference';
 import { hostPlatform } from '../registry';
@@ -997,26 +997,20 @@ export class ImageArchive {
   }
 }
 
-// Spools an entry to file, hashing it; `tee` sees every chunk too. With
-// writtenBy (an fd of file, open), another process writes the file and this
-// only hashes and tees.
 // An entry's bytes, reported as "Loading layer" progress every 512 KiB and at
 // its end, under the short id its name carries (blobs/sha256/<hex>,
 // <id>/layer.tar), else the name.
 async function* counted(entry: AsyncIterable<Buffer>, name: string, total: number, progress: ProgressSink): AsyncGenerator<Buffer> {
-  const id = /[a-f0-9]{12}/.exec(name)?.[0] ?? name;
-  let current = 0;
-  let last = 0;
+  const count = byteProgress(progress, /[a-f0-9]{12}/.exec(name)?.[0] ?? name, 'Loading layer', total, 512 * 1024);
   for await (const chunk of entry) {
-    current += chunk.length;
-    if (current - last >= 512 * 1024 || current === total) {
-      last = current;
-      progress({ type: 'progress', id, status: 'Loading layer', current, total });
-    }
+    count(chunk.length);
     yield chunk;
   }
 }
 
+// Spools an entry to file, hashing it; `tee` sees every chunk too. With
+// writtenBy (an fd of file, open), another process writes the file and this
+// only hashes and tees.
 async function spoolEntry(data: AsyncIterable<Buffer>, file: string, opts: { tee?: (chunk: Buffer) => Promise<void>; writtenBy?: number } = {}): Promise<Spooled> {
   const hash = createHash('sha256');
   let size = 0;

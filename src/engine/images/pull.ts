@@ -8,7 +8,7 @@ import { BerthError, invalidArgument, isKind, notFound } from '../../errors';
 import { applyLayer } from '../archive';
 import { Hasher } from '../content/streams';
 import type { ContentStore } from '../content/store';
-import type { ProgressSink } from '../events/progress';
+import { byteProgress, type ProgressSink } from '../events/progress';
 import { decompressStream, hostPlatform, parseManifest, selectPlatform, type Descriptor, type Manifest, type PlatformSpec, type RegistryAuth, type RegistryClient } from '../registry';
 import { chainIDOf, type LayerInfo, type OverlaySnapshotter } from '../snapshots/overlay';
 import type { DistributionMetadata } from './distribution';
@@ -199,15 +199,10 @@ export class Puller {
     let blobCommitted = false;
     try {
       const body = await client.fetchBlob(ref.path, desc);
-      let current = 0;
-      let last = 0;
+      const count = byteProgress(progress, id, 'Downloading', desc.size, 256 * 1024);
       const counter = new Transform({
         transform(chunk: Buffer, _e, cb) {
-          current += chunk.length;
-          if (current - last > 256 * 1024 || current === desc.size) {
-            last = current;
-            progress({ type: 'progress', id, status: 'Downloading', current, total: desc.size });
-          }
+          count(chunk.length);
           if (blob) blob.write(chunk).then(() => cb(null, chunk), cb);
           else cb(null, chunk);
         },

@@ -6,7 +6,7 @@ import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { failedPrecondition, notFound } from '../../errors';
 import type { ContentStore } from '../content/store';
-import type { ProgressSink } from '../events/progress';
+import { byteProgress, type ProgressSink } from '../events/progress';
 import { MEDIA_TYPES, type Descriptor, type RegistryAuth, type RegistryClient } from '../registry';
 import { chainIDOf } from '../snapshots/overlay';
 import type { DistributionMetadata } from './distribution';
@@ -117,16 +117,10 @@ export class Pusher {
     // 4. Compress the layer tar now, keeping a copy so later pushes send the same bytes.
     // Progress counts the tar as it is read, against its size, as docker's.
     const tar = await this.layerTar(diffID, chainID);
-    const total = this.layerSize(chainID);
-    let current = 0;
-    let last = 0;
+    const count = byteProgress(progress, id, 'Pushing', this.layerSize(chainID), 512 * 1024);
     const counter = new Transform({
       transform(chunk: Buffer, _e, cb) {
-        current += chunk.length;
-        if (current - last >= 512 * 1024 || current === total) {
-          last = current;
-          progress({ type: 'progress', id, status: 'Pushing', current, total });
-        }
+        count(chunk.length);
         cb(null, chunk);
       },
     });
