@@ -986,8 +986,7 @@ export class ImageArchive {
 
   // Removes what a failed load made, unless an image has come to use it.
   private async rollback(layers: string[], blobs: string[]): Promise<void> {
-    const used = new Set<string>();
-    for (const img of this.d.imageStore.list()) for (let c = img.chainID; c; c = this.d.snapshots.get(c)?.parent) used.add(c);
+    const used = new Set(this.d.imageStore.list().flatMap((img) => this.d.snapshots.chain(img.chainID)));
     for (const chain of [...layers].reverse()) {
       if (!used.has(chain)) await this.d.snapshots.removeLayer(chain).catch(() => {});
     }

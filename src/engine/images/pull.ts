@@ -268,11 +268,7 @@ export class Puller {
       const layer = this.snapshots.get(chainID);
       if (!layer || this.holds.has(chainID)) continue;
       if (this.snapshots.list().some((l) => l.parent === chainID)) continue;
-      const used = this.store.list().some((img) => {
-        for (let c = img.chainID; c; c = this.snapshots.get(c)?.parent) if (c === chainID) return true;
-        return false;
-      });
-      if (used) continue;
+      if (this.store.list().some((img) => this.snapshots.chain(img.chainID).includes(chainID))) continue;
       const removal = this.snapshots.removeLayer(chainID).finally(() => this.removing.delete(chainID));
       this.removing.set(chainID, removal);
       await removal;

@@ -162,14 +162,9 @@ export class ImageService {
   // For `docker system df`: the bytes of all stored layers (their tars), and
   // per image the bytes of its layers that another image uses too.
   diskUsage(): { layersSize: number; sharedSize: Map<string, number> } {
-    const chains = new Map<string, string[]>();
+    const chains = new Map(this.store.list().map((rec) => [rec.id, this.layers.chain(rec.chainID)]));
     const users = new Map<string, number>();
-    for (const rec of this.store.list()) {
-      const chain: string[] = [];
-      for (let c = rec.chainID; c; c = this.layers.get(c)?.parent) chain.push(c);
-      chains.set(rec.id, chain);
-      for (const c of chain) users.set(c, (users.get(c) ?? 0) + 1);
-    }
+    for (const chain of chains.values()) for (const c of chain) users.set(c, (users.get(c) ?? 0) + 1);
     const sharedSize = new Map<string, number>();
     for (const [id, chain] of chains) {
       sharedSize.set(id, chain.filter((c) => users.get(c)! > 1).reduce((n, c) => n + (this.layers.get(c)?.size ?? 0), 0));
@@ -298,10 +293,7 @@ export class ImageService {
   // Removes layers no image needs. Containers pin their image, so layers
   // under a container are always reachable from a listed image.
   async collectLayers(): Promise<void> {
-    const keep = new Set<string>();
-    for (const img of this.store.list()) {
-      for (let c = img.chainID; c; c = this.layers.get(c)?.parent) keep.add(c);
-    }
+    const keep = new Set(this.store.list().flatMap((img) => this.layers.chain(img.chainID)));
     for (const layer of this.layers.list()) {
       if (keep.has(layer.chainID) || this.puller.inUse(layer.chainID)) continue;
       await this.layers.removeLayer(layer.chainID);

@@ -146,6 +146,14 @@ export class OverlaySnapshotter {
     await fsp.rm(dir, { recursive: true, force: true });
   }
 
+  // The chain ids of a layer and the layers under it, top first; it stops
+  // at a layer that is not stored.
+  chain(chainID: string | undefined): string[] {
+    const out: string[] = [];
+    for (let c = chainID; c && this.layers.has(c); c = this.layers.get(c)!.parent) out.push(c);
+    return out;
+  }
+
   // Lower dirs from top to bottom, as overlayfs wants them.
   lowers(chainID: string): string[] {
     const out: string[] = [];
