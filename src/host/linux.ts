@@ -1,8 +1,7 @@
 import { spawn as nodeSpawn, type SpawnOptions } from 'node:child_process';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import type { Host, RunResult } from './index';
-import { projectRoot } from '../util/paths';
+import { nativeBuild } from '../util/paths';
 
 interface Native {
   mount(s: string | null, t: string, f: string | null, flags: number, d: string | null): void;
@@ -22,11 +21,7 @@ const errnoNames = new Map<number, string>(
 
 let native: Native | undefined;
 function load(): Native {
-  if (!native) {
-    // Loaded by path so that bundled and compiled code find the same addon.
-    const file = path.join(projectRoot(), 'build', 'Release', 'berth_host.node');
-    native = require(file) as Native;
-  }
+  native ??= require(nativeBuild('berth_host.node')) as Native;
   return native;
 }
 

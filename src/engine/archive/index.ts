@@ -13,7 +13,7 @@ import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { BerthError, invalidArgument } from '../../errors';
 import type { Host } from '../../host/index';
 import { LinuxHost } from '../../host/linux';
-import { projectRoot } from '../../util/paths';
+import { nativeBuild, projectRoot } from '../../util/paths';
 
 // What applying a layer tar wrote (berth-untar's report).
 export interface ApplyStats {
@@ -44,7 +44,7 @@ function helperPath(file: string, build: string): string {
   return file;
 }
 
-const untarPath = () => helperPath(path.join(projectRoot(), 'build', 'Release', 'berth-untar'), 'npm install');
+const untarPath = () => helperPath(nativeBuild('berth-untar'), 'npm install');
 const packPath = () => helperPath(path.join(projectRoot(), 'dist', 'berth-pack.js'), 'npm run build');
 
 function capture(stream: Readable | null): () => string {

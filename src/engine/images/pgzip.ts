@@ -2,14 +2,12 @@
 // gzip member on the libuv threadpool (libdeflate, src/host/native/gzip.c),
 // and the members are written in order. Concatenated members are one valid
 // gzip stream (RFC 1952), which every registry and engine decompresses.
-import * as path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
-import { projectRoot } from '../../util/paths';
+import { nativeBuild } from '../../util/paths';
 
 let native: { gzip(buf: Buffer, level: number): Promise<Buffer> } | undefined;
 function gzip(buf: Buffer, level: number): Promise<Buffer> {
-  // Loaded by path so that bundled and compiled code find the same addon.
-  native ??= require(path.join(projectRoot(), 'build', 'Release', 'berth_gzip.node'));
+  native ??= require(nativeBuild('berth_gzip.node'));
   return native!.gzip(buf, level);
 }
 
