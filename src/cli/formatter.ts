@@ -1,7 +1,7 @@
 // docker's formatter package: `--format` for list commands (table, json, or
 // a custom Go template), with one context per row whose fields are the
 // columns docker users know (`{{.Repository}}:{{.Tag}}`, `{{.Label "k"}}`).
-import type { ContainerSummary, ImageSummary } from '../client/types';
+import type { ContainerSummary, ImageSummary } from '../api/types';
 import { ellipsis, goQuote, humanSize, humanDuration, truncateId } from './format';
 import { formatTable } from './table';
 import { executeTemplate, GoStruct, HEADER_FUNCS, parseTemplate, TemplateError, type Template } from './template';

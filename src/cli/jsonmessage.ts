@@ -6,7 +6,7 @@
 //  - otherwise plain status lines, without the progress updates.
 // An {"errorDetail": …} in the stream ends the display with that error.
 import type { Readable, Writable } from 'node:stream';
-import type { JSONMessage } from '../client/types';
+import type { JSONMessage } from '../api/types';
 import { humanSize } from './format';
 
 export class JSONMessageError extends Error {

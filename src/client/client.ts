@@ -5,7 +5,9 @@ import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { parseHost, type Endpoint } from './host';
 
-export const API_VERSION = '1.51';
+import { API_VERSION } from '../api/version';
+
+export { API_VERSION };
 
 export type QueryValue = string | number | boolean | string[] | undefined | null;
 export type Query = Record<string, QueryValue>;

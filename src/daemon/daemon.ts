@@ -15,7 +15,8 @@ import { Router } from '../server/router';
 import { containerRoutes } from '../server/routes/containers';
 import { archiveRoutes } from '../server/routes/archive';
 import { imageRoutes } from '../server/routes/images';
-import { systemRoutes, VERSION } from '../server/routes/system';
+import { VERSION } from '../api/version';
+import { systemRoutes } from '../server/routes/system';
 import type { DaemonConfig } from './config';
 
 export type Logger = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LinuxHost } from '../host/linux';
-import { VERSION } from '../server/routes/system';
+import { VERSION } from '../api/version';
 import { ConfigError, loadConfig, parseArgs, usage } from './config';
 import { Daemon, type Logger } from './daemon';
 

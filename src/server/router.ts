@@ -4,8 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { invalidArgument, notFound } from '../errors';
 
-export const API_VERSION = '1.51';
-export const MIN_API_VERSION = '1.24';
+import { API_VERSION, MIN_API_VERSION } from '../api/version';
 
 export interface Ctx {
   req: IncomingMessage;

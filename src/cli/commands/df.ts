@@ -1,5 +1,5 @@
 // berth system df: docker's disk usage summary (and -v, the tables behind it).
-import type { ContainerSummary, ImageSummary } from '../../client/types';
+import type { ContainerSummary, ImageSummary } from '../../api/types';
 import { HELP_FLAG, StatusError, type Command } from '../command';
 import { familiarName, humanSize, splitReference } from '../format';
 import { CONTAINER_HEADER, containerContext, formatWrite, headerContext, IMAGE_HEADER, imageContext, TABLE_FORMAT } from '../formatter';

@@ -1,7 +1,7 @@
 // import, tag, rmi, and berth's own `base busybox`.
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import type { ImageDeleteItem } from '../../client/types';
+import type { ImageDeleteItem } from '../../api/types';
 import { UsageError } from '../args';
 import { errorText, HELP_FLAG, StatusError, type Command, type Context } from '../command';
 import { splitReference } from '../format';

@@ -1,6 +1,6 @@
 // berth images: docker's image list, as a table (one row per
 // repository:tag), or through --format.
-import type { ImageSummary } from '../../client/types';
+import type { ImageSummary } from '../../api/types';
 import { HELP_FLAG, type Command } from '../command';
 import { familiarName, splitReference } from '../format';
 import { formatWrite, headerContext, imageContext, imageFormat, IMAGE_HEADER, TABLE_FORMAT, type ImageRow } from '../formatter';

@@ -1,5 +1,5 @@
 // stop, restart, kill, rm, wait: one request per named container.
-import type { WaitResponse } from '../../client/types';
+import type { WaitResponse } from '../../api/types';
 import type { FlagSpec, Parsed } from '../args';
 import { forEachName, HELP_FLAG, type Command } from '../command';
 

@@ -1,5 +1,5 @@
 // berth ps: docker's default container table.
-import type { ContainerSummary, Port } from '../../client/types';
+import type { ContainerSummary, Port } from '../../api/types';
 import { UsageError } from '../args';
 import { HELP_FLAG, StatusError, type Command } from '../command';
 import { familiarImage, truncateId } from '../format';

@@ -2,7 +2,7 @@
 // the container's status.
 import type { Client, Response } from '../../client/client';
 import { readAll } from '../../client/client';
-import type { ContainerCreateResponse, WaitResponse } from '../../client/types';
+import type { ContainerCreateResponse, WaitResponse } from '../../api/types';
 import type { FlagSpec, Parsed } from '../args';
 import { pumpAttach, proxySignals, type AttachSession } from '../attach';
 import { errorText, StatusError, type Command, type Context } from '../command';

@@ -1,6 +1,6 @@
 // version and info.
 import { API_VERSION } from '../../client/client';
-import type { SystemVersion } from '../../client/types';
+import type { SystemVersion } from '../../api/types';
 import { errorText, HELP_FLAG, StatusError, type Command } from '../command';
 import { formatG } from '../format';
 import { renderTemplate } from '../jsonfmt';

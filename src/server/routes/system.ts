@@ -2,14 +2,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Daemon } from '../../daemon/daemon';
-import { API_VERSION, MIN_API_VERSION, type Router } from '../router';
+import { API_VERSION, MIN_API_VERSION, VERSION } from '../../api/version';
+import type { Router } from '../router';
 import { invalidArgument } from '../../errors';
 import { sendJSON } from '../http';
 import { containerSummary } from './containers';
 import { imageSummary } from './images';
 import { hostPlatform } from '../../engine/registry';
-
-export const VERSION = '0.1.0';
 
 const DF_TYPES = ['container', 'image', 'volume', 'build-cache'];
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BerthError } from '../../../src/errors';
-import { API_VERSION, MIN_API_VERSION, Router, type Handler } from '../../../src/server/router';
+import { API_VERSION, MIN_API_VERSION } from '../../../src/api/version';
+import { Router, type Handler } from '../../../src/server/router';
 
 // Each handler is a distinct function so the test can tell which one matched.
 function named(name: string): Handler & { route: string } {
