@@ -3,17 +3,24 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Daemon } from '../../daemon/daemon';
-import { ContainerSnapshots } from '../../engine/containers/commit';
-import { ImageArchive } from '../../engine/images/archive';
+import type { ContainerSnapshots } from '../../engine/containers/commit';
+import type { ContainerService } from '../../engine/containers/service';
+import type { ImageArchive } from '../../engine/images/archive';
 import { noProgress } from '../../engine/events/progress';
 import { boolParam, readJSON, sendJSON } from '../http';
+import { translateCommit } from '../containers/commit';
 import { JSONMessageStream } from '../progress';
 import type { Ctx, Router } from '../router';
 
-export function archiveRoutes(r: Router, d: Daemon): void {
-  const archive = new ImageArchive({ content: d.content, snapshots: d.snapshots, imageStore: d.imageStore, images: d.images });
-  const snapshots = new ContainerSnapshots({ host: d.host, content: d.content, snapshots: d.snapshots, imageStore: d.imageStore, containers: d.containers });
+// What the archive routes need of the daemon.
+export interface ArchiveBackend {
+  archive: ImageArchive;
+  snapshots: ContainerSnapshots;
+  containers: Pick<ContainerService, 'get'>;
+}
+
+export function archiveRoutes(r: Router, b: ArchiveBackend): void {
+  const { archive, snapshots } = b;
 
   // `docker save a b`: names=a&names=b (a name may also list several, comma-separated, as old clients did).
   r.get('/images/get', async (ctx) => {
@@ -50,15 +57,15 @@ export function archiveRoutes(r: Router, d: Daemon): void {
   r.post('/commit', async (ctx) => {
     const q = ctx.query;
     const body = await readJSON(ctx.req);
-    const rec = await snapshots.commit(q.get('container') ?? '', {
+    const ref = q.get('container') ?? '';
+    const o = translateCommit({
       repo: q.get('repo') || undefined,
       tag: q.get('tag') || undefined,
       comment: q.get('comment') || undefined,
       author: q.get('author') || undefined,
       changes: q.getAll('changes'),
-      pause: boolParam(q, 'pause', true),
-      config: body,
-    });
+    }, body, () => b.containers.get(ref));
+    const rec = await snapshots.commit(ref, { ...o, pause: boolParam(q, 'pause', true) });
     sendJSON(ctx.res, 201, { Id: rec.id });
   });
 }

@@ -1,5 +1,5 @@
 // /images/...: import (create with fromSrc), list, inspect, tag, delete.
-import type { Daemon } from '../../daemon/daemon';
+import type { ImageService } from '../../engine/images/service';
 import { invalidArgument } from '../../errors';
 import { parseReference } from '../../engine/images/reference';
 import type { ImageRecord } from '../../engine/images/types';
@@ -9,7 +9,16 @@ import { hasLabel } from '../../engine/images/service';
 import { JSONMessageStream, registryAuth } from '../progress';
 import type { Router } from '../router';
 
-export function imageRoutes(r: Router, d: Daemon): void {
+// What the image routes (and image lists elsewhere) need of the daemon.
+export interface ImageBackend {
+  images: ImageService;
+  // How many containers use an image.
+  containersUsing(imageId: string): number;
+  // An image's layer dirs, for GraphDriver.
+  lowers(chainID: string): string[];
+}
+
+export function imageRoutes(r: Router, d: ImageBackend): void {
   const is = d.images;
 
   r.post('/images/create', async (ctx) => {
@@ -134,7 +143,7 @@ export function imageRoutes(r: Router, d: Daemon): void {
 
 // An image as lists show it. SharedSize (bytes of its layers that other
 // images use too) is computed only for /system/df, as in docker.
-export function imageSummary(d: Daemon, i: ImageRecord, sharedSize = -1) {
+export function imageSummary(d: ImageBackend, i: ImageRecord, sharedSize = -1) {
   return {
     Id: i.id,
     ParentId: '',
@@ -145,7 +154,7 @@ export function imageSummary(d: Daemon, i: ImageRecord, sharedSize = -1) {
     SharedSize: sharedSize,
     VirtualSize: i.size,
     Labels: i.config.config?.Labels ?? {},
-    Containers: d.containers.usersOfImage(i.id).length,
+    Containers: d.containersUsing(i.id),
   };
 }
 
@@ -162,7 +171,7 @@ function globMatch(pattern: string, s: string): boolean {
   return re.test(s);
 }
 
-export function inspectImage(d: Daemon, i: ImageRecord) {
+export function inspectImage(d: ImageBackend, i: ImageRecord) {
   return {
     Id: i.id,
     RepoTags: d.images.repoTags(i),
@@ -185,7 +194,7 @@ export function inspectImage(d: Daemon, i: ImageRecord) {
     VirtualSize: i.size,
     GraphDriver: {
       Name: 'overlay2',
-      Data: i.chainID ? { LowerDir: d.snapshots.lowers(i.chainID).join(':') } : {},
+      Data: i.chainID ? { LowerDir: d.lowers(i.chainID).join(':') } : {},
     },
     RootFS: { Type: 'layers', Layers: i.config.rootfs.diff_ids },
     Metadata: { LastTagTime: i.lastTagTime ?? '0001-01-01T00:00:00Z' },

@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { BerthError } from '../../../src/errors';
-import { childImageConfig, commitRequestConfig, mergeCommitConfig } from '../../../src/engine/containers/commit';
+import { childImageConfig, mergeCommitConfig } from '../../../src/engine/containers/commit';
+import { commitRequestConfig } from '../../../src/server/containers/commit';
 import { compressionOf } from '../../../src/engine/archive';
-import type { ContainerConfig } from '../../../src/engine/containers/types';
+import type { DockerConfig as ContainerConfig } from '../../../src/server/containers/meta';
 import {
   annotatedName,
   archivePath,
