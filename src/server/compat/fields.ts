@@ -11,7 +11,10 @@
 import { invalidArgument } from '../../errors';
 import { parseSignal } from '../../util/signals';
 
-export type JsonType = 'string' | 'boolean' | 'integer' | 'strings' | 'strOrStrings' | 'stringmap' | 'object' | 'array';
+// 'object' is a struct (zero when all its fields are); 'map' and 'stringmap'
+// have keys that are data (`{"/data": {}}` asks for a volume), so they are
+// zero only when empty.
+export type JsonType = 'string' | 'boolean' | 'integer' | 'strings' | 'strOrStrings' | 'stringmap' | 'map' | 'object' | 'array';
 
 export type Status =
   // Applied: it takes effect (or, for metadata, is kept and shown).
@@ -113,7 +116,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'Config.AttachStdin': applied('boolean', 'kept for `docker start -a`'),
   'Config.AttachStdout': applied('boolean', 'kept for `docker start -a`'),
   'Config.AttachStderr': applied('boolean', 'kept for `docker start -a`'),
-  'Config.ExposedPorts': applied('object', 'kept and shown; publishing them (-P) comes ' + NETWORKING),
+  'Config.ExposedPorts': applied('map', 'kept and shown; publishing them (-P) comes ' + NETWORKING),
   'Config.Tty': partial('boolean', 'false only: TTY mode comes with interactive containers (issue 8)', (v) => {
     if (v) throw invalidArgument('TTY mode (-t) is not supported yet');
   }),
@@ -139,7 +142,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   }),
   'Config.ArgsEscaped': ignored('boolean', WINDOWS),
   'Config.Image': applied('string'),
-  'Config.Volumes': refused('object', 'anonymous volumes come ' + VOLUMES),
+  'Config.Volumes': refused('map', 'anonymous volumes come ' + VOLUMES),
   'Config.WorkingDir': applied('string', 'an absolute path; made when missing'),
   'Config.Entrypoint': applied('strOrStrings'),
   'Config.NetworkDisabled': applied('boolean', 'the container gets a network namespace with loopback only'),
@@ -207,7 +210,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
     },
   }),
   'HostConfig.NetworkMode': partial('string', '`bridge` (the default; for now a network namespace with loopback only, bridge networking comes ' + NETWORKING + '), `none`, `host`, `container:<name|id>`; an unknown network is 404', () => {}),
-  'HostConfig.PortBindings': refused('object', 'port publishing comes ' + NETWORKING, { validate: validatePortBindings }),
+  'HostConfig.PortBindings': refused('map', 'port publishing comes ' + NETWORKING, { validate: validatePortBindings }),
   'HostConfig.RestartPolicy': partial('object', '`no` only; the other policies come ' + SUPERVISION, (v) => {
     if (v.Name && v.Name !== 'no') throw notSupported('HostConfig.RestartPolicy', v.Name);
   }, {
@@ -290,7 +293,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.ReadonlyPaths': applied('strings', 'replaces the default read-only paths'),
 
   // ----- NetworkingConfig -----
-  'NetworkingConfig.EndpointsConfig': partial('object', 'an entry for the container\'s own network, with no settings; aliases, addresses, links and driver options come ' + NETWORKING, (v) => {
+  'NetworkingConfig.EndpointsConfig': partial('map', 'an entry for the container\'s own network, with no settings; aliases, addresses, links and driver options come ' + NETWORKING, (v) => {
     for (const [net, ep] of Object.entries(v as Record<string, Record<string, unknown> | null>)) {
       for (const [k, val] of Object.entries(ep ?? {})) {
         if (!isZero(val)) throw notSupported(`NetworkingConfig.EndpointsConfig.${net}.${k}`);
@@ -315,17 +318,21 @@ function parseSignalNamed(field: string, v: string): void {
   }
 }
 
-// null, "", 0, false, and lists and maps holding only such values.
-export function isZero(v: unknown): boolean {
+// null, "", 0, false, lists holding only such values, structs whose fields
+// all are, and empty maps.
+export function isZero(v: unknown, t?: JsonType): boolean {
   if (v === null || v === undefined || v === '' || v === 0 || v === false) return true;
-  if (Array.isArray(v)) return v.every(isZero);
-  if (typeof v === 'object') return Object.values(v as object).every(isZero);
+  if (Array.isArray(v)) return v.every((x) => isZero(x));
+  if (typeof v === 'object') {
+    if (t === 'map' || t === 'stringmap') return Object.keys(v as object).length === 0;
+    return Object.values(v as object).every((x) => isZero(x));
+  }
   return false;
 }
 
 const GO_TYPE: Record<JsonType, string> = {
   string: 'string', boolean: 'boolean', integer: 'number', strings: '[]string', strOrStrings: '[]string',
-  stringmap: 'map[string]string', object: 'object', array: 'array',
+  stringmap: 'map[string]string', map: 'object', object: 'object', array: 'array',
 };
 
 function typeOk(v: unknown, t: JsonType): boolean {
@@ -336,7 +343,7 @@ function typeOk(v: unknown, t: JsonType): boolean {
     case 'strings': return Array.isArray(v) && v.every((x) => typeof x === 'string');
     case 'strOrStrings': return typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
     case 'stringmap': return typeof v === 'object' && !Array.isArray(v) && Object.values(v as object).every((x) => typeof x === 'string');
-    case 'object': return typeof v === 'object' && !Array.isArray(v);
+    case 'object': case 'map': return typeof v === 'object' && !Array.isArray(v);
     case 'array': return Array.isArray(v);
   }
 }
@@ -377,7 +384,7 @@ export function checkFields(body: CreateBodyView, networking: Record<string, unk
     }
     if (v === null || v === undefined) return;
     rule.validate?.(v, body);
-    if (isZero(v) || rule.zero?.includes(v)) return;
+    if (isZero(v, rule.type) || rule.zero?.includes(v)) return;
     if (rule.status === 'refused') throw notSupported(field);
     if (rule.status === 'ignored' && rule.note === WINDOWS) throw notSupported(field);
     if (rule.status === 'partial') rule.check?.(v, body);
