@@ -186,9 +186,11 @@ export class ContainerService {
     }
     if (argvOf(spec.process).length === 0) throw invalidArgument('No command specified');
     if (spec.stop.signal !== undefined) parseSignal(spec.stop.signal);
-    for (const [what, ns] of [['network', spec.network.mode === 'container' ? { mode: 'container', container: spec.network.container ?? '' } : undefined], ['ipc', spec.ipc], ['pid', spec.pid], ['uts', spec.uts]] as const) {
-      if (ns?.mode === 'container') this.entry(ns.container); // the container to join must exist
-      void what;
+    // A container to join is named by its id from here on, as Docker does.
+    if (spec.network.mode === 'container') spec.network = { mode: 'container', container: this.joinTarget(spec.network.container ?? '') };
+    for (const k of ['ipc', 'pid', 'uts'] as const) {
+      const ns = spec[k];
+      if (ns.mode === 'container') spec[k] = { mode: 'container', container: this.joinTarget(ns.container) };
     }
 
     const id = newId();
@@ -273,6 +275,7 @@ export class ContainerService {
         cwd,
         user,
         hostname: c.spec.hostname,
+        domainname: c.spec.domainname,
         tty: p.terminal,
         network: joined.network ? { path: joined.network.path } : c.spec.network.mode === 'host' ? 'host' : 'none',
         ipc: joined.ipc,
@@ -326,10 +329,18 @@ export class ContainerService {
     if ((await this.d.runtime.status(this.ref(c))).exit) void this.handleExit(id);
   }
 
+  // The id of a container whose namespaces a new one will join. Not a 404:
+  // clients take a 404 from create for a missing image and try to pull.
+  private joinTarget(ref: string): string {
+    const other = this.d.store.find(ref);
+    if (!other) throw invalidArgument(`cannot join container ${ref}: No such container: ${ref}`);
+    return other.id;
+  }
+
   // A namespace of another running container, as /proc/<pid>/ns/<kind>.
   private joinable(ref: string, kind: string): { container: ContainerRecord; path: string } {
     const other = this.entry(ref).rec;
-    if (!isRunning(other.state)) throw conflict(`cannot join container ${ref}: it is not running`);
+    if (!isRunning(other.state)) throw conflict(`cannot join container ${other.name.slice(1)}: it is not running`);
     return { container: other, path: `/proc/${other.state.pid}/ns/${kind}` };
   }
 

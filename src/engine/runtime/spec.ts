@@ -39,6 +39,7 @@ export interface OciSpec {
   };
   root: { path: string; readonly: boolean };
   hostname?: string;
+  domainname?: string;
   mounts: OciMount[];
   linux: {
     namespaces: { type: string; path?: string }[];
@@ -46,6 +47,7 @@ export interface OciSpec {
     resources: { devices: { allow: boolean; type?: string; major?: number; minor?: number; access?: string }[] };
     maskedPaths: string[];
     readonlyPaths: string[];
+    sysctl?: Record<string, string>;
     seccomp?: OciSeccomp;
   };
 }
@@ -57,6 +59,7 @@ export interface SpecInput {
   cwd: string;
   user: { uid: number; gid: number; additionalGids: number[] };
   hostname: string;
+  domainname?: string;
   tty?: boolean;
   // A namespace of its own, the host's, or one to join by path
   // (/proc/<pid>/ns/net of another container).
@@ -105,6 +108,8 @@ const DEVICE_RULES = [
 ];
 
 export function generateSpec(input: SpecInput): OciSpec {
+  // runc refuses a hostname (or domain name) without a UTS namespace of the container's own.
+  const ownUts = input.uts === undefined || input.uts === 'private' || input.uts === 'none';
   const caps = [...DEFAULT_CAPS];
   // Docker gives a non-root user no effective or permitted capabilities.
   const root = input.user.uid === 0;
@@ -144,13 +149,14 @@ export function generateSpec(input: SpecInput): OciSpec {
       noNewPrivileges: false,
     },
     root: { path: input.rootfs, readonly: !!input.readonlyRootfs },
-    // runc refuses a hostname without a UTS namespace of the container's own.
-    ...(input.uts === 'host' || (input.uts && typeof input.uts === 'object') ? {} : { hostname: input.hostname }),
+    ...(ownUts ? { hostname: input.hostname } : {}),
     mounts,
     linux: {
       namespaces,
       cgroupsPath: input.cgroupsPath,
       resources: { devices: DEVICE_RULES.map((r) => ({ ...r })) },
+      // runc 1.1 has no "domainname"; the UTS sysctl sets it.
+      ...(ownUts && input.domainname ? { sysctl: { 'kernel.domainname': input.domainname } } : {}),
       maskedPaths: [...(input.maskedPaths ?? MASKED_PATHS)],
       readonlyPaths: [...(input.readonlyPaths ?? READONLY_PATHS)],
       ...(input.seccomp ? { seccomp: input.seccomp } : {}),

@@ -8,6 +8,8 @@
 // Clients send every field with its zero value (the docker CLI sends
 // `"Memory": 0`, `"CapAdd": null`), so a zero value is always accepted; only a
 // value that asks for something is refused.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { invalidArgument } from '../../errors';
 import { parseSignal } from '../../util/signals';
 
@@ -101,11 +103,26 @@ function validatePortBindings(v: Record<string, unknown>): void {
   }
 }
 
-function validateCpuset(field: string) {
+// "0-2,4": well formed, and naming only CPUs (or memory nodes) the host has.
+function validateCpuset(field: string, available: () => number) {
   return (v: string) => {
     if (v === '') return;
     if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v)) throw invalidArgument(`invalid ${field} ${JSON.stringify(v)}`);
+    const n = available();
+    const top = Math.max(...v.split(/[,-]/).map(Number));
+    if (top >= n) throw invalidArgument(`invalid ${field} ${JSON.stringify(v)}: this host has ${n === 1 ? '0' : `0-${n - 1}`}`);
   };
+}
+
+const cpuCount = () => os.cpus().length;
+// Memory nodes: /sys/devices/system/node/online ("0" or "0-1"); 1 without NUMA.
+function memNodes(): number {
+  try {
+    const online = fs.readFileSync('/sys/devices/system/node/online', 'utf8').trim();
+    return Math.max(...online.split(/[,-]/).map(Number)) + 1;
+  } catch {
+    return 1;
+  }
 }
 
 export const CREATE_FIELDS: Record<string, FieldRule> = {
@@ -171,8 +188,8 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.CpuQuota': refused('integer', LIMITS),
   'HostConfig.CpuRealtimePeriod': refused('integer', LIMITS, { validate: nonNegative('HostConfig.CpuRealtimePeriod') }),
   'HostConfig.CpuRealtimeRuntime': refused('integer', LIMITS, { validate: nonNegative('HostConfig.CpuRealtimeRuntime') }),
-  'HostConfig.CpusetCpus': refused('string', LIMITS, { validate: validateCpuset('HostConfig.CpusetCpus') }),
-  'HostConfig.CpusetMems': refused('string', LIMITS, { validate: validateCpuset('HostConfig.CpusetMems') }),
+  'HostConfig.CpusetCpus': refused('string', LIMITS, { validate: validateCpuset('HostConfig.CpusetCpus', cpuCount) }),
+  'HostConfig.CpusetMems': refused('string', LIMITS, { validate: validateCpuset('HostConfig.CpusetMems', memNodes) }),
   'HostConfig.Devices': refused('array', SECURITY),
   'HostConfig.DeviceCgroupRules': refused('strings', SECURITY),
   'HostConfig.DeviceRequests': refused('array', 'GPUs and other device requests are not planned'),

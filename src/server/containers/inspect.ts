@@ -2,7 +2,7 @@
 // /containers/{id}/json` (inspect) and the list entries of `GET
 // /containers/json` and `/system/df`.
 import type { ContainerRecord } from '../../engine/containers/record';
-import { argvOf } from '../../engine/containers/spec';
+import { argvOf, type Namespace } from '../../engine/containers/spec';
 import type { ContainerFiles } from '../../engine/containers/store';
 import type { ImageRecord } from '../../engine/images/types';
 import { humanDuration } from '../../util/duration';
@@ -84,6 +84,8 @@ export async function inspectContainer(d: ContainerViewDeps, c: ContainerRecord,
   const image = d.image(c.spec.image.id);
   const { Config, HostConfig } = dockerMeta(c);
   const [path, ...args] = argvOf(c.spec.process);
+  // Containers joined are shown by id, as the engine resolved them.
+  const joined = (ns: Namespace | undefined) => (ns?.mode === 'container' ? { value: `container:${ns.container}` } : undefined);
   // Joined to another container's network, the files are that container's.
   const net = c.spec.network;
   const files = d.files(net.mode === 'container' && net.container ? net.container : c.id);
@@ -107,7 +109,13 @@ export async function inspectContainer(d: ContainerViewDeps, c: ContainerRecord,
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: null,
-    HostConfig: { ...HostConfig, Runtime: c.spec.runtime },
+    HostConfig: {
+      ...HostConfig,
+      Runtime: c.spec.runtime,
+      ...(net.mode === 'container' ? { NetworkMode: `container:${net.container}` } : {}),
+      ...(joined(c.spec.pid) ? { PidMode: joined(c.spec.pid)!.value } : {}),
+      ...(joined(c.spec.ipc) ? { IpcMode: joined(c.spec.ipc)!.value } : {}),
+    },
     GraphDriver: {
       Name: 'overlay2',
       Data: {

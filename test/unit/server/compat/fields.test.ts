@@ -159,6 +159,7 @@ describe('checkFields', () => {
       [{}, { PortBindings: { 'eighty/tcp': [] } }, /invalid HostConfig\.PortBindings port "eighty\/tcp"/],
       [{}, { ShmSize: -1 }, /invalid HostConfig\.ShmSize: -1/],
       [{}, { CpusetCpus: '0-a' }, /invalid HostConfig\.CpusetCpus "0-a"/],
+      [{}, { CpusetCpus: '999' }, /invalid HostConfig\.CpusetCpus "999": this host has 0/],
       [{}, { Tmpfs: { run: '' } }, /invalid HostConfig\.Tmpfs mount point "run"/],
       [{ Healthcheck: { Test: 5 } }, {}, /Config\.Healthcheck\.Test/],
       [{}, { MemorySwappiness: 101 }, /HostConfig\.MemorySwappiness/],
