@@ -105,8 +105,10 @@ export class ContainerStore {
 
   // ----- on disk -----
 
+  // Not recursive: the root exists, and a recursive mkdir reports a full
+  // disk as ENOENT.
   async makeDir(id: string): Promise<void> {
-    await fsp.mkdir(path.join(this.root, id), { recursive: true });
+    await fsp.mkdir(path.join(this.root, id));
   }
 
   // Always atomic; fsync is skipped only where a restart repairs the loss.
