@@ -2,9 +2,11 @@
 // does not apply yet is refused with a message naming the field and nothing
 // is created; the fields it applies are proved from inside the container.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import * as tarStream from 'tar-stream';
 import { api, docker, importBusybox, startDaemon, type TestDaemon } from './harness';
 
 describe('create fields', { timeout: 120_000 }, () => {
@@ -174,6 +176,46 @@ describe('create fields', { timeout: 120_000 }, () => {
       // Masked paths are /dev/null bound over the file.
       assert.equal(await out({}), '/proc/keys character special file\n/proc/timer_list character special file\n1\n');
       assert.equal(await out({ MaskedPaths: ['/proc/timer_list'], ReadonlyPaths: [] }), '/proc/keys regular empty file\n/proc/timer_list character special file\n0\n');
+    });
+
+    it('warns, as dockerd does, when the image was made for another platform', async () => {
+      // busybox saved, its config rewritten for arm64, loaded back under another name.
+      const file = path.join(d.base, 'bb.tar');
+      const saved = await docker(d, 'save', '-o', file, 'busybox');
+      assert.equal(saved.code, 0, saved.stderr);
+      const entries = new Map<string, Buffer>();
+      const extract = tarStream.extract();
+      await new Promise<void>((resolve, reject) => {
+        extract.on('entry', (h, stream, next) => {
+          const chunks: Buffer[] = [];
+          stream.on('data', (c) => chunks.push(c as Buffer));
+          stream.on('end', () => { if (h.type === 'file') entries.set(h.name, Buffer.concat(chunks)); next(); });
+        });
+        extract.on('finish', resolve);
+        extract.on('error', reject);
+        extract.end(fs.readFileSync(file));
+      });
+      const manifest = JSON.parse(entries.get('manifest.json')!.toString())[0];
+      const config = JSON.parse(entries.get(manifest.Config)!.toString());
+      config.architecture = 'arm64';
+      const configBytes = Buffer.from(JSON.stringify(config));
+      const configName = `blobs/sha256/${createHash('sha256').update(configBytes).digest('hex')}`;
+      const pack = tarStream.pack();
+      pack.entry({ name: configName }, configBytes);
+      pack.entry({ name: manifest.Layers[0] }, entries.get(manifest.Layers[0])!);
+      pack.entry({ name: 'manifest.json' }, JSON.stringify([{ Config: configName, RepoTags: ['armbox:latest'], Layers: manifest.Layers }]));
+      pack.finalize();
+      const chunks: Buffer[] = [];
+      for await (const c of pack) chunks.push(c as Buffer);
+      const load = await api(d, 'POST', '/images/load?quiet=1', Buffer.concat(chunks), { 'Content-Type': 'application/x-tar' });
+      assert.equal(load.status, 200, load.body);
+      const r = await docker(d, 'create', '--name', 'armc', 'armbox', 'true');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /WARNING: The requested image's platform \(linux\/arm64\) does not match the detected host platform \(linux\/amd64\)/);
+      const plain = await docker(d, 'create', 'busybox', 'true');
+      assert.equal(plain.stderr, '');
+      await docker(d, 'rm', 'armc', plain.stdout.trim());
+      await docker(d, 'rmi', 'armbox');
     });
 
     it('NetworkDisabled gives a namespace with loopback only', async () => {

@@ -7,6 +7,7 @@ import { invalidArgument, notFound } from '../../errors';
 import type { ContainerSpec, Namespace, NetworkSpec } from '../../engine/containers/spec';
 import { parseReference } from '../../engine/images/reference';
 import type { ImageRecord } from '../../engine/images/types';
+import { formatPlatform, hostPlatform, normalizePlatform } from '../../engine/registry';
 import { checkFields, checkTypes, containerOf, type CreateBodyView } from '../compat/fields';
 import type { DockerConfig, DockerHostConfig, DockerMeta } from './meta';
 
@@ -35,6 +36,8 @@ export function validateCreateBody(body: Record<string, unknown> | undefined): C
 export interface Translated {
   spec: ContainerSpec;
   meta: DockerMeta;
+  // For the create response's Warnings, as dockerd gives them.
+  warnings: string[];
 }
 
 // The image named by a create body, or 400/404 as dockerd answers.
@@ -133,7 +136,19 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     autoRemove: !!hc.AutoRemove,
     runtime: typeof hc.Runtime === 'string' ? hc.Runtime : '',
   };
-  return { spec, meta: { Config: config, HostConfig: hostConfig } };
+  return { spec, meta: { Config: config, HostConfig: hostConfig }, warnings: platformWarnings(image) };
+}
+
+// dockerd warns when an image was made for another platform than the host's
+// (it may still run, under emulation, or fail with "exec format error").
+function platformWarnings(image: ImageRecord): string[] {
+  const host = hostPlatform();
+  const c = image.config;
+  if (!c.os || !c.architecture) return [];
+  const want = normalizePlatform({ os: host.os, architecture: host.architecture });
+  const got = normalizePlatform({ os: c.os, architecture: c.architecture, variant: c.variant });
+  if (got.os === want.os && got.architecture === want.architecture) return [];
+  return [`The requested image's platform (${formatPlatform(got)}) does not match the detected host platform (${formatPlatform(host)}) and no specific platform was requested`];
 }
 
 // NetworkMode as clients spell it: "" and "default" mean the default bridge

@@ -23,9 +23,9 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
 
   r.post('/containers/create', async (ctx) => {
     const body = await readJSON(ctx.req);
-    const { spec, meta } = translateCreate(body, (ref) => b.resolveImage(ref));
+    const { spec, meta, warnings } = translateCreate(body, (ref) => b.resolveImage(ref));
     const out = await cs.create(spec, { name: ctx.query.get('name') || undefined, meta });
-    sendJSON(ctx.res, 201, { Id: out.id, Warnings: out.warnings });
+    sendJSON(ctx.res, 201, { Id: out.id, Warnings: [...warnings, ...out.warnings] });
   });
 
   r.get('/containers/json', async (ctx) => {
