@@ -19,7 +19,7 @@ export class ApiServer {
   private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      const { handler, params, version } = this.router.match(req.method ?? 'GET', url.pathname);
+      const { handler, params, version } = this.router.match(req.method ?? 'GET', url.pathname, url.searchParams);
       const ctx: Ctx = { req, res, params, query: url.searchParams, version, upgrade };
       if (upgrade && upgrade.head.length) upgrade.socket.unshift(upgrade.head);
       await handler(ctx);

@@ -1,6 +1,7 @@
 // /containers/...: lifecycle, inspect, list, logs, wait, attach.
 import type { Daemon } from '../../daemon/daemon';
-import { invalidArgument } from '../../errors';
+import { invalidArgument, isKind } from '../../errors';
+import { hasLabel } from '../../engine/images/service';
 import type { ContainerRecord } from '../../engine/containers/types';
 import type { WaitCondition } from '../../engine/containers/service';
 import { humanDuration } from '../../util/duration';
@@ -25,6 +26,36 @@ export function containerRoutes(r: Router, d: Daemon): void {
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
     const size = boolParam(ctx.query, 'size');
     sendJSON(ctx.res, 200, await Promise.all(list.map((c) => containerSummary(d, c, size))));
+  });
+
+  // Removes every container that is not running, as dockerd: `until` keeps
+  // those created after it; `label` must all match, `label!` none.
+  r.post('/containers/prune', async (ctx) => {
+    const filters = filtersParam(ctx.query);
+    for (const k of filters.keys()) if (!['until', 'label', 'label!'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
+    const untilRaw = filters.get('until')?.[0];
+    const until = untilRaw === undefined ? undefined : timestampValue(untilRaw, 'until');
+    const labels = filters.get('label') ?? [];
+    const notLabels = filters.get('label!') ?? [];
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const c of cs.list()) {
+      if (c.State.Running) continue;
+      if (until !== undefined && !(Date.parse(c.Created) / 1000 < until)) continue;
+      if (!labels.every((l) => hasLabel(c.Config.Labels ?? {}, l))) continue;
+      if (notLabels.some((l) => hasLabel(c.Config.Labels ?? {}, l))) continue;
+      const size = await cs.sizeRw(c.Id).catch(() => 0);
+      try {
+        await cs.remove(c.Id, { force: false });
+      } catch (err) {
+        // Started or removed meanwhile: dockerd skips it too.
+        if (isKind(err, 'Conflict') || isKind(err, 'NotFound')) continue;
+        throw err;
+      }
+      deleted.push(c.Id);
+      reclaimed += size;
+    }
+    sendJSON(ctx.res, 200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed });
   });
 
   r.get('/containers/:id/json', async (ctx) => {

@@ -71,8 +71,9 @@ export function imageRoutes(r: Router, d: Daemon): void {
       list = list.filter((i) => createdMs(i) < t);
     }
     list.sort((a, b) => created(b) - created(a));
+    const shared = boolParam(ctx.query, 'shared-size') ? is.diskUsage().sharedSize : undefined;
     sendJSON(ctx.res, 200, list.map((i) => {
-      const s = imageSummary(d, i);
+      const s = imageSummary(d, i, shared ? shared.get(i.id) ?? 0 : -1);
       return named ? { ...s, RepoTags: s.RepoTags.filter((t) => named(t, ':')), RepoDigests: s.RepoDigests.filter((r) => named(r, '@')) } : s;
     }));
   });
