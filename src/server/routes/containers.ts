@@ -5,6 +5,7 @@ import { hasLabel } from '../../engine/images/service';
 import type { ContainerRecord } from '../../engine/containers/types';
 import type { WaitCondition } from '../../engine/containers/service';
 import { humanDuration } from '../../util/duration';
+import { linearRegExp } from '../../util/linear-regexp';
 import { boolParam, filtersParam, hijack, intParam, readJSON, sendJSON, sendNoContent, stdcopyFrame, timestampValue } from '../http';
 import type { Ctx, Router } from '../router';
 
@@ -105,14 +106,6 @@ export function containerRoutes(r: Router, d: Daemon): void {
   r.post('/containers/:id/attach', async (ctx) => attach(d, ctx));
 }
 
-function safeRegExp(v: string): RegExp | undefined {
-  try {
-    return new RegExp(v);
-  } catch {
-    return undefined;
-  }
-}
-
 // Values of one key are alternatives, except labels, which must all match.
 function matchFilters(c: ContainerRecord, f: Map<string, string[]>): boolean {
   for (const [key, values] of f) {
@@ -122,7 +115,7 @@ function matchFilters(c: ContainerRecord, f: Map<string, string[]>): boolean {
           if (!['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'].includes(v)) throw invalidArgument(`invalid filter 'status=${v}'`);
           return c.State.Status === v;
         case 'name': {
-          const re = safeRegExp(v);
+          const re = linearRegExp(v);
           return !!re && (re.test(c.Name.slice(1)) || re.test(c.Name));
         }
         case 'id':
