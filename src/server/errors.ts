@@ -19,9 +19,24 @@ export function statusOf(err: unknown): number {
   return 500;
 }
 
-export function sendError(res: ServerResponse, err: unknown, log?: (msg: string) => void): void {
+// The client closed the connection: it hung up mid-upload (the body's
+// stream fails) or before the reply was written.
+export function clientGone(res: ServerResponse): boolean {
+  const req = res.req as ServerResponse['req'] | undefined;
+  return !!(res.destroyed || res.socket?.destroyed || (req && req.destroyed && !req.complete));
+}
+
+// A failure after the client left is no server fault: `debug` gets it, and
+// nothing is written.
+export function sendError(res: ServerResponse, err: unknown, log?: (msg: string) => void, debug?: (msg: string) => void): void {
   const status = statusOf(err);
   const message = err instanceof Error ? err.message : String(err);
+  if (clientGone(res)) {
+    const req = res.req as ServerResponse['req'] | undefined;
+    debug?.(`client went away${req ? ` during ${req.method} ${req.url}` : ''}: ${message}`);
+    res.destroy();
+    return;
+  }
   if (status === 500 && log) log(`internal error: ${err instanceof Error && err.stack ? err.stack : message}`);
   if (res.headersSent) {
     res.destroy();

@@ -31,7 +31,7 @@ export class ApiServer {
         upgrade.socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
         return;
       }
-      sendError(res, err, this.opts.log);
+      sendError(res, err, this.opts.log, this.opts.debug);
     }
   }
 

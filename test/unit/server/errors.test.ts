@@ -140,3 +140,22 @@ test('sendError over a real HTTP server on a unix socket', async () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('sendError: a client that went away is logged at debug only, and nothing is written', () => {
+  const res = new FakeRes();
+  res.destroyed = true;
+  const logged: string[] = [];
+  const debugged: string[] = [];
+  sendError(asRes(res), new Error('aborted'), (m) => logged.push(m), (m) => debugged.push(m));
+  assert.deepEqual(logged, []);
+  assert.deepEqual(debugged, ['client went away: aborted']);
+  assert.equal(res.status, undefined);
+});
+
+test('sendError: an internal error with the client still there is logged with its stack', () => {
+  const res = new FakeRes();
+  const logged: string[] = [];
+  sendError(asRes(res), new Error('disk on fire'), (m) => logged.push(m), () => assert.fail('not debug'));
+  assert.equal(res.status, 500);
+  assert.match(logged[0], /^internal error: Error: disk on fire\n\s+at /);
+});
