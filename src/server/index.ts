@@ -1,6 +1,7 @@
 // The Engine API server: one http.Server per listening socket, sharing a router.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { sendError, statusOf } from './errors';
 import { Router, type Ctx } from './router';
@@ -36,6 +37,9 @@ export class ApiServer {
   }
 
   async listenUnix(path: string, mode = 0o660): Promise<void> {
+    // A socket left by a daemon that died is replaced; one that answers
+    // belongs to a running daemon and is not taken from it.
+    if (await answers(path)) throw new Error(`another daemon is listening on ${path}`);
     try {
       fs.unlinkSync(path);
     } catch {
@@ -67,4 +71,15 @@ export class ApiServer {
     for (const s of this.servers) s.close();
     for (const s of this.sockets) s.destroy();
   }
+}
+
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }
