@@ -2,6 +2,8 @@
 // drift: a unit test compares them). Regenerate with
 // `npx tsc -p . && node scripts/compat-doc.mjs`.
 import { CREATE_FIELDS, type FieldRule } from './fields';
+import { QUERY } from './query';
+import { SPEC_ROUTES } from './spec-routes';
 
 const STATUS: Record<FieldRule['status'], string> = {
   applied: 'applied',
@@ -43,5 +45,33 @@ A field that is not in the 1.51 spec is refused unless its value is zero.
 
 ${section('Config (ContainerConfig)', 'Config.')}
 ${section('HostConfig', 'HostConfig.')}
-${section('NetworkingConfig', 'NetworkingConfig.')}`;
+${section('NetworkingConfig', 'NetworkingConfig.')}
+## Routes and their query parameters
+
+Each route berth serves, with what it does with each query parameter the
+spec defines. A refused parameter sent with a value other than empty, \`0\`
+or \`false\` is answered \`400\` naming it.
+
+| route | applied | refused or ignored |
+|---|---|---|
+${queryRows()}
+
+## Routes not served yet
+
+Each answers \`404\` with \`berth does not implement <route> yet\`.
+
+${SPEC_ROUTES.filter((r) => !QUERY[r]).map((r) => `- \`${r}\``).join('\n')}
+`;
+}
+
+function queryRows(): string {
+  return Object.entries(QUERY)
+    .map(([route, params]) => {
+      const used = Object.entries(params).filter(([, r]) => r.use === 'applied').map(([p]) => `\`${p}\``);
+      const other = Object.entries(params)
+        .filter(([, r]) => r.use !== 'applied')
+        .map(([p, r]) => `\`${p}\` ${r.use}: ${r.use === 'applied' ? '' : r.reason}`.replace(/\|/g, '\\|'));
+      return `| \`${route}\` | ${used.join(', ') || '—'} | ${other.join('; ') || '—'} |`;
+    })
+    .join('\n');
 }

@@ -43,10 +43,10 @@ export interface Translated {
 // The image named by a create body, or 400/404 as dockerd answers.
 export function imageOf(ref: string | undefined, resolve: (ref: string) => ImageRecord | undefined): ImageRecord {
   if (!ref) throw invalidArgument('No image specified');
-  const parsed = ref.startsWith('sha256:') ? undefined : parseReference(ref); // 400 for a bad reference
-  const image = resolve(ref);
-  if (!image) throw notFound(`No such image: ${parsed && !parsed.tag && !parsed.digest ? `${ref}:latest` : ref}`);
-  return image;
+  const image = resolve(ref); // 400 for a malformed reference
+  if (image) return image;
+  const parsed = ref.startsWith('sha256:') ? undefined : parseReference(ref);
+  throw notFound(`No such image: ${parsed && !parsed.tag && !parsed.digest ? `${ref}:latest` : ref}`);
 }
 
 export function translateCreate(raw: Record<string, unknown> | undefined, resolve: (ref: string) => ImageRecord | undefined): Translated {

@@ -1,8 +1,10 @@
 // /containers/...: lifecycle, inspect, list, logs, wait, attach. Docker's
 // shapes are translated here (containers/create.ts, containers/inspect.ts);
 // the engine sees its own ContainerSpec.
-import { invalidArgument } from '../../errors';
+import { invalidArgument, isKind } from '../../errors';
 import type { ContainerRecord } from '../../engine/containers/record';
+import { hasLabel } from '../../engine/images/service';
+import { linearRegExp } from '../../util/linear-regexp';
 import type { ContainerService, WaitCondition } from '../../engine/containers/service';
 import type { ImageRecord } from '../../engine/images/types';
 import { translateCreate } from '../containers/create';
@@ -37,6 +39,36 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
     const size = boolParam(ctx.query, 'size');
     sendJSON(ctx.res, 200, await Promise.all(list.map((c) => containerSummary(b.view, c, size))));
+  });
+
+  // Removes every container that is not running, as dockerd: `until` keeps
+  // those created after it; `label` must all match, `label!` none.
+  r.post('/containers/prune', async (ctx) => {
+    const filters = filtersParam(ctx.query);
+    for (const k of filters.keys()) if (!['until', 'label', 'label!'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
+    const untilRaw = filters.get('until')?.[0];
+    const until = untilRaw === undefined ? undefined : timestampValue(untilRaw, 'until');
+    const labels = filters.get('label') ?? [];
+    const notLabels = filters.get('label!') ?? [];
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const c of cs.list()) {
+      if (c.state.status === 'running' || c.state.status === 'paused') continue;
+      if (until !== undefined && !(Date.parse(c.created) / 1000 < until)) continue;
+      if (!labels.every((l) => hasLabel(c.spec.labels, l))) continue;
+      if (notLabels.some((l) => hasLabel(c.spec.labels, l))) continue;
+      const size = await b.view.sizeRw(c.id).catch(() => 0);
+      try {
+        await cs.remove(c.id, { force: false });
+      } catch (err) {
+        // Started or removed meanwhile: dockerd skips it too.
+        if (isKind(err, 'Conflict') || isKind(err, 'NotFound')) continue;
+        throw err;
+      }
+      deleted.push(c.id);
+      reclaimed += size;
+    }
+    sendJSON(ctx.res, 200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed });
   });
 
   r.get('/containers/:id/json', async (ctx) => {
@@ -86,14 +118,6 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
   r.post('/containers/:id/attach', async (ctx) => attach(b, ctx));
 }
 
-function safeRegExp(v: string): RegExp | undefined {
-  try {
-    return new RegExp(v);
-  } catch {
-    return undefined;
-  }
-}
-
 // Values of one key are alternatives, except labels, which must all match.
 function matchFilters(c: ContainerRecord, f: Map<string, string[]>): boolean {
   for (const [key, values] of f) {
@@ -103,7 +127,7 @@ function matchFilters(c: ContainerRecord, f: Map<string, string[]>): boolean {
           if (!['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'].includes(v)) throw invalidArgument(`invalid filter 'status=${v}'`);
           return c.state.status === v;
         case 'name': {
-          const re = safeRegExp(v);
+          const re = linearRegExp(v);
           return !!re && (re.test(c.name.slice(1)) || re.test(c.name));
         }
         case 'id':

@@ -8,6 +8,7 @@ import { boolParam, filtersParam, readJSON, sendJSON, sendNoContent, timestampVa
 import { hasLabel } from '../../engine/images/service';
 import { JSONMessageStream, registryAuth } from '../progress';
 import type { Router } from '../router';
+import { linearRegExp } from '../../util/linear-regexp';
 
 // What the image routes (and image lists elsewhere) need of the daemon.
 export interface ImageBackend {
@@ -63,8 +64,9 @@ export function imageRoutes(r: Router, d: ImageBackend): void {
     if (dangling) list = list.filter((i) => (is.repoTags(i).length === 0) === (dangling[0] === 'true' || dangling[0] === '1'));
     // reference=PATTERN matches "name:tag" or the name alone (docker's
     // FamiliarMatch), and the image is listed with the matching names only.
-    const refs = filters.get('reference');
-    const named = refs && ((r: string, sep: string) => refs.some((pat) => globMatch(pat, r) || globMatch(pat, r.slice(0, r.lastIndexOf(sep)))));
+    const refs = filters.get('reference')?.map(globRegExp);
+    const matches = (re: RegExp | undefined, s: string) => !!re && re.test(s);
+    const named = refs && ((r: string, sep: string) => refs.some((re) => matches(re, r) || matches(re, r.slice(0, r.lastIndexOf(sep)))));
     if (named) list = list.filter((i) => is.repoTags(i).some((t) => named(t, ':')) || is.repoDigests(i).some((r) => named(r, '@')));
     for (const [key, keep] of [['before', (t: number, ref: number) => t < ref], ['since', (t: number, ref: number) => t > ref]] as const) {
       const v = filters.get(key)?.[0];
@@ -80,8 +82,9 @@ export function imageRoutes(r: Router, d: ImageBackend): void {
       list = list.filter((i) => createdMs(i) < t);
     }
     list.sort((a, b) => created(b) - created(a));
+    const shared = boolParam(ctx.query, 'shared-size') ? is.diskUsage().sharedSize : undefined;
     sendJSON(ctx.res, 200, list.map((i) => {
-      const s = imageSummary(d, i);
+      const s = imageSummary(d, i, shared ? shared.get(i.id) ?? 0 : -1);
       return named ? { ...s, RepoTags: s.RepoTags.filter((t) => named(t, ':')), RepoDigests: s.RepoDigests.filter((r) => named(r, '@')) } : s;
     }));
   });
@@ -166,9 +169,11 @@ function created(i: ImageRecord): number {
   return Math.floor(Date.parse(i.config.created ?? '1970-01-01T00:00:00Z') / 1000);
 }
 
-function globMatch(pattern: string, s: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.') + '$');
-  return re.test(s);
+// A reference filter is a path.Match glob ("*" and "?" stop at "/"), run in
+// the linear engine: "*" runs as [^/]*, which backtracks polynomially in a
+// backtracking engine on patterns with many stars.
+function globRegExp(pattern: string): RegExp | undefined {
+  return linearRegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$');
 }
 
 export function inspectImage(d: ImageBackend, i: ImageRecord) {
