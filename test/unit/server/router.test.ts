@@ -165,16 +165,17 @@ test('routes are keyed as the spec names them', () => {
 test('a refused query parameter with a value is InvalidArgument naming it; defaults pass', () => {
   const r = router();
   r.post('/commit', named('commit'));
+  r.post('/images/load', named('load'));
   assert.throws(
     () => r.match('POST', '/containers/create', new URLSearchParams('name=x&platform=linux/arm64')),
     isKind('InvalidArgument', 'query parameter "platform" of POST /containers/create is not supported yet'),
   );
   assert.throws(() => r.match('DELETE', '/v1.51/containers/x', new URLSearchParams('link=1')), isKind('InvalidArgument', 'query parameter "link" of DELETE /containers/{id} is not supported yet'));
-  assert.throws(() => r.match('POST', '/commit', new URLSearchParams('container=x&pause=1')), isKind('InvalidArgument', /"pause" of POST \/commit/));
+  assert.throws(() => r.match('POST', '/images/load', new URLSearchParams('quiet=1&platform=linux/arm64')), isKind('InvalidArgument', /"platform" of POST \/images\/load/));
   assert.equal(which(r, 'POST', '/containers/create').route, 'containers create');
   assert.equal(r.match('POST', '/containers/create', new URLSearchParams('platform=')).route, 'POST /containers/create');
   assert.equal(r.match('DELETE', '/containers/x', new URLSearchParams('v=1&force=1&link=0')).route, 'DELETE /containers/{id}');
-  assert.equal(r.match('POST', '/commit', new URLSearchParams('pause=0')).route, 'POST /commit');
+  assert.equal(r.match('POST', '/commit', new URLSearchParams('pause=1')).route, 'POST /commit'); // applied
   // Parameters the spec does not define are ignored, as dockerd does.
   assert.equal(r.match('GET', '/containers/json', new URLSearchParams('whatever=1')).route, 'GET /containers/json');
 });
