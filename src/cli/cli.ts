@@ -5,59 +5,8 @@ import { Client } from '../client/client';
 import { selectHost } from '../client/host';
 import { parseArgs, flagsHelp, UsageError, type FlagSpec } from './args';
 import { errorText, StatusError, type Command, type Context } from './command';
-import { commitCommand, exportCommand, historyCommand, imagePruneCommand, loadCommand, saveCommand } from './commands/archive';
-import { loginCommand, logoutCommand, pullCommand, pushCommand } from './commands/distribution';
-import { baseBusyboxCommand, baseDebianCommand, importCommand, rmiCommand, tagCommand } from './commands/image';
-import { imageLsCommand, imagesCommand } from './commands/images';
-import { containerInspectCommand, imageInspectCommand, inspectCommand } from './commands/inspect';
-import { killCommand, restartCommand, rmCommand, stopCommand, waitCommand } from './commands/lifecycle';
-import { logsCommand } from './commands/logs';
-import { psCommand } from './commands/ps';
-import { createCommand, runCommand } from './commands/run';
-import { startCommand } from './commands/start';
-import { dfCommand } from './commands/df';
-import { infoCommand, versionCommand } from './commands/system';
+import { GROUPS, TOP, type Group } from './commands';
 import pkg from '../../package.json';
-
-const TOP: Command[] = [
-  runCommand, createCommand, startCommand, stopCommand, restartCommand, killCommand, rmCommand,
-  waitCommand, logsCommand, psCommand, inspectCommand,
-  commitCommand, exportCommand,
-  imagesCommand, pullCommand, pushCommand, importCommand, saveCommand, loadCommand, historyCommand, tagCommand, rmiCommand,
-  loginCommand, logoutCommand,
-  infoCommand, versionCommand,
-];
-
-interface Group {
-  summary: string;
-  commands: Record<string, Command>;
-}
-
-const GROUPS: Record<string, Group> = {
-  container: {
-    summary: 'Manage containers',
-    commands: {
-      commit: commitCommand, create: createCommand, export: exportCommand, inspect: containerInspectCommand, kill: killCommand, logs: logsCommand,
-      ls: psCommand, list: psCommand, ps: psCommand, restart: restartCommand, rm: rmCommand, remove: rmCommand,
-      run: runCommand, start: startCommand, stop: stopCommand, wait: waitCommand,
-    },
-  },
-  image: {
-    summary: 'Manage images',
-    commands: {
-      history: historyCommand, import: importCommand, inspect: imageInspectCommand, load: loadCommand, ls: imageLsCommand, list: imageLsCommand,
-      prune: imagePruneCommand, pull: pullCommand, push: pushCommand, rm: rmiCommand, remove: rmiCommand, save: saveCommand, tag: tagCommand,
-    },
-  },
-  system: {
-    summary: 'Manage berth',
-    commands: { df: dfCommand, info: infoCommand },
-  },
-  base: {
-    summary: 'Create base images without a registry',
-    commands: { busybox: baseBusyboxCommand, debian: baseDebianCommand },
-  },
-};
 
 const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'host', short: 'H', type: 'string', desc: 'Daemon socket to connect to (default: $BERTH_HOST, $DOCKER_HOST, unix:///run/berth/berth.sock)' },

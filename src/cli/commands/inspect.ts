@@ -1,11 +1,11 @@
-// inspect, container inspect, image inspect: a JSON array like docker's, or
-// one --format line per object.
+// berth inspect (and what container inspect and image inspect share): a
+// JSON array like docker's, or one --format line per object.
 import { ClientError, readAll } from '../../client/client';
 import { UsageError } from '../args';
 import { errorText, HELP_FLAG, StatusError, type Command, type Context } from '../command';
-import { indentJSON, renderTemplate } from '../jsonfmt';
+import { indentJSON, renderTemplate } from '../output/jsonfmt';
 
-type Kind = 'container' | 'image';
+export type Kind = 'container' | 'image';
 
 async function fetchRaw(ctx: Context, kind: Kind, ref: string): Promise<string> {
   const path = kind === 'container' ? `/containers/${encodeURIComponent(ref)}/json` : `/images/${encodeURIComponent(ref)}/json`;
@@ -26,7 +26,7 @@ async function fetchAny(ctx: Context, kinds: Kind[], ref: string): Promise<strin
   throw new Error(`Error: No such object: ${ref}`);
 }
 
-async function inspect(ctx: Context, kinds: Kind[], refs: string[], format: string | undefined): Promise<number> {
+export async function inspect(ctx: Context, kinds: Kind[], refs: string[], format: string | undefined): Promise<number> {
   const raws: string[] = [];
   const errs: string[] = [];
   for (const ref of refs) {
@@ -46,7 +46,7 @@ async function inspect(ctx: Context, kinds: Kind[], refs: string[], format: stri
   return 0;
 }
 
-const FORMAT_FLAG = { name: 'format', short: 'f', type: 'string' as const, desc: 'Format output using a custom template' };
+export const FORMAT_FLAG = { name: 'format', short: 'f', type: 'string' as const, desc: 'Format output using a custom template' };
 
 export const inspectCommand: Command = {
   name: 'inspect',
@@ -65,22 +65,4 @@ export const inspectCommand: Command = {
     const kinds: Kind[] = type ? [type as Kind] : ['container', 'image'];
     return inspect(ctx, kinds, p.args, p.flags.format);
   },
-};
-
-export const containerInspectCommand: Command = {
-  name: 'inspect',
-  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
-  summary: 'Display detailed information on one or more containers',
-  minArgs: 1,
-  flags: [FORMAT_FLAG, { name: 'size', short: 's', type: 'bool', desc: 'Display total file sizes' }, HELP_FLAG],
-  run: (ctx, p) => inspect(ctx, ['container'], p.args, p.flags.format),
-};
-
-export const imageInspectCommand: Command = {
-  name: 'inspect',
-  usage: '[OPTIONS] IMAGE [IMAGE...]',
-  summary: 'Display detailed information on one or more images',
-  minArgs: 1,
-  flags: [FORMAT_FLAG, HELP_FLAG],
-  run: (ctx, p) => inspect(ctx, ['image'], p.args, p.flags.format),
 };

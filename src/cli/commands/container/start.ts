@@ -1,0 +1,53 @@
+// berth start [-a] [-i]
+import { pumpAttach, proxySignals } from './attach';
+import { errorText, HELP_FLAG, StatusError, type Command } from '../../command';
+import { waitStatus } from './wait';
+
+export const startCommand: Command = {
+  name: 'start',
+  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+  summary: 'Start one or more stopped containers',
+  minArgs: 1,
+  flags: [
+    { name: 'attach', short: 'a', type: 'bool', desc: 'Attach STDOUT/STDERR and forward signals' },
+    { name: 'interactive', short: 'i', type: 'bool', desc: "Attach container's STDIN" },
+    HELP_FLAG,
+  ],
+  async run(ctx, p) {
+    const client = ctx.client();
+    if (p.flags.attach || p.flags.interactive) {
+      if (p.args.length > 1) throw new StatusError(1, 'you cannot start and attach multiple containers at once');
+      const c = await client.get(`/containers/${encodeURIComponent(p.args[0])}/json`);
+      const tty = Boolean(c.Config?.Tty);
+      const stdin = Boolean(p.flags.interactive && c.Config?.OpenStdin);
+      const { socket } = await client.hijack(`/containers/${c.Id}/attach`, { stream: true, stdin, stdout: true, stderr: true });
+      const session = pumpAttach(ctx, socket, { tty, stdin });
+      const { status } = await waitStatus(ctx, client, c.Id, c.HostConfig?.AutoRemove ? 'removed' : 'next-exit');
+      const unproxy = tty ? () => {} : proxySignals(client, c.Id);
+      try {
+        try {
+          await client.call('POST', `/containers/${c.Id}/start`);
+        } catch (err) {
+          session.close();
+          throw err;
+        }
+        await session.done;
+        return await status;
+      } finally {
+        unproxy();
+      }
+    }
+    const failed: string[] = [];
+    for (const name of p.args) {
+      try {
+        await client.call('POST', `/containers/${encodeURIComponent(name)}/start`);
+        ctx.out.write(`${name}\n`);
+      } catch (err) {
+        ctx.err.write(`${errorText(err)}\n`);
+        failed.push(name);
+      }
+    }
+    if (failed.length) throw new StatusError(1, `Error: failed to start containers: ${failed.join(', ')}`);
+    return 0;
+  },
+};
