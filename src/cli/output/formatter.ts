@@ -1,7 +1,7 @@
 // docker's formatter package: `--format` for list commands (table, json, or
 // a custom Go template), with one context per row whose fields are the
 // columns docker users know (`{{.Repository}}:{{.Tag}}`, `{{.Label "k"}}`).
-import type { ContainerSummary, ImageSummary } from '../../api/types';
+import type { ContainerSummary, HistoryResponseItem, ImageSummary } from '../../api/types';
 import { ellipsis, goQuote, humanSize, humanDuration, truncateId } from './format';
 import { formatTable } from './table';
 import { executeTemplate, GoStruct, HEADER_FUNCS, parseTemplate, TemplateError, type Template } from './template';
@@ -220,13 +220,7 @@ export interface ContainerFields {
   ports: (c: ContainerSummary) => string;
 }
 
-type FullContainer = ContainerSummary & {
-  Mounts?: { Name?: string; Source?: string; Driver?: string }[] | null;
-  NetworkSettings?: { Networks?: Record<string, unknown> | null } | null;
-  ImageManifestDescriptor?: { platform?: { os?: string; architecture?: string; variant?: string } } | null;
-};
-
-export function containerContext(c: FullContainer, trunc: boolean, f: ContainerFields, now = Date.now(), used?: Set<string>): GoStruct {
+export function containerContext(c: ContainerSummary, trunc: boolean, f: ContainerFields, now = Date.now(), used?: Set<string>): GoStruct {
   const track = <T>(name: string, fn: () => T) => () => {
     used?.add(name);
     return fn();
@@ -269,15 +263,6 @@ export function containerContext(c: FullContainer, trunc: boolean, f: ContainerF
 
 // ---- history ----
 
-export interface HistoryItem {
-  Id: string;
-  Created: number;
-  CreatedBy: string;
-  Tags?: string[] | null;
-  Size: number;
-  Comment: string;
-}
-
 export const DEFAULT_HISTORY_TABLE = 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
 export const NON_HUMAN_HISTORY_TABLE = 'table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
 
@@ -298,7 +283,7 @@ export const HISTORY_HEADER = {
 // Before 2000-01-01 a creation date is shown as N/A.
 const EPOCH_2000 = 946684800;
 
-export function historyContext(h: HistoryItem, trunc: boolean, human: boolean, now = Date.now()): GoStruct {
+export function historyContext(h: HistoryResponseItem, trunc: boolean, human: boolean, now = Date.now()): GoStruct {
   const createdAt = () => goRFC3339(h.Created);
   return new GoStruct('*image.historyContext', {
     ID: () => (trunc ? truncateId(h.Id) : h.Id),

@@ -1,4 +1,5 @@
 // berth commit
+import type { IDResponse } from '../../../api/types';
 import { HELP_FLAG, StatusError, type Command } from '../../command';
 import { ReferenceError, fullName, parseNormalizedNamed, withDefaultTag } from '../../reference';
 
@@ -35,7 +36,7 @@ export const commitCommand: Command = {
       repo = fullName(ref);
       tag = ref.tag;
     }
-    const r = await ctx.client().json<{ Id: string }>('POST', '/commit', {
+    const r = await ctx.client().json<IDResponse>('POST', '/commit', {
       query: {
         container: id,
         repo: repo ?? '',

@@ -52,7 +52,7 @@ export function displayPorts(ports: Port[] = []): string {
     return `${group}/${type}`;
   };
   for (const p of sorted) {
-    let key = p.Type;
+    let key: string = p.Type;
     if (p.IP) {
       if (p.PublicPort !== p.PrivatePort) {
         hostMappings.push(`${joinHost(p.IP, String(p.PublicPort))}->${p.PrivatePort}/${p.Type}`);

@@ -1,4 +1,5 @@
 // berth logs
+import type { ContainerInspectResponse } from '../../../api/types';
 import { copyRaw, demux } from '../../../client/stdcopy';
 import { UsageError } from '../../args';
 import { HELP_FLAG, type Command } from '../../command';
@@ -39,7 +40,7 @@ export const logsCommand: Command = {
     const client = ctx.client();
     const f = p.flags;
     // The container's TTY setting decides whether the stream is multiplexed.
-    const c = await client.get(`/containers/${encodeURIComponent(p.args[0])}/json`);
+    const c = await client.get<ContainerInspectResponse>(`/containers/${encodeURIComponent(p.args[0])}/json`);
     const res = await client.request('GET', `/containers/${encodeURIComponent(p.args[0])}/logs`, {
       query: {
         stdout: true,

@@ -1,4 +1,5 @@
 // berth start [-a] [-i]
+import type { ContainerInspectResponse } from '../../../api/types';
 import { pumpAttach, proxySignals } from './attach';
 import { errorText, HELP_FLAG, StatusError, type Command } from '../../command';
 import { waitStatus } from './wait';
@@ -17,16 +18,17 @@ export const startCommand: Command = {
     const client = ctx.client();
     if (p.flags.attach || p.flags.interactive) {
       if (p.args.length > 1) throw new StatusError(1, 'you cannot start and attach multiple containers at once');
-      const c = await client.get(`/containers/${encodeURIComponent(p.args[0])}/json`);
+      const c = await client.get<ContainerInspectResponse>(`/containers/${encodeURIComponent(p.args[0])}/json`);
+      const id = c.Id ?? p.args[0];
       const tty = Boolean(c.Config?.Tty);
       const stdin = Boolean(p.flags.interactive && c.Config?.OpenStdin);
-      const { socket } = await client.hijack(`/containers/${c.Id}/attach`, { stream: true, stdin, stdout: true, stderr: true });
+      const { socket } = await client.hijack(`/containers/${id}/attach`, { stream: true, stdin, stdout: true, stderr: true });
       const session = pumpAttach(ctx, socket, { tty, stdin });
-      const { status } = await waitStatus(ctx, client, c.Id, c.HostConfig?.AutoRemove ? 'removed' : 'next-exit');
-      const unproxy = tty ? () => {} : proxySignals(client, c.Id);
+      const { status } = await waitStatus(ctx, client, id, c.HostConfig?.AutoRemove ? 'removed' : 'next-exit');
+      const unproxy = tty ? () => {} : proxySignals(client, id);
       try {
         try {
-          await client.call('POST', `/containers/${c.Id}/start`);
+          await client.call('POST', `/containers/${id}/start`);
         } catch (err) {
           session.close();
           throw err;

@@ -1,7 +1,7 @@
 // berth wait, and the streaming wait run and start -a use.
 import type { Client, Response } from '../../../client/client';
 import { readAll } from '../../../client/client';
-import type { WaitResponse } from '../../../api/types';
+import type { ContainerWaitResponse } from '../../../api/types';
 import { errorText, forEachName, HELP_FLAG, type Command, type Context } from '../../command';
 
 export const waitCommand: Command = {
@@ -12,7 +12,7 @@ export const waitCommand: Command = {
   flags: [HELP_FLAG],
   async run(ctx, p) {
     await forEachName(ctx, p.args, async (n) => {
-      const r = await ctx.client().json<WaitResponse>('POST', `/containers/${encodeURIComponent(n)}/wait`);
+      const r = await ctx.client().json<ContainerWaitResponse>('POST', `/containers/${encodeURIComponent(n)}/wait`);
       if (r.Error?.Message) throw new Error(r.Error.Message);
       return String(r.StatusCode);
     });
@@ -32,7 +32,7 @@ export async function waitStatus(ctx: Context, client: Client, id: string, condi
   }
   const status = readAll(res.body).then(
     (b) => {
-      const r = JSON.parse(b.toString('utf8')) as WaitResponse;
+      const r = JSON.parse(b.toString('utf8')) as ContainerWaitResponse;
       if (r.Error?.Message) {
         ctx.err.write(`berth: error waiting for container: ${r.Error.Message}\n`);
         return 125;

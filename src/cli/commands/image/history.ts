@@ -1,6 +1,7 @@
 // berth history
+import type { HistoryResponseItem } from '../../../api/types';
 import { HELP_FLAG, type Command } from '../../command';
-import { formatWrite, headerContext, historyContext, historyFormat, HISTORY_HEADER, TABLE_FORMAT, type HistoryItem } from '../../output/formatter';
+import { formatWrite, headerContext, historyContext, historyFormat, HISTORY_HEADER, TABLE_FORMAT } from '../../output/formatter';
 import { platformJSON } from './platform';
 
 export function objectPath(prefix: string, name: string, suffix = ''): string {
@@ -23,7 +24,7 @@ export const historyCommand: Command = {
   ],
   async run(ctx, p) {
     const f = p.flags;
-    const items = await ctx.client().get<HistoryItem[]>(objectPath('/images', p.args[0], '/history'), { platform: platformJSON(f.platform) });
+    const items = await ctx.client().get<HistoryResponseItem[] | null>(objectPath('/images', p.args[0], '/history'), { platform: platformJSON(f.platform) });
     const format = historyFormat(f.format || TABLE_FORMAT, f.quiet, f.human);
     const trunc = !f['no-trunc'];
     ctx.out.write(formatWrite(format, headerContext(HISTORY_HEADER), (items ?? []).map((h) => historyContext(h, trunc, f.human))));

@@ -1,4 +1,5 @@
 // berth image prune
+import type { ImagePruneResponse } from '../../../api/types';
 import { HELP_FLAG, type Command } from '../../command';
 import { loadConfig } from '../../config';
 import { confirm } from '../../io';
@@ -35,7 +36,7 @@ export const imagePruneCommand: Command = {
       if (!cur.includes(v)) filters.set(k, [...cur, v]);
     }
     if (!f.force && !(await confirm(ctx, f.all ? ALL_IMAGES_WARNING : DANGLING_WARNING))) return 0;
-    const report = await ctx.client().json<{ ImagesDeleted?: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed?: number }>('POST', '/images/prune', {
+    const report = await ctx.client().json<ImagePruneResponse | undefined>('POST', '/images/prune', {
       query: { filters: filtersToJSON(filters) },
     });
     let reclaimed = 0;

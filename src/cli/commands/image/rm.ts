@@ -1,5 +1,5 @@
 // berth rmi
-import type { ImageDeleteItem } from '../../../api/types';
+import type { ImageDeleteResponseItem } from '../../../api/types';
 import { errorText, HELP_FLAG, StatusError, type Command } from '../../command';
 
 export const rmiCommand: Command = {
@@ -17,7 +17,7 @@ export const rmiCommand: Command = {
     const errs: string[] = [];
     for (const name of p.args) {
       try {
-        const items = await ctx.client().json<ImageDeleteItem[]>('DELETE', `/images/${encodeURIComponent(name)}`, {
+        const items = await ctx.client().json<ImageDeleteResponseItem[]>('DELETE', `/images/${encodeURIComponent(name)}`, {
           query: { force: p.flags.force, noprune: p.flags['no-prune'] },
         });
         for (const it of items ?? []) {

@@ -1,18 +1,10 @@
 // berth system df: docker's disk usage summary (and -v, the tables behind it).
-import type { ContainerSummary, ImageSummary } from '../../../api/types';
+import type { ContainerSummary, SystemDataUsageResponse as DiskUsage } from '../../../api/types';
 import { HELP_FLAG, StatusError, type Command } from '../../command';
 import { familiarName, humanSize, splitReference } from '../../output/format';
 import { CONTAINER_HEADER, containerContext, formatWrite, headerContext, IMAGE_HEADER, imageContext, TABLE_FORMAT } from '../../output/formatter';
 import { goJSON, GoStruct } from '../../output/template';
 import { CONTAINER_FIELDS } from '../container/list';
-
-interface DiskUsage {
-  LayersSize?: number;
-  Images?: ImageSummary[] | null;
-  Containers?: ContainerSummary[] | null;
-  Volumes?: { Name: string; UsageData?: { Size: number; RefCount: number } | null }[] | null;
-  BuildCache?: { InUse?: boolean; Shared?: boolean; Size?: number }[] | null;
-}
 
 const SUMMARY_TABLE = 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}';
 const SUMMARY_HEADER = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' };

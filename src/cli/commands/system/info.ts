@@ -1,4 +1,5 @@
 // berth info
+import type { SystemInfo } from '../../../api/types';
 import { HELP_FLAG, type Command } from '../../command';
 import { formatG } from '../../output/format';
 import { renderTemplate } from '../../output/jsonfmt';
@@ -11,7 +12,7 @@ export const infoCommand: Command = {
   maxArgs: 0,
   flags: [{ name: 'format', short: 'f', type: 'string', desc: 'Format output using a custom template' }, HELP_FLAG],
   async run(ctx, p) {
-    const info = await ctx.client().get<Record<string, any>>('/info');
+    const info = await ctx.client().get<SystemInfo>('/info');
     if (p.flags.format) {
       const tmpl = p.flags.format === 'json' ? '{{json .}}' : p.flags.format;
       ctx.out.write(renderTemplate(tmpl, info) + '\n');

@@ -41,7 +41,8 @@ function versionText(server: SystemVersion | undefined, host: string): string {
     }
     for (const comp of components) {
       lines.push([` ${comp.Name}:`]);
-      const d = comp.Details ?? {};
+      // Details is map[string]string in the Go daemon.
+      const d = (comp.Details ?? {}) as Record<string, string>;
       if (comp.Name === 'Engine') {
         lines.push(
           ['  Version:', comp.Version],

@@ -4,10 +4,12 @@ import { formatImages, imageRows } from '../../../../../src/cli/commands/image/l
 
 describe('images table', () => {
   const now = 1_700_000_000_000;
+  // Fields the table does not show.
+  const unused = { ParentId: '', SharedSize: -1, Labels: {}, Containers: -1 };
   it('shows one row per tag and <none> for dangling images', () => {
     const rows = imageRows([
-      { Id: 'sha256:' + '1'.repeat(64), RepoTags: ['busybox:latest', 'busybox:1.36', 'docker.io/library/alpine:3'], Created: now / 1000 - 3600, Size: 4260000 },
-      { Id: 'sha256:' + '2'.repeat(64), RepoTags: [], RepoDigests: [], Created: now / 1000 - 86400 * 3, Size: 0 },
+      { ...unused, Id: 'sha256:' + '1'.repeat(64), RepoTags: ['busybox:latest', 'busybox:1.36', 'docker.io/library/alpine:3'], RepoDigests: [], Created: now / 1000 - 3600, Size: 4260000 },
+      { ...unused, Id: 'sha256:' + '2'.repeat(64), RepoTags: [], RepoDigests: [], Created: now / 1000 - 86400 * 3, Size: 0 },
     ]);
     assert.equal(
       formatImages(rows, { trunc: true, now }),
