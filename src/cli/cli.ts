@@ -3,18 +3,25 @@
 import type { Readable, Writable } from 'node:stream';
 import { Client } from '../client/client';
 import { selectHost } from '../client/host';
-import { parseArgs, flagsHelp, UsageError, type FlagSpec } from './args';
+import { flagsHelp, parseArgs, refuseUnsupported, UsageError, type FlagSpec } from './args';
 import { errorText, StatusError, type Command, type Context } from './command';
 import { GROUPS, TOP, type Group } from './commands';
 import pkg from '../../package.json';
 
-const GLOBAL_FLAGS: FlagSpec[] = [
-  { name: 'host', short: 'H', type: 'string', desc: 'Daemon socket to connect to (default: $BERTH_HOST, $DOCKER_HOST, unix:///run/berth/berth.sock)' },
+export const GLOBAL_FLAGS: FlagSpec[] = [
+  { name: 'config', type: 'string', desc: 'Location of client config files (default: $DOCKER_CONFIG, ~/.docker)' },
+  // berth has no contexts but docker's default one.
+  { name: 'context', short: 'c', type: 'string', default: 'default', desc: 'Name of the context to use to connect to the daemon', unsupported: true },
   { name: 'debug', short: 'D', type: 'bool', desc: 'Enable debug mode' },
-  { name: 'log-level', short: 'l', type: 'string', desc: 'Set the logging level', hidden: true },
-  { name: 'config', type: 'string', desc: 'Location of client config files', hidden: true },
-  { name: 'context', short: 'c', type: 'string', desc: 'Ignored (docker compatibility)', hidden: true },
+  { name: 'host', short: 'H', type: 'list', desc: 'Daemon socket to connect to (default: $BERTH_HOST, $DOCKER_HOST, unix:///run/berth/berth.sock)' },
+  // berth logs nothing of its own.
+  { name: 'log-level', short: 'l', type: 'string', default: 'info', desc: 'Set the logging level ("debug", "info", "warn", "error", "fatal")', unsupported: true },
   { name: 'help', short: 'h', type: 'bool', desc: 'Print usage' },
+  { name: 'tls', type: 'bool', desc: 'Use TLS; implied by --tlsverify', unsupported: true },
+  { name: 'tlscacert', type: 'string', desc: 'Trust certs signed only by this CA', unsupported: true },
+  { name: 'tlscert', type: 'string', desc: 'Path to TLS certificate file', unsupported: true },
+  { name: 'tlskey', type: 'string', desc: 'Path to TLS key file', unsupported: true },
+  { name: 'tlsverify', type: 'bool', desc: 'Use TLS and verify the remote', unsupported: true },
   { name: 'version', short: 'v', type: 'bool', desc: 'Print version information and quit' },
 ];
 
@@ -99,6 +106,8 @@ export async function runCli(argv: string[], io: IO): Promise<number> {
   let g;
   try {
     g = parseArgs(argv, GLOBAL_FLAGS, { interspersed: false });
+    refuseUnsupported(g, GLOBAL_FLAGS);
+    if (g.flags.host.length > 1) throw new UsageError('Specify only one -H');
   } catch (e) {
     err.write(`${errorText(e)}\n\nRun 'berth --help' for more information\n`);
     return 125;
@@ -150,6 +159,12 @@ export async function runCli(argv: string[], io: IO): Promise<number> {
     out.write(commandHelp(path, cmd));
     return 0;
   }
+  try {
+    refuseUnsupported(p, cmd.flags);
+  } catch (e) {
+    err.write(`${errorText(e)}${usageHint}`);
+    return 125;
+  }
   const countErr = argCountError(path, cmd, p.args.length);
   if (countErr) {
     err.write(`${countErr}\n`);
@@ -159,7 +174,7 @@ export async function runCli(argv: string[], io: IO): Promise<number> {
   let client: Client | undefined;
   const ctx: Context = {
     client() {
-      client ??= new Client(selectHost(g.flags.host, io.env));
+      client ??= new Client(selectHost(g.flags.host[0], io.env));
       return client;
     },
     out,

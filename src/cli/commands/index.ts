@@ -73,3 +73,4 @@ export const GROUPS: Record<string, Group> = {
     commands: { busybox: baseBusyboxCommand, debian: baseDebianCommand },
   },
 };
+

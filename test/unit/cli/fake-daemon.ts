@@ -4,7 +4,8 @@
 //   echo ARGS   print ARGS to stdout        err ARGS   print ARGS to stderr
 //   exit N      exit with status N          cat        copy stdin to stdout until EOF
 //   sleep       run until stopped/killed    env        print Env, one per line
-// Anything else fails at start with "executable file not found".
+// Anything else fails at start with "executable file not found". A pull
+// (POST /images/create?fromImage=) finds what `registry` lists.
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -80,6 +81,8 @@ export class FakeDaemon {
   readonly socket: string;
   readonly requests: RequestLog[] = [];
   images: Image[] = [];
+  // What a pull can fetch, by "name:tag".
+  registry = new Map<string, { size: number }>();
   containers: Container[] = [];
   private server: http.Server;
   private dir: string;
@@ -292,6 +295,17 @@ export class FakeDaemon {
     }
     if (method === 'GET' && pathname === '/images/json') {
       return this.send<ImageSummary[]>(res, 200, this.images.map((i) => ({ ...i, RepoDigests: [], ParentId: '', SharedSize: -1, Containers: -1, Labels: {} })));
+    }
+    if (method === 'POST' && pathname === '/images/create' && q.get('fromImage')) {
+      const name = q.get('fromImage')!.replace(/^docker\.io\/(library\/)?/, '');
+      const ref = `${name}:${q.get('tag') || 'latest'}`;
+      const found = this.registry.get(ref);
+      if (!found) return this.error(res, 404, `pull access denied for ${name}, repository does not exist or may require 'docker login'`);
+      this.addImage([ref], { size: found.size });
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const lines: CreateImageInfo[] = [{ status: `Pulling from ${name}` }, { status: `Status: Downloaded newer image for ${ref}` }];
+      res.end(lines.map((l) => JSON.stringify(l) + '\n').join(''));
+      return;
     }
     if (method === 'POST' && pathname === '/images/create') {
       const id = `sha256:${createHash('sha256').update(body).digest('hex')}`;

@@ -8,5 +8,5 @@ export const containerInspectCommand: Command = {
   summary: 'Display detailed information on one or more containers',
   minArgs: 1,
   flags: [FORMAT_FLAG, { name: 'size', short: 's', type: 'bool', desc: 'Display total file sizes' }, HELP_FLAG],
-  run: (ctx, p) => inspect(ctx, ['container'], p.args, p.flags.format),
+  run: (ctx, p) => inspect(ctx, ['container'], p.args, p.flags.format, p.flags.size),
 };

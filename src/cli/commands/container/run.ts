@@ -3,7 +3,7 @@
 import type { FlagSpec, Parsed } from '../../args';
 import { errorText, StatusError, type Command, type Context } from '../../command';
 import { pumpAttach, proxySignals, type AttachSession } from './attach';
-import { createContainer, runError } from './create';
+import { checkPullOption, createContainer, createOptions, runError } from './create';
 import { buildConfig, CONTAINER_FLAGS, type ContainerConfig } from './options';
 import { waitStatus } from './wait';
 
@@ -17,17 +17,20 @@ export function startErrorStatus(message: string): number {
 
 async function run(ctx: Context, p: Parsed): Promise<number> {
   const detach = Boolean(p.flags.detach);
+  const opts = createOptions(p);
   let config: ContainerConfig;
   try {
+    checkPullOption(opts.pull);
     config = buildConfig(p, ctx.env, { detach });
   } catch (err) {
     throw runError('run', err);
   }
+  if (detach && p.flags.attach.length) throw new StatusError(1, 'conflicting options: cannot specify both --attach and --detach');
   const client = ctx.client();
 
   let id: string;
   try {
-    id = await createContainer(ctx, config, p.flags.name);
+    id = await createContainer(ctx, config, opts);
   } catch (err) {
     throw runError('run', err);
   }
@@ -48,8 +51,8 @@ async function run(ctx: Context, p: Parsed): Promise<number> {
     const { socket } = await client.hijack(`/containers/${id}/attach`, {
       stream: true,
       stdin: config.AttachStdin,
-      stdout: true,
-      stderr: true,
+      stdout: config.AttachStdout,
+      stderr: config.AttachStderr,
     });
     session = pumpAttach(ctx, socket, { tty: false, stdin: config.AttachStdin });
   } catch (err) {
@@ -88,6 +91,8 @@ export const runCommand: Command = {
   minArgs: 1,
   flags: ([
     { name: 'detach', short: 'd', type: 'bool', desc: 'Run container in background and print container ID' },
+    // berth has no detach keys: it never attaches a terminal.
+    { name: 'detach-keys', type: 'string', desc: 'Override the key sequence for detaching a container', unsupported: true },
     { name: 'sig-proxy', type: 'bool', default: true, desc: 'Proxy received signals to the process' },
     ...CONTAINER_FLAGS,
   ] as FlagSpec[]).sort((a, b) => (a.name < b.name ? -1 : 1)), // not localeCompare: ICU setup costs ~8 ms of start time

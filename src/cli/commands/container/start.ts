@@ -11,6 +11,9 @@ export const startCommand: Command = {
   minArgs: 1,
   flags: [
     { name: 'attach', short: 'a', type: 'bool', desc: 'Attach STDOUT/STDERR and forward signals' },
+    { name: 'checkpoint', type: 'string', desc: 'Restore from this checkpoint', unsupported: true },
+    { name: 'checkpoint-dir', type: 'string', desc: 'Use a custom checkpoint storage directory', unsupported: true },
+    { name: 'detach-keys', type: 'string', desc: 'Override the key sequence for detaching a container', unsupported: true },
     { name: 'interactive', short: 'i', type: 'bool', desc: "Attach container's STDIN" },
     HELP_FLAG,
   ],

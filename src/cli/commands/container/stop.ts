@@ -4,6 +4,7 @@ import { forEachName, HELP_FLAG, type Command } from '../../command';
 
 export const STOP_FLAGS: FlagSpec[] = [
   { name: 'signal', short: 's', type: 'string', desc: 'Signal to send to the container' },
+  // --time is docker's deprecated spelling.
   { name: 'timeout', short: 't', type: 'int', aliases: ['time'], desc: 'Seconds to wait before killing the container' },
   HELP_FLAG,
 ];

@@ -46,7 +46,8 @@ export const importCommand: Command = {
   flags: [
     { name: 'change', short: 'c', type: 'list', desc: 'Apply Dockerfile instruction to the created image' },
     { name: 'message', short: 'm', type: 'string', desc: 'Set commit message for imported image' },
-    { name: 'platform', type: 'string', desc: 'Set platform if server is multi-platform capable' },
+    // berthd imports for its own platform.
+    { name: 'platform', type: 'string', desc: 'Set platform if server is multi-platform capable', unsupported: true },
     HELP_FLAG,
   ],
   async run(ctx, p) {

@@ -79,6 +79,7 @@ function makeImagesCommand(name: string): Command {
       { name: 'format', type: 'string', desc: "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template." },
       { name: 'no-trunc', type: 'bool', desc: "Don't truncate output" },
       { name: 'quiet', short: 'q', type: 'bool', desc: 'Only show image IDs' },
+      { name: 'tree', type: 'bool', desc: 'List multi-platform images as a tree (EXPERIMENTAL)', unsupported: true },
       HELP_FLAG,
     ],
     async run(ctx, p) {

@@ -5,7 +5,6 @@ import { HELP_FLAG, StatusError, type Command } from '../../command';
 import { isTTY, pathError } from '../../io';
 import { copyToOut } from '../../output/copy';
 import { displayStream, terminalOf } from '../../output/jsonmessage';
-import { platformJSON } from './platform';
 
 export const loadCommand: Command = {
   name: 'load',
@@ -14,7 +13,8 @@ export const loadCommand: Command = {
   maxArgs: 0,
   flags: [
     { name: 'input', short: 'i', type: 'string', desc: 'Read from tar archive file, instead of STDIN' },
-    { name: 'platform', type: 'string', desc: 'Load only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")' },
+    // berthd loads every platform in the archive.
+    { name: 'platform', type: 'string', desc: 'Load only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")', unsupported: true },
     { name: 'quiet', short: 'q', type: 'bool', desc: 'Suppress the load output' },
     HELP_FLAG,
   ],
@@ -34,7 +34,7 @@ export const loadCommand: Command = {
     }
     const quiet = f.quiet || !isTTY(ctx.out);
     const res = await ctx.client().request('POST', '/images/load', {
-      query: { quiet: quiet ? '1' : '0', platform: platformJSON(f.platform) },
+      query: { quiet: quiet ? '1' : '0' },
       body: input,
       headers: { 'Content-Type': 'application/x-tar' },
     });

@@ -43,7 +43,8 @@ export const pullCommand: Command = {
   maxArgs: 1,
   flags: [
     { name: 'all-tags', short: 'a', type: 'bool', desc: 'Download all tagged images in the repository' },
-    { name: 'disable-content-trust', type: 'bool', default: true, desc: 'Skip image verification', hidden: true },
+    // berth verifies no signatures, which is what the default asks for.
+    { name: 'disable-content-trust', type: 'bool', default: true, desc: 'Skip image verification', unsupported: true },
     { name: 'platform', type: 'string', desc: 'Set platform if server is multi-platform capable' },
     { name: 'quiet', short: 'q', type: 'bool', desc: 'Suppress verbose output' },
     HELP_FLAG,

@@ -12,7 +12,9 @@ export const pushCommand: Command = {
   maxArgs: 1,
   flags: [
     { name: 'all-tags', short: 'a', type: 'bool', desc: 'Push all tags of an image to the repository' },
-    { name: 'disable-content-trust', type: 'bool', default: true, desc: 'Skip image signing', hidden: true },
+    // berth signs nothing, which is what the default asks for.
+    { name: 'disable-content-trust', type: 'bool', default: true, desc: 'Skip image signing', unsupported: true },
+    { name: 'platform', type: 'string', desc: 'Push a platform-specific manifest as a single-platform image to the registry.\nImage index won\'t be pushed, meaning that other manifests, including attestations won\'t be preserved.\n\'os[/arch[/variant]]\': Explicit platform (eg. linux/amd64)', unsupported: true },
     { name: 'quiet', short: 'q', type: 'bool', desc: 'Suppress verbose output' },
     HELP_FLAG,
   ],

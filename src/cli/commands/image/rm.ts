@@ -11,6 +11,7 @@ export const rmiCommand: Command = {
   flags: [
     { name: 'force', short: 'f', type: 'bool', desc: 'Force removal of the image' },
     { name: 'no-prune', type: 'bool', desc: 'Do not delete untagged parents' },
+    { name: 'platform', type: 'list', meta: 'strings', desc: 'Remove only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")', unsupported: true },
     HELP_FLAG,
   ],
   async run(ctx, p) {

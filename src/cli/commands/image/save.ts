@@ -1,7 +1,6 @@
 // berth save
 import { HELP_FLAG, type Command } from '../../command';
 import { writeTar } from '../../output/tar';
-import { platformJSON } from './platform';
 
 export const saveCommand: Command = {
   name: 'save',
@@ -10,12 +9,13 @@ export const saveCommand: Command = {
   minArgs: 1,
   flags: [
     { name: 'output', short: 'o', type: 'string', desc: 'Write to a file, instead of STDOUT' },
-    { name: 'platform', type: 'string', desc: 'Save only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")' },
+    // berthd saves every platform of an image.
+    { name: 'platform', type: 'string', desc: 'Save only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")', unsupported: true },
     HELP_FLAG,
   ],
   async run(ctx, p) {
     await writeTar(ctx, p.flags.output, 'failed to save image', async () => {
-      const res = await ctx.client().request('GET', '/images/get', { query: { names: p.args, platform: platformJSON(p.flags.platform) } });
+      const res = await ctx.client().request('GET', '/images/get', { query: { names: p.args } });
       return res.body;
     });
     return 0;
