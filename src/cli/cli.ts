@@ -5,7 +5,7 @@ import { Client } from '../client/client';
 import { selectHost } from '../client/host';
 import { flagsHelp, parseArgs, refuseUnsupported, UsageError, type FlagSpec } from './args';
 import { errorText, StatusError, type Command, type Context } from './command';
-import { GROUPS, TOP, type Group } from './commands';
+import { GROUPS, notImplemented, TOP, type Group } from './commands';
 import pkg from '../../package.json';
 
 export const GLOBAL_FLAGS: FlagSpec[] = [
@@ -126,6 +126,11 @@ export async function runCli(argv: string[], io: IO): Promise<number> {
   let path = `berth ${name}`;
   let args = rest;
   const group = GROUPS[name];
+  const missing = (group ? !group.commands[rest[0]] : !TOP.some((c) => c.name === name)) && notImplemented(name, rest[0]);
+  if (missing) {
+    err.write(`berth: '${missing}' is not implemented yet\n`);
+    return 1;
+  }
   if (group) {
     const sub = rest[0];
     if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {

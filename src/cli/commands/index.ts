@@ -74,3 +74,41 @@ export const GROUPS: Record<string, Group> = {
   },
 };
 
+// docker 28's commands berth does not have yet (`docker --help`, and each
+// group's `docker GROUP --help`, with their aliases): berth says so rather
+// than calling them unknown.
+export const NOT_IMPLEMENTED = {
+  top: [
+    'attach', 'build', 'cp', 'diff', 'events', 'exec', 'pause', 'port', 'rename', 'search', 'stats', 'top', 'unpause', 'update',
+  ],
+  groups: {
+    builder: ['build', 'prune'],
+    checkpoint: ['create', 'ls', 'list', 'rm', 'remove'],
+    config: ['create', 'inspect', 'ls', 'list', 'rm', 'remove'],
+    container: ['attach', 'cp', 'diff', 'exec', 'pause', 'port', 'prune', 'rename', 'stats', 'top', 'unpause', 'update'],
+    context: ['create', 'export', 'import', 'inspect', 'ls', 'list', 'rm', 'remove', 'show', 'update', 'use'],
+    image: ['build'],
+    manifest: ['annotate', 'create', 'inspect', 'push', 'rm'],
+    network: ['connect', 'create', 'disconnect', 'inspect', 'ls', 'list', 'prune', 'rm', 'remove'],
+    node: ['demote', 'inspect', 'ls', 'list', 'promote', 'ps', 'rm', 'remove', 'update'],
+    plugin: ['create', 'disable', 'enable', 'inspect', 'install', 'ls', 'list', 'push', 'rm', 'remove', 'set', 'upgrade'],
+    secret: ['create', 'inspect', 'ls', 'list', 'rm', 'remove'],
+    service: ['create', 'inspect', 'logs', 'ls', 'list', 'ps', 'rm', 'remove', 'rollback', 'scale', 'update'],
+    stack: ['config', 'deploy', 'up', 'ls', 'list', 'ps', 'rm', 'remove', 'down', 'services'],
+    swarm: ['ca', 'init', 'join', 'join-token', 'leave', 'unlock', 'unlock-key', 'update'],
+    system: ['events', 'prune'],
+    trust: ['inspect', 'key', 'revoke', 'sign', 'signer'],
+    volume: ['create', 'inspect', 'ls', 'list', 'prune', 'rm', 'remove', 'update'],
+  } as Record<string, string[]>,
+};
+
+// What to call a docker command berth lacks ("exec", "network ls",
+// "network" for a whole group), or undefined for one docker lacks too.
+export function notImplemented(name: string, sub: string | undefined): string | undefined {
+  const group = NOT_IMPLEMENTED.groups[name];
+  if (group) {
+    if (sub && group.includes(sub)) return `${name} ${sub}`;
+    return GROUPS[name] ? undefined : name;
+  }
+  return NOT_IMPLEMENTED.top.includes(name) ? name : undefined;
+}

@@ -1,13 +1,14 @@
 // berth knows every flag the docker CLI has for the commands berth has:
 // same names, shorthands and value types (docker's `<cmd> --help`), whether
-// berth applies the flag or refuses it. Skipped when `docker` is not on PATH.
+// berth applies the flag or refuses it; and every docker command is berth's
+// or listed as not implemented. Skipped when `docker` is not on PATH.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import type { FlagSpec } from '../../../src/cli/args';
 import type { Command } from '../../../src/cli/command';
 import { GLOBAL_FLAGS } from '../../../src/cli/cli';
-import { GROUPS, TOP } from '../../../src/cli/commands';
+import { GROUPS, NOT_IMPLEMENTED, TOP } from '../../../src/cli/commands';
 
 const haveDocker = spawnSync('docker', ['--version']).status === 0;
 
@@ -56,5 +57,23 @@ describe('berth knows the docker CLI flags of its commands', { skip: haveDocker 
     const ours = berthFlags(GLOBAL_FLAGS);
     ours.delete('help');
     assert.deepEqual(Object.fromEntries([...ours].sort()), Object.fromEntries([...docker].sort()));
+  });
+
+  it('every docker command is berth\'s or known as not implemented', () => {
+    const commands = (path: string[]) => {
+      const out = spawnSync('docker', [...path, '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '1000' } }).stdout;
+      return [...out.matchAll(/^[A-Za-z ]*Commands:\n((?: {2}\S.*\n)+)/gm)].flatMap((m) => m[1].split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/)[0]));
+    };
+    const top = commands([]);
+    assert.ok(top.includes('exec') && top.includes('network'), 'no commands read from docker --help');
+    const berthTop = new Set([...TOP.map((c) => c.name), ...Object.keys(GROUPS)]);
+    const groups = top.filter((n) => n in NOT_IMPLEMENTED.groups || n in GROUPS);
+    assert.deepEqual(top.filter((n) => !berthTop.has(n) && !groups.includes(n)).sort(), [...NOT_IMPLEMENTED.top].sort());
+    for (const g of groups) {
+      const subs = commands([g]);
+      const missing = subs.filter((s) => !GROUPS[g]?.commands[s]);
+      assert.deepEqual(missing.filter((s) => !NOT_IMPLEMENTED.groups[g]?.includes(s)), [], g);
+    }
+    assert.deepEqual(Object.keys(NOT_IMPLEMENTED.groups).filter((g) => !groups.includes(g)), []);
   });
 });

@@ -1,10 +1,11 @@
-// The command table: flags of berth's commands that berthd does not apply
-// are refused.
+// The command table: docker commands berth lacks say so; typos stay
+// unknown; flags of berth's commands that berthd does not apply are refused.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { notImplemented } from '../../../../src/cli/commands';
 import { berth as runBerth } from '../berth';
 import { FakeDaemon } from '../fake-daemon';
 
@@ -24,6 +25,40 @@ describe('the command table', () => {
   });
   beforeEach(() => {
     d.requests.length = 0;
+  });
+
+  it('says which docker commands are not implemented yet', async () => {
+    for (const [args, what] of [
+      [['exec', '-it', 'web', 'sh'], 'exec'],
+      [['build', '.'], 'build'],
+      [['cp', 'a:/x', '.'], 'cp'],
+      [['top', 'web'], 'top'],
+      [['pause', 'web'], 'pause'],
+      [['network', 'ls'], 'network ls'],
+      [['network', 'list'], 'network list'],
+      [['network'], 'network'],
+      [['volume', 'create', 'v'], 'volume create'],
+      [['container', 'exec', 'web', 'sh'], 'container exec'],
+      [['image', 'build', '.'], 'image build'],
+      [['system', 'prune', '-f'], 'system prune'],
+      [['swarm', 'init'], 'swarm init'],
+      [['compose'], undefined],
+    ] as const) {
+      const r = await berth([...args]);
+      if (!what) continue;
+      assert.deepEqual(r, { code: 1, out: '', err: `berth: '${what}' is not implemented yet\n` }, args.join(' '));
+    }
+    assert.deepEqual(d.requests, []);
+    assert.equal(notImplemented('exec', undefined), 'exec');
+    assert.equal(notImplemented('run', undefined), undefined);
+  });
+
+  it('keeps docker\'s "unknown command" for a typo', async () => {
+    assert.deepEqual(await berth(['exce']), { code: 1, out: '', err: "berth: unknown command: berth exce\n\nRun 'berth --help' for more information\n" });
+    const sub = await berth(['container', 'exce']);
+    assert.equal(sub.code, 1);
+    assert.match(sub.err, /^berth: unknown command: berth container exce\n/);
+    assert.equal((await berth(['compose', 'up'])).err, "berth: unknown command: berth compose\n\nRun 'berth --help' for more information\n");
   });
 
   it("refuses other commands' flags that berthd does not apply", async () => {
