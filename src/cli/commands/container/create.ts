@@ -10,7 +10,7 @@ import { pathError } from '../../io';
 import { displayStream, terminalOf } from '../../output/jsonmessage';
 import { familiarString, fullName, parseNormalizedNamed, withDefaultTag, type Reference } from '../../reference';
 import { registryAuthHeader } from '../registry/auth';
-import { buildConfig, CONTAINER_FLAGS, type ContainerConfig } from './options';
+import { buildConfig, CONTAINER_FLAGS, type CreateBody } from './options';
 
 // docker's reportError for run/create: "docker: <err>" plus a hint to --help.
 export function runError(cmd: string, err: unknown, status = 125): StatusError {
@@ -92,7 +92,7 @@ class CIDFile {
   }
 }
 
-export async function createContainer(ctx: Context, config: ContainerConfig, opts: CreateOptions): Promise<string> {
+export async function createContainer(ctx: Context, config: CreateBody, opts: CreateOptions): Promise<string> {
   const cid = new CIDFile(opts.cidfile);
   try {
     const ref = pullableRef(config.Image);
@@ -129,7 +129,7 @@ export const createCommand: Command = {
   flags: CONTAINER_FLAGS,
   async run(ctx, p) {
     const opts = createOptions(p);
-    let config: ContainerConfig;
+    let config: CreateBody;
     try {
       checkPullOption(opts.pull);
       config = buildConfig(p, ctx.env, { detach: false });

@@ -126,7 +126,7 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
 ];
 
 // The create request berth makes: docker's fields, only those berth sets.
-export type ContainerConfig = ContainerCreateRequest & {
+export type CreateBody = ContainerCreateRequest & {
   Hostname: string;
   User: string;
   AttachStdin: boolean;
@@ -304,7 +304,7 @@ function networkMode(values: string[]): string | undefined {
   return m[1];
 }
 
-export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: boolean }): ContainerConfig {
+export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: boolean }): CreateBody {
   const f = p.flags;
   const [image, ...cmd] = p.args;
   const attach = new Set(f.attach as string[]);

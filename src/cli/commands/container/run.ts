@@ -4,7 +4,7 @@ import type { FlagSpec, Parsed } from '../../args';
 import { errorText, StatusError, type Command, type Context } from '../../command';
 import { pumpAttach, proxySignals, type AttachSession } from './attach';
 import { checkPullOption, createContainer, createOptions, runError } from './create';
-import { buildConfig, CONTAINER_FLAGS, type ContainerConfig } from './options';
+import { buildConfig, CONTAINER_FLAGS, type CreateBody } from './options';
 import { waitStatus } from './wait';
 
 // docker's runStartContainerErr: 127 for a missing command, 126 for one
@@ -18,7 +18,7 @@ export function startErrorStatus(message: string): number {
 async function run(ctx: Context, p: Parsed): Promise<number> {
   const detach = Boolean(p.flags.detach);
   const opts = createOptions(p);
-  let config: ContainerConfig;
+  let config: CreateBody;
   try {
     checkPullOption(opts.pull);
     config = buildConfig(p, ctx.env, { detach });
