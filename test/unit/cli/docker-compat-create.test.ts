@@ -127,6 +127,9 @@ describe('run and create send what the docker CLI sends', { skip: haveDocker ? f
     ['a seccomp profile file', ['--security-opt', 'seccomp=@/seccomp.json']],
     ['annotations', ['--annotation', 'a=b', '--annotation', 'c', '--annotation', 'd=']],
     ['a name', ['--name', 'web']],
+    ['namespaces of the host', ['--pid', 'host', '--ipc', 'host', '--uts', 'host', '--userns', 'host', '--cgroupns', 'private']],
+    ['namespaces of another container', ['--network', 'container:pod', '--pid', 'container:pod', '--ipc', 'container:pod']],
+    ['a log driver', ['--log-driver', 'k8s-file']],
     ['a cid file', ['--cidfile', '@/cid']],
     ['zero values of flags berth refuses otherwise', ['--privileged=false', '--memory', '0', '--restart', 'no', '--memory-swappiness', '-1', '-t=false', '--init=false']],
   ];
