@@ -2,7 +2,7 @@
 // berthd's memory over many container runs, sampled every --every runs of
 // `docker run --rm busybox true`: RSS, the V8 heap and the libuv handles.
 //
-//   npm run build && node bench/memory.mjs [--runs 1000] [--every 100] [--heap] [--keep] [--node-flags="..."]
+//   npm run build && node bench/memory.mjs [--runs 1200] [--every 100] [--warmup 200] [--heap] [--keep] [--node-flags="..."]
 //
 // berthd (dist/berthd.js, run as bin/berthd runs it) starts on a throw-away
 // root under /tmp/bmem-XXXXXX with its own socket, so it can run beside other
@@ -28,9 +28,11 @@ const opt = (name, dflt) => {
 };
 const RUNS = opt('runs', 1000);
 const EVERY = opt('every', 100);
+// Runs after which the daemon counts as warmed up, for the second figure.
+const WARMUP = opt('warmup', 200);
 const KEEP = args.includes('--keep');
 const HEAP = args.includes('--heap');
-// Extra node flags for berthd, to try V8 settings: --node-flags="--max-semi-space-size=1".
+// Extra node flags for berthd, after the launcher's, to try V8 settings: --node-flags="--max-semi-space-size=2".
 const NODE_FLAGS = (args.find((a) => a.startsWith('--node-flags=')) ?? '--node-flags=').slice('--node-flags='.length).split(' ').filter(Boolean);
 
 const base = fs.mkdtempSync('/tmp/bmem-');
@@ -38,11 +40,15 @@ const socket = path.join(base, 's.sock');
 const env = { ...process.env, DOCKER_HOST: `unix://${socket}`, BERTH_HOST: `unix://${socket}`, DOCKER_CONFIG: path.join(base, 'docker-config') };
 fs.writeFileSync(path.join(base, 'daemon.json'), '{}');
 const logFd = fs.openSync(path.join(base, 'berthd.log'), 'a');
+// berthd as bin/berthd starts it: the launcher's node flags and environment.
+const launcher = fs.readFileSync(path.join(ROOT, 'bin', 'berthd'), 'utf8');
+const LAUNCH_FLAGS = (launcher.match(/exec node (.*?) "\$\(dirname/)?.[1] ?? '').split(' ').filter(Boolean);
+const LAUNCH_ENV = Object.fromEntries([...launcher.matchAll(/(\w+)=\$\{\w+:-(\w+)\}/g)].map((m) => [m[1], m[2]]));
 const daemon = spawn(process.execPath, [
-  ...NODE_FLAGS, '--heapsnapshot-signal=SIGTTIN', '--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${base}`,
+  ...LAUNCH_FLAGS, ...NODE_FLAGS, '--heapsnapshot-signal=SIGTTIN', '--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${base}`,
   path.join(ROOT, 'dist', 'berthd.js'),
   '--data-root', path.join(base, 'd'), '--exec-root', path.join(base, 'x'), '-H', `unix://${socket}`, '--config-file', path.join(base, 'daemon.json'),
-], { cwd: base, stdio: ['ignore', logFd, logFd], env: { UV_THREADPOOL_SIZE: '64', ...process.env } });
+], { cwd: base, stdio: ['ignore', logFd, logFd], env: { ...LAUNCH_ENV, ...process.env } });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const ping = () => new Promise((resolve) => {
@@ -139,9 +145,13 @@ try {
     cli('docker', ['run', '--rm', '--network', 'none', 'busybox', 'true']);
     if (i % EVERY === 0 || i === RUNS) await sample(i);
   }
-  const a = samples[0];
   const z = samples[samples.length - 1];
-  console.log(`RSS ${(a.rssKB / 1024).toFixed(1)} -> ${(z.rssKB / 1024).toFixed(1)} MB (${(((z.rssKB - a.rssKB) / a.rssKB) * 100).toFixed(1)}%) over ${RUNS} runs`);
+  const growth = (a) => `RSS ${(a.rssKB / 1024).toFixed(1)} -> ${(z.rssKB / 1024).toFixed(1)} MB (${(((z.rssKB - a.rssKB) / a.rssKB) * 100).toFixed(1)}%) over ${RUNS - a.runs} runs`;
+  console.log(`${growth(samples[0])}, from the first run`);
+  // The first runs compile code and let V8's heap settle at its working size;
+  // what follows shows whether use itself makes the daemon grow.
+  const warm = samples.find((x) => x.runs >= WARMUP);
+  if (warm && warm !== z && warm.runs > 0) console.log(`${growth(warm)}, after ${warm.runs} runs of warm-up`);
 } catch (err) {
   failed = true;
   console.error(err.message);
