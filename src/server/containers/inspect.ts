@@ -1,6 +1,7 @@
 // The engine's container records in Docker's shapes: `GET
 // /containers/{id}/json` (inspect) and the list entries of `GET
 // /containers/json` and `/system/df`.
+import type { ContainerInspectResponse, ContainerState, ContainerSummary, EndpointSettings } from '../../api/types';
 import type { ContainerRecord } from '../../engine/containers/record';
 import { argvOf, type Namespace } from '../../engine/containers/spec';
 import type { ContainerFiles } from '../../engine/containers/store';
@@ -20,7 +21,7 @@ export interface ContainerViewDeps {
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
-export function dockerState(c: ContainerRecord) {
+export function dockerState(c: ContainerRecord): ContainerState {
   const s = c.state;
   return {
     Status: s.status,
@@ -58,7 +59,7 @@ async function sizes(d: ContainerViewDeps, c: ContainerRecord): Promise<{ SizeRw
 
 // A container as lists show it; with size, its writable layer's bytes and
 // those plus its image's (SizeRw, SizeRootFs).
-export async function containerSummary(d: ContainerViewDeps, c: ContainerRecord, size = false) {
+export async function containerSummary(d: ContainerViewDeps, c: ContainerRecord, size = false): Promise<ContainerSummary> {
   const [path, ...args] = argvOf(c.spec.process);
   const { HostConfig } = dockerMeta(c);
   return {
@@ -79,7 +80,7 @@ export async function containerSummary(d: ContainerViewDeps, c: ContainerRecord,
   };
 }
 
-export async function inspectContainer(d: ContainerViewDeps, c: ContainerRecord, size: boolean) {
+export async function inspectContainer(d: ContainerViewDeps, c: ContainerRecord, size: boolean): Promise<ContainerInspectResponse> {
   const layerDir = d.containerDir(c.id);
   const image = d.image(c.spec.image.id);
   const { Config, HostConfig } = dockerMeta(c);
@@ -109,13 +110,14 @@ export async function inspectContainer(d: ContainerViewDeps, c: ContainerRecord,
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: null,
+    // LogConfig.Type is k8s-file, which the spec's list of drivers lacks.
     HostConfig: {
       ...HostConfig,
       Runtime: c.spec.runtime,
       ...(net.mode === 'container' ? { NetworkMode: `container:${net.container}` } : {}),
       ...(joined(c.spec.pid) ? { PidMode: joined(c.spec.pid)!.value } : {}),
       ...(joined(c.spec.ipc) ? { IpcMode: joined(c.spec.ipc)!.value } : {}),
-    },
+    } as ContainerInspectResponse['HostConfig'],
     GraphDriver: {
       Name: 'overlay2',
       Data: {
@@ -127,11 +129,12 @@ export async function inspectContainer(d: ContainerViewDeps, c: ContainerRecord,
     },
     ...(size ? await sizes(d, c) : {}),
     Mounts: [],
-    Config: { ...Config, Hostname: c.spec.hostname },
+    Config: { ...Config, Hostname: c.spec.hostname } as ContainerInspectResponse['Config'],
     NetworkSettings: {
       Bridge: '', SandboxID: '', SandboxKey: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
       Ports: {}, Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '',
-      Networks: net.mode === 'container' ? {} : { [net.mode === 'host' ? 'host' : 'none']: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', DriverOpts: null } },
+      // Go's nil pointers (IPAMConfig) are null on the wire.
+      Networks: (net.mode === 'container' ? {} : { [net.mode === 'host' ? 'host' : 'none']: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', DriverOpts: null } }) as unknown as Record<string, EndpointSettings>,
     },
   };
 }

@@ -1,6 +1,7 @@
 // /_ping, /version, /info, /system/df.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import type { SystemInfo, SystemVersion } from '../../api/types';
 import type { ContainerService } from '../../engine/containers/service';
 import { API_VERSION, MIN_API_VERSION, VERSION } from '../../api/version';
 import type { Router } from '../router';
@@ -75,7 +76,7 @@ export function systemRoutes(r: Router, d: SystemBackend): void {
   r.get('/info', async (ctx) => {
     const containers = d.containers.list();
     const count = (s: string) => containers.filter((c) => c.state.status === s).length;
-    sendJSON(ctx.res, 200, {
+    const info: SystemInfo = {
       ID: d.facts.id,
       Containers: containers.length,
       ContainersRunning: count('running'),
@@ -133,11 +134,12 @@ export function systemRoutes(r: Router, d: SystemBackend): void {
       InitCommit: { ID: '' },
       SecurityOptions: ['name=seccomp,profile=builtin', 'name=cgroupns'],
       Warnings: [],
-    });
+    };
+    sendJSON(ctx.res, 200, info);
   });
 }
 
-export function version(d: SystemBackend) {
+export function version(d: SystemBackend): SystemVersion {
   return {
     Platform: { Name: 'berth' },
     Components: [
