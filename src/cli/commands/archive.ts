@@ -6,7 +6,7 @@ import { humanSize } from '../format';
 import { formatWrite, headerContext, historyContext, historyFormat, HISTORY_HEADER, TABLE_FORMAT, type HistoryItem } from '../formatter';
 import { AtomicFile, copyToOut, isTTY, loadConfig, pathError, readLine } from '../io';
 import { displayStream, terminalOf } from '../jsonmessage';
-import { ReferenceError, fullName, parseNormalizedNamed, withDefaultTag } from '../reference';
+import { ReferenceError, fullName, parseNormalizedNamed, withDefaultTag } from '../../oci/reference';
 import { parseFilterFlags, filtersToJSON } from './filters';
 
 const REFUSE_TERMINAL = 'cowardly refusing to save to a terminal. Use the -o flag or redirect';

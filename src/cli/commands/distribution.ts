@@ -17,7 +17,7 @@ import {
   refString,
   withDefaultTag,
   type Reference,
-} from '../reference';
+} from '../../oci/reference';
 
 function parseRef(s: string): Reference {
   try {

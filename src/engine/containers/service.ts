@@ -11,7 +11,7 @@ import { newId } from '../../util/ids';
 import { KeyedLock } from '../../util/lock';
 import { readFileInRoot, resolveInRoot } from '../../util/rootfs';
 import { parseSignal } from '../../util/signals';
-import { parseReference } from '../images/reference';
+import { parseReference } from '../../oci/reference';
 import type { ImageService } from '../images/service';
 import type { ImageRecord } from '../images/types';
 import { hostHostname, hostsFile, resolvConf } from '../network/files';

@@ -29,26 +29,19 @@ import { DIGEST_RE, type ContentStore, type Ingest } from '../content/store';
 import { Hasher, ingestTee, ingestTrack } from '../content/streams';
 import { QueuedWriter } from '../content/writer';
 import { byteProgress, noProgress, type ProgressSink } from '../events/progress';
-import { chainIDOf, type OverlaySnapshotter, type ScratchLayer } from '../snapshots/overlay';
-import { familiarName, formatReference, isImageIdLike, parseReference, repoName, withDefaultTag, type Reference } from './reference';
-import { hostPlatform } from '../registry';
+import { chainIDOf } from '../../oci/layers';
+import type { OverlaySnapshotter, ScratchLayer } from '../snapshots/overlay';
+import type { Descriptor } from '../../oci/descriptor';
+import { MEDIA_TYPES } from '../../oci/mediatypes';
+import { hostPlatform } from '../../oci/platform';
+import { familiarString, refString, isImageIdLike, parseReference, fullName, withDefaultTag, type Reference } from '../../oci/reference';
 import { createLayerGunzip } from '../registry/decompress';
 import type { ImageService } from './service';
 import type { ImageStore } from './store';
 import type { ImageConfig, ImageRecord } from './types';
 
-export const MEDIA = {
-  ociLayoutVersion: '1.0.0',
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociConfig: 'application/vnd.oci.image.config.v1+json',
-  ociLayer: 'application/vnd.oci.image.layer.v1.tar',
-  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-};
-
-// sha256 of an empty tar (two zero blocks): Docker's "empty layer".
-export const EMPTY_LAYER_DIFFID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
+// The version of the OCI image layout save writes (oci-layout).
+const OCI_LAYOUT_VERSION = '1.0.0';
 
 const MAX_ENTRIES = 100_000; // entries in one archive to load
 const MAX_JSON = 64 << 20; // manifest.json, index.json, configs
@@ -114,9 +107,9 @@ export function ociManifest(img: SaveImage): Buffer {
   return Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
-      mediaType: MEDIA.ociManifest,
-      config: { mediaType: MEDIA.ociConfig, digest: img.id, size: img.configSize },
-      layers: img.layers.map((l) => ({ mediaType: MEDIA.ociLayer, digest: l.diffID, size: l.size })),
+      mediaType: MEDIA_TYPES.ociManifest,
+      config: { mediaType: MEDIA_TYPES.ociConfig, digest: img.id, size: img.configSize },
+      layers: img.layers.map((l) => ({ mediaType: MEDIA_TYPES.ociLayerTar, digest: l.diffID, size: l.size })),
     }),
   );
 }
@@ -132,27 +125,27 @@ export function buildSaveDocs(images: SaveImage[]): SaveDocs {
   const repos: Record<string, Record<string, string>> = {};
   images.forEach((img, i) => {
     const m = manifests[i];
-    const base = { mediaType: MEDIA.ociManifest, digest: m.digest, size: m.data.length };
+    const base = { mediaType: MEDIA_TYPES.ociManifest, digest: m.digest, size: m.data.length };
     if (img.refs.length === 0) descriptors.push(base);
     for (const r of img.refs) {
-      descriptors.push({ ...base, annotations: { 'io.containerd.image.name': formatReference(r), 'org.opencontainers.image.ref.name': r.tag } });
+      descriptors.push({ ...base, annotations: { 'io.containerd.image.name': refString(r), 'org.opencontainers.image.ref.name': r.tag } });
       if (img.layers.length > 0) {
-        const repo = familiarName({ domain: r.domain, path: r.path });
+        const repo = familiarString({ domain: r.domain, path: r.path });
         (repos[repo] ??= {})[r.tag!] = hexOf(img.layers[img.layers.length - 1].diffID);
       }
     }
     entries.push({
       Config: blobName(img.id),
-      RepoTags: img.refs.length ? img.refs.map(familiarName) : null,
+      RepoTags: img.refs.length ? img.refs.map(familiarString) : null,
       Layers: img.layers.map((l) => blobName(l.diffID)),
     });
   });
   return {
     manifests,
-    index: Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: descriptors })),
+    index: Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: descriptors })),
     manifestJSON: Buffer.from(JSON.stringify(entries)),
     repositories: Object.keys(repos).length ? Buffer.from(JSON.stringify(repos)) : null,
-    ociLayout: Buffer.from(JSON.stringify({ imageLayoutVersion: MEDIA.ociLayoutVersion })),
+    ociLayout: Buffer.from(JSON.stringify({ imageLayoutVersion: OCI_LAYOUT_VERSION })),
   };
 }
 
@@ -255,17 +248,13 @@ export function annotatedName(annotations: Record<string, string> | undefined): 
   return undefined;
 }
 
-interface Descriptor {
-  mediaType?: string;
-  digest: string;
-  size?: number;
-  annotations?: Record<string, string>;
-  platform?: { architecture?: string; os?: string; variant?: string };
-}
+// A descriptor as an archive may hold it: only the digest is checked, and
+// only what load reads is trusted (the blob itself is checked by digest).
+type ArchiveDescriptor = Pick<Descriptor, 'digest'> & Partial<Descriptor>;
 
-function descriptor(v: any, where: string): Descriptor {
+function descriptor(v: any, where: string): ArchiveDescriptor {
   if (!v || typeof v !== 'object' || typeof v.digest !== 'string' || !DIGEST_RE.test(v.digest)) throw invalidArgument(`invalid descriptor in ${where}`);
-  return v as Descriptor;
+  return v as ArchiveDescriptor;
 }
 
 // Turns an OCI layout (index.json, no manifest.json) into manifest.json
@@ -282,18 +271,18 @@ export async function manifestFromOCI(index: Buffer, read: (digest: string) => P
   };
   const byManifest = new Map<string, DockerManifestEntry>();
   const out: DockerManifestEntry[] = [];
-  const visit = async (d: Descriptor, name: Reference | undefined, depth: number): Promise<void> => {
+  const visit = async (d: ArchiveDescriptor, name: Reference | undefined, depth: number): Promise<void> => {
     if (depth > 4) throw invalidArgument('invalid index.json: indexes nested too deeply');
     const doc = parse(await read(d.digest), `manifest ${d.digest}`);
     const mt = doc.mediaType ?? d.mediaType;
-    if (mt === MEDIA.ociIndex || mt === MEDIA.dockerList || (Array.isArray(doc.manifests) && !doc.config)) {
-      const list: Descriptor[] = (Array.isArray(doc.manifests) ? doc.manifests : []).map((m: unknown) => descriptor(m, `index ${d.digest}`));
+    if (mt === MEDIA_TYPES.ociIndex || mt === MEDIA_TYPES.dockerManifestList || (Array.isArray(doc.manifests) && !doc.config)) {
+      const list: ArchiveDescriptor[] = (Array.isArray(doc.manifests) ? doc.manifests : []).map((m: unknown) => descriptor(m, `index ${d.digest}`));
       const pick = list.find((m) => m.platform?.os === 'linux' && m.platform?.architecture === arch) ?? list.find((m) => !m.platform) ?? list[0];
       if (!pick) throw invalidArgument(`invalid archive: index ${d.digest} lists no manifests`);
       return visit(pick, name, depth + 1);
     }
     const config = descriptor(doc.config, `manifest ${d.digest}`);
-    const layers: Descriptor[] = (Array.isArray(doc.layers) ? doc.layers : []).map((l: unknown) => descriptor(l, `manifest ${d.digest}`));
+    const layers: ArchiveDescriptor[] = (Array.isArray(doc.layers) ? doc.layers : []).map((l: unknown) => descriptor(l, `manifest ${d.digest}`));
     for (const l of layers) {
       if (/zstd/.test(l.mediaType ?? '')) throw invalidArgument(`layer ${l.digest}: zstd-compressed layers are not supported`);
     }
@@ -304,7 +293,7 @@ export async function manifestFromOCI(index: Buffer, read: (digest: string) => P
       out.push(entry);
     }
     if (name) {
-      const tag = familiarName(name);
+      const tag = familiarString(name);
       if (!entry.RepoTags!.includes(tag)) entry.RepoTags!.push(tag);
     }
   };
@@ -444,7 +433,7 @@ export class ImageArchive {
     const add = (rec: ImageRecord, ref?: Reference) => {
       let p = picked.get(rec.id);
       if (!p) picked.set(rec.id, (p = { rec, refs: [] }));
-      if (ref?.tag && !p.refs.some((r) => formatReference(r) === formatReference(ref))) p.refs.push({ domain: ref.domain, path: ref.path, tag: ref.tag });
+      if (ref?.tag && !p.refs.some((r) => refString(r) === refString(ref))) p.refs.push({ domain: ref.domain, path: ref.path, tag: ref.tag });
     };
     for (const name of names) {
       let ref: Reference | undefined;
@@ -454,11 +443,11 @@ export class ImageArchive {
         if (!isImageIdLike(name)) throw err;
       }
       if (ref && !ref.tag && !ref.digest) {
-        const repo = repoName(ref);
+        const repo = fullName(ref);
         let found = false;
         for (const rec of this.d.imageStore.list()) {
           for (const r of this.d.imageStore.refsOf(rec.id)) {
-            if (r.tag && !r.digest && repoName(r) === repo) {
+            if (r.tag && !r.digest && fullName(r) === repo) {
               add(rec, r);
               found = true;
             }
@@ -895,10 +884,10 @@ export class ImageArchive {
       ids.push(rec.id);
       if (p.tags.length === 0) messages.push(`Loaded image ID: ${rec.id}`);
       for (const t of p.tags) {
-        const old = this.d.imageStore.tryResolve(formatReference(t));
-        if (old && old.id !== rec.id) messages.push(`The image ${familiarName(t)} already exists, renaming the old one with ID ${old.id} to empty string`);
+        const old = this.d.imageStore.tryResolve(refString(t));
+        if (old && old.id !== rec.id) messages.push(`The image ${familiarString(t)} already exists, renaming the old one with ID ${old.id} to empty string`);
         await this.d.imageStore.tag(t, rec.id);
-        messages.push(`Loaded image: ${familiarName(t)}`);
+        messages.push(`Loaded image: ${familiarString(t)}`);
       }
     }
     return { messages, images: ids };

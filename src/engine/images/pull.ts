@@ -9,10 +9,13 @@ import { applyLayer } from '../archive';
 import { Hasher } from '../content/streams';
 import type { ContentStore } from '../content/store';
 import { byteProgress, type ProgressSink } from '../events/progress';
-import { decompressStream, hostPlatform, parseManifest, selectPlatform, type Descriptor, type Manifest, type PlatformSpec, type RegistryAuth, type RegistryClient } from '../registry';
-import { chainIDOf, type LayerInfo, type OverlaySnapshotter } from '../snapshots/overlay';
+import type { Descriptor, Manifest } from '../../oci/descriptor';
+import { hostPlatform, selectPlatform, type PlatformSpec } from '../../oci/platform';
+import { decompressStream, parseManifest, type RegistryAuth, type RegistryClient } from '../registry';
+import { chainIDOf } from '../../oci/layers';
+import type { LayerInfo, OverlaySnapshotter } from '../snapshots/overlay';
 import type { DistributionMetadata } from './distribution';
-import { familiarName, repoName, type Reference } from './reference';
+import { familiarString, fullName, type Reference } from '../../oci/reference';
 import { registryClient, type RegistrySettings } from './registries';
 import type { ImageStore } from './store';
 import type { ImageConfig, ImageRecord } from './types';
@@ -20,13 +23,6 @@ import type { ImageConfig, ImageRecord } from './types';
 const MAX_CONCURRENT_DOWNLOADS = 3;
 
 export type Platform = PlatformSpec;
-
-export function parsePlatform(s: string | undefined | null): Platform {
-  if (!s) return hostPlatform();
-  const [osName, architecture, variant] = s.split('/');
-  if (!osName || !architecture) throw invalidArgument(`invalid platform ${JSON.stringify(s)}: expected os/arch[/variant]`);
-  return { os: osName, architecture, variant };
-}
 
 // A registry's 401 goes to the client as 403: on a 401 the docker CLI asks
 // for a login on stdin (dockerd never answers a pull with 401).
@@ -76,7 +72,7 @@ export class Puller {
   async pull(ref: Reference, opts: { platform?: Platform; auth?: RegistryAuth; progress: ProgressSink }): Promise<ImageRecord> {
     const client = registryClient(ref.domain, this.settings, opts.auth);
     const reference = ref.digest ?? ref.tag ?? 'latest';
-    const name = familiarName(ref);
+    const name = familiarString(ref);
     const platform = opts.platform ?? hostPlatform();
 
     // As in dockerd, progress starts once the manifest is there, so an
@@ -232,7 +228,7 @@ export class Puller {
         await blob.commit();
         blobCommitted = true;
       }
-      await this.metadata.add(diffID, { digest: desc.digest, mediaType: desc.mediaType, size: desc.size }, repoName(ref));
+      await this.metadata.add(diffID, { digest: desc.digest, mediaType: desc.mediaType, size: desc.size }, fullName(ref));
       progress({ type: 'progress', id, status: 'Extracting', current: size, total: size });
       const info = await this.snapshots.commit(scratch, p?.chainID, diffID, size);
       progress({ type: 'progress', id, status: 'Pull complete' });

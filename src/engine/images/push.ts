@@ -7,12 +7,14 @@ import { pipeline } from 'node:stream/promises';
 import { failedPrecondition, notFound } from '../../errors';
 import type { ContentStore } from '../content/store';
 import { byteProgress, type ProgressSink } from '../events/progress';
-import { MEDIA_TYPES, type Descriptor, type RegistryAuth, type RegistryClient } from '../registry';
-import { chainIDOf } from '../snapshots/overlay';
+import type { Descriptor } from '../../oci/descriptor';
+import { MEDIA_TYPES } from '../../oci/mediatypes';
+import type { RegistryAuth, RegistryClient } from '../registry';
+import { chainIDOf } from '../../oci/layers';
 import type { DistributionMetadata } from './distribution';
 import { ingestTee } from '../content/streams';
 import { ParallelGzip } from './pgzip';
-import { familiarName, parseReference, repoName, withDefaultTag, type Reference } from './reference';
+import { familiarString, parseReference, fullName, withDefaultTag, type Reference } from '../../oci/reference';
 import { registryClient, type RegistrySettings } from './registries';
 import type { ImageStore } from './store';
 import type { ImageRecord } from './types';
@@ -35,12 +37,12 @@ export class Pusher {
   // Without a tag, every local tag of the repository is pushed (as Docker does).
   async push(ref: Reference, opts: { auth?: RegistryAuth; progress: ProgressSink }): Promise<void> {
     const targets: Reference[] = ref.tag || ref.digest ? [withDefaultTag(ref)] : this.store.tagsOfRepo(ref);
-    if (targets.length === 0) throw notFound(`An image does not exist locally with the tag: ${familiarName(ref)}`);
+    if (targets.length === 0) throw notFound(`An image does not exist locally with the tag: ${familiarString(ref)}`);
     const client = registryClient(ref.domain, this.settings, opts.auth);
-    opts.progress({ type: 'status', status: `The push refers to repository [${repoName(ref)}]` });
+    opts.progress({ type: 'status', status: `The push refers to repository [${fullName(ref)}]` });
     for (const t of targets) {
-      const rec = this.store.tryResolve(familiarName(t));
-      if (!rec) throw notFound(`An image does not exist locally with the tag: ${familiarName(t)}`);
+      const rec = this.store.tryResolve(familiarString(t));
+      if (!rec) throw notFound(`An image does not exist locally with the tag: ${familiarString(t)}`);
       await this.pushOne(client, t, rec, opts.progress);
     }
   }
@@ -81,7 +83,7 @@ export class Pusher {
 
   private async pushLayer(client: RegistryClient, ref: Reference, diffID: string, chainID: string, progress: ProgressSink): Promise<Descriptor> {
     const id = short(diffID);
-    const target = repoName(ref);
+    const target = fullName(ref);
     const sources = this.metadata.sources(diffID);
     const sameRegistry = sources.flatMap((s) => s.repos.filter((r) => r.startsWith(`${ref.domain}/`)).map((r) => ({ s, repo: r })));
     // 1. The registry already has one of our blobs for this layer in this repository.
@@ -96,7 +98,7 @@ export class Pusher {
       const from = repo.slice(ref.domain.length + 1);
       if (await client.mountBlob(ref.path, s.digest, from).catch(() => false)) {
         await this.metadata.add(diffID, s, target);
-        progress({ type: 'progress', id, status: `Mounted from ${familiarName(parseReference(repo))}` });
+        progress({ type: 'progress', id, status: `Mounted from ${familiarString(parseReference(repo))}` });
         return { mediaType: s.mediaType, digest: s.digest, size: s.size };
       }
     }

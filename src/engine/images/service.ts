@@ -8,14 +8,15 @@ import { applyThrough, compressionOf, packLayer } from '../archive';
 import type { ContentStore } from '../content/store';
 import { ingestTrack } from '../content/streams';
 import type { ProgressSink } from '../events/progress';
-import { decompressStream, hostPlatform, type RegistryAuth } from '../registry';
+import { hostPlatform } from '../../oci/platform';
+import { decompressStream, type RegistryAuth } from '../registry';
 import { createLayerGunzip } from '../registry/decompress';
 import type { OverlaySnapshotter } from '../snapshots/overlay';
 import { applyChanges } from './changes';
 import { DistributionMetadata } from './distribution';
 import { Puller, type Platform } from './pull';
 import { Pusher } from './push';
-import { familiarName, parseReference, withDefaultTag, type Reference } from './reference';
+import { familiarString, parseReference, withDefaultTag, type Reference } from '../../oci/reference';
 import { registryClient, type RegistrySettings } from './registries';
 import type { ImageStore } from './store';
 import type { ImageConfig, ImageRecord } from './types';
@@ -239,12 +240,12 @@ export class ImageService {
       if (refs.length === 1 && users.length > 0 && !force) {
         throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${users[0].id.slice(0, 12)} is using its referenced image ${short}`);
       }
-      const untagged = familiarName(await this.store.untagRef(ref));
+      const untagged = familiarString(await this.store.untagRef(ref));
       // A digest reference deletes the image only when it was the last reference.
       const lastDigest = !ref.tag && refs.length === 0 && digestRefs.length === 1;
       if (refs.length > 1 || users.length > 0 || (!ref.tag && !lastDigest)) return [{ Untagged: untagged }];
       const out: RemovedItem[] = [{ Untagged: untagged }];
-      if (ref.tag) for (const r of digestRefs) out.push({ Untagged: familiarName(await this.store.untagRef(r)) });
+      if (ref.tag) for (const r of digestRefs) out.push({ Untagged: familiarString(await this.store.untagRef(r)) });
       return [...out, ...(await this.deleteImage(rec, digestRefs))];
     }
     const running = users.find((u) => u.running);
@@ -252,7 +253,7 @@ export class ImageService {
     if (users.length > 0 && !force) throw conflict(`conflict: unable to delete ${short} (must be forced) - image is being used by stopped container ${users[0].id.slice(0, 12)}`);
     if (refs.length > 1 && !force) throw conflict(`conflict: unable to delete ${short} (must be forced) - image is referenced in multiple repositories`);
     const out: RemovedItem[] = [];
-    for (const r of [...refs, ...digestRefs]) out.push({ Untagged: familiarName(await this.store.untagRef(r)) });
+    for (const r of [...refs, ...digestRefs]) out.push({ Untagged: familiarString(await this.store.untagRef(r)) });
     if (users.length > 0) return out;
     return [...out, ...(await this.deleteImage(rec, digestRefs))];
   }
@@ -273,7 +274,7 @@ export class ImageService {
       if (opts.notLabels?.some((l) => hasLabel(labels, l))) continue;
       if (opts.until !== undefined && !(Date.parse(rec.config.created ?? '') / 1000 < opts.until)) continue;
       const digestRefs = this.store.refsOf(rec.id).filter((r) => !r.tag);
-      for (const r of [...tags, ...digestRefs]) deleted.push({ Untagged: familiarName(await this.store.untagRef(r)) });
+      for (const r of [...tags, ...digestRefs]) deleted.push({ Untagged: familiarString(await this.store.untagRef(r)) });
       deleted.push(...(await this.deleteImage(rec, digestRefs)));
     }
     let reclaimed = 0;
@@ -306,11 +307,11 @@ export class ImageService {
   }
 
   repoTags(rec: ImageRecord): string[] {
-    return this.store.refsOf(rec.id).filter((r) => r.tag).map(familiarName);
+    return this.store.refsOf(rec.id).filter((r) => r.tag).map(familiarString);
   }
 
   repoDigests(rec: ImageRecord): string[] {
-    return this.store.refsOf(rec.id).filter((r) => r.digest).map((r) => `${familiarName({ domain: r.domain, path: r.path })}@${r.digest}`);
+    return this.store.refsOf(rec.id).filter((r) => r.digest).map((r) => `${familiarString({ domain: r.domain, path: r.path })}@${r.digest}`);
   }
 
 }

@@ -1,11 +1,12 @@
 // Overlay snapshotter. Image layers are read-only directories keyed by chain
 // id; a container gets an upper and work dir on top. It returns mount
 // descriptions and never mounts anything itself (the runtime side does).
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { notFound } from '../../errors';
+import { chainIDOf } from '../../oci/layers';
 import { readJSON, writeFileAtomic } from '../../util/fs';
 import { KeyedLock } from '../../util/lock';
 
@@ -27,11 +28,6 @@ export interface LayerInfo {
 export interface ScratchLayer {
   tmp: string;
   dir: string; // fill this
-}
-
-export function chainIDOf(parent: string | undefined, diffID: string): string {
-  if (!parent) return diffID;
-  return 'sha256:' + createHash('sha256').update(`${parent} ${diffID}`).digest('hex');
 }
 
 const hex = (d: string) => d.replace(/^sha256:/, '');

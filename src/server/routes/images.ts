@@ -1,9 +1,9 @@
 // /images/...: import (create with fromSrc), list, inspect, tag, delete.
 import type { Daemon } from '../../daemon/daemon';
 import { invalidArgument } from '../../errors';
-import { parseReference } from '../../engine/images/reference';
+import { parsePlatform } from '../../oci/platform';
+import { parseReference } from '../../oci/reference';
 import type { ImageRecord } from '../../engine/images/types';
-import { parsePlatform } from '../../engine/images/pull';
 import { boolParam, filtersParam, readJSON, sendJSON, sendNoContent, timestampValue } from '../http';
 import { hasLabel } from '../../engine/images/service';
 import { JSONMessageStream, registryAuth } from '../progress';

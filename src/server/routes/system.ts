@@ -8,7 +8,7 @@ import { invalidArgument } from '../../errors';
 import { sendJSON } from '../http';
 import { containerSummary } from './containers';
 import { imageSummary } from './images';
-import { hostPlatform } from '../../engine/registry';
+import { hostPlatform } from '../../oci/platform';
 
 const DF_TYPES = ['container', 'image', 'volume', 'build-cache'];
 

@@ -11,7 +11,6 @@ import {
   annotatedName,
   archivePath,
   buildSaveDocs,
-  EMPTY_LAYER_DIFFID,
   imageHistory,
   linkTarget,
   manifestFromOCI,
@@ -19,7 +18,8 @@ import {
   parseImageConfig,
   type SaveImage,
 } from '../../../src/engine/images/archive';
-import { parseReference } from '../../../src/engine/images/reference';
+import { EMPTY_LAYER_DIFFID } from '../../../src/oci/layers';
+import { parseReference } from '../../../src/oci/reference';
 import type { ImageConfig } from '../../../src/engine/images/types';
 
 const sha = (s: string | Buffer) => 'sha256:' + createHash('sha256').update(s).digest('hex');

@@ -6,7 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, beforeEach, test } from 'node:test';
 import { BerthError } from '../../../src/errors';
-import { chainIDOf, OverlaySnapshotter } from '../../../src/engine/snapshots/overlay';
+import { chainIDOf } from '../../../src/oci/layers';
+import { OverlaySnapshotter } from '../../../src/engine/snapshots/overlay';
 
 const dirs: string[] = [];
 let root: string;

@@ -1,7 +1,8 @@
-// Platform matching for indexes and manifest lists, with the normalisation
-// containerd applies (x86_64 -> amd64, aarch64 -> arm64, arm64 = arm64/v8).
-import { RegistryError } from './errors';
-import type { Descriptor, Index } from './manifest';
+// Platforms ("linux/arm64/v8"): this host's, one given by a client, and the
+// pick from an index or manifest list, with the normalisation containerd
+// applies (x86_64 -> amd64, aarch64 -> arm64, arm64 = arm64/v8).
+import { invalidArgument, notFound } from '../errors';
+import type { Descriptor, Index } from './descriptor';
 
 export interface PlatformSpec {
   os: string;
@@ -63,6 +64,14 @@ export function hostPlatform(): PlatformSpec {
   return { os: 'linux', architecture, variant };
 }
 
+// "os/arch[/variant]" as clients send it (pull --platform); empty is this host.
+export function parsePlatform(s: string | undefined | null): PlatformSpec {
+  if (!s) return hostPlatform();
+  const [osName, architecture, variant] = s.split('/');
+  if (!osName || !architecture) throw invalidArgument(`invalid platform ${JSON.stringify(s)}: expected os/arch[/variant]`);
+  return { os: osName, architecture, variant };
+}
+
 // The variants a machine of `variant` also runs, best first (arm v7 runs v6
 // and v5 binaries; amd64 v3 runs v2 and v1).
 function compatibleVariants(arch: string, variant: string): string[] {
@@ -95,9 +104,7 @@ export function selectPlatform(index: Index, want: PlatformSpec = hostPlatform()
   const available = index.manifests
     .filter((d) => d.platform && d.platform.os !== 'unknown')
     .map((d) => formatPlatform(d.platform!));
-  throw new RegistryError(
-    'NotFound',
-    'ERR_REGISTRY_PLATFORM_NOT_FOUND',
+  throw notFound(
     `no matching manifest for ${formatPlatform(want)} in the manifest list entries` +
       (available.length ? ` (available: ${[...new Set(available)].join(', ')})` : ' (the list names no platforms)'),
   );

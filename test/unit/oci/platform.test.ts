@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BerthError } from '../../../src/errors';
-import { MEDIA_TYPES, hostPlatform, normalizePlatform, selectPlatform, type Descriptor, type Index } from '../../../src/engine/registry';
+import type { Descriptor, Index } from '../../../src/oci/descriptor';
+import { MEDIA_TYPES } from '../../../src/oci/mediatypes';
+import { hostPlatform, normalizePlatform, selectPlatform } from '../../../src/oci/platform';
 
 let n = 0;
 const entry = (os: string, architecture: string, variant?: string): Descriptor => ({

@@ -1,15 +1,19 @@
+// Image references: one grammar (distribution/reference's), read by the
+// engine (parseReference: says which part is wrong) and by the CLI
+// (parseNormalizedNamed: Docker's own messages).
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import { BerthError } from '../../../src/errors';
 import {
   familiarName,
-  familiarRepo,
-  formatReference,
+  familiarString,
+  fullName,
   isImageIdLike,
+  parseNormalizedNamed,
   parseReference,
-  repoName,
+  refString,
   withDefaultTag,
-} from '../../../src/engine/images/reference';
+} from '../../../src/oci/reference';
 
 const HEX = 'a'.repeat(64);
 
@@ -29,11 +33,11 @@ function invalid(input: string, msg?: RegExp) {
 test('a bare name is normalized to docker.io/library', () => {
   const r = parseReference('busybox');
   assert.deepEqual(r, { domain: 'docker.io', path: 'library/busybox', tag: undefined, digest: undefined });
-  assert.equal(repoName(r), 'docker.io/library/busybox');
-  assert.equal(formatReference(r), 'docker.io/library/busybox');
-  assert.equal(formatReference(withDefaultTag(r)), 'docker.io/library/busybox:latest');
-  assert.equal(familiarName(withDefaultTag(r)), 'busybox:latest');
-  assert.equal(familiarRepo(r), 'busybox');
+  assert.equal(fullName(r), 'docker.io/library/busybox');
+  assert.equal(refString(r), 'docker.io/library/busybox');
+  assert.equal(refString(withDefaultTag(r)), 'docker.io/library/busybox:latest');
+  assert.equal(familiarString(withDefaultTag(r)), 'busybox:latest');
+  assert.equal(familiarName(r), 'busybox');
 });
 
 test('user repositories on Docker Hub keep their path', () => {
@@ -41,15 +45,15 @@ test('user repositories on Docker Hub keep their path', () => {
   assert.equal(r.domain, 'docker.io');
   assert.equal(r.path, 'someuser/app');
   assert.equal(r.tag, '1.2');
-  assert.equal(familiarName(r), 'someuser/app:1.2');
-  assert.equal(formatReference(r), 'docker.io/someuser/app:1.2');
+  assert.equal(familiarString(r), 'someuser/app:1.2');
+  assert.equal(refString(r), 'docker.io/someuser/app:1.2');
 });
 
 test('docker.io and index.docker.io prefixes are the same registry', () => {
   for (const s of ['docker.io/busybox', 'docker.io/library/busybox', 'index.docker.io/library/busybox', 'index.docker.io/busybox']) {
     const r = parseReference(s);
-    assert.equal(repoName(r), 'docker.io/library/busybox', s);
-    assert.equal(familiarName(r), 'busybox', s);
+    assert.equal(fullName(r), 'docker.io/library/busybox', s);
+    assert.equal(familiarString(r), 'busybox', s);
   }
 });
 
@@ -58,8 +62,8 @@ test('localhost:5000 registry with a nested path', () => {
   assert.equal(r.domain, 'localhost:5000');
   assert.equal(r.path, 'a/b');
   assert.equal(r.tag, undefined);
-  assert.equal(familiarName(r), 'localhost:5000/a/b');
-  assert.equal(formatReference(withDefaultTag(r)), 'localhost:5000/a/b:latest');
+  assert.equal(familiarString(r), 'localhost:5000/a/b');
+  assert.equal(refString(withDefaultTag(r)), 'localhost:5000/a/b:latest');
 
   const t = parseReference('localhost:5000/a/b:1.0');
   assert.equal(t.domain, 'localhost:5000');
@@ -71,14 +75,14 @@ test('"localhost" without a port is a registry, not a Hub user', () => {
   const r = parseReference('localhost/foo');
   assert.equal(r.domain, 'localhost');
   assert.equal(r.path, 'foo');
-  assert.equal(familiarName(r), 'localhost/foo');
+  assert.equal(familiarString(r), 'localhost/foo');
 });
 
 test('a dotted first component is a registry domain', () => {
   const r = parseReference('registry.example.com/x:tag');
   assert.deepEqual(r, { domain: 'registry.example.com', path: 'x', tag: 'tag', digest: undefined });
-  assert.equal(familiarName(r), 'registry.example.com/x:tag');
-  assert.equal(formatReference(r), 'registry.example.com/x:tag');
+  assert.equal(familiarString(r), 'registry.example.com/x:tag');
+  assert.equal(refString(r), 'registry.example.com/x:tag');
 });
 
 test('an IPv6 registry with a port', () => {
@@ -95,15 +99,15 @@ test('digests, with and without a tag', () => {
   assert.equal(r.tag, undefined);
   // A digest reference gets no default tag.
   assert.equal(withDefaultTag(r), r);
-  assert.equal(formatReference(withDefaultTag(r)), `docker.io/library/busybox@${d}`);
-  assert.equal(familiarName(r), `busybox@${d}`);
+  assert.equal(refString(withDefaultTag(r)), `docker.io/library/busybox@${d}`);
+  assert.equal(familiarString(r), `busybox@${d}`);
 
   const both = parseReference(`localhost:5000/a/b:1.36@${d}`);
   assert.equal(both.domain, 'localhost:5000');
   assert.equal(both.path, 'a/b');
   assert.equal(both.tag, '1.36');
   assert.equal(both.digest, d);
-  assert.equal(formatReference(both), `localhost:5000/a/b:1.36@${d}`);
+  assert.equal(refString(both), `localhost:5000/a/b:1.36@${d}`);
 });
 
 test('withDefaultTag keeps an explicit tag and does not mutate its input', () => {
@@ -170,4 +174,63 @@ test('isImageIdLike', () => {
   assert.equal(isImageIdLike('abc123'), true);
   assert.equal(isImageIdLike('busybox'), false);
   assert.equal(isImageIdLike(`${HEX}0`), false);
+});
+
+describe('image references (distribution/reference)', () => {
+  const ok = (s: string, full: string) => it(`${s} -> ${full}`, () => assert.equal(refString(parseNormalizedNamed(s)), full));
+  ok('busybox', 'docker.io/library/busybox');
+  ok('busybox:1.36', 'docker.io/library/busybox:1.36');
+  ok('user/app', 'docker.io/user/app');
+  ok('index.docker.io/library/busybox:x', 'docker.io/library/busybox:x');
+  ok('localhost/app', 'localhost/app');
+  ok('localhost:5000/a/b:v1', 'localhost:5000/a/b:v1');
+  ok('127.0.0.1:5000/x', '127.0.0.1:5000/x');
+  ok('Registry.Example.com/app', 'Registry.Example.com/app');
+  ok(`busybox@sha256:${'a'.repeat(64)}`, `docker.io/library/busybox@sha256:${'a'.repeat(64)}`);
+  ok(`busybox:1@sha256:${'a'.repeat(64)}`, `docker.io/library/busybox:1@sha256:${'a'.repeat(64)}`);
+
+  const bad = (s: string, msg: string) => it(`rejects ${JSON.stringify(s)}`, () => assert.throws(() => parseNormalizedNamed(s), { message: msg }));
+  bad('Busybox', 'invalid reference format: repository name (library/Busybox) must be lowercase');
+  bad('a'.repeat(64), `invalid repository name (${'a'.repeat(64)}), cannot specify 64-byte hexadecimal strings`);
+  bad('busybox:', 'invalid reference format');
+  bad('-x', 'invalid reference format');
+  bad('', 'invalid reference format');
+  bad('busybox@sha256:abc', 'invalid reference format');
+  bad(`busybox@sha256:${'a'.repeat(40)}`, 'invalid checksum digest length');
+  bad('a:b:c', 'invalid reference format');
+
+  it('prints familiar names', () => {
+    assert.equal(familiarString(parseNormalizedNamed('docker.io/library/busybox:1')), 'busybox:1');
+    assert.equal(familiarString(parseNormalizedNamed('docker.io/library/a/b')), 'library/a/b');
+    assert.equal(familiarString(parseNormalizedNamed('localhost:5000/x')), 'localhost:5000/x');
+  });
+});
+
+describe('one grammar, two front doors', () => {
+  it('the engine takes a bare 64-hex image id as a name; the CLI refuses it as docker does', () => {
+    const hex = 'b'.repeat(64);
+    assert.equal(fullName(parseReference(hex)), `docker.io/library/${hex}`);
+    assert.throws(() => parseNormalizedNamed(hex), /cannot specify 64-byte hexadecimal strings/);
+  });
+
+  it('both refuse what Docker refuses, each error a 400 (InvalidArgument)', () => {
+    for (const s of ['Busybox', 'busybox:', 'a//b', `busybox@md5:${'a'.repeat(32)}`, `busybox@sha256:${'a'.repeat(40)}`, 'bad_domain.com:port/foo']) {
+      for (const parse of [parseReference, parseNormalizedNamed]) {
+        assert.throws(() => parse(s), (err: unknown) => err instanceof BerthError && err.kind === 'InvalidArgument', `${parse.name}(${s})`);
+      }
+    }
+  });
+
+  it('the engine says which part is wrong where Docker says only "invalid reference format"', () => {
+    assert.throws(() => parseReference(`busybox@md5:${'a'.repeat(32)}`), { message: 'invalid reference format: unsupported digest algorithm' });
+    assert.throws(() => parseReference('busybox:bad$'), { message: 'invalid reference format: invalid tag in "busybox:bad$"' });
+    assert.throws(() => parseReference('a//b'), { message: 'invalid reference format: "a//b"' });
+    assert.throws(() => parseReference('Busybox'), { message: 'invalid reference format: repository name (library/Busybox) must be lowercase' });
+  });
+
+  it('both give the same reference for what they accept', () => {
+    for (const s of ['busybox', 'busybox:1.36', 'user/app', 'localhost:5000/a/b:v1', '[::1]:5000/foo:bar', `busybox:1@sha256:${'a'.repeat(64)}`]) {
+      assert.deepEqual(parseReference(s), parseNormalizedNamed(s), s);
+    }
+  });
 });
