@@ -5,7 +5,7 @@
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, invalidArgument, isKind, notFound } from '../../errors';
-import { applyLayer } from '../archive';
+import { applyLayer } from '../layers';
 import { Hasher } from '../content/streams';
 import type { ContentStore } from '../content/store';
 import { byteProgress, type ProgressSink } from '../events/progress';

@@ -1,23 +1,28 @@
-// Image operations behind the API: list, inspect, import, tag, remove.
+// Image operations behind the API: list, inspect, pull, push, import, load,
+// save, history, tag, remove, prune.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { conflict, failedPrecondition, invalidArgument } from '../../errors';
-import { applyThrough, compressionOf, packLayer } from '../archive';
+import { applyThrough, compressionOf, packLayer } from '../layers';
 import type { ContentStore } from '../content/store';
 import { ingestTrack } from '../content/streams';
-import type { ProgressSink } from '../events/progress';
+import { noProgress, type ProgressSink } from '../events/progress';
+import { chainIDOf } from '../../oci/layers';
 import { hostPlatform } from '../../oci/platform';
 import { decompressStream, type RegistryAuth } from '../registry';
 import { createLayerGunzip } from '../registry/decompress';
 import type { OverlaySnapshotter } from '../snapshots/overlay';
 import { applyChanges } from './changes';
 import { DistributionMetadata } from './distribution';
+import { imageHistory, type HistoryItem } from './history';
+import { ImageLoader, type LoadResult } from './load';
 import { Puller, type Platform } from './pull';
 import { Pusher } from './push';
 import { familiarString, parseReference, withDefaultTag, type Reference } from '../../oci/reference';
 import { registryClient, type RegistrySettings } from './registries';
+import { ImageSaver } from './save';
 import type { ImageStore } from './store';
 import type { ImageConfig, ImageRecord } from './types';
 
@@ -80,6 +85,8 @@ export class ImageService {
   readonly metadata: DistributionMetadata;
   private puller: Puller;
   private pusher: Pusher;
+  private saver: ImageSaver;
+  private loader: ImageLoader;
 
   constructor(
     private store: ImageStore,
@@ -92,6 +99,8 @@ export class ImageService {
     this.metadata = new DistributionMetadata(imageRoot);
     this.puller = new Puller(store, content, layers, this.metadata, registries);
     this.pusher = new Pusher(store, content, this.metadata, registries, (d, c) => this.layerTar(d, c), (c) => this.layers.get(c)?.size);
+    this.saver = new ImageSaver({ content, imageStore: store, layerTar: (d, c) => this.layerTar(d, c) });
+    this.loader = new ImageLoader({ content, snapshots: layers, imageStore: store });
   }
 
   async init(): Promise<void> {
@@ -114,6 +123,28 @@ export class ImageService {
     const ref = parseReference(name);
     if (ref.digest) throw invalidArgument('cannot push a digest reference');
     await this.pusher.push(ref, opts);
+  }
+
+  // `docker save`: the named images as one tar stream (see ImageSaver.save).
+  async save(names: string[]): Promise<Readable> {
+    return this.saver.save(names);
+  }
+
+  // `docker load`.
+  async load(input: Readable, progress: ProgressSink = noProgress): Promise<LoadResult> {
+    return this.loader.load(input, progress);
+  }
+
+  // `docker history`.
+  history(name: string): HistoryItem[] {
+    const rec = this.store.resolve(name);
+    const sizes: number[] = [];
+    let chain: string | undefined;
+    for (const diffID of rec.config.rootfs?.diff_ids ?? []) {
+      chain = chainIDOf(chain, diffID);
+      sizes.push(this.layers.get(chain)?.size ?? 0);
+    }
+    return imageHistory(rec.id, rec.config, sizes, this.repoTags(rec));
   }
 
   // `docker login`: checks the credentials against the registry.

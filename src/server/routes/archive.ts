@@ -5,24 +5,22 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Daemon } from '../../daemon/daemon';
 import { ContainerSnapshots } from '../../engine/containers/commit';
-import { ImageArchive } from '../../engine/images/archive';
 import { noProgress } from '../../engine/events/progress';
 import { boolParam, readJSON, sendJSON } from '../http';
 import { JSONMessageStream } from '../progress';
 import type { Ctx, Router } from '../router';
 
 export function archiveRoutes(r: Router, d: Daemon): void {
-  const archive = new ImageArchive({ content: d.content, snapshots: d.snapshots, imageStore: d.imageStore, images: d.images });
   const snapshots = new ContainerSnapshots({ host: d.host, content: d.content, snapshots: d.snapshots, imageStore: d.imageStore, containers: d.containers });
 
   // `docker save a b`: names=a&names=b (a name may also list several, comma-separated, as old clients did).
   r.get('/images/get', async (ctx) => {
     const names = ctx.query.getAll('names').flatMap((n) => n.split(',')).map((n) => n.trim()).filter(Boolean);
-    await sendStream(ctx, await archive.save(names), 'application/x-tar');
+    await sendStream(ctx, await d.images.save(names), 'application/x-tar');
   });
 
   r.get('/images/*name/get', async (ctx) => {
-    await sendStream(ctx, await archive.save([ctx.params.name]), 'application/x-tar');
+    await sendStream(ctx, await d.images.save([ctx.params.name]), 'application/x-tar');
   });
 
   // Without quiet, big entries report "Loading layer" progress as they
@@ -30,7 +28,7 @@ export function archiveRoutes(r: Router, d: Daemon): void {
   r.post('/images/load', async (ctx) => {
     const out = new JSONMessageStream(ctx.res);
     try {
-      const result = await archive.load(ctx.req, boolParam(ctx.query, 'quiet') ? noProgress : out.sink);
+      const result = await d.images.load(ctx.req, boolParam(ctx.query, 'quiet') ? noProgress : out.sink);
       for (const m of result.messages) out.sink({ type: 'stream', text: `${m}\n` });
       out.end();
     } catch (err) {
@@ -40,7 +38,7 @@ export function archiveRoutes(r: Router, d: Daemon): void {
   });
 
   r.get('/images/*name/history', (ctx) => {
-    sendJSON(ctx.res, 200, archive.history(ctx.params.name));
+    sendJSON(ctx.res, 200, d.images.history(ctx.params.name));
   });
 
   r.get('/containers/:id/export', async (ctx) => {

@@ -1,23 +1,23 @@
-// Pure helpers of save/load/history (engine/images/archive.ts) and
+// Pure helpers of save/load (engine/images/layout.ts), history and
 // commit (engine/containers/commit.ts).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { BerthError } from '../../../src/errors';
 import { childImageConfig, commitRequestConfig, mergeCommitConfig } from '../../../src/engine/containers/commit';
-import { compressionOf } from '../../../src/engine/archive';
+import { compressionOf } from '../../../src/engine/layers';
 import type { ContainerConfig } from '../../../src/engine/containers/types';
+import { imageHistory } from '../../../src/engine/images/history';
 import {
   annotatedName,
   archivePath,
   buildSaveDocs,
-  imageHistory,
   linkTarget,
   manifestFromOCI,
   parseDockerManifest,
   parseImageConfig,
   type SaveImage,
-} from '../../../src/engine/images/archive';
+} from '../../../src/engine/images/layout';
 import { EMPTY_LAYER_DIFFID } from '../../../src/oci/layers';
 import { parseReference } from '../../../src/oci/reference';
 import type { ImageConfig } from '../../../src/engine/images/types';

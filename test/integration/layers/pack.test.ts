@@ -5,8 +5,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { applyLayer, packDir, packLayer } from '../../../src/engine/archive/index';
-import { paxAwareExtract } from '../../../src/engine/archive/pax';
+import { applyLayer, packDir, packLayer } from '../../../src/engine/layers/index';
+import { paxAwareExtract } from '../../../src/engine/layers/pax';
 import { host, makeTar, snapshot, tarStream, tempDir, type TarEntry } from './helpers';
 
 const CAPS = Buffer.from('0100000280200000000000000000000000000000', 'hex');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { opaqueName, whiteoutName, xattrAllowed } from '../../../src/engine/archive/names';
+import { opaqueName, whiteoutName, xattrAllowed } from '../../../../src/engine/layers/names';
 
 test('whiteoutName and opaqueName build the tar names', () => {
   assert.equal(whiteoutName('passwd'), '.wh.passwd');

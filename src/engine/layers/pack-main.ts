@@ -1,4 +1,4 @@
-// berth-pack: the confined packing half of the archive subsystem (applying
+// berth-pack: the confined packing half of the layers subsystem (applying
 // is native: src/host/native/untar-main.c).
 //
 //   berth-pack layer|dir DIR    write DIR as a tar to stdout; on failure one

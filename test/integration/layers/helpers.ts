@@ -7,8 +7,8 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import type { TestContext } from 'node:test';
 import { LinuxHost } from '../../../src/host/linux';
-import { paxAwarePack, type TarHeader } from '../../../src/engine/archive/pax';
-import { paxFor } from '../../../src/engine/archive/pack';
+import { paxAwarePack, type TarHeader } from '../../../src/engine/layers/pax';
+import { paxFor } from '../../../src/engine/layers/pack';
 
 export const host = new LinuxHost();
 

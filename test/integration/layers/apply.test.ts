@@ -6,7 +6,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { applyLayer } from '../../../src/engine/archive/index';
+import { applyLayer } from '../../../src/engine/layers/index';
 import { isKind } from '../../../src/errors';
 import { exists, info, makeTar, sandbox, snapshot, tarStream, xattrsOf, type Sandbox, type TarEntry } from './helpers';
 

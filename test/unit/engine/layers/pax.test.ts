@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tar from 'tar-stream';
-import { fitsUstarName, paxFor } from '../../../src/engine/archive/pack';
-import { BadPaxError, decodePax, encodePax, encodePaxRecord, paxAwareExtract, paxAwarePack, paxHeaderBlock, type TarHeader } from '../../../src/engine/archive/pax';
+import { fitsUstarName, paxFor } from '../../../../src/engine/layers/pack';
+import { BadPaxError, decodePax, encodePax, encodePaxRecord, paxAwareExtract, paxAwarePack, paxHeaderBlock, type TarHeader } from '../../../../src/engine/layers/pax';
 
 const CAPS = Buffer.from('0100000280200000000000000000000000000000', 'hex');
 
