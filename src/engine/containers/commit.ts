@@ -15,7 +15,7 @@ import { hostPlatform } from '../../oci/platform';
 import { parseReference, type Reference } from '../../oci/reference';
 import type { ImageStore } from '../images/store';
 import type { HistoryEntry, ImageConfig, ImageRecord, ImageRunConfig } from '../images/types';
-import type { OverlaySnapshotter } from '../snapshots/overlay';
+import type { Snapshotter } from '../snapshots/snapshotter';
 import { validateCreateBody, type ContainerService } from './service';
 import type { ContainerConfig, ContainerRecord } from './types';
 
@@ -32,7 +32,7 @@ export interface CommitOptions {
 export interface SnapshotDeps {
   host: Host;
   content: ContentStore;
-  snapshots: OverlaySnapshotter;
+  snapshots: Snapshotter;
   imageStore: ImageStore;
   containers: ContainerService;
 }

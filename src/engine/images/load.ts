@@ -21,7 +21,7 @@ import { QueuedWriter } from '../content/writer';
 import { byteProgress, noProgress, type ProgressSink } from '../events/progress';
 import { applyThrough, compressionOf } from '../layers';
 import { createLayerGunzip } from '../registry/decompress';
-import type { OverlaySnapshotter, ScratchLayer } from '../snapshots/overlay';
+import type { LayerSnapshotter, ScratchLayer } from '../snapshots/snapshotter';
 import { archivePath, blobName, linkTarget, manifestFromOCI, parseDockerManifest, parseImageConfig, type DockerManifestEntry } from './layout';
 import type { ImageStore } from './store';
 import type { ImageConfig } from './types';
@@ -37,7 +37,7 @@ type TarEntry = AsyncIterable<Buffer> & { header: tar.Header };
 
 export interface LoadDeps {
   content: ContentStore;
-  snapshots: OverlaySnapshotter;
+  snapshots: LayerSnapshotter;
   imageStore: ImageStore;
 }
 

@@ -13,7 +13,7 @@ import type { Descriptor, Manifest } from '../../oci/descriptor';
 import { hostPlatform, selectPlatform, type PlatformSpec } from '../../oci/platform';
 import { decompressStream, parseManifest, type RegistryAuth, type RegistryClient } from '../registry';
 import { chainIDOf } from '../../oci/layers';
-import type { LayerInfo, OverlaySnapshotter } from '../snapshots/overlay';
+import type { LayerInfo, LayerSnapshotter } from '../snapshots/snapshotter';
 import type { DistributionMetadata } from './distribution';
 import { familiarString, fullName, type Reference } from '../../oci/reference';
 import { registryClient, type RegistrySettings } from './registries';
@@ -64,7 +64,7 @@ export class Puller {
   constructor(
     private store: ImageStore,
     private content: ContentStore,
-    private snapshots: OverlaySnapshotter,
+    private snapshots: LayerSnapshotter,
     private metadata: DistributionMetadata,
     private settings: RegistrySettings,
   ) {}

@@ -13,7 +13,7 @@ import { chainIDOf } from '../../oci/layers';
 import { hostPlatform } from '../../oci/platform';
 import { decompressStream, type RegistryAuth } from '../registry';
 import { createLayerGunzip } from '../registry/decompress';
-import type { OverlaySnapshotter } from '../snapshots/overlay';
+import type { LayerInfo, LayerSnapshotter } from '../snapshots/snapshotter';
 import { applyChanges } from './changes';
 import { DistributionMetadata } from './distribution';
 import { imageHistory, type HistoryItem } from './history';
@@ -91,7 +91,7 @@ export class ImageService {
   constructor(
     private store: ImageStore,
     private content: ContentStore,
-    private layers: OverlaySnapshotter,
+    private layers: LayerSnapshotter,
     private inUse: (id: string) => { id: string; running: boolean }[],
     imageRoot: string,
     private registries: RegistrySettings,
@@ -218,12 +218,14 @@ export class ImageService {
     // Checked before reading the upload, so a bad change stores nothing.
     const runConfig = applyChanges({}, opts.changes ?? []);
     const tar = await decompressed(body);
-    const layer = await this.layers.createLayer(undefined, async (dir) => {
+    const scratch = await this.layers.scratch();
+    let layer: LayerInfo;
+    try {
       // The helper writes the tar it reads into the ingest's file; the ingest
       // hashes what is sent to it: the diffID.
       const blob = this.content.ingest();
       try {
-        await applyThrough(tar, [ingestTrack(blob)], dir, { copyTo: blob.fd });
+        await applyThrough(tar, [ingestTrack(blob)], scratch.dir, { copyTo: blob.fd });
       } catch (err) {
         await blob.abort();
         throw badArchive(err);
@@ -232,8 +234,10 @@ export class ImageService {
       const size = blob.written;
       if (await this.content.has(diffID)) await blob.abort();
       else await blob.commit();
-      return { diffID, size };
-    });
+      layer = await this.layers.commit(scratch, undefined, diffID, size);
+    } finally {
+      await this.layers.discard(scratch);
+    }
     const now = new Date().toISOString();
     const config: ImageConfig = {
       architecture: hostPlatform().architecture,

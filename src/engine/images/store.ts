@@ -5,7 +5,7 @@ import { conflict, invalidArgument, notFound } from '../../errors';
 import { readJSON, writeFileAtomic } from '../../util/fs';
 import type { ContentStore } from '../content/store';
 import { chainIDOf } from '../../oci/layers';
-import type { OverlaySnapshotter } from '../snapshots/overlay';
+import type { LayerSnapshotter } from '../snapshots/snapshotter';
 import { familiarString, refString, isImageIdLike, parseReference, withDefaultTag, type Reference } from '../../oci/reference';
 import type { ImageConfig, ImageRecord } from './types';
 
@@ -20,7 +20,7 @@ export class ImageStore {
   private readonly metaDir: string;
   private readonly refsFile: string;
 
-  constructor(root: string, private content: ContentStore, private layers: OverlaySnapshotter) {
+  constructor(root: string, private content: ContentStore, private layers: LayerSnapshotter) {
     this.metaDir = path.join(root, 'images');
     this.refsFile = path.join(root, 'repositories.json');
   }

@@ -10,25 +10,9 @@ import { chainIDOf } from '../../oci/layers';
 import { readJSON, writeFileAtomic } from '../../util/fs';
 import { KeyedLock } from '../../util/lock';
 
-export interface Mount {
-  type: string;
-  source: string;
-  target: string;
-  options: string[];
-}
+import type { LayerInfo, Mount, ScratchLayer, Snapshotter } from './snapshotter';
 
-export interface LayerInfo {
-  chainID: string;
-  diffID: string;
-  parent?: string;
-  size: number; // bytes of the uncompressed layer tar
-  link: string; // short name under l/, keeps lowerdir within one page
-}
-
-export interface ScratchLayer {
-  tmp: string;
-  dir: string; // fill this
-}
+export type { LayerInfo, Mount, ScratchLayer } from './snapshotter';
 
 const hex = (d: string) => d.replace(/^sha256:/, '');
 
@@ -47,7 +31,7 @@ async function makeInitLayer(dir: string): Promise<void> {
   for (const [link, target] of INIT_LINKS) await fsp.symlink(target, path.join(dir, link));
 }
 
-export class OverlaySnapshotter {
+export class OverlaySnapshotter implements Snapshotter {
   private layers = new Map<string, LayerInfo>();
   // Two pulls or imports of the same layer may finish together.
   private commitLock = new KeyedLock();
