@@ -7,6 +7,7 @@ import { ContainerService } from '../engine/containers/service';
 import { ContentStore } from '../engine/content/store';
 import { ImageService } from '../engine/images/service';
 import { ImageStore } from '../engine/images/store';
+import { LayerHelpers } from '../engine/layers';
 import { ConmonRuntime } from '../engine/runtime/conmon';
 import { OverlaySnapshotter } from '../engine/snapshots/overlay';
 import type { Host } from '../host';
@@ -41,10 +42,14 @@ export class Daemon {
     this.imageStore = new ImageStore(path.join(root, 'image'), this.content, this.snapshots);
     this.runtime = new ConmonRuntime(host, { execRoot: config.execRoot, runtimes: config.runtimes, conmonPath: config.conmonPath, debug: config.debug });
     let containers: ContainerService | undefined;
-    this.images = new ImageService(this.imageStore, this.content, this.snapshots, (id) => containers!.usersOfImage(id), path.join(root, 'image'), {
-      insecure: config.insecureRegistries,
-      certsDir: config.certsDir,
-      userAgent: `berth/${VERSION}`,
+    this.images = new ImageService({
+      store: this.imageStore,
+      content: this.content,
+      layers: this.snapshots,
+      tars: new LayerHelpers(host),
+      inUse: (id) => containers!.usersOfImage(id),
+      root: path.join(root, 'image'),
+      registries: { insecure: config.insecureRegistries, certsDir: config.certsDir, userAgent: `berth/${VERSION}` },
     });
     containers = new ContainerService(host, this.runtime, this.snapshots, this.images, {
       root: path.join(root, 'containers'),

@@ -5,9 +5,8 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, conflict, invalidArgument, notFound } from '../../errors';
 import { MNT_DETACH, MS_RDONLY, type Host } from '../../host';
-import { packDir, packLayer } from '../layers';
 import type { ContentStore } from '../content/store';
-import { applyThrough } from '../layers';
+import { applyThrough, LayerHelpers, type LayerTars } from '../layers';
 import { ingestTee } from '../content/streams';
 import { EMPTY_LAYER_DIFFID } from '../../oci/layers';
 import { applyChanges } from '../images/changes';
@@ -140,7 +139,11 @@ function firstData(s: Readable): Promise<void> {
 // ---------------------------------------------------------------------------
 
 export class ContainerSnapshots {
-  constructor(private d: SnapshotDeps) {}
+  private tars: LayerTars;
+
+  constructor(private d: SnapshotDeps) {
+    this.tars = new LayerHelpers(d.host);
+  }
 
   private image(c: ContainerRecord): ImageRecord {
     const image = this.d.imageStore.get(c.Image);
@@ -194,7 +197,7 @@ export class ContainerSnapshots {
     const s = await this.d.snapshots.scratch();
     const blob = this.d.content.ingest();
     try {
-      await applyThrough(packLayer(upper), [ingestTee(blob)], s.dir);
+      await applyThrough(this.tars, this.tars.packLayer(upper), [ingestTee(blob)], s.dir);
       const diffID = blob.digest(); // the ingest hashes what it keeps
       if (diffID === EMPTY_LAYER_DIFFID) {
         await blob.abort();
@@ -223,14 +226,14 @@ export class ContainerSnapshots {
       const dir = this.d.snapshots.containerDir(c.Id);
       const merged = path.join(dir, 'merged');
       if (c.State.Running) {
-        const out = packDir(merged);
+        const out = this.tars.packDir(merged);
         await firstData(out);
         return out;
       }
       const image = this.image(c);
       if (!image.chainID) {
         // No image layers: the writable layer is the whole filesystem.
-        const out = packDir(path.join(dir, 'diff'));
+        const out = this.tars.packDir(path.join(dir, 'diff'));
         await firstData(out);
         return out;
       }
@@ -238,7 +241,7 @@ export class ContainerSnapshots {
       await fsp.mkdir(merged, { recursive: true });
       this.d.host.mount(m.source, m.target, m.type, MS_RDONLY, m.options.join(','));
       try {
-        const out = packDir(m.target);
+        const out = this.tars.packDir(m.target);
         await firstData(out);
         return out;
       } finally {

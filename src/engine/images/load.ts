@@ -19,7 +19,7 @@ import type { ContentStore, Ingest } from '../content/store';
 import { Hasher, ingestTee, ingestTrack } from '../content/streams';
 import { QueuedWriter } from '../content/writer';
 import { byteProgress, noProgress, type ProgressSink } from '../events/progress';
-import { applyThrough, compressionOf } from '../layers';
+import { applyThrough, compressionOf, type LayerTars } from '../layers';
 import { createLayerGunzip } from '../registry/decompress';
 import type { LayerSnapshotter, ScratchLayer } from '../snapshots/snapshotter';
 import { archivePath, blobName, linkTarget, manifestFromOCI, parseDockerManifest, parseImageConfig, type DockerManifestEntry } from './layout';
@@ -39,6 +39,7 @@ export interface LoadDeps {
   content: ContentStore;
   snapshots: LayerSnapshotter;
   imageStore: ImageStore;
+  tars: LayerTars;
 }
 
 interface Spooled {
@@ -138,7 +139,7 @@ export class ImageLoader {
     }
     const spoolFd = gz ? undefined : fs.openSync(file, 'wx', 0o600);
     let failed = false;
-    const applied = applyThrough(feed, stages, e.scratch.dir, { copyTo: e.ingest?.fd ?? spoolFd }).then(
+    const applied = applyThrough(this.d.tars, feed, stages, e.scratch.dir, { copyTo: e.ingest?.fd ?? spoolFd }).then(
       () => true,
       () => ((failed = true), false),
     );
@@ -361,7 +362,7 @@ export class ImageLoader {
       const stages: Transform[] = gz ? [createLayerGunzip(), hasher] : [hasher];
       if (ingest) stages.push(ingestTee(ingest));
       try {
-        await applyThrough(fs.createReadStream(f.file), stages, s.dir);
+        await applyThrough(this.d.tars, fs.createReadStream(f.file), stages, s.dir);
       } catch (err) {
         await ingest?.abort();
         throw err instanceof BerthError ? err : invalidArgument(`layer ${name}: ${(err as Error)?.message ?? err}`);

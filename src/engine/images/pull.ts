@@ -5,7 +5,7 @@
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, invalidArgument, isKind, notFound } from '../../errors';
-import { applyLayer } from '../layers';
+import type { LayerTars } from '../layers';
 import { Hasher } from '../content/streams';
 import type { ContentStore } from '../content/store';
 import { byteProgress, type ProgressSink } from '../events/progress';
@@ -65,6 +65,7 @@ export class Puller {
     private store: ImageStore,
     private content: ContentStore,
     private snapshots: LayerSnapshotter,
+    private tars: LayerTars,
     private metadata: DistributionMetadata,
     private settings: RegistrySettings,
   ) {}
@@ -213,7 +214,7 @@ export class Puller {
           for (const st of streams) st.destroy();
           throw err;
         });
-      const steps = [guard(pipeline(body, counter)), guard(pipeline(dec, hasher, tar)), guard(applyLayer(tar, scratch.dir))];
+      const steps = [guard(pipeline(body, counter)), guard(pipeline(dec, hasher, tar)), guard(this.tars.apply(tar, scratch.dir))];
       for (const st of steps) st.catch(() => {});
       await Promise.all(steps);
       const got = hasher.digest();

@@ -68,8 +68,9 @@ export class ImageSaver {
   // Resolves the names and gets every layer as an uncompressed tar whose
   // digest is its diffID, failing here, before any byte is sent, if one
   // cannot be had. Returns the archive as a stream; its temp files go when
-  // it has been written out or destroyed.
-  async save(names: string[]): Promise<Readable> {
+  // it has been written out or destroyed. onSaved hears each image id once
+  // the archive holds all of that image.
+  async save(names: string[], onSaved: (id: string) => void = () => {}): Promise<Readable> {
     const selected = this.select(names);
     const tmp = path.join(this.d.content.ingestDir, `save-${randomBytes(8).toString('hex')}`);
     await fsp.mkdir(tmp, { recursive: true });
@@ -102,7 +103,7 @@ export class ImageSaver {
         }
         images.push(img);
       }
-      return this.writeArchive(images, configs, layers, buildSaveDocs(images), cleanup);
+      return this.writeArchive(images, configs, layers, buildSaveDocs(images), cleanup, onSaved);
     } catch (err) {
       await cleanup();
       throw err;
@@ -136,6 +137,7 @@ export class ImageSaver {
     layers: Map<string, { fh: fsp.FileHandle; size: number }>,
     docs: SaveDocs,
     cleanup: () => Promise<void>,
+    onSaved: (id: string) => void,
   ): Readable {
     const pack = tar.pack();
     pack.on('error', () => {}); // the consumer hears it through its pipeline
@@ -205,6 +207,7 @@ export class ImageSaver {
         if (!written.has(img.id)) {
           written.add(img.id);
           await put(blobName(img.id), configs.get(img.id)!, mtime);
+          onSaved(img.id);
         }
       }
       for (const m of docs.manifests) {

@@ -5,9 +5,10 @@ import * as fs from 'node:fs';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { conflict, failedPrecondition, invalidArgument } from '../../errors';
-import { applyThrough, compressionOf, packLayer } from '../layers';
+import { applyThrough, compressionOf, type LayerTars } from '../layers';
 import type { ContentStore } from '../content/store';
 import { ingestTrack } from '../content/streams';
+import { noEvents, type EventPublisher } from '../events/bus';
 import { noProgress, type ProgressSink } from '../events/progress';
 import { chainIDOf } from '../../oci/layers';
 import { hostPlatform } from '../../oci/platform';
@@ -20,7 +21,7 @@ import { imageHistory, type HistoryItem } from './history';
 import { ImageLoader, type LoadResult } from './load';
 import { Puller, type Platform } from './pull';
 import { Pusher } from './push';
-import { familiarString, parseReference, withDefaultTag, type Reference } from '../../oci/reference';
+import { familiarName, familiarString, parseReference, refString, withDefaultTag, type Reference } from '../../oci/reference';
 import { registryClient, type RegistrySettings } from './registries';
 import { ImageSaver } from './save';
 import type { ImageStore } from './store';
@@ -81,26 +82,42 @@ export function hasLabel(labels: Record<string, string>, spec: string): boolean 
   return eq < 0 ? spec in labels : labels[spec.slice(0, eq)] === spec.slice(eq + 1);
 }
 
+export interface ImageServiceDeps {
+  store: ImageStore;
+  content: ContentStore;
+  layers: LayerSnapshotter;
+  tars: LayerTars;
+  // The containers using an image (rmi and prune spare those images).
+  inUse: (id: string) => { id: string; running: boolean }[];
+  // The image dir, for distribution.json.
+  root: string;
+  registries: RegistrySettings;
+  // Where pull, push, tag, untag, delete, import, load and save are told.
+  events?: EventPublisher;
+}
+
 export class ImageService {
   readonly metadata: DistributionMetadata;
+  private store: ImageStore;
+  private content: ContentStore;
+  private layers: LayerSnapshotter;
+  private tars: LayerTars;
+  private inUse: (id: string) => { id: string; running: boolean }[];
+  private registries: RegistrySettings;
+  private events: EventPublisher;
   private puller: Puller;
   private pusher: Pusher;
   private saver: ImageSaver;
   private loader: ImageLoader;
 
-  constructor(
-    private store: ImageStore,
-    private content: ContentStore,
-    private layers: LayerSnapshotter,
-    private inUse: (id: string) => { id: string; running: boolean }[],
-    imageRoot: string,
-    private registries: RegistrySettings,
-  ) {
-    this.metadata = new DistributionMetadata(imageRoot);
-    this.puller = new Puller(store, content, layers, this.metadata, registries);
-    this.pusher = new Pusher(store, content, this.metadata, registries, (d, c) => this.layerTar(d, c), (c) => this.layers.get(c)?.size);
-    this.saver = new ImageSaver({ content, imageStore: store, layerTar: (d, c) => this.layerTar(d, c) });
-    this.loader = new ImageLoader({ content, snapshots: layers, imageStore: store });
+  constructor(d: ImageServiceDeps) {
+    ({ store: this.store, content: this.content, layers: this.layers, tars: this.tars, inUse: this.inUse, registries: this.registries } = d);
+    this.events = d.events ?? noEvents;
+    this.metadata = new DistributionMetadata(d.root);
+    this.puller = new Puller(d.store, d.content, d.layers, d.tars, this.metadata, d.registries);
+    this.pusher = new Pusher(d.store, d.content, this.metadata, d.registries, (diffID, chainID) => this.layerTar(diffID, chainID), (c) => this.layers.get(c)?.size);
+    this.saver = new ImageSaver({ content: d.content, imageStore: d.store, layerTar: (diffID, chainID) => this.layerTar(diffID, chainID) });
+    this.loader = new ImageLoader({ content: d.content, snapshots: d.layers, imageStore: d.store, tars: d.tars });
   }
 
   async init(): Promise<void> {
@@ -111,11 +128,17 @@ export class ImageService {
 
   // `docker pull`; with allTags every tag of the repository.
   async pull(name: string, opts: { platform?: Platform; auth?: RegistryAuth; allTags?: boolean; progress: ProgressSink }): Promise<ImageRecord[]> {
-    const ref = parseReference(name);
-    if (!opts.allTags) return [await this.puller.pull(ref.tag || ref.digest ? ref : { ...ref, tag: 'latest' }, opts)];
-    if (ref.tag || ref.digest) throw invalidArgument('tag can be used only with --all-tags/-a');
+    let ref = parseReference(name);
     const out: ImageRecord[] = [];
-    for (const tag of await this.puller.tags(ref, opts.auth)) out.push(await this.puller.pull({ ...ref, tag }, opts));
+    if (!opts.allTags) {
+      ref = withDefaultTag(ref);
+      out.push(await this.puller.pull(ref, opts));
+    } else {
+      if (ref.tag || ref.digest) throw invalidArgument('tag can be used only with --all-tags/-a');
+      for (const tag of await this.puller.tags(ref, opts.auth)) out.push(await this.puller.pull({ ...ref, tag }, opts));
+    }
+    // As dockerd: the reference pulled, and the repository as its name.
+    this.publish('pull', familiarString(ref), familiarName(ref), out[out.length - 1]);
     return out;
   }
 
@@ -123,16 +146,20 @@ export class ImageService {
     const ref = parseReference(name);
     if (ref.digest) throw invalidArgument('cannot push a digest reference');
     await this.pusher.push(ref, opts);
+    this.publish('push', familiarString(ref), familiarName(ref), ref.tag ? this.store.tryResolve(refString(ref)) : undefined);
   }
 
   // `docker save`: the named images as one tar stream (see ImageSaver.save).
+  // Each image is announced once the archive holds all of it.
   async save(names: string[]): Promise<Readable> {
-    return this.saver.save(names);
+    return this.saver.save(names, (id) => this.publish('save', id, id, this.store.get(id)));
   }
 
   // `docker load`.
   async load(input: Readable, progress: ProgressSink = noProgress): Promise<LoadResult> {
-    return this.loader.load(input, progress);
+    const result = await this.loader.load(input, progress);
+    for (const id of result.images) this.publish('load', id, id, this.store.get(id));
+    return result;
   }
 
   // `docker history`.
@@ -160,7 +187,7 @@ export class ImageService {
     for (const s of this.metadata.sources(diffID)) {
       if (await this.content.has(s.digest)) return decompressStream(s.mediaType, fs.createReadStream(this.content.blobPath(s.digest)));
     }
-    const packed = packLayer(this.layers.diffDir(chainID));
+    const packed = this.tars.packLayer(this.layers.diffDir(chainID));
     const hash = createHash('sha256');
     const check = new Transform({
       transform(chunk: Buffer, _e, cb) {
@@ -225,7 +252,7 @@ export class ImageService {
       // hashes what is sent to it: the diffID.
       const blob = this.content.ingest();
       try {
-        await applyThrough(tar, [ingestTrack(blob)], scratch.dir, { copyTo: blob.fd });
+        await applyThrough(this.tars, tar, [ingestTrack(blob)], scratch.dir, { copyTo: blob.fd });
       } catch (err) {
         await blob.abort();
         throw badArchive(err);
@@ -250,14 +277,33 @@ export class ImageService {
     if (opts.message) config.comment = opts.message;
     const digest = await this.content.put(Buffer.from(JSON.stringify(config)));
     const rec = await this.store.add(digest);
-    if (ref) await this.store.tag(ref, rec.id);
+    if (ref) await this.tagImage(rec, ref);
+    this.publish('import', rec.id, rec.id, rec);
     return rec;
   }
 
   async tag(source: string, repo: string, tag?: string): Promise<void> {
     const rec = this.store.resolve(source);
     const ref = parseReference(tag ? `${repo}:${tag}` : repo);
+    await this.tagImage(rec, ref);
+  }
+
+  private async tagImage(rec: ImageRecord, ref: Reference): Promise<void> {
     await this.store.tag(ref, rec.id);
+    this.publish('tag', rec.id, familiarString(withDefaultTag(ref)), rec);
+  }
+
+  // Removes one reference of rec; returns it as rmi reports it.
+  private async untag(rec: ImageRecord, ref: Reference): Promise<string> {
+    const removed = familiarString(await this.store.untagRef(ref));
+    this.publish('untag', rec.id, rec.id, rec);
+    return removed;
+  }
+
+  // An image event as dockerd logs it: the image's labels, and `name`. A
+  // deleted image has no labels left to give.
+  private publish(action: string, id: string, name: string, rec?: ImageRecord): void {
+    this.events.publish('image', action, id, { ...(rec?.config.config?.Labels ?? {}), name });
   }
 
   // Docker's rmi: a name untags (and deletes when it was the last tag);
@@ -275,12 +321,12 @@ export class ImageService {
       if (refs.length === 1 && users.length > 0 && !force) {
         throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${users[0].id.slice(0, 12)} is using its referenced image ${short}`);
       }
-      const untagged = familiarString(await this.store.untagRef(ref));
+      const untagged = await this.untag(rec, ref);
       // A digest reference deletes the image only when it was the last reference.
       const lastDigest = !ref.tag && refs.length === 0 && digestRefs.length === 1;
       if (refs.length > 1 || users.length > 0 || (!ref.tag && !lastDigest)) return [{ Untagged: untagged }];
       const out: RemovedItem[] = [{ Untagged: untagged }];
-      if (ref.tag) for (const r of digestRefs) out.push({ Untagged: familiarString(await this.store.untagRef(r)) });
+      if (ref.tag) for (const r of digestRefs) out.push({ Untagged: await this.untag(rec, r) });
       return [...out, ...(await this.deleteImage(rec, digestRefs))];
     }
     const running = users.find((u) => u.running);
@@ -288,7 +334,7 @@ export class ImageService {
     if (users.length > 0 && !force) throw conflict(`conflict: unable to delete ${short} (must be forced) - image is being used by stopped container ${users[0].id.slice(0, 12)}`);
     if (refs.length > 1 && !force) throw conflict(`conflict: unable to delete ${short} (must be forced) - image is referenced in multiple repositories`);
     const out: RemovedItem[] = [];
-    for (const r of [...refs, ...digestRefs]) out.push({ Untagged: familiarString(await this.store.untagRef(r)) });
+    for (const r of [...refs, ...digestRefs]) out.push({ Untagged: await this.untag(rec, r) });
     if (users.length > 0) return out;
     return [...out, ...(await this.deleteImage(rec, digestRefs))];
   }
@@ -309,7 +355,7 @@ export class ImageService {
       if (opts.notLabels?.some((l) => hasLabel(labels, l))) continue;
       if (opts.until !== undefined && !(Date.parse(rec.config.created ?? '') / 1000 < opts.until)) continue;
       const digestRefs = this.store.refsOf(rec.id).filter((r) => !r.tag);
-      for (const r of [...tags, ...digestRefs]) deleted.push({ Untagged: familiarString(await this.store.untagRef(r)) });
+      for (const r of [...tags, ...digestRefs]) deleted.push({ Untagged: await this.untag(rec, r) });
       deleted.push(...(await this.deleteImage(rec, digestRefs)));
     }
     let reclaimed = 0;
@@ -322,6 +368,7 @@ export class ImageService {
     for (const r of digestRefs) if (r.digest) await this.content.delete(r.digest);
     await this.store.delete(rec.id);
     await this.content.delete(rec.id);
+    this.publish('delete', rec.id, rec.id);
     await this.collectLayers();
     return [{ Deleted: rec.id }];
   }

@@ -1,4 +1,4 @@
-// applyLayer against hostile tars: nothing may change outside the layer dir.
+// Applying layers (LayerHelpers.apply) against hostile tars: nothing may change outside the layer dir.
 // Needs root and build/Release/berth-untar (npm install).
 import { test, type TestContext } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -6,9 +6,11 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { applyLayer } from '../../../src/engine/layers/index';
+import { LayerHelpers } from '../../../src/engine/layers/index';
 import { isKind } from '../../../src/errors';
-import { exists, info, makeTar, sandbox, snapshot, tarStream, xattrsOf, type Sandbox, type TarEntry } from './helpers';
+import { exists, host, info, makeTar, sandbox, snapshot, tarStream, xattrsOf, type Sandbox, type TarEntry } from './helpers';
+
+const tars = new LayerHelpers(host);
 
 const rel = (abs: string) => abs.slice(1); // "/tmp/x" -> "tmp/x"
 const up = '../../../../../../../../';
@@ -18,10 +20,10 @@ const up = '../../../../../../../../';
 async function applyConfined(t: TestContext, sb: Sandbox, entries: TarEntry[], escapes: string[] = []) {
   const before = snapshot(sb.canaryDir);
   const baseXattrs = xattrsOf(sb.base);
-  let result: Awaited<ReturnType<typeof applyLayer>> | undefined;
+  let result: Awaited<ReturnType<typeof tars.apply>> | undefined;
   let error: unknown;
   try {
-    result = await applyLayer(tarStream(await makeTar(entries)), sb.layer);
+    result = await tars.apply(tarStream(await makeTar(entries)), sb.layer);
   } catch (err) {
     error = err;
   }
@@ -340,7 +342,7 @@ test('large files are streamed intact', async (t) => {
   // Fed in small chunks, as a network stream would be.
   const chunks: Buffer[] = [];
   for (let i = 0; i < tar.length; i += 65536) chunks.push(tar.subarray(i, i + 65536));
-  const stats = await applyLayer(Readable.from(chunks), sb.layer);
+  const stats = await tars.apply(Readable.from(chunks), sb.layer);
   assert.equal(stats.bytes, big.length);
   assert.ok(fs.readFileSync(path.join(sb.layer, 'big')).equals(big));
 });
@@ -354,7 +356,7 @@ test('malformed archives reject with InvalidArgument', async (t) => {
   ];
   for (const [what, buf] of cases) {
     const sb = sandbox(t);
-    await assert.rejects(applyLayer(tarStream(buf), sb.layer), (err: any) => {
+    await assert.rejects(tars.apply(tarStream(buf), sb.layer), (err: any) => {
       assert.ok(isKind(err, 'InvalidArgument'), `${what}: ${err}`);
       return true;
     });
@@ -363,7 +365,7 @@ test('malformed archives reject with InvalidArgument', async (t) => {
 
 test('an empty archive applies nothing', async (t) => {
   const sb = sandbox(t);
-  const stats = await applyLayer(tarStream(Buffer.alloc(1024)), sb.layer);
+  const stats = await tars.apply(tarStream(Buffer.alloc(1024)), sb.layer);
   assert.equal(stats.entries, 0);
   assert.deepEqual(fs.readdirSync(sb.layer), []);
 });
@@ -374,11 +376,11 @@ test('an input error rejects with that error and stops the helper', async (t) =>
   const input = new Readable({ read() {} });
   input.push(tar.subarray(0, 10_000));
   setTimeout(() => input.destroy(new Error('download failed')), 50);
-  await assert.rejects(applyLayer(input, sb.layer), /download failed/);
+  await assert.rejects(tars.apply(input, sb.layer), /download failed/);
 });
 
 test('a missing layer directory is an error', async (t) => {
   const sb = sandbox(t);
-  await assert.rejects(applyLayer(tarStream(Buffer.alloc(1024)), path.join(sb.base, 'nope')), /chroot/);
+  await assert.rejects(tars.apply(tarStream(Buffer.alloc(1024)), path.join(sb.base, 'nope')), /chroot/);
   assert.deepEqual(fs.readdirSync(sb.base), ['layer']);
 });

@@ -5,9 +5,11 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { applyLayer, packDir, packLayer } from '../../../src/engine/layers/index';
+import { LayerHelpers } from '../../../src/engine/layers/index';
 import { paxAwareExtract } from '../../../src/engine/layers/pax';
 import { host, makeTar, snapshot, tarStream, tempDir, type TarEntry } from './helpers';
+
+const tars = new LayerHelpers(host);
 
 const CAPS = Buffer.from('0100000280200000000000000000000000000000', 'hex');
 
@@ -71,10 +73,10 @@ const layerEntries: TarEntry[] = [
 test('a layer survives apply -> packLayer -> apply unchanged', async (t) => {
   const a = tempDir(t, 'berth-pack-a-');
   const b = tempDir(t, 'berth-pack-b-');
-  await applyLayer(tarStream(await makeTar(layerEntries)), a);
+  await tars.apply(tarStream(await makeTar(layerEntries)), a);
 
-  const tar1 = await collect(packLayer(a));
-  const tar2 = await collect(packLayer(a));
+  const tar1 = await collect(tars.packLayer(a));
+  const tar2 = await collect(tars.packLayer(a));
   assert.ok(tar1.equals(tar2), 'packing is reproducible');
 
   const entries = await list(tar1);
@@ -114,7 +116,7 @@ test('a layer survives apply -> packLayer -> apply unchanged', async (t) => {
   // No overlay markers leak into the tar as xattrs.
   for (const e of entries) for (const k of e.pax.keys()) assert.ok(!k.startsWith('SCHILY.xattr.trusted.'), `${e.name}: ${k}`);
 
-  await applyLayer(tarStream(tar1), b);
+  await tars.apply(tarStream(tar1), b);
   const sa = snapshot(a);
   const sb = snapshot(b);
   // The roots are mkdtemp dirs (mode, times differ); compare what is in them.
@@ -137,7 +139,7 @@ test('packLayer converts overlay whiteouts, including shared (hardlinked) ones',
   host.lsetxattr(upper, 'trusted.overlay.opaque', Buffer.from('y'));
   host.lsetxattr(path.join(upper, 'a'), 'trusted.overlay.origin', Buffer.from('x'));
   host.lsetxattr(path.join(upper, 'a'), 'user.kept', Buffer.from('1'));
-  const entries = await list(await collect(packLayer(upper)));
+  const entries = await list(await collect(tars.packLayer(upper)));
   assert.deepEqual(
     entries.map((e) => [e.name, e.type]),
     [
@@ -157,7 +159,7 @@ test('packDir keeps device nodes as they are and skips trusted xattrs', async (t
   host.lsetxattr(path.join(dir, 'o'), 'trusted.overlay.opaque', Buffer.from('y'));
   fs.symlinkSync('/etc/passwd', path.join(dir, 'passwd'));
   fs.symlinkSync('/etc', path.join(dir, 'etc'));
-  const entries = await list(await collect(packDir(dir)));
+  const entries = await list(await collect(tars.packDir(dir)));
   assert.deepEqual(
     entries.map((e) => [e.name, e.type, e.linkname ?? null]),
     [
@@ -172,13 +174,13 @@ test('packDir keeps device nodes as they are and skips trusted xattrs', async (t
 
 test('packing a missing directory fails the stream', async (t) => {
   const dir = tempDir(t, 'berth-pack-missing-');
-  await assert.rejects(collect(packLayer(path.join(dir, 'nope'))), /pack .*nope/);
+  await assert.rejects(collect(tars.packLayer(path.join(dir, 'nope'))), /pack .*nope/);
 });
 
 test('a consumer that stops early does not leave the helper running', async (t) => {
   const dir = tempDir(t, 'berth-pack-big-');
   for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(dir, `f${i}`), Buffer.alloc(1 << 20, i));
-  const s = packLayer(dir);
+  const s = tars.packLayer(dir);
   for await (const _ of s) break; // destroys the stream
   assert.ok(s.destroyed);
   const running = () =>

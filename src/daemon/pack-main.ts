@@ -1,5 +1,7 @@
-// berth-pack: the confined packing half of the layers subsystem (applying
-// is native: src/host/native/untar-main.c).
+// berth-pack: the confined packing half of engine/layers (applying is
+// native: src/host/native/untar-main.c). A program of its own, which berthd
+// spawns (engine/layers/helpers.ts); this is its main, so it is the one
+// that makes the real Host.
 //
 //   berth-pack layer|dir DIR    write DIR as a tar to stdout; on failure one
 //                               JSON line {ok:false, error} on stderr
@@ -7,8 +9,8 @@
 // Everything is loaded first, then the process chroots into DIR before it
 // reads a single entry, so the kernel confines every path it touches.
 import { once } from 'node:events';
-import { LinuxHost } from '../../host/linux';
-import { packTree } from './pack';
+import { packTree } from '../engine/layers/pack';
+import { LinuxHost } from '../host/linux';
 
 function exitWith(stream: NodeJS.WriteStream, line: object, code: number): void {
   stream.write(JSON.stringify(line) + '\n', () => process.exit(code));
