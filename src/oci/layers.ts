@@ -11,3 +11,10 @@ export function chainIDOf(parent: string | undefined, diffID: string): string {
   if (!parent) return diffID;
   return 'sha256:' + createHash('sha256').update(`${parent} ${diffID}`).digest('hex');
 }
+
+// The chain ids of an image's layers, bottom first.
+export function chainIDs(diffIDs: string[]): string[] {
+  const out: string[] = [];
+  for (const d of diffIDs) out.push(chainIDOf(out[out.length - 1], d));
+  return out;
+}

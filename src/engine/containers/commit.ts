@@ -163,7 +163,17 @@ export class ContainerSnapshots {
     }
     const requested = applyChanges(commitRequestConfig(o.config), o.changes ?? []);
 
-    // Under the container's lock: no start, stop or remove meanwhile.
+    // Under the container's lock: no start, stop or remove meanwhile; under a
+    // content lease, so an rmi meanwhile cannot collect the new blobs.
+    const lease = this.d.content.lease();
+    try {
+      return await this.commitLocked(ref, o, target, requested);
+    } finally {
+      lease.release();
+    }
+  }
+
+  private commitLocked(ref: string, o: CommitOptions, target: Reference | undefined, requested: ImageRunConfig): Promise<ImageRecord> {
     return this.d.containers.withLock(ref, async (c) => {
       this.d.containers.get(c.Id); // still there
       if (c.State.Status === 'removing' || c.State.Dead) throw conflict(`container ${c.Id.slice(0, 12)} is being removed`);

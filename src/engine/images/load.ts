@@ -12,9 +12,8 @@ import { once } from 'node:events';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { BerthError, invalidArgument } from '../../errors';
-import { chainIDOf } from '../../oci/layers';
+import { chainIDOf, chainIDs } from '../../oci/layers';
 import { familiarString, parseReference, refString, withDefaultTag, type Reference } from '../../oci/reference';
-import { syncDir } from '../../util/fs';
 import type { ContentStore, Ingest } from '../content/store';
 import { Hasher, ingestTee, ingestTrack } from '../content/streams';
 import { QueuedWriter } from '../content/writer';
@@ -23,6 +22,7 @@ import { applyThrough, compressionOf, type LayerTars } from '../layers';
 import { createLayerGunzip } from '../registry/decompress';
 import type { LayerSnapshotter, ScratchLayer } from '../snapshots/snapshotter';
 import { archivePath, blobName, linkTarget, manifestFromOCI, parseDockerManifest, parseImageConfig, type DockerManifestEntry } from './layout';
+import type { LayerHolds } from './holds';
 import type { ImageStore } from './store';
 import type { ImageConfig } from './types';
 
@@ -40,6 +40,7 @@ export interface LoadDeps {
   snapshots: LayerSnapshotter;
   imageStore: ImageStore;
   tars: LayerTars;
+  holds: LayerHolds;
 }
 
 interface Spooled {
@@ -66,6 +67,14 @@ interface EarlyLayer {
 export interface LoadResult {
   messages: string[]; // "Loaded image: busybox:latest", …
   images: string[]; // ids, in manifest order
+}
+
+// One image of the archive, checked and ready to store.
+interface Plan {
+  configData: Buffer;
+  config: ImageConfig;
+  layers: string[];
+  tags: Reference[];
 }
 
 export class ImageLoader {
@@ -279,12 +288,6 @@ export class ImageLoader {
     if (manifest.length === 0) throw invalidArgument('invalid archive: manifest.json lists no images');
 
     // 2. Check everything before storing anything.
-    interface Plan {
-      configData: Buffer;
-      config: ImageConfig;
-      layers: string[];
-      tags: Reference[];
-    }
     const plans: Plan[] = [];
     for (const m of manifest) {
       const data = await readSmall(m.Config, 'image config');
@@ -300,6 +303,17 @@ export class ImageLoader {
       plans.push({ configData: data, config, layers: m.Layers, tags });
     }
 
+    // The layers every image stands on, held until the images are recorded:
+    // no garbage collection meanwhile takes them.
+    const release = this.d.holds.hold(plans.flatMap((p) => chainIDs(p.config.rootfs.diff_ids)));
+    try {
+      return await this.store(plans, lookup);
+    } finally {
+      release();
+    }
+  }
+
+  private async store(plans: Plan[], lookup: (p: string) => Spooled | undefined): Promise<LoadResult> {
     // 3. Layers, bottom-up, each verified against its diffID.
     const createdLayers: string[] = [];
     const createdBlobs: string[] = [];
@@ -377,9 +391,8 @@ export class ImageLoader {
         blob = true;
       } else if (!haveBlob && !(await this.d.content.has(diffID))) {
         // The spooled file is the uncompressed tar: move it into the store.
-        const dest = this.d.content.blobPath(diffID);
-        await adoptFile(f.file, dest);
-        f.file = dest; // another image may stack the same file on another parent
+        await this.d.content.adopt(f.file, diffID);
+        f.file = this.d.content.blobPath(diffID); // another image may stack the same file on another parent
         blob = true;
       }
       const existed = !!this.d.snapshots.get(chainIDOf(parent, diffID));
@@ -405,9 +418,8 @@ export class ImageLoader {
       } else if (e.ingest) {
         await e.ingest.abort();
       } else if (!haveBlob) {
-        const dest = this.d.content.blobPath(diffID);
-        await adoptFile(f.file, dest);
-        f.file = dest; // another image may stack the same file on another parent
+        await this.d.content.adopt(f.file, diffID);
+        f.file = this.d.content.blobPath(diffID); // another image may stack the same file on another parent
         blob = true;
       }
       const existed = !!this.d.snapshots.get(chainIDOf(parent, diffID));
@@ -536,16 +548,4 @@ async function discard(entry: TarEntry): Promise<void> {
   } catch (err) {
     throw invalidArgument(`invalid archive: ${(err as Error)?.message ?? err}`);
   }
-}
-
-// Moves a fully written file into the content store: fsync, rename, fsync dir.
-async function adoptFile(file: string, dest: string): Promise<void> {
-  const fh = await fsp.open(file, 'r+');
-  try {
-    await fh.datasync();
-  } finally {
-    await fh.close();
-  }
-  await fsp.rename(file, dest);
-  await syncDir(path.dirname(dest));
 }

@@ -5,13 +5,14 @@ import * as fs from 'node:fs';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { failedPrecondition, notFound } from '../../errors';
-import type { ContentStore } from '../content/store';
+import type { ContentStore, Lease } from '../content/store';
 import { byteProgress, type ProgressSink } from '../events/progress';
 import type { Descriptor } from '../../oci/descriptor';
 import { MEDIA_TYPES } from '../../oci/mediatypes';
 import type { RegistryAuth, RegistryClient } from '../registry';
-import { chainIDOf } from '../../oci/layers';
+import { chainIDs } from '../../oci/layers';
 import type { DistributionMetadata } from './distribution';
+import type { LayerHolds } from './holds';
 import { ingestTee } from '../content/streams';
 import { ParallelGzip } from './pgzip';
 import { familiarString, parseReference, fullName, withDefaultTag, type Reference } from '../../oci/reference';
@@ -32,10 +33,12 @@ export class Pusher {
     // and its size.
     private layerTar: (diffID: string, chainID: string) => Promise<Readable>,
     private layerSize: (chainID: string) => number | undefined,
+    private holds: LayerHolds,
   ) {}
 
   // Without a tag, every local tag of the repository is pushed (as Docker does).
-  async push(ref: Reference, opts: { auth?: RegistryAuth; progress: ProgressSink }): Promise<void> {
+  // The lease keeps every blob the push reads or makes until it is done.
+  async push(ref: Reference, opts: { auth?: RegistryAuth; progress: ProgressSink; lease: Lease }): Promise<void> {
     const targets: Reference[] = ref.tag || ref.digest ? [withDefaultTag(ref)] : this.store.tagsOfRepo(ref);
     if (targets.length === 0) throw notFound(`An image does not exist locally with the tag: ${familiarString(ref)}`);
     const client = registryClient(ref.domain, this.settings, opts.auth);
@@ -43,14 +46,24 @@ export class Pusher {
     for (const t of targets) {
       const rec = this.store.tryResolve(familiarString(t));
       if (!rec) throw notFound(`An image does not exist locally with the tag: ${familiarString(t)}`);
-      await this.pushOne(client, t, rec, opts.progress);
+      await this.pushOne(client, t, rec, opts.progress, opts.lease);
     }
   }
 
-  private async pushOne(client: RegistryClient, ref: Reference, rec: ImageRecord, progress: ProgressSink): Promise<void> {
+  private async pushOne(client: RegistryClient, ref: Reference, rec: ImageRecord, progress: ProgressSink, lease: Lease): Promise<void> {
     const diffIDs = rec.config.rootfs.diff_ids;
-    const chains: string[] = [];
-    for (const d of diffIDs) chains.push(chainIDOf(chains[chains.length - 1], d));
+    const chains = chainIDs(diffIDs);
+    // An rmi meanwhile must not take what this push is reading.
+    lease.add(rec.id, ...diffIDs, ...diffIDs.flatMap((d) => this.metadata.sources(d).map((s) => s.digest)));
+    const release = this.holds.hold(chains);
+    try {
+      await this.pushImage(client, ref, rec, diffIDs, chains, progress);
+    } finally {
+      release();
+    }
+  }
+
+  private async pushImage(client: RegistryClient, ref: Reference, rec: ImageRecord, diffIDs: string[], chains: string[], progress: ProgressSink): Promise<void> {
     for (const d of diffIDs) progress({ type: 'progress', id: short(d), status: 'Preparing' });
     const layers: Descriptor[] = new Array(diffIDs.length);
     let next = 0;
@@ -76,7 +89,8 @@ export class Pusher {
     const tag = ref.tag ?? 'latest';
     const digest = await client.putManifest(ref.path, tag, MEDIA_TYPES.dockerManifest, bytes);
     await this.content.put(bytes);
-    await this.store.setRef({ domain: ref.domain, path: ref.path, digest }, rec.id);
+    // The registry has it now, even if an rmi took the local image meanwhile.
+    if (this.store.get(rec.id)) await this.store.setRef({ domain: ref.domain, path: ref.path, digest }, rec.id);
     progress({ type: 'status', status: `${tag}: digest: ${digest} size: ${bytes.length}` });
     progress({ type: 'aux', aux: { Tag: tag, Digest: digest, Size: bytes.length } });
   }

@@ -6,7 +6,7 @@ import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { conflict, failedPrecondition, invalidArgument } from '../../errors';
 import { applyThrough, compressionOf, type LayerTars } from '../layers';
-import type { ContentStore } from '../content/store';
+import type { ContentStore, Lease } from '../content/store';
 import { ingestTrack } from '../content/streams';
 import { noEvents, type EventPublisher } from '../events/bus';
 import { noProgress, type ProgressSink } from '../events/progress';
@@ -18,6 +18,7 @@ import type { LayerInfo, LayerSnapshotter } from '../snapshots/snapshotter';
 import { applyChanges } from './changes';
 import { DistributionMetadata } from './distribution';
 import { imageHistory, type HistoryItem } from './history';
+import { LayerHolds } from './holds';
 import { ImageLoader, type LoadResult } from './load';
 import { Puller, type Platform } from './pull';
 import { Pusher } from './push';
@@ -25,7 +26,7 @@ import { familiarName, familiarString, parseReference, refString, withDefaultTag
 import { registryClient, type RegistrySettings } from './registries';
 import { ImageSaver } from './save';
 import type { ImageStore } from './store';
-import type { ImageConfig, ImageRecord } from './types';
+import type { ImageConfig, ImageRecord, ImageRunConfig } from './types';
 
 
 export interface ImportOptions {
@@ -107,6 +108,7 @@ export class ImageService {
   private events: EventPublisher;
   private puller: Puller;
   private pusher: Pusher;
+  private holds = new LayerHolds();
   private saver: ImageSaver;
   private loader: ImageLoader;
 
@@ -114,29 +116,28 @@ export class ImageService {
     ({ store: this.store, content: this.content, layers: this.layers, tars: this.tars, inUse: this.inUse, registries: this.registries } = d);
     this.events = d.events ?? noEvents;
     this.metadata = new DistributionMetadata(d.root);
-    this.puller = new Puller(d.store, d.content, d.layers, d.tars, this.metadata, d.registries);
-    this.pusher = new Pusher(d.store, d.content, this.metadata, d.registries, (diffID, chainID) => this.layerTar(diffID, chainID), (c) => this.layers.get(c)?.size);
+    this.puller = new Puller(d.store, d.content, d.layers, d.tars, this.metadata, d.registries, this.holds);
+    this.pusher = new Pusher(d.store, d.content, this.metadata, d.registries, (diffID, chainID) => this.layerTar(diffID, chainID), (c) => this.layers.get(c)?.size, this.holds);
     this.saver = new ImageSaver({ content: d.content, imageStore: d.store, layerTar: (diffID, chainID) => this.layerTar(diffID, chainID) });
-    this.loader = new ImageLoader({ content: d.content, snapshots: d.layers, imageStore: d.store, tars: d.tars });
+    this.loader = new ImageLoader({ content: d.content, snapshots: d.layers, imageStore: d.store, tars: d.tars, holds: this.holds });
   }
 
   async init(): Promise<void> {
     await this.metadata.init();
-    // Layers a pull committed before a crash cut it short belong to no image.
-    await this.collectLayers();
+    // What a crash cut short (layers, blobs) belongs to no image.
+    await this.collectGarbage();
   }
 
   // `docker pull`; with allTags every tag of the repository.
   async pull(name: string, opts: { platform?: Platform; auth?: RegistryAuth; allTags?: boolean; progress: ProgressSink }): Promise<ImageRecord[]> {
     let ref = parseReference(name);
     const out: ImageRecord[] = [];
-    if (!opts.allTags) {
-      ref = withDefaultTag(ref);
-      out.push(await this.puller.pull(ref, opts));
-    } else {
-      if (ref.tag || ref.digest) throw invalidArgument('tag can be used only with --all-tags/-a');
-      for (const tag of await this.puller.tags(ref, opts.auth)) out.push(await this.puller.pull({ ...ref, tag }, opts));
-    }
+    if (opts.allTags && (ref.tag || ref.digest)) throw invalidArgument('tag can be used only with --all-tags/-a');
+    if (!opts.allTags) ref = withDefaultTag(ref);
+    await this.leased(async () => {
+      if (!opts.allTags) out.push(await this.puller.pull(ref, opts));
+      else for (const tag of await this.puller.tags(ref, opts.auth)) out.push(await this.puller.pull({ ...ref, tag }, opts));
+    });
     // As dockerd: the reference pulled, and the repository as its name.
     this.publish('pull', familiarString(ref), familiarName(ref), out[out.length - 1]);
     return out;
@@ -145,19 +146,19 @@ export class ImageService {
   async push(name: string, opts: { auth?: RegistryAuth; progress: ProgressSink }): Promise<void> {
     const ref = parseReference(name);
     if (ref.digest) throw invalidArgument('cannot push a digest reference');
-    await this.pusher.push(ref, opts);
+    await this.leased((lease) => this.pusher.push(ref, { ...opts, lease }));
     this.publish('push', familiarString(ref), familiarName(ref), ref.tag ? this.store.tryResolve(refString(ref)) : undefined);
   }
 
   // `docker save`: the named images as one tar stream (see ImageSaver.save).
   // Each image is announced once the archive holds all of it.
   async save(names: string[]): Promise<Readable> {
-    return this.saver.save(names, (id) => this.publish('save', id, id, this.store.get(id)));
+    return this.leased(() => this.saver.save(names, (id) => this.publish('save', id, id, this.store.get(id))));
   }
 
   // `docker load`.
   async load(input: Readable, progress: ProgressSink = noProgress): Promise<LoadResult> {
-    const result = await this.loader.load(input, progress);
+    const result = await this.leased(() => this.loader.load(input, progress));
     for (const id of result.images) this.publish('load', id, id, this.store.get(id));
     return result;
   }
@@ -237,6 +238,10 @@ export class ImageService {
 
   // `docker import`: one layer from a tar stream, plus a fresh config.
   async import(body: Readable, opts: ImportOptions): Promise<ImageRecord> {
+    return this.leased(() => this.importLayer(body, opts));
+  }
+
+  private async importLayer(body: Readable, opts: ImportOptions): Promise<ImageRecord> {
     let ref: Reference | undefined;
     if (opts.repo) {
       ref = parseReference(opts.tag ? `${opts.repo}:${opts.tag}` : opts.repo);
@@ -247,6 +252,8 @@ export class ImageService {
     const tar = await decompressed(body);
     const scratch = await this.layers.scratch();
     let layer: LayerInfo;
+    // The layer is held until the image that names it is recorded.
+    let release = () => {};
     try {
       // The helper writes the tar it reads into the ingest's file; the ingest
       // hashes what is sent to it: the diffID.
@@ -259,12 +266,24 @@ export class ImageService {
       }
       const diffID = blob.digest();
       const size = blob.written;
+      release = this.holds.hold([diffID]);
       if (await this.content.has(diffID)) await blob.abort();
       else await blob.commit();
       layer = await this.layers.commit(scratch, undefined, diffID, size);
+    } catch (err) {
+      release();
+      throw err;
     } finally {
       await this.layers.discard(scratch);
     }
+    try {
+      return await this.recordImport(layer, runConfig, ref, opts.message);
+    } finally {
+      release();
+    }
+  }
+
+  private async recordImport(layer: LayerInfo, runConfig: ImageRunConfig, ref: Reference | undefined, message: string | undefined): Promise<ImageRecord> {
     const now = new Date().toISOString();
     const config: ImageConfig = {
       architecture: hostPlatform().architecture,
@@ -272,9 +291,9 @@ export class ImageService {
       created: now,
       config: runConfig,
       rootfs: { type: 'layers', diff_ids: [layer.diffID] },
-      history: [{ created: now, created_by: '', comment: opts.message || 'Imported from -' }],
+      history: [{ created: now, created_by: '', comment: message || 'Imported from -' }],
     };
-    if (opts.message) config.comment = opts.message;
+    if (message) config.comment = message;
     const digest = await this.content.put(Buffer.from(JSON.stringify(config)));
     const rec = await this.store.add(digest);
     if (ref) await this.tagImage(rec, ref);
@@ -298,6 +317,17 @@ export class ImageService {
     const removed = familiarString(await this.store.untagRef(ref));
     this.publish('untag', rec.id, rec.id, rec);
     return removed;
+  }
+
+  // Runs fn under a content lease: the blobs it makes or relies on outlive
+  // any garbage collection meanwhile, until fn is done with them.
+  private async leased<T>(fn: (lease: Lease) => Promise<T>): Promise<T> {
+    const lease = this.content.lease();
+    try {
+      return await fn(lease);
+    } finally {
+      lease.release();
+    }
   }
 
   // An image event as dockerd logs it: the image's labels, and `name`. A
@@ -327,7 +357,7 @@ export class ImageService {
       if (refs.length > 1 || users.length > 0 || (!ref.tag && !lastDigest)) return [{ Untagged: untagged }];
       const out: RemovedItem[] = [{ Untagged: untagged }];
       if (ref.tag) for (const r of digestRefs) out.push({ Untagged: await this.untag(rec, r) });
-      return [...out, ...(await this.deleteImage(rec, digestRefs))];
+      return [...out, ...(await this.deleteImage(rec))];
     }
     const running = users.find((u) => u.running);
     if (running) throw conflict(`conflict: unable to delete ${short} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`);
@@ -336,7 +366,7 @@ export class ImageService {
     const out: RemovedItem[] = [];
     for (const r of [...refs, ...digestRefs]) out.push({ Untagged: await this.untag(rec, r) });
     if (users.length > 0) return out;
-    return [...out, ...(await this.deleteImage(rec, digestRefs))];
+    return [...out, ...(await this.deleteImage(rec))];
   }
 
   // `docker image prune`: unused dangling images (all unused ones with
@@ -356,36 +386,56 @@ export class ImageService {
       if (opts.until !== undefined && !(Date.parse(rec.config.created ?? '') / 1000 < opts.until)) continue;
       const digestRefs = this.store.refsOf(rec.id).filter((r) => !r.tag);
       for (const r of [...tags, ...digestRefs]) deleted.push({ Untagged: await this.untag(rec, r) });
-      deleted.push(...(await this.deleteImage(rec, digestRefs)));
+      deleted.push(...(await this.deleteImage(rec)));
     }
     let reclaimed = 0;
     for (const [chain, size] of before) if (!this.layers.get(chain)) reclaimed += size;
     return { deleted, reclaimed };
   }
 
-  private async deleteImage(rec: ImageRecord, digestRefs: Reference[] = []): Promise<RemovedItem[]> {
-    // Manifests were stored under the digests their references name.
-    for (const r of digestRefs) if (r.digest) await this.content.delete(r.digest);
+  // The config, the manifests its digest references named and the layers
+  // go with the garbage collection, which spares what an operation in
+  // flight (a push of this very image) still reads.
+  private async deleteImage(rec: ImageRecord): Promise<RemovedItem[]> {
     await this.store.delete(rec.id);
-    await this.content.delete(rec.id);
     this.publish('delete', rec.id, rec.id);
-    await this.collectLayers();
+    await this.collectGarbage();
     return [{ Deleted: rec.id }];
   }
 
-  // Removes layers no image needs. Containers pin their image, so layers
-  // under a container are always reachable from a listed image.
-  async collectLayers(): Promise<void> {
+  // Garbage collection, at start (for what a crash left) and after rmi and
+  // prune: the layers no image needs, the distribution.json entries of
+  // layers no longer stored, then every blob nothing references (configs,
+  // manifests, layer tars, compressed layer blobs). Containers pin their
+  // image, so layers under a container are reachable from a listed image;
+  // what a pull or push in flight holds (layers) or leases (blobs) stays.
+  async collectGarbage(): Promise<void> {
     const keep = new Set(this.store.list().flatMap((img) => this.layers.chain(img.chainID)));
     for (const layer of this.layers.list()) {
-      if (keep.has(layer.chainID) || this.puller.inUse(layer.chainID)) continue;
+      if (keep.has(layer.chainID) || this.holds.has(layer.chainID)) continue;
       await this.layers.removeLayer(layer.chainID);
-      if ([...keep].some((c) => this.layers.get(c)?.diffID === layer.diffID)) continue;
-      // The layer's tar and any compressed copies of it go with the last user.
-      await this.content.delete(layer.diffID);
-      for (const src of this.metadata.sources(layer.diffID)) await this.content.delete(src.digest);
-      await this.metadata.forget(layer.diffID);
     }
+    const stored = new Set(this.layers.list().map((l) => l.diffID));
+    for (const diffID of this.metadata.diffIDs()) {
+      if (stored.has(diffID) || this.metadata.sources(diffID).some((s) => this.content.isLeased(s.digest))) continue;
+      await this.metadata.forget(diffID);
+    }
+    await this.content.sweep(() => this.referencedBlobs());
+  }
+
+  // Every blob an image needs: its config, the manifests its digest
+  // references name, and per stored layer its tar and compressed copies.
+  private referencedBlobs(): Set<string> {
+    const out = new Set<string>();
+    for (const rec of this.store.list()) {
+      out.add(rec.id);
+      for (const r of this.store.refsOf(rec.id)) if (r.digest) out.add(r.digest);
+    }
+    for (const l of this.layers.list()) {
+      out.add(l.diffID);
+      for (const s of this.metadata.sources(l.diffID)) out.add(s.digest);
+    }
+    return out;
   }
 
   repoTags(rec: ImageRecord): string[] {

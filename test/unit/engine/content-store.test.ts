@@ -162,3 +162,51 @@ test('delete and list', async () => {
   assert.deepEqual(await store.list(), [b]);
   await store.delete(a); // already gone: fine
 });
+
+test('sweep removes what is neither referenced nor leased; a lease holds what was made or looked up while it was open', async () => {
+  const a = await store.put(Buffer.from('a'));
+  const b = await store.put(Buffer.from('b'));
+  const c = await store.put(Buffer.from('c'));
+  const lease = store.lease();
+  const d = await store.put(Buffer.from('d')); // made under the lease
+  assert.equal(await store.has(c), true); // relied on under the lease
+  assert.deepEqual(await store.sweep(() => new Set([a])), [b]);
+  assert.ok(store.isLeased(c) && store.isLeased(d) && !store.isLeased(a));
+  lease.release();
+  assert.deepEqual((await store.sweep(() => new Set([a]))).sort(), [c, d].sort());
+  assert.deepEqual(await store.list(), [a]);
+});
+
+test('an ingest committed under a lease is leased; one committed after its release is not', async () => {
+  const lease = store.lease();
+  const w = store.ingest();
+  await w.write(Buffer.from('kept'));
+  const { digest } = await w.commit();
+  assert.deepEqual(await store.sweep(() => new Set()), []);
+  lease.release();
+  assert.deepEqual(await store.sweep(() => new Set()), [digest]);
+});
+
+// An operation records its references, then lets go of its lease: a sweep
+// running meanwhile must not judge by what was referenced before.
+test('a sweep asks again what is referenced once a lease has been released', async () => {
+  const lease = store.lease();
+  for (const s of ['x', 'y', 'z']) await store.put(Buffer.from(s));
+  const [first, ...rest] = await store.list(); // the order the sweep walks
+  let asked = 0;
+  let refs = new Set<string>();
+  const removed = await store.sweep(() => {
+    if (asked++ === 0) {
+      // While the sweep is under way, the operation records the rest and
+      // releases its lease.
+      queueMicrotask(() => {
+        refs = new Set(rest);
+        lease.release();
+      });
+    }
+    return refs;
+  });
+  assert.deepEqual(removed, []);
+  assert.equal(asked, 2);
+  assert.deepEqual((await store.list()).sort(), [first, ...rest].sort());
+});

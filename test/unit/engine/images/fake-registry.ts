@@ -16,6 +16,7 @@ export class FakeRegistry {
   readonly manifests = new Map<string, Map<string, { type: string; body: Buffer }>>();
   readonly requests: string[] = [];
   private uploads = new Map<string, Buffer[]>();
+  private gates = new Map<string, { reached: () => void; opened: Promise<void> }>();
   private server = http.createServer((req, res) => this.handle(req, res));
   host = '';
 
@@ -28,6 +29,17 @@ export class FakeRegistry {
   async stop(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  // Holds the next request for "METHOD /path" until open() is called;
+  // `reached` resolves when that request arrives.
+  gate(request: string): { reached: Promise<void>; open: () => void } {
+    let reached!: () => void;
+    let open!: () => void;
+    const r = new Promise<void>((resolve) => (reached = resolve));
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    this.gates.set(request, { reached, opened });
+    return { reached: r, open };
   }
 
   addBlob(repo: string, data: Buffer): string {
@@ -48,7 +60,16 @@ export class FakeRegistry {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
-    req.on('end', () => this.answer(req, Buffer.concat(chunks), res));
+    req.on('end', async () => {
+      const key = `${req.method} ${new URL(req.url ?? '/', 'http://registry').pathname}`;
+      const gate = this.gates.get(key);
+      if (gate) {
+        this.gates.delete(key);
+        gate.reached();
+        await gate.opened;
+      }
+      this.answer(req, Buffer.concat(chunks), res);
+    });
   }
 
   private answer(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): void {

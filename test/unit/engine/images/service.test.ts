@@ -60,6 +60,20 @@ async function untar(s: Readable): Promise<Map<string, Buffer>> {
   return out;
 }
 
+// A docker save archive of one image with these layers.
+async function archive(tag: string, labels: Record<string, string>, ...layerFiles: Record<string, string>[]) {
+  const layers = await Promise.all(layerFiles.map((f) => tar(f)));
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: labels }, rootfs: { type: 'layers', diff_ids: layers.map((l) => sha(l)) } }));
+  const manifest = JSON.stringify([{ Config: `blobs/sha256/${sha(config).slice(7)}`, RepoTags: [tag], Layers: layers.map((l) => `blobs/sha256/${sha(l).slice(7)}`) }]);
+  const pack = tarStream.pack();
+  const done = packed(pack);
+  for (const l of layers) pack.entry({ name: `blobs/sha256/${sha(l).slice(7)}` }, l);
+  pack.entry({ name: `blobs/sha256/${sha(config).slice(7)}` }, config);
+  pack.entry({ name: 'manifest.json' }, manifest);
+  pack.finalize();
+  return { body: await done, id: sha(config), layer: layers[0], layers };
+}
+
 interface World {
   root: string;
   content: ContentStore;
@@ -231,6 +245,100 @@ describe('layers nothing uses', () => {
   });
 });
 
+describe('garbage collection', () => {
+  test('at start, every blob nothing references goes: configs, manifests, layer tars, compressed blobs and their distribution.json entries', async () => {
+    const w = await world();
+    const keep = await w.images.import(Readable.from([await tar({ k: '1' })]), { repo: 'keep' });
+    const kept = blobs(w);
+    // What kills at the wrong moment leave behind.
+    const config = await w.content.put(Buffer.from('{"rootfs":{"type":"layers","diff_ids":[]}}'));
+    const manifest = await w.content.put(Buffer.from('{"schemaVersion":2}'));
+    const layerTar = await w.content.put(await tar({ lost: '1' }));
+    const compressed = await w.content.put(gzipSync(await tar({ pulled: '1' })));
+    await w.images.metadata.add(sha('pulled layer'), { digest: compressed, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: 1 }, 'docker.io/library/x');
+
+    const again = await world(w);
+    assert.deepEqual(blobs(again), kept);
+    for (const d of [config, manifest, layerTar, compressed]) assert.equal(await again.content.has(d), false, d);
+    assert.deepEqual(again.images.metadata.diffIDs(), []);
+    assert.equal(again.images.resolve('keep').id, keep.id);
+  });
+
+  test('rmi takes the manifests its digest references named', async () => {
+    const registry = await new FakeRegistry().start();
+    try {
+      const w = await world();
+      const rec = await w.images.import(Readable.from([await tar({ m: '1' })]), {});
+      await w.images.tag(rec.id, `${registry.host}/m/app`, 'v1');
+      await w.images.push(`${registry.host}/m/app:v1`, { progress: noProgress });
+      assert.equal(w.images.repoDigests(rec).length, 1);
+      assert.equal(blobs(w).length, 4); // config, layer tar, its gzip, manifest
+      await w.images.remove(`${registry.host}/m/app:v1`, false);
+      assert.deepEqual(blobs(w), []);
+    } finally {
+      await registry.stop();
+    }
+  });
+
+  test('an rmi during a push does not take what the push still reads', async () => {
+    const registry = await new FakeRegistry().start();
+    try {
+      const w = await world();
+      const layer = await tar({ p: 'pushed' });
+      const rec = await w.images.import(Readable.from([layer]), { repo: `${registry.host}/p/app`, tag: 'v1' });
+      // The push stops when it starts its first upload.
+      const gate = registry.gate('POST /v2/p/app/blobs/uploads/');
+      const push = w.images.push(`${registry.host}/p/app:v1`, { progress: noProgress });
+      await gate.reached;
+      assert.deepEqual(await w.images.remove(rec.id, true), [{ Untagged: `${registry.host}/p/app:v1` }, { Deleted: rec.id }]);
+      gate.open();
+      await push;
+      const manifest = JSON.parse(registry.manifests.get('p/app')!.get('v1')!.body.toString());
+      assert.equal(manifest.config.digest, rec.id);
+      assert.ok(registry.blobs.has(rec.id));
+      // Once the push is done, what it kept belongs to nothing.
+      await w.images.collectGarbage();
+      assert.deepEqual([blobs(w), w.layers.list().length, w.images.metadata.diffIDs()], [[], 0, []]);
+    } finally {
+      await registry.stop();
+    }
+  });
+
+  test('an rmi during a pull does not take the layers the pull has made so far', async () => {
+    const registry = await new FakeRegistry().start();
+    try {
+      const source = await world();
+      const a = await archive(`${registry.host}/two/app:v1`, {}, { one: '1' }, { two: '2' });
+      await source.images.load(Readable.from([a.body]), noProgress);
+      await source.images.push(`${registry.host}/two/app:v1`, { progress: noProgress });
+
+      const w = await world();
+      const other = await w.images.import(Readable.from([await tar({ other: '1' })]), { repo: 'other' });
+      // The pull stops at its second layer, once the first is committed.
+      const manifest = JSON.parse(registry.manifests.get('two/app')!.get('v1')!.body.toString());
+      const gate = registry.gate(`GET /v2/two/app/blobs/${manifest.layers[1].digest}`);
+      let firstDone!: () => void;
+      const first = new Promise<void>((resolve) => (firstDone = resolve));
+      const pull = w.images.pull(`${registry.host}/two/app:v1`, {
+        progress: (e) => e.type === 'progress' && e.status === 'Pull complete' && e.id === manifest.layers[0].digest.slice(7, 19) && firstDone(),
+      });
+      await Promise.all([gate.reached, first]);
+      assert.equal(w.layers.get(sha(a.layers[0]))?.diffID, sha(a.layers[0]));
+      await w.images.remove(other.id, true);
+      assert.ok(w.layers.get(sha(a.layers[0])), 'the layer the pull made is still there');
+      gate.open();
+      const [pulled] = await pull;
+      assert.equal(pulled.id, a.id);
+      await w.images.collectGarbage();
+      // What the image needs is all there: config, manifest, compressed layers.
+      const want = [a.id, ...manifest.layers.map((l: { digest: string }) => l.digest), sha(registry.manifests.get('two/app')!.get('v1')!.body)];
+      assert.deepEqual(blobs(w), want.map((d) => d.slice(7)).sort());
+    } finally {
+      await registry.stop();
+    }
+  });
+});
+
 describe('history and layer tars', () => {
   test('history gives each layer its size, newest first', async () => {
     const w = await world();
@@ -257,23 +365,9 @@ describe('history and layer tars', () => {
 });
 
 describe('save and load', () => {
-  // A docker save archive of one image with one layer.
-  async function archive(tag: string, files: Record<string, string>, labels: Record<string, string> = {}) {
-    const layer = await tar(files);
-    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: labels }, rootfs: { type: 'layers', diff_ids: [sha(layer)] } }));
-    const manifest = JSON.stringify([{ Config: `blobs/sha256/${sha(config).slice(7)}`, RepoTags: [tag], Layers: [`blobs/sha256/${sha(layer).slice(7)}`] }]);
-    const pack = tarStream.pack();
-    const done = packed(pack);
-    pack.entry({ name: `blobs/sha256/${sha(layer).slice(7)}` }, layer);
-    pack.entry({ name: `blobs/sha256/${sha(config).slice(7)}` }, config);
-    pack.entry({ name: 'manifest.json' }, manifest);
-    pack.finalize();
-    return { body: await done, id: sha(config), layer };
-  }
-
   test('load stores the image, publishes load; save gives it back and publishes save', async () => {
     const w = await world();
-    const a = await archive('loaded:1', { f: 'loaded' }, { origin: 'archive' });
+    const a = await archive('loaded:1', { origin: 'archive' }, { f: 'loaded' });
     const result = await w.images.load(Readable.from([a.body]), noProgress);
     assert.deepEqual(result, { messages: ['Loaded image: loaded:1'], images: [a.id] });
     assert.deepEqual(seen(w), [`image load ${a.id} {"origin":"archive","name":"${a.id}"}`]);
@@ -295,7 +389,7 @@ describe('save and load', () => {
 
   test('a big layer is applied while it arrives and committed once the manifest names it', async () => {
     const w = await world();
-    const a = await archive('big:1', { big: 'z'.repeat(3 << 19) });
+    const a = await archive('big:1', {}, { big: 'z'.repeat(3 << 19) });
     assert.ok(a.layer.length >= 1 << 20);
     const progress: number[] = [];
     const result = await w.images.load(Readable.from([a.body]), (e) => e.type === 'progress' && progress.push(e.current ?? 0));
@@ -310,7 +404,7 @@ describe('save and load', () => {
 
   test('a layer that does not match its config is refused and nothing is kept', async () => {
     const w = await world();
-    const a = await archive('bad:1', { f: 'one' });
+    const a = await archive('bad:1', {}, { f: 'one' });
     const other = await tar({ f: 'two' });
     // Same names, other layer bytes: the blob name no longer matches either.
     const body = Buffer.from(a.body);
