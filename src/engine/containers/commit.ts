@@ -10,6 +10,7 @@ import { applyThrough, LayerHelpers, type LayerTars } from '../layers';
 import { ingestTee } from '../content/streams';
 import { EMPTY_LAYER_DIFFID } from '../../oci/layers';
 import { applyChanges } from '../images/changes';
+import { checkRunConfig } from '../images/runconfig';
 import { hostPlatform } from '../../oci/platform';
 import { parseReference, type Reference } from '../../oci/reference';
 import type { ImageStore } from '../images/store';
@@ -42,9 +43,10 @@ export interface SnapshotDeps {
 const RUN_FIELDS = ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal', 'Healthcheck', 'Shell', 'OnBuild'] as const;
 
 // The run config fields of a commit request's body, type-checked like a
-// create body.
+// create body, and each run config field for the type an image config gives it.
 export function commitRequestConfig(body: Record<string, unknown> | undefined): ImageRunConfig {
   if (!body) return {};
+  checkRunConfig(body);
   const checked = validateCreateBody(body) as unknown as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const k of RUN_FIELDS) if (checked[k] !== undefined) out[k] = checked[k];

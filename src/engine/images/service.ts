@@ -23,7 +23,7 @@ import { ImageLoader, type LoadResult } from './load';
 import { Puller, type Platform } from './pull';
 import { Pusher } from './push';
 import { familiarName, familiarString, parseReference, refString, withDefaultTag, type Reference } from '../../oci/reference';
-import { registryClient, type RegistrySettings } from './registries';
+import { checkRegistryHost, registryClient, type RegistrySettings } from './registries';
 import { ImageSaver } from './save';
 import type { ImageStore } from './store';
 import type { ImageConfig, ImageRecord, ImageRunConfig } from './types';
@@ -131,6 +131,7 @@ export class ImageService {
   // `docker pull`; with allTags every tag of the repository.
   async pull(name: string, opts: { platform?: Platform; auth?: RegistryAuth; allTags?: boolean; progress: ProgressSink }): Promise<ImageRecord[]> {
     let ref = parseReference(name);
+    checkRegistryHost(ref.domain, `invalid reference ${JSON.stringify(name)}`);
     const out: ImageRecord[] = [];
     if (opts.allTags && (ref.tag || ref.digest)) throw invalidArgument('tag can be used only with --all-tags/-a');
     if (!opts.allTags) ref = withDefaultTag(ref);
@@ -146,6 +147,7 @@ export class ImageService {
   async push(name: string, opts: { auth?: RegistryAuth; progress: ProgressSink }): Promise<void> {
     const ref = parseReference(name);
     if (ref.digest) throw invalidArgument('cannot push a digest reference');
+    checkRegistryHost(ref.domain, `invalid reference ${JSON.stringify(name)}`);
     await this.leased((lease) => this.pusher.push(ref, { ...opts, lease }));
     this.publish('push', familiarString(ref), familiarName(ref), ref.tag ? this.store.tryResolve(refString(ref)) : undefined);
   }
@@ -177,6 +179,7 @@ export class ImageService {
 
   // `docker login`: checks the credentials against the registry.
   async login(host: string, auth: RegistryAuth): Promise<void> {
+    checkRegistryHost(host, `invalid registry address ${JSON.stringify(host)}`);
     await registryClient(host, this.registries, auth).ping();
   }
 

@@ -1,6 +1,6 @@
 // /images/...: import (create with fromSrc), list, inspect, tag, delete.
 import type { Daemon } from '../../daemon/daemon';
-import { invalidArgument } from '../../errors';
+import { BerthError, invalidArgument } from '../../errors';
 import { parsePlatform } from '../../oci/platform';
 import { parseReference } from '../../oci/reference';
 import type { ImageRecord } from '../../engine/images/types';
@@ -95,11 +95,18 @@ export function imageRoutes(r: Router, d: Daemon): void {
     const body = (await readJSON(ctx.req)) ?? {};
     const server = typeof body.serveraddress === 'string' && body.serveraddress ? body.serveraddress : 'docker.io';
     const host = server.replace(/^https?:\/\//, '').replace(/\/.*$/, '').replace(/^index\.docker\.io$/, 'docker.io');
-    await is.login(host, {
-      username: typeof body.username === 'string' ? body.username : undefined,
-      password: typeof body.password === 'string' ? body.password : undefined,
-      identitytoken: typeof body.identitytoken === 'string' && body.identitytoken ? body.identitytoken : undefined,
-    });
+    try {
+      await is.login(host, {
+        username: typeof body.username === 'string' ? body.username : undefined,
+        password: typeof body.password === 'string' ? body.password : undefined,
+        identitytoken: typeof body.identitytoken === 'string' && body.identitytoken ? body.identitytoken : undefined,
+      });
+    } catch (err) {
+      // The spec lists 401 and 500 for /auth, and dockerd answers a registry
+      // it cannot reach (or that fails otherwise) with 500 and what went wrong.
+      if (err instanceof BerthError && !['InvalidArgument', 'Unauthorized'].includes(err.kind)) throw new BerthError('Internal', err.message, { cause: err });
+      throw err;
+    }
     sendJSON(ctx.res, 200, { Status: 'Login Succeeded', IdentityToken: '' });
   });
 

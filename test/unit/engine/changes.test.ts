@@ -100,3 +100,11 @@ test('unknown and unsupported instructions are rejected', () => {
   assert.throws(() => applyChanges({}, ['FROM busybox']), isInvalid(/FROM is not a valid change command/));
   assert.throws(() => applyChanges({}, ['"CMD" x']), isInvalid(/invalid change/));
 });
+
+test('a quoted value with a bad escape or a control character is refused naming the change', () => {
+  assert.throws(() => applyChanges({}, ['ENV A="\\q"']), isInvalid(/^invalid change "ENV A=\\"\\\\q\\"": the quoted value "\\q" has a bad escape$/));
+  assert.throws(() => applyChanges({}, ['LABEL x="a\tb"']), isInvalid(/^invalid change "LABEL x=\\"a\\tb\\"": .* has a control character$/));
+  assert.throws(() => applyChanges({}, ['ENV B="\\u12"']), isInvalid(/ENV B=.*bad escape/));
+  // Good escapes still work.
+  assert.deepEqual(applyChanges({}, ['ENV A="x\\ty\\"z"']).Env, ['A=x\ty"z']);
+});
