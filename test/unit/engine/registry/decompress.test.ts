@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { BerthError } from '../../../src/errors';
-import { MEDIA_TYPES } from '../../../src/oci/mediatypes';
-import { decompressStream, detectCompression } from '../../../src/engine/registry';
+import { BerthError } from '../../../../src/errors';
+import { MEDIA_TYPES } from '../../../../src/oci/mediatypes';
+import { decompressStream, detectCompression } from '../../../../src/engine/registry';
 
 const haveZstd = spawnSync('zstd', ['--version']).status === 0;
 

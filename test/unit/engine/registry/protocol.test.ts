@@ -7,7 +7,7 @@ import {
   parseNextLink,
   parseWWWAuthenticate,
   registryHost,
-} from '../../../src/engine/registry';
+} from '../../../../src/engine/registry';
 
 test('WWW-Authenticate: Bearer with realm, service and scope', () => {
   const c = parseWWWAuthenticate('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"');

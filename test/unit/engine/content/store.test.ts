@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, beforeEach, test } from 'node:test';
-import { BerthError } from '../../../src/errors';
-import { ContentStore, digestOf } from '../../../src/engine/content/store';
+import { BerthError } from '../../../../src/errors';
+import { ContentStore, digestOf } from '../../../../src/engine/content/store';
 
 const dirs: string[] = [];
 let store: ContentStore;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BerthError } from '../../../src/errors';
-import { isIndex } from '../../../src/oci/descriptor';
-import { MEDIA_TYPES } from '../../../src/oci/mediatypes';
-import { RegistryError, computeDigest, parseManifest, validateDescriptor } from '../../../src/engine/registry';
+import { BerthError } from '../../../../src/errors';
+import { isIndex } from '../../../../src/oci/descriptor';
+import { MEDIA_TYPES } from '../../../../src/oci/mediatypes';
+import { RegistryError, computeDigest, parseManifest, validateDescriptor } from '../../../../src/engine/registry';
 
 const D1 = 'sha256:' + 'a'.repeat(64);
 const D2 = 'sha256:' + 'b'.repeat(64);

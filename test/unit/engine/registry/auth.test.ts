@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { Authenticator } from '../../../src/engine/registry/auth/auth';
-import type { Dispatch, HttpRequest, HttpResponse } from '../../../src/engine/registry/http/types';
+import { Authenticator } from '../../../../src/engine/registry/auth/auth';
+import type { Dispatch, HttpRequest, HttpResponse } from '../../../../src/engine/registry/http/types';
 
 const ORIGIN = 'https://reg.test';
 

@@ -1,13 +1,8 @@
-// Pure helpers of save/load (engine/images/layout.ts), history and
-// commit (engine/containers/commit.ts).
+// The archive formats of save and load (engine/images/layout.ts).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { BerthError } from '../../../src/errors';
-import { childImageConfig, commitRequestConfig, mergeCommitConfig } from '../../../src/engine/containers/commit';
-import { compressionOf } from '../../../src/engine/layers';
-import type { ContainerConfig } from '../../../src/engine/containers/types';
-import { imageHistory } from '../../../src/engine/images/history';
+import { BerthError } from '../../../../src/errors';
 import {
   annotatedName,
   archivePath,
@@ -17,10 +12,8 @@ import {
   parseDockerManifest,
   parseImageConfig,
   type SaveImage,
-} from '../../../src/engine/images/layout';
-import { EMPTY_LAYER_DIFFID } from '../../../src/oci/layers';
-import { parseReference } from '../../../src/oci/reference';
-import type { ImageConfig } from '../../../src/engine/images/types';
+} from '../../../../src/engine/images/layout';
+import { parseReference } from '../../../../src/oci/reference';
 
 const sha = (s: string | Buffer) => 'sha256:' + createHash('sha256').update(s).digest('hex');
 const invalid = (re?: RegExp) => (err: unknown) => {
@@ -105,33 +98,6 @@ describe('buildSaveDocs', () => {
   });
 });
 
-describe('imageHistory', () => {
-  const config: ImageConfig = {
-    architecture: 'amd64',
-    os: 'linux',
-    created: '2024-01-03T00:00:00Z',
-    rootfs: { type: 'layers', diff_ids: [sha('a'), sha('b')] },
-    history: [
-      { created: '2024-01-01T00:00:00Z', created_by: 'ADD rootfs', comment: 'base' },
-      { created: '2024-01-02T00:00:00Z', created_by: 'ENV X=1', empty_layer: true },
-      { created: '2024-01-03T00:00:00Z', created_by: 'RUN make' },
-    ],
-  };
-  test('newest first; sizes from non-empty layers; id and tags only on top', () => {
-    const h = imageHistory('sha256:top', config, [100, 200], ['img:1']);
-    assert.deepEqual(h, [
-      { Id: 'sha256:top', Created: 1704240000, CreatedBy: 'RUN make', Tags: ['img:1'], Size: 200, Comment: '' },
-      { Id: '<missing>', Created: 1704153600, CreatedBy: 'ENV X=1', Tags: null, Size: 0, Comment: '' },
-      { Id: '<missing>', Created: 1704067200, CreatedBy: 'ADD rootfs', Tags: null, Size: 100, Comment: 'base' },
-    ]);
-    assert.equal(imageHistory('sha256:top', config, [100, 200], [])[0].Tags, null);
-  });
-  test('a config without history shows one entry per layer', () => {
-    const h = imageHistory('sha256:x', { ...config, history: undefined }, [5, 6], []);
-    assert.deepEqual(h.map((e) => [e.Id, e.Size]), [['sha256:x', 6], ['<missing>', 5]]);
-  });
-});
-
 describe('parseDockerManifest', () => {
   test('accepts Docker and legacy layouts, RepoTags null', () => {
     const m = parseDockerManifest(Buffer.from(JSON.stringify([{ Config: 'abc.json', RepoTags: null, Layers: ['./id/layer.tar'] }])));
@@ -198,77 +164,5 @@ describe('OCI index', () => {
     assert.deepEqual(out, [{ Config: `blobs/sha256/${cfg.slice(7)}`, Layers: [`blobs/sha256/${sha('l1').slice(7)}`], RepoTags: ['app:1', 'localhost:5000/app:2'] }]);
     await assert.rejects(manifestFromOCI(Buffer.from('{"manifests":[{"digest":"nope"}]}'), read), invalid(/descriptor/));
     await assert.rejects(manifestFromOCI(Buffer.from('{}'), read), invalid(/no manifests/));
-  });
-});
-
-describe('compressionOf', () => {
-  test('sniffs gzip, refuses zstd, bzip2 and xz', () => {
-    assert.equal(compressionOf(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0])), 'gzip');
-    assert.equal(compressionOf(Buffer.from('ustar\0')), 'none');
-    assert.throws(() => compressionOf(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0])), invalid(/zstd/));
-    assert.throws(() => compressionOf(Buffer.from('BZh91A')), invalid(/bzip2/));
-    assert.throws(() => compressionOf(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])), invalid(/xz/));
-  });
-  test('the empty layer digest is that of two zero blocks', () => {
-    assert.equal(sha(Buffer.alloc(1024)), EMPTY_LAYER_DIFFID);
-  });
-});
-
-describe('commit config', () => {
-  const container = {
-    Hostname: 'abc', Domainname: '', User: 'nobody', AttachStdin: false, AttachStdout: true, AttachStderr: true, Tty: false,
-    OpenStdin: false, StdinOnce: false, Env: ['PATH=/bin', 'A=1'], Cmd: ['sh', '-c', 'echo hi'], Image: 'busybox', WorkingDir: '/w',
-    Entrypoint: null, Labels: { l: '1' }, ExposedPorts: { '80/tcp': {} }, StopSignal: 'SIGINT',
-  } as ContainerConfig;
-
-  test('an empty request keeps the container config (Docker merge)', () => {
-    assert.deepEqual(mergeCommitConfig({}, container), {
-      User: 'nobody', ExposedPorts: { '80/tcp': {} }, Env: ['PATH=/bin', 'A=1'], Labels: { l: '1' }, Cmd: ['sh', '-c', 'echo hi'],
-      WorkingDir: '/w', StopSignal: 'SIGINT', Entrypoint: null,
-    });
-  });
-
-  test('request values win; env, labels and ports merge by key', () => {
-    const m = mergeCommitConfig({ Env: ['A=2', 'B=3'], Labels: { k: 'v' }, ExposedPorts: { '443/tcp': {} }, Cmd: ['echo', 'x'], User: 'root' }, container);
-    assert.deepEqual(m.Env, ['A=2', 'B=3', 'PATH=/bin']);
-    assert.deepEqual(m.Labels, { l: '1', k: 'v' });
-    assert.deepEqual(m.ExposedPorts, { '80/tcp': {}, '443/tcp': {} });
-    assert.deepEqual(m.Cmd, ['echo', 'x']);
-    assert.equal(m.User, 'root');
-  });
-
-  test('an entrypoint in the request drops the container command', () => {
-    const m = mergeCommitConfig({ Entrypoint: ['/bin/app'] }, container);
-    assert.deepEqual(m.Entrypoint, ['/bin/app']);
-    assert.equal(m.Cmd, undefined);
-  });
-
-  test('commitRequestConfig keeps run fields and type-checks them', () => {
-    assert.deepEqual(commitRequestConfig(undefined), {});
-    assert.deepEqual(commitRequestConfig({ Cmd: 'echo', Env: ['X=1'], Hostname: 'ignored' }), { Cmd: ['echo'], Env: ['X=1'] });
-    assert.throws(() => commitRequestConfig({ Env: 'X=1' }), invalid(/Env/));
-  });
-
-  test('childImageConfig appends a layer and a history entry', () => {
-    const parent: ImageConfig = {
-      architecture: 'arm64', os: 'linux', variant: 'v8', created: 'old', author: 'someone', comment: 'old comment',
-      config: { Cmd: ['old'] }, rootfs: { type: 'layers', diff_ids: [sha('base')] }, history: [{ created: 'old', created_by: 'ADD' }],
-    };
-    const c = childImageConfig(parent, { config: { Cmd: ['new'] }, containerConfig: container, containerID: 'cid', created: 'now', createdBy: 'sh -c echo hi', author: 'me', comment: 'msg', diffID: sha('diff') });
-    assert.equal(c.architecture, 'arm64');
-    assert.equal(c.variant, 'v8');
-    assert.equal(c.created, 'now');
-    assert.equal(c.author, 'me');
-    assert.equal(c.comment, 'msg');
-    assert.deepEqual(c.config, { Cmd: ['new'] });
-    assert.equal(c.container_config, container);
-    assert.deepEqual(c.rootfs.diff_ids, [sha('base'), sha('diff')]);
-    assert.deepEqual(c.history, [{ created: 'old', created_by: 'ADD' }, { created: 'now', created_by: 'sh -c echo hi', author: 'me', comment: 'msg' }]);
-    // The parent's own author and comment are not inherited.
-    const plain = childImageConfig(parent, { config: {}, containerConfig: container, containerID: 'cid', created: 'now', createdBy: 'x' });
-    assert.equal(plain.author, undefined);
-    assert.equal(plain.comment, undefined);
-    assert.deepEqual(plain.rootfs.diff_ids, [sha('base')]);
-    assert.deepEqual(plain.history![1], { created: 'now', created_by: 'x', empty_layer: true });
   });
 });

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import * as zlib from 'node:zlib';
-import { BLOCK_SIZE, ParallelGzip } from '../../../src/engine/images/pgzip';
+import { BLOCK_SIZE, ParallelGzip } from '../../../../src/engine/images/pgzip';
 
 async function compress(chunks: Buffer[], level?: number): Promise<Buffer> {
   const out: Buffer[] = [];

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BerthError } from '../../../src/errors';
-import { applyChanges } from '../../../src/engine/images/changes';
-import type { ImageRunConfig } from '../../../src/engine/images/types';
+import { BerthError } from '../../../../src/errors';
+import { applyChanges } from '../../../../src/engine/images/changes';
+import type { ImageRunConfig } from '../../../../src/engine/images/types';
 
 const isInvalid = (re?: RegExp) => (err: unknown) => {
   assert.ok(err instanceof BerthError);
