@@ -3,69 +3,25 @@
 import type { Readable, Writable } from 'node:stream';
 import { Client } from '../client/client';
 import { selectHost } from '../client/host';
-import { parseArgs, flagsHelp, UsageError, type FlagSpec } from './args';
+import { flagsHelp, parseArgs, refuseUnsupported, UsageError, type FlagSpec } from './args';
 import { errorText, StatusError, type Command, type Context } from './command';
-import { commitCommand, exportCommand, historyCommand, imagePruneCommand, loadCommand, saveCommand } from './commands/archive';
-import { loginCommand, logoutCommand, pullCommand, pushCommand } from './commands/distribution';
-import { baseBusyboxCommand, baseDebianCommand, importCommand, rmiCommand, tagCommand } from './commands/image';
-import { imageLsCommand, imagesCommand } from './commands/images';
-import { containerInspectCommand, imageInspectCommand, inspectCommand } from './commands/inspect';
-import { killCommand, restartCommand, rmCommand, stopCommand, waitCommand } from './commands/lifecycle';
-import { logsCommand } from './commands/logs';
-import { psCommand } from './commands/ps';
-import { createCommand, runCommand } from './commands/run';
-import { startCommand } from './commands/start';
-import { dfCommand } from './commands/df';
-import { infoCommand, versionCommand } from './commands/system';
+import { GROUPS, notImplemented, TOP, type Group } from './commands';
 import pkg from '../../package.json';
 
-const TOP: Command[] = [
-  runCommand, createCommand, startCommand, stopCommand, restartCommand, killCommand, rmCommand,
-  waitCommand, logsCommand, psCommand, inspectCommand,
-  commitCommand, exportCommand,
-  imagesCommand, pullCommand, pushCommand, importCommand, saveCommand, loadCommand, historyCommand, tagCommand, rmiCommand,
-  loginCommand, logoutCommand,
-  infoCommand, versionCommand,
-];
-
-interface Group {
-  summary: string;
-  commands: Record<string, Command>;
-}
-
-const GROUPS: Record<string, Group> = {
-  container: {
-    summary: 'Manage containers',
-    commands: {
-      commit: commitCommand, create: createCommand, export: exportCommand, inspect: containerInspectCommand, kill: killCommand, logs: logsCommand,
-      ls: psCommand, list: psCommand, ps: psCommand, restart: restartCommand, rm: rmCommand, remove: rmCommand,
-      run: runCommand, start: startCommand, stop: stopCommand, wait: waitCommand,
-    },
-  },
-  image: {
-    summary: 'Manage images',
-    commands: {
-      history: historyCommand, import: importCommand, inspect: imageInspectCommand, load: loadCommand, ls: imageLsCommand, list: imageLsCommand,
-      prune: imagePruneCommand, pull: pullCommand, push: pushCommand, rm: rmiCommand, remove: rmiCommand, save: saveCommand, tag: tagCommand,
-    },
-  },
-  system: {
-    summary: 'Manage berth',
-    commands: { df: dfCommand, info: infoCommand },
-  },
-  base: {
-    summary: 'Create base images without a registry',
-    commands: { busybox: baseBusyboxCommand, debian: baseDebianCommand },
-  },
-};
-
-const GLOBAL_FLAGS: FlagSpec[] = [
-  { name: 'host', short: 'H', type: 'string', desc: 'Daemon socket to connect to (default: $BERTH_HOST, $DOCKER_HOST, unix:///run/berth/berth.sock)' },
+export const GLOBAL_FLAGS: FlagSpec[] = [
+  { name: 'config', type: 'string', desc: 'Location of client config files (default: $DOCKER_CONFIG, ~/.docker)' },
+  // berth has no contexts but docker's default one.
+  { name: 'context', short: 'c', type: 'string', default: 'default', desc: 'Name of the context to use to connect to the daemon', unsupported: true },
   { name: 'debug', short: 'D', type: 'bool', desc: 'Enable debug mode' },
-  { name: 'log-level', short: 'l', type: 'string', desc: 'Set the logging level', hidden: true },
-  { name: 'config', type: 'string', desc: 'Location of client config files', hidden: true },
-  { name: 'context', short: 'c', type: 'string', desc: 'Ignored (docker compatibility)', hidden: true },
+  { name: 'host', short: 'H', type: 'list', desc: 'Daemon socket to connect to (default: $BERTH_HOST, $DOCKER_HOST, unix:///run/berth/berth.sock)' },
+  // berth logs nothing of its own.
+  { name: 'log-level', short: 'l', type: 'string', default: 'info', desc: 'Set the logging level ("debug", "info", "warn", "error", "fatal")', unsupported: true },
   { name: 'help', short: 'h', type: 'bool', desc: 'Print usage' },
+  { name: 'tls', type: 'bool', desc: 'Use TLS; implied by --tlsverify', unsupported: true },
+  { name: 'tlscacert', type: 'string', desc: 'Trust certs signed only by this CA', unsupported: true },
+  { name: 'tlscert', type: 'string', desc: 'Path to TLS certificate file', unsupported: true },
+  { name: 'tlskey', type: 'string', desc: 'Path to TLS key file', unsupported: true },
+  { name: 'tlsverify', type: 'bool', desc: 'Use TLS and verify the remote', unsupported: true },
   { name: 'version', short: 'v', type: 'bool', desc: 'Print version information and quit' },
 ];
 
@@ -150,6 +106,8 @@ export async function runCli(argv: string[], io: IO): Promise<number> {
   let g;
   try {
     g = parseArgs(argv, GLOBAL_FLAGS, { interspersed: false });
+    refuseUnsupported(g, GLOBAL_FLAGS);
+    if (g.flags.host.length > 1) throw new UsageError('Specify only one -H');
   } catch (e) {
     err.write(`${errorText(e)}\n\nRun 'berth --help' for more information\n`);
     return 125;
@@ -168,6 +126,11 @@ export async function runCli(argv: string[], io: IO): Promise<number> {
   let path = `berth ${name}`;
   let args = rest;
   const group = GROUPS[name];
+  const missing = (group ? !group.commands[rest[0]] : !TOP.some((c) => c.name === name)) && notImplemented(name, rest[0]);
+  if (missing) {
+    err.write(`berth: '${missing}' is not implemented yet\n`);
+    return 1;
+  }
   if (group) {
     const sub = rest[0];
     if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
@@ -201,6 +164,12 @@ export async function runCli(argv: string[], io: IO): Promise<number> {
     out.write(commandHelp(path, cmd));
     return 0;
   }
+  try {
+    refuseUnsupported(p, cmd.flags);
+  } catch (e) {
+    err.write(`${errorText(e)}${usageHint}`);
+    return 125;
+  }
   const countErr = argCountError(path, cmd, p.args.length);
   if (countErr) {
     err.write(`${countErr}\n`);
@@ -210,7 +179,7 @@ export async function runCli(argv: string[], io: IO): Promise<number> {
   let client: Client | undefined;
   const ctx: Context = {
     client() {
-      client ??= new Client(selectHost(g.flags.host, io.env));
+      client ??= new Client(selectHost(g.flags.host[0], io.env));
       return client;
     },
     out,

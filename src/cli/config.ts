@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Context } from './command';
 
 export interface AuthConfig {
   username?: string;
@@ -286,4 +287,15 @@ export function credentialHelper(helper: string, action: 'get' | 'store' | 'eras
     child.stdin.on('error', () => {});
     child.stdin.end(input);
   });
+}
+
+// Loads config.json; a broken file is a warning (docker carries on without it).
+export function loadConfig(ctx: Context): ConfigFile {
+  const dir = configDir(ctx.env, ctx.configDir);
+  try {
+    return ConfigFile.load(dir);
+  } catch (e) {
+    ctx.err.write(`WARNING: Error ${(e as Error).message}\n`);
+    return ConfigFile.empty(dir);
+  }
 }

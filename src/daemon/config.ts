@@ -21,7 +21,7 @@ export const DEFAULTS = {
   dataRoot: '/var/lib/berth',
   execRoot: '/run/berth',
   host: 'unix:///run/berth/berth.sock',
-  pidfile: '/run/berth/berthd.pid',
+  pidfile: '/run/berth/berthd.pid', // <exec-root>/berthd.pid
   configFile: '/etc/berth/daemon.json',
   defaultRuntime: 'runc',
   certsDir: '/etc/berth/certs.d',
@@ -45,7 +45,7 @@ Options:
       --insecure-registry list  Registries reached over plain HTTP (host:port or CIDR; 127.0.0.0/8 always)
   -h, --help                    Print usage
   -l, --log-level string        Set the logging level (debug|info|warn|error|fatal) (default "info")
-  -p, --pidfile string          Path to use for daemon PID file (default "${DEFAULTS.pidfile}")
+  -p, --pidfile string          Path to use for daemon PID file (default "<exec-root>/berthd.pid")
   -v, --version                 Print version information and quit
 `;
 
@@ -144,14 +144,16 @@ export function loadConfig(argv: string[]): DaemonConfig {
   if (!['debug', 'info', 'warn', 'error', 'fatal'].includes(logLevel)) throw new ConfigError(`invalid log level: ${logLevel}`);
   const conmonPath = which('conmon');
   if (!conmonPath) throw new ConfigError('conmon not found in PATH (apt-get install conmon)');
+  const execRoot = path.resolve(pick('exec-root', 'exec-root', DEFAULTS.execRoot));
   return {
     dataRoot: path.resolve(pick('data-root', 'data-root', DEFAULTS.dataRoot)),
-    execRoot: path.resolve(pick('exec-root', 'exec-root', DEFAULTS.execRoot)),
+    execRoot,
     hosts,
     defaultRuntime,
     runtimes,
     logLevel: logLevel as DaemonConfig['logLevel'],
-    pidfile: path.resolve(pick('pidfile', 'pidfile', DEFAULTS.pidfile)),
+    // Beside the runtime state, so daemons on different roots do not collide.
+    pidfile: path.resolve(pick('pidfile', 'pidfile', path.join(execRoot, 'berthd.pid'))),
     configFile,
     debug: debug || logLevel === 'debug',
     conmonPath,

@@ -1,29 +1,38 @@
 // Wires the subsystems together; the only place that knows all of them.
+// Every service is built here and each router is handed the narrow backend
+// it declares, never the daemon itself.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { VERSION } from '../api/version';
+import { ContainerSnapshots } from '../engine/containers/commit';
 import { ContainerService } from '../engine/containers/service';
+import { ContainerStore } from '../engine/containers/store';
 import { ContentStore } from '../engine/content/store';
+import { EventBus } from '../engine/events/bus';
 import { ImageService } from '../engine/images/service';
 import { ImageStore } from '../engine/images/store';
 import { LayerHelpers } from '../engine/layers';
+import { LocalNetworks } from '../engine/network/local';
 import { ConmonRuntime } from '../engine/runtime/conmon';
 import { OverlaySnapshotter } from '../engine/snapshots/overlay';
+import { NoVolumes } from '../engine/volumes/volumes';
 import type { Host } from '../host';
 import { ApiServer } from '../server';
+import type { ContainerViewDeps } from '../server/containers/inspect';
 import { Router } from '../server/router';
-import { containerRoutes } from '../server/routes/containers';
 import { archiveRoutes } from '../server/routes/archive';
-import { imageRoutes } from '../server/routes/images';
-import { VERSION } from '../api/version';
-import { systemRoutes } from '../server/routes/system';
+import { containerRoutes } from '../server/routes/containers';
+import { imageRoutes, type ImageBackend } from '../server/routes/images';
+import { systemRoutes, type DaemonFacts } from '../server/routes/system';
 import type { DaemonConfig } from './config';
 
 export type Logger = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
 
 export class Daemon {
-  readonly id: string;
+  readonly facts: DaemonFacts;
+  readonly events: EventBus;
   readonly content: ContentStore;
   readonly snapshots: OverlaySnapshotter;
   readonly imageStore: ImageStore;
@@ -31,12 +40,20 @@ export class Daemon {
   readonly runtime: ConmonRuntime;
   readonly containers: ContainerService;
   readonly server: ApiServer;
-  runtimeVersion = '';
-  conmonVersion = '';
 
   constructor(readonly config: DaemonConfig, readonly host: Host, readonly log: Logger) {
-    this.id = createHash('sha256').update(config.dataRoot).digest('hex').slice(0, 32);
     const root = config.dataRoot;
+    this.facts = {
+      id: createHash('sha256').update(root).digest('hex').slice(0, 32),
+      debug: config.debug,
+      dataRoot: root,
+      runtimes: config.runtimes,
+      defaultRuntime: config.defaultRuntime,
+      insecureRegistries: config.insecureRegistries,
+      runtimeVersion: '',
+      conmonVersion: '',
+    };
+    this.events = new EventBus((err) => log('error', `event listener: ${(err as Error).message}`));
     this.content = new ContentStore(path.join(root, 'content'));
     this.snapshots = new OverlaySnapshotter(path.join(root, 'overlay'));
     this.imageStore = new ImageStore(path.join(root, 'image'), this.content, this.snapshots);
@@ -51,25 +68,56 @@ export class Daemon {
       root: path.join(root, 'image'),
       registries: { insecure: config.insecureRegistries, certsDir: config.certsDir, userAgent: `berth/${VERSION}` },
     });
-    containers = new ContainerService(host, this.runtime, this.snapshots, this.images, {
-      root: path.join(root, 'containers'),
-      defaultRuntime: config.defaultRuntime,
-      log: (m) => log('warn', m),
-    });
+    containers = new ContainerService(
+      {
+        host,
+        store: new ContainerStore(path.join(root, 'containers')),
+        runtime: this.runtime,
+        rootfs: this.snapshots,
+        images: this.imageStore,
+        networks: new LocalNetworks(),
+        volumes: new NoVolumes(),
+        events: this.events,
+      },
+      { defaultRuntime: config.defaultRuntime, log: (level, m) => log(level, m) },
+    );
     this.containers = containers;
+
+    // Lifecycle and image events are logged at info ("container start 1a2b3c4d5e6f name=web").
+    this.events.subscribe((e) => {
+      const attrs = ['name', 'image', 'exitCode', 'signal'].filter((k) => e.attributes[k] !== undefined).map((k) => `${k}=${e.attributes[k]}`);
+      log('info', `${e.type} ${e.action} ${e.type === 'container' ? e.id.slice(0, 12) : e.id}${attrs.length ? ' ' + attrs.join(' ') : ''}`);
+    });
+
+    const imageBackend: ImageBackend = {
+      images: this.images,
+      containersUsing: (id) => containers!.usersOfImage(id).length,
+      lowers: (chainID) => this.snapshots.lowers(chainID),
+    };
+    const containerView: ContainerViewDeps = {
+      image: (id) => this.imageStore.get(id),
+      files: (id) => containers!.files(id),
+      sizeRw: (id) => containers!.sizeRw(id),
+      containerDir: (id) => this.snapshots.containerDir(id),
+      lowers: (chainID) => this.snapshots.lowers(chainID),
+    };
     const router = new Router();
-    systemRoutes(router, this);
-    containerRoutes(router, this);
-    imageRoutes(router, this);
-    archiveRoutes(router, this);
+    systemRoutes(router, { facts: this.facts, containers, containerView, images: imageBackend });
+    containerRoutes(router, { containers, resolveImage: (ref) => this.images.tryResolve(ref), view: containerView });
+    imageRoutes(router, imageBackend);
+    archiveRoutes(router, {
+      archive: this.images,
+      snapshots: new ContainerSnapshots({ host, content: this.content, snapshots: this.snapshots, imageStore: this.imageStore, containers }),
+      containers,
+    });
     this.server = new ApiServer(router, { log: (m) => log('error', m), debug: (m) => log('debug', m) });
   }
 
   async start(): Promise<void> {
     fs.mkdirSync(this.config.dataRoot, { recursive: true, mode: 0o711 });
     fs.mkdirSync(this.config.execRoot, { recursive: true, mode: 0o700 });
-    this.runtimeVersion = firstLine(this.config.runtimes[this.config.defaultRuntime], ['--version']);
-    this.conmonVersion = firstLine(this.config.conmonPath, ['--version']).replace(/^conmon version /, '');
+    this.facts.runtimeVersion = firstLine(this.config.runtimes[this.config.defaultRuntime], ['--version']);
+    this.facts.conmonVersion = firstLine(this.config.conmonPath, ['--version']).replace(/^conmon version /, '');
     await this.content.init();
     await this.snapshots.init();
     await this.imageStore.init();

@@ -19,9 +19,33 @@ export function statusOf(err: unknown): number {
   return 500;
 }
 
-export function sendError(res: ServerResponse, err: unknown, log?: (msg: string) => void): void {
+// The connection is closed and the error is what a hang-up raises: the
+// client went away mid-upload (the body's stream fails with "aborted") or
+// before its reply was written. A real failure that merely happened to cut
+// the connection (a disk error mid-stream) is still an internal error.
+const HANG_UP = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
+
+export function clientGone(res: ServerResponse, err: unknown): boolean {
+  const req = res.req as ServerResponse['req'] | undefined;
+  const closed = res.destroyed || !!res.socket?.destroyed || !!(req && req.destroyed && !req.complete);
+  if (!closed) return false;
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (HANG_UP.has((e as NodeJS.ErrnoException).code ?? '') || e.message === 'aborted') return true;
+  }
+  return false;
+}
+
+// A failure after the client left is no server fault: `debug` gets it, and
+// nothing is written.
+export function sendError(res: ServerResponse, err: unknown, log?: (msg: string) => void, debug?: (msg: string) => void): void {
   const status = statusOf(err);
   const message = err instanceof Error ? err.message : String(err);
+  if (clientGone(res, err)) {
+    const req = res.req as ServerResponse['req'] | undefined;
+    debug?.(`client went away${req ? ` during ${req.method} ${req.url}` : ''}: ${message}`);
+    res.destroy();
+    return;
+  }
   if (status === 500 && log) log(`internal error: ${err instanceof Error && err.stack ? err.stack : message}`);
   if (res.headersSent) {
     res.destroy();

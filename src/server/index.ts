@@ -1,6 +1,7 @@
 // The Engine API server: one http.Server per listening socket, sharing a router.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { sendError, statusOf } from './errors';
 import { Router, type Ctx } from './router';
@@ -19,7 +20,7 @@ export class ApiServer {
   private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      const { handler, params, version } = this.router.match(req.method ?? 'GET', url.pathname);
+      const { handler, params, version } = this.router.match(req.method ?? 'GET', url.pathname, url.searchParams);
       const ctx: Ctx = { req, res, params, query: url.searchParams, version, upgrade };
       if (upgrade && upgrade.head.length) upgrade.socket.unshift(upgrade.head);
       await handler(ctx);
@@ -31,11 +32,14 @@ export class ApiServer {
         upgrade.socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
         return;
       }
-      sendError(res, err, this.opts.log);
+      sendError(res, err, this.opts.log, this.opts.debug);
     }
   }
 
   async listenUnix(path: string, mode = 0o660): Promise<void> {
+    // A socket left by a daemon that died is replaced; one that answers
+    // belongs to a running daemon and is not taken from it.
+    if (await answers(path)) throw new Error(`another daemon is listening on ${path}`);
     try {
       fs.unlinkSync(path);
     } catch {
@@ -67,4 +71,15 @@ export class ApiServer {
     for (const s of this.servers) s.close();
     for (const s of this.sockets) s.destroy();
   }
+}
+
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }

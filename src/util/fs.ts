@@ -10,14 +10,15 @@ export async function writeFileAtomic(file: string, data: string | Buffer, opts:
   const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
   const fh = await fsp.open(tmp, 'w', 0o600);
   try {
-    await fh.writeFile(data);
-    if (sync) await fh.datasync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    try {
+      await fh.writeFile(data);
+      if (sync) await fh.datasync();
+    } finally {
+      await fh.close();
+    }
     await fsp.rename(tmp, file);
   } catch (err) {
+    // A full disk fails the write: the partial temp file must not keep the space.
     await fsp.rm(tmp, { force: true });
     throw err;
   }

@@ -46,7 +46,7 @@ describe('berth CLI against berthd', () => {
 
   it("exits with the container's status, or docker's codes when it cannot run", async () => {
     assert.equal((await berth(d, 'run', '--rm', 'busybox', 'sh', '-c', 'exit 3')).code, 3);
-    const noImage = await berth(d, 'run', '--rm', 'nosuchimage:v9', 'true');
+    const noImage = await berth(d, 'run', '--rm', '--pull', 'never', 'nosuchimage:v9', 'true');
     assert.equal(noImage.code, 125);
     assert.match(noImage.stderr, /^berth: Error response from daemon: /);
     const noCmd = await berth(d, 'run', '--rm', 'busybox', '/no/such/cmd');

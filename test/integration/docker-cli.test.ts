@@ -52,6 +52,14 @@ describe('docker CLI against berthd', () => {
     assert.equal(r.stderr, 'E1\n');
   });
 
+  it('logs each lifecycle action at info', async () => {
+    const r = await docker(d, 'run', '--rm', '--name', 'logged', 'busybox', 'sh', '-c', 'exit 4');
+    assert.equal(r.code, 4);
+    const lines = d.log().split('\n').filter((l) => l.includes('msg="container ') && l.includes('name=logged'));
+    assert.deepEqual(lines.map((l) => /level=(\w+) msg="container (\w+) [0-9a-f]{12} /.exec(l)?.slice(1).join(' ')), ['info create', 'info start', 'info die', 'info destroy']);
+    assert.match(lines[2], /exitCode=4/);
+  });
+
   it('removes a --rm container after it exits', async () => {
     await docker(d, 'run', '--rm', '--name', 'gone', 'busybox', 'true');
     const r = await docker(d, 'ps', '-a', '--filter', 'name=gone', '-q');

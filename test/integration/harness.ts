@@ -30,10 +30,24 @@ export interface TestDaemon {
   stop(): Promise<void>;
 }
 
-export async function startDaemon(extraArgs: string[] = []): Promise<TestDaemon> {
+export interface DaemonOptions {
+  // A data root on an ext4 filesystem of its own, this many MiB (a disk
+  // that can fill up).
+  dataRootMiB?: number;
+}
+
+export async function startDaemon(extraArgs: string[] = [], opts: DaemonOptions = {}): Promise<TestDaemon> {
   // Short paths: conmon's attach socket path must stay under 108 bytes.
   const base = fs.mkdtempSync('/tmp/bt-');
   const dataRoot = path.join(base, 'd');
+  if (opts.dataRootMiB) {
+    const img = path.join(base, 'disk.img');
+    fs.mkdirSync(dataRoot);
+    fs.closeSync(fs.openSync(img, 'w'));
+    fs.truncateSync(img, opts.dataRootMiB << 20);
+    await pexec('mkfs.ext4', ['-q', '-F', img]);
+    await pexec('mount', ['-o', 'loop', img, dataRoot]);
+  }
   const execRoot = path.join(base, 'x');
   const socket = path.join(base, 's.sock');
   const logFile = path.join(base, 'berthd.log');
@@ -117,6 +131,11 @@ export async function cleanupRoots(base: string, execRoot: string): Promise<void
   }
   const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && (m.startsWith(base + '/') || m === base));
   for (const m of mounts.sort((a, b) => b.length - a.length)) await pexec('umount', ['-l', m]).catch(() => {});
+  // Loop devices of a data root on a filesystem of its own.
+  const loops = (await pexec('losetup', ['--list', '--noheadings', '--raw', '-O', 'NAME,BACK-FILE']).catch(() => ({ stdout: '' }))).stdout;
+  for (const [dev, file] of loops.split('\n').map((l) => l.split(' '))) {
+    if (file?.startsWith(base + '/')) await pexec('losetup', ['-d', dev]).catch(() => {});
+  }
   fs.rmSync(base, { recursive: true, force: true });
 }
 

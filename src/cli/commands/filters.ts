@@ -1,5 +1,6 @@
 // --filter values as docker's opts.FilterOpt parses them, and the API's
-// filters parameter in docker's encoding ({"name":{"value":true}}).
+// filters parameter in docker's encodings: {"name":{"value":true}}, or
+// map[string][]string for the list commands.
 import { UsageError } from '../args';
 
 export function parseFilterFlags(values: string[], flag = '--filter'): Map<string, string[]> {
@@ -25,4 +26,17 @@ export function filtersToJSON(filters: Map<string, string[]>): string | undefine
     for (const v of [...filters.get(k)!].sort()) o[k][v] = true;
   }
   return JSON.stringify(o);
+}
+
+// Turns repeated -f key=value into the API's filters map (map[string][]string).
+export function parseFilters(values: string[]): string | undefined {
+  if (!values.length) return undefined;
+  const filters: Record<string, string[]> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq < 0) throw new UsageError(`invalid argument "${v}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
+    const key = v.slice(0, eq).trim().toLowerCase();
+    (filters[key] ??= []).push(v.slice(eq + 1).trim());
+  }
+  return JSON.stringify(filters);
 }

@@ -1,23 +1,24 @@
-// inspect, container inspect, image inspect: a JSON array like docker's, or
-// one --format line per object.
+// berth inspect (and what container inspect and image inspect share): a
+// JSON array like docker's, or one --format line per object.
 import { ClientError, readAll } from '../../client/client';
 import { UsageError } from '../args';
 import { errorText, HELP_FLAG, StatusError, type Command, type Context } from '../command';
-import { indentJSON, renderTemplate } from '../jsonfmt';
+import { indentJSON, renderTemplate } from '../output/jsonfmt';
 
-type Kind = 'container' | 'image';
+export type Kind = 'container' | 'image';
 
-async function fetchRaw(ctx: Context, kind: Kind, ref: string): Promise<string> {
+// --size asks for a container's sizes (SizeRw, SizeRootFs).
+async function fetchRaw(ctx: Context, kind: Kind, ref: string, size: boolean): Promise<string> {
   const path = kind === 'container' ? `/containers/${encodeURIComponent(ref)}/json` : `/images/${encodeURIComponent(ref)}/json`;
-  const res = await ctx.client().request('GET', path);
+  const res = await ctx.client().request('GET', path, { query: { size: kind === 'container' && size } });
   return (await readAll(res.body)).toString('utf8');
 }
 
 // Tries each kind in turn; "No such object" when none has it.
-async function fetchAny(ctx: Context, kinds: Kind[], ref: string): Promise<string> {
+async function fetchAny(ctx: Context, kinds: Kind[], ref: string, size: boolean): Promise<string> {
   for (const kind of kinds) {
     try {
-      return await fetchRaw(ctx, kind, ref);
+      return await fetchRaw(ctx, kind, ref, size);
     } catch (err) {
       if (!(err instanceof ClientError && err.status === 404)) throw err;
       if (kinds.length === 1) throw err;
@@ -26,12 +27,12 @@ async function fetchAny(ctx: Context, kinds: Kind[], ref: string): Promise<strin
   throw new Error(`Error: No such object: ${ref}`);
 }
 
-async function inspect(ctx: Context, kinds: Kind[], refs: string[], format: string | undefined): Promise<number> {
+export async function inspect(ctx: Context, kinds: Kind[], refs: string[], format: string | undefined, size = false): Promise<number> {
   const raws: string[] = [];
   const errs: string[] = [];
   for (const ref of refs) {
     try {
-      raws.push(await fetchAny(ctx, kinds, ref));
+      raws.push(await fetchAny(ctx, kinds, ref, size));
     } catch (err) {
       errs.push(errorText(err));
     }
@@ -46,7 +47,7 @@ async function inspect(ctx: Context, kinds: Kind[], refs: string[], format: stri
   return 0;
 }
 
-const FORMAT_FLAG = { name: 'format', short: 'f', type: 'string' as const, desc: 'Format output using a custom template' };
+export const FORMAT_FLAG = { name: 'format', short: 'f', type: 'string' as const, desc: 'Format output using a custom template' };
 
 export const inspectCommand: Command = {
   name: 'inspect',
@@ -63,24 +64,6 @@ export const inspectCommand: Command = {
     const type = p.flags.type as string | undefined;
     if (type && type !== 'container' && type !== 'image') throw new UsageError(`"${type}" is not a valid value for --type`);
     const kinds: Kind[] = type ? [type as Kind] : ['container', 'image'];
-    return inspect(ctx, kinds, p.args, p.flags.format);
+    return inspect(ctx, kinds, p.args, p.flags.format, p.flags.size);
   },
-};
-
-export const containerInspectCommand: Command = {
-  name: 'inspect',
-  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
-  summary: 'Display detailed information on one or more containers',
-  minArgs: 1,
-  flags: [FORMAT_FLAG, { name: 'size', short: 's', type: 'bool', desc: 'Display total file sizes' }, HELP_FLAG],
-  run: (ctx, p) => inspect(ctx, ['container'], p.args, p.flags.format),
-};
-
-export const imageInspectCommand: Command = {
-  name: 'inspect',
-  usage: '[OPTIONS] IMAGE [IMAGE...]',
-  summary: 'Display detailed information on one or more images',
-  minArgs: 1,
-  flags: [FORMAT_FLAG, HELP_FLAG],
-  run: (ctx, p) => inspect(ctx, ['image'], p.args, p.flags.format),
 };

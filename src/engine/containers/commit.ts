@@ -3,30 +3,34 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { BerthError, conflict, invalidArgument, notFound } from '../../errors';
+import { BerthError, conflict, notFound } from '../../errors';
 import { MNT_DETACH, MS_RDONLY, type Host } from '../../host';
-import type { ContentStore } from '../content/store';
-import { applyThrough, LayerHelpers, type LayerTars } from '../layers';
-import { ingestTee } from '../content/streams';
 import { EMPTY_LAYER_DIFFID } from '../../oci/layers';
-import { applyChanges } from '../images/changes';
-import { checkRunConfig } from '../images/runconfig';
 import { hostPlatform } from '../../oci/platform';
-import { parseReference, type Reference } from '../../oci/reference';
+import type { Reference } from '../../oci/reference';
+import type { ContentStore } from '../content/store';
+import { ingestTee } from '../content/streams';
 import type { ImageStore } from '../images/store';
 import type { HistoryEntry, ImageConfig, ImageRecord, ImageRunConfig } from '../images/types';
+import { applyThrough, LayerHelpers, type LayerTars } from '../layers';
 import type { Snapshotter } from '../snapshots/snapshotter';
-import { validateCreateBody, type ContainerService } from './service';
-import type { ContainerConfig, ContainerRecord } from './types';
+import { isRunning, type ContainerRecord } from './record';
+import type { ContainerService } from './service';
 
 export interface CommitOptions {
-  repo?: string;
-  tag?: string;
+  // Where to tag the new image, if anywhere (validated by the caller).
+  target?: Reference;
   comment?: string;
   author?: string;
-  changes?: string[];
-  config?: Record<string, unknown>; // a container Config that overrides
-  pause?: boolean; // accepted; berth cannot pause a container (yet)
+  // What the request sets (its config with --change applied); the rest
+  // comes from `container`.
+  requested: ImageRunConfig;
+  // The container's run config, as the front-end that made it keeps it.
+  container: ImageRunConfig;
+  // Recorded as the image's container_config, untouched.
+  containerConfig: unknown;
+  // Freeze a running container while its layer is read.
+  pause?: boolean;
 }
 
 export interface SnapshotDeps {
@@ -39,19 +43,6 @@ export interface SnapshotDeps {
 
 // ---------------------------------------------------------------------------
 // Pure helpers
-
-const RUN_FIELDS = ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal', 'Healthcheck', 'Shell', 'OnBuild'] as const;
-
-// The run config fields of a commit request's body, type-checked like a
-// create body, and each run config field for the type an image config gives it.
-export function commitRequestConfig(body: Record<string, unknown> | undefined): ImageRunConfig {
-  if (!body) return {};
-  checkRunConfig(body);
-  const checked = validateCreateBody(body) as unknown as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const k of RUN_FIELDS) if (checked[k] !== undefined) out[k] = checked[k];
-  return out as ImageRunConfig;
-}
 
 const envKey = (kv: string) => kv.split('=')[0];
 
@@ -84,7 +75,7 @@ export function mergeCommitConfig(user: ImageRunConfig, container: ImageRunConfi
 
 export interface ChildImage {
   config: ImageRunConfig;
-  containerConfig: ContainerConfig;
+  containerConfig: unknown;
   containerID: string;
   created: string;
   createdBy: string;
@@ -148,54 +139,44 @@ export class ContainerSnapshots {
   }
 
   private image(c: ContainerRecord): ImageRecord {
-    const image = this.d.imageStore.get(c.Image);
-    if (!image) throw notFound(`image ${c.Image} of container ${c.Id.slice(0, 12)} not found`);
+    const image = this.d.imageStore.get(c.spec.image.id);
+    if (!image) throw notFound(`image ${c.spec.image.id} of container ${c.id.slice(0, 12)} not found`);
     return image;
   }
 
   // `docker commit`.
   async commit(ref: string, o: CommitOptions): Promise<ImageRecord> {
-    // Everything the request can get wrong fails before any work.
-    let target: Reference | undefined;
-    if (o.repo) {
-      target = parseReference(o.tag ? `${o.repo}:${o.tag}` : o.repo);
-      if (target.digest) throw invalidArgument('cannot commit to a digest reference');
-    } else if (o.tag) {
-      throw invalidArgument('a tag needs a repository name');
-    }
-    const requested = applyChanges(commitRequestConfig(o.config), o.changes ?? []);
-
-    // Under the container's lock: no start, stop or remove meanwhile; under a
-    // content lease, so an rmi meanwhile cannot collect the new blobs.
+    // Under a content lease, so an rmi meanwhile cannot collect the new blobs.
     const lease = this.d.content.lease();
     try {
-      return await this.commitLocked(ref, o, target, requested);
+      return await this.commitLocked(ref, o);
     } finally {
       lease.release();
     }
   }
 
-  private commitLocked(ref: string, o: CommitOptions, target: Reference | undefined, requested: ImageRunConfig): Promise<ImageRecord> {
+  private commitLocked(ref: string, o: CommitOptions): Promise<ImageRecord> {
+    // Under the container's lock: no start, stop or remove meanwhile.
     return this.d.containers.withLock(ref, async (c) => {
-      this.d.containers.get(c.Id); // still there
-      if (c.State.Status === 'removing' || c.State.Dead) throw conflict(`container ${c.Id.slice(0, 12)} is being removed`);
+      this.d.containers.get(c.id); // still there
+      if (c.state.status === 'removing' || c.state.status === 'dead') throw conflict(`container ${c.id.slice(0, 12)} is being removed`);
       const image = this.image(c);
-      const diffID = await this.diffLayer(c.Id, image.chainID);
+      const diffID = await this.diffLayer(c.id, image.chainID);
       const config = childImageConfig(image.config, {
-        config: mergeCommitConfig(requested, c.Config),
-        containerConfig: c.Config,
-        containerID: c.Id,
+        config: mergeCommitConfig(o.requested, o.container),
+        containerConfig: o.containerConfig,
+        containerID: c.id,
         created: new Date().toISOString(),
-        createdBy: (c.Config.Cmd ?? []).join(' '),
+        createdBy: (o.container.Cmd ?? []).join(' '),
         author: o.author || undefined,
         comment: o.comment || undefined,
         diffID,
       });
       const digest = await this.d.content.put(Buffer.from(JSON.stringify(config)));
       const rec = await this.d.imageStore.add(digest);
-      if (target) await this.d.imageStore.tag(target, rec.id);
+      if (o.target) await this.d.imageStore.tag(o.target, rec.id);
       return rec;
-    });
+    }, { pause: o.pause });
   }
 
   // The container's writable layer as a new layer on parent: packed with
@@ -233,11 +214,11 @@ export class ContainerSnapshots {
   // helper's root keeps the detached mount alive until it is done).
   async export(ref: string): Promise<Readable> {
     return this.d.containers.withLock(ref, async (c) => {
-      this.d.containers.get(c.Id);
-      if (c.State.Status === 'removing') throw conflict(`container ${c.Id.slice(0, 12)} is being removed`);
-      const dir = this.d.snapshots.containerDir(c.Id);
+      this.d.containers.get(c.id);
+      if (c.state.status === 'removing') throw conflict(`container ${c.id.slice(0, 12)} is being removed`);
+      const dir = this.d.snapshots.containerDir(c.id);
       const merged = path.join(dir, 'merged');
-      if (c.State.Running) {
+      if (isRunning(c.state)) {
         const out = this.tars.packDir(merged);
         await firstData(out);
         return out;
@@ -249,7 +230,7 @@ export class ContainerSnapshots {
         await firstData(out);
         return out;
       }
-      const m = this.d.snapshots.mounts(c.Id, image.chainID);
+      const m = this.d.snapshots.mounts(c.id, image.chainID);
       await fsp.mkdir(merged, { recursive: true });
       this.d.host.mount(m.source, m.target, m.type, MS_RDONLY, m.options.join(','));
       try {

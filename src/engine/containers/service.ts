@@ -1,67 +1,83 @@
-// Container lifecycle: created -> running -> exited -> removed, driven
-// through the snapshotter (root filesystem) and the conmon runtime.
+// The container lifecycle: created -> running -> exited -> removed, over the
+// seams it is given: records (ContainerStore), the root filesystem
+// (snapshotter), networks, volumes, an OCI runtime and the event bus. It
+// takes the engine's own ContainerSpec; no API shape reaches it.
 import { EventEmitter } from 'node:events';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BerthError, conflict, invalidArgument, notFound, notModified } from '../../errors';
 import { MNT_DETACH, type Host } from '../../host';
-import { readJSON, writeFileAtomic } from '../../util/fs';
 import { newId } from '../../util/ids';
 import { KeyedLock } from '../../util/lock';
 import { readFileInRoot, resolveInRoot } from '../../util/rootfs';
 import { parseSignal } from '../../util/signals';
-import { parseReference } from '../../oci/reference';
-import type { ImageService } from '../images/service';
+import type { EventPublisher } from '../events/bus';
 import type { ImageRecord } from '../images/types';
-import { hostHostname, hostsFile, resolvConf } from '../network/files';
-import type { AttachConn, ConmonRuntime } from '../runtime/conmon';
-import { seccompForContainer } from '../runtime/seccomp';
-import { buildEnv, DEFAULT_CAPS, generateSpec } from '../runtime/spec';
+import { hostHostname } from '../network/files';
+import type { NetworkEndpoint, Networks } from '../network/network';
+import type { Runtime, RuntimeRef } from '../runtime/runtime';
+import { seccompProfile } from '../runtime/seccomp';
+import { buildEnv, DEFAULT_CAPS, generateSpec, type NsChoice, type OciMount } from '../runtime/spec';
 import { resolveUser } from '../runtime/user';
-import type { OverlaySnapshotter } from '../snapshots/overlay';
+import type { Mount } from '../snapshots/overlay';
+import type { Volumes } from '../volumes/volumes';
+import { Attachments, noAttach, type AttachHandle, type AttachOptions, type AttachSink } from './io';
 import { readLogs, type LogOptions, type LogRecord } from './logs';
 import { randomName, validateName } from './names';
-import { initialState, ZERO_TIME, type ContainerConfig, type ContainerRecord, type HostConfig } from './types';
+import { initialState, isRunning, type ContainerRecord } from './record';
+import { argvOf, type ContainerSpec, type Namespace } from './spec';
+import type { ContainerFiles, ContainerStore } from './store';
+
+export type { AttachHandle, AttachOptions, AttachSink } from './io';
+
+// What the lifecycle needs of the snapshotter: a container's root
+// filesystem over its image's layers.
+export interface RootfsSnapshots {
+  prepare(id: string, chainID: string): Promise<Mount>;
+  containerDir(id: string): string;
+  removeContainer(id: string): Promise<void>;
+  upperSize(id: string): Promise<number>;
+}
+
+// What it needs of the images: the record of an image id.
+export interface ImageLookup {
+  get(id: string): ImageRecord | undefined;
+}
+
+export interface ContainerDeps {
+  host: Host;
+  store: ContainerStore;
+  runtime: Runtime;
+  rootfs: RootfsSnapshots;
+  images: ImageLookup;
+  networks: Networks;
+  volumes: Volumes;
+  events: EventPublisher;
+}
 
 export interface ContainerServiceOptions {
-  root: string; // <data-root>/containers
   defaultRuntime: string;
-  log: (msg: string) => void;
+  log: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  // How often a caller waiting for an exit checks that the process still
+  // exists, in case its exit was never recorded (the shim died with it).
+  livenessCheckMs?: number;
 }
 
-export interface AttachOptions {
-  stdin: boolean;
-  stdout: boolean;
-  stderr: boolean;
-  stream: boolean;
-  logs: boolean;
-}
-
-export interface AttachSink {
-  out(stream: 1 | 2, data: Buffer): void;
-  end(): void;
-}
-
-export interface AttachHandle {
-  write(data: Buffer): void;
-  closeStdin(): void;
-  detach(): void;
-}
-
-interface PendingAttach {
-  opts: AttachOptions;
-  sink: AttachSink;
-  stdin: Buffer[];
-  stdinClosed: boolean;
-  conn?: AttachConn;
-  detached: boolean;
+export interface CreateOptions {
+  name?: string;
+  // Kept with the record untouched (the Docker front-end's request).
+  meta?: unknown;
 }
 
 interface Entry {
   rec: ContainerRecord;
-  attaches: Set<PendingAttach>;
+  io: Attachments;
+  // Mounts resolved at create, for start.
+  mounts: OciMount[];
   exiting?: Promise<void>;
+  // When checkAlive first found the process gone with no exit code.
+  goneSince?: number;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -71,382 +87,417 @@ export interface WaitResult {
   Error?: { Message: string } | null;
 }
 
-const NETWORK_MODES = new Set(['none', 'host', 'bridge', 'default', '']);
-
 export class ContainerService {
   private entries = new Map<string, Entry>();
-  private names = new Map<string, string>(); // "/name" -> id
   private lock = new KeyedLock();
-  readonly events = new EventEmitter();
+  // 'exit' and 'removed' with the container id: what wait and stop wait for.
+  private internal = new EventEmitter();
 
-  constructor(
-    private host: Host,
-    private runtime: ConmonRuntime,
-    private snapshots: OverlaySnapshotter,
-    private images: ImageService,
-    private opts: ContainerServiceOptions,
-  ) {
-    this.events.setMaxListeners(0);
+  constructor(private d: ContainerDeps, private opts: ContainerServiceOptions) {
+    this.internal.setMaxListeners(0);
   }
 
-  // Loads records and reconciles them with what conmon left behind.
+  // Loads the records and reconciles them with what the runtime left: exits
+  // recorded while the daemon was down, removals and creates cut short,
+  // leftovers of exits whose cleanup was interrupted.
   async init(): Promise<void> {
-    await fsp.mkdir(this.opts.root, { recursive: true });
-    this.runtime.onExit((id) => void this.handleExit(id));
-    for (const id of await fsp.readdir(this.opts.root)) {
-      const dir = path.join(this.opts.root, id);
-      const rec = await readJSON<ContainerRecord>(path.join(dir, 'config.v2.json')).catch(() => undefined);
-      if (!rec) {
-        // A create cut short before its record landed: nothing to keep.
-        await this.snapshots.removeContainer(id);
-        await fsp.rm(dir, { recursive: true, force: true });
-        continue;
-      }
-      this.entries.set(rec.Id, { rec, attaches: new Set() });
-      this.names.set(rec.Name, rec.Id);
+    this.d.runtime.onExit((id) => void this.handleExit(id));
+    const { records, orphans } = await this.d.store.load();
+    for (const id of orphans) await this.dropOrphan(id);
+    for (const rec of records) this.entries.set(rec.id, { rec, io: new Attachments((m) => this.opts.log('warn', m)), mounts: [] });
+    for (const e of [...this.entries.values()]) {
+      await this.restore(e).catch((err) => this.opts.log('error', `restore ${e.rec.id.slice(0, 12)}: ${(err as Error).message}`));
     }
-    for (const e of this.entries.values()) {
-      const s = e.rec.State;
-      if (s.Status === 'removing' || (!s.Running && e.rec.HostConfig.AutoRemove && s.StartedAt !== ZERO_TIME)) {
-        await this.remove(e.rec.Id, { force: true }).catch((err) => this.opts.log(`remove ${e.rec.Id}: ${err.message}`));
-      } else if (s.Running) {
-        const exit = await this.runtime.exitStatus(e.rec.Id);
-        if (exit) await this.handleExit(e.rec.Id);
-        else if (!this.host.isAlive(e.rec.ConmonPid)) {
-          // The shim is gone without an exit file (host reboot, kill -9 of conmon).
-          await this.finishExit(e, 255, new Date(), 'container shim exited unexpectedly');
-        }
+  }
+
+  private async restore(e: Entry): Promise<void> {
+    const c = e.rec;
+    const s = c.state;
+    if (s.status === 'removing') return this.remove(c.id, { force: true });
+    if (isRunning(s)) {
+      let st = await this.d.runtime.status(this.ref(c));
+      if (st.state === 'stopped' && !st.exit) {
+        // Exited this moment: conmon may not have written the code yet.
+        await new Promise((r) => setTimeout(r, this.opts.livenessCheckMs ?? 1000));
+        st = await this.d.runtime.status(this.ref(c));
       }
+      if (st.exit) return this.finishExit(e, st.exit.code, st.exit.at);
+      if (st.state === 'paused' && s.status === 'running') {
+        // Frozen by a commit that the daemon did not live to finish.
+        await this.d.runtime.pause(this.ref(c), true);
+        return;
+      }
+      if (st.state !== 'stopped' && st.state !== 'gone') return; // still there; its exit will be seen
+      // The process is gone and left no exit code.
+      return this.finishExit(e, 255, new Date(), 'container shim exited unexpectedly');
     }
+    if (c.spec.autoRemove && s.startedAt) return this.remove(c.id, { force: true });
+    // An exit whose cleanup was cut short, or a start that failed halfway.
+    await this.d.runtime.delete(this.ref(c));
+    this.unmountRootfs(c.id);
+  }
+
+  private async dropOrphan(id: string): Promise<void> {
+    // A create cut short, or a removal after its point of no return.
+    this.unmountRootfs(id);
+    await this.d.rootfs.removeContainer(id);
+    await this.d.store.removeDir(id);
   }
 
   // ----- lookup -----
 
-  get(idOrName: string): ContainerRecord {
-    return this.entry(idOrName).rec;
+  get(ref: string): ContainerRecord {
+    return this.entry(ref).rec;
   }
 
-  private entry(idOrName: string): Entry {
-    const e = this.find(idOrName);
-    if (!e) throw notFound(`No such container: ${idOrName}`);
+  private entry(ref: string): Entry {
+    const rec = this.d.store.find(ref);
+    const e = rec && this.entries.get(rec.id);
+    if (!e) throw notFound(`No such container: ${ref}`);
     return e;
   }
 
-  private find(ref: string): Entry | undefined {
-    if (!ref) return undefined;
-    const exact = this.entries.get(ref);
-    if (exact) return exact;
-    const byName = this.names.get(ref.startsWith('/') ? ref : `/${ref}`);
-    if (byName) return this.entries.get(byName);
-    if (/^[a-f0-9]+$/.test(ref)) {
-      const matches = [...this.entries.keys()].filter((id) => id.startsWith(ref));
-      if (matches.length > 1) throw invalidArgument(`multiple containers match the prefix ${ref}`);
-      if (matches.length === 1) return this.entries.get(matches[0]);
-    }
-    return undefined;
+  list(): ContainerRecord[] {
+    return this.d.store.list();
   }
 
-  list(): ContainerRecord[] {
-    return [...this.entries.values()].map((e) => e.rec).sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
+  files(id: string): ContainerFiles {
+    return this.d.store.files(id);
   }
 
   usersOfImage(imageId: string): { id: string; running: boolean }[] {
-    return this.list().filter((c) => c.Image === imageId).map((c) => ({ id: c.Id, running: c.State.Running }));
+    return this.list().filter((c) => c.spec.image.id === imageId).map((c) => ({ id: c.id, running: isRunning(c.state) }));
+  }
+
+  private ref(c: ContainerRecord): RuntimeRef {
+    return { id: c.id, runtime: c.spec.runtime };
   }
 
   // ----- create -----
 
-  async create(body: Record<string, unknown> | undefined, nameParam: string | null): Promise<{ Id: string; Warnings: string[] }> {
-    const cfg = validateCreateBody(body);
-    const hc = cfg.HostConfig;
-    let name: string;
-    if (nameParam) {
-      name = validateName(nameParam);
-      const holder = this.names.get(name);
-      if (holder) {
-        throw conflict(`Conflict. The container name "${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`);
-      }
-    } else {
-      name = randomName((n) => this.names.has(n));
+  async create(input: ContainerSpec, o: CreateOptions = {}): Promise<{ id: string; warnings: string[] }> {
+    const spec: ContainerSpec = { ...input, runtime: input.runtime || this.opts.defaultRuntime };
+    const image = this.d.images.get(spec.image.id);
+    if (!image) throw notFound(`No such image: ${spec.image.ref || spec.image.id}`);
+    this.d.runtime.check(spec.runtime);
+    this.d.networks.check(spec.network);
+    if (spec.process.cwd && !spec.process.cwd.startsWith('/')) {
+      throw invalidArgument(`the working directory '${spec.process.cwd}' is invalid, it needs to be an absolute path`);
     }
-    if (!cfg.Image) throw invalidArgument('No image specified');
-    parseReference(cfg.Image.startsWith('sha256:') ? 'x' : cfg.Image); // reject invalid references with 400
-    const image = this.images.tryResolve(cfg.Image);
-    if (!image) {
-      const ref = parseReference(cfg.Image);
-      throw notFound(`No such image: ${ref.tag || ref.digest ? cfg.Image : `${cfg.Image}:latest`}`);
+    if (argvOf(spec.process).length === 0) throw invalidArgument('No command specified');
+    if (spec.stop.signal !== undefined) parseSignal(spec.stop.signal);
+    // A container to join is named by its id from here on, as Docker does.
+    if (spec.network.mode === 'container') spec.network = { mode: 'container', container: this.joinTarget(spec.network.container ?? '') };
+    for (const k of ['ipc', 'pid', 'uts'] as const) {
+      const ns = spec[k];
+      if (ns.mode === 'container') spec[k] = { mode: 'container', container: this.joinTarget(ns.container) };
     }
-    // "default" is what clients send when no network is chosen; Docker shows it as bridge.
-    const networkMode = !hc.NetworkMode || hc.NetworkMode === 'default' ? 'bridge' : (hc.NetworkMode as string);
-    if (!NETWORK_MODES.has(networkMode)) throw notFound(`network ${networkMode} not found`);
-    const runtimeName = (hc.Runtime as string) || this.opts.defaultRuntime;
-    this.runtime.runtimePath(runtimeName);
-
-    const img = image.config.config ?? {};
-    const entrypoint = cfg.Entrypoint !== undefined && cfg.Entrypoint !== null ? cfg.Entrypoint : img.Entrypoint ?? null;
-    // An entrypoint given on create drops the image's CMD, as in Docker.
-    const cmd = cfg.Cmd && cfg.Cmd.length ? cfg.Cmd : cfg.Entrypoint && cfg.Entrypoint.length ? null : img.Cmd ?? null;
-    const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
-    if (argv.length === 0) throw invalidArgument('No command specified');
 
     const id = newId();
-    const hostname = cfg.Hostname || (networkMode === 'host' ? hostHostname() : id.slice(0, 12));
-    const dir = path.join(this.opts.root, id);
-    const config: ContainerConfig = {
-      Hostname: hostname,
-      Domainname: cfg.Domainname ?? '',
-      User: cfg.User || img.User || '',
-      AttachStdin: !!cfg.AttachStdin,
-      AttachStdout: cfg.AttachStdout !== false,
-      AttachStderr: cfg.AttachStderr !== false,
-      Tty: !!cfg.Tty,
-      OpenStdin: !!cfg.OpenStdin,
-      StdinOnce: !!cfg.StdinOnce,
-      Env: mergeEnv(img.Env ?? [], cfg.Env ?? []),
-      Cmd: cmd,
-      Image: cfg.Image,
-      WorkingDir: cfg.WorkingDir || img.WorkingDir || '',
-      Entrypoint: entrypoint,
-      Labels: { ...(img.Labels ?? {}), ...(cfg.Labels ?? {}) },
-      ...(cfg.StopSignal || img.StopSignal ? { StopSignal: cfg.StopSignal || img.StopSignal } : {}),
-      ...(cfg.StopTimeout !== undefined ? { StopTimeout: cfg.StopTimeout } : {}),
-      ...(img.ExposedPorts || cfg.ExposedPorts ? { ExposedPorts: { ...(img.ExposedPorts ?? {}), ...(cfg.ExposedPorts ?? {}) } } : {}),
-      ...(img.Volumes ? { Volumes: img.Volumes } : {}),
-    };
-    if (config.Tty) throw invalidArgument('TTY mode (-t) is not supported yet');
-    if (config.WorkingDir && !config.WorkingDir.startsWith('/')) {
-      throw invalidArgument(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
+    const name = o.name ? validateName(o.name) : randomName((n) => this.d.store.holderOf(n) !== undefined);
+    if (!this.d.store.reserveName(name, id)) {
+      throw conflict(`Conflict. The container name "${name}" is already in use by container "${this.d.store.holderOf(name)}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
-    const hostConfig: HostConfig = {
-      ...hc,
-      NetworkMode: networkMode,
-      AutoRemove: !!hc.AutoRemove,
-      RestartPolicy: (hc.RestartPolicy as HostConfig['RestartPolicy']) ?? { Name: 'no', MaximumRetryCount: 0 },
-      Runtime: runtimeName,
-      LogConfig: { Type: 'k8s-file', Config: {} },
-      Binds: (hc.Binds as string[]) ?? null,
-      ReadonlyRootfs: !!hc.ReadonlyRootfs,
-      Privileged: false,
-    };
-    this.seccomp(hostConfig); // a bad --security-opt is a 400 now, not at start
+    if (!spec.hostname) spec.hostname = spec.network.mode === 'host' ? hostHostname() : id.slice(0, 12);
+    const files = this.d.store.files(id);
     const rec: ContainerRecord = {
-      Id: id,
-      Name: name,
-      Created: new Date().toISOString(),
-      Path: argv[0],
-      Args: argv.slice(1),
-      Image: image.id,
-      ImageRef: cfg.Image,
-      Config: config,
-      HostConfig: hostConfig,
-      State: initialState(),
-      RestartCount: 0,
-      LogPath: path.join(dir, 'container.log'),
-      HostnamePath: path.join(dir, 'hostname'),
-      HostsPath: path.join(dir, 'hosts'),
-      ResolvConfPath: path.join(dir, 'resolv.conf'),
-      ConmonPid: 0,
+      id,
+      name,
+      created: new Date().toISOString(),
+      spec,
+      state: initialState(),
+      restartCount: 0,
+      conmonPid: 0,
+      ...(o.meta !== undefined ? { meta: o.meta } : {}),
     };
-    this.names.set(name, id); // reserve before any await
+    let mounts: OciMount[] = [];
     try {
-      await fsp.mkdir(dir, { recursive: true });
+      mounts = await Promise.all(spec.mounts.map((m) => this.d.volumes.resolve(id, m)));
+      await this.d.store.makeDir(id);
       await Promise.all([
-        fsp.writeFile(rec.HostnamePath, `${hostname}\n`),
-        fsp.writeFile(rec.HostsPath, hostsFile(networkMode)),
-        fsp.writeFile(rec.ResolvConfPath, resolvConf(networkMode)),
-        this.snapshots.prepare(id, image.chainID ?? ''),
+        spec.network.mode === 'container' ? undefined : this.d.networks.writeFiles(this.endpoint(rec), files),
+        this.d.rootfs.prepare(id, image.chainID ?? ''),
       ]);
       // The record lands last: until then a crash leaves only a dir that init() drops.
-      await this.persist(rec);
+      await this.d.store.save(rec);
     } catch (err) {
-      this.names.delete(name);
-      await this.snapshots.removeContainer(id).catch(() => {});
-      await fsp.rm(dir, { recursive: true, force: true }).catch(() => {});
+      this.d.store.releaseName(name, id);
+      await this.d.volumes.release(id).catch(() => {});
+      await this.d.rootfs.removeContainer(id).catch(() => {});
+      await this.d.store.removeDir(id).catch(() => {});
       throw err;
     }
-    this.entries.set(id, { rec, attaches: new Set() });
-    return { Id: id, Warnings: [] };
+    this.d.store.add(rec);
+    this.entries.set(id, { rec, io: new Attachments((m) => this.opts.log('warn', m)), mounts });
+    this.publish(rec, 'create');
+    return { id, warnings: [] };
+  }
+
+  private endpoint(c: ContainerRecord): NetworkEndpoint {
+    return { id: c.id, hostname: c.spec.hostname, domainname: c.spec.domainname, network: c.spec.network };
   }
 
   // ----- start -----
 
   async start(ref: string): Promise<void> {
     const e = this.entry(ref);
-    await this.lock.run(e.rec.Id, () => this.startLocked(e));
+    await this.lock.run(e.rec.id, () => this.startLocked(e));
   }
 
   private async startLocked(e: Entry): Promise<void> {
     const c = e.rec;
-    if (c.State.Running) throw notModified('container already started');
-    if (c.State.Status === 'removing' || !this.entries.has(c.Id)) throw notFound(`No such container: ${c.Id}`);
-    const image = this.images.list().find((i) => i.id === c.Image);
-    if (!image) throw notFound(`image ${c.Image} of container ${c.Id.slice(0, 12)} not found`);
-    const id = c.Id;
+    if (isRunning(c.state)) throw notModified('container already started');
+    if (c.state.status === 'removing' || !this.entries.has(c.id)) throw notFound(`No such container: ${c.id}`);
+    const image = this.d.images.get(c.spec.image.id);
+    if (!image) throw notFound(`image ${c.spec.image.id} of container ${c.id.slice(0, 12)} not found`);
+    const id = c.id;
+    const p = c.spec.process;
     let mounted = false;
     let created = false;
     try {
+      // Namespaces to join are checked first: nothing is mounted for a start that cannot be.
+      const joined = {
+        network: c.spec.network.mode === 'container' ? this.joinable(c.spec.network.container ?? '', 'net') : undefined,
+        ipc: this.nsChoice(c.spec.ipc, 'ipc'),
+        pid: this.nsChoice(c.spec.pid, 'pid'),
+        uts: this.nsChoice(c.spec.uts, 'uts'),
+      };
       const rootfs = await this.mountRootfs(id, image);
       mounted = true;
-      const user = resolveUser(c.Config.User, await readFileInRoot(rootfs, '/etc/passwd'), await readFileInRoot(rootfs, '/etc/group'));
-      const cwd = c.Config.WorkingDir || '/';
-      if (!cwd.startsWith('/')) throw invalidArgument(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
+      const user = resolveUser(p.user, await readFileInRoot(rootfs, '/etc/passwd'), await readFileInRoot(rootfs, '/etc/group'));
+      const cwd = p.cwd || '/';
       await ensureDir(rootfs, cwd, user.uid, user.gid);
+      const files = joined.network ? this.d.store.files(joined.network.container.id) : this.d.store.files(id);
       const spec = generateSpec({
         rootfs,
-        args: [c.Path, ...c.Args],
-        env: buildEnv([], c.Config.Env, c.Config.Hostname, user.home),
+        args: argvOf(p),
+        env: buildEnv([], p.env, c.spec.hostname, user.home, p.terminal),
         cwd,
         user,
-        hostname: c.Config.Hostname,
-        network: c.HostConfig.NetworkMode === 'host' ? 'host' : 'none',
-        files: { hosts: c.HostsPath, hostname: c.HostnamePath, resolvConf: c.ResolvConfPath },
+        hostname: c.spec.hostname,
+        domainname: c.spec.domainname,
+        tty: p.terminal,
+        network: joined.network ? { path: joined.network.path } : c.spec.network.mode === 'host' ? 'host' : 'none',
+        ipc: joined.ipc,
+        pid: joined.pid,
+        uts: joined.uts,
+        files: { hosts: files.hosts, hostname: files.hostname, resolvConf: files.resolvConf },
         cgroupsPath: `/berth/${id}`,
-        readonlyRootfs: c.HostConfig.ReadonlyRootfs,
-        seccomp: this.seccomp(c.HostConfig),
+        readonlyRootfs: c.spec.security.readonlyRootfs,
+        seccomp: c.spec.security.seccomp.mode === 'unconfined' ? null : seccompProfile({ capabilities: DEFAULT_CAPS, kernel: os.release() }),
+        annotations: c.spec.annotations,
+        maskedPaths: c.spec.security.maskedPaths,
+        readonlyPaths: c.spec.security.readonlyPaths,
+        mounts: e.mounts,
       });
-      const { pid, conmonPid } = await this.runtime.create(id, spec, {
-        runtime: c.HostConfig.Runtime,
-        logPath: c.LogPath,
-        name: c.Name.slice(1),
-        stdin: c.Config.OpenStdin,
-        tty: c.Config.Tty,
+      const { pid, conmonPid } = await this.d.runtime.create(this.ref(c), spec, {
+        logPath: this.d.store.files(id).log,
+        name: c.name.slice(1),
+        stdin: p.stdin,
+        tty: p.terminal,
       });
       created = true;
       // Attach before the process runs, so no output is missed.
-      for (const a of e.attaches) this.connectAttach(e, a);
-      await this.runtime.start(id, c.HostConfig.Runtime);
-      Object.assign(c.State, { Status: 'running', Running: true, Paused: false, Restarting: false, Dead: false, OOMKilled: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME });
-      c.ConmonPid = conmonPid;
-      await this.persist(c);
+      e.io.connectAll(() => this.d.runtime.attach(this.ref(c)));
+      await this.d.networks.attach(this.endpoint(c), pid);
+      await this.d.runtime.start(this.ref(c));
+      Object.assign(c.state, { status: 'running', oomKilled: false, pid, exitCode: 0, error: '', startedAt: new Date().toISOString(), finishedAt: '' });
+      c.conmonPid = conmonPid;
+      await this.d.store.save(c);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      if (created) await this.runtime.delete(id, c.HostConfig.Runtime, true).catch(() => {});
-      await this.runtime.cleanup(id).catch(() => {});
+      if (created) await this.d.runtime.delete(this.ref(c)).catch(() => {});
+      await this.d.networks.detach(id).catch(() => {});
       if (mounted) this.unmountRootfs(id);
-      for (const a of e.attaches) this.endAttach(e, a);
-      c.State.Error = msg;
-      c.State.ExitCode = /executable file not found|no such file or directory/i.test(msg) ? 127 : /permission denied/i.test(msg) ? 126 : 128;
-      c.State.Status = c.State.StartedAt === ZERO_TIME ? 'created' : 'exited';
-      await this.persist(c).catch(() => {});
+      e.io.endAll();
+      if (c.state.status === 'running') {
+        // Started, but its record could not be saved (a full disk): the
+        // process was removed above, so the container has exited.
+        Object.assign(c.state, { status: 'exited', pid: 0, finishedAt: new Date().toISOString() });
+      }
+      c.state.error = msg;
+      c.state.exitCode = /executable file not found|no such file or directory/i.test(msg) ? 127 : /permission denied/i.test(msg) ? 126 : 128;
+      if (c.state.status !== 'exited') c.state.status = c.state.startedAt ? 'exited' : 'created';
+      await this.saveQuietly(c);
       // `docker run --rm` waits for the removal even when start fails.
-      if (c.HostConfig.AutoRemove) setImmediate(() => void this.remove(id, { force: true }).catch(() => {}));
+      if (c.spec.autoRemove) setImmediate(() => void this.remove(id, { force: true }).catch(() => {}));
       if (err instanceof BerthError && err.kind !== 'Internal') throw err;
       throw new BerthError(/executable file not found|no such file or directory|permission denied/i.test(msg) ? 'InvalidArgument' : 'Internal', msg);
     }
+    this.publish(c, 'start');
     // The process may have exited before the state above was saved.
-    if (await this.runtime.exitStatus(id)) void this.handleExit(id);
+    if ((await this.d.runtime.status(this.ref(c))).exit) void this.handleExit(id);
   }
 
-  private seccomp(hc: HostConfig) {
-    return seccompForContainer({ securityOpt: hc.SecurityOpt as string[] | null, privileged: hc.Privileged, capabilities: DEFAULT_CAPS, kernel: os.release() });
+  // The id of a container whose namespaces a new one will join. Not a 404:
+  // clients take a 404 from create for a missing image and try to pull.
+  private joinTarget(ref: string): string {
+    const other = this.d.store.find(ref);
+    if (!other) throw invalidArgument(`cannot join container ${ref}: No such container: ${ref}`);
+    return other.id;
+  }
+
+  // A namespace of another running container, as /proc/<pid>/ns/<kind>.
+  private joinable(ref: string, kind: string): { container: ContainerRecord; path: string } {
+    const other = this.entry(ref).rec;
+    if (!isRunning(other.state)) throw conflict(`cannot join container ${other.name.slice(1)}: it is not running`);
+    return { container: other, path: `/proc/${other.state.pid}/ns/${kind}` };
+  }
+
+  private nsChoice(ns: Namespace, kind: string): NsChoice {
+    if (ns.mode === 'host') return 'host';
+    if (ns.mode === 'container') return { path: this.joinable(ns.container, kind).path };
+    return 'private';
   }
 
   private async mountRootfs(id: string, image: ImageRecord): Promise<string> {
-    const m = await this.snapshots.prepare(id, image.chainID ?? '');
+    const m = await this.d.rootfs.prepare(id, image.chainID ?? '');
     this.unmountRootfs(id);
-    this.host.mount(m.source, m.target, m.type, 0, m.options.join(','));
+    this.d.host.mount(m.source, m.target, m.type, 0, m.options.join(','));
     return m.target;
   }
 
   private unmountRootfs(id: string): void {
-    const target = path.join(this.snapshots.containerDir(id), 'merged');
+    const target = path.join(this.d.rootfs.containerDir(id), 'merged');
     try {
-      this.host.umount(target, MNT_DETACH);
+      this.d.host.umount(target, MNT_DETACH);
     } catch (err: any) {
-      if (err.code !== 'EINVAL' && err.code !== 'ENOENT') this.opts.log(`unmount ${target}: ${err.message}`);
+      if (err.code !== 'EINVAL' && err.code !== 'ENOENT') this.opts.log('warn', `unmount ${target}: ${err.message}`);
     }
   }
 
   // ----- exit -----
 
-  // Called for each change in the exit dir; the first complete exit file wins.
+  // Called for each change in the exit dir; the first complete exit wins.
   private handleExit(id: string): Promise<void> {
     const e = this.entries.get(id);
-    if (!e || !e.rec.State.Running) return Promise.resolve();
+    if (!e || !isRunning(e.rec.state)) return Promise.resolve();
     if (!e.exiting) {
       e.exiting = (async () => {
-        const st = await this.runtime.exitStatus(id);
-        if (!st) return;
-        await this.finishExit(e, st.code, st.at);
-      })().finally(() => { e.exiting = undefined; });
+        const st = await this.d.runtime.status(this.ref(e.rec));
+        if (st.exit) await this.finishExit(e, st.exit.code, st.exit.at);
+      })()
+        .catch((err) => this.opts.log('error', `exit of ${id.slice(0, 12)}: ${(err as Error).message}`))
+        .finally(() => { e.exiting = undefined; });
     }
     return e.exiting;
   }
 
+  // The exit is saved before the runtime forgets the container (its exit
+  // code goes with it): a crash in between leaves leftovers that init()
+  // clears, never a container shown running that is not.
   private async finishExit(e: Entry, code: number, at: Date, error = ''): Promise<void> {
     const c = e.rec;
-    await this.runtime.delete(c.Id, c.HostConfig.Runtime, true).catch((err) => this.opts.log(`runtime delete ${c.Id}: ${err.message}`));
-    await this.runtime.cleanup(c.Id);
-    this.unmountRootfs(c.Id);
-    Object.assign(c.State, { Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: code, Error: error, FinishedAt: at.toISOString() });
-    c.ConmonPid = 0;
-    await this.persist(c, !c.HostConfig.AutoRemove);
-    this.events.emit('exit', c.Id, code);
-    if (c.HostConfig.AutoRemove) {
-      await this.remove(c.Id, { force: true }).catch((err) => this.opts.log(`auto-remove ${c.Id}: ${err.message}`));
+    if (!isRunning(c.state)) return;
+    Object.assign(c.state, { status: 'exited', pid: 0, exitCode: code, error, finishedAt: at.toISOString() });
+    c.conmonPid = 0;
+    // A lost auto-remove exit is repaired at start: no fsync for it.
+    const saved = await this.saveQuietly(c, !c.spec.autoRemove);
+    // Unsaved (a full disk), the runtime keeps the exit code for a restart.
+    if (saved) await this.d.runtime.delete(this.ref(c)).catch((err) => this.opts.log('warn', `runtime delete ${c.id.slice(0, 12)}: ${err.message}`));
+    await this.d.networks.detach(c.id).catch((err) => this.opts.log('warn', `network detach ${c.id.slice(0, 12)}: ${err.message}`));
+    this.unmountRootfs(c.id);
+    this.internal.emit('exit', c.id);
+    this.publish(c, 'die', { exitCode: String(code) });
+    if (c.spec.autoRemove) {
+      await this.remove(c.id, { force: true }).catch((err) => this.opts.log('warn', `auto-remove ${c.id.slice(0, 12)}: ${err.message}`));
     }
   }
 
-  // Resolves once the container is not running any more.
-  private exited(id: string): Promise<void> {
-    const e = this.entries.get(id);
-    if (!e || !e.rec.State.Running) return Promise.resolve();
+  // Resolves once the container is not running any more. While waiting it
+  // checks, now and then, that the process still exists: a process whose
+  // exit was never recorded must not keep a caller waiting forever.
+  private exited(e: Entry): Promise<void> {
+    const id = e.rec.id;
+    if (!isRunning(e.rec.state)) return Promise.resolve();
     return new Promise((resolve) => {
-      const onExit = (eid: string) => {
+      const done = (eid: string) => {
         if (eid !== id) return;
-        this.events.off('exit', onExit);
-        this.events.off('removed', onExit);
+        clearInterval(timer);
+        this.internal.off('exit', done);
+        this.internal.off('removed', done);
         resolve();
       };
-      this.events.on('exit', onExit);
-      this.events.on('removed', onExit);
+      const timer = setInterval(() => void this.checkAlive(e), this.opts.livenessCheckMs ?? 1000);
+      this.internal.on('exit', done);
+      this.internal.on('removed', done);
     });
+  }
+
+  // The runtime reports a process stopped a moment before conmon has written
+  // its exit code, so one sighting of a process gone without one is only a
+  // suspicion; a second, a check later, settles it.
+  private async checkAlive(e: Entry): Promise<void> {
+    if (!isRunning(e.rec.state) || e.exiting) return;
+    const st = await this.d.runtime.status(this.ref(e.rec));
+    if (st.exit) return this.handleExit(e.rec.id);
+    if (st.state !== 'gone' && st.state !== 'stopped') {
+      e.goneSince = undefined;
+      return;
+    }
+    const now = Date.now();
+    if (e.goneSince === undefined || now - e.goneSince < (this.opts.livenessCheckMs ?? 1000) / 2) {
+      e.goneSince ??= now;
+      return;
+    }
+    await this.finishExit(e, 255, new Date(), 'container process is gone and left no exit code');
   }
 
   // ----- stop / kill / restart -----
 
-  async stop(ref: string, timeout?: number, signal?: string): Promise<void> {
+  async stop(ref: string, o: { timeout?: number; signal?: string } = {}): Promise<void> {
     const e = this.entry(ref);
-    await this.lock.run(e.rec.Id, () => this.stopLocked(e, timeout, signal));
+    await this.lock.run(e.rec.id, () => this.stopLocked(e, o.timeout, o.signal));
   }
 
   private async stopLocked(e: Entry, timeout?: number, signal?: string): Promise<void> {
     const c = e.rec;
-    if (!c.State.Running) throw notModified('container already stopped');
-    const sig = parseSignal(signal || c.Config.StopSignal, 'SIGTERM');
-    const t = timeout ?? c.Config.StopTimeout ?? 10;
-    const done = this.exited(c.Id);
-    this.host.kill(c.State.Pid, sig);
-    if (t < 0) return done;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      done.then(() => false),
-      new Promise<boolean>((r) => { timer = setTimeout(() => r(true), t * 1000); }),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
-      this.host.kill(c.State.Pid, 'SIGKILL');
-      await done;
+    if (!isRunning(c.state)) throw notModified('container already stopped');
+    const sig = parseSignal(signal || c.spec.stop.signal, 'SIGTERM');
+    const t = timeout ?? c.spec.stop.timeout ?? 10;
+    const done = this.exited(e);
+    this.signal(e, sig);
+    this.publish(c, 'kill', { signal: String(sig) });
+    if (t >= 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        done.then(() => false),
+        new Promise<boolean>((r) => { timer = setTimeout(() => r(true), t * 1000); }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        this.signal(e, 'SIGKILL');
+        this.publish(c, 'kill', { signal: '9' });
+      }
     }
+    await done;
+    this.publish(c, 'stop');
+  }
+
+  // Signals the process; one that is gone already gets its exit settled.
+  private signal(e: Entry, sig: NodeJS.Signals | number): void {
+    if (!this.d.runtime.kill(e.rec.state.pid, sig)) void this.checkAlive(e);
   }
 
   async kill(ref: string, signal?: string): Promise<void> {
     const e = this.entry(ref);
     const c = e.rec;
     const sig = parseSignal(signal, 'SIGKILL');
-    if (!c.State.Running) throw conflict(`cannot kill container: ${ref}: container ${c.Id} is not running`);
-    const done = this.exited(c.Id);
-    this.host.kill(c.State.Pid, sig);
+    if (!isRunning(c.state)) throw conflict(`cannot kill container: ${ref}: container ${c.id} is not running`);
+    const done = this.exited(e);
+    this.signal(e, sig);
+    this.publish(c, 'kill', { signal: String(sig) });
     // After SIGKILL, callers expect the container to be gone when we answer.
     if (sig === 9) await done;
   }
 
-  async restart(ref: string, timeout?: number, signal?: string): Promise<void> {
+  async restart(ref: string, o: { timeout?: number; signal?: string } = {}): Promise<void> {
     const e = this.entry(ref);
-    await this.lock.run(e.rec.Id, async () => {
-      if (e.rec.State.Running) await this.stopLocked(e, timeout, signal);
+    await this.lock.run(e.rec.id, async () => {
+      if (isRunning(e.rec.state)) await this.stopLocked(e, o.timeout, o.signal);
       await this.startLocked(e);
     });
+    this.publish(e.rec, 'restart');
   }
 
   // ----- wait -----
@@ -455,24 +506,20 @@ export class ContainerService {
   // promise settles when the condition is met.
   wait(ref: string, condition: WaitCondition): Promise<WaitResult> {
     const e = this.entry(ref);
-    const id = e.rec.Id;
-    const result = (): WaitResult => ({ StatusCode: e.rec.State.ExitCode, Error: null });
-    if (condition === 'not-running' && !e.rec.State.Running) return Promise.resolve(result());
+    const id = e.rec.id;
+    const result = (): WaitResult => ({ StatusCode: e.rec.state.exitCode, Error: null });
+    if (condition === 'not-running' && !isRunning(e.rec.state)) return Promise.resolve(result());
     return new Promise((resolve) => {
-      const onExit = (eid: string) => {
-        if (eid !== id || condition === 'removed') return;
-        this.events.off('exit', onExit);
-        this.events.off('removed', onRemoved);
+      const settle = (eid: string, removed: boolean) => {
+        if (eid !== id || (condition === 'removed' && !removed)) return;
+        this.internal.off('exit', onExit);
+        this.internal.off('removed', onRemoved);
         resolve(result());
       };
-      const onRemoved = (eid: string) => {
-        if (eid !== id) return;
-        this.events.off('exit', onExit);
-        this.events.off('removed', onRemoved);
-        resolve(result());
-      };
-      this.events.on('exit', onExit);
-      this.events.on('removed', onRemoved);
+      const onExit = (eid: string) => settle(eid, false);
+      const onRemoved = (eid: string) => settle(eid, true);
+      this.internal.on('exit', onExit);
+      this.internal.on('removed', onRemoved);
     });
   }
 
@@ -480,138 +527,113 @@ export class ContainerService {
 
   async remove(ref: string, opts: { force: boolean }): Promise<void> {
     const e = this.entry(ref);
-    const id = e.rec.Id;
+    const id = e.rec.id;
     await this.lock.run(id, async () => {
       if (!this.entries.has(id)) return;
       const c = e.rec;
-      if (c.State.Running) {
+      if (isRunning(c.state)) {
         if (!opts.force) {
-          throw conflict(`cannot remove container "${c.Name}": container is running: stop the container before removing or force remove`);
+          throw conflict(`cannot remove container "${c.name}": container is running: stop the container before removing or force remove`);
         }
-        const done = this.exited(id);
-        this.host.kill(c.State.Pid, 'SIGKILL');
+        const done = this.exited(e);
+        this.signal(e, 'SIGKILL');
         await done;
       }
       if (!this.entries.has(id)) return;
-      c.State.Status = 'removing';
-      await this.persist(c, false);
-      for (const a of e.attaches) this.endAttach(e, a);
-      // Exit handling already ran `runc delete`; only a leftover needs it.
-      if (this.runtime.hasState(id, c.HostConfig.Runtime)) await this.runtime.delete(id, c.HostConfig.Runtime, true).catch(() => {});
-      await this.runtime.cleanup(id);
-      this.unmountRootfs(id);
-      await this.snapshots.removeContainer(id);
-      await fsp.rm(path.join(this.opts.root, id), { recursive: true, force: true });
+      const before = c.state.status;
+      c.state.status = 'removing';
+      // So that a crash from here on finishes the removal at the next start;
+      // on a full disk it cannot be written, and removing must still work.
+      await this.saveQuietly(c, false);
+      e.io.endAll();
+      try {
+        await this.d.runtime.delete(this.ref(c));
+        await this.d.networks.detach(id);
+        this.unmountRootfs(id);
+        await this.d.store.forget(id);
+      } catch (err) {
+        c.state.status = before;
+        await this.saveQuietly(c, false);
+        throw err;
+      }
       this.entries.delete(id);
-      this.names.delete(c.Name);
-      this.events.emit('removed', id, c.State.ExitCode);
+      this.d.store.drop(c);
+      await this.d.volumes.release(id);
+      await this.d.rootfs.removeContainer(id);
+      await this.d.store.removeDir(id);
+      this.internal.emit('removed', id);
+      this.publish(c, 'destroy');
     });
   }
 
-  // ----- logs -----
+  // ----- logs and attach -----
 
   logs(ref: string, o: LogOptions, signal?: AbortSignal): AsyncGenerator<LogRecord> {
     const e = this.entry(ref);
-    const done = o.follow ? this.exited(e.rec.Id) : Promise.resolve();
-    return readLogs(e.rec.LogPath, o, done, signal);
+    const done = o.follow ? this.exited(e) : Promise.resolve();
+    return readLogs(this.d.store.files(e.rec.id).log, o, done, signal);
   }
-
-  // ----- attach -----
 
   async attach(ref: string, opts: AttachOptions, sink: AttachSink): Promise<AttachHandle> {
     const e = this.entry(ref);
-    const a: PendingAttach = { opts, sink, stdin: [], stdinClosed: false, detached: false };
     if (opts.logs) {
-      for await (const r of readLogs(e.rec.LogPath, { stdout: opts.stdout, stderr: opts.stderr, follow: false }, Promise.resolve())) sink.out(r.stream, r.data);
+      const past = readLogs(this.d.store.files(e.rec.id).log, { stdout: opts.stdout, stderr: opts.stderr, follow: false }, Promise.resolve());
+      for await (const r of past) sink.out(r.stream, r.data);
     }
     if (!opts.stream) {
       sink.end();
-      return { write() {}, closeStdin() {}, detach() {} };
+      return noAttach;
     }
-    e.attaches.add(a);
-    if (e.rec.State.Running) this.connectAttach(e, a);
-    return {
-      write: (data) => {
-        if (!opts.stdin) return;
-        if (a.conn) void a.conn.write(data).catch(() => {});
-        else a.stdin.push(data);
-      },
-      closeStdin: () => {
-        if (!opts.stdin) return;
-        a.stdinClosed = true;
-        a.conn?.closeStdin();
-      },
-      detach: () => {
-        a.detached = true;
-        e.attaches.delete(a);
-        a.conn?.close();
-      },
-    };
+    const c = e.rec;
+    return e.io.add(opts, sink, isRunning(c.state) ? () => this.d.runtime.attach(this.ref(c)) : undefined);
   }
 
-  private connectAttach(e: Entry, a: PendingAttach): void {
-    if (a.conn || a.detached) return;
-    try {
-      a.conn = this.runtime.attach(e.rec.Id);
-    } catch (err) {
-      this.opts.log(`attach ${e.rec.Id}: ${(err as Error).message}`);
-      this.endAttach(e, a);
-      return;
-    }
-    const conn = a.conn;
-    conn.pump(
-      (stream, data) => {
-        if (stream === 1 ? a.opts.stdout : a.opts.stderr) a.sink.out(stream, data);
-      },
-      () => this.endAttach(e, a),
-    );
-    for (const d of a.stdin) void conn.write(d).catch(() => {});
-    a.stdin = [];
-    if (a.stdinClosed) conn.closeStdin();
-  }
-
-  private endAttach(e: Entry, a: PendingAttach): void {
-    if (!e.attaches.delete(a)) return;
-    a.conn?.close();
-    a.sink.end();
-  }
-
-  // ----- persistence -----
-
-  // Always atomic; fsync is skipped only for states whose loss a restart
-  // repairs (an auto-remove container's exit, the "removing" mark).
-  private async persist(c: ContainerRecord, sync = true): Promise<void> {
-    await writeFileAtomic(path.join(this.opts.root, c.Id, 'config.v2.json'), JSON.stringify(c), { sync });
-  }
+  // ----- the rest -----
 
   async sizeRw(id: string): Promise<number> {
-    return this.snapshots.upperSize(id);
+    return this.d.rootfs.upperSize(id);
   }
 
   shutdown(): void {
-    for (const e of this.entries.values()) for (const a of [...e.attaches]) a.conn?.close();
+    for (const e of this.entries.values()) e.io.closeAll();
   }
 
   // Runs fn holding the container's lifecycle lock (commit, export): no
-  // start, stop or remove of that container runs meanwhile.
-  async withLock<T>(ref: string, fn: (rec: ContainerRecord) => Promise<T>): Promise<T> {
+  // start, stop or remove of that container runs meanwhile. With pause, a
+  // running container is frozen for as long as fn runs (a consistent commit).
+  async withLock<T>(ref: string, fn: (rec: ContainerRecord) => Promise<T>, o: { pause?: boolean } = {}): Promise<T> {
     const e = this.entry(ref);
-    return this.lock.run(e.rec.Id, () => fn(e.rec));
+    return this.lock.run(e.rec.id, async () => {
+      const c = e.rec;
+      if (!o.pause || c.state.status !== 'running') return fn(c);
+      await this.d.runtime.pause(this.ref(c), false);
+      c.state.status = 'paused';
+      try {
+        return await fn(c);
+      } finally {
+        if (c.state.status === 'paused') {
+          c.state.status = 'running';
+          await this.d.runtime.pause(this.ref(c), true).catch((err) => this.opts.log('error', `resume ${c.id.slice(0, 12)}: ${err.message}`));
+        }
+      }
+    });
   }
-}
 
-// ----- helpers -----
-
-function mergeEnv(base: string[], over: string[]): string[] {
-  const out = [...base];
-  for (const kv of over) {
-    const k = kv.split('=')[0];
-    const i = out.findIndex((e) => e.split('=')[0] === k);
-    if (!kv.includes('=')) continue; // "-e FOO" with FOO unset on the client
-    if (i >= 0) out[i] = kv;
-    else out.push(kv);
+  // Saves, logging instead of failing: a full disk must not take the
+  // daemon down or leave the container's state unsettled in memory.
+  private async saveQuietly(c: ContainerRecord, sync = true): Promise<boolean> {
+    try {
+      await this.d.store.save(c, sync);
+      return true;
+    } catch (err) {
+      this.opts.log('error', `saving container ${c.id.slice(0, 12)}: ${(err as Error).message}`);
+      return false;
+    }
   }
-  return out;
+
+  private publish(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.d.events.publish('container', action, c.id, { ...c.spec.labels, image: c.spec.image.ref, name: c.name.slice(1), ...extra });
+  }
 }
 
 async function ensureDir(rootfs: string, dir: string, uid: number, gid: number): Promise<void> {
@@ -626,65 +648,3 @@ async function ensureDir(rootfs: string, dir: string, uid: number, gid: number):
   await fsp.mkdir(target, { recursive: true, mode: 0o755 });
   await fsp.chown(target, uid, gid).catch(() => {});
 }
-
-interface CreateBody {
-  Image?: string;
-  Cmd?: string[] | null;
-  Entrypoint?: string[] | null;
-  Env?: string[] | null;
-  Labels?: Record<string, string> | null;
-  WorkingDir?: string;
-  User?: string;
-  Hostname?: string;
-  Domainname?: string;
-  AttachStdin?: boolean;
-  AttachStdout?: boolean;
-  AttachStderr?: boolean;
-  Tty?: boolean;
-  OpenStdin?: boolean;
-  StdinOnce?: boolean;
-  StopSignal?: string;
-  StopTimeout?: number;
-  ExposedPorts?: Record<string, object>;
-  HostConfig: Record<string, unknown>;
-}
-
-const FIELD_TYPES: Record<string, 'string' | 'boolean' | 'number' | 'strings' | 'stringmap' | 'object' | 'strOrStrings'> = {
-  Image: 'string', Cmd: 'strOrStrings', Entrypoint: 'strOrStrings', Env: 'strings', Labels: 'stringmap', WorkingDir: 'string',
-  User: 'string', Hostname: 'string', Domainname: 'string', AttachStdin: 'boolean', AttachStdout: 'boolean',
-  AttachStderr: 'boolean', Tty: 'boolean', OpenStdin: 'boolean', StdinOnce: 'boolean', StopSignal: 'string',
-  StopTimeout: 'number', ExposedPorts: 'object', HostConfig: 'object', NetworkingConfig: 'object', Volumes: 'object',
-  Healthcheck: 'object', MacAddress: 'string', Shell: 'strings', NetworkDisabled: 'boolean', ArgsEscaped: 'boolean',
-  OnBuild: 'strings',
-};
-
-const HOSTCONFIG_TYPES: Record<string, 'string' | 'boolean' | 'number' | 'strings' | 'object'> = {
-  NetworkMode: 'string', AutoRemove: 'boolean', Runtime: 'string', Binds: 'strings', ReadonlyRootfs: 'boolean',
-  RestartPolicy: 'object', Privileged: 'boolean', LogConfig: 'object', SecurityOpt: 'strings',
-};
-
-function checkType(where: string, key: string, v: unknown, t: string): void {
-  if (v === null || v === undefined) return;
-  const ok =
-    t === 'string' ? typeof v === 'string'
-    : t === 'boolean' ? typeof v === 'boolean'
-    : t === 'number' ? typeof v === 'number'
-    : t === 'strings' ? Array.isArray(v) && v.every((x) => typeof x === 'string')
-    : t === 'strOrStrings' ? typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'))
-    : t === 'stringmap' ? typeof v === 'object' && !Array.isArray(v) && Object.values(v as object).every((x) => typeof x === 'string')
-    : typeof v === 'object' && !Array.isArray(v);
-  if (!ok) {
-    const got = Array.isArray(v) ? 'array' : typeof v;
-    throw invalidArgument(`json: cannot unmarshal ${got} into field ${where}${key} of type ${t === 'strings' ? '[]string' : t === 'stringmap' ? 'map[string]string' : t === 'strOrStrings' ? '[]string' : t}`);
-  }
-}
-
-export function validateCreateBody(body: Record<string, unknown> | undefined): CreateBody {
-  if (!body) throw invalidArgument('config cannot be empty in order to create a container');
-  for (const [k, t] of Object.entries(FIELD_TYPES)) checkType('Config.', k, body[k], t);
-  const hc = (body.HostConfig as Record<string, unknown>) ?? {};
-  for (const [k, t] of Object.entries(HOSTCONFIG_TYPES)) checkType('HostConfig.', k, hc[k], t);
-  const strs = (v: unknown) => (typeof v === 'string' ? [v] : (v as string[] | null | undefined));
-  return { ...(body as object), Cmd: strs(body.Cmd), Entrypoint: strs(body.Entrypoint), HostConfig: hc } as CreateBody;
-}
-

@@ -6,6 +6,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { BerthError, invalidArgument } from '../../errors';
 import { SHUT_RDWR, SHUT_WR, type Host } from '../../host';
+import type { CreateOptions, ProcessStream, Runtime, RuntimeRef, RuntimeStatus } from './runtime';
 import type { OciSpec } from './spec';
 
 export interface RuntimeOptions {
@@ -15,14 +16,6 @@ export interface RuntimeOptions {
   debug?: boolean;
 }
 
-export interface CreateOptions {
-  runtime: string;
-  logPath: string;
-  name: string;
-  stdin: boolean;
-  tty: boolean;
-}
-
 // Stream ids on conmon's attach socket: the first byte of each packet.
 export const ATTACH_STDOUT = 2;
 export const ATTACH_STDERR = 3;
@@ -30,7 +23,7 @@ const PACKET_SIZE = 8192 + 1;
 
 // One connection to conmon's attach socket (SOCK_SEQPACKET). Reads run on
 // the libuv threadpool with fs.read, which returns one packet per call.
-export class AttachConn {
+export class AttachConn implements ProcessStream {
   private closed = false;
   private reading = false;
   // Writes run on the threadpool; stdin EOF must wait for them.
@@ -94,7 +87,7 @@ export class AttachConn {
   }
 }
 
-export class ConmonRuntime {
+export class ConmonRuntime implements Runtime {
   readonly bundles: string;
   readonly socketDir: string;
   readonly exitDir: string;
@@ -123,6 +116,10 @@ export class ConmonRuntime {
     this.exitListeners.push(listener);
   }
 
+  check(runtime: string): void {
+    this.runtimePath(runtime);
+  }
+
   runtimePath(name: string): string {
     const p = this.opts.runtimes[name];
     if (!p) throw invalidArgument(`unknown or invalid runtime name: ${name}`);
@@ -145,7 +142,8 @@ export class ConmonRuntime {
 
   // Writes the bundle and has conmon run `runtime create`; the container is
   // left "created" until start(). Returns the container's init pid.
-  async create(id: string, spec: OciSpec, o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
+  async create(ref: RuntimeRef, spec: OciSpec, o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
+    const id = ref.id;
     const bundle = this.bundleDir(id);
     await fsp.rm(bundle, { recursive: true, force: true });
     await fsp.mkdir(bundle, { recursive: true });
@@ -155,8 +153,8 @@ export class ConmonRuntime {
     const args = [
       '--api-version', '1',
       '-c', id, '-u', id.slice(0, 12), '-n', o.name,
-      '-r', this.runtimePath(o.runtime),
-      '--runtime-arg', '--root', '--runtime-arg', this.stateRoot(o.runtime),
+      '-r', this.runtimePath(ref.runtime),
+      '--runtime-arg', '--root', '--runtime-arg', this.stateRoot(ref.runtime),
       '-b', bundle, '-p', path.join(bundle, 'pid'),
       '-l', `k8s-file:${o.logPath}`,
       '--exit-dir', this.exitDir,
@@ -203,13 +201,24 @@ export class ConmonRuntime {
     return { pid: parsed.data, conmonPid };
   }
 
-  async start(id: string, runtime: string): Promise<void> {
+  async start({ id, runtime }: RuntimeRef): Promise<void> {
     const r = await this.host.run(this.runtimePath(runtime), ['--root', this.stateRoot(runtime), 'start', id]);
     if (r.code !== 0) throw new BerthError('Internal', `failed to start container: ${cleanRuntimeError(r.stderr)}`);
   }
 
+  kill(pid: number, signal: NodeJS.Signals | number): boolean {
+    return this.host.kill(pid, signal);
+  }
+
+  // Forgets a container: the runtime's record (killing what is left), then
+  // the bundle, socket link and exit file.
+  async delete(ref: RuntimeRef): Promise<void> {
+    if (this.hasState(ref.id, ref.runtime)) await this.deleteState(ref, true);
+    await this.cleanup(ref.id);
+  }
+
   // Removes the runtime's record of a stopped (or, with force, any) container.
-  async delete(id: string, runtime: string, force = false): Promise<void> {
+  async deleteState({ id, runtime }: RuntimeRef, force = false): Promise<void> {
     const args = ['--root', this.stateRoot(runtime), 'delete'];
     if (force) args.push('--force');
     const r = await this.host.run(this.runtimePath(runtime), [...args, id]);
@@ -218,17 +227,38 @@ export class ConmonRuntime {
     }
   }
 
+  // Liveness from what cannot lie: conmon's exit file, then the runtime's
+  // own state (which checks the process itself). A pid alone is not enough:
+  // an exited shim can linger as a zombie that kill(pid, 0) calls alive.
+  async status(ref: RuntimeRef): Promise<RuntimeStatus> {
+    const exit = await this.exitStatus(ref.id);
+    if (exit) return { state: 'stopped', exit };
+    if (!this.hasState(ref.id, ref.runtime)) return { state: 'gone' };
+    const r = await this.host.run(this.runtimePath(ref.runtime), ['--root', this.stateRoot(ref.runtime), 'state', ref.id]);
+    if (r.code !== 0) return { state: 'gone' };
+    let status = '';
+    try {
+      status = (JSON.parse(r.stdout) as { status?: string }).status ?? '';
+    } catch {
+      return { state: 'gone' };
+    }
+    // conmon may have written the exit file while runc was looking.
+    const late = await this.exitStatus(ref.id);
+    if (late) return { state: 'stopped', exit: late };
+    return { state: status === 'running' || status === 'created' || status === 'paused' ? status : 'stopped' };
+  }
+
   // Whether the runtime still keeps a record of the container.
   hasState(id: string, runtime: string): boolean {
     return fs.existsSync(path.join(this.stateRoot(runtime), id));
   }
 
-  async pause(id: string, runtime: string, resume: boolean): Promise<void> {
+  async pause({ id, runtime }: RuntimeRef, resume: boolean): Promise<void> {
     const r = await this.host.run(this.runtimePath(runtime), ['--root', this.stateRoot(runtime), resume ? 'resume' : 'pause', id]);
     if (r.code !== 0) throw new BerthError('Internal', cleanRuntimeError(r.stderr));
   }
 
-  attach(id: string): AttachConn {
+  attach({ id }: RuntimeRef): AttachConn {
     return new AttachConn(this.host, this.host.seqpacketConnect(this.attachPath(id)));
   }
 

@@ -378,3 +378,16 @@ export function seccompForContainer(opts: SeccompProfileOptions & { securityOpt?
   if (opts.privileged) return null;
   return defaultSeccompProfile(opts);
 }
+
+// The default profile depends only on its options, so each is computed once
+// per daemon rather than at every start.
+const profiles = new Map<string, OciSeccomp>();
+export function seccompProfile(opts: SeccompProfileOptions): OciSeccomp {
+  const key = JSON.stringify([opts.capabilities, opts.arch, opts.kernel]);
+  let p = profiles.get(key);
+  if (!p) {
+    p = defaultSeccompProfile(opts);
+    profiles.set(key, p);
+  }
+  return p;
+}

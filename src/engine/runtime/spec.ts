@@ -26,6 +26,7 @@ export interface OciMount {
 
 export interface OciSpec {
   ociVersion: string;
+  annotations?: Record<string, string>;
   process: {
     terminal: boolean;
     user: { uid: number; gid: number; additionalGids?: number[] };
@@ -37,7 +38,8 @@ export interface OciSpec {
     rlimits?: { type: string; hard: number; soft: number }[];
   };
   root: { path: string; readonly: boolean };
-  hostname: string;
+  hostname?: string;
+  domainname?: string;
   mounts: OciMount[];
   linux: {
     namespaces: { type: string; path?: string }[];
@@ -45,6 +47,7 @@ export interface OciSpec {
     resources: { devices: { allow: boolean; type?: string; major?: number; minor?: number; access?: string }[] };
     maskedPaths: string[];
     readonlyPaths: string[];
+    sysctl?: Record<string, string>;
     seccomp?: OciSeccomp;
   };
 }
@@ -56,14 +59,36 @@ export interface SpecInput {
   cwd: string;
   user: { uid: number; gid: number; additionalGids: number[] };
   hostname: string;
+  domainname?: string;
   tty?: boolean;
-  network: 'none' | 'host';
+  // A namespace of its own, the host's, or one to join by path
+  // (/proc/<pid>/ns/net of another container).
+  network: NsChoice;
+  ipc?: NsChoice;
+  pid?: NsChoice;
+  uts?: NsChoice;
   // Bind-mounted over the container's own copies.
   files: { hosts: string; hostname: string; resolvConf: string };
   cgroupsPath: string;
   readonlyRootfs?: boolean;
   // linux.seccomp; null or absent means no filter (seccomp=unconfined).
   seccomp?: OciSeccomp | null;
+  annotations?: Record<string, string>;
+  // Replace Docker's defaults when given.
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+  // More mounts, after the defaults (volumes, binds).
+  mounts?: OciMount[];
+}
+
+// 'none' is a private network namespace with loopback only.
+export type NsChoice = 'private' | 'none' | 'host' | { path: string };
+
+// The linux.namespaces entry for a choice; none for the host's.
+function namespace(type: string, c: NsChoice | undefined): { type: string; path?: string }[] {
+  if (c === 'host') return [];
+  if (c && typeof c === 'object') return [{ type, path: c.path }];
+  return [{ type }];
 }
 
 // Docker's default device cgroup: deny all, then the usual character devices.
@@ -83,11 +108,15 @@ const DEVICE_RULES = [
 ];
 
 export function generateSpec(input: SpecInput): OciSpec {
+  // runc refuses a hostname (or domain name) without a UTS namespace of the container's own.
+  const ownUts = input.uts === undefined || input.uts === 'private' || input.uts === 'none';
   const caps = [...DEFAULT_CAPS];
   // Docker gives a non-root user no effective or permitted capabilities.
   const root = input.user.uid === 0;
-  const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
-  if (input.network !== 'host') namespaces.push({ type: 'network' });
+  const namespaces = [
+    ...namespace('pid', input.pid), ...namespace('ipc', input.ipc), ...namespace('uts', input.uts),
+    { type: 'mount' }, { type: 'cgroup' }, ...namespace('network', input.network),
+  ];
   const mounts: OciMount[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
@@ -99,9 +128,11 @@ export function generateSpec(input: SpecInput): OciSpec {
     { destination: '/etc/resolv.conf', type: 'bind', source: input.files.resolvConf, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hostname', type: 'bind', source: input.files.hostname, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hosts', type: 'bind', source: input.files.hosts, options: ['rbind', 'rprivate'] },
+    ...(input.mounts ?? []),
   ];
   return {
     ociVersion: '1.0.2',
+    ...(input.annotations && Object.keys(input.annotations).length ? { annotations: { ...input.annotations } } : {}),
     process: {
       terminal: !!input.tty,
       user: { uid: input.user.uid, gid: input.user.gid, ...(input.user.additionalGids.length ? { additionalGids: input.user.additionalGids } : {}) },
@@ -118,14 +149,16 @@ export function generateSpec(input: SpecInput): OciSpec {
       noNewPrivileges: false,
     },
     root: { path: input.rootfs, readonly: !!input.readonlyRootfs },
-    hostname: input.hostname,
+    ...(ownUts ? { hostname: input.hostname } : {}),
     mounts,
     linux: {
       namespaces,
       cgroupsPath: input.cgroupsPath,
       resources: { devices: DEVICE_RULES.map((r) => ({ ...r })) },
-      maskedPaths: [...MASKED_PATHS],
-      readonlyPaths: [...READONLY_PATHS],
+      // runc 1.1 has no "domainname"; the UTS sysctl sets it.
+      ...(ownUts && input.domainname ? { sysctl: { 'kernel.domainname': input.domainname } } : {}),
+      maskedPaths: [...(input.maskedPaths ?? MASKED_PATHS)],
+      readonlyPaths: [...(input.readonlyPaths ?? READONLY_PATHS)],
       ...(input.seccomp ? { seccomp: input.seccomp } : {}),
     },
   };

@@ -3,24 +3,33 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Daemon } from '../../daemon/daemon';
-import { ContainerSnapshots } from '../../engine/containers/commit';
+import type { ContainerSnapshots } from '../../engine/containers/commit';
+import type { ContainerService } from '../../engine/containers/service';
+import type { ImageService } from '../../engine/images/service';
 import { noProgress } from '../../engine/events/progress';
 import { boolParam, readJSON, sendJSON } from '../http';
+import { translateCommit } from '../containers/commit';
 import { JSONMessageStream } from '../progress';
 import type { Ctx, Router } from '../router';
 
-export function archiveRoutes(r: Router, d: Daemon): void {
-  const snapshots = new ContainerSnapshots({ host: d.host, content: d.content, snapshots: d.snapshots, imageStore: d.imageStore, containers: d.containers });
+// What the archive routes need of the daemon.
+export interface ArchiveBackend {
+  archive: Pick<ImageService, 'save' | 'load' | 'history'>;
+  snapshots: ContainerSnapshots;
+  containers: Pick<ContainerService, 'get'>;
+}
+
+export function archiveRoutes(r: Router, b: ArchiveBackend): void {
+  const { archive, snapshots } = b;
 
   // `docker save a b`: names=a&names=b (a name may also list several, comma-separated, as old clients did).
   r.get('/images/get', async (ctx) => {
     const names = ctx.query.getAll('names').flatMap((n) => n.split(',')).map((n) => n.trim()).filter(Boolean);
-    await sendStream(ctx, await d.images.save(names), 'application/x-tar');
+    await sendStream(ctx, await archive.save(names), 'application/x-tar');
   });
 
   r.get('/images/*name/get', async (ctx) => {
-    await sendStream(ctx, await d.images.save([ctx.params.name]), 'application/x-tar');
+    await sendStream(ctx, await archive.save([ctx.params.name]), 'application/x-tar');
   });
 
   // Without quiet, big entries report "Loading layer" progress as they
@@ -28,7 +37,7 @@ export function archiveRoutes(r: Router, d: Daemon): void {
   r.post('/images/load', async (ctx) => {
     const out = new JSONMessageStream(ctx.res);
     try {
-      const result = await d.images.load(ctx.req, boolParam(ctx.query, 'quiet') ? noProgress : out.sink);
+      const result = await archive.load(ctx.req, boolParam(ctx.query, 'quiet') ? noProgress : out.sink);
       for (const m of result.messages) out.sink({ type: 'stream', text: `${m}\n` });
       out.end();
     } catch (err) {
@@ -38,7 +47,7 @@ export function archiveRoutes(r: Router, d: Daemon): void {
   });
 
   r.get('/images/*name/history', (ctx) => {
-    sendJSON(ctx.res, 200, d.images.history(ctx.params.name));
+    sendJSON(ctx.res, 200, archive.history(ctx.params.name));
   });
 
   r.get('/containers/:id/export', async (ctx) => {
@@ -48,15 +57,15 @@ export function archiveRoutes(r: Router, d: Daemon): void {
   r.post('/commit', async (ctx) => {
     const q = ctx.query;
     const body = await readJSON(ctx.req);
-    const rec = await snapshots.commit(q.get('container') ?? '', {
+    const ref = q.get('container') ?? '';
+    const o = translateCommit({
       repo: q.get('repo') || undefined,
       tag: q.get('tag') || undefined,
       comment: q.get('comment') || undefined,
       author: q.get('author') || undefined,
       changes: q.getAll('changes'),
-      pause: boolParam(q, 'pause', true),
-      config: body,
-    });
+    }, body, () => b.containers.get(ref));
+    const rec = await snapshots.commit(ref, { ...o, pause: boolParam(q, 'pause', true) });
     sendJSON(ctx.res, 201, { Id: rec.id });
   });
 }

@@ -1,36 +1,80 @@
-// /containers/...: lifecycle, inspect, list, logs, wait, attach.
-import type { Daemon } from '../../daemon/daemon';
-import { invalidArgument } from '../../errors';
-import type { ContainerRecord } from '../../engine/containers/types';
-import type { WaitCondition } from '../../engine/containers/service';
-import { humanDuration } from '../../util/duration';
+// /containers/...: lifecycle, inspect, list, logs, wait, attach. Docker's
+// shapes are translated here (containers/create.ts, containers/inspect.ts);
+// the engine sees its own ContainerSpec.
+import { invalidArgument, isKind } from '../../errors';
+import type { ContainerRecord } from '../../engine/containers/record';
+import { hasLabel } from '../../engine/images/service';
+import { linearRegExp } from '../../util/linear-regexp';
+import type { ContainerService, WaitCondition } from '../../engine/containers/service';
+import type { ImageRecord } from '../../engine/images/types';
+import { translateCreate } from '../containers/create';
+import { containerSummary, inspectContainer, type ContainerViewDeps } from '../containers/inspect';
 import { boolParam, filtersParam, hijack, intParam, readJSON, sendJSON, sendNoContent, stdcopyFrame, timestampValue } from '../http';
 import type { Ctx, Router } from '../router';
 
-export function containerRoutes(r: Router, d: Daemon): void {
-  const cs = d.containers;
+// What the container routes need of the daemon.
+export interface ContainerBackend {
+  containers: Pick<ContainerService, 'create' | 'get' | 'list' | 'start' | 'stop' | 'restart' | 'kill' | 'remove' | 'wait' | 'logs' | 'attach'>;
+  // Resolves a create body's image reference (name, id or digest).
+  resolveImage(ref: string): ImageRecord | undefined;
+  view: ContainerViewDeps;
+}
+
+export function containerRoutes(r: Router, b: ContainerBackend): void {
+  const cs = b.containers;
 
   r.post('/containers/create', async (ctx) => {
     const body = await readJSON(ctx.req);
-    const out = await cs.create(body, ctx.query.get('name'));
-    sendJSON(ctx.res, 201, out);
+    const { spec, meta, warnings } = translateCreate(body, (ref) => b.resolveImage(ref));
+    const out = await cs.create(spec, { name: ctx.query.get('name') || undefined, meta });
+    sendJSON(ctx.res, 201, { Id: out.id, Warnings: [...warnings, ...out.warnings] });
   });
 
   r.get('/containers/json', async (ctx) => {
     const all = boolParam(ctx.query, 'all');
     const limit = intParam(ctx.query, 'limit');
     const filters = filtersParam(ctx.query);
-    let list = cs.list().filter((c) => (all || limit !== undefined && limit > 0 || filters.has('status') ? true : c.State.Running));
+    let list = cs.list().filter((c) => (all || limit !== undefined && limit > 0 || filters.has('status') ? true : c.state.status === 'running' || c.state.status === 'paused'));
     list = list.filter((c) => matchFilters(c, filters));
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
     const size = boolParam(ctx.query, 'size');
-    sendJSON(ctx.res, 200, await Promise.all(list.map((c) => containerSummary(d, c, size))));
+    sendJSON(ctx.res, 200, await Promise.all(list.map((c) => containerSummary(b.view, c, size))));
+  });
+
+  // Removes every container that is not running, as dockerd: `until` keeps
+  // those created after it; `label` must all match, `label!` none.
+  r.post('/containers/prune', async (ctx) => {
+    const filters = filtersParam(ctx.query);
+    for (const k of filters.keys()) if (!['until', 'label', 'label!'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
+    const untilRaw = filters.get('until')?.[0];
+    const until = untilRaw === undefined ? undefined : timestampValue(untilRaw, 'until');
+    const labels = filters.get('label') ?? [];
+    const notLabels = filters.get('label!') ?? [];
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const c of cs.list()) {
+      if (c.state.status === 'running' || c.state.status === 'paused') continue;
+      if (until !== undefined && !(Date.parse(c.created) / 1000 < until)) continue;
+      if (!labels.every((l) => hasLabel(c.spec.labels, l))) continue;
+      if (notLabels.some((l) => hasLabel(c.spec.labels, l))) continue;
+      const size = await b.view.sizeRw(c.id).catch(() => 0);
+      try {
+        await cs.remove(c.id, { force: false });
+      } catch (err) {
+        // Started or removed meanwhile: dockerd skips it too.
+        if (isKind(err, 'Conflict') || isKind(err, 'NotFound')) continue;
+        throw err;
+      }
+      deleted.push(c.id);
+      reclaimed += size;
+    }
+    sendJSON(ctx.res, 200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed });
   });
 
   r.get('/containers/:id/json', async (ctx) => {
     const c = cs.get(ctx.params.id);
     const size = boolParam(ctx.query, 'size');
-    sendJSON(ctx.res, 200, await inspect(d, c, size));
+    sendJSON(ctx.res, 200, await inspectContainer(b.view, c, size));
   });
 
   r.post('/containers/:id/start', async (ctx) => {
@@ -39,12 +83,12 @@ export function containerRoutes(r: Router, d: Daemon): void {
   });
 
   r.post('/containers/:id/stop', async (ctx) => {
-    await cs.stop(ctx.params.id, intParam(ctx.query, 't'), ctx.query.get('signal') ?? undefined);
+    await cs.stop(ctx.params.id, { timeout: intParam(ctx.query, 't'), signal: ctx.query.get('signal') ?? undefined });
     sendNoContent(ctx.res);
   });
 
   r.post('/containers/:id/restart', async (ctx) => {
-    await cs.restart(ctx.params.id, intParam(ctx.query, 't'), ctx.query.get('signal') ?? undefined);
+    await cs.restart(ctx.params.id, { timeout: intParam(ctx.query, 't'), signal: ctx.query.get('signal') ?? undefined });
     sendNoContent(ctx.res);
   });
 
@@ -69,17 +113,9 @@ export function containerRoutes(r: Router, d: Daemon): void {
     ctx.res.end(JSON.stringify(result) + '\n');
   });
 
-  r.get('/containers/:id/logs', async (ctx) => logs(d, ctx));
+  r.get('/containers/:id/logs', async (ctx) => logs(b, ctx));
 
-  r.post('/containers/:id/attach', async (ctx) => attach(d, ctx));
-}
-
-function safeRegExp(v: string): RegExp | undefined {
-  try {
-    return new RegExp(v);
-  } catch {
-    return undefined;
-  }
+  r.post('/containers/:id/attach', async (ctx) => attach(b, ctx));
 }
 
 // Values of one key are alternatives, except labels, which must all match.
@@ -89,22 +125,22 @@ function matchFilters(c: ContainerRecord, f: Map<string, string[]>): boolean {
       switch (key) {
         case 'status':
           if (!['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'].includes(v)) throw invalidArgument(`invalid filter 'status=${v}'`);
-          return c.State.Status === v;
+          return c.state.status === v;
         case 'name': {
-          const re = safeRegExp(v);
-          return !!re && (re.test(c.Name.slice(1)) || re.test(c.Name));
+          const re = linearRegExp(v);
+          return !!re && (re.test(c.name.slice(1)) || re.test(c.name));
         }
         case 'id':
-          return c.Id.startsWith(v);
+          return c.id.startsWith(v);
         case 'label': {
           const i = v.indexOf('=');
-          if (i < 0) return v in c.Config.Labels;
-          return c.Config.Labels[v.slice(0, i)] === v.slice(i + 1);
+          if (i < 0) return v in c.spec.labels;
+          return c.spec.labels[v.slice(0, i)] === v.slice(i + 1);
         }
         case 'exited':
-          return !c.State.Running && c.State.Status === 'exited' && String(c.State.ExitCode) === v;
+          return c.state.status === 'exited' && String(c.state.exitCode) === v;
         case 'ancestor':
-          return c.ImageRef === v || c.Image === v || c.Image.startsWith(`sha256:${v}`);
+          return c.spec.image.ref === v || c.spec.image.id === v || c.spec.image.id.startsWith(`sha256:${v}`);
         default:
           throw invalidArgument(`invalid filter '${key}'`);
       }
@@ -115,118 +151,28 @@ function matchFilters(c: ContainerRecord, f: Map<string, string[]>): boolean {
   return true;
 }
 
-function statusText(c: ContainerRecord): string {
-  const s = c.State;
-  if (s.Status === 'running') return `Up ${humanDuration(Date.now() - Date.parse(s.StartedAt))}`;
-  if (s.Status === 'paused') return `Up ${humanDuration(Date.now() - Date.parse(s.StartedAt))} (Paused)`;
-  if (s.Status === 'removing') return 'Removal In Progress';
-  if (s.Status === 'exited') return `Exited (${s.ExitCode}) ${humanDuration(Date.now() - Date.parse(s.FinishedAt))} ago`;
-  return s.Status === 'created' ? 'Created' : s.Status;
-}
-
-// Docker's list view wraps arguments holding a space in single quotes.
-function quoteArg(a: string): string {
-  return a.includes(' ') ? `'${a}'` : a;
-}
-
-// A container as lists show it; with size, its writable layer's bytes and
-// those plus its image's (SizeRw, SizeRootFs).
-export async function containerSummary(d: Daemon, c: ContainerRecord, size = false) {
-  return {
-    ...summary(c),
-    ...(size ? await sizes(d, c) : {}),
-  };
-}
-
-async function sizes(d: Daemon, c: ContainerRecord): Promise<{ SizeRw: number; SizeRootFs: number }> {
-  const rw = await d.containers.sizeRw(c.Id);
-  const image = d.images.list().find((i) => i.id === c.Image);
-  return { SizeRw: rw, SizeRootFs: (image?.size ?? 0) + rw };
-}
-
-function summary(c: ContainerRecord) {
-  return {
-    Id: c.Id,
-    Names: [c.Name],
-    Image: c.ImageRef,
-    ImageID: c.Image,
-    Command: [c.Path, ...c.Args.map(quoteArg)].join(' '),
-    Created: Math.floor(Date.parse(c.Created) / 1000),
-    Ports: [],
-    Labels: c.Config.Labels,
-    State: c.State.Status,
-    Status: statusText(c),
-    HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
-    NetworkSettings: { Networks: {} },
-    Mounts: [],
-  };
-}
-
-async function inspect(d: Daemon, c: ContainerRecord, size: boolean) {
-  const layerDir = d.snapshots.containerDir(c.Id);
-  const image = d.images.list().find((i) => i.id === c.Image);
-  return {
-    Id: c.Id,
-    Created: c.Created,
-    Path: c.Path,
-    Args: c.Args,
-    State: { ...c.State, Health: undefined },
-    Image: c.Image,
-    ResolvConfPath: c.ResolvConfPath,
-    HostnamePath: c.HostnamePath,
-    HostsPath: c.HostsPath,
-    LogPath: c.LogPath,
-    Name: c.Name,
-    RestartCount: c.RestartCount,
-    Driver: 'overlay2',
-    Platform: 'linux',
-    MountLabel: '',
-    ProcessLabel: '',
-    AppArmorProfile: '',
-    ExecIDs: null,
-    HostConfig: c.HostConfig,
-    GraphDriver: {
-      Name: 'overlay2',
-      Data: {
-        LowerDir: image?.chainID ? d.snapshots.lowers(image.chainID).join(':') : '',
-        UpperDir: `${layerDir}/diff`,
-        WorkDir: `${layerDir}/work`,
-        MergedDir: `${layerDir}/merged`,
-      },
-    },
-    ...(size ? await sizes(d, c) : {}),
-    Mounts: [],
-    Config: c.Config,
-    NetworkSettings: {
-      Bridge: '', SandboxID: '', SandboxKey: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-      Ports: {}, Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '',
-      Networks: { [c.HostConfig.NetworkMode === 'host' ? 'host' : 'none']: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', DriverOpts: null } },
-    },
-  };
-}
-
 function parseTime(v: string | null, name: string): number | undefined {
   return v ? timestampValue(v, name) : undefined;
 }
 
-async function logs(d: Daemon, ctx: Ctx): Promise<void> {
+async function logs(b: ContainerBackend, ctx: Ctx): Promise<void> {
   const q = ctx.query;
-  const c = d.containers.get(ctx.params.id);
+  const c = b.containers.get(ctx.params.id);
   const stdout = boolParam(q, 'stdout');
   const stderr = boolParam(q, 'stderr');
   if (!stdout && !stderr) throw invalidArgument('Bad parameters: you must choose at least one stream');
   const tailRaw = q.get('tail');
   const tail = !tailRaw || tailRaw === 'all' ? undefined : /^\d+$/.test(tailRaw) ? Number(tailRaw) : undefined;
   const timestamps = boolParam(q, 'timestamps');
-  const follow = boolParam(q, 'follow') && c.State.Running;
+  const follow = boolParam(q, 'follow') && (c.state.status === 'running' || c.state.status === 'paused');
   const since = parseTime(q.get('since'), 'since');
   const until = parseTime(q.get('until'), 'until');
   const ac = new AbortController();
   ctx.res.on('close', () => ac.abort());
-  const tty = c.Config.Tty;
+  const tty = c.spec.process.terminal;
   ctx.res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
   ctx.res.flushHeaders();
-  for await (const rec of d.containers.logs(c.Id, { stdout, stderr, tail, follow, since, until }, ac.signal)) {
+  for await (const rec of b.containers.logs(c.id, { stdout, stderr, tail, follow, since, until }, ac.signal)) {
     const data = timestamps ? Buffer.concat([Buffer.from(`${rec.time} `), rec.data]) : rec.data;
     const ok = ctx.res.write(tty ? data : stdcopyFrame(rec.stream, data));
     if (!ok) await new Promise((r) => ctx.res.once('drain', r));
@@ -235,9 +181,9 @@ async function logs(d: Daemon, ctx: Ctx): Promise<void> {
   ctx.res.end();
 }
 
-async function attach(d: Daemon, ctx: Ctx): Promise<void> {
+async function attach(b: ContainerBackend, ctx: Ctx): Promise<void> {
   const q = ctx.query;
-  const c = d.containers.get(ctx.params.id);
+  const c = b.containers.get(ctx.params.id);
   const opts = {
     stdin: boolParam(q, 'stdin'),
     stdout: boolParam(q, 'stdout'),
@@ -245,10 +191,10 @@ async function attach(d: Daemon, ctx: Ctx): Promise<void> {
     stream: boolParam(q, 'stream'),
     logs: boolParam(q, 'logs'),
   };
-  const tty = c.Config.Tty;
+  const tty = c.spec.process.terminal;
   const sock = hijack(ctx, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
   let ended = false;
-  const handle = await d.containers.attach(c.Id, opts, {
+  const handle = await b.containers.attach(c.id, opts, {
     out: (stream, data) => {
       if (!ended) sock.write(tty ? data : stdcopyFrame(stream, data));
     },

@@ -1,5 +1,5 @@
 // /images/...: import (create with fromSrc), list, inspect, tag, delete.
-import type { Daemon } from '../../daemon/daemon';
+import type { ImageService } from '../../engine/images/service';
 import { BerthError, invalidArgument } from '../../errors';
 import { parsePlatform } from '../../oci/platform';
 import { parseReference } from '../../oci/reference';
@@ -8,8 +8,18 @@ import { boolParam, filtersParam, readJSON, sendJSON, sendNoContent, timestampVa
 import { hasLabel } from '../../engine/images/service';
 import { JSONMessageStream, registryAuth } from '../progress';
 import type { Router } from '../router';
+import { linearRegExp } from '../../util/linear-regexp';
 
-export function imageRoutes(r: Router, d: Daemon): void {
+// What the image routes (and image lists elsewhere) need of the daemon.
+export interface ImageBackend {
+  images: ImageService;
+  // How many containers use an image.
+  containersUsing(imageId: string): number;
+  // An image's layer dirs, for GraphDriver.
+  lowers(chainID: string): string[];
+}
+
+export function imageRoutes(r: Router, d: ImageBackend): void {
   const is = d.images;
 
   r.post('/images/create', async (ctx) => {
@@ -54,8 +64,9 @@ export function imageRoutes(r: Router, d: Daemon): void {
     if (dangling) list = list.filter((i) => (is.repoTags(i).length === 0) === (dangling[0] === 'true' || dangling[0] === '1'));
     // reference=PATTERN matches "name:tag" or the name alone (docker's
     // FamiliarMatch), and the image is listed with the matching names only.
-    const refs = filters.get('reference');
-    const named = refs && ((r: string, sep: string) => refs.some((pat) => globMatch(pat, r) || globMatch(pat, r.slice(0, r.lastIndexOf(sep)))));
+    const refs = filters.get('reference')?.map(globRegExp);
+    const matches = (re: RegExp | undefined, s: string) => !!re && re.test(s);
+    const named = refs && ((r: string, sep: string) => refs.some((re) => matches(re, r) || matches(re, r.slice(0, r.lastIndexOf(sep)))));
     if (named) list = list.filter((i) => is.repoTags(i).some((t) => named(t, ':')) || is.repoDigests(i).some((r) => named(r, '@')));
     for (const [key, keep] of [['before', (t: number, ref: number) => t < ref], ['since', (t: number, ref: number) => t > ref]] as const) {
       const v = filters.get(key)?.[0];
@@ -71,8 +82,9 @@ export function imageRoutes(r: Router, d: Daemon): void {
       list = list.filter((i) => createdMs(i) < t);
     }
     list.sort((a, b) => created(b) - created(a));
+    const shared = boolParam(ctx.query, 'shared-size') ? is.diskUsage().sharedSize : undefined;
     sendJSON(ctx.res, 200, list.map((i) => {
-      const s = imageSummary(d, i);
+      const s = imageSummary(d, i, shared ? shared.get(i.id) ?? 0 : -1);
       return named ? { ...s, RepoTags: s.RepoTags.filter((t) => named(t, ':')), RepoDigests: s.RepoDigests.filter((r) => named(r, '@')) } : s;
     }));
   });
@@ -141,7 +153,7 @@ export function imageRoutes(r: Router, d: Daemon): void {
 
 // An image as lists show it. SharedSize (bytes of its layers that other
 // images use too) is computed only for /system/df, as in docker.
-export function imageSummary(d: Daemon, i: ImageRecord, sharedSize = -1) {
+export function imageSummary(d: ImageBackend, i: ImageRecord, sharedSize = -1) {
   return {
     Id: i.id,
     ParentId: '',
@@ -152,7 +164,7 @@ export function imageSummary(d: Daemon, i: ImageRecord, sharedSize = -1) {
     SharedSize: sharedSize,
     VirtualSize: i.size,
     Labels: i.config.config?.Labels ?? {},
-    Containers: d.containers.usersOfImage(i.id).length,
+    Containers: d.containersUsing(i.id),
   };
 }
 
@@ -164,12 +176,14 @@ function created(i: ImageRecord): number {
   return Math.floor(Date.parse(i.config.created ?? '1970-01-01T00:00:00Z') / 1000);
 }
 
-function globMatch(pattern: string, s: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.') + '$');
-  return re.test(s);
+// A reference filter is a path.Match glob ("*" and "?" stop at "/"), run in
+// the linear engine: "*" runs as [^/]*, which backtracks polynomially in a
+// backtracking engine on patterns with many stars.
+function globRegExp(pattern: string): RegExp | undefined {
+  return linearRegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$');
 }
 
-export function inspectImage(d: Daemon, i: ImageRecord) {
+export function inspectImage(d: ImageBackend, i: ImageRecord) {
   return {
     Id: i.id,
     RepoTags: d.images.repoTags(i),
@@ -192,7 +206,7 @@ export function inspectImage(d: Daemon, i: ImageRecord) {
     VirtualSize: i.size,
     GraphDriver: {
       Name: 'overlay2',
-      Data: i.chainID ? { LowerDir: d.snapshots.lowers(i.chainID).join(':') } : {},
+      Data: i.chainID ? { LowerDir: d.lowers(i.chainID).join(':') } : {},
     },
     RootFS: { Type: 'layers', Layers: i.config.rootfs.diff_ids },
     Metadata: { LastTagTime: i.lastTagTime ?? '0001-01-01T00:00:00Z' },

@@ -1,18 +1,38 @@
 // /_ping, /version, /info, /system/df.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import type { Daemon } from '../../daemon/daemon';
+import type { ContainerService } from '../../engine/containers/service';
 import { API_VERSION, MIN_API_VERSION, VERSION } from '../../api/version';
 import type { Router } from '../router';
 import { invalidArgument } from '../../errors';
 import { sendJSON } from '../http';
-import { containerSummary } from './containers';
-import { imageSummary } from './images';
+import { containerSummary, type ContainerViewDeps } from '../containers/inspect';
+import { imageSummary, type ImageBackend } from './images';
 import { hostPlatform } from '../../oci/platform';
 
 const DF_TYPES = ['container', 'image', 'volume', 'build-cache'];
 
-export function systemRoutes(r: Router, d: Daemon): void {
+// The daemon's facts that /info and /version report.
+export interface DaemonFacts {
+  id: string;
+  debug: boolean;
+  dataRoot: string;
+  runtimes: Record<string, string>;
+  defaultRuntime: string;
+  insecureRegistries: string[];
+  runtimeVersion: string;
+  conmonVersion: string;
+}
+
+// What the system routes need of the daemon.
+export interface SystemBackend {
+  facts: DaemonFacts;
+  containers: Pick<ContainerService, 'list'>;
+  containerView: ContainerViewDeps;
+  images: ImageBackend;
+}
+
+export function systemRoutes(r: Router, d: SystemBackend): void {
   const ping = (ctx: { res: import('node:http').ServerResponse; req: import('node:http').IncomingMessage }) => {
     ctx.res.writeHead(200, {
       'API-Version': API_VERSION,
@@ -42,11 +62,11 @@ export function systemRoutes(r: Router, d: Daemon): void {
     const want = (t: string) => types.length === 0 || types.includes(t);
     const out: Record<string, unknown> = {};
     if (want('image')) {
-      const { layersSize, sharedSize } = d.images.diskUsage();
+      const { layersSize, sharedSize } = d.images.images.diskUsage();
       out.LayersSize = layersSize;
-      out.Images = d.images.list().map((i) => imageSummary(d, i, sharedSize.get(i.id) ?? 0));
+      out.Images = d.images.images.list().map((i) => imageSummary(d.images, i, sharedSize.get(i.id) ?? 0));
     }
-    if (want('container')) out.Containers = await Promise.all(d.containers.list().map((c) => containerSummary(d, c, true)));
+    if (want('container')) out.Containers = await Promise.all(d.containers.list().map((c) => containerSummary(d.containerView, c, true)));
     if (want('volume')) out.Volumes = [];
     if (want('build-cache')) out.BuildCache = [];
     sendJSON(ctx.res, 200, out);
@@ -54,26 +74,30 @@ export function systemRoutes(r: Router, d: Daemon): void {
 
   r.get('/info', async (ctx) => {
     const containers = d.containers.list();
-    const count = (s: string) => containers.filter((c) => c.State.Status === s).length;
+    const count = (s: string) => containers.filter((c) => c.state.status === s).length;
     sendJSON(ctx.res, 200, {
-      ID: d.id,
+      ID: d.facts.id,
       Containers: containers.length,
       ContainersRunning: count('running'),
       ContainersPaused: count('paused'),
       ContainersStopped: containers.length - count('running') - count('paused'),
-      Images: d.images.list().length,
+      Images: d.images.images.list().length,
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true']],
       Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['k8s-file'] },
-      MemoryLimit: true,
+      // Only what berth applies: no resource limits yet (issue 10), so the
+      // docker CLI warns about each, truthfully.
+      MemoryLimit: false,
       SwapLimit: false,
-      CpuCfsPeriod: true,
-      CpuCfsQuota: true,
-      CPUShares: true,
-      CPUSet: true,
-      PidsLimit: true,
+      KernelMemoryTCP: false,
+      CpuCfsPeriod: false,
+      CpuCfsQuota: false,
+      CPUShares: false,
+      CPUSet: false,
+      PidsLimit: false,
+      OomKillDisable: false,
       IPv4Forwarding: readProc('/proc/sys/net/ipv4/ip_forward') === '1',
-      Debug: d.config.debug,
+      Debug: d.facts.debug,
       NFd: countDir('/proc/self/fd'),
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
@@ -87,10 +111,10 @@ export function systemRoutes(r: Router, d: Daemon): void {
       OSType: 'linux',
       Architecture: os.machine(),
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: { IndexConfigs: Object.fromEntries(d.config.insecureRegistries.filter((r) => !r.includes('/')).map((r) => [r, { Name: r, Mirrors: [], Secure: false, Official: false }])), InsecureRegistryCIDRs: ['127.0.0.0/8', ...d.config.insecureRegistries.filter((r) => r.includes('/'))], Mirrors: [] },
+      RegistryConfig: { IndexConfigs: Object.fromEntries(d.facts.insecureRegistries.filter((r) => !r.includes('/')).map((r) => [r, { Name: r, Mirrors: [], Secure: false, Official: false }])), InsecureRegistryCIDRs: ['127.0.0.0/8', ...d.facts.insecureRegistries.filter((r) => r.includes('/'))], Mirrors: [] },
       NCPU: os.cpus().length,
       MemTotal: os.totalmem(),
-      DockerRootDir: d.config.dataRoot,
+      DockerRootDir: d.facts.dataRoot,
       HttpProxy: '',
       HttpsProxy: '',
       NoProxy: '',
@@ -98,8 +122,8 @@ export function systemRoutes(r: Router, d: Daemon): void {
       Labels: [],
       ExperimentalBuild: false,
       ServerVersion: VERSION,
-      Runtimes: Object.fromEntries(Object.entries(d.config.runtimes).map(([k, p]) => [k, { path: p }])),
-      DefaultRuntime: d.config.defaultRuntime,
+      Runtimes: Object.fromEntries(Object.entries(d.facts.runtimes).map(([k, p]) => [k, { path: p }])),
+      DefaultRuntime: d.facts.defaultRuntime,
       Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
       LiveRestoreEnabled: true,
       Isolation: '',
@@ -113,13 +137,13 @@ export function systemRoutes(r: Router, d: Daemon): void {
   });
 }
 
-export function version(d: Daemon) {
+export function version(d: SystemBackend) {
   return {
     Platform: { Name: 'berth' },
     Components: [
       { Name: 'Engine', Version: VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: hostPlatform().architecture, KernelVersion: os.release() } },
-      { Name: 'runtime', Version: d.runtimeVersion, Details: { Path: d.config.runtimes[d.config.defaultRuntime] } },
-      { Name: 'conmon', Version: d.conmonVersion, Details: {} },
+      { Name: 'runtime', Version: d.facts.runtimeVersion, Details: { Path: d.facts.runtimes[d.facts.defaultRuntime] } },
+      { Name: 'conmon', Version: d.facts.conmonVersion, Details: {} },
     ],
     Version: VERSION,
     ApiVersion: API_VERSION,

@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseArgs, UsageError, type FlagSpec } from '../../../src/cli/args';
-import { buildConfig, parseEnvFile, parseEnvFlag, parseLabels } from '../../../src/cli/commands/container-opts';
-import { runCommand } from '../../../src/cli/commands/run';
-import { parseFilters } from '../../../src/cli/commands/ps';
+import { flagsHelp, parseArgs, parseBytes, parseDecimal, parseDuration, refuseUnsupported, UnsupportedError, UsageError, type FlagSpec } from '../../../src/cli/args';
 
 const SPECS: FlagSpec[] = [
   { name: 'all', short: 'a', type: 'bool' },
@@ -66,74 +63,94 @@ describe('parseArgs', () => {
   });
 });
 
-describe('run options', () => {
-  const parseRun = (argv: string[]) => parseArgs(argv, runCommand.flags, { interspersed: false });
-
-  it('builds the create body docker sends', () => {
-    const p = parseRun(['-i', '-e', 'A=1', '-w', '/tmp', '-u', '1000:1000', '-h', 'box', '--name', 'n', '--rm', '-l', 'k=v', '--network', 'none', 'busybox', 'sh', '-c', 'echo hi']);
-    const c = buildConfig(p, {}, { detach: false });
-    assert.deepEqual(c, {
-      Hostname: 'box',
-      User: '1000:1000',
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: false,
-      OpenStdin: true,
-      StdinOnce: true,
-      Env: ['A=1'],
-      Cmd: ['sh', '-c', 'echo hi'],
-      Image: 'busybox',
-      WorkingDir: '/tmp',
-      Entrypoint: null,
-      Labels: { k: 'v' },
-      HostConfig: { AutoRemove: true, NetworkMode: 'none' },
-    });
-    assert.equal(p.flags.name, 'n');
+describe('docker value types', () => {
+  it('reads sizes like go-units RAMInBytes', () => {
+    assert.equal(parseBytes('0'), 0);
+    assert.equal(parseBytes('512'), 512);
+    assert.equal(parseBytes('4k'), 4096);
+    assert.equal(parseBytes('1.5g'), 1.5 * 1024 ** 3);
+    assert.equal(parseBytes('2 MiB'), 2 * 1024 ** 2);
+    assert.equal(parseBytes('3mb'), 3 * 1024 ** 2);
+    assert.throws(() => parseBytes('abc'), { message: "invalid size: 'abc'" });
+    assert.throws(() => parseBytes('-1'), { message: "invalid size: '-1'" });
   });
 
-  it('detaches without attaching any stream', () => {
-    const c = buildConfig(parseRun(['-d', '-i', 'busybox']), {}, { detach: true });
-    assert.equal(c.AttachStdin, false);
-    assert.equal(c.AttachStdout, false);
-    assert.equal(c.AttachStderr, false);
-    assert.equal(c.OpenStdin, true);
-    assert.equal(c.StdinOnce, false);
-    assert.equal(c.Cmd, null);
-    assert.equal(c.HostConfig.NetworkMode, 'default');
+  it("reads durations like Go's time.ParseDuration", () => {
+    assert.equal(parseDuration('0'), 0);
+    assert.equal(parseDuration('1m30s'), 90e9);
+    assert.equal(parseDuration('1.5h'), 5400e9);
+    assert.equal(parseDuration('250ms'), 250e6);
+    assert.equal(parseDuration('-2s'), -2e9);
+    assert.throws(() => parseDuration('5'), { message: 'time: missing unit in duration "5"' });
+    assert.throws(() => parseDuration('abc'), { message: 'time: invalid duration "abc"' });
+    assert.throws(() => parseDuration('3d'), { message: 'time: unknown unit "d" in duration "3d"' });
   });
 
-  it('resets the entrypoint with an empty --entrypoint', () => {
-    assert.deepEqual(buildConfig(parseRun(['--entrypoint', '', 'img']), {}, { detach: false }).Entrypoint, ['']);
-    assert.deepEqual(buildConfig(parseRun(['--entrypoint=/bin/sh', 'img']), {}, { detach: false }).Entrypoint, ['/bin/sh']);
+  it("reads CPU counts like docker's NanoCPUs", () => {
+    assert.equal(parseDecimal('1.5'), 1.5e9);
+    assert.equal(parseDecimal('0'), 0);
+    assert.equal(parseDecimal('1/4'), 0.25e9);
+    assert.throws(() => parseDecimal('x'), { message: 'failed to parse x as a rational number' });
+    assert.throws(() => parseDecimal('0.0000000001'), { message: 'value is too precise' });
+  });
+});
+
+describe('flags berth does not apply yet', () => {
+  const FLAGS: FlagSpec[] = [
+    { name: 'interactive', short: 'i', type: 'bool' },
+    { name: 'tty', short: 't', type: 'bool', unsupported: true },
+    { name: 'publish', short: 'p', type: 'list', unsupported: true },
+    { name: 'memory', short: 'm', type: 'bytes', unsupported: true },
+    { name: 'memory-swappiness', type: 'int', default: -1, unsupported: true },
+    { name: 'restart', type: 'string', default: 'no', unsupported: true },
+    { name: 'health-interval', type: 'duration', unsupported: true },
+    { name: 'cpus', type: 'decimal', unsupported: true },
+    { name: 'blkio-weight', type: 'uint16', unsupported: true },
+    { name: 'disable-content-trust', type: 'bool', default: true, unsupported: true },
+    { name: 'network', type: 'list', aliases: ['net'] },
+  ];
+  const refused = (argv: string[]) => {
+    try {
+      refuseUnsupported(parseArgs(argv, FLAGS), FLAGS);
+      return undefined;
+    } catch (e) {
+      assert.ok(e instanceof UnsupportedError);
+      assert.ok(e instanceof UsageError);
+      return e.message;
+    }
+  };
+
+  it('refuses one that asks for something, in the form it was typed', () => {
+    assert.equal(refused(['-p', '80:80']), '`-p` is not supported by berth yet');
+    assert.equal(refused(['--publish=80:80']), '`--publish` is not supported by berth yet');
+    assert.equal(refused(['-itp', '80']), '`-t` is not supported by berth yet');
+    assert.equal(refused(['-i', '--memory', '512m', '-p', '1:1']), '`--memory` is not supported by berth yet');
+    assert.equal(refused(['--memory-swappiness', '0']), '`--memory-swappiness` is not supported by berth yet');
+    assert.equal(refused(['--restart', 'always']), '`--restart` is not supported by berth yet');
+    assert.equal(refused(['--health-interval=1s']), '`--health-interval` is not supported by berth yet');
+    assert.equal(refused(['--cpus', '0.5']), '`--cpus` is not supported by berth yet');
+    assert.equal(refused(['--disable-content-trust=false']), '`--disable-content-trust` is not supported by berth yet');
   });
 
-  it('rejects -t for now', () => {
-    assert.throws(() => buildConfig(parseRun(['-it', 'img']), {}, { detach: false }), /not supported/);
+  it('takes one given a value that asks for nothing', () => {
+    for (const argv of [
+      [], ['-i'], ['--tty=false'], ['-t=false'], ['--memory', '0'], ['-m0'], ['--memory-swappiness', '-1'], ['--restart', 'no'], ['--restart='],
+      ['--health-interval', '0s'], ['--cpus', '0'], ['--blkio-weight', '0'], ['--disable-content-trust'], ['--net', 'none'],
+    ]) {
+      assert.equal(refused(argv), undefined, argv.join(' '));
+    }
   });
 
-  it('parses -e like docker', () => {
-    assert.equal(parseEnvFlag('A=1', {}), 'A=1');
-    assert.equal(parseEnvFlag('A=', {}), 'A=');
-    assert.equal(parseEnvFlag('HOME', { HOME: '/root' }), 'HOME=/root');
-    assert.equal(parseEnvFlag('UNSET', {}), 'UNSET');
-    assert.throws(() => parseEnvFlag('=x', {}), /invalid environment variable/);
+  it('checks values as docker does before refusing', () => {
+    assert.throws(() => parseArgs(['-m', 'lots'], FLAGS), { message: `invalid argument "lots" for "-m, --memory" flag: invalid size: 'lots'` });
+    assert.throws(() => parseArgs(['--health-interval', '5'], FLAGS), { message: 'invalid argument "5" for "--health-interval" flag: time: missing unit in duration "5"' });
+    assert.throws(() => parseArgs(['--blkio-weight', '70000'], FLAGS), { message: 'invalid argument "70000" for "--blkio-weight" flag: strconv.ParseUint: parsing "70000": value out of range' });
+    assert.throws(() => parseArgs(['--cpus', 'many'], FLAGS), { message: 'invalid argument "many" for "--cpus" flag: failed to parse many as a rational number' });
   });
 
-  it('parses env files like docker', () => {
-    const text = '\uFEFF# comment\n\n  A=1\nB= spaced value \r\nPASS\nMISSING\nC=a=b\n';
-    assert.deepEqual(parseEnvFile(text, 'f', { PASS: 'yes' }), ['A=1', 'B= spaced value ', 'PASS=yes', 'C=a=b']);
-    assert.throws(() => parseEnvFile('BAD KEY=1\n', 'f', {}), /contains whitespaces/);
-    assert.throws(() => parseEnvFile('=1\n', 'f', {}), /no variable name/);
-  });
-
-  it('parses labels', () => {
-    assert.deepEqual(parseLabels(['a=1', 'b', 'c=x=y']), { a: '1', b: '', c: 'x=y' });
-  });
-
-  it('encodes ps filters as map[string][]string', () => {
-    assert.equal(parseFilters([]), undefined);
-    assert.equal(parseFilters(['status=exited', 'status=created', 'name=web']), '{"status":["exited","created"],"name":["web"]}');
-    assert.throws(() => parseFilters(['nope']), /bad format of filter/);
+  it('marks them in help', () => {
+    const help = flagsHelp(FLAGS);
+    assert.match(help, /^ {2}-p, --publish list +\(not supported yet\)$/m);
+    assert.match(help, /^ {2}-i, --interactive *$/m);
   });
 });

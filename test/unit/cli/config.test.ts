@@ -1,10 +1,8 @@
-// docker's config.json: credentials, atomic 0600 writes, helpers; -o
-// output files.
+// docker's config.json: credentials, atomic 0600 writes, helpers.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import {
   ConfigFile,
@@ -15,9 +13,7 @@ import {
   encodeAuthHeader,
   marshalIndent,
 } from '../../../src/cli/config';
-import { AtomicFile, readLine, validateDestination } from '../../../src/cli/io';
 import { authConfigKey } from '../../../src/oci/reference';
-import { mmdebstrapArgs, debianTar } from '../../../src/cli/base/debian';
 
 let tmp: string;
 before(() => {
@@ -163,83 +159,5 @@ if (action === 'get') {
 
   it('indents like json.MarshalIndent and escapes like Go', () => {
     assert.equal(marshalIndent({ a: [], b: {}, c: [1, 'x<'], d: null }), '{\n\t"a": [],\n\t"b": {},\n\t"c": [\n\t\t1,\n\t\t"x\\u003c"\n\t],\n\t"d": null\n}');
-  });
-});
-
-describe('output files (-o)', () => {
-  it('refuses what docker refuses', () => {
-    assert.throws(() => validateDestination(''), { message: 'file name is empty' });
-    assert.throws(() => validateDestination('/nonexistent/x.tar'), { message: 'invalid output path: stat /nonexistent: no such file or directory' });
-    assert.throws(() => validateDestination('/dev/null'), { message: 'cannot write to a character device file' });
-    assert.throws(() => validateDestination(tmp), { message: 'cannot write to a directory' });
-    const link = path.join(tmp, 'link.tar');
-    fs.symlinkSync('/nonexistent', link);
-    assert.throws(() => validateDestination(link), { message: 'cannot write to a symbolic link directly' });
-    assert.doesNotThrow(() => validateDestination(path.join(tmp, 'new.tar')));
-  });
-
-  it('appears only when complete', async () => {
-    const target = path.join(tmp, 'out.tar');
-    fs.writeFileSync(target, 'old');
-    const failing = AtomicFile.create(target, 'failed to save image');
-    const broken = new Readable({
-      read() {
-        this.push('partial');
-        this.destroy(new Error('aborted'));
-      },
-    });
-    await assert.rejects(failing.fill(broken), /aborted/);
-    assert.equal(fs.readFileSync(target, 'utf8'), 'old');
-    const good = AtomicFile.create(target, 'failed to save image');
-    await good.fill(Readable.from([Buffer.from('new '), Buffer.from('data')]));
-    assert.equal(fs.readFileSync(target, 'utf8'), 'new data');
-    assert.equal(fs.statSync(target).mode & 0o777, 0o600);
-    assert.deepEqual(fs.readdirSync(tmp).filter((n) => n.startsWith('.tmp-')), []);
-    assert.throws(() => AtomicFile.create('/nonexistent/x', 'failed to export container'), { message: 'failed to export container: invalid output path: stat /nonexistent: no such file or directory' });
-  });
-
-  it('reads answers one line at a time', async () => {
-    const input = Readable.from([Buffer.from('y\nsecond line\r\nrest')]);
-    assert.equal(await readLine(input), 'y');
-    assert.equal(await readLine(input), 'second line');
-    assert.equal(await readLine(input), 'rest');
-    assert.equal(await readLine(input), undefined);
-  });
-});
-
-describe('berth base debian', () => {
-  it('runs mmdebstrap to write a tar to stdout', () => {
-    assert.deepEqual(mmdebstrapArgs({ suite: 'bookworm', variant: 'minbase', stderr: process.stderr }), [
-      '--variant=minbase',
-      '--customize-hook=rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin',
-      '--format=tar',
-      'bookworm',
-      '-',
-    ]);
-    assert.deepEqual(mmdebstrapArgs({ suite: 'trixie', variant: 'apt', arch: 'arm64', include: ['ca-certificates', 'curl'], mirror: 'http://m/debian', stderr: process.stderr }).filter((a) => !a.startsWith('--customize')), [
-      '--variant=apt', '--architectures=arm64', '--include=ca-certificates,curl', '--format=tar', 'trixie', '-', 'http://m/debian',
-    ]);
-  });
-
-  it('ends the tar only when mmdebstrap succeeds', async () => {
-    const fake = path.join(tmp, 'fake-mmdebstrap');
-    fs.writeFileSync(fake, '#!/bin/sh\nprintf "TARDATA"\necho "I: progress" >&2\n[ "$4" = "bookworm" ] || exit 3\n', { mode: 0o755 });
-    const errs: string[] = [];
-    const stderr = new Writable({ write(c: Buffer, _e, cb) { errs.push(c.toString()); cb(); } });
-    const good = debianTar({ suite: 'bookworm', variant: 'minbase', stderr, program: fake });
-    await good.started;
-    const chunks: Buffer[] = [];
-    for await (const c of good.tar) chunks.push(c as Buffer);
-    assert.equal(Buffer.concat(chunks).toString(), 'TARDATA');
-    assert.match(errs.join(''), /I: progress/);
-
-    const bad = debianTar({ suite: 'sid', variant: 'minbase', stderr, program: fake });
-    await bad.started;
-    await assert.rejects((async () => {
-      for await (const _ of bad.tar) { /* drain */ }
-    })(), /failed \(exit status 3\)/);
-
-    const missing = debianTar({ suite: 'bookworm', variant: 'minbase', stderr, program: path.join(tmp, 'no-such-program') });
-    await assert.rejects(missing.started, /is not installed: install it with `apt-get install mmdebstrap`/);
   });
 });

@@ -4,13 +4,30 @@
 //   echo ARGS   print ARGS to stdout        err ARGS   print ARGS to stderr
 //   exit N      exit with status N          cat        copy stdin to stdout until EOF
 //   sleep       run until stopped/killed    env        print Env, one per line
-// Anything else fails at start with "executable file not found".
+// Anything else fails at start with "executable file not found". A pull
+// (POST /images/create?fromImage=) finds what `registry` lists.
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type {
+  ContainerConfig,
+  ContainerCreateRequest,
+  ContainerCreateResponse,
+  ContainerInspectResponse,
+  ContainerSummary,
+  ContainerWaitResponse,
+  CreateImageInfo,
+  ErrorResponse,
+  HostConfig,
+  ImageDeleteResponseItem,
+  ImageInspect,
+  ImageSummary,
+  SystemInfo,
+  SystemVersion,
+} from '../../../src/api/types';
 
 export interface RequestLog {
   method: string;
@@ -19,18 +36,13 @@ export interface RequestLog {
   body: string;
 }
 
-interface Image {
-  Id: string;
-  RepoTags: string[];
-  Created: number;
-  Size: number;
-}
+type Image = Pick<ImageSummary, 'Id' | 'RepoTags' | 'Created' | 'Size'>;
 
 interface Container {
   Id: string;
   Name: string;
-  Config: any;
-  HostConfig: any;
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
   Created: number;
   State: 'created' | 'running' | 'exited';
   StartedAt: number;
@@ -69,6 +81,8 @@ export class FakeDaemon {
   readonly socket: string;
   readonly requests: RequestLog[] = [];
   images: Image[] = [];
+  // What a pull can fetch, by "name:tag".
+  registry = new Map<string, { size: number }>();
   containers: Container[] = [];
   private server: http.Server;
   private dir: string;
@@ -118,7 +132,7 @@ export class FakeDaemon {
     return c;
   }
 
-  private newContainer(config: any, hostConfig: any, name?: string): Container {
+  private newContainer(config: ContainerConfig, hostConfig: HostConfig, name?: string): Container {
     const c: Container = {
       Id: createHash('sha256').update(randomBytes(16)).digest('hex'),
       Name: `/${name || `fake_${this.containers.length}`}`,
@@ -153,7 +167,7 @@ export class FakeDaemon {
     );
   }
 
-  private send(res: http.ServerResponse, status: number, body?: unknown): void {
+  private send<T>(res: http.ServerResponse, status: number, body?: T): void {
     if (body === undefined) {
       res.writeHead(status);
       res.end();
@@ -164,7 +178,7 @@ export class FakeDaemon {
   }
 
   private error(res: http.ServerResponse, status: number, message: string): void {
-    this.send(res, status, { message });
+    this.send<ErrorResponse>(res, status, { message });
   }
 
   private emit(c: Container, stream: number, data: string): void {
@@ -182,7 +196,7 @@ export class FakeDaemon {
     c.attached = [];
     const remove = c.HostConfig?.AutoRemove;
     if (remove) this.containers = this.containers.filter((x) => x !== c);
-    for (const w of c.waiters) w.res.end(JSON.stringify({ StatusCode: code }) + '\n');
+    for (const w of c.waiters) w.res.end(JSON.stringify({ StatusCode: code } satisfies ContainerWaitResponse) + '\n');
     c.waiters = [];
   }
 
@@ -274,13 +288,24 @@ export class FakeDaemon {
     let m: RegExpExecArray | null;
 
     if (method === 'GET' && pathname === '/version') {
-      return this.send(res, 200, { Version: '0.0.0-fake', ApiVersion: '1.51', MinAPIVersion: '1.24', Os: 'linux', Arch: 'amd64', Components: [] });
+      return this.send<SystemVersion>(res, 200, { Version: '0.0.0-fake', ApiVersion: '1.51', MinAPIVersion: '1.24', Os: 'linux', Arch: 'amd64', Components: [] });
     }
     if (method === 'GET' && pathname === '/info') {
-      return this.send(res, 200, { Containers: this.containers.length, Images: this.images.length, ServerVersion: '0.0.0-fake' });
+      return this.send<SystemInfo>(res, 200, { Containers: this.containers.length, Images: this.images.length, ServerVersion: '0.0.0-fake' });
     }
     if (method === 'GET' && pathname === '/images/json') {
-      return this.send(res, 200, this.images.map((i) => ({ ...i, RepoDigests: [], ParentId: '', SharedSize: -1, Containers: -1, Labels: null })));
+      return this.send<ImageSummary[]>(res, 200, this.images.map((i) => ({ ...i, RepoDigests: [], ParentId: '', SharedSize: -1, Containers: -1, Labels: {} })));
+    }
+    if (method === 'POST' && pathname === '/images/create' && q.get('fromImage')) {
+      const name = q.get('fromImage')!.replace(/^docker\.io\/(library\/)?/, '');
+      const ref = `${name}:${q.get('tag') || 'latest'}`;
+      const found = this.registry.get(ref);
+      if (!found) return this.error(res, 404, `pull access denied for ${name}, repository does not exist or may require 'docker login'`);
+      this.addImage([ref], { size: found.size });
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const lines: CreateImageInfo[] = [{ status: `Pulling from ${name}` }, { status: `Status: Downloaded newer image for ${ref}` }];
+      res.end(lines.map((l) => JSON.stringify(l) + '\n').join(''));
+      return;
     }
     if (method === 'POST' && pathname === '/images/create') {
       const id = `sha256:${createHash('sha256').update(body).digest('hex')}`;
@@ -294,13 +319,13 @@ export class FakeDaemon {
         img.RepoTags.push(ref);
       }
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ status: id }) + '\n');
+      res.end(JSON.stringify({ status: id } satisfies CreateImageInfo) + '\n');
       return;
     }
     if ((m = /^\/images\/(.+)\/json$/.exec(pathname)) && method === 'GET') {
       const img = this.findImage(m[1]);
       if (!img) return this.error(res, 404, `No such image: ${decodeURIComponent(m[1])}`);
-      return this.send(res, 200, { Id: img.Id, RepoTags: img.RepoTags, Size: img.Size, Config: { Cmd: ['sh'] } });
+      return this.send<ImageInspect>(res, 200, { Id: img.Id, RepoTags: img.RepoTags, Size: img.Size, Config: { Cmd: ['sh'] } });
     }
     if ((m = /^\/images\/(.+)\/tag$/.exec(pathname)) && method === 'POST') {
       const img = this.findImage(m[1]);
@@ -315,20 +340,20 @@ export class FakeDaemon {
       const tag = img.RepoTags.find((t) => t === ref || t === `${ref}:latest`);
       if (tag && img.RepoTags.length > 1) {
         img.RepoTags = img.RepoTags.filter((t) => t !== tag);
-        return this.send(res, 200, [{ Untagged: tag }]);
+        return this.send<ImageDeleteResponseItem[]>(res, 200, [{ Untagged: tag }]);
       }
       this.images = this.images.filter((i) => i !== img);
-      return this.send(res, 200, [...img.RepoTags.map((t) => ({ Untagged: t })), { Deleted: img.Id }]);
+      return this.send<ImageDeleteResponseItem[]>(res, 200, [...(img.RepoTags ?? []).map((t) => ({ Untagged: t })), { Deleted: img.Id }]);
     }
 
     if (method === 'POST' && pathname === '/containers/create') {
-      const config = JSON.parse(body.toString('utf8'));
-      if (!this.findImage(config.Image)) return this.error(res, 404, `No such image: ${config.Image}`);
+      const config = JSON.parse(body.toString('utf8')) as ContainerCreateRequest;
+      if (!config.Image || !this.findImage(config.Image)) return this.error(res, 404, `No such image: ${config.Image}`);
       const name = q.get('name') || undefined;
       if (name && this.findContainer(name)) return this.error(res, 409, `Conflict. The container name "/${name}" is already in use`);
       const { HostConfig, ...rest } = config;
       const c = this.newContainer(rest, HostConfig ?? {}, name);
-      return this.send(res, 201, { Id: c.Id, Warnings: [] });
+      return this.send<ContainerCreateResponse>(res, 201, { Id: c.Id, Warnings: [] });
     }
     if (method === 'GET' && pathname === '/containers/json') {
       const filters = q.get('filters') ? JSON.parse(q.get('filters')!) : {};
@@ -341,14 +366,14 @@ export class FakeDaemon {
       }
       if (limit > 0) list = list.slice(0, limit);
       const now = Date.now();
-      return this.send(
+      return this.send<ContainerSummary[]>(
         res,
         200,
         list.map((c) => ({
           Id: c.Id,
           Names: [c.Name],
           Image: c.Config.Image,
-          ImageID: this.findImage(c.Config.Image)?.Id ?? '',
+          ImageID: this.findImage(c.Config.Image ?? '')?.Id ?? '',
           Command: [...(c.Config.Entrypoint ?? []), ...(c.Config.Cmd ?? [])].join(' '),
           Created: c.Created,
           Ports: [],
@@ -368,7 +393,7 @@ export class FakeDaemon {
     if (!c) return this.error(res, 404, `No such container: ${decodeURIComponent(m[1])}`);
     switch (`${method} ${action}`) {
       case 'GET /json':
-        return this.send(res, 200, {
+        return this.send<ContainerInspectResponse>(res, 200, {
           Id: c.Id,
           Name: c.Name,
           Created: new Date(c.Created * 1000).toISOString(),
@@ -390,7 +415,7 @@ export class FakeDaemon {
       }
       case 'POST /wait': {
         const condition = q.get('condition') || 'not-running';
-        if (condition === 'not-running' && c.State !== 'running') return this.send(res, 200, { StatusCode: c.ExitCode });
+        if (condition === 'not-running' && c.State !== 'running') return this.send<ContainerWaitResponse>(res, 200, { StatusCode: c.ExitCode });
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.flushHeaders();
         c.waiters.push({ condition, res });

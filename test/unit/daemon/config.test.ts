@@ -189,3 +189,10 @@ test('loadConfig: a daemon.json that is not an object is a ConfigError', () => {
   assert.throws(() => loadConfig(configFile('null')), ConfigError);
   assert.throws(() => loadConfig(configFile('[]')), ConfigError);
 });
+
+test('loadConfig: the pidfile defaults to <exec-root>/berthd.pid, from a flag or daemon.json', () => {
+  assert.equal(loadConfig([...empty(), '--exec-root', '/run/other']).pidfile, '/run/other/berthd.pid');
+  assert.equal(loadConfig(configFile({ 'exec-root': '/run/b3' })).pidfile, '/run/b3/berthd.pid');
+  assert.equal(loadConfig([...empty(), '--exec-root', '/run/other', '--pidfile', '/p.pid']).pidfile, '/p.pid');
+  assert.match(usage(), /--pidfile string .*\(default "<exec-root>\/berthd\.pid"\)/);
+});

@@ -68,37 +68,37 @@ test('paths: bundle, state root and the short attach socket path', () => {
 });
 
 test('start runs "<runtime> --root <state> start <id>"', async () => {
-  await rt.start(ID, 'runc');
+  await rt.start({ id: ID, runtime: 'runc' });
   assert.deepEqual(host.callsOf('run').map((c) => c.args.slice(0, 2)), [['/fake/runc', ['--root', path.join(execRoot, 'runtime', 'runc'), 'start', ID]]]);
 });
 
 test('start failure becomes an Internal error with the runtime\'s message', async () => {
   host.onRun = () => ({ code: 1, stdout: '', stderr: 'time="t" level=error msg="container not running"\n' });
-  await assert.rejects(rt.start(ID, 'crun'), isKind('Internal', /^failed to start container: container not running$/));
+  await assert.rejects(rt.start({ id: ID, runtime: 'crun' }), isKind('Internal', /^failed to start container: container not running$/));
   assert.equal(host.callsOf('run')[0].args[0], '/fake/crun');
 });
 
 test('start with an unknown runtime does not run anything', async () => {
-  await assert.rejects(rt.start(ID, 'nope'), isKind('InvalidArgument'));
+  await assert.rejects(rt.start({ id: ID, runtime: 'nope' }), isKind('InvalidArgument'));
   assert.equal(host.callsOf('run').length, 0);
 });
 
 test('delete passes --force before the id and ignores "does not exist"', async () => {
-  await rt.delete(ID, 'runc', true);
+  await rt.deleteState({ id: ID, runtime: 'runc' }, true);
   assert.deepEqual(host.callsOf('run')[0].args[1], ['--root', path.join(execRoot, 'runtime', 'runc'), 'delete', '--force', ID]);
   host.onRun = () => ({ code: 1, stdout: '', stderr: `time="t" level=error msg="container ${ID} does not exist"\n` });
-  await rt.delete(ID, 'runc');
+  await rt.deleteState({ id: ID, runtime: 'runc' });
   assert.deepEqual(host.callsOf('run')[1].args[1], ['--root', path.join(execRoot, 'runtime', 'runc'), 'delete', ID]);
   host.onRun = () => ({ code: 1, stdout: '', stderr: 'time="t" level=error msg="cannot delete running container"\n' });
-  await assert.rejects(rt.delete(ID, 'runc'), isKind('Internal', /failed to delete container from runtime: cannot delete running container/));
+  await assert.rejects(rt.deleteState({ id: ID, runtime: 'runc' }), isKind('Internal', /failed to delete container from runtime: cannot delete running container/));
 });
 
 test('pause and resume', async () => {
-  await rt.pause(ID, 'runc', false);
-  await rt.pause(ID, 'runc', true);
+  await rt.pause({ id: ID, runtime: 'runc' }, false);
+  await rt.pause({ id: ID, runtime: 'runc' }, true);
   assert.deepEqual(host.callsOf('run').map((c) => (c.args[1] as string[]).slice(2)), [['pause', ID], ['resume', ID]]);
   host.onRun = () => ({ code: 1, stdout: '', stderr: 'msg="container not running"' });
-  await assert.rejects(rt.pause(ID, 'runc', false), isKind('Internal', /^container not running$/));
+  await assert.rejects(rt.pause({ id: ID, runtime: 'runc' }, false), isKind('Internal', /^container not running$/));
 });
 
 function conmonReplies(opts: { sync?: string; stderr?: string; conmonPid?: string }): (child: FakeChild) => void {
@@ -121,7 +121,7 @@ test('create writes the bundle, starts conmon with the right flags and returns t
     host.onSpawn = conmonReplies({ sync: '{"data": 4242}\n', conmonPid: '777\n' });
     const s = spec();
     const logPath = path.join(execRoot, 'ctr.log');
-    const res = await rt.create(ID, s, { runtime: 'runc', logPath, name: 'web', stdin: true, tty: false });
+    const res = await rt.create({ id: ID, runtime: 'runc' }, s, { logPath, name: 'web', stdin: true, tty: false });
     assert.deepEqual(res, { pid: 4242, conmonPid: 777 });
 
     const bundle = path.join(execRoot, 'c', ID);
@@ -156,7 +156,7 @@ test('create writes the bundle, starts conmon with the right flags and returns t
 test('create reports the runtime\'s message when conmon sends a negative pid', async () => {
   host.onSpawn = conmonReplies({ sync: '{"data": -1, "message": "time=\\"t\\" level=error msg=\\"exec format error\\""}\n' });
   await assert.rejects(
-    rt.create(ID, spec(), { runtime: 'runc', logPath: '/l', name: 'x', stdin: false, tty: false }),
+    rt.create({ id: ID, runtime: 'runc' }, spec(), { logPath: '/l', name: 'x', stdin: false, tty: false }),
     isKind('Internal', /^failed to create container: exec format error$/),
   );
   assert.ok(!(host.callsOf('spawn')[0].args[1] as string[]).includes('-i'));
@@ -165,13 +165,13 @@ test('create reports the runtime\'s message when conmon sends a negative pid', a
 test('create falls back to conmon\'s stderr (minus oom_score_adj noise) when the sync pipe closes empty', async () => {
   host.onSpawn = conmonReplies({ stderr: '[conmon:e]: Failed to write to /proc/self/oom_score_adj\nruntime binary went away\n' });
   await assert.rejects(
-    rt.create(ID, spec(), { runtime: 'runc', logPath: '/l', name: 'x', stdin: false, tty: false }),
+    rt.create({ id: ID, runtime: 'runc' }, spec(), { logPath: '/l', name: 'x', stdin: false, tty: false }),
     isKind('Internal', /^failed to create container: runtime binary went away$/),
   );
 });
 
 test('create with an unknown runtime fails before spawning conmon', async () => {
-  await assert.rejects(rt.create(ID, spec(), { runtime: 'nope', logPath: '/l', name: 'x', stdin: false, tty: false }), isKind('InvalidArgument'));
+  await assert.rejects(rt.create({ id: ID, runtime: 'nope' }, spec(), { logPath: '/l', name: 'x', stdin: false, tty: false }), isKind('InvalidArgument'));
   assert.equal(host.callsOf('spawn').length, 0);
 });
 
@@ -247,7 +247,7 @@ test('attach connects to the attach socket path through the host', () => {
   const fd = packetFd(Buffer.alloc(0));
   try {
     host.onSeqpacketConnect = () => fd;
-    const conn = rt.attach(ID);
+    const conn = rt.attach({ id: ID, runtime: 'runc' });
     assert.equal(conn.fd, fd);
     assert.deepEqual(host.callsOf('seqpacketConnect').map((c) => c.args), [[rt.attachPath(ID)]]);
   } finally {
@@ -256,7 +256,7 @@ test('attach connects to the attach socket path through the host', () => {
 });
 
 test('attach propagates a connect failure', () => {
-  assert.throws(() => rt.attach(ID), /ENOENT/);
+  assert.throws(() => rt.attach({ id: ID, runtime: 'runc' }), /ENOENT/);
 });
 
 test('AttachConn.pump delivers a stdout packet, then ends and shuts the socket down', async () => {

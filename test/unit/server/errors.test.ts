@@ -140,3 +140,32 @@ test('sendError over a real HTTP server on a unix socket', async () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('sendError: a client that went away is logged at debug only, and nothing is written', () => {
+  const res = new FakeRes();
+  res.destroyed = true;
+  const logged: string[] = [];
+  const debugged: string[] = [];
+  sendError(asRes(res), Object.assign(new Error('aborted'), { code: 'ECONNRESET' }), (m) => logged.push(m), (m) => debugged.push(m));
+  // Wrapped by the engine ("import: …"), the cause tells.
+  sendError(asRes(res), wrap(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }), 'import'), (m) => logged.push(m), (m) => debugged.push(m));
+  assert.deepEqual(logged, []);
+  assert.deepEqual(debugged, ['client went away: aborted', 'client went away: import: write EPIPE']);
+  assert.equal(res.status, undefined);
+});
+
+test('sendError: a real failure that cut the connection is still an internal error', () => {
+  const res = new FakeRes();
+  res.destroyed = true;
+  const logged: string[] = [];
+  sendError(asRes(res), Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }), (m) => logged.push(m), () => assert.fail('not debug'));
+  assert.match(logged[0], /^internal error: Error: no space left on device/);
+});
+
+test('sendError: an internal error with the client still there is logged with its stack', () => {
+  const res = new FakeRes();
+  const logged: string[] = [];
+  sendError(asRes(res), new Error('disk on fire'), (m) => logged.push(m), () => assert.fail('not debug'));
+  assert.equal(res.status, 500);
+  assert.match(logged[0], /^internal error: Error: disk on fire\n\s+at /);
+});

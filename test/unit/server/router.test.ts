@@ -137,3 +137,45 @@ test('a known path with the wrong method is NotFound naming the method', () => {
 test('malformed percent-encoding is InvalidArgument', () => {
   assert.throws(() => router().match('GET', '/containers/%E0%A4%A/json'), isKind('InvalidArgument', /malformed path/));
 });
+
+test('a spec route berth does not serve is NotFound naming the route', () => {
+  assert.throws(() => router().match('GET', '/containers/abc/top'), isKind('NotFound', 'berth does not implement GET /containers/{id}/top yet'));
+  assert.throws(() => router().match('GET', '/v1.44/volumes'), isKind('NotFound', 'berth does not implement GET /volumes yet'));
+  assert.throws(() => router().match('POST', '/exec/abc/start'), isKind('NotFound', 'berth does not implement POST /exec/{id}/start yet'));
+  // "{name}" spans segments, as image and plugin names do.
+  assert.throws(() => router().match('POST', '/images/localhost:5000/a/b/push'), isKind('NotFound', 'berth does not implement POST /images/{name}/push yet'));
+});
+
+test('another method\'s route on the same path does not hide a spec route', () => {
+  // DELETE /images/*name matches /images/search; DELETE /containers/:id matches /containers/prune.
+  assert.throws(() => router().match('GET', '/images/search'), isKind('NotFound', 'berth does not implement GET /images/search yet'));
+  assert.throws(() => router().match('POST', '/containers/prune'), isKind('NotFound', 'berth does not implement POST /containers/prune yet'));
+  const r = router();
+  r.post('/containers/prune', named('containers prune'));
+  assert.equal(which(r, 'POST', '/containers/prune').route, 'containers prune');
+  assert.equal(which(r, 'DELETE', '/containers/prune').route, 'container delete');
+});
+
+test('routes are keyed as the spec names them', () => {
+  assert.equal(router().match('GET', '/containers/abc/json').route, 'GET /containers/{id}/json');
+  assert.equal(router().match('DELETE', '/images/a/b').route, 'DELETE /images/{name}');
+  assert.equal(router().match('GET', '/_ping').route, 'GET /_ping');
+});
+
+test('a refused query parameter with a value is InvalidArgument naming it; defaults pass', () => {
+  const r = router();
+  r.post('/commit', named('commit'));
+  r.post('/images/load', named('load'));
+  assert.throws(
+    () => r.match('POST', '/containers/create', new URLSearchParams('name=x&platform=linux/arm64')),
+    isKind('InvalidArgument', 'query parameter "platform" of POST /containers/create is not supported yet'),
+  );
+  assert.throws(() => r.match('DELETE', '/v1.51/containers/x', new URLSearchParams('link=1')), isKind('InvalidArgument', 'query parameter "link" of DELETE /containers/{id} is not supported yet'));
+  assert.throws(() => r.match('POST', '/images/load', new URLSearchParams('quiet=1&platform=linux/arm64')), isKind('InvalidArgument', /"platform" of POST \/images\/load/));
+  assert.equal(which(r, 'POST', '/containers/create').route, 'containers create');
+  assert.equal(r.match('POST', '/containers/create', new URLSearchParams('platform=')).route, 'POST /containers/create');
+  assert.equal(r.match('DELETE', '/containers/x', new URLSearchParams('v=1&force=1&link=0')).route, 'DELETE /containers/{id}');
+  assert.equal(r.match('POST', '/commit', new URLSearchParams('pause=1')).route, 'POST /commit'); // applied
+  // Parameters the spec does not define are ignored, as dockerd does.
+  assert.equal(r.match('GET', '/containers/json', new URLSearchParams('whatever=1')).route, 'GET /containers/json');
+});

@@ -1,0 +1,371 @@
+// docker create's flags (run has these and a few of its own), and the
+// create request they make, field for field as the docker CLI 28 sends it.
+// Flags whose API fields berthd does not apply yet are known but refused.
+import { readFileSync } from 'node:fs';
+import type { ContainerCreateRequest, EndpointSettings } from '../../../api/types';
+import type { FlagSpec, Parsed } from '../../args';
+import { UnsupportedError, UsageError } from '../../args';
+import { HELP_FLAG } from '../../command';
+
+// -a: docker's validateAttach.
+function attachStream(v: string): string {
+  const s = v.toLowerCase();
+  if (s !== 'stdin' && s !== 'stdout' && s !== 'stderr') throw new Error('valid streams are STDIN, STDOUT and STDERR');
+  return s;
+}
+
+export const CONTAINER_FLAGS: FlagSpec[] = [
+  { name: 'add-host', type: 'list', desc: 'Add a custom host-to-IP mapping (host:ip)', unsupported: true },
+  { name: 'annotation', type: 'list', meta: 'map', desc: 'Add an annotation to the container (passed through to the OCI runtime)' },
+  { name: 'attach', short: 'a', type: 'list', desc: 'Attach to STDIN, STDOUT or STDERR', validate: attachStream },
+  { name: 'blkio-weight', type: 'uint16', desc: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)', unsupported: true },
+  { name: 'blkio-weight-device', type: 'list', desc: 'Block IO weight (relative device weight)', unsupported: true },
+  { name: 'cap-add', type: 'list', desc: 'Add Linux capabilities', unsupported: true },
+  { name: 'cap-drop', type: 'list', desc: 'Drop Linux capabilities', unsupported: true },
+  { name: 'cgroup-parent', type: 'string', desc: 'Optional parent cgroup for the container', unsupported: true },
+  {
+    name: 'cgroupns',
+    type: 'string',
+    desc: "Cgroup namespace to use (host|private)\n'host':    Run the container in the Docker host's cgroup namespace\n'private': Run the container in its own private cgroup namespace\n'':        Use the cgroup namespace as configured by the\n           default-cgroupns-mode option on the daemon (default)",
+  },
+  { name: 'cidfile', type: 'string', desc: 'Write the container ID to the file' },
+  { name: 'cpu-count', type: 'int', desc: 'CPU count (Windows only)', unsupported: true },
+  { name: 'cpu-percent', type: 'int', desc: 'CPU percent (Windows only)', unsupported: true },
+  { name: 'cpu-period', type: 'int', desc: 'Limit CPU CFS (Completely Fair Scheduler) period', unsupported: true },
+  { name: 'cpu-quota', type: 'int', desc: 'Limit CPU CFS (Completely Fair Scheduler) quota', unsupported: true },
+  { name: 'cpu-rt-period', type: 'int', desc: 'Limit CPU real-time period in microseconds', unsupported: true },
+  { name: 'cpu-rt-runtime', type: 'int', desc: 'Limit CPU real-time runtime in microseconds', unsupported: true },
+  { name: 'cpu-shares', short: 'c', type: 'int', desc: 'CPU shares (relative weight)', unsupported: true },
+  { name: 'cpus', type: 'decimal', desc: 'Number of CPUs', unsupported: true },
+  { name: 'cpuset-cpus', type: 'string', desc: 'CPUs in which to allow execution (0-3, 0,1)', unsupported: true },
+  { name: 'cpuset-mems', type: 'string', desc: 'MEMs in which to allow execution (0-3, 0,1)', unsupported: true },
+  { name: 'device', type: 'list', desc: 'Add a host device to the container', unsupported: true },
+  { name: 'device-cgroup-rule', type: 'list', desc: 'Add a rule to the cgroup allowed devices list', unsupported: true },
+  { name: 'device-read-bps', type: 'list', desc: 'Limit read rate (bytes per second) from a device', unsupported: true },
+  { name: 'device-read-iops', type: 'list', desc: 'Limit read rate (IO per second) from a device', unsupported: true },
+  { name: 'device-write-bps', type: 'list', desc: 'Limit write rate (bytes per second) to a device', unsupported: true },
+  { name: 'device-write-iops', type: 'list', desc: 'Limit write rate (IO per second) to a device', unsupported: true },
+  // berth verifies no signatures, which is what the default asks for.
+  { name: 'disable-content-trust', type: 'bool', default: true, desc: 'Skip image verification', unsupported: true },
+  { name: 'dns', type: 'list', desc: 'Set custom DNS servers', unsupported: true },
+  { name: 'dns-option', type: 'list', aliases: ['dns-opt'], desc: 'Set DNS options', unsupported: true },
+  { name: 'dns-search', type: 'list', desc: 'Set custom DNS search domains', unsupported: true },
+  { name: 'domainname', type: 'string', desc: 'Container NIS domain name' },
+  { name: 'entrypoint', type: 'string', desc: 'Overwrite the default ENTRYPOINT of the image' },
+  { name: 'env', short: 'e', type: 'list', desc: 'Set environment variables' },
+  { name: 'env-file', type: 'list', desc: 'Read in a file of environment variables' },
+  { name: 'expose', type: 'list', desc: 'Expose a port or a range of ports' },
+  { name: 'gpus', type: 'list', meta: 'gpu-request', desc: "GPU devices to add to the container ('all' to pass all GPUs)", unsupported: true },
+  { name: 'group-add', type: 'list', desc: 'Add additional groups to join', unsupported: true },
+  { name: 'health-cmd', type: 'string', desc: 'Command to run to check health', unsupported: true },
+  { name: 'health-interval', type: 'duration', desc: 'Time between running the check (ms|s|m|h) (default 0s)', unsupported: true },
+  { name: 'health-retries', type: 'int', desc: 'Consecutive failures needed to report unhealthy', unsupported: true },
+  { name: 'health-start-interval', type: 'duration', desc: 'Time between running the check during the start period (ms|s|m|h) (default 0s)', unsupported: true },
+  { name: 'health-start-period', type: 'duration', desc: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)', unsupported: true },
+  { name: 'health-timeout', type: 'duration', desc: 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)', unsupported: true },
+  HELP_FLAG,
+  { name: 'hostname', short: 'h', type: 'string', desc: 'Container host name' },
+  { name: 'init', type: 'bool', desc: 'Run an init inside the container that forwards signals and reaps processes', unsupported: true },
+  { name: 'interactive', short: 'i', type: 'bool', desc: 'Keep STDIN open even if not attached' },
+  { name: 'io-maxbandwidth', type: 'bytes', desc: 'Maximum IO bandwidth limit for the system drive (Windows only)', unsupported: true },
+  { name: 'io-maxiops', type: 'uint', desc: 'Maximum IOps limit for the system drive (Windows only)', unsupported: true },
+  { name: 'ip', type: 'string', desc: 'IPv4 address (e.g., 172.30.100.104)', unsupported: true },
+  { name: 'ip6', type: 'string', desc: 'IPv6 address (e.g., 2001:db8::33)', unsupported: true },
+  { name: 'ipc', type: 'string', desc: 'IPC mode to use' },
+  { name: 'isolation', type: 'string', desc: 'Container isolation technology', unsupported: true },
+  { name: 'kernel-memory', type: 'bytes', desc: 'Kernel memory limit', unsupported: true },
+  { name: 'label', short: 'l', type: 'list', desc: 'Set meta data on a container' },
+  { name: 'label-file', type: 'list', desc: 'Read in a line delimited file of labels' },
+  { name: 'link', type: 'list', desc: 'Add link to another container', unsupported: true },
+  { name: 'link-local-ip', type: 'list', desc: 'Container IPv4/IPv6 link-local addresses', unsupported: true },
+  { name: 'log-driver', type: 'string', desc: 'Logging driver for the container' },
+  { name: 'log-opt', type: 'list', desc: 'Log driver options', unsupported: true },
+  { name: 'mac-address', type: 'string', desc: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)', unsupported: true },
+  { name: 'memory', short: 'm', type: 'bytes', desc: 'Memory limit', unsupported: true },
+  { name: 'memory-reservation', type: 'bytes', desc: 'Memory soft limit', unsupported: true },
+  { name: 'memory-swap', type: 'bytes', desc: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", unsupported: true },
+  { name: 'memory-swappiness', type: 'int', default: -1, desc: 'Tune container memory swappiness (0 to 100)', unsupported: true },
+  { name: 'mount', type: 'list', meta: 'mount', desc: 'Attach a filesystem mount to the container', unsupported: true },
+  { name: 'name', type: 'string', desc: 'Assign a name to the container' },
+  { name: 'network', type: 'list', meta: 'network', aliases: ['net'], desc: 'Connect a container to a network' },
+  { name: 'network-alias', type: 'list', aliases: ['net-alias'], desc: 'Add network-scoped alias for the container', unsupported: true },
+  { name: 'no-healthcheck', type: 'bool', desc: 'Disable any container-specified HEALTHCHECK', unsupported: true },
+  { name: 'oom-kill-disable', type: 'bool', desc: 'Disable OOM Killer', unsupported: true },
+  { name: 'oom-score-adj', type: 'int', desc: "Tune host's OOM preferences (-1000 to 1000)", unsupported: true },
+  { name: 'pid', type: 'string', desc: 'PID namespace to use' },
+  { name: 'pids-limit', type: 'int', desc: 'Tune container pids limit (set -1 for unlimited)', unsupported: true },
+  // berthd does not take a platform on create.
+  { name: 'platform', type: 'string', desc: 'Set platform if server is multi-platform capable', unsupported: true },
+  { name: 'privileged', type: 'bool', desc: 'Give extended privileges to this container', unsupported: true },
+  { name: 'publish', short: 'p', type: 'list', desc: "Publish a container's port(s) to the host", unsupported: true },
+  { name: 'publish-all', short: 'P', type: 'bool', desc: 'Publish all exposed ports to random ports', unsupported: true },
+  { name: 'pull', type: 'string', default: 'missing', desc: 'Pull image before running ("always", "missing", "never")' },
+  { name: 'quiet', short: 'q', type: 'bool', desc: 'Suppress the pull output' },
+  { name: 'read-only', type: 'bool', desc: "Mount the container's root filesystem as read only" },
+  { name: 'restart', type: 'string', default: 'no', desc: 'Restart policy to apply when a container exits', unsupported: true },
+  { name: 'rm', type: 'bool', desc: 'Automatically remove the container and its associated anonymous volumes when it exits' },
+  { name: 'runtime', type: 'string', desc: 'Runtime to use for this container' },
+  { name: 'security-opt', type: 'list', desc: 'Security Options' },
+  { name: 'shm-size', type: 'bytes', desc: 'Size of /dev/shm', unsupported: true },
+  { name: 'stop-signal', type: 'string', desc: 'Signal to stop the container' },
+  { name: 'stop-timeout', type: 'int', desc: 'Timeout (in seconds) to stop a container' },
+  { name: 'storage-opt', type: 'list', desc: 'Storage driver options for the container', unsupported: true },
+  { name: 'sysctl', type: 'list', meta: 'map', desc: 'Sysctl options', unsupported: true },
+  { name: 'tmpfs', type: 'list', desc: 'Mount a tmpfs directory', unsupported: true },
+  { name: 'tty', short: 't', type: 'bool', desc: 'Allocate a pseudo-TTY', unsupported: true },
+  { name: 'ulimit', type: 'list', meta: 'ulimit', desc: 'Ulimit options', unsupported: true },
+  { name: 'use-api-socket', type: 'bool', desc: 'Bind mount Docker API socket and required auth', unsupported: true },
+  { name: 'user', short: 'u', type: 'string', desc: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  { name: 'userns', type: 'string', desc: 'User namespace to use' },
+  { name: 'uts', type: 'string', desc: 'UTS namespace to use' },
+  { name: 'volume', short: 'v', type: 'list', desc: 'Bind mount a volume', unsupported: true },
+  { name: 'volume-driver', type: 'string', desc: 'Optional volume driver for the container', unsupported: true },
+  { name: 'volumes-from', type: 'list', desc: 'Mount volumes from the specified container(s)', unsupported: true },
+  { name: 'workdir', short: 'w', type: 'string', desc: 'Working directory inside the container' },
+];
+
+// The create request berth makes: docker's fields, only those berth sets.
+export type CreateBody = ContainerCreateRequest & {
+  Hostname: string;
+  User: string;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  Env: string[] | null;
+  Cmd: string[] | null;
+  Image: string;
+  WorkingDir: string;
+  Entrypoint: string[] | null;
+  Labels: Record<string, string>;
+  HostConfig: NonNullable<ContainerCreateRequest['HostConfig']> & { AutoRemove: boolean; NetworkMode: string };
+};
+
+const WHITESPACE = ' \t\n\v\f\r';
+
+// docker's kvfile.Parse (--env-file, --label-file): KEY=VALUE lines kept
+// verbatim; a bare KEY is taken from our environment when `env` is given
+// (and dropped when unset there, or always for labels); # starts a comment.
+export function parseEnvFile(text: string, file: string, env: NodeJS.ProcessEnv | undefined): string[] {
+  const out: string[] = [];
+  const lines = text.split('\n');
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  lines.forEach((raw, i) => {
+    let line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (i === 0 && line.startsWith('\uFEFF')) line = line.slice(1);
+    line = line.replace(/^\s+/, '');
+    if (!line || line.startsWith('#')) return;
+    const eq = line.indexOf('=');
+    let key = eq >= 0 ? line.slice(0, eq) : line;
+    key = key.replace(/^[ \t\n\v\f\r]+/, '');
+    if ([...key].some((c) => WHITESPACE.includes(c))) {
+      throw new UsageError(`invalid env file (${file}): variable '${key}' contains whitespaces`);
+    }
+    if (!key) throw new UsageError(`invalid env file (${file}): no variable name on line '${line}'`);
+    if (eq >= 0) out.push(`${key}=${line.slice(eq + 1)}`);
+    else if (env?.[key] !== undefined) out.push(`${key.trim()}=${env[key]}`);
+  });
+  return out;
+}
+
+function readKVFiles(files: string[], env: NodeJS.ProcessEnv | undefined): string[] {
+  const out: string[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new UsageError(err.code === 'ENOENT' ? `open ${file}: no such file or directory` : `open ${file}: ${err.message}`);
+    }
+    out.push(...parseEnvFile(text, file, env));
+  }
+  return out;
+}
+
+// docker's opts.ValidateEnv: a bare KEY takes our value when we have one.
+export function parseEnvFlag(value: string, env: NodeJS.ProcessEnv): string {
+  const eq = value.indexOf('=');
+  const key = eq >= 0 ? value.slice(0, eq) : value;
+  if (!key) throw new UsageError(`invalid environment variable: ${value}`);
+  if (eq >= 0) return value;
+  return env[key] !== undefined ? `${key}=${env[key]}` : value;
+}
+
+export function parseLabels(values: string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq === 0) throw new UsageError(`invalid label '${v}': empty name`);
+    if (eq < 0) labels[v] = '';
+    else labels[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return labels;
+}
+
+// docker's MapOpts (--annotation): KEY=VALUE, or KEY for an empty value.
+function parseMap(values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq < 0) out[v] = '';
+    else out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+function parsePort(s: string, e: string): number {
+  if (s === '') throw new UsageError(`invalid range format for --expose: ${e}, error: strconv.ParseUint: parsing "": invalid syntax`);
+  if (!/^\d+$/.test(s)) throw new UsageError(`invalid range format for --expose: ${e}, error: strconv.ParseUint: parsing "${s}": invalid syntax`);
+  if (Number(s) > 65535) throw new UsageError(`invalid range format for --expose: ${e}, error: strconv.ParseUint: parsing "${s}": value out of range`);
+  return Number(s);
+}
+
+// --expose PORT[/PROTO] or START-END[/PROTO]: ExposedPorts keys, as docker
+// spells them ("80/tcp").
+export function parseExpose(values: string[]): Record<string, Record<string, never>> {
+  const out: Record<string, Record<string, never>> = {};
+  for (const e of values) {
+    if (e.includes(':')) throw new UsageError(`invalid port format for --expose: ${e}`);
+    const parts = e.split('/');
+    if (!parts[0]) throw new UsageError(`invalid range format for --expose: ${e}, error: empty string specified for ports`);
+    const proto = parts.length > 1 && parts[1] ? parts[1] : 'tcp';
+    const range = parts[0];
+    const dash = range.indexOf('-');
+    const start = parsePort(dash < 0 ? range : range.slice(0, dash), e);
+    const end = dash < 0 ? start : parsePort(range.slice(dash + 1).split('-')[0], e);
+    if (end < start) throw new UsageError(`invalid range format for --expose: ${e}, error: invalid range specified for port: ${range}`);
+    for (let p = start; p <= end; p++) out[`${p}/${proto}`] = {};
+  }
+  return out;
+}
+
+// encoding/json.Compact: the same JSON without insignificant whitespace
+// (key order and number spelling kept, unlike a parse and stringify).
+function compactJSON(text: string): string {
+  JSON.parse(text);
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text[++i];
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+    } else if (!' \t\r\n'.includes(c)) {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// docker's parseSecurityOpts: seccomp=unconfined|builtin pass through, a
+// seccomp profile file is sent as its JSON. Other options berthd does not
+// apply yet.
+export function parseSecurityOpts(values: string[]): string[] {
+  return values.map((opt) => {
+    let eq = opt.indexOf('=');
+    if (eq < 0 && opt !== 'no-new-privileges') eq = opt.indexOf(':');
+    const key = eq < 0 ? opt : opt.slice(0, eq);
+    const value = eq < 0 ? '' : opt.slice(eq + 1);
+    if (!value && key !== 'no-new-privileges') throw new UsageError(`Invalid --security-opt: ${JSON.stringify(opt)}`);
+    if (key !== 'seccomp') throw new UnsupportedError(`--security-opt ${opt}`);
+    if (value === 'unconfined' || value === 'builtin') return opt;
+    let text: string;
+    try {
+      text = readFileSync(value, 'utf8');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new UsageError(`opening seccomp profile (${value}) failed: open ${value}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`);
+    }
+    try {
+      return `seccomp=${compactJSON(text)}`;
+    } catch (e) {
+      throw new UsageError(`compacting json for seccomp profile (${value}) failed: ${(e as Error).message}`);
+    }
+  });
+}
+
+// --network NAME (or name=NAME): one network, by name. More networks, or
+// per-network options, berthd does not apply yet.
+function networkMode(values: string[]): string | undefined {
+  if (values.length > 1) throw new UnsupportedError(`--network ${values[1]}`);
+  const v = values[0];
+  if (v === undefined) return undefined;
+  if (!v.includes('=')) return v;
+  const m = /^name=([^,]*)$/.exec(v);
+  if (!m) throw new UnsupportedError(`--network ${v}`);
+  return m[1];
+}
+
+export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: boolean }): CreateBody {
+  const f = p.flags;
+  const [image, ...cmd] = p.args;
+  const attach = new Set(f.attach as string[]);
+  const exposed = parseExpose(f.expose);
+  const envList = readKVFiles(f['env-file'], env);
+  for (const e of f.env as string[]) envList.push(parseEnvFlag(e, env));
+  const labels = [...readKVFiles(f['label-file'], undefined), ...(f.label as string[])];
+  const securityOpt = parseSecurityOpts(f['security-opt']);
+  const network = networkMode(f.network);
+  const annotations = parseMap(f.annotation);
+
+  let entrypoint: string[] | null = null;
+  if (f.entrypoint) entrypoint = [f.entrypoint];
+  else if (p.changed.has('entrypoint')) entrypoint = [''];
+
+  const interactive = Boolean(f.interactive);
+  let attachStdin = attach.has('stdin') || interactive;
+  let attachStdout = attach.has('stdout') || attach.size === 0;
+  let attachStderr = attach.has('stderr') || attach.size === 0;
+  // Closing the attached stdin ends the container's stdin (docker: -i on an attached run).
+  let stdinOnce = interactive && attachStdin;
+  if (opts.detach) attachStdin = attachStdout = attachStderr = stdinOnce = false;
+
+  // Without --network docker names the endpoint it wants ("default"); with
+  // one, it leaves the endpoint to the daemon.
+  const endpoints: Record<string, EndpointSettings> = network === undefined ? { default: {} } : {};
+  return {
+    Hostname: f.hostname ?? '',
+    ...(f.domainname ? { Domainname: f.domainname } : {}),
+    User: f.user ?? '',
+    AttachStdin: attachStdin,
+    AttachStdout: attachStdout,
+    AttachStderr: attachStderr,
+    ...(Object.keys(exposed).length ? { ExposedPorts: exposed } : {}),
+    Tty: false,
+    OpenStdin: interactive,
+    StdinOnce: stdinOnce,
+    Env: envList.length ? envList : null,
+    Cmd: cmd.length ? cmd : null,
+    Image: image,
+    WorkingDir: f.workdir ?? '',
+    Entrypoint: entrypoint,
+    Labels: parseLabels(labels),
+    ...(f['stop-signal'] ? { StopSignal: f['stop-signal'] } : {}),
+    ...(p.changed.has('stop-timeout') ? { StopTimeout: f['stop-timeout'] } : {}),
+    HostConfig: {
+      ...(f.cidfile ? { ContainerIDFile: f.cidfile } : {}),
+      AutoRemove: Boolean(f.rm),
+      NetworkMode: network || 'default',
+      ...(f['read-only'] ? { ReadonlyRootfs: true } : {}),
+      ...(securityOpt.length ? { SecurityOpt: securityOpt } : {}),
+      ...(f.runtime ? { Runtime: f.runtime } : {}),
+      ...(Object.keys(annotations).length ? { Annotations: annotations } : {}),
+      // Namespaces and the log driver go as given; berthd refuses, by name,
+      // the values it does not apply.
+      ...(f.pid ? { PidMode: f.pid } : {}),
+      ...(f.ipc ? { IpcMode: f.ipc } : {}),
+      ...(f.uts ? { UTSMode: f.uts } : {}),
+      ...(f.userns ? { UsernsMode: f.userns } : {}),
+      ...(f.cgroupns ? { CgroupnsMode: f.cgroupns } : {}),
+      ...(f['log-driver'] ? { LogConfig: { Type: f['log-driver'], Config: {} } } : {}),
+    },
+    ...(Object.keys(endpoints).length ? { NetworkingConfig: { EndpointsConfig: endpoints } } : {}),
+  };
+}

@@ -1,0 +1,39 @@
+// A container as the engine keeps it: the spec it was made from, where it
+// stands, and, untouched, whatever the front-end that made it wants to
+// remember (the Docker API keeps the request it translated, for inspect).
+import type { ContainerSpec } from './spec';
+
+export type Status = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerState {
+  status: Status;
+  pid: number;
+  exitCode: number;
+  error: string;
+  // ISO 8601; "" until it happens.
+  startedAt: string;
+  finishedAt: string;
+  oomKilled: boolean;
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string; // with the leading "/"
+  created: string;
+  spec: ContainerSpec;
+  state: ContainerState;
+  restartCount: number;
+  // The shim's pid, while the container runs.
+  conmonPid: number;
+  // Opaque to the engine: stored with the record and handed back as it was.
+  meta?: unknown;
+}
+
+export function initialState(): ContainerState {
+  return { status: 'created', pid: 0, exitCode: 0, error: '', startedAt: '', finishedAt: '', oomKilled: false };
+}
+
+export const isRunning = (s: ContainerState): boolean => s.status === 'running' || s.status === 'paused';
+
+// The argv of a record, for lists.
+export { argvOf } from './spec';

@@ -1,0 +1,129 @@
+// Container records: one directory per container under <data-root>/containers,
+// the record written atomically as its last file, and an in-memory index by
+// id, name and id prefix. A directory without a record is a create or a
+// removal cut short; load() reports it so the caller can finish the job.
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { invalidArgument } from '../../errors';
+import { readJSON, syncDir, writeFileAtomic } from '../../util/fs';
+import { fromLegacy, isLegacy } from './legacy';
+import type { ContainerRecord } from './record';
+
+const RECORD = 'config.v2.json';
+
+export interface ContainerFiles {
+  dir: string;
+  log: string;
+  hosts: string;
+  hostname: string;
+  resolvConf: string;
+}
+
+export class ContainerStore {
+  private byId = new Map<string, ContainerRecord>();
+  private byName = new Map<string, string>(); // "/name" -> id
+
+  constructor(readonly root: string) {}
+
+  files(id: string): ContainerFiles {
+    const dir = path.join(this.root, id);
+    return {
+      dir,
+      log: path.join(dir, 'container.log'),
+      hosts: path.join(dir, 'hosts'),
+      hostname: path.join(dir, 'hostname'),
+      resolvConf: path.join(dir, 'resolv.conf'),
+    };
+  }
+
+  // Reads every record; `orphans` are directories with none.
+  async load(): Promise<{ records: ContainerRecord[]; orphans: string[] }> {
+    await fsp.mkdir(this.root, { recursive: true });
+    const orphans: string[] = [];
+    for (const id of await fsp.readdir(this.root)) {
+      const raw = await readJSON<unknown>(path.join(this.root, id, RECORD)).catch(() => undefined);
+      if (!raw || typeof raw !== 'object') {
+        orphans.push(id);
+        continue;
+      }
+      const rec = isLegacy(raw) ? fromLegacy(raw) : (raw as ContainerRecord);
+      this.add(rec);
+    }
+    return { records: this.list(), orphans };
+  }
+
+  // ----- the index -----
+
+  add(rec: ContainerRecord): void {
+    this.byId.set(rec.id, rec);
+    this.byName.set(rec.name, rec.id);
+  }
+
+  drop(rec: ContainerRecord): void {
+    this.byId.delete(rec.id);
+    if (this.byName.get(rec.name) === rec.id) this.byName.delete(rec.name);
+  }
+
+  // Holds a name for a container being made; false when it is taken.
+  reserveName(name: string, id: string): boolean {
+    if (this.byName.has(name)) return false;
+    this.byName.set(name, id);
+    return true;
+  }
+
+  releaseName(name: string, id: string): void {
+    if (this.byName.get(name) === id) this.byName.delete(name);
+  }
+
+  holderOf(name: string): string | undefined {
+    return this.byName.get(name);
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  // By full id, name (with or without "/"), or unique id prefix.
+  find(ref: string): ContainerRecord | undefined {
+    if (!ref) return undefined;
+    const exact = this.byId.get(ref);
+    if (exact) return exact;
+    const byName = this.byName.get(ref.startsWith('/') ? ref : `/${ref}`);
+    if (byName) return this.byId.get(byName);
+    if (/^[a-f0-9]+$/.test(ref)) {
+      const matches = [...this.byId.keys()].filter((id) => id.startsWith(ref));
+      if (matches.length > 1) throw invalidArgument(`multiple containers match the prefix ${ref}`);
+      if (matches.length === 1) return this.byId.get(matches[0]);
+    }
+    return undefined;
+  }
+
+  // Newest first.
+  list(): ContainerRecord[] {
+    return [...this.byId.values()].sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
+  }
+
+  // ----- on disk -----
+
+  // Not recursive: the root exists, and a recursive mkdir reports a full
+  // disk as ENOENT.
+  async makeDir(id: string): Promise<void> {
+    await fsp.mkdir(path.join(this.root, id));
+  }
+
+  // Always atomic; fsync is skipped only where a restart repairs the loss.
+  async save(rec: ContainerRecord, sync = true): Promise<void> {
+    await writeFileAtomic(path.join(this.root, rec.id, RECORD), JSON.stringify(rec), { sync });
+  }
+
+  // The point of no return of a removal: once the record is gone, a restart
+  // finishes the job from the orphaned directory. Needs no free space.
+  async forget(id: string): Promise<void> {
+    await fsp.rm(path.join(this.root, id, RECORD), { force: true });
+    await syncDir(path.join(this.root, id)).catch(() => {});
+  }
+
+  async removeDir(id: string): Promise<void> {
+    await fsp.rm(path.join(this.root, id), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,29 @@
+// The seam between the container lifecycle and networking. A network gives a
+// container its /etc/hosts, /etc/hostname and /etc/resolv.conf, says which
+// network namespace the runtime makes or joins, and wires the namespace once
+// the process exists (bridge networks will plug in a veth there).
+import type { NetworkSpec } from '../containers/spec';
+
+export interface NetworkFiles {
+  hosts: string;
+  hostname: string;
+  resolvConf: string;
+}
+
+export interface NetworkEndpoint {
+  id: string;
+  hostname: string; // the container's, resolved ("" never reaches here)
+  domainname: string;
+  network: NetworkSpec;
+}
+
+export interface Networks {
+  // Fails (NotFound, InvalidArgument) for a network that cannot be had.
+  check(network: NetworkSpec): void;
+  // Writes the container's files for its network.
+  writeFiles(ep: NetworkEndpoint, files: NetworkFiles): Promise<void>;
+  // Before the process runs: wires its namespace (pid is its init process).
+  attach(ep: NetworkEndpoint, pid: number): Promise<void>;
+  // After it exited, or when it is removed; safe to call twice.
+  detach(id: string): Promise<void>;
+}

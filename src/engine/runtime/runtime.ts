@@ -1,0 +1,53 @@
+// The seam between the container lifecycle and an OCI runtime. The conmon
+// adapter (conmon.ts, runc or crun underneath) implements it; unit tests use
+// a fake. Exec, resize and update will join these methods.
+import type { OciSpec } from './spec';
+
+// Which runtime holds a container (runc and crun keep separate state).
+export interface RuntimeRef {
+  id: string;
+  runtime: string;
+}
+
+export interface CreateOptions {
+  logPath: string;
+  name: string;
+  stdin: boolean;
+  tty: boolean;
+}
+
+// What the runtime knows of a container. `exit` is set once the process has
+// exited and its code was recorded; 'gone' means the runtime has no record
+// and no exit code was left (the shim died, or the host rebooted).
+export interface RuntimeStatus {
+  state: 'created' | 'running' | 'paused' | 'stopped' | 'gone';
+  exit?: { code: number; at: Date };
+}
+
+// A container's stdio as the shim offers it: output packets tagged with
+// their stream, and stdin.
+export interface ProcessStream {
+  pump(onData: (stream: 1 | 2, data: Buffer) => void, onEnd: () => void): void;
+  write(data: Buffer): Promise<void>;
+  closeStdin(): void;
+  close(): void;
+}
+
+export interface Runtime {
+  // Sets the container up, stopped before its first instruction; returns the
+  // process id and the shim's.
+  create(ref: RuntimeRef, spec: OciSpec, o: CreateOptions): Promise<{ pid: number; conmonPid: number }>;
+  start(ref: RuntimeRef): Promise<void>;
+  // false when the process no longer exists.
+  kill(pid: number, signal: NodeJS.Signals | number): boolean;
+  // Forgets the container: the runtime's state, the bundle, the exit code.
+  delete(ref: RuntimeRef): Promise<void>;
+  status(ref: RuntimeRef): Promise<RuntimeStatus>;
+  attach(ref: RuntimeRef): ProcessStream;
+  // Freezes every process of the container, or thaws them.
+  pause(ref: RuntimeRef, resume: boolean): Promise<void>;
+  // Called with a container id whenever its exit may have been recorded.
+  onExit(listener: (id: string) => void): void;
+  // Throws InvalidArgument for a runtime name the daemon does not know.
+  check(runtime: string): void;
+}

@@ -1,0 +1,190 @@
+// `POST /containers/create`: Docker's body becomes the engine's
+// ContainerSpec. Here, and only here, live the body's types and checks (the
+// field table), the merge with the image's config, and NetworkMode's
+// spellings. The body as merged is kept with the container (meta) for
+// inspect and commit.
+import { invalidArgument, notFound } from '../../errors';
+import type { ContainerSpec, Namespace, NetworkSpec } from '../../engine/containers/spec';
+import { parseReference } from '../../oci/reference';
+import type { ImageRecord } from '../../engine/images/types';
+import { formatPlatform, hostPlatform, normalizePlatform } from '../../oci/platform';
+import { checkFields, checkTypes, containerOf, type CreateBodyView } from '../compat/fields';
+import type { DockerConfig, DockerHostConfig, DockerMeta } from './meta';
+
+export interface CreateBody extends Record<string, unknown> {
+  Image?: string;
+  Cmd?: string[] | null;
+  Entrypoint?: string[] | null;
+  Env?: string[] | null;
+  Labels?: Record<string, string> | null;
+  HostConfig: Record<string, unknown>;
+}
+
+// Type-checks the body as Go's decoder would (a string Cmd or Entrypoint
+// is one argument). Unknown fields pass here; checkFields judges them.
+export function validateCreateBody(body: Record<string, unknown> | undefined): CreateBody {
+  if (!body) throw invalidArgument('config cannot be empty in order to create a container');
+  if (body.HostConfig !== undefined && body.HostConfig !== null && (typeof body.HostConfig !== 'object' || Array.isArray(body.HostConfig))) {
+    throw invalidArgument(`json: cannot unmarshal ${Array.isArray(body.HostConfig) ? 'array' : typeof body.HostConfig} into field Config.HostConfig of type object`);
+  }
+  const hc = (body.HostConfig as Record<string, unknown>) ?? {};
+  checkTypes({ config: body, hostConfig: hc }, body.NetworkingConfig);
+  const strs = (v: unknown) => (typeof v === 'string' ? [v] : (v as string[] | null | undefined));
+  return { ...body, Cmd: strs(body.Cmd), Entrypoint: strs(body.Entrypoint), HostConfig: hc } as CreateBody;
+}
+
+export interface Translated {
+  spec: ContainerSpec;
+  meta: DockerMeta;
+  // For the create response's Warnings, as dockerd gives them.
+  warnings: string[];
+}
+
+// The image named by a create body, or 400/404 as dockerd answers.
+export function imageOf(ref: string | undefined, resolve: (ref: string) => ImageRecord | undefined): ImageRecord {
+  if (!ref) throw invalidArgument('No image specified');
+  const image = resolve(ref); // 400 for a malformed reference
+  if (image) return image;
+  const parsed = ref.startsWith('sha256:') ? undefined : parseReference(ref);
+  throw notFound(`No such image: ${parsed && !parsed.tag && !parsed.digest ? `${ref}:latest` : ref}`);
+}
+
+export function translateCreate(raw: Record<string, unknown> | undefined, resolve: (ref: string) => ImageRecord | undefined): Translated {
+  const cfg = validateCreateBody(raw);
+  const hc = cfg.HostConfig;
+  const view: CreateBodyView = { config: cfg, hostConfig: hc };
+  checkFields(view, (cfg.NetworkingConfig as Record<string, unknown> | undefined) ?? undefined);
+  const image = imageOf(cfg.Image, resolve);
+  const img = image.config.config ?? {};
+
+  const s = (k: string) => (typeof cfg[k] === 'string' ? (cfg[k] as string) : '');
+  const entrypoint = cfg.Entrypoint !== undefined && cfg.Entrypoint !== null ? cfg.Entrypoint : img.Entrypoint ?? null;
+  // An entrypoint given on create drops the image's CMD, as in Docker.
+  const cmd = cfg.Cmd && cfg.Cmd.length ? cfg.Cmd : cfg.Entrypoint && cfg.Entrypoint.length ? null : img.Cmd ?? null;
+  if ([...(entrypoint ?? []), ...(cmd ?? [])].length === 0) throw invalidArgument('No command specified');
+  const workdir = s('WorkingDir') || img.WorkingDir || '';
+  if (workdir && !workdir.startsWith('/')) throw invalidArgument(`the working directory '${workdir}' is invalid, it needs to be an absolute path`);
+
+  const network = networkOf(String(hc.NetworkMode ?? ''), cfg.NetworkDisabled === true);
+  const stopSignal = s('StopSignal') || img.StopSignal || '';
+  const config: DockerConfig = {
+    Hostname: s('Hostname'),
+    Domainname: s('Domainname'),
+    User: s('User') || img.User || '',
+    AttachStdin: !!cfg.AttachStdin,
+    AttachStdout: cfg.AttachStdout !== false,
+    AttachStderr: cfg.AttachStderr !== false,
+    Tty: !!cfg.Tty,
+    OpenStdin: !!cfg.OpenStdin,
+    StdinOnce: !!cfg.StdinOnce,
+    Env: mergeEnv(img.Env ?? [], cfg.Env ?? []),
+    Cmd: cmd,
+    Image: cfg.Image!,
+    WorkingDir: workdir,
+    Entrypoint: entrypoint,
+    Labels: { ...(img.Labels ?? {}), ...(cfg.Labels ?? {}) },
+    ...(stopSignal ? { StopSignal: stopSignal } : {}),
+    ...(typeof cfg.StopTimeout === 'number' ? { StopTimeout: cfg.StopTimeout } : {}),
+    ...(img.ExposedPorts || cfg.ExposedPorts ? { ExposedPorts: { ...(img.ExposedPorts ?? {}), ...((cfg.ExposedPorts as Record<string, object>) ?? {}) } } : {}),
+    ...(img.Volumes ? { Volumes: img.Volumes } : {}),
+    ...(cfg.OnBuild ? { OnBuild: cfg.OnBuild as string[] } : {}),
+    ...(cfg.Shell || img.Shell ? { Shell: (cfg.Shell as string[]) ?? img.Shell } : {}),
+    ...(cfg.NetworkDisabled ? { NetworkDisabled: true } : {}),
+  };
+  const hostConfig: DockerHostConfig = {
+    ...hc,
+    NetworkMode: network.mode === 'container' ? `container:${network.container}` : !hc.NetworkMode || hc.NetworkMode === 'default' ? 'bridge' : String(hc.NetworkMode),
+    AutoRemove: !!hc.AutoRemove,
+    RestartPolicy: (hc.RestartPolicy as DockerHostConfig['RestartPolicy']) ?? { Name: 'no', MaximumRetryCount: 0 },
+    LogConfig: { Type: 'k8s-file', Config: {} },
+    Binds: null,
+    ReadonlyRootfs: !!hc.ReadonlyRootfs,
+    Privileged: false,
+  };
+  const seccompOpt = ((hc.SecurityOpt as string[] | null) ?? []).map((o) => /^seccomp[=:](.*)$/s.exec(o)?.[1]).filter((v) => v !== undefined).pop();
+  const spec: ContainerSpec = {
+    image: { id: image.id, ref: cfg.Image! },
+    process: {
+      entrypoint,
+      cmd,
+      env: config.Env,
+      cwd: workdir,
+      user: config.User,
+      terminal: config.Tty,
+      stdin: config.OpenStdin,
+      stdinOnce: config.StdinOnce,
+    },
+    hostname: config.Hostname,
+    domainname: config.Domainname,
+    labels: config.Labels,
+    annotations: (hc.Annotations as Record<string, string>) ?? {},
+    network: network.spec,
+    ipc: namespace(String(hc.IpcMode ?? '')),
+    pid: namespace(String(hc.PidMode ?? '')),
+    uts: namespace(String(hc.UTSMode ?? '')),
+    mounts: [],
+    security: {
+      readonlyRootfs: !!hc.ReadonlyRootfs,
+      seccomp: { mode: seccompOpt === 'unconfined' ? 'unconfined' : 'default' },
+      ...(hc.MaskedPaths ? { maskedPaths: hc.MaskedPaths as string[] } : {}),
+      ...(hc.ReadonlyPaths ? { readonlyPaths: hc.ReadonlyPaths as string[] } : {}),
+    },
+    stop: {
+      ...(stopSignal ? { signal: stopSignal } : {}),
+      ...(typeof cfg.StopTimeout === 'number' ? { timeout: cfg.StopTimeout } : {}),
+    },
+    autoRemove: !!hc.AutoRemove,
+    runtime: typeof hc.Runtime === 'string' ? hc.Runtime : '',
+  };
+  return { spec, meta: { Config: config, HostConfig: hostConfig }, warnings: platformWarnings(image) };
+}
+
+// dockerd warns when an image was made for another platform than the host's
+// (it may still run, under emulation, or fail with "exec format error").
+function platformWarnings(image: ImageRecord): string[] {
+  const host = hostPlatform();
+  const c = image.config;
+  if (!c.os || !c.architecture) return [];
+  const want = normalizePlatform({ os: host.os, architecture: host.architecture });
+  const got = normalizePlatform({ os: c.os, architecture: c.architecture, variant: c.variant });
+  if (got.os === want.os && got.architecture === want.architecture) return [];
+  return [`The requested image's platform (${formatPlatform(got)}) does not match the detected host platform (${formatPlatform(host)}) and no specific platform was requested`];
+}
+
+// NetworkMode as clients spell it: "" and "default" mean the default bridge
+// network; NetworkDisabled wins over all of them.
+function networkOf(mode: string, disabled: boolean): { spec: NetworkSpec; mode: string; container?: string } {
+  if (disabled) return { spec: { mode: 'none' }, mode: 'none' };
+  const other = containerOf(mode);
+  if (other !== undefined) return { spec: { mode: 'container', container: other }, mode: 'container', container: other };
+  switch (mode) {
+    case '': case 'default': case 'bridge': case 'none':
+      // The default network has no bridge yet: a namespace of its own, loopback only.
+      return { spec: { mode: 'none' }, mode };
+    case 'host':
+      return { spec: { mode: 'host' }, mode };
+    default:
+      throw notFound(`network ${mode} not found`);
+  }
+}
+
+function namespace(mode: string): Namespace {
+  if (mode === 'host') return { mode: 'host' };
+  const other = containerOf(mode);
+  if (other !== undefined) return { mode: 'container', container: other };
+  return { mode: 'private' };
+}
+
+// The image's env, overridden key by key; "-e FOO" with FOO unset on the
+// client arrives without "=" and is dropped.
+export function mergeEnv(base: string[], over: string[]): string[] {
+  const out = [...base];
+  for (const kv of over) {
+    if (!kv.includes('=')) continue;
+    const k = kv.split('=')[0];
+    const i = out.findIndex((e) => e.split('=')[0] === k);
+    if (i >= 0) out[i] = kv;
+    else out.push(kv);
+  }
+  return out;
+}

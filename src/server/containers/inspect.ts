@@ -1,0 +1,137 @@
+// The engine's container records in Docker's shapes: `GET
+// /containers/{id}/json` (inspect) and the list entries of `GET
+// /containers/json` and `/system/df`.
+import type { ContainerRecord } from '../../engine/containers/record';
+import { argvOf, type Namespace } from '../../engine/containers/spec';
+import type { ContainerFiles } from '../../engine/containers/store';
+import type { ImageRecord } from '../../engine/images/types';
+import { humanDuration } from '../../util/duration';
+import { dockerMeta } from './meta';
+
+// What the shapes need beyond the record.
+export interface ContainerViewDeps {
+  image(id: string): ImageRecord | undefined;
+  files(id: string): ContainerFiles;
+  sizeRw(id: string): Promise<number>;
+  // The overlay dirs, for GraphDriver.
+  containerDir(id: string): string;
+  lowers(chainID: string): string[];
+}
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+export function dockerState(c: ContainerRecord) {
+  const s = c.state;
+  return {
+    Status: s.status,
+    Running: s.status === 'running' || s.status === 'paused',
+    Paused: s.status === 'paused',
+    Restarting: s.status === 'restarting',
+    OOMKilled: s.oomKilled,
+    Dead: s.status === 'dead',
+    Pid: s.pid,
+    ExitCode: s.exitCode,
+    Error: s.error,
+    StartedAt: s.startedAt || ZERO_TIME,
+    FinishedAt: s.finishedAt || ZERO_TIME,
+  };
+}
+
+export function statusText(c: ContainerRecord): string {
+  const s = c.state;
+  if (s.status === 'running') return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt))}`;
+  if (s.status === 'paused') return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt))} (Paused)`;
+  if (s.status === 'removing') return 'Removal In Progress';
+  if (s.status === 'exited') return `Exited (${s.exitCode}) ${humanDuration(Date.now() - Date.parse(s.finishedAt))} ago`;
+  return s.status === 'created' ? 'Created' : s.status;
+}
+
+// Docker's list view wraps arguments holding a space in single quotes.
+function quoteArg(a: string): string {
+  return a.includes(' ') ? `'${a}'` : a;
+}
+
+async function sizes(d: ContainerViewDeps, c: ContainerRecord): Promise<{ SizeRw: number; SizeRootFs: number }> {
+  const rw = await d.sizeRw(c.id);
+  return { SizeRw: rw, SizeRootFs: (d.image(c.spec.image.id)?.size ?? 0) + rw };
+}
+
+// A container as lists show it; with size, its writable layer's bytes and
+// those plus its image's (SizeRw, SizeRootFs).
+export async function containerSummary(d: ContainerViewDeps, c: ContainerRecord, size = false) {
+  const [path, ...args] = argvOf(c.spec.process);
+  const { HostConfig } = dockerMeta(c);
+  return {
+    Id: c.id,
+    Names: [c.name],
+    Image: c.spec.image.ref,
+    ImageID: c.spec.image.id,
+    Command: [path, ...args.map(quoteArg)].join(' '),
+    Created: Math.floor(Date.parse(c.created) / 1000),
+    Ports: [],
+    Labels: c.spec.labels,
+    State: c.state.status,
+    Status: statusText(c),
+    HostConfig: { NetworkMode: HostConfig.NetworkMode },
+    NetworkSettings: { Networks: {} },
+    Mounts: [],
+    ...(size ? await sizes(d, c) : {}),
+  };
+}
+
+export async function inspectContainer(d: ContainerViewDeps, c: ContainerRecord, size: boolean) {
+  const layerDir = d.containerDir(c.id);
+  const image = d.image(c.spec.image.id);
+  const { Config, HostConfig } = dockerMeta(c);
+  const [path, ...args] = argvOf(c.spec.process);
+  // Containers joined are shown by id, as the engine resolved them.
+  const joined = (ns: Namespace | undefined) => (ns?.mode === 'container' ? { value: `container:${ns.container}` } : undefined);
+  // Joined to another container's network, the files are that container's.
+  const net = c.spec.network;
+  const files = d.files(net.mode === 'container' && net.container ? net.container : c.id);
+  const own = d.files(c.id);
+  return {
+    Id: c.id,
+    Created: c.created,
+    Path: path,
+    Args: args,
+    State: dockerState(c),
+    Image: c.spec.image.id,
+    ResolvConfPath: files.resolvConf,
+    HostnamePath: files.hostname,
+    HostsPath: files.hosts,
+    LogPath: own.log,
+    Name: c.name,
+    RestartCount: c.restartCount,
+    Driver: 'overlay2',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: {
+      ...HostConfig,
+      Runtime: c.spec.runtime,
+      ...(net.mode === 'container' ? { NetworkMode: `container:${net.container}` } : {}),
+      ...(joined(c.spec.pid) ? { PidMode: joined(c.spec.pid)!.value } : {}),
+      ...(joined(c.spec.ipc) ? { IpcMode: joined(c.spec.ipc)!.value } : {}),
+    },
+    GraphDriver: {
+      Name: 'overlay2',
+      Data: {
+        LowerDir: image?.chainID ? d.lowers(image.chainID).join(':') : '',
+        UpperDir: `${layerDir}/diff`,
+        WorkDir: `${layerDir}/work`,
+        MergedDir: `${layerDir}/merged`,
+      },
+    },
+    ...(size ? await sizes(d, c) : {}),
+    Mounts: [],
+    Config: { ...Config, Hostname: c.spec.hostname },
+    NetworkSettings: {
+      Bridge: '', SandboxID: '', SandboxKey: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+      Ports: {}, Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '',
+      Networks: net.mode === 'container' ? {} : { [net.mode === 'host' ? 'host' : 'none']: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', DriverOpts: null } },
+    },
+  };
+}

@@ -1,0 +1,235 @@
+// The create body's fields through the real docker CLI: each family berth
+// does not apply yet is refused with a message naming the field and nothing
+// is created; the fields it applies are proved from inside the container.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as tarStream from 'tar-stream';
+import { api, docker, importBusybox, startDaemon, type TestDaemon } from './harness';
+
+describe('create fields', { timeout: 120_000 }, () => {
+  let d: TestDaemon;
+  before(async () => {
+    d = await startDaemon();
+    await importBusybox(d);
+  });
+  after(async () => {
+    await d?.stop();
+  });
+
+  const containerDirs = () => fs.readdirSync(path.join(d.dataRoot, 'containers')).length;
+
+  async function assertNothingCreated(what: string): Promise<void> {
+    const ps = await docker(d, 'ps', '-a', '-q');
+    assert.equal(ps.stdout.trim(), '', `${what}: a container was created`);
+    assert.equal(containerDirs(), 0, `${what}: a container directory was left`);
+  }
+
+  describe('refused families', () => {
+    const cases: [string, string[], RegExp][] = [
+      ['bind mounts', ['-v', '/tmp:/x'], /HostConfig\.Binds is not supported yet/],
+      ['anonymous volumes', ['-v', '/data'], /Config\.Volumes is not supported yet/],
+      ['mounts', ['--mount', 'type=tmpfs,target=/x'], /HostConfig\.Mounts is not supported yet/],
+      ['tmpfs', ['--tmpfs', '/run'], /HostConfig\.Tmpfs is not supported yet/],
+      ['published ports', ['-p', '8080:80'], /HostConfig\.PortBindings is not supported yet/],
+      ['memory limit', ['-m', '64m'], /HostConfig\.Memory is not supported yet/],
+      ['cpus', ['--cpus', '1'], /HostConfig\.NanoCpus is not supported yet/],
+      ['pids limit', ['--pids-limit', '10'], /HostConfig\.PidsLimit is not supported yet/],
+      ['ulimits', ['--ulimit', 'nofile=100:100'], /HostConfig\.Ulimits is not supported yet/],
+      ['shm size', ['--shm-size', '1m'], /HostConfig\.ShmSize is not supported yet/],
+      ['added capabilities', ['--cap-add', 'NET_ADMIN'], /HostConfig\.CapAdd is not supported yet/],
+      ['dropped capabilities', ['--cap-drop', 'ALL'], /HostConfig\.CapDrop is not supported yet/],
+      ['privileged', ['--privileged'], /HostConfig\.Privileged is not supported yet/],
+      ['no-new-privileges', ['--security-opt', 'no-new-privileges'], /HostConfig\.SecurityOpt "no-new-privileges" is not supported yet/],
+      ['restart policy', ['--restart', 'always'], /HostConfig\.RestartPolicy "always" is not supported yet/],
+      ['healthcheck', ['--health-cmd', 'true'], /Config\.Healthcheck is not supported yet/],
+      ['log driver', ['--log-driver', 'none'], /HostConfig\.LogConfig\.Type "none" is not supported yet/],
+      ['log options', ['--log-opt', 'max-size=1m'], /HostConfig\.LogConfig\.Config is not supported yet/],
+      ['dns', ['--dns', '1.1.1.1'], /HostConfig\.Dns is not supported yet/],
+      ['init', ['--init'], /HostConfig\.Init is not supported yet/],
+    ];
+    for (const [what, flags, message] of cases) {
+      it(`refuses ${what} (${flags.join(' ')}) and creates nothing`, async () => {
+        for (const verb of ['run', 'create']) {
+          const r = await docker(d, verb, ...flags, 'busybox', 'true');
+          assert.equal(r.code, verb === 'run' ? 125 : 1, `${verb}: ${r.stdout}${r.stderr}`);
+          assert.match(r.stderr, message, verb);
+          await assertNothingCreated(`${verb} ${what}`);
+        }
+      });
+    }
+
+    it('rejects malformed values with 400 naming the field, over the raw API', async () => {
+      const cases: [object, RegExp][] = [
+        [{ HostConfig: { RestartPolicy: { Name: 'bogus' } } }, /HostConfig\.RestartPolicy\.Name/],
+        [{ StopSignal: 'SIGBOGUS' }, /Config\.StopSignal "SIGBOGUS"/],
+        [{ HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '99999' }] } } }, /HostConfig\.PortBindings host port "99999"/],
+        [{ HostConfig: { ShmSize: -1 } }, /HostConfig\.ShmSize/],
+        [{ HostConfig: { CpusetCpus: '99' } }, /HostConfig\.CpusetCpus "99"/],
+        [{ HostConfig: { Tmpfs: { 'relative/path': '' } } }, /HostConfig\.Tmpfs mount point "relative\/path"/],
+        [{ Healthcheck: { Test: 5 } }, /Config\.Healthcheck\.Test/],
+      ];
+      for (const [body, re] of cases) {
+        const r = await api(d, 'POST', '/containers/create', JSON.stringify({ Image: 'busybox', Cmd: ['true'], ...body }));
+        assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.body}`);
+        assert.match(JSON.parse(r.body).message, re);
+      }
+      await assertNothingCreated('malformed values');
+    });
+  });
+
+  describe('applied fields, seen from inside', () => {
+    const readlink = async (args: string[], link: string) => {
+      const r = await docker(d, 'run', '--rm', ...args, 'busybox', 'readlink', link);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.trim();
+    };
+
+    it('--pid host, --ipc host and --uts host share the host\'s namespaces; the defaults do not', async () => {
+      for (const [flag, ns] of [['--pid', 'pid'], ['--ipc', 'ipc'], ['--uts', 'uts']]) {
+        const host = fs.readlinkSync(`/proc/self/ns/${ns}`);
+        assert.equal(await readlink([`${flag}=host`], `/proc/self/ns/${ns}`), host, flag);
+        assert.notEqual(await readlink([], `/proc/self/ns/${ns}`), host, `${flag} default`);
+      }
+      const r = await docker(d, 'run', '--rm', '--uts=host', 'busybox', 'hostname');
+      assert.equal(r.stdout.trim(), fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim());
+    });
+
+    it('--network, --pid and --ipc container:<name> join a running container\'s namespaces', async () => {
+      const r = await docker(d, 'run', '-d', '--name', 'pod', '--hostname', 'podhost', 'busybox', 'sleep', '100');
+      assert.equal(r.code, 0, r.stderr);
+      try {
+        const pid = (await docker(d, 'inspect', '-f', '{{.State.Pid}}', 'pod')).stdout.trim();
+        for (const [flag, ns] of [['--network', 'net'], ['--pid', 'pid'], ['--ipc', 'ipc']]) {
+          const theirs = fs.readlinkSync(`/proc/${pid}/ns/${ns}`);
+          assert.equal(await readlink([`${flag}=container:pod`], `/proc/self/ns/${ns}`), theirs, flag);
+        }
+        // In the pod's PID namespace its sleep is pid 1; in its network namespace the files are its own.
+        const ps = await docker(d, 'run', '--rm', '--pid=container:pod', 'busybox', 'cat', '/proc/1/cmdline');
+        assert.equal(ps.stdout, 'sleep\0' + '100\0');
+        const h = await docker(d, 'run', '--rm', '--network=container:pod', 'busybox', 'cat', '/etc/hostname');
+        assert.equal(h.stdout.trim(), 'podhost');
+        const joined = await docker(d, 'create', '--network=container:pod', 'busybox', 'true');
+        assert.equal(joined.code, 0, joined.stderr);
+        const insp = await docker(d, 'inspect', '-f', '{{.HostConfig.NetworkMode}} {{.HostsPath}}', joined.stdout.trim());
+        const pod = (await docker(d, 'inspect', '-f', '{{.Id}} {{.HostsPath}}', 'pod')).stdout.trim().split(' ');
+        assert.equal(insp.stdout.trim(), `container:${pod[0]} ${pod[1]}`);
+        await docker(d, 'rm', joined.stdout.trim());
+      } finally {
+        await docker(d, 'rm', '-f', 'pod');
+      }
+    });
+
+    it('joining a container that is not running fails at start; an unknown one at create', async () => {
+      const c = await docker(d, 'create', '--name', 'idle', 'busybox', 'true');
+      assert.equal(c.code, 0, c.stderr);
+      try {
+        const r = await docker(d, 'run', '--rm', '--pid=container:idle', 'busybox', 'true');
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, /cannot join container idle: it is not running/);
+        const u = await docker(d, 'create', '--network=container:nosuch', 'busybox', 'true');
+        assert.notEqual(u.code, 0);
+        assert.match(u.stderr, /cannot join container nosuch: No such container: nosuch/);
+        assert.doesNotMatch(u.stderr, /Unable to find image/); // not taken for a missing image
+      } finally {
+        await docker(d, 'rm', '-f', 'idle');
+      }
+      await assertNothingCreated('join');
+    });
+
+    it('sets the domain name', async () => {
+      const r = await docker(d, 'run', '--rm', '--domainname', 'example.org', 'busybox', 'cat', '/proc/sys/kernel/domainname');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), 'example.org');
+    });
+
+    it('hands annotations to the runtime', async () => {
+      const r = await docker(d, 'run', '-d', '--annotation', 'org.example.team=infra', 'busybox', 'sleep', '100');
+      assert.equal(r.code, 0, r.stderr);
+      const id = r.stdout.trim();
+      try {
+        const spec = JSON.parse(fs.readFileSync(path.join(d.execRoot, 'c', id, 'config.json'), 'utf8'));
+        assert.equal(spec.annotations['org.example.team'], 'infra');
+        const insp = await docker(d, 'inspect', '-f', '{{json .HostConfig.Annotations}}', id);
+        assert.equal(insp.stdout.trim(), '{"org.example.team":"infra"}');
+      } finally {
+        await docker(d, 'rm', '-f', id);
+      }
+    });
+
+    it('replaces the masked and read-only paths when asked to (raw API)', async () => {
+      const show = 'stat -c "%n %F" /proc/keys /proc/timer_list; grep -c " /proc/sys proc ro," /proc/mounts';
+      const out = async (hc: object) => {
+        const cr = await api(d, 'POST', '/containers/create', JSON.stringify({ Image: 'busybox', Cmd: ['sh', '-c', show], HostConfig: hc }));
+        assert.equal(cr.status, 201, cr.body);
+        const id = JSON.parse(cr.body).Id;
+        try {
+          assert.equal((await api(d, 'POST', `/containers/${id}/start`)).status, 204);
+          await api(d, 'POST', `/containers/${id}/wait`);
+          return (await docker(d, 'logs', id)).stdout;
+        } finally {
+          await docker(d, 'rm', '-f', id);
+        }
+      };
+      // Masked paths are /dev/null bound over the file.
+      assert.equal(await out({}), '/proc/keys character special file\n/proc/timer_list character special file\n1\n');
+      assert.equal(await out({ MaskedPaths: ['/proc/timer_list'], ReadonlyPaths: [] }), '/proc/keys regular empty file\n/proc/timer_list character special file\n0\n');
+    });
+
+    it('warns, as dockerd does, when the image was made for another platform', async () => {
+      // busybox saved, its config rewritten for arm64, loaded back under another name.
+      const file = path.join(d.base, 'bb.tar');
+      const saved = await docker(d, 'save', '-o', file, 'busybox');
+      assert.equal(saved.code, 0, saved.stderr);
+      const entries = new Map<string, Buffer>();
+      const extract = tarStream.extract();
+      await new Promise<void>((resolve, reject) => {
+        extract.on('entry', (h, stream, next) => {
+          const chunks: Buffer[] = [];
+          stream.on('data', (c) => chunks.push(c as Buffer));
+          stream.on('end', () => { if (h.type === 'file') entries.set(h.name, Buffer.concat(chunks)); next(); });
+        });
+        extract.on('finish', resolve);
+        extract.on('error', reject);
+        extract.end(fs.readFileSync(file));
+      });
+      const manifest = JSON.parse(entries.get('manifest.json')!.toString())[0];
+      const config = JSON.parse(entries.get(manifest.Config)!.toString());
+      config.architecture = 'arm64';
+      const configBytes = Buffer.from(JSON.stringify(config));
+      const configName = `blobs/sha256/${createHash('sha256').update(configBytes).digest('hex')}`;
+      const pack = tarStream.pack();
+      pack.entry({ name: configName }, configBytes);
+      pack.entry({ name: manifest.Layers[0] }, entries.get(manifest.Layers[0])!);
+      pack.entry({ name: 'manifest.json' }, JSON.stringify([{ Config: configName, RepoTags: ['armbox:latest'], Layers: manifest.Layers }]));
+      pack.finalize();
+      const chunks: Buffer[] = [];
+      for await (const c of pack) chunks.push(c as Buffer);
+      const load = await api(d, 'POST', '/images/load?quiet=1', Buffer.concat(chunks), { 'Content-Type': 'application/x-tar' });
+      assert.equal(load.status, 200, load.body);
+      const r = await docker(d, 'create', '--name', 'armc', 'armbox', 'true');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /WARNING: The requested image's platform \(linux\/arm64\) does not match the detected host platform \(linux\/amd64\)/);
+      const plain = await docker(d, 'create', 'busybox', 'true');
+      assert.equal(plain.stderr, '');
+      await docker(d, 'rm', 'armc', plain.stdout.trim());
+      await docker(d, 'rmi', 'armbox');
+    });
+
+    it('NetworkDisabled gives a namespace with loopback only', async () => {
+      const cr = await api(d, 'POST', '/containers/create', JSON.stringify({ Image: 'busybox', Cmd: ['cat', '/proc/net/dev'], NetworkDisabled: true, HostConfig: { NetworkMode: 'host' } }));
+      assert.equal(cr.status, 201, cr.body);
+      const id = JSON.parse(cr.body).Id;
+      try {
+        assert.equal((await api(d, 'POST', `/containers/${id}/start`)).status, 204);
+        await api(d, 'POST', `/containers/${id}/wait`);
+        const devs = (await docker(d, 'logs', id)).stdout.split('\n').slice(2).map((l) => l.split(':')[0].trim()).filter(Boolean);
+        assert.deepEqual(devs, ['lo']);
+      } finally {
+        await docker(d, 'rm', '-f', id);
+      }
+    });
+  });
+});

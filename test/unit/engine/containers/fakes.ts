@@ -1,0 +1,209 @@
+// Fakes of the container lifecycle's seams, for unit tests without root: a
+// runtime whose processes live in a table, a snapshotter that only makes
+// directories, and a builder for a ContainerService on a temporary root
+// with the real record store and the fake Host.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { invalidArgument } from '../../../../src/errors';
+import { ContainerService, type ContainerServiceOptions, type RootfsSnapshots } from '../../../../src/engine/containers/service';
+import { withDefaults, type ContainerSpec } from '../../../../src/engine/containers/spec';
+import { ContainerStore } from '../../../../src/engine/containers/store';
+import { EventBus, type EngineEvent } from '../../../../src/engine/events/bus';
+import type { ImageRecord } from '../../../../src/engine/images/types';
+import { LocalNetworks } from '../../../../src/engine/network/local';
+import type { CreateOptions, ProcessStream, Runtime, RuntimeRef, RuntimeStatus } from '../../../../src/engine/runtime/runtime';
+import type { OciSpec } from '../../../../src/engine/runtime/spec';
+import type { Mount } from '../../../../src/engine/snapshots/overlay';
+import { NoVolumes } from '../../../../src/engine/volumes/volumes';
+import { FakeHost } from '../../fake-host';
+
+interface FakeProcess {
+  pid: number;
+  state: 'created' | 'running' | 'paused';
+  spec: OciSpec;
+}
+
+// Processes are entries in a table; an exit records a code the way conmon's
+// exit file does and tells the listeners, as the exit-dir watcher would.
+export class FakeRuntime implements Runtime {
+  readonly procs = new Map<string, FakeProcess>();
+  readonly exits = new Map<string, { code: number; at: Date }>();
+  // Every call, in order: "create <id>", "start <id>", "delete <id>", …
+  readonly log: string[] = [];
+  runtimes = new Set(['runc', 'crun']);
+  // A kill with these signals ends the process with 128+signal.
+  fatal = new Set<string | number>(['SIGKILL', 9, 'SIGTERM', 15]);
+  // When false, an exit leaves no code (the shim died with the process).
+  recordExits = true;
+  private listeners: ((id: string) => void)[] = [];
+  private nextPid = 5000;
+
+  check(runtime: string): void {
+    if (!this.runtimes.has(runtime)) throw invalidArgument(`unknown or invalid runtime name: ${runtime}`);
+  }
+
+  async create(ref: RuntimeRef, spec: OciSpec, _o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
+    this.log.push(`create ${ref.id}`);
+    const pid = this.nextPid++;
+    this.procs.set(ref.id, { pid, state: 'created', spec });
+    this.exits.delete(ref.id);
+    return { pid, conmonPid: pid + 100000 };
+  }
+
+  async start(ref: RuntimeRef): Promise<void> {
+    this.log.push(`start ${ref.id}`);
+    const p = this.procs.get(ref.id);
+    if (!p) throw new Error(`no container ${ref.id}`);
+    p.state = 'running';
+  }
+
+  kill(pid: number, signal: NodeJS.Signals | number): boolean {
+    const entry = [...this.procs.entries()].find(([, p]) => p.pid === pid);
+    this.log.push(`kill ${pid} ${signal}`);
+    if (!entry) return false;
+    if (this.fatal.has(signal)) this.exit(entry[0], 128 + (signal === 'SIGKILL' || signal === 9 ? 9 : 15));
+    return true;
+  }
+
+  // The process ends with code.
+  exit(id: string, code: number): void {
+    this.procs.delete(id);
+    if (this.recordExits) this.exits.set(id, { code, at: new Date() });
+    setImmediate(() => { for (const l of this.listeners) l(id); });
+  }
+
+  async delete(ref: RuntimeRef): Promise<void> {
+    this.log.push(`delete ${ref.id}`);
+    this.procs.delete(ref.id);
+    this.exits.delete(ref.id);
+  }
+
+  async status(ref: RuntimeRef): Promise<RuntimeStatus> {
+    const exit = this.exits.get(ref.id);
+    if (exit) return { state: 'stopped', exit };
+    const p = this.procs.get(ref.id);
+    return p ? { state: p.state } : { state: 'gone' };
+  }
+
+  attach(ref: RuntimeRef): ProcessStream {
+    this.log.push(`attach ${ref.id}`);
+    const out = new PassThrough();
+    return {
+      pump: (onData, onEnd) => {
+        out.on('data', (d: Buffer) => onData(1, d));
+        out.on('end', onEnd);
+      },
+      write: async () => {},
+      closeStdin: () => {},
+      close: () => out.end(),
+    };
+  }
+
+  async pause(ref: RuntimeRef, resume: boolean): Promise<void> {
+    this.log.push(`${resume ? 'resume' : 'pause'} ${ref.id}`);
+    const p = this.procs.get(ref.id);
+    if (p) p.state = resume ? 'running' : 'paused';
+  }
+
+  onExit(listener: (id: string) => void): void {
+    this.listeners.push(listener);
+  }
+
+  // A restarted daemon's watcher replaces the old one's.
+  clearListeners(): void {
+    this.listeners = [];
+  }
+}
+
+export class FakeRootfs implements RootfsSnapshots {
+  constructor(readonly root: string) {}
+
+  async prepare(id: string, chainID: string): Promise<Mount> {
+    const dir = this.containerDir(id);
+    for (const d of ['diff', 'work', 'merged']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+    return { type: 'overlay', source: 'overlay', target: path.join(dir, 'merged'), options: [`lowerdir=${chainID}`] };
+  }
+
+  containerDir(id: string): string {
+    return path.join(this.root, id);
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    fs.rmSync(this.containerDir(id), { recursive: true, force: true });
+  }
+
+  async upperSize(): Promise<number> {
+    return 0;
+  }
+}
+
+export const IMAGE: ImageRecord = {
+  id: 'sha256:' + 'a'.repeat(64),
+  config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: { Cmd: ['sh'] } },
+  chainID: 'sha256:' + 'b'.repeat(64),
+  size: 100,
+};
+
+export function spec(over: Partial<ContainerSpec> = {}): ContainerSpec {
+  return withDefaults({
+    image: { id: IMAGE.id, ref: 'busybox' },
+    process: { entrypoint: null, cmd: ['sleep', '100'], env: ['PATH=/bin'], cwd: '', user: '', terminal: false, stdin: false, stdinOnce: false },
+    runtime: '',
+    ...over,
+  });
+}
+
+export interface Harness {
+  dir: string;
+  host: FakeHost;
+  runtime: FakeRuntime;
+  rootfs: FakeRootfs;
+  store: ContainerStore;
+  events: EngineEvent[];
+  logs: string[];
+  service: ContainerService;
+  // A new service on the same root, runtime and host: a daemon restart.
+  restart(): Promise<ContainerService>;
+  cleanup(): void;
+}
+
+export async function harness(opts: Partial<ContainerServiceOptions> = {}, store?: (root: string) => ContainerStore): Promise<Harness> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cs-'));
+  const host = new FakeHost();
+  const runtime = new FakeRuntime();
+  const rootfs = new FakeRootfs(path.join(dir, 'overlay'));
+  const events: EngineEvent[] = [];
+  const logs: string[] = [];
+  const make = async () => {
+    const bus = new EventBus();
+    bus.subscribe((e) => events.push(e));
+    const s = store ? store(path.join(dir, 'containers')) : new ContainerStore(path.join(dir, 'containers'));
+    const service = new ContainerService(
+      { host, store: s, runtime, rootfs, images: { get: (id) => (id === IMAGE.id ? IMAGE : undefined) }, networks: new LocalNetworks(), volumes: new NoVolumes(), events: bus },
+      { defaultRuntime: 'runc', log: (level, m) => logs.push(`${level}: ${m}`), livenessCheckMs: 20, ...opts },
+    );
+    await service.init();
+    return { service, store: s };
+  };
+  const first = await make();
+  const h: Harness = {
+    dir, host, runtime, rootfs, events, logs,
+    service: first.service,
+    store: first.store,
+    async restart() {
+      h.service.shutdown();
+      runtime.clearListeners();
+      const next = await make();
+      h.service = next.service;
+      h.store = next.store;
+      return next.service;
+    },
+    cleanup() {
+      h.service.shutdown();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return h;
+}

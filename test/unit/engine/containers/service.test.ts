@@ -1,0 +1,335 @@
+// ContainerService through its seams, without root: the real record store
+// on a temporary dir, a fake runtime, snapshotter and Host.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { BerthError } from '../../../../src/errors';
+import { ContainerStore } from '../../../../src/engine/containers/store';
+import type { ContainerRecord } from '../../../../src/engine/containers/record';
+import { harness, IMAGE, spec, type Harness } from './fakes';
+
+const isKind = (kind: string, re?: RegExp) => (err: unknown) => {
+  assert.ok(err instanceof BerthError, String(err));
+  assert.equal(err.kind, kind, err.message);
+  if (re) assert.match(err.message, re);
+  return true;
+};
+
+const recordFile = (h: Harness, id: string) => path.join(h.dir, 'containers', id, 'config.v2.json');
+const onDisk = (h: Harness, id: string): ContainerRecord => JSON.parse(fs.readFileSync(recordFile(h, id), 'utf8'));
+const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+
+let h: Harness;
+
+describe('ContainerService', () => {
+  beforeEach(async () => {
+    h = await harness();
+  });
+  afterEach(() => h.cleanup());
+
+  describe('create', () => {
+    test('writes the record last, with the network files, and publishes create', async () => {
+      const { id } = await h.service.create(spec({ labels: { team: 'a' } }), { name: 'web', meta: { kept: true } });
+      const rec = onDisk(h, id);
+      assert.equal(rec.name, '/web');
+      assert.equal(rec.spec.hostname, id.slice(0, 12));
+      assert.equal(rec.spec.runtime, 'runc'); // the default filled in
+      assert.deepEqual(rec.meta, { kept: true });
+      assert.equal(rec.state.status, 'created');
+      assert.equal(fs.readFileSync(path.join(h.dir, 'containers', id, 'hostname'), 'utf8'), `${id.slice(0, 12)}\n`);
+      assert.ok(fs.existsSync(path.join(h.rootfs.containerDir(id), 'diff')));
+      assert.deepEqual(h.events.map((e) => [e.type, e.action, e.attributes.name, e.attributes.team]), [['container', 'create', 'web', 'a']]);
+    });
+
+    test('refuses what cannot be had, leaving nothing behind', async () => {
+      await h.service.create(spec(), { name: 'web' });
+      const cases: [Parameters<typeof h.service.create>, string, RegExp][] = [
+        [[spec(), { name: 'web' }], 'Conflict', /name "\/web" is already in use/],
+        [[spec(), { name: 'bad name' }], 'InvalidArgument', /Invalid container name/],
+        [[spec({ image: { id: 'sha256:' + 'c'.repeat(64), ref: 'nope' } })], 'NotFound', /No such image: nope/],
+        [[spec({ runtime: 'kata' })], 'InvalidArgument', /unknown or invalid runtime name: kata/],
+        [[spec({ stop: { signal: 'SIGBOGUS' } })], 'InvalidArgument', /Invalid signal/],
+        [[{ ...spec(), process: { ...spec().process, cwd: 'rel' } }], 'InvalidArgument', /needs to be an absolute path/],
+        [[{ ...spec(), process: { ...spec().process, cmd: null } }], 'InvalidArgument', /No command specified/],
+        [[spec({ mounts: [{ type: 'bind', source: '/tmp', target: '/x', readonly: false }] })], 'InvalidArgument', /bind mounts are not supported yet \(\/x\)/],
+        [[spec({ network: { mode: 'container', container: 'nosuch' } })], 'InvalidArgument', /cannot join container nosuch: No such container/],
+      ];
+      for (const [args, kind, re] of cases) await assert.rejects(h.service.create(...args), isKind(kind, re), String(re));
+      assert.equal(fs.readdirSync(path.join(h.dir, 'containers')).length, 1);
+      assert.equal(h.service.list().length, 1);
+      // A refused create holds no name.
+      await h.service.create(spec(), { name: 'bad-mount-free' });
+    });
+
+    test('resolves a container to join to its id', async () => {
+      const { id } = await h.service.create(spec(), { name: 'pod' });
+      const { id: j } = await h.service.create(spec({ network: { mode: 'container', container: 'pod' }, pid: { mode: 'container', container: id.slice(0, 8) } }));
+      const rec = h.service.get(j);
+      assert.deepEqual(rec.spec.network, { mode: 'container', container: id });
+      assert.deepEqual(rec.spec.pid, { mode: 'container', container: id });
+    });
+  });
+
+  describe('start and exit', () => {
+    test('start builds the OCI spec, runs the process and saves it running', async () => {
+      const { id } = await h.service.create(spec({ annotations: { a: 'b' }, domainname: 'ex.org' }), { name: 'web' });
+      await h.service.start('web');
+      const rec = onDisk(h, id);
+      assert.equal(rec.state.status, 'running');
+      assert.ok(rec.state.pid > 0);
+      const oci = h.runtime.procs.get(id)!.spec;
+      assert.deepEqual(oci.process.args, ['sleep', '100']);
+      assert.deepEqual(oci.annotations, { a: 'b' });
+      assert.deepEqual(oci.linux.sysctl, { 'kernel.domainname': 'ex.org' });
+      assert.ok(oci.linux.namespaces.some((n) => n.type === 'network' && !n.path));
+      assert.ok(oci.linux.seccomp, 'the default seccomp profile');
+      assert.equal(h.host.callsOf('mount').length, 1);
+      await assert.rejects(h.service.start(id), isKind('NotModified'));
+      assert.deepEqual(h.events.map((e) => e.action), ['create', 'start']);
+    });
+
+    test('joined namespaces come from the running container; a stopped one cannot be joined', async () => {
+      const { id: pod } = await h.service.create(spec(), { name: 'pod' });
+      const { id } = await h.service.create(spec({ network: { mode: 'container', container: 'pod' }, ipc: { mode: 'host' }, uts: { mode: 'container', container: 'pod' } }));
+      await assert.rejects(h.service.start(id), isKind('Conflict', /cannot join container pod: it is not running/));
+      assert.equal(h.host.callsOf('mount').length, 0, 'nothing mounted for a start that cannot be');
+      await h.service.start(pod);
+      await h.service.start(id);
+      const podPid = h.service.get(pod).state.pid;
+      const ns = h.runtime.procs.get(id)!.spec.linux.namespaces;
+      assert.deepEqual(ns.find((n) => n.type === 'network'), { type: 'network', path: `/proc/${podPid}/ns/net` });
+      assert.deepEqual(ns.find((n) => n.type === 'uts'), { type: 'uts', path: `/proc/${podPid}/ns/uts` });
+      assert.equal(ns.find((n) => n.type === 'ipc'), undefined);
+      assert.equal(h.runtime.procs.get(id)!.spec.hostname, undefined);
+    });
+
+    test('an exit is saved before the runtime forgets the container', async () => {
+      const { id } = await h.service.create(spec());
+      await h.service.start(id);
+      const order: string[] = [];
+      const save = h.store.save.bind(h.store);
+      h.store.save = async (rec, sync) => {
+        order.push(`save ${rec.state.status}`);
+        return save(rec, sync);
+      };
+      const del = h.runtime.delete.bind(h.runtime);
+      h.runtime.delete = async (ref) => {
+        order.push('delete');
+        return del(ref);
+      };
+      const wait = h.service.wait(id, 'next-exit');
+      h.runtime.exit(id, 7);
+      assert.deepEqual(await wait, { StatusCode: 7, Error: null });
+      assert.deepEqual(order, ['save exited', 'delete']);
+      assert.equal(onDisk(h, id).state.exitCode, 7);
+      assert.equal(h.events.at(-1)?.action, 'die');
+      assert.equal(h.events.at(-1)?.attributes.exitCode, '7');
+    });
+
+    test('auto-remove removes the container after it exits', async () => {
+      const { id } = await h.service.create(spec({ autoRemove: true }));
+      const removed = h.service.wait(id, 'removed');
+      await h.service.start(id);
+      h.runtime.exit(id, 0);
+      await removed;
+      assert.equal(fs.existsSync(path.join(h.dir, 'containers', id)), false);
+      assert.deepEqual(h.events.map((e) => e.action), ['create', 'start', 'die', 'destroy']);
+    });
+  });
+
+  describe('stop, kill and remove', () => {
+    test('stop sends the stop signal and waits for the exit', async () => {
+      const { id } = await h.service.create(spec({ stop: { signal: 'SIGTERM', timeout: 5 } }));
+      await h.service.start(id);
+      await h.service.stop(id);
+      assert.equal(h.service.get(id).state.status, 'exited');
+      assert.equal(h.service.get(id).state.exitCode, 143);
+      assert.deepEqual(h.events.map((e) => e.action).slice(2), ['kill', 'die', 'stop']);
+    });
+
+    test('a process gone without an exit code does not keep stop, kill or remove waiting', async () => {
+      for (const op of ['stop', 'kill', 'remove'] as const) {
+        const { id } = await h.service.create(spec());
+        await h.service.start(id);
+        // The shim died with the process: no exit code, no runtime state.
+        h.runtime.recordExits = false;
+        h.runtime.procs.delete(id);
+        if (op === 'stop') await h.service.stop(id, { timeout: 1 });
+        else if (op === 'kill') await h.service.kill(id);
+        else await h.service.remove(id, { force: true });
+        h.runtime.recordExits = true;
+        if (op !== 'remove') {
+          assert.equal(h.service.get(id).state.status, 'exited', op);
+          assert.equal(h.service.get(id).state.exitCode, 255, op);
+        } else {
+          assert.throws(() => h.service.get(id), isKind('NotFound'));
+        }
+      }
+    });
+
+    test('remove of a running container needs force; removal frees the name', async () => {
+      const { id } = await h.service.create(spec(), { name: 'web' });
+      await h.service.start(id);
+      await assert.rejects(h.service.remove('web', { force: false }), isKind('Conflict', /container is running/));
+      await h.service.remove('web', { force: true });
+      assert.throws(() => h.service.get(id), isKind('NotFound'));
+      assert.equal(fs.existsSync(path.join(h.dir, 'containers', id)), false);
+      assert.equal(fs.existsSync(h.rootfs.containerDir(id)), false);
+      await h.service.create(spec(), { name: 'web' });
+    });
+
+    test('withLock pauses a running container for a commit and resumes it', async () => {
+      const { id } = await h.service.create(spec());
+      await h.service.start(id);
+      const seen = await h.service.withLock(id, async (c) => c.state.status, { pause: true });
+      assert.equal(seen, 'paused');
+      assert.equal(h.service.get(id).state.status, 'running');
+      assert.deepEqual(h.runtime.log.filter((l) => /^(pause|resume)/.test(l)), [`pause ${id}`, `resume ${id}`]);
+    });
+  });
+
+  describe('a full disk', () => {
+    const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+
+    test('an exit that cannot be saved settles in memory and keeps the exit code for a restart', async () => {
+      const { id } = await h.service.create(spec());
+      await h.service.start(id);
+      h.store.save = async () => { throw enospc(); };
+      const wait = h.service.wait(id, 'next-exit');
+      h.runtime.exit(id, 7);
+      assert.deepEqual(await wait, { StatusCode: 7, Error: null });
+      assert.equal(h.service.get(id).state.status, 'exited');
+      assert.ok(h.runtime.exits.has(id), 'the runtime keeps the exit code');
+      assert.ok(h.logs.some((l) => /error: saving container .*ENOSPC/.test(l)));
+      // Space is freed; the daemon restarts and settles the exit from the runtime.
+      const s = await h.restart();
+      assert.equal(s.get(id).state.status, 'exited');
+      assert.equal(s.get(id).state.exitCode, 7);
+      assert.equal(onDisk(h, id).state.exitCode, 7);
+      assert.equal(h.runtime.exits.has(id), false, 'the runtime leftovers are gone');
+    });
+
+    test('a container can be removed, and one that cannot be saved started, on a full disk', async () => {
+      const { id } = await h.service.create(spec());
+      const { id: other } = await h.service.create(spec());
+      h.store.save = async () => { throw enospc(); };
+      await h.service.remove(id, { force: true });
+      assert.equal(fs.existsSync(path.join(h.dir, 'containers', id)), false);
+      // A start whose record cannot be saved fails cleanly: the process is removed.
+      await assert.rejects(h.service.start(other), /ENOSPC/);
+      assert.equal(h.runtime.procs.has(other), false);
+      assert.equal(h.service.get(other).state.status, 'exited');
+    });
+  });
+
+  describe('restore on start', () => {
+    test('an exit recorded while the daemon was down is taken, with its code', async () => {
+      const { id } = await h.service.create(spec());
+      await h.service.start(id);
+      h.runtime.clearListeners(); // the daemon is dead: nobody hears the exit
+      h.runtime.exit(id, 3);
+      await tick();
+      const s = await h.restart();
+      assert.equal(s.get(id).state.status, 'exited');
+      assert.equal(s.get(id).state.exitCode, 3);
+    });
+
+    test('a container whose process is gone with no exit code is exited (255), not shown running', async () => {
+      const { id } = await h.service.create(spec());
+      await h.service.start(id);
+      h.runtime.clearListeners();
+      h.runtime.procs.delete(id);
+      const s = await h.restart();
+      assert.equal(s.get(id).state.status, 'exited');
+      assert.equal(s.get(id).state.exitCode, 255);
+      assert.match(s.get(id).state.error, /shim exited unexpectedly/);
+    });
+
+    test('a running container stays running and its later exit is seen', async () => {
+      const { id } = await h.service.create(spec());
+      await h.service.start(id);
+      const s = await h.restart();
+      assert.equal(s.get(id).state.status, 'running');
+      const wait = s.wait(id, 'next-exit');
+      h.runtime.exit(id, 9);
+      assert.equal((await wait).StatusCode, 9);
+    });
+
+    test('a container left frozen by an unfinished commit is thawed', async () => {
+      const { id } = await h.service.create(spec());
+      await h.service.start(id);
+      await h.runtime.pause({ id, runtime: 'runc' }, false);
+      const s = await h.restart();
+      assert.equal(h.runtime.procs.get(id)?.state, 'running');
+      assert.equal(s.get(id).state.status, 'running');
+    });
+
+    test('a removal past its point of no return finishes; one before it keeps the container', async () => {
+      const { id: gone } = await h.service.create(spec());
+      const { id: kept } = await h.service.create(spec());
+      // The record went (the point of no return), the rest did not.
+      fs.rmSync(recordFile(h, gone));
+      // A removal marked but cut short before that point.
+      const rec = onDisk(h, kept);
+      rec.state.status = 'removing';
+      fs.writeFileSync(recordFile(h, kept), JSON.stringify(rec));
+      const s = await h.restart();
+      assert.equal(fs.existsSync(path.join(h.dir, 'containers', gone)), false);
+      assert.equal(fs.existsSync(h.rootfs.containerDir(gone)), false);
+      // "removing" means the user asked for it: it is finished too.
+      assert.throws(() => s.get(kept), isKind('NotFound'));
+      assert.equal(fs.existsSync(path.join(h.dir, 'containers', kept)), false);
+    });
+
+    test('reads a record of the old, Docker-shaped format', async () => {
+      const id = 'd'.repeat(64);
+      fs.mkdirSync(path.join(h.dir, 'containers', id), { recursive: true });
+      fs.writeFileSync(recordFile(h, id), JSON.stringify({
+        Id: id, Name: '/old', Created: '2026-11-01T00:00:00.000Z', Path: 'sh', Args: ['-c', 'exit 4'], Image: IMAGE.id, ImageRef: 'busybox',
+        Config: { Hostname: 'dddddddddddd', Env: ['A=1'], Cmd: ['sh', '-c', 'exit 4'], Entrypoint: null, WorkingDir: '', Labels: { l: 'v' }, User: '' },
+        HostConfig: { NetworkMode: 'host', AutoRemove: false, Runtime: 'runc', ReadonlyRootfs: true, SecurityOpt: ['seccomp=unconfined'] },
+        State: { Status: 'exited', Running: false, Pid: 0, ExitCode: 4, Error: '', StartedAt: '2026-11-01T00:00:01Z', FinishedAt: '2026-11-01T00:00:02Z', OOMKilled: false },
+        RestartCount: 0, ConmonPid: 0,
+      }));
+      const s = await h.restart();
+      const c = s.get('old');
+      assert.equal(c.state.exitCode, 4);
+      assert.deepEqual(c.spec.network, { mode: 'host' });
+      assert.equal(c.spec.security.readonlyRootfs, true);
+      assert.deepEqual(c.spec.security.seccomp, { mode: 'unconfined' });
+      assert.deepEqual((c.meta as any).Config.Labels, { l: 'v' });
+      await s.start('old');
+      assert.deepEqual(h.runtime.procs.get(id)!.spec.process.args, ['sh', '-c', 'exit 4']);
+    });
+  });
+
+  test('a record store that cannot save the first record fails create cleanly', async () => {
+    const failing = await harness({}, (root) => {
+      const st = new ContainerStore(root);
+      st.save = async () => { throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }); };
+      return st;
+    });
+    try {
+      await assert.rejects(failing.service.create(spec(), { name: 'xx' }), /ENOSPC/);
+      assert.deepEqual(fs.readdirSync(path.join(failing.dir, 'containers')), []);
+      assert.equal(failing.service.list().length, 0);
+    } finally {
+      failing.cleanup();
+    }
+  });
+
+  test('init survives a record it cannot settle and logs it', async () => {
+    const { id } = await h.service.create(spec());
+    await h.service.start(id);
+    h.runtime.clearListeners();
+    h.runtime.exit(id, 1);
+    await tick();
+    const status = h.runtime.status.bind(h.runtime);
+    h.runtime.status = async () => { throw new Error('runc state: boom'); };
+    const s = await h.restart();
+    h.runtime.status = status;
+    assert.ok(h.logs.some((l) => /error: restore .*boom/.test(l)));
+    assert.equal(s.list().length, 1);
+  });
+});
