@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 const entries = {
   berthd: 'src/daemon/main.ts',
   berth: 'src/cli/main.ts',
-  'berth-pack': 'src/engine/archive/pack-main.ts',
+  'berth-pack': 'src/daemon/pack-main.ts',
 };
 
 await build({

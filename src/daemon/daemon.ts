@@ -11,9 +11,9 @@ import { ContainerService } from '../engine/containers/service';
 import { ContainerStore } from '../engine/containers/store';
 import { ContentStore } from '../engine/content/store';
 import { EventBus } from '../engine/events/bus';
-import { ImageArchive } from '../engine/images/archive';
 import { ImageService } from '../engine/images/service';
 import { ImageStore } from '../engine/images/store';
+import { LayerHelpers } from '../engine/layers';
 import { LocalNetworks } from '../engine/network/local';
 import { ConmonRuntime } from '../engine/runtime/conmon';
 import { OverlaySnapshotter } from '../engine/snapshots/overlay';
@@ -59,10 +59,14 @@ export class Daemon {
     this.imageStore = new ImageStore(path.join(root, 'image'), this.content, this.snapshots);
     this.runtime = new ConmonRuntime(host, { execRoot: config.execRoot, runtimes: config.runtimes, conmonPath: config.conmonPath, debug: config.debug });
     let containers: ContainerService | undefined;
-    this.images = new ImageService(this.imageStore, this.content, this.snapshots, (id) => containers!.usersOfImage(id), path.join(root, 'image'), {
-      insecure: config.insecureRegistries,
-      certsDir: config.certsDir,
-      userAgent: `berth/${VERSION}`,
+    this.images = new ImageService({
+      store: this.imageStore,
+      content: this.content,
+      layers: this.snapshots,
+      tars: new LayerHelpers(host),
+      inUse: (id) => containers!.usersOfImage(id),
+      root: path.join(root, 'image'),
+      registries: { insecure: config.insecureRegistries, certsDir: config.certsDir, userAgent: `berth/${VERSION}` },
     });
     containers = new ContainerService(
       {
@@ -102,7 +106,7 @@ export class Daemon {
     containerRoutes(router, { containers, resolveImage: (ref) => this.images.tryResolve(ref), view: containerView });
     imageRoutes(router, imageBackend);
     archiveRoutes(router, {
-      archive: new ImageArchive({ content: this.content, snapshots: this.snapshots, imageStore: this.imageStore, images: this.images }),
+      archive: this.images,
       snapshots: new ContainerSnapshots({ host, content: this.content, snapshots: this.snapshots, imageStore: this.imageStore, containers }),
       containers,
     });

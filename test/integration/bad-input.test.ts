@@ -342,6 +342,42 @@ describe('bad input', { timeout: 120_000 }, () => {
       await rejects(d, 'tag an unknown image', () => api(d, 'POST', '/images/nosuchimage/tag?repo=x'), 404, /No such image/);
     });
 
+    // A change is a Dockerfile line; its quoted values are JSON strings here.
+    it('rejects a commit whose change has a bad escape or a control character with 400 naming the change', async () => {
+      for (const change of ['ENV A="\\q"', 'ENV A="a\tb"', 'LABEL x="\\u12"']) {
+        const q = `container=${stopped}&repo=committed&changes=${encodeURIComponent(change)}`;
+        await rejects(d, `commit change ${JSON.stringify(change)}`, () => api(d, 'POST', `/commit?${q}`, '{}'), 400, /(ENV A|LABEL x)=/);
+      }
+    });
+
+    it('rejects a commit body with a run-config field of the wrong type with 400 naming the field', async () => {
+      const cases: [object, RegExp][] = [
+        [{ Healthcheck: { Test: 5 } }, /Healthcheck\.Test/],
+        [{ Healthcheck: { Test: ['CMD', 'true'], Interval: '1s' } }, /Healthcheck\.Interval/],
+        [{ Healthcheck: 'none' }, /Healthcheck/],
+        [{ OnBuild: 5 }, /OnBuild/],
+        [{ Shell: 'sh' }, /Shell/],
+        [{ StopSignal: 9 }, /StopSignal/],
+        [{ Volumes: ['/data'] }, /Volumes/],
+        [{ ExposedPorts: { '80/tcp': 1 } }, /ExposedPorts/],
+      ];
+      for (const [body, field] of cases) {
+        await rejects(d, `commit body ${JSON.stringify(body)}`, () => api(d, 'POST', `/commit?container=${stopped}&repo=committed`, JSON.stringify(body)), 400, field);
+      }
+    });
+
+    it('rejects a registry port out of range with 400 naming the reference, on pull, push and /auth', async () => {
+      await rejects(d, 'pull', () => api(d, 'POST', '/images/create?fromImage=127.0.0.1%3A99999%2Fx&tag=latest'), 400, /127\.0\.0\.1:99999/);
+      await rejects(d, 'push', () => api(d, 'POST', '/images/127.0.0.1:99999/x/push?tag=latest'), 400, /127\.0\.0\.1:99999/);
+      await rejects(d, 'auth', () => api(d, 'POST', '/auth', JSON.stringify({ serveraddress: '127.0.0.1:99999', username: 'u', password: 'p' })), 400, /127\.0\.0\.1:99999/);
+    });
+
+    // The spec lists 401 and 500 for /auth; dockerd answers a registry it
+    // cannot reach with 500 and what went wrong.
+    it('answers /auth to a registry that cannot be reached with 500 and a message', async () => {
+      await rejects(d, 'auth unreachable', () => api(d, 'POST', '/auth', JSON.stringify({ serveraddress: '127.0.0.1:1', username: 'u', password: 'p' })), 500, /127\.0\.0\.1:1\b/);
+    });
+
     it('rejects /images/create without a source, or from a URL, with 400', async () => {
       await rejects(d, 'no fromSrc/fromImage', () => api(d, 'POST', '/images/create'), 400);
       await rejects(d, 'fromSrc URL', () => api(d, 'POST', '/images/create?fromSrc=http%3A%2F%2Fexample.com%2Fx.tar'), 400);
@@ -500,6 +536,19 @@ describe('bad image imports', { timeout: 120_000 }, () => {
       for (const change of ['BOGUS x', 'ENV']) {
         const r = await api(d, 'POST', `/images/create?fromSrc=-&repo=withchanges&changes=${encodeURIComponent(change)}`, tar, { 'Content-Type': 'application/x-tar' });
         assertErrorBody(r, 400, change);
+        assert.deepEqual(JSON.parse((await api(d, 'GET', '/images/json')).body), [], change);
+        await sleep(100);
+        assert.deepEqual(dirs(d), empty, `changes ${JSON.stringify(change)} left something behind`);
+      }
+    });
+  });
+
+  it('rejects a change with a bad escape or a control character with 400 naming it, and keeps no layer', async () => {
+    await withDaemon(async (d) => {
+      const tar = await bigTar(64 << 10);
+      for (const change of ['ENV A="\\q"', 'ENV A="a\u0001b"']) {
+        const r = await api(d, 'POST', `/images/create?fromSrc=-&repo=withchanges&changes=${encodeURIComponent(change)}`, tar, { 'Content-Type': 'application/x-tar' });
+        assertErrorBody(r, 400, change, /ENV A=/);
         assert.deepEqual(JSON.parse((await api(d, 'GET', '/images/json')).body), [], change);
         await sleep(100);
         assert.deepEqual(dirs(d), empty, `changes ${JSON.stringify(change)} left something behind`);

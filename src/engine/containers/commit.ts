@@ -5,16 +5,15 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, conflict, notFound } from '../../errors';
 import { MNT_DETACH, MS_RDONLY, type Host } from '../../host';
-import { packDir, packLayer } from '../archive';
+import { EMPTY_LAYER_DIFFID } from '../../oci/layers';
+import { hostPlatform } from '../../oci/platform';
+import type { Reference } from '../../oci/reference';
 import type { ContentStore } from '../content/store';
-import { applyThrough } from '../archive';
 import { ingestTee } from '../content/streams';
-import { EMPTY_LAYER_DIFFID } from '../images/archive';
-import type { Reference } from '../images/reference';
-import { hostPlatform } from '../registry';
 import type { ImageStore } from '../images/store';
 import type { HistoryEntry, ImageConfig, ImageRecord, ImageRunConfig } from '../images/types';
-import type { OverlaySnapshotter } from '../snapshots/overlay';
+import { applyThrough, LayerHelpers, type LayerTars } from '../layers';
+import type { Snapshotter } from '../snapshots/snapshotter';
 import { isRunning, type ContainerRecord } from './record';
 import type { ContainerService } from './service';
 
@@ -37,7 +36,7 @@ export interface CommitOptions {
 export interface SnapshotDeps {
   host: Host;
   content: ContentStore;
-  snapshots: OverlaySnapshotter;
+  snapshots: Snapshotter;
   imageStore: ImageStore;
   containers: ContainerService;
 }
@@ -133,7 +132,11 @@ function firstData(s: Readable): Promise<void> {
 // ---------------------------------------------------------------------------
 
 export class ContainerSnapshots {
-  constructor(private d: SnapshotDeps) {}
+  private tars: LayerTars;
+
+  constructor(private d: SnapshotDeps) {
+    this.tars = new LayerHelpers(d.host);
+  }
 
   private image(c: ContainerRecord): ImageRecord {
     const image = this.d.imageStore.get(c.spec.image.id);
@@ -143,6 +146,16 @@ export class ContainerSnapshots {
 
   // `docker commit`.
   async commit(ref: string, o: CommitOptions): Promise<ImageRecord> {
+    // Under a content lease, so an rmi meanwhile cannot collect the new blobs.
+    const lease = this.d.content.lease();
+    try {
+      return await this.commitLocked(ref, o);
+    } finally {
+      lease.release();
+    }
+  }
+
+  private commitLocked(ref: string, o: CommitOptions): Promise<ImageRecord> {
     // Under the container's lock: no start, stop or remove meanwhile.
     return this.d.containers.withLock(ref, async (c) => {
       this.d.containers.get(c.id); // still there
@@ -177,7 +190,7 @@ export class ContainerSnapshots {
     const s = await this.d.snapshots.scratch();
     const blob = this.d.content.ingest();
     try {
-      await applyThrough(packLayer(upper), [ingestTee(blob)], s.dir);
+      await applyThrough(this.tars, this.tars.packLayer(upper), [ingestTee(blob)], s.dir);
       const diffID = blob.digest(); // the ingest hashes what it keeps
       if (diffID === EMPTY_LAYER_DIFFID) {
         await blob.abort();
@@ -206,14 +219,14 @@ export class ContainerSnapshots {
       const dir = this.d.snapshots.containerDir(c.id);
       const merged = path.join(dir, 'merged');
       if (isRunning(c.state)) {
-        const out = packDir(merged);
+        const out = this.tars.packDir(merged);
         await firstData(out);
         return out;
       }
       const image = this.image(c);
       if (!image.chainID) {
         // No image layers: the writable layer is the whole filesystem.
-        const out = packDir(path.join(dir, 'diff'));
+        const out = this.tars.packDir(path.join(dir, 'diff'));
         await firstData(out);
         return out;
       }
@@ -221,7 +234,7 @@ export class ContainerSnapshots {
       await fsp.mkdir(merged, { recursive: true });
       this.d.host.mount(m.source, m.target, m.type, MS_RDONLY, m.options.join(','));
       try {
-        const out = packDir(m.target);
+        const out = this.tars.packDir(m.target);
         await firstData(out);
         return out;
       } finally {

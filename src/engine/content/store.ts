@@ -1,12 +1,18 @@
 // Content-addressed blob store. Ingest writes to a temp file, fsyncs, checks
 // size and digest, then renames into blobs/sha256/<hex>: a wrong digest or a
 // crash mid-write never leaves a visible blob.
+//
+// Blobs nothing references are swept (sweep); an operation in flight keeps
+// the blobs it makes or relies on with a lease (containerd's idea, in
+// memory): while any lease is open, every blob committed or looked up with
+// has() is added to it, and the sweep spares leased blobs.
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { BerthError, invalidArgument, notFound } from '../../errors';
 import { syncDir } from '../../util/fs';
+import { KeyedLock } from '../../util/lock';
 import { QueuedWriter } from './writer';
 
 export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
@@ -92,7 +98,7 @@ export class Ingest {
       }
       await this.out.datasync();
       this.close();
-      await fsp.rename(this.tmp, this.store.blobPath(digest));
+      await this.store.land(digest, () => fsp.rename(this.tmp, this.store.blobPath(digest)));
       await syncDir(path.dirname(this.store.blobPath(digest)));
       return { digest, size: this.size };
     } catch (err) {
@@ -115,9 +121,34 @@ export class Ingest {
   }
 }
 
+// The blobs one operation in flight has made or relies on; the sweep spares
+// them until release().
+export class Lease {
+  private digests = new Set<string>();
+
+  constructor(private onRelease: (l: Lease) => void) {}
+
+  add(...digests: string[]): void {
+    for (const d of digests) this.digests.add(d);
+  }
+
+  has(digest: string): boolean {
+    return this.digests.has(digest);
+  }
+
+  release(): void {
+    this.onRelease(this);
+  }
+}
+
 export class ContentStore {
   readonly blobs: string;
   readonly ingestDir: string;
+  private leases = new Set<Lease>();
+  // Bumped on every release: a sweep then asks again what is referenced.
+  private releases = 0;
+  // Landing a blob and sweeping it are serialized per digest.
+  private locks = new KeyedLock();
 
   constructor(readonly root: string) {
     this.blobs = path.join(root, 'blobs', 'sha256');
@@ -136,7 +167,9 @@ export class ContentStore {
     return path.join(this.blobs, digest.slice(7));
   }
 
+  // An operation asking is about to rely on the blob: its lease keeps it.
   async has(digest: string): Promise<boolean> {
+    this.claim(digest);
     try {
       await fsp.access(this.blobPath(digest));
       return true;
@@ -177,5 +210,68 @@ export class ContentStore {
 
   async list(): Promise<string[]> {
     return (await fsp.readdir(this.blobs)).filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
+  }
+
+  // Moves a fully written file (outside the ingest, e.g. a load's spool)
+  // into the store as the blob digest, which the caller has checked: fsync,
+  // rename, fsync the dir.
+  async adopt(file: string, digest: string): Promise<void> {
+    const dest = this.blobPath(digest);
+    const fh = await fsp.open(file, 'r+');
+    try {
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    await this.land(digest, () => fsp.rename(file, dest));
+    await syncDir(path.dirname(dest));
+  }
+
+  // Until release(), the blobs made or looked up (has) while it is open.
+  lease(): Lease {
+    const l = new Lease((done) => {
+      if (this.leases.delete(done)) this.releases++;
+    });
+    this.leases.add(l);
+    return l;
+  }
+
+  isLeased(digest: string): boolean {
+    for (const l of this.leases) if (l.has(digest)) return true;
+    return false;
+  }
+
+  // Deletes every blob that is neither in referenced() nor leased; returns
+  // what went. Each blob is checked just before its removal, under its lock
+  // (a blob landing now is leased before it lands), and referenced() is
+  // asked again after any lease was released, since an operation records
+  // its references before it lets go of its lease.
+  async sweep(referenced: () => Set<string>): Promise<string[]> {
+    const removed: string[] = [];
+    let asked = -1;
+    let refs = new Set<string>();
+    for (const d of await this.list()) {
+      await this.locks.run(d, async () => {
+        if (asked !== this.releases) {
+          refs = referenced();
+          asked = this.releases;
+        }
+        if (refs.has(d) || this.isLeased(d)) return;
+        await fsp.rm(this.blobPath(d), { force: true });
+        removed.push(d);
+      });
+    }
+    return removed;
+  }
+
+  // Called by Ingest.commit and adopt: the blob is leased, then renamed into
+  // place under its lock.
+  land(digest: string, rename: () => Promise<void>): Promise<void> {
+    this.claim(digest);
+    return this.locks.run(digest, rename);
+  }
+
+  private claim(digest: string): void {
+    for (const l of this.leases) l.add(digest);
   }
 }

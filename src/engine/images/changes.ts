@@ -16,8 +16,19 @@ function jsonOrShell(arg: string, shell = true): string[] {
   return shell ? ['/bin/sh', '-c', t] : t.split(/\s+/).filter(Boolean);
 }
 
+// A double-quoted value is a JSON string: a bad escape ("\q") or a raw
+// control character in it is the client's mistake, named with its change.
+function unquote(v: string, change: string): string {
+  try {
+    return JSON.parse(v);
+  } catch {
+    const what = /[\x00-\x1f]/.test(v) ? 'a control character' : 'a bad escape';
+    throw invalidArgument(`invalid change ${JSON.stringify(change)}: the quoted value ${v} has ${what}`);
+  }
+}
+
 // KEY=VALUE pairs, with optional double quotes; or the old "KEY VALUE" form.
-function keyValues(arg: string): [string, string][] {
+function keyValues(arg: string, change: string): [string, string][] {
   const out: [string, string][] = [];
   const re = /([^\s=]+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)/g;
   // The old "KEY VALUE" form applies when the first word has no "=".
@@ -29,7 +40,7 @@ function keyValues(arg: string): [string, string][] {
   }
   for (const m of arg.matchAll(re)) {
     let v = m[2];
-    if (v.startsWith('"')) v = JSON.parse(v);
+    if (v.startsWith('"')) v = unquote(v, change);
     else if (v.startsWith("'")) v = v.slice(1, -1);
     out.push([m[1], v]);
   }
@@ -54,7 +65,7 @@ export function applyChanges(cfg: ImageRunConfig, changes: string[]): ImageRunCo
         break;
       case 'ENV': {
         const env = [...(c.Env ?? [])];
-        for (const [k, v] of keyValues(arg)) {
+        for (const [k, v] of keyValues(arg, line)) {
           const i = env.findIndex((e) => e.split('=')[0] === k);
           if (i >= 0) env[i] = `${k}=${v}`;
           else env.push(`${k}=${v}`);
@@ -63,7 +74,7 @@ export function applyChanges(cfg: ImageRunConfig, changes: string[]): ImageRunCo
         break;
       }
       case 'LABEL':
-        c.Labels = { ...(c.Labels ?? {}), ...Object.fromEntries(keyValues(arg)) };
+        c.Labels = { ...(c.Labels ?? {}), ...Object.fromEntries(keyValues(arg, line)) };
         break;
       case 'EXPOSE': {
         const ports = { ...(c.ExposedPorts ?? {}) };

@@ -25,6 +25,10 @@ export class DistributionMetadata {
     for (const [k, v] of Object.entries(data)) this.byDiffID.set(k, v);
   }
 
+  diffIDs(): string[] {
+    return [...this.byDiffID.keys()];
+  }
+
   sources(diffID: string): BlobSource[] {
     return this.byDiffID.get(diffID) ?? [];
   }

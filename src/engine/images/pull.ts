@@ -5,14 +5,18 @@
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, invalidArgument, isKind, notFound } from '../../errors';
-import { applyLayer } from '../archive';
+import type { LayerTars } from '../layers';
 import { Hasher } from '../content/streams';
 import type { ContentStore } from '../content/store';
 import { byteProgress, type ProgressSink } from '../events/progress';
-import { decompressStream, hostPlatform, parseManifest, selectPlatform, type Descriptor, type Manifest, type PlatformSpec, type RegistryAuth, type RegistryClient } from '../registry';
-import { chainIDOf, type LayerInfo, type OverlaySnapshotter } from '../snapshots/overlay';
+import type { Descriptor, Manifest } from '../../oci/descriptor';
+import { hostPlatform, selectPlatform, type PlatformSpec } from '../../oci/platform';
+import { decompressStream, parseManifest, type RegistryAuth, type RegistryClient } from '../registry';
+import { chainIDOf, chainIDs } from '../../oci/layers';
+import type { LayerInfo, LayerSnapshotter } from '../snapshots/snapshotter';
 import type { DistributionMetadata } from './distribution';
-import { familiarName, repoName, type Reference } from './reference';
+import type { LayerHolds } from './holds';
+import { familiarString, fullName, type Reference } from '../../oci/reference';
 import { registryClient, type RegistrySettings } from './registries';
 import type { ImageStore } from './store';
 import type { ImageConfig, ImageRecord } from './types';
@@ -20,13 +24,6 @@ import type { ImageConfig, ImageRecord } from './types';
 const MAX_CONCURRENT_DOWNLOADS = 3;
 
 export type Platform = PlatformSpec;
-
-export function parsePlatform(s: string | undefined | null): Platform {
-  if (!s) return hostPlatform();
-  const [osName, architecture, variant] = s.split('/');
-  if (!osName || !architecture) throw invalidArgument(`invalid platform ${JSON.stringify(s)}: expected os/arch[/variant]`);
-  return { os: osName, architecture, variant };
-}
 
 // A registry's 401 goes to the client as 403: on a 401 the docker CLI asks
 // for a login on stdin (dockerd never answers a pull with 401).
@@ -59,24 +56,25 @@ async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<
 export class Puller {
   // chain id -> the layer being made by some pull right now
   private inflight = new Map<string, Promise<LayerInfo>>();
-  // chain id -> how many running pulls stand on that layer; a failed pull
-  // removes the layers it left behind only when nobody holds them
-  private holds = new Map<string, number>();
   // chain id -> its removal by a failed pull, still under way
   private removing = new Map<string, Promise<void>>();
 
   constructor(
     private store: ImageStore,
     private content: ContentStore,
-    private snapshots: OverlaySnapshotter,
+    private snapshots: LayerSnapshotter,
+    private tars: LayerTars,
     private metadata: DistributionMetadata,
     private settings: RegistrySettings,
+    // The layers running pulls and pushes stand on; a failed pull removes
+    // the layers it left behind only when nobody holds them.
+    private holds: LayerHolds,
   ) {}
 
   async pull(ref: Reference, opts: { platform?: Platform; auth?: RegistryAuth; progress: ProgressSink }): Promise<ImageRecord> {
     const client = registryClient(ref.domain, this.settings, opts.auth);
     const reference = ref.digest ?? ref.tag ?? 'latest';
-    const name = familiarName(ref);
+    const name = familiarString(ref);
     const platform = opts.platform ?? hostPlatform();
 
     // As in dockerd, progress starts once the manifest is there, so an
@@ -102,23 +100,20 @@ export class Puller {
     if (config.os && config.os !== platform.os) throw notFound(`image ${name} is for ${config.os}/${config.architecture}, not ${platform.os}/${platform.architecture}`);
 
     const existed = this.store.get(manifest.config.digest);
-    const chains: string[] = [];
-    for (const d of diffIDs) chains.push(chainIDOf(chains[chains.length - 1], d));
+    const chains = chainIDs(diffIDs);
     // Taken in the same tick as the plan below, released once the image is
     // recorded (or the pull has failed and cleaned up).
-    this.hold(chains, 1);
-    let held = true;
+    const release = this.holds.hold(chains);
     try {
       return await this.pullLayers(ref, opts, { client, manifest, diffIDs, chains, configBytes, topBytes, topDigest, existed: !!existed, name });
     } catch (err) {
-      this.hold(chains, -1);
-      held = false;
+      release();
       // Layers this image needed that no image and no other pull uses are
       // removed again, so a failed pull leaves nothing behind.
       await this.rollback(chains).catch(() => {});
       throw err;
     } finally {
-      if (held) this.hold(chains, -1);
+      release();
     }
   }
 
@@ -217,7 +212,7 @@ export class Puller {
           for (const st of streams) st.destroy();
           throw err;
         });
-      const steps = [guard(pipeline(body, counter)), guard(pipeline(dec, hasher, tar)), guard(applyLayer(tar, scratch.dir))];
+      const steps = [guard(pipeline(body, counter)), guard(pipeline(dec, hasher, tar)), guard(this.tars.apply(tar, scratch.dir))];
       for (const st of steps) st.catch(() => {});
       await Promise.all(steps);
       const got = hasher.digest();
@@ -232,7 +227,7 @@ export class Puller {
         await blob.commit();
         blobCommitted = true;
       }
-      await this.metadata.add(diffID, { digest: desc.digest, mediaType: desc.mediaType, size: desc.size }, repoName(ref));
+      await this.metadata.add(diffID, { digest: desc.digest, mediaType: desc.mediaType, size: desc.size }, fullName(ref));
       progress({ type: 'progress', id, status: 'Extracting', current: size, total: size });
       const info = await this.snapshots.commit(scratch, p?.chainID, diffID, size);
       progress({ type: 'progress', id, status: 'Pull complete' });
@@ -245,23 +240,9 @@ export class Puller {
     }
   }
 
-  // Whether a running pull stands on this layer (layer GC must keep it: a
-  // pull commits its layers before the image that names them exists).
-  inUse(chainID: string): boolean {
-    return this.holds.has(chainID);
-  }
-
-  private hold(chains: string[], delta: 1 | -1): void {
-    for (const c of chains) {
-      const n = (this.holds.get(c) ?? 0) + delta;
-      if (n > 0) this.holds.set(c, n);
-      else this.holds.delete(c);
-    }
-  }
-
   // Removes, top first, the layers of `chains` that no image uses, no
-  // running pull holds and no other layer stands on, with their compressed
-  // blobs (as ImageService.collectLayers does). Each check and the removal
+  // running pull or push holds and no other layer stands on, with their
+  // compressed blobs. Each check and the removal
   // from the snapshotter's map happen in one tick.
   private async rollback(chains: string[]): Promise<void> {
     for (const chainID of [...chains].reverse()) {

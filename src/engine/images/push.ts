@@ -5,14 +5,17 @@ import * as fs from 'node:fs';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { failedPrecondition, notFound } from '../../errors';
-import type { ContentStore } from '../content/store';
+import type { ContentStore, Lease } from '../content/store';
 import { byteProgress, type ProgressSink } from '../events/progress';
-import { MEDIA_TYPES, type Descriptor, type RegistryAuth, type RegistryClient } from '../registry';
-import { chainIDOf } from '../snapshots/overlay';
+import type { Descriptor } from '../../oci/descriptor';
+import { MEDIA_TYPES } from '../../oci/mediatypes';
+import type { RegistryAuth, RegistryClient } from '../registry';
+import { chainIDs } from '../../oci/layers';
 import type { DistributionMetadata } from './distribution';
+import type { LayerHolds } from './holds';
 import { ingestTee } from '../content/streams';
 import { ParallelGzip } from './pgzip';
-import { familiarName, parseReference, repoName, withDefaultTag, type Reference } from './reference';
+import { familiarString, parseReference, fullName, withDefaultTag, type Reference } from '../../oci/reference';
 import { registryClient, type RegistrySettings } from './registries';
 import type { ImageStore } from './store';
 import type { ImageRecord } from './types';
@@ -30,25 +33,37 @@ export class Pusher {
     // and its size.
     private layerTar: (diffID: string, chainID: string) => Promise<Readable>,
     private layerSize: (chainID: string) => number | undefined,
+    private holds: LayerHolds,
   ) {}
 
   // Without a tag, every local tag of the repository is pushed (as Docker does).
-  async push(ref: Reference, opts: { auth?: RegistryAuth; progress: ProgressSink }): Promise<void> {
+  // The lease keeps every blob the push reads or makes until it is done.
+  async push(ref: Reference, opts: { auth?: RegistryAuth; progress: ProgressSink; lease: Lease }): Promise<void> {
     const targets: Reference[] = ref.tag || ref.digest ? [withDefaultTag(ref)] : this.store.tagsOfRepo(ref);
-    if (targets.length === 0) throw notFound(`An image does not exist locally with the tag: ${familiarName(ref)}`);
+    if (targets.length === 0) throw notFound(`An image does not exist locally with the tag: ${familiarString(ref)}`);
     const client = registryClient(ref.domain, this.settings, opts.auth);
-    opts.progress({ type: 'status', status: `The push refers to repository [${repoName(ref)}]` });
+    opts.progress({ type: 'status', status: `The push refers to repository [${fullName(ref)}]` });
     for (const t of targets) {
-      const rec = this.store.tryResolve(familiarName(t));
-      if (!rec) throw notFound(`An image does not exist locally with the tag: ${familiarName(t)}`);
-      await this.pushOne(client, t, rec, opts.progress);
+      const rec = this.store.tryResolve(familiarString(t));
+      if (!rec) throw notFound(`An image does not exist locally with the tag: ${familiarString(t)}`);
+      await this.pushOne(client, t, rec, opts.progress, opts.lease);
     }
   }
 
-  private async pushOne(client: RegistryClient, ref: Reference, rec: ImageRecord, progress: ProgressSink): Promise<void> {
+  private async pushOne(client: RegistryClient, ref: Reference, rec: ImageRecord, progress: ProgressSink, lease: Lease): Promise<void> {
     const diffIDs = rec.config.rootfs.diff_ids;
-    const chains: string[] = [];
-    for (const d of diffIDs) chains.push(chainIDOf(chains[chains.length - 1], d));
+    const chains = chainIDs(diffIDs);
+    // An rmi meanwhile must not take what this push is reading.
+    lease.add(rec.id, ...diffIDs, ...diffIDs.flatMap((d) => this.metadata.sources(d).map((s) => s.digest)));
+    const release = this.holds.hold(chains);
+    try {
+      await this.pushImage(client, ref, rec, diffIDs, chains, progress);
+    } finally {
+      release();
+    }
+  }
+
+  private async pushImage(client: RegistryClient, ref: Reference, rec: ImageRecord, diffIDs: string[], chains: string[], progress: ProgressSink): Promise<void> {
     for (const d of diffIDs) progress({ type: 'progress', id: short(d), status: 'Preparing' });
     const layers: Descriptor[] = new Array(diffIDs.length);
     let next = 0;
@@ -74,14 +89,15 @@ export class Pusher {
     const tag = ref.tag ?? 'latest';
     const digest = await client.putManifest(ref.path, tag, MEDIA_TYPES.dockerManifest, bytes);
     await this.content.put(bytes);
-    await this.store.setRef({ domain: ref.domain, path: ref.path, digest }, rec.id);
+    // The registry has it now, even if an rmi took the local image meanwhile.
+    if (this.store.get(rec.id)) await this.store.setRef({ domain: ref.domain, path: ref.path, digest }, rec.id);
     progress({ type: 'status', status: `${tag}: digest: ${digest} size: ${bytes.length}` });
     progress({ type: 'aux', aux: { Tag: tag, Digest: digest, Size: bytes.length } });
   }
 
   private async pushLayer(client: RegistryClient, ref: Reference, diffID: string, chainID: string, progress: ProgressSink): Promise<Descriptor> {
     const id = short(diffID);
-    const target = repoName(ref);
+    const target = fullName(ref);
     const sources = this.metadata.sources(diffID);
     const sameRegistry = sources.flatMap((s) => s.repos.filter((r) => r.startsWith(`${ref.domain}/`)).map((r) => ({ s, repo: r })));
     // 1. The registry already has one of our blobs for this layer in this repository.
@@ -96,7 +112,7 @@ export class Pusher {
       const from = repo.slice(ref.domain.length + 1);
       if (await client.mountBlob(ref.path, s.digest, from).catch(() => false)) {
         await this.metadata.add(diffID, s, target);
-        progress({ type: 'progress', id, status: `Mounted from ${familiarName(parseReference(repo))}` });
+        progress({ type: 'progress', id, status: `Mounted from ${familiarString(parseReference(repo))}` });
         return { mediaType: s.mediaType, digest: s.digest, size: s.size };
       }
     }

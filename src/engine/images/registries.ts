@@ -2,6 +2,7 @@
 // "insecure-registries", with 127.0.0.0/8 insecure by default) and the CA
 // directory (certs.d/<host:port>/ca.crt).
 import * as net from 'node:net';
+import { invalidArgument } from '../../errors';
 import { RegistryClient, type RegistryAuth } from '../registry';
 
 export interface RegistrySettings {
@@ -27,6 +28,18 @@ export function isInsecure(host: string, settings: RegistrySettings): boolean {
     if (entry.includes('/') && inCidr(name === 'localhost' ? '127.0.0.1' : name, entry)) return true;
   }
   return name === '::1';
+}
+
+// A registry address the reference grammar allows but no URL can hold
+// ("127.0.0.1:99999"): refused up front, naming what the client sent.
+export function checkRegistryHost(host: string, what: string): void {
+  const port = /:(\d+)$/.exec(host)?.[1];
+  if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) throw invalidArgument(`${what}: port ${port} is out of range (1-65535)`);
+  try {
+    new URL(`https://${host}/`);
+  } catch {
+    throw invalidArgument(`${what}: ${JSON.stringify(host)} is not a registry address`);
+  }
 }
 
 export function registryClient(host: string, settings: RegistrySettings, auth?: RegistryAuth): RegistryClient {

@@ -1,24 +1,32 @@
-// Image operations behind the API: list, inspect, import, tag, remove.
+// Image operations behind the API: list, inspect, pull, push, import, load,
+// save, history, tag, remove, prune.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { conflict, failedPrecondition, invalidArgument } from '../../errors';
-import { applyThrough, compressionOf, packLayer } from '../archive';
-import type { ContentStore } from '../content/store';
+import { applyThrough, compressionOf, type LayerTars } from '../layers';
+import type { ContentStore, Lease } from '../content/store';
 import { ingestTrack } from '../content/streams';
-import type { ProgressSink } from '../events/progress';
-import { decompressStream, hostPlatform, type RegistryAuth } from '../registry';
+import { noEvents, type EventPublisher } from '../events/bus';
+import { noProgress, type ProgressSink } from '../events/progress';
+import { chainIDOf } from '../../oci/layers';
+import { hostPlatform } from '../../oci/platform';
+import { decompressStream, type RegistryAuth } from '../registry';
 import { createLayerGunzip } from '../registry/decompress';
-import type { OverlaySnapshotter } from '../snapshots/overlay';
+import type { LayerInfo, LayerSnapshotter } from '../snapshots/snapshotter';
 import { applyChanges } from './changes';
 import { DistributionMetadata } from './distribution';
+import { imageHistory, type HistoryItem } from './history';
+import { LayerHolds } from './holds';
+import { ImageLoader, type LoadResult } from './load';
 import { Puller, type Platform } from './pull';
 import { Pusher } from './push';
-import { familiarName, parseReference, withDefaultTag, type Reference } from './reference';
-import { registryClient, type RegistrySettings } from './registries';
+import { familiarName, familiarString, parseReference, refString, withDefaultTag, type Reference } from '../../oci/reference';
+import { checkRegistryHost, registryClient, type RegistrySettings } from './registries';
+import { ImageSaver } from './save';
 import type { ImageStore } from './store';
-import type { ImageConfig, ImageRecord } from './types';
+import type { ImageConfig, ImageRecord, ImageRunConfig } from './types';
 
 
 export interface ImportOptions {
@@ -75,48 +83,103 @@ export function hasLabel(labels: Record<string, string>, spec: string): boolean 
   return eq < 0 ? spec in labels : labels[spec.slice(0, eq)] === spec.slice(eq + 1);
 }
 
+export interface ImageServiceDeps {
+  store: ImageStore;
+  content: ContentStore;
+  layers: LayerSnapshotter;
+  tars: LayerTars;
+  // The containers using an image (rmi and prune spare those images).
+  inUse: (id: string) => { id: string; running: boolean }[];
+  // The image dir, for distribution.json.
+  root: string;
+  registries: RegistrySettings;
+  // Where pull, push, tag, untag, delete, import, load and save are told.
+  events?: EventPublisher;
+}
+
 export class ImageService {
   readonly metadata: DistributionMetadata;
+  private store: ImageStore;
+  private content: ContentStore;
+  private layers: LayerSnapshotter;
+  private tars: LayerTars;
+  private inUse: (id: string) => { id: string; running: boolean }[];
+  private registries: RegistrySettings;
+  private events: EventPublisher;
   private puller: Puller;
   private pusher: Pusher;
+  private holds = new LayerHolds();
+  private saver: ImageSaver;
+  private loader: ImageLoader;
 
-  constructor(
-    private store: ImageStore,
-    private content: ContentStore,
-    private layers: OverlaySnapshotter,
-    private inUse: (id: string) => { id: string; running: boolean }[],
-    imageRoot: string,
-    private registries: RegistrySettings,
-  ) {
-    this.metadata = new DistributionMetadata(imageRoot);
-    this.puller = new Puller(store, content, layers, this.metadata, registries);
-    this.pusher = new Pusher(store, content, this.metadata, registries, (d, c) => this.layerTar(d, c), (c) => this.layers.get(c)?.size);
+  constructor(d: ImageServiceDeps) {
+    ({ store: this.store, content: this.content, layers: this.layers, tars: this.tars, inUse: this.inUse, registries: this.registries } = d);
+    this.events = d.events ?? noEvents;
+    this.metadata = new DistributionMetadata(d.root);
+    this.puller = new Puller(d.store, d.content, d.layers, d.tars, this.metadata, d.registries, this.holds);
+    this.pusher = new Pusher(d.store, d.content, this.metadata, d.registries, (diffID, chainID) => this.layerTar(diffID, chainID), (c) => this.layers.get(c)?.size, this.holds);
+    this.saver = new ImageSaver({ content: d.content, imageStore: d.store, layerTar: (diffID, chainID) => this.layerTar(diffID, chainID) });
+    this.loader = new ImageLoader({ content: d.content, snapshots: d.layers, imageStore: d.store, tars: d.tars, holds: this.holds });
   }
 
   async init(): Promise<void> {
     await this.metadata.init();
-    // Layers a pull committed before a crash cut it short belong to no image.
-    await this.collectLayers();
+    // What a crash cut short (layers, blobs) belongs to no image.
+    await this.collectGarbage();
   }
 
   // `docker pull`; with allTags every tag of the repository.
   async pull(name: string, opts: { platform?: Platform; auth?: RegistryAuth; allTags?: boolean; progress: ProgressSink }): Promise<ImageRecord[]> {
-    const ref = parseReference(name);
-    if (!opts.allTags) return [await this.puller.pull(ref.tag || ref.digest ? ref : { ...ref, tag: 'latest' }, opts)];
-    if (ref.tag || ref.digest) throw invalidArgument('tag can be used only with --all-tags/-a');
+    let ref = parseReference(name);
+    checkRegistryHost(ref.domain, `invalid reference ${JSON.stringify(name)}`);
     const out: ImageRecord[] = [];
-    for (const tag of await this.puller.tags(ref, opts.auth)) out.push(await this.puller.pull({ ...ref, tag }, opts));
+    if (opts.allTags && (ref.tag || ref.digest)) throw invalidArgument('tag can be used only with --all-tags/-a');
+    if (!opts.allTags) ref = withDefaultTag(ref);
+    await this.leased(async () => {
+      if (!opts.allTags) out.push(await this.puller.pull(ref, opts));
+      else for (const tag of await this.puller.tags(ref, opts.auth)) out.push(await this.puller.pull({ ...ref, tag }, opts));
+    });
+    // As dockerd: the reference pulled, and the repository as its name.
+    this.publish('pull', familiarString(ref), familiarName(ref), out[out.length - 1]);
     return out;
   }
 
   async push(name: string, opts: { auth?: RegistryAuth; progress: ProgressSink }): Promise<void> {
     const ref = parseReference(name);
     if (ref.digest) throw invalidArgument('cannot push a digest reference');
-    await this.pusher.push(ref, opts);
+    checkRegistryHost(ref.domain, `invalid reference ${JSON.stringify(name)}`);
+    await this.leased((lease) => this.pusher.push(ref, { ...opts, lease }));
+    this.publish('push', familiarString(ref), familiarName(ref), ref.tag ? this.store.tryResolve(refString(ref)) : undefined);
+  }
+
+  // `docker save`: the named images as one tar stream (see ImageSaver.save).
+  // Each image is announced once the archive holds all of it.
+  async save(names: string[]): Promise<Readable> {
+    return this.leased(() => this.saver.save(names, (id) => this.publish('save', id, id, this.store.get(id))));
+  }
+
+  // `docker load`.
+  async load(input: Readable, progress: ProgressSink = noProgress): Promise<LoadResult> {
+    const result = await this.leased(() => this.loader.load(input, progress));
+    for (const id of result.images) this.publish('load', id, id, this.store.get(id));
+    return result;
+  }
+
+  // `docker history`.
+  history(name: string): HistoryItem[] {
+    const rec = this.store.resolve(name);
+    const sizes: number[] = [];
+    let chain: string | undefined;
+    for (const diffID of rec.config.rootfs?.diff_ids ?? []) {
+      chain = chainIDOf(chain, diffID);
+      sizes.push(this.layers.get(chain)?.size ?? 0);
+    }
+    return imageHistory(rec.id, rec.config, sizes, this.repoTags(rec));
   }
 
   // `docker login`: checks the credentials against the registry.
   async login(host: string, auth: RegistryAuth): Promise<void> {
+    checkRegistryHost(host, `invalid registry address ${JSON.stringify(host)}`);
     await registryClient(host, this.registries, auth).ping();
   }
 
@@ -128,7 +191,7 @@ export class ImageService {
     for (const s of this.metadata.sources(diffID)) {
       if (await this.content.has(s.digest)) return decompressStream(s.mediaType, fs.createReadStream(this.content.blobPath(s.digest)));
     }
-    const packed = packLayer(this.layers.diffDir(chainID));
+    const packed = this.tars.packLayer(this.layers.diffDir(chainID));
     const hash = createHash('sha256');
     const check = new Transform({
       transform(chunk: Buffer, _e, cb) {
@@ -178,6 +241,10 @@ export class ImageService {
 
   // `docker import`: one layer from a tar stream, plus a fresh config.
   async import(body: Readable, opts: ImportOptions): Promise<ImageRecord> {
+    return this.leased(() => this.importLayer(body, opts));
+  }
+
+  private async importLayer(body: Readable, opts: ImportOptions): Promise<ImageRecord> {
     let ref: Reference | undefined;
     if (opts.repo) {
       ref = parseReference(opts.tag ? `${opts.repo}:${opts.tag}` : opts.repo);
@@ -186,22 +253,40 @@ export class ImageService {
     // Checked before reading the upload, so a bad change stores nothing.
     const runConfig = applyChanges({}, opts.changes ?? []);
     const tar = await decompressed(body);
-    const layer = await this.layers.createLayer(undefined, async (dir) => {
+    const scratch = await this.layers.scratch();
+    let layer: LayerInfo;
+    // The layer is held until the image that names it is recorded.
+    let release = () => {};
+    try {
       // The helper writes the tar it reads into the ingest's file; the ingest
       // hashes what is sent to it: the diffID.
       const blob = this.content.ingest();
       try {
-        await applyThrough(tar, [ingestTrack(blob)], dir, { copyTo: blob.fd });
+        await applyThrough(this.tars, tar, [ingestTrack(blob)], scratch.dir, { copyTo: blob.fd });
       } catch (err) {
         await blob.abort();
         throw badArchive(err);
       }
       const diffID = blob.digest();
       const size = blob.written;
+      release = this.holds.hold([diffID]);
       if (await this.content.has(diffID)) await blob.abort();
       else await blob.commit();
-      return { diffID, size };
-    });
+      layer = await this.layers.commit(scratch, undefined, diffID, size);
+    } catch (err) {
+      release();
+      throw err;
+    } finally {
+      await this.layers.discard(scratch);
+    }
+    try {
+      return await this.recordImport(layer, runConfig, ref, opts.message);
+    } finally {
+      release();
+    }
+  }
+
+  private async recordImport(layer: LayerInfo, runConfig: ImageRunConfig, ref: Reference | undefined, message: string | undefined): Promise<ImageRecord> {
     const now = new Date().toISOString();
     const config: ImageConfig = {
       architecture: hostPlatform().architecture,
@@ -209,19 +294,49 @@ export class ImageService {
       created: now,
       config: runConfig,
       rootfs: { type: 'layers', diff_ids: [layer.diffID] },
-      history: [{ created: now, created_by: '', comment: opts.message || 'Imported from -' }],
+      history: [{ created: now, created_by: '', comment: message || 'Imported from -' }],
     };
-    if (opts.message) config.comment = opts.message;
+    if (message) config.comment = message;
     const digest = await this.content.put(Buffer.from(JSON.stringify(config)));
     const rec = await this.store.add(digest);
-    if (ref) await this.store.tag(ref, rec.id);
+    if (ref) await this.tagImage(rec, ref);
+    this.publish('import', rec.id, rec.id, rec);
     return rec;
   }
 
   async tag(source: string, repo: string, tag?: string): Promise<void> {
     const rec = this.store.resolve(source);
     const ref = parseReference(tag ? `${repo}:${tag}` : repo);
+    await this.tagImage(rec, ref);
+  }
+
+  private async tagImage(rec: ImageRecord, ref: Reference): Promise<void> {
     await this.store.tag(ref, rec.id);
+    this.publish('tag', rec.id, familiarString(withDefaultTag(ref)), rec);
+  }
+
+  // Removes one reference of rec; returns it as rmi reports it.
+  private async untag(rec: ImageRecord, ref: Reference): Promise<string> {
+    const removed = familiarString(await this.store.untagRef(ref));
+    this.publish('untag', rec.id, rec.id, rec);
+    return removed;
+  }
+
+  // Runs fn under a content lease: the blobs it makes or relies on outlive
+  // any garbage collection meanwhile, until fn is done with them.
+  private async leased<T>(fn: (lease: Lease) => Promise<T>): Promise<T> {
+    const lease = this.content.lease();
+    try {
+      return await fn(lease);
+    } finally {
+      lease.release();
+    }
+  }
+
+  // An image event as dockerd logs it: the image's labels, and `name`. A
+  // deleted image has no labels left to give.
+  private publish(action: string, id: string, name: string, rec?: ImageRecord): void {
+    this.events.publish('image', action, id, { ...(rec?.config.config?.Labels ?? {}), name });
   }
 
   // Docker's rmi: a name untags (and deletes when it was the last tag);
@@ -239,22 +354,22 @@ export class ImageService {
       if (refs.length === 1 && users.length > 0 && !force) {
         throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${users[0].id.slice(0, 12)} is using its referenced image ${short}`);
       }
-      const untagged = familiarName(await this.store.untagRef(ref));
+      const untagged = await this.untag(rec, ref);
       // A digest reference deletes the image only when it was the last reference.
       const lastDigest = !ref.tag && refs.length === 0 && digestRefs.length === 1;
       if (refs.length > 1 || users.length > 0 || (!ref.tag && !lastDigest)) return [{ Untagged: untagged }];
       const out: RemovedItem[] = [{ Untagged: untagged }];
-      if (ref.tag) for (const r of digestRefs) out.push({ Untagged: familiarName(await this.store.untagRef(r)) });
-      return [...out, ...(await this.deleteImage(rec, digestRefs))];
+      if (ref.tag) for (const r of digestRefs) out.push({ Untagged: await this.untag(rec, r) });
+      return [...out, ...(await this.deleteImage(rec))];
     }
     const running = users.find((u) => u.running);
     if (running) throw conflict(`conflict: unable to delete ${short} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`);
     if (users.length > 0 && !force) throw conflict(`conflict: unable to delete ${short} (must be forced) - image is being used by stopped container ${users[0].id.slice(0, 12)}`);
     if (refs.length > 1 && !force) throw conflict(`conflict: unable to delete ${short} (must be forced) - image is referenced in multiple repositories`);
     const out: RemovedItem[] = [];
-    for (const r of [...refs, ...digestRefs]) out.push({ Untagged: familiarName(await this.store.untagRef(r)) });
+    for (const r of [...refs, ...digestRefs]) out.push({ Untagged: await this.untag(rec, r) });
     if (users.length > 0) return out;
-    return [...out, ...(await this.deleteImage(rec, digestRefs))];
+    return [...out, ...(await this.deleteImage(rec))];
   }
 
   // `docker image prune`: unused dangling images (all unused ones with
@@ -273,44 +388,65 @@ export class ImageService {
       if (opts.notLabels?.some((l) => hasLabel(labels, l))) continue;
       if (opts.until !== undefined && !(Date.parse(rec.config.created ?? '') / 1000 < opts.until)) continue;
       const digestRefs = this.store.refsOf(rec.id).filter((r) => !r.tag);
-      for (const r of [...tags, ...digestRefs]) deleted.push({ Untagged: familiarName(await this.store.untagRef(r)) });
-      deleted.push(...(await this.deleteImage(rec, digestRefs)));
+      for (const r of [...tags, ...digestRefs]) deleted.push({ Untagged: await this.untag(rec, r) });
+      deleted.push(...(await this.deleteImage(rec)));
     }
     let reclaimed = 0;
     for (const [chain, size] of before) if (!this.layers.get(chain)) reclaimed += size;
     return { deleted, reclaimed };
   }
 
-  private async deleteImage(rec: ImageRecord, digestRefs: Reference[] = []): Promise<RemovedItem[]> {
-    // Manifests were stored under the digests their references name.
-    for (const r of digestRefs) if (r.digest) await this.content.delete(r.digest);
+  // The config, the manifests its digest references named and the layers
+  // go with the garbage collection, which spares what an operation in
+  // flight (a push of this very image) still reads.
+  private async deleteImage(rec: ImageRecord): Promise<RemovedItem[]> {
     await this.store.delete(rec.id);
-    await this.content.delete(rec.id);
-    await this.collectLayers();
+    this.publish('delete', rec.id, rec.id);
+    await this.collectGarbage();
     return [{ Deleted: rec.id }];
   }
 
-  // Removes layers no image needs. Containers pin their image, so layers
-  // under a container are always reachable from a listed image.
-  async collectLayers(): Promise<void> {
+  // Garbage collection, at start (for what a crash left) and after rmi and
+  // prune: the layers no image needs, the distribution.json entries of
+  // layers no longer stored, then every blob nothing references (configs,
+  // manifests, layer tars, compressed layer blobs). Containers pin their
+  // image, so layers under a container are reachable from a listed image;
+  // what a pull or push in flight holds (layers) or leases (blobs) stays.
+  async collectGarbage(): Promise<void> {
     const keep = new Set(this.store.list().flatMap((img) => this.layers.chain(img.chainID)));
     for (const layer of this.layers.list()) {
-      if (keep.has(layer.chainID) || this.puller.inUse(layer.chainID)) continue;
+      if (keep.has(layer.chainID) || this.holds.has(layer.chainID)) continue;
       await this.layers.removeLayer(layer.chainID);
-      if ([...keep].some((c) => this.layers.get(c)?.diffID === layer.diffID)) continue;
-      // The layer's tar and any compressed copies of it go with the last user.
-      await this.content.delete(layer.diffID);
-      for (const src of this.metadata.sources(layer.diffID)) await this.content.delete(src.digest);
-      await this.metadata.forget(layer.diffID);
     }
+    const stored = new Set(this.layers.list().map((l) => l.diffID));
+    for (const diffID of this.metadata.diffIDs()) {
+      if (stored.has(diffID) || this.metadata.sources(diffID).some((s) => this.content.isLeased(s.digest))) continue;
+      await this.metadata.forget(diffID);
+    }
+    await this.content.sweep(() => this.referencedBlobs());
+  }
+
+  // Every blob an image needs: its config, the manifests its digest
+  // references name, and per stored layer its tar and compressed copies.
+  private referencedBlobs(): Set<string> {
+    const out = new Set<string>();
+    for (const rec of this.store.list()) {
+      out.add(rec.id);
+      for (const r of this.store.refsOf(rec.id)) if (r.digest) out.add(r.digest);
+    }
+    for (const l of this.layers.list()) {
+      out.add(l.diffID);
+      for (const s of this.metadata.sources(l.diffID)) out.add(s.digest);
+    }
+    return out;
   }
 
   repoTags(rec: ImageRecord): string[] {
-    return this.store.refsOf(rec.id).filter((r) => r.tag).map(familiarName);
+    return this.store.refsOf(rec.id).filter((r) => r.tag).map(familiarString);
   }
 
   repoDigests(rec: ImageRecord): string[] {
-    return this.store.refsOf(rec.id).filter((r) => r.digest).map((r) => `${familiarName({ domain: r.domain, path: r.path })}@${r.digest}`);
+    return this.store.refsOf(rec.id).filter((r) => r.digest).map((r) => `${familiarString({ domain: r.domain, path: r.path })}@${r.digest}`);
   }
 
 }

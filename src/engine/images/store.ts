@@ -4,8 +4,9 @@ import * as path from 'node:path';
 import { conflict, invalidArgument, notFound } from '../../errors';
 import { readJSON, writeFileAtomic } from '../../util/fs';
 import type { ContentStore } from '../content/store';
-import { chainIDOf, type OverlaySnapshotter } from '../snapshots/overlay';
-import { familiarName, formatReference, isImageIdLike, parseReference, withDefaultTag, type Reference } from './reference';
+import { chainIDOf } from '../../oci/layers';
+import type { LayerSnapshotter } from '../snapshots/snapshotter';
+import { familiarString, refString, isImageIdLike, parseReference, withDefaultTag, type Reference } from '../../oci/reference';
 import type { ImageConfig, ImageRecord } from './types';
 
 interface Meta {
@@ -19,7 +20,7 @@ export class ImageStore {
   private readonly metaDir: string;
   private readonly refsFile: string;
 
-  constructor(root: string, private content: ContentStore, private layers: OverlaySnapshotter) {
+  constructor(root: string, private content: ContentStore, private layers: LayerSnapshotter) {
     this.metaDir = path.join(root, 'images');
     this.refsFile = path.join(root, 'repositories.json');
   }
@@ -98,20 +99,20 @@ export class ImageStore {
       if (isImageIdLike(nameOrId)) return undefined;
       throw err;
     }
-    const id = this.refs.get(formatReference(withDefaultTag(ref)));
+    const id = this.refs.get(refString(withDefaultTag(ref)));
     return id ? this.images.get(id) : undefined;
   }
 
   refsOf(id: string): Reference[] {
     const out: Reference[] = [];
     for (const [ref, target] of this.refs) if (target === id) out.push(parseReference(ref));
-    return out.sort((a, b) => familiarName(a).localeCompare(familiarName(b)));
+    return out.sort((a, b) => familiarString(a).localeCompare(familiarString(b)));
   }
 
   async tag(ref: Reference, id: string): Promise<void> {
     if (!this.images.has(id)) throw notFound(`No such image: ${id}`);
     if (ref.digest && !ref.tag) throw invalidArgument('refusing to create a tag with a digest reference');
-    this.refs.set(formatReference(withDefaultTag(ref)), id);
+    this.refs.set(refString(withDefaultTag(ref)), id);
     await this.saveRefs();
     const rec = this.images.get(id)!;
     rec.lastTagTime = new Date().toISOString();
@@ -127,13 +128,13 @@ export class ImageStore {
   // Records a reference as given (digest references included: RepoDigests).
   async setRef(ref: Reference, id: string): Promise<void> {
     if (!this.images.has(id)) throw notFound(`No such image: ${id}`);
-    this.refs.set(formatReference(withDefaultTag(ref)), id);
+    this.refs.set(refString(withDefaultTag(ref)), id);
     await this.saveRefs();
   }
 
   hasRef(name: string): boolean {
     try {
-      return this.refs.has(formatReference(withDefaultTag(parseReference(name))));
+      return this.refs.has(refString(withDefaultTag(parseReference(name))));
     } catch {
       return false;
     }
@@ -142,8 +143,8 @@ export class ImageStore {
   // Removes one tag; returns the reference as stored (with its default tag).
   async untagRef(ref: Reference): Promise<Reference> {
     const full = withDefaultTag(ref);
-    const key = formatReference(full);
-    if (!this.refs.has(key)) throw notFound(`No such image: ${familiarName(ref)}`);
+    const key = refString(full);
+    if (!this.refs.has(key)) throw notFound(`No such image: ${familiarString(ref)}`);
     this.refs.delete(key);
     await this.saveRefs();
     return full;

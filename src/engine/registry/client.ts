@@ -10,8 +10,9 @@ import { resumingBody } from './http/resume';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './http/retry';
 import { createTransport, type Transport } from './http/transport';
 import { discard, header, readSome, type Dispatch, type HttpRequest, type HttpResponse } from './http/types';
-import { checkDigest, computeDigest, digestAlgorithm, isDigest, parseManifest, sniffManifestType, type Descriptor, type Index, type Manifest } from './manifest';
-import { MANIFEST_ACCEPT, baseMediaType, isIndexType, isManifestType, isSchema1Type } from './mediatypes';
+import type { Descriptor, Index, Manifest } from '../../oci/descriptor';
+import { MANIFEST_ACCEPT, baseMediaType, isIndexType, isManifestType, isSchema1Type } from '../../oci/mediatypes';
+import { checkDigest, computeDigest, digestAlgorithm, isDigest, parseManifest, sniffManifestType } from './manifest';
 import { loadCertsDir, withSystemRoots, type HostTls } from './tls';
 import { readCapped, verified } from './verify';
 

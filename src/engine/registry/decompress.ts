@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { PassThrough, Readable } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { RegistryError } from './errors';
-import { layerCompression, type Compression } from './mediatypes';
+import { layerCompression, type Compression } from '../../oci/mediatypes';
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);

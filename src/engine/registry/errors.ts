@@ -16,7 +16,6 @@ export type RegistryErrorCode =
   | 'ERR_REGISTRY_MEDIA_TYPE_MISMATCH'
   | 'ERR_REGISTRY_INVALID_MANIFEST'
   | 'ERR_REGISTRY_UNSUPPORTED' // a media type or digest algorithm we do not handle
-  | 'ERR_REGISTRY_PLATFORM_NOT_FOUND'
   | 'ERR_REGISTRY_DECOMPRESS';
 
 export interface RemoteError {

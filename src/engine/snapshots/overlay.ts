@@ -1,38 +1,18 @@
 // Overlay snapshotter. Image layers are read-only directories keyed by chain
 // id; a container gets an upper and work dir on top. It returns mount
 // descriptions and never mounts anything itself (the runtime side does).
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { notFound } from '../../errors';
+import { chainIDOf } from '../../oci/layers';
 import { readJSON, writeFileAtomic } from '../../util/fs';
 import { KeyedLock } from '../../util/lock';
 
-export interface Mount {
-  type: string;
-  source: string;
-  target: string;
-  options: string[];
-}
+import type { LayerInfo, Mount, ScratchLayer, Snapshotter } from './snapshotter';
 
-export interface LayerInfo {
-  chainID: string;
-  diffID: string;
-  parent?: string;
-  size: number; // bytes of the uncompressed layer tar
-  link: string; // short name under l/, keeps lowerdir within one page
-}
-
-export interface ScratchLayer {
-  tmp: string;
-  dir: string; // fill this
-}
-
-export function chainIDOf(parent: string | undefined, diffID: string): string {
-  if (!parent) return diffID;
-  return 'sha256:' + createHash('sha256').update(`${parent} ${diffID}`).digest('hex');
-}
+export type { LayerInfo, Mount, ScratchLayer } from './snapshotter';
 
 const hex = (d: string) => d.replace(/^sha256:/, '');
 
@@ -51,7 +31,7 @@ async function makeInitLayer(dir: string): Promise<void> {
   for (const [link, target] of INIT_LINKS) await fsp.symlink(target, path.join(dir, link));
 }
 
-export class OverlaySnapshotter {
+export class OverlaySnapshotter implements Snapshotter {
   private layers = new Map<string, LayerInfo>();
   // Two pulls or imports of the same layer may finish together.
   private commitLock = new KeyedLock();

@@ -4,7 +4,8 @@ import { invalidArgument } from '../../errors';
 import type { ContainerRecord } from '../../engine/containers/record';
 import type { CommitOptions } from '../../engine/containers/commit';
 import { applyChanges } from '../../engine/images/changes';
-import { parseReference } from '../../engine/images/reference';
+import { checkRunConfig } from '../../engine/images/runconfig';
+import { parseReference } from '../../oci/reference';
 import type { ImageRunConfig } from '../../engine/images/types';
 import { CREATE_FIELDS } from '../compat/fields';
 import { validateCreateBody } from './create';
@@ -16,6 +17,7 @@ const RUN_FIELDS = ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes
 // checked for malformed values) like a create body's.
 export function commitRequestConfig(body: Record<string, unknown> | undefined): ImageRunConfig {
   if (!body) return {};
+  checkRunConfig(body);
   const checked = validateCreateBody(body) as unknown as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const k of RUN_FIELDS) {

@@ -5,9 +5,9 @@
 // inspect and commit.
 import { invalidArgument, notFound } from '../../errors';
 import type { ContainerSpec, Namespace, NetworkSpec } from '../../engine/containers/spec';
-import { parseReference } from '../../engine/images/reference';
+import { parseReference } from '../../oci/reference';
 import type { ImageRecord } from '../../engine/images/types';
-import { formatPlatform, hostPlatform, normalizePlatform } from '../../engine/registry';
+import { formatPlatform, hostPlatform, normalizePlatform } from '../../oci/platform';
 import { checkFields, checkTypes, containerOf, type CreateBodyView } from '../compat/fields';
 import type { DockerConfig, DockerHostConfig, DockerMeta } from './meta';
 

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ContainerSnapshots } from '../../engine/containers/commit';
 import type { ContainerService } from '../../engine/containers/service';
-import type { ImageArchive } from '../../engine/images/archive';
+import type { ImageService } from '../../engine/images/service';
 import { noProgress } from '../../engine/events/progress';
 import { boolParam, readJSON, sendJSON } from '../http';
 import { translateCommit } from '../containers/commit';
@@ -14,7 +14,7 @@ import type { Ctx, Router } from '../router';
 
 // What the archive routes need of the daemon.
 export interface ArchiveBackend {
-  archive: ImageArchive;
+  archive: Pick<ImageService, 'save' | 'load' | 'history'>;
   snapshots: ContainerSnapshots;
   containers: Pick<ContainerService, 'get'>;
 }

@@ -1,9 +1,9 @@
 // /images/...: import (create with fromSrc), list, inspect, tag, delete.
 import type { ImageService } from '../../engine/images/service';
-import { invalidArgument } from '../../errors';
-import { parseReference } from '../../engine/images/reference';
+import { BerthError, invalidArgument } from '../../errors';
+import { parsePlatform } from '../../oci/platform';
+import { parseReference } from '../../oci/reference';
 import type { ImageRecord } from '../../engine/images/types';
-import { parsePlatform } from '../../engine/images/pull';
 import { boolParam, filtersParam, readJSON, sendJSON, sendNoContent, timestampValue } from '../http';
 import { hasLabel } from '../../engine/images/service';
 import { JSONMessageStream, registryAuth } from '../progress';
@@ -107,11 +107,18 @@ export function imageRoutes(r: Router, d: ImageBackend): void {
     const body = (await readJSON(ctx.req)) ?? {};
     const server = typeof body.serveraddress === 'string' && body.serveraddress ? body.serveraddress : 'docker.io';
     const host = server.replace(/^https?:\/\//, '').replace(/\/.*$/, '').replace(/^index\.docker\.io$/, 'docker.io');
-    await is.login(host, {
-      username: typeof body.username === 'string' ? body.username : undefined,
-      password: typeof body.password === 'string' ? body.password : undefined,
-      identitytoken: typeof body.identitytoken === 'string' && body.identitytoken ? body.identitytoken : undefined,
-    });
+    try {
+      await is.login(host, {
+        username: typeof body.username === 'string' ? body.username : undefined,
+        password: typeof body.password === 'string' ? body.password : undefined,
+        identitytoken: typeof body.identitytoken === 'string' && body.identitytoken ? body.identitytoken : undefined,
+      });
+    } catch (err) {
+      // The spec lists 401 and 500 for /auth, and dockerd answers a registry
+      // it cannot reach (or that fails otherwise) with 500 and what went wrong.
+      if (err instanceof BerthError && !['InvalidArgument', 'Unauthorized'].includes(err.kind)) throw new BerthError('Internal', err.message, { cause: err });
+      throw err;
+    }
     sendJSON(ctx.res, 200, { Status: 'Login Succeeded', IdentityToken: '' });
   });
 

@@ -9,7 +9,7 @@ import { invalidArgument } from '../../errors';
 import { sendJSON } from '../http';
 import { containerSummary, type ContainerViewDeps } from '../containers/inspect';
 import { imageSummary, type ImageBackend } from './images';
-import { hostPlatform } from '../../engine/registry';
+import { hostPlatform } from '../../oci/platform';
 
 const DF_TYPES = ['container', 'image', 'volume', 'build-cache'];
 

@@ -8,7 +8,8 @@ import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { MAX_MANIFEST_SIZE, MEDIA_TYPES, RegistryClient } from '../../../src/engine/registry';
+import { MEDIA_TYPES } from '../../../src/oci/mediatypes';
+import { MAX_MANIFEST_SIZE, RegistryClient } from '../../../src/engine/registry';
 import { BerthError } from '../../../src/errors';
 import { readAll, sha256 } from './helpers';
 

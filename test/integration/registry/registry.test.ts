@@ -8,14 +8,10 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import {
-  MEDIA_TYPES,
-  RegistryClient,
-  decompressStream,
-  isIndex,
-  selectPlatform,
-  type RegistryOptions,
-} from '../../../src/engine/registry';
+import { RegistryClient, decompressStream, type RegistryOptions } from '../../../src/engine/registry';
+import { isIndex } from '../../../src/oci/descriptor';
+import { MEDIA_TYPES } from '../../../src/oci/mediatypes';
+import { selectPlatform } from '../../../src/oci/platform';
 import { BerthError } from '../../../src/errors';
 import {
   haveHtpasswd,

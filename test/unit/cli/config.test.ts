@@ -1,5 +1,4 @@
-// docker's config.json: credentials, atomic 0600 writes, helpers; image
-// references.
+// docker's config.json: credentials, atomic 0600 writes, helpers.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,7 +13,7 @@ import {
   encodeAuthHeader,
   marshalIndent,
 } from '../../../src/cli/config';
-import { authConfigKey, familiarString, parseNormalizedNamed, refString } from '../../../src/cli/reference';
+import { authConfigKey } from '../../../src/oci/reference';
 
 let tmp: string;
 before(() => {
@@ -160,35 +159,5 @@ if (action === 'get') {
 
   it('indents like json.MarshalIndent and escapes like Go', () => {
     assert.equal(marshalIndent({ a: [], b: {}, c: [1, 'x<'], d: null }), '{\n\t"a": [],\n\t"b": {},\n\t"c": [\n\t\t1,\n\t\t"x\\u003c"\n\t],\n\t"d": null\n}');
-  });
-});
-
-describe('image references (distribution/reference)', () => {
-  const ok = (s: string, full: string) => it(`${s} -> ${full}`, () => assert.equal(refString(parseNormalizedNamed(s)), full));
-  ok('busybox', 'docker.io/library/busybox');
-  ok('busybox:1.36', 'docker.io/library/busybox:1.36');
-  ok('user/app', 'docker.io/user/app');
-  ok('index.docker.io/library/busybox:x', 'docker.io/library/busybox:x');
-  ok('localhost/app', 'localhost/app');
-  ok('localhost:5000/a/b:v1', 'localhost:5000/a/b:v1');
-  ok('127.0.0.1:5000/x', '127.0.0.1:5000/x');
-  ok('Registry.Example.com/app', 'Registry.Example.com/app');
-  ok(`busybox@sha256:${'a'.repeat(64)}`, `docker.io/library/busybox@sha256:${'a'.repeat(64)}`);
-  ok(`busybox:1@sha256:${'a'.repeat(64)}`, `docker.io/library/busybox:1@sha256:${'a'.repeat(64)}`);
-
-  const bad = (s: string, msg: string) => it(`rejects ${JSON.stringify(s)}`, () => assert.throws(() => parseNormalizedNamed(s), { message: msg }));
-  bad('Busybox', 'invalid reference format: repository name (library/Busybox) must be lowercase');
-  bad('a'.repeat(64), `invalid repository name (${'a'.repeat(64)}), cannot specify 64-byte hexadecimal strings`);
-  bad('busybox:', 'invalid reference format');
-  bad('-x', 'invalid reference format');
-  bad('', 'invalid reference format');
-  bad('busybox@sha256:abc', 'invalid reference format');
-  bad(`busybox@sha256:${'a'.repeat(40)}`, 'invalid checksum digest length');
-  bad('a:b:c', 'invalid reference format');
-
-  it('prints familiar names', () => {
-    assert.equal(familiarString(parseNormalizedNamed('docker.io/library/busybox:1')), 'busybox:1');
-    assert.equal(familiarString(parseNormalizedNamed('docker.io/library/a/b')), 'library/a/b');
-    assert.equal(familiarString(parseNormalizedNamed('localhost:5000/x')), 'localhost:5000/x');
   });
 });

@@ -1,7 +1,7 @@
 // berth commit
 import type { IDResponse } from '../../../api/types';
 import { HELP_FLAG, StatusError, type Command } from '../../command';
-import { ReferenceError, fullName, parseNormalizedNamed, withDefaultTag } from '../../reference';
+import { ReferenceError, fullName, parseNormalizedNamed, withDefaultTag } from '../../../oci/reference';
 
 export const commitCommand: Command = {
   name: 'commit',

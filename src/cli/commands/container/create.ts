@@ -8,7 +8,7 @@ import type { Parsed } from '../../args';
 import { errorText, StatusError, type Command, type Context } from '../../command';
 import { pathError } from '../../io';
 import { displayStream, terminalOf } from '../../output/jsonmessage';
-import { familiarString, fullName, parseNormalizedNamed, withDefaultTag, type Reference } from '../../reference';
+import { familiarString, fullName, parseNormalizedNamed, withDefaultTag, type Reference } from '../../../oci/reference';
 import { registryAuthHeader } from '../registry/auth';
 import { buildConfig, CONTAINER_FLAGS, type CreateBody } from './options';
 

@@ -2,7 +2,7 @@
 import { Writable, type Readable } from 'node:stream';
 import { HELP_FLAG, StatusError, type Command, type Context } from '../../command';
 import { displayStream, terminalOf } from '../../output/jsonmessage';
-import { ReferenceError, fullName, isNameOnly, parseNormalizedNamed, refString, withDefaultTag, type Reference } from '../../reference';
+import { ReferenceError, fullName, isNameOnly, parseNormalizedNamed, refString, withDefaultTag, type Reference } from '../../../oci/reference';
 import { registryAuthHeader } from '../registry/auth';
 
 function parseRef(s: string): Reference {

@@ -1,6 +1,6 @@
 // berth push
 import { HELP_FLAG, StatusError, type Command } from '../../command';
-import { fullName, refString } from '../../reference';
+import { fullName, refString } from '../../../oci/reference';
 import { registryAuthHeader } from '../registry/auth';
 import { showProgress, targetRef } from './pull';
 

@@ -2,7 +2,7 @@
 // docker) turned into the X-Registry-Auth header.
 import type { Context } from '../../command';
 import { encodeAuthHeader, loadConfig, type AuthConfig } from '../../config';
-import { authConfigKey } from '../../reference';
+import { authConfigKey } from '../../../oci/reference';
 
 // The X-Registry-Auth value for a registry (docker sends "e30=", {}, when
 // there are no credentials).

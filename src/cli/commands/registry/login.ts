@@ -4,7 +4,7 @@ import { ClientError } from '../../../client/client';
 import { HELP_FLAG, StatusError, errorText, type Command, type Context } from '../../command';
 import { convertToHostname, loadConfig, type AuthConfig } from '../../config';
 import { isTTY, readAllText, readLine, readPassword } from '../../io';
-import { INDEX_SERVER } from '../../reference';
+import { INDEX_SERVER } from '../../../oci/reference';
 
 const REGISTER_SUGGEST =
   "Log in with your Docker ID or email address to push and pull images from Docker Hub. If you don't have a Docker ID, head over to https://hub.docker.com/ to create one.";

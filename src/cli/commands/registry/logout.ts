@@ -1,7 +1,7 @@
 // berth logout
 import { HELP_FLAG, type Command } from '../../command';
 import { convertToHostname, loadConfig } from '../../config';
-import { INDEX_SERVER } from '../../reference';
+import { INDEX_SERVER } from '../../../oci/reference';
 
 export const logoutCommand: Command = {
   name: 'logout',

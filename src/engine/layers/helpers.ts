@@ -1,0 +1,126 @@
+// LayerTars by helper processes: berth-untar (native, libarchive; built by
+// node-gyp) applies, dist/berth-pack.js packs. Each chroots into the
+// directory before it touches an entry. Processes are spawned through the
+// Host it is given.
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { finished, PassThrough, type Readable } from 'node:stream';
+import { BerthError, invalidArgument } from '../../errors';
+import type { Host } from '../../host/index';
+import { nativeBuild, projectRoot } from '../../util/paths';
+import type { ApplyOptions, ApplyStats, LayerTars } from './index';
+
+const MAX_CAPTURE = 1 << 20; // helper stdout/stderr kept for reports
+
+function helperPath(file: string, build: string): string {
+  if (!fs.existsSync(file)) throw new BerthError('Internal', `archive helper ${file} is missing: run ${build}`);
+  return file;
+}
+
+const untarPath = () => helperPath(nativeBuild('berth-untar'), 'npm install');
+const packPath = () => helperPath(path.join(projectRoot(), 'dist', 'berth-pack.js'), 'npm run build');
+
+function capture(stream: Readable | null): () => string {
+  let text = '';
+  stream?.setEncoding('utf8');
+  stream?.on('data', (d: string) => {
+    if (text.length < MAX_CAPTURE) text += d;
+  });
+  return () => text;
+}
+
+// The helper's last line of JSON, if any.
+function lastJSON(text: string): any {
+  const lines = text.trim().split('\n');
+  try {
+    return JSON.parse(lines[lines.length - 1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function exitText(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `signal ${signal}` : `code ${code}`;
+}
+
+function kill(child: ChildProcess): void {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+// berth-untar DIR [--copy-fd 3] reads the tar on stdin and reports on stdout.
+function applyLayer(host: Host, input: Readable, dir: string, opts: ApplyOptions): Promise<ApplyStats> {
+  return new Promise<ApplyStats>((resolve, reject) => {
+    const copy = opts.copyTo === undefined ? [] : ['--copy-fd', '3'];
+    const stdio: SpawnOptions['stdio'] = opts.copyTo === undefined ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', opts.copyTo];
+    const child = host.spawn(untarPath(), [path.resolve(dir), ...copy], { stdio });
+    const stdout = capture(child.stdout);
+    const stderr = capture(child.stderr);
+    let inputError: Error | null = null;
+    let settled = false;
+    const settle = (err: Error | null, stats?: ApplyStats) => {
+      if (settled) return;
+      settled = true;
+      input.unpipe(child.stdin!);
+      stopWatching();
+      if (err) reject(err);
+      else resolve(stats!);
+    };
+
+    // EPIPE when the helper stops early: its own report says why.
+    child.stdin!.on('error', () => {});
+    const stopWatching = finished(input, { writable: false }, (err) => {
+      if (!err) return;
+      // The input failed (or was destroyed): the archive is incomplete.
+      inputError = err;
+      kill(child);
+    });
+    input.pipe(child.stdin!);
+
+    child.on('error', (err) => settle(new BerthError('Internal', `start archive helper: ${err.message}`, { cause: err })));
+    child.on('close', (code, signal) => {
+      if (inputError) return settle(inputError);
+      const res = lastJSON(stdout());
+      if (res?.ok === true && code === 0) return settle(null, res.stats as ApplyStats);
+      if (res?.ok === false && res.kind === 'invalid') return settle(invalidArgument(`invalid layer archive: ${res.error}`));
+      if (res?.ok === false) return settle(new BerthError('Internal', `apply layer: ${res.error}`));
+      settle(new BerthError('Internal', `archive helper exited with ${exitText(code, signal)}: ${stderr().trim()}`));
+    });
+  });
+}
+
+// berth-pack layer|dir DIR writes the tar on stdout.
+function spawnPack(host: Host, mode: 'layer' | 'dir', dir: string): Readable {
+  const out = new PassThrough();
+  const child = host.spawn(process.execPath, [packPath(), mode, path.resolve(dir)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr = capture(child.stderr);
+  // Ended only once the helper exited cleanly: a failed pack must not look
+  // like a complete (if short) tar to whoever hashes or stores it.
+  child.stdout!.pipe(out, { end: false });
+  child.on('error', (err) => out.destroy(new BerthError('Internal', `start archive helper: ${err.message}`, { cause: err })));
+  child.on('close', (code, signal) => {
+    if (code === 0) return out.end();
+    const res = lastJSON(stderr());
+    const why = res?.error ?? `archive helper exited with ${exitText(code, signal)}: ${stderr().trim()}`;
+    out.destroy(new BerthError('Internal', `pack ${dir}: ${why}`));
+  });
+  // A consumer that stops early stops the helper too.
+  out.on('close', () => kill(child));
+  return out;
+}
+
+export class LayerHelpers implements LayerTars {
+  constructor(private host: Host) {}
+
+  apply(input: Readable, dir: string, opts: ApplyOptions = {}): Promise<ApplyStats> {
+    return applyLayer(this.host, input, dir, opts);
+  }
+
+  packLayer(upperDir: string): Readable {
+    return spawnPack(this.host, 'layer', upperDir);
+  }
+
+  packDir(dir: string): Readable {
+    return spawnPack(this.host, 'dir', dir);
+  }
+}
