@@ -67,6 +67,7 @@ export class Daemon {
       inUse: (id) => containers!.usersOfImage(id),
       root: path.join(root, 'image'),
       registries: { insecure: config.insecureRegistries, certsDir: config.certsDir, userAgent: `berth/${VERSION}` },
+      events: this.events,
     });
     containers = new ContainerService(
       {

@@ -1,5 +1,5 @@
 // Every kernel and process side effect the engine makes goes through Host,
-// so engine logic can be unit-tested with a fake (see test/unit/fake-host.ts).
+// so engine logic can be unit-tested with a fake (see test/unit/host/fake-host.ts).
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 
 export interface RunResult {

@@ -20,7 +20,7 @@ import type { Runtime, RuntimeRef } from '../runtime/runtime';
 import { seccompProfile } from '../runtime/seccomp';
 import { buildEnv, DEFAULT_CAPS, generateSpec, type NsChoice, type OciMount } from '../runtime/spec';
 import { resolveUser } from '../runtime/user';
-import type { Mount } from '../snapshots/overlay';
+import type { RootfsSnapshotter } from '../snapshots/snapshotter';
 import type { Volumes } from '../volumes/volumes';
 import { Attachments, noAttach, type AttachHandle, type AttachOptions, type AttachSink } from './io';
 import { readLogs, type LogOptions, type LogRecord } from './logs';
@@ -33,12 +33,7 @@ export type { AttachHandle, AttachOptions, AttachSink } from './io';
 
 // What the lifecycle needs of the snapshotter: a container's root
 // filesystem over its image's layers.
-export interface RootfsSnapshots {
-  prepare(id: string, chainID: string): Promise<Mount>;
-  containerDir(id: string): string;
-  removeContainer(id: string): Promise<void>;
-  upperSize(id: string): Promise<number>;
-}
+export type RootfsSnapshots = Pick<RootfsSnapshotter, 'prepare' | 'containerDir' | 'removeContainer' | 'upperSize'>;
 
 // What it needs of the images: the record of an image id.
 export interface ImageLookup {

@@ -17,7 +17,7 @@ import type { CreateOptions, ProcessStream, Runtime, RuntimeRef, RuntimeStatus }
 import type { OciSpec } from '../../../../src/engine/runtime/spec';
 import type { Mount } from '../../../../src/engine/snapshots/overlay';
 import { NoVolumes } from '../../../../src/engine/volumes/volumes';
-import { FakeHost } from '../../fake-host';
+import { FakeHost } from '../../host/fake-host';
 
 interface FakeProcess {
   pid: number;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildEnv, DEFAULT_CAPS, DEFAULT_PATH, generateSpec, MASKED_PATHS, READONLY_PATHS, type SpecInput } from '../../../src/engine/runtime/spec';
+import { buildEnv, DEFAULT_CAPS, DEFAULT_PATH, generateSpec, MASKED_PATHS, READONLY_PATHS, type SpecInput } from '../../../../src/engine/runtime/spec';
 
 function input(over: Partial<SpecInput> = {}): SpecInput {
   return {

@@ -4,7 +4,7 @@ import { getEventListeners } from 'node:events';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { parseLine, readLogs, timeOf, type LogOptions, type LogRecord } from '../../../src/engine/containers/logs';
+import { parseLine, readLogs, timeOf, type LogOptions, type LogRecord } from '../../../../src/engine/containers/logs';
 
 let dir: string;
 before(() => {

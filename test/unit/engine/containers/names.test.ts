@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BerthError } from '../../../src/errors';
-import { randomName, validateName } from '../../../src/engine/containers/names';
+import { BerthError } from '../../../../src/errors';
+import { randomName, validateName } from '../../../../src/engine/containers/names';
 
 test('validateName adds the leading slash', () => {
   assert.equal(validateName('web'), '/web');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BerthError } from '../../../src/errors';
-import { validateCreateBody } from '../../../src/server/containers/create';
+import { BerthError } from '../../../../src/errors';
+import { validateCreateBody } from '../../../../src/server/containers/create';
 
 const isInvalid = (re: RegExp) => (err: unknown) => {
   assert.ok(err instanceof BerthError);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BerthError } from '../../../src/errors';
-import { parseGroup, parsePasswd, resolveUser } from '../../../src/engine/runtime/user';
+import { BerthError } from '../../../../src/errors';
+import { parseGroup, parsePasswd, resolveUser } from '../../../../src/engine/runtime/user';
 
 const PASSWD = [
   '# comment line:x:1:1:c:/c:/bin/sh',

@@ -3,11 +3,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, beforeEach, test } from 'node:test';
-import { BerthError } from '../../../src/errors';
-import { SHUT_RDWR, SHUT_WR } from '../../../src/host';
-import { ATTACH_STDERR, ATTACH_STDOUT, AttachConn, cleanRuntimeError, ConmonRuntime } from '../../../src/engine/runtime/conmon';
-import { generateSpec } from '../../../src/engine/runtime/spec';
-import { FakeHost, type FakeChild } from '../fake-host';
+import { BerthError } from '../../../../src/errors';
+import { SHUT_RDWR, SHUT_WR } from '../../../../src/host';
+import { ATTACH_STDERR, ATTACH_STDOUT, AttachConn, cleanRuntimeError, ConmonRuntime } from '../../../../src/engine/runtime/conmon';
+import { generateSpec } from '../../../../src/engine/runtime/spec';
+import { FakeHost, type FakeChild } from '../../host/fake-host';
 
 const ID = 'ab'.repeat(32);
 const dirs: string[] = [];

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isKind } from '../../../src/errors';
+import { isKind } from '../../../../src/errors';
 import {
   ALLOWED_GROUPS, ALWAYS_BLOCKED, baseSyscalls, CAPABILITY_GROUPS, CLONE_NAMESPACE_FLAGS, defaultSeccompProfile, SAFE_PERSONALITIES,
   seccompForContainer, type OciSeccomp,
-} from '../../../src/engine/runtime/seccomp';
-import { DEFAULT_CAPS, generateSpec, type SpecInput } from '../../../src/engine/runtime/spec';
+} from '../../../../src/engine/runtime/seccomp';
+import { DEFAULT_CAPS, generateSpec, type SpecInput } from '../../../../src/engine/runtime/spec';
 
 const profile = (caps: string[] = DEFAULT_CAPS, over: { arch?: string; kernel?: string } = {}) =>
   defaultSeccompProfile({ capabilities: caps, arch: 'x64', ...over });

@@ -8,7 +8,7 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
-import type { Host, RunResult } from '../../src/host';
+import type { Host, RunResult } from '../../../src/host';
 
 export interface HostCall {
   method: keyof Host;
