@@ -22,7 +22,6 @@ import type { Host } from '../host';
 import { ApiServer } from '../server';
 import type { ContainerViewDeps } from '../server/containers/inspect';
 import { Router } from '../server/router';
-import { archiveRoutes } from '../server/routes/archive';
 import { containerRoutes } from '../server/routes/containers';
 import { imageRoutes, type ImageBackend } from '../server/routes/images';
 import { systemRoutes, type DaemonFacts } from '../server/routes/system';
@@ -104,13 +103,13 @@ export class Daemon {
     };
     const router = new Router();
     systemRoutes(router, { facts: this.facts, containers, containerView, images: imageBackend });
-    containerRoutes(router, { containers, resolveImage: (ref) => this.images.tryResolve(ref), view: containerView });
-    imageRoutes(router, imageBackend);
-    archiveRoutes(router, {
-      archive: this.images,
-      snapshots: new ContainerSnapshots({ host, content: this.content, snapshots: this.snapshots, imageStore: this.imageStore, containers }),
+    containerRoutes(router, {
       containers,
+      resolveImage: (ref) => this.images.tryResolve(ref),
+      view: containerView,
+      snapshots: new ContainerSnapshots({ host, content: this.content, snapshots: this.snapshots, imageStore: this.imageStore, containers }),
     });
+    imageRoutes(router, imageBackend);
     this.server = new ApiServer(router, { log: (m) => log('error', m), debug: (m) => log('debug', m) });
   }
 

@@ -1,7 +1,8 @@
 // Request plumbing shared by routes: JSON bodies, query flags, streaming
 // JSON replies and the raw-stream hijack used by attach.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { invalidArgument } from '../errors';
 import type { Ctx } from './router';
 
@@ -119,4 +120,18 @@ export function stdcopyFrame(stream: 1 | 2, data: Buffer): Buffer {
   header[0] = stream;
   header.writeUInt32BE(data.length, 4);
   return Buffer.concat([header, data]);
+}
+
+// Streams a tar as the 200 body. A failure midway can only cut the body
+// short (the client sees a truncated archive); a client that goes away
+// stops the producer.
+export async function sendStream(res: ServerResponse, src: Readable, contentType: string): Promise<void> {
+  res.writeHead(200, { 'Content-Type': contentType });
+  try {
+    await pipeline(src, res);
+  } catch (err) {
+    src.destroy();
+    if ((err as NodeJS.ErrnoException)?.code === 'ERR_STREAM_PREMATURE_CLOSE') return; // the client left
+    throw err; // logged; the body is cut short
+  }
 }

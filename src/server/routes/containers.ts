@@ -1,19 +1,24 @@
-// /containers/...: lifecycle, inspect, list, logs, wait, attach. Docker's
+// /containers/...: lifecycle, inspect, list, prune, logs, wait, attach,
+// export, and /commit. Docker's
 // shapes are translated here (containers/create.ts, containers/inspect.ts);
 // the engine sees its own ContainerSpec.
 import { invalidArgument, isKind } from '../../errors';
+import type { ContainerSnapshots } from '../../engine/containers/commit';
 import type { ContainerRecord } from '../../engine/containers/record';
 import { hasLabel } from '../../engine/images/service';
 import { linearRegExp } from '../../util/linear-regexp';
 import type { ContainerService, WaitCondition } from '../../engine/containers/service';
 import type { ImageRecord } from '../../engine/images/types';
+import { translateCommit } from '../containers/commit';
 import { translateCreate } from '../containers/create';
 import { containerSummary, inspectContainer, type ContainerViewDeps } from '../containers/inspect';
-import { boolParam, filtersParam, hijack, intParam, readJSON, sendJSON, sendNoContent, stdcopyFrame, timestampValue } from '../http';
+import { boolParam, filtersParam, hijack, intParam, readJSON, sendJSON, sendNoContent, sendStream, stdcopyFrame, timestampValue } from '../http';
 import type { Ctx, Router } from '../router';
 
 // What the container routes need of the daemon.
 export interface ContainerBackend {
+  // commit and export: a container's filesystem as an image or a tar.
+  snapshots: Pick<ContainerSnapshots, 'commit' | 'export'>;
   containers: Pick<ContainerService, 'create' | 'get' | 'list' | 'start' | 'stop' | 'restart' | 'kill' | 'remove' | 'wait' | 'logs' | 'attach'>;
   // Resolves a create body's image reference (name, id or digest).
   resolveImage(ref: string): ImageRecord | undefined;
@@ -116,6 +121,26 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
   r.get('/containers/:id/logs', async (ctx) => logs(b, ctx));
 
   r.post('/containers/:id/attach', async (ctx) => attach(b, ctx));
+
+  r.get('/containers/:id/export', async (ctx) => {
+    await sendStream(ctx.res, await b.snapshots.export(ctx.params.id), 'application/x-tar');
+  });
+
+  // `docker commit` (moby serves it with the containers too).
+  r.post('/commit', async (ctx) => {
+    const q = ctx.query;
+    const body = await readJSON(ctx.req);
+    const ref = q.get('container') ?? '';
+    const o = translateCommit({
+      repo: q.get('repo') || undefined,
+      tag: q.get('tag') || undefined,
+      comment: q.get('comment') || undefined,
+      author: q.get('author') || undefined,
+      changes: q.getAll('changes'),
+    }, body, () => cs.get(ref));
+    const rec = await b.snapshots.commit(ref, { ...o, pause: boolParam(q, 'pause', true) });
+    sendJSON(ctx.res, 201, { Id: rec.id });
+  });
 }
 
 // Values of one key are alternatives, except labels, which must all match.

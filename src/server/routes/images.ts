@@ -1,11 +1,13 @@
-// /images/...: import (create with fromSrc), list, inspect, tag, delete.
+// /images/...: pull and import (create), list, inspect, tag, delete, prune,
+// push, save (get), load, history, and /auth.
 import type { ImageService } from '../../engine/images/service';
 import { BerthError, invalidArgument } from '../../errors';
 import { parsePlatform } from '../../oci/platform';
 import { parseReference } from '../../oci/reference';
 import type { ImageRecord } from '../../engine/images/types';
-import { boolParam, filtersParam, readJSON, sendJSON, sendNoContent, timestampValue } from '../http';
+import { boolParam, filtersParam, readJSON, sendJSON, sendNoContent, sendStream, timestampValue } from '../http';
 import { hasLabel } from '../../engine/images/service';
+import { noProgress } from '../../engine/events/progress';
 import { JSONMessageStream, registryAuth } from '../progress';
 import type { Router } from '../router';
 import { linearRegExp } from '../../util/linear-regexp';
@@ -148,6 +150,34 @@ export function imageRoutes(r: Router, d: ImageBackend): void {
   r.delete('/images/*name', async (ctx) => {
     const out = await is.remove(ctx.params.name, boolParam(ctx.query, 'force'));
     sendJSON(ctx.res, 200, out);
+  });
+
+  // `docker save a b`: names=a&names=b (a name may also list several, comma-separated, as old clients did).
+  r.get('/images/get', async (ctx) => {
+    const names = ctx.query.getAll('names').flatMap((n) => n.split(',')).map((n) => n.trim()).filter(Boolean);
+    await sendStream(ctx.res, await is.save(names), 'application/x-tar');
+  });
+
+  r.get('/images/*name/get', async (ctx) => {
+    await sendStream(ctx.res, await is.save([ctx.params.name]), 'application/x-tar');
+  });
+
+  // Without quiet, big entries report "Loading layer" progress as they
+  // arrive; an error after that travels in the stream, as docker's does.
+  r.post('/images/load', async (ctx) => {
+    const out = new JSONMessageStream(ctx.res);
+    try {
+      const result = await is.load(ctx.req, boolParam(ctx.query, 'quiet') ? noProgress : out.sink);
+      for (const m of result.messages) out.sink({ type: 'stream', text: `${m}\n` });
+      out.end();
+    } catch (err) {
+      if (!out.headersSent) throw err;
+      out.error(err);
+    }
+  });
+
+  r.get('/images/*name/history', (ctx) => {
+    sendJSON(ctx.res, 200, is.history(ctx.params.name));
   });
 }
 
