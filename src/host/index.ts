@@ -24,6 +24,7 @@ export interface Host {
   spawn(cmd: string, args: string[], opts: SpawnOptions): ChildProcess;
   // Signals a process; false when it no longer exists.
   kill(pid: number, signal: NodeJS.Signals | number): boolean;
+  // Whether the process exists and has not exited (a zombie has).
   isAlive(pid: number): boolean;
 }
 

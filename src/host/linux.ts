@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { spawn as nodeSpawn, type SpawnOptions } from 'node:child_process';
 import * as os from 'node:os';
 import type { Host, RunResult } from './index';
@@ -98,13 +99,16 @@ export class LinuxHost implements Host {
     }
   }
 
+  // A zombie (exited, not yet reaped) is not alive, though kill(pid, 0)
+  // succeeds on it.
   isAlive(pid: number): boolean {
     if (!(pid > 0)) return false;
     try {
-      process.kill(pid, 0);
-      return true;
-    } catch (err: any) {
-      return err.code === 'EPERM';
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      return state !== 'Z' && state !== 'X';
+    } catch {
+      return false;
     }
   }
 }

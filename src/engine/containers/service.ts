@@ -424,6 +424,11 @@ export class ContainerService {
   // suspicion; a second, a check later, settles it.
   private async checkAlive(e: Entry): Promise<void> {
     if (!isRunning(e.rec.state) || e.exiting) return;
+    // The cheap answer first: a live process needs no `runc state`.
+    if (this.d.host.isAlive(e.rec.state.pid)) {
+      e.goneSince = undefined;
+      return;
+    }
     const st = await this.d.runtime.status(this.ref(e.rec));
     if (st.exit) return this.handleExit(e.rec.id);
     if (st.state !== 'gone' && st.state !== 'stopped') {
