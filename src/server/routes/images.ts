@@ -1,5 +1,6 @@
 // /images/...: pull and import (create), list, inspect, tag, delete, prune,
 // push, save (get), load, history, and /auth.
+import type { ImageInspect, ImageSummary } from '../../api/types';
 import type { ImageService } from '../../engine/images/service';
 import { BerthError, invalidArgument } from '../../errors';
 import { parsePlatform } from '../../oci/platform';
@@ -183,7 +184,8 @@ export function imageRoutes(r: Router, d: ImageBackend): void {
 
 // An image as lists show it. SharedSize (bytes of its layers that other
 // images use too) is computed only for /system/df, as in docker.
-export function imageSummary(d: ImageBackend, i: ImageRecord, sharedSize = -1) {
+// VirtualSize left the spec in 1.44; clients of older versions still read it.
+export function imageSummary(d: ImageBackend, i: ImageRecord, sharedSize = -1): ImageSummary & { VirtualSize: number } {
   return {
     Id: i.id,
     ParentId: '',
@@ -213,7 +215,7 @@ function globRegExp(pattern: string): RegExp | undefined {
   return linearRegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$');
 }
 
-export function inspectImage(d: ImageBackend, i: ImageRecord) {
+export function inspectImage(d: ImageBackend, i: ImageRecord): ImageInspect & { VirtualSize: number } {
   return {
     Id: i.id,
     RepoTags: d.images.repoTags(i),
@@ -228,7 +230,7 @@ export function inspectImage(d: ImageBackend, i: ImageRecord) {
       Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null,
       WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null,
       ...(i.config.config ?? {}),
-    },
+    } as ImageInspect['Config'],
     Architecture: i.config.architecture,
     Variant: i.config.variant,
     Os: i.config.os,
