@@ -402,20 +402,25 @@ export class ContainerService {
   // Resolves once the container is not running any more. While waiting it
   // checks, now and then, that the process still exists: a process whose
   // exit was never recorded must not keep a caller waiting forever.
-  private exited(e: Entry): Promise<void> {
+  // A caller that goes away (a log follower that hangs up) passes a signal,
+  // so nothing keeps watching for it.
+  private exited(e: Entry, signal?: AbortSignal): Promise<void> {
     const id = e.rec.id;
-    if (!isRunning(e.rec.state)) return Promise.resolve();
+    if (!isRunning(e.rec.state) || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (eid: string) => {
         if (eid !== id) return;
         clearInterval(timer);
         this.internal.off('exit', done);
         this.internal.off('removed', done);
+        signal?.removeEventListener('abort', abort);
         resolve();
       };
+      const abort = () => done(id);
       const timer = setInterval(() => void this.checkAlive(e), this.opts.livenessCheckMs ?? 1000);
       this.internal.on('exit', done);
       this.internal.on('removed', done);
+      signal?.addEventListener('abort', abort);
     });
   }
 
@@ -504,7 +509,9 @@ export class ContainerService {
 
   // Throws NotFound at once (before the caller sends headers); the returned
   // promise settles when the condition is met.
-  wait(ref: string, condition: WaitCondition): Promise<WaitResult> {
+  // A waiter that goes away passes a signal: its listeners go with it (the
+  // promise then settles with the state as it is).
+  wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
     const e = this.entry(ref);
     const id = e.rec.id;
     const result = (): WaitResult => ({ StatusCode: e.rec.state.exitCode, Error: null });
@@ -514,12 +521,15 @@ export class ContainerService {
         if (eid !== id || (condition === 'removed' && !removed)) return;
         this.internal.off('exit', onExit);
         this.internal.off('removed', onRemoved);
+        signal?.removeEventListener('abort', onAbort);
         resolve(result());
       };
       const onExit = (eid: string) => settle(eid, false);
       const onRemoved = (eid: string) => settle(eid, true);
+      const onAbort = () => settle(id, true);
       this.internal.on('exit', onExit);
       this.internal.on('removed', onRemoved);
+      signal?.addEventListener('abort', onAbort);
     });
   }
 
@@ -570,7 +580,7 @@ export class ContainerService {
 
   logs(ref: string, o: LogOptions, signal?: AbortSignal): AsyncGenerator<LogRecord> {
     const e = this.entry(ref);
-    const done = o.follow ? this.exited(e) : Promise.resolve();
+    const done = o.follow ? this.exited(e, signal) : Promise.resolve();
     return readLogs(this.d.store.files(e.rec.id).log, o, done, signal);
   }
 

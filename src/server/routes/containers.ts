@@ -110,7 +110,9 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
   r.post('/containers/:id/wait', async (ctx) => {
     const cond = (ctx.query.get('condition') || 'not-running') as WaitCondition;
     if (!['not-running', 'next-exit', 'removed'].includes(cond)) throw invalidArgument(`invalid condition: ${JSON.stringify(cond)}`);
-    const done = cs.wait(ctx.params.id, cond);
+    const ac = new AbortController();
+    ctx.res.on('close', () => ac.abort());
+    const done = cs.wait(ctx.params.id, cond, ac.signal);
     // Headers go out at once: the docker CLI blocks on them before `start`.
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     ctx.res.flushHeaders();

@@ -127,6 +127,19 @@ describe('ContainerService', () => {
       assert.equal(h.events.at(-1)?.attributes.exitCode, '7');
     });
 
+    test('a waiter or log follower that goes away is let go before the container exits', { timeout: 10_000 }, async () => {
+      const { id } = await h.service.create(spec());
+      await h.service.start(id);
+      const ac = new AbortController();
+      const wait = h.service.wait(id, 'next-exit', ac.signal);
+      const follow = h.service.logs(id, { stdout: true, stderr: true, follow: true }, ac.signal);
+      const drained = (async () => { for await (const _ of follow) { /* no output */ } })();
+      ac.abort();
+      assert.deepEqual(await wait, { StatusCode: 0, Error: null });
+      await drained;
+      assert.equal(h.service.get(id).state.status, 'running');
+    });
+
     test('auto-remove removes the container after it exits', async () => {
       const { id } = await h.service.create(spec({ autoRemove: true }));
       const removed = h.service.wait(id, 'removed');
