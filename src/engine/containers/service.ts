@@ -100,9 +100,10 @@ export class ContainerService {
     const { records, orphans } = await this.d.store.load();
     for (const id of orphans) await this.dropOrphan(id);
     for (const rec of records) this.entries.set(rec.id, { rec, io: new Attachments((m) => this.opts.log('warn', m)), mounts: [] });
-    for (const e of [...this.entries.values()]) {
-      await this.restore(e).catch((err) => this.opts.log('error', `restore ${e.rec.id.slice(0, 12)}: ${(err as Error).message}`));
-    }
+    // Side by side: each may ask the runtime, or wait a moment for an exit
+    // code being written, and a daemon with many containers starts as fast.
+    await Promise.all([...this.entries.values()].map((e) =>
+      this.restore(e).catch((err) => this.opts.log('error', `restore ${e.rec.id.slice(0, 12)}: ${(err as Error).message}`))));
   }
 
   private async restore(e: Entry): Promise<void> {
