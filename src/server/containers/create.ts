@@ -61,9 +61,8 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
   const entrypoint = cfg.Entrypoint !== undefined && cfg.Entrypoint !== null ? cfg.Entrypoint : img.Entrypoint ?? null;
   // An entrypoint given on create drops the image's CMD, as in Docker.
   const cmd = cfg.Cmd && cfg.Cmd.length ? cfg.Cmd : cfg.Entrypoint && cfg.Entrypoint.length ? null : img.Cmd ?? null;
-  if ([...(entrypoint ?? []), ...(cmd ?? [])].length === 0) throw invalidArgument('No command specified');
+  // (The engine refuses an empty command and a relative working directory.)
   const workdir = s('WorkingDir') || img.WorkingDir || '';
-  if (workdir && !workdir.startsWith('/')) throw invalidArgument(`the working directory '${workdir}' is invalid, it needs to be an absolute path`);
 
   const network = networkOf(String(hc.NetworkMode ?? ''), cfg.NetworkDisabled === true);
   const stopSignal = s('StopSignal') || img.StopSignal || '';
