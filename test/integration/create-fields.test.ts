@@ -218,6 +218,23 @@ describe('create fields', { timeout: 120_000 }, () => {
       await docker(d, 'rmi', 'armbox');
     });
 
+    it('keeps the metadata fields and shows them in inspect (raw API)', async () => {
+      const cr = await api(d, 'POST', '/containers/create', JSON.stringify({
+        Image: 'busybox', Cmd: ['true'], Shell: ['/bin/ash', '-c'], OnBuild: ['RUN true'], ExposedPorts: { '8080/tcp': {} }, StopTimeout: 3,
+        Healthcheck: { Test: ['NONE'] }, Labels: { team: 'a' },
+      }));
+      assert.equal(cr.status, 201, cr.body);
+      const id = JSON.parse(cr.body).Id;
+      try {
+        const c = JSON.parse((await api(d, 'GET', `/containers/${id}/json`)).body).Config;
+        assert.deepEqual([c.Shell, c.OnBuild, c.ExposedPorts, c.StopTimeout, c.Labels, c.Healthcheck], [['/bin/ash', '-c'], ['RUN true'], { '8080/tcp': {} }, 3, { team: 'a' }, { Test: ['NONE'] }]);
+        const ps = await docker(d, 'ps', '-a', '--filter', 'label=team=a', '-q', '--no-trunc');
+        assert.equal(ps.stdout.trim(), id);
+      } finally {
+        await docker(d, 'rm', '-f', id);
+      }
+    });
+
     it('NetworkDisabled gives a namespace with loopback only', async () => {
       const cr = await api(d, 'POST', '/containers/create', JSON.stringify({ Image: 'busybox', Cmd: ['cat', '/proc/net/dev'], NetworkDisabled: true, HostConfig: { NetworkMode: 'host' } }));
       assert.equal(cr.status, 201, cr.body);

@@ -89,6 +89,9 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     ...(cfg.OnBuild ? { OnBuild: cfg.OnBuild as string[] } : {}),
     ...(cfg.Shell || img.Shell ? { Shell: (cfg.Shell as string[]) ?? img.Shell } : {}),
     ...(cfg.NetworkDisabled ? { NetworkDisabled: true } : {}),
+    // Only "no healthcheck" passes the field table; the image's own is not
+    // shown, since berth does not run healthchecks yet.
+    ...(cfg.Healthcheck ? { Healthcheck: cfg.Healthcheck } : {}),
   };
   const hostConfig: DockerHostConfig = {
     ...hc,
