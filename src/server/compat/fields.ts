@@ -141,7 +141,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'Config.StdinOnce': applied('boolean'),
   'Config.Env': applied('strings'),
   'Config.Cmd': applied('strOrStrings'),
-  'Config.Healthcheck': partial('object', '`{"Test": ["NONE"]}` (no healthcheck) only; healthchecks come ' + SUPERVISION, (v) => {
+  'Config.Healthcheck': partial('object', '`{"Test": ["NONE"]}` (no healthcheck) only; healthchecks, an image\'s HEALTHCHECK too, come ' + SUPERVISION, (v) => {
     if (Array.isArray(v.Test) && v.Test.length === 1 && v.Test[0] === 'NONE') return;
     throw notSupported('Config.Healthcheck');
   }, {
@@ -159,7 +159,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   }),
   'Config.ArgsEscaped': ignored('boolean', WINDOWS),
   'Config.Image': applied('string'),
-  'Config.Volumes': refused('map', 'anonymous volumes come ' + VOLUMES),
+  'Config.Volumes': refused('map', 'anonymous volumes come ' + VOLUMES + '; until then an image\'s VOLUME paths are part of the writable layer'),
   'Config.WorkingDir': applied('string', 'an absolute path; made when missing'),
   'Config.Entrypoint': applied('strOrStrings'),
   'Config.NetworkDisabled': applied('boolean', 'the container gets a network namespace with loopback only'),
