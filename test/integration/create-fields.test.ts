@@ -61,6 +61,16 @@ describe('create fields', { timeout: 120_000 }, () => {
       });
     }
 
+    it('takes a body repeating the query\'s name as its echo (dockerode), and refuses one that differs', async () => {
+      const same = await api(d, 'POST', '/containers/create?name=echoed', JSON.stringify({ Image: 'busybox', Cmd: ['true'], name: 'echoed' }));
+      assert.equal(same.status, 201, same.body);
+      await docker(d, 'rm', 'echoed');
+      const other = await api(d, 'POST', '/containers/create?name=one', JSON.stringify({ Image: 'busybox', Cmd: ['true'], name: 'two' }));
+      assert.equal(other.status, 400, other.body);
+      assert.match(JSON.parse(other.body).message, /unknown field Config\.name/);
+      await assertNothingCreated('a body name that differs');
+    });
+
     it('rejects malformed values with 400 naming the field, over the raw API', async () => {
       const cases: [object, RegExp][] = [
         [{ HostConfig: { RestartPolicy: { Name: 'bogus' } } }, /HostConfig\.RestartPolicy\.Name/],

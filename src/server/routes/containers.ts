@@ -30,6 +30,12 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
 
   r.post('/containers/create', async (ctx) => {
     const body = await readJSON(ctx.req);
+    // dockerode sends its options both as the query and as the body, so the
+    // body repeats the query's name (and platform): taken as the query's
+    // echo when they agree, refused as unknown fields when they do not.
+    for (const k of ['name', 'platform']) {
+      if (body && k in body && (body[k] ?? '') === (ctx.query.get(k) ?? '')) delete body[k];
+    }
     const { spec, meta, warnings } = translateCreate(body, (ref) => b.resolveImage(ref));
     const out = await cs.create(spec, { name: ctx.query.get('name') || undefined, meta });
     sendJSON(ctx.res, 201, { Id: out.id, Warnings: [...warnings, ...out.warnings] });
