@@ -17,7 +17,7 @@ import type { ImageRecord } from '../images/types';
 import { hostHostname } from '../network/files';
 import type { NetworkEndpoint, Networks } from '../network/network';
 import type { Runtime, RuntimeRef } from '../runtime/runtime';
-import { seccompProfile } from '../runtime/seccomp';
+import { seccompFor } from '../runtime/seccomp';
 import { buildEnv, DEFAULT_CAPS, generateSpec, type NsChoice, type OciMount } from '../runtime/spec';
 import { resolveUser } from '../runtime/user';
 import type { RootfsSnapshotter } from '../snapshots/snapshotter';
@@ -280,7 +280,7 @@ export class ContainerService {
         files: { hosts: files.hosts, hostname: files.hostname, resolvConf: files.resolvConf },
         cgroupsPath: `/berth/${id}`,
         readonlyRootfs: c.spec.security.readonlyRootfs,
-        seccomp: c.spec.security.seccomp.mode === 'unconfined' ? null : seccompProfile({ capabilities: DEFAULT_CAPS, kernel: os.release() }),
+        seccomp: seccompFor(c.spec.security.seccomp, { capabilities: DEFAULT_CAPS, kernel: os.release() }),
         annotations: c.spec.annotations,
         maskedPaths: c.spec.security.maskedPaths,
         readonlyPaths: c.spec.security.readonlyPaths,

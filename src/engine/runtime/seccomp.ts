@@ -7,7 +7,6 @@
 // kernel would refuse most of them anyway, but seccomp keeps the attack
 // surface of those code paths closed unless it is needed).
 
-import { invalidArgument } from '../../errors';
 
 export type SeccompAction = 'SCMP_ACT_ALLOW' | 'SCMP_ACT_ERRNO' | 'SCMP_ACT_KILL' | 'SCMP_ACT_TRAP' | 'SCMP_ACT_TRACE' | 'SCMP_ACT_LOG';
 export type SeccompOp = 'SCMP_CMP_NE' | 'SCMP_CMP_LT' | 'SCMP_CMP_LE' | 'SCMP_CMP_EQ' | 'SCMP_CMP_GE' | 'SCMP_CMP_GT' | 'SCMP_CMP_MASKED_EQ';
@@ -354,35 +353,10 @@ export function defaultSeccompProfile(opts: SeccompProfileOptions): OciSeccomp {
   };
 }
 
-// What a container gets from HostConfig.SecurityOpt (and Privileged):
-// null means no seccomp filter at all.
-//   seccomp=unconfined (or the old seccomp:unconfined) -> null
-//   seccomp=builtin, or no seccomp option               -> the default profile
-//   Privileged                                           -> null, as Docker
-// A custom JSON profile (what `docker run --security-opt seccomp=file.json`
-// sends) is rejected with InvalidArgument; other options are left to the
-// caller.
-export function seccompForContainer(opts: SeccompProfileOptions & { securityOpt?: string[] | null; privileged?: boolean }): OciSeccomp | null {
-  let value: string | undefined;
-  for (const opt of opts.securityOpt ?? []) {
-    const m = /^seccomp[=:](.*)$/s.exec(opt);
-    if (m) value = m[1];
-  }
-  if (value !== undefined) {
-    if (value === 'unconfined') return null;
-    if (value !== 'builtin' && value !== '') {
-      if (value.trimStart().startsWith('{')) throw invalidArgument('custom seccomp profiles are not supported: use seccomp=unconfined or the default profile');
-      throw invalidArgument(`invalid seccomp profile ${JSON.stringify(value)}: expected "unconfined" or "builtin"`);
-    }
-  }
-  if (opts.privileged) return null;
-  return defaultSeccompProfile(opts);
-}
-
 // The default profile depends only on its options, so each is computed once
 // per daemon rather than at every start.
 const profiles = new Map<string, OciSeccomp>();
-export function seccompProfile(opts: SeccompProfileOptions): OciSeccomp {
+function seccompProfile(opts: SeccompProfileOptions): OciSeccomp {
   const key = JSON.stringify([opts.capabilities, opts.arch, opts.kernel]);
   let p = profiles.get(key);
   if (!p) {
@@ -390,4 +364,9 @@ export function seccompProfile(opts: SeccompProfileOptions): OciSeccomp {
     profiles.set(key, p);
   }
   return p;
+}
+
+// The OCI filter for a container's seccomp choice; null means none at all.
+export function seccompFor(choice: { mode: 'default' | 'unconfined' }, opts: SeccompProfileOptions): OciSeccomp | null {
+  return choice.mode === 'unconfined' ? null : seccompProfile(opts);
 }

@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { invalidArgument } from '../../errors';
 import { parseSignal } from '../../util/signals';
+import { isSeccompOption, seccompOption } from '../containers/seccomp';
 
 // 'object' is a struct (zero when all its fields are); 'map' and 'stringmap'
 // have keys that are data (`{"/data": {}}` asks for a volume), so they are
@@ -278,13 +279,9 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.PublishAllPorts': refused('boolean', NETWORKING),
   'HostConfig.ReadonlyRootfs': applied('boolean'),
   'HostConfig.SecurityOpt': partial('strings', '`seccomp=unconfined` and `seccomp=builtin`; custom profiles, `no-new-privileges`, `label` and `apparmor` come ' + SECURITY, (v: string[]) => {
-    for (const o of v) {
-      const m = /^seccomp[=:](.*)$/s.exec(o);
-      if (m && (m[1] === 'unconfined' || m[1] === 'builtin' || m[1] === '')) continue;
-      if (m && m[1].trimStart().startsWith('{')) throw invalidArgument('custom seccomp profiles are not supported: use seccomp=unconfined or the default profile');
-      if (m) throw invalidArgument(`invalid seccomp profile ${JSON.stringify(m[1])}: expected "unconfined" or "builtin"`);
-      throw notSupported('HostConfig.SecurityOpt', o);
-    }
+    seccompOption(v); // a bad seccomp value says what is wrong with it
+    const other = v.find((o) => !isSeccompOption(o));
+    if (other !== undefined) throw notSupported('HostConfig.SecurityOpt', other);
   }),
   'HostConfig.StorageOpt': refused('stringmap', 'per-container storage options are not planned'),
   'HostConfig.Tmpfs': refused('stringmap', VOLUMES, {

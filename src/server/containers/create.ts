@@ -9,6 +9,7 @@ import { parseReference } from '../../oci/reference';
 import type { ImageRecord } from '../../engine/images/types';
 import { formatPlatform, hostPlatform, normalizePlatform } from '../../oci/platform';
 import { checkFields, checkTypes, containerOf, type CreateBodyView } from '../compat/fields';
+import { seccompOption } from './seccomp';
 import type { DockerConfig, DockerHostConfig, DockerMeta } from './meta';
 
 export interface CreateBody extends Record<string, unknown> {
@@ -103,7 +104,6 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     ReadonlyRootfs: !!hc.ReadonlyRootfs,
     Privileged: false,
   };
-  const seccompOpt = ((hc.SecurityOpt as string[] | null) ?? []).map((o) => /^seccomp[=:](.*)$/s.exec(o)?.[1]).filter((v) => v !== undefined).pop();
   const spec: ContainerSpec = {
     image: { id: image.id, ref: cfg.Image! },
     process: {
@@ -127,7 +127,7 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     mounts: [],
     security: {
       readonlyRootfs: !!hc.ReadonlyRootfs,
-      seccomp: { mode: seccompOpt === 'unconfined' ? 'unconfined' : 'default' },
+      seccomp: seccompOption(hc.SecurityOpt as string[] | null),
       ...(hc.MaskedPaths ? { maskedPaths: hc.MaskedPaths as string[] } : {}),
       ...(hc.ReadonlyPaths ? { readonlyPaths: hc.ReadonlyPaths as string[] } : {}),
     },

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isKind } from '../../../../src/errors';
 import {
   ALLOWED_GROUPS, ALWAYS_BLOCKED, baseSyscalls, CAPABILITY_GROUPS, CLONE_NAMESPACE_FLAGS, defaultSeccompProfile, SAFE_PERSONALITIES,
-  seccompForContainer, type OciSeccomp,
+  seccompFor, type OciSeccomp,
 } from '../../../../src/engine/runtime/seccomp';
 import { DEFAULT_CAPS, generateSpec, type SpecInput } from '../../../../src/engine/runtime/spec';
 
@@ -213,19 +212,12 @@ test('some syscalls stay blocked whatever the capabilities', () => {
   }
 });
 
-test('seccompForContainer follows --security-opt and --privileged', () => {
+test('seccompFor: the default allowlist, or no filter when unconfined', () => {
   const base = { capabilities: DEFAULT_CAPS, arch: 'x64' };
-  assert.deepEqual(seccompForContainer(base), profile());
-  assert.deepEqual(seccompForContainer({ ...base, securityOpt: null }), profile());
-  assert.deepEqual(seccompForContainer({ ...base, securityOpt: ['no-new-privileges', 'seccomp=builtin'] }), profile());
-  assert.equal(seccompForContainer({ ...base, securityOpt: ['seccomp=unconfined'] }), null);
-  assert.equal(seccompForContainer({ ...base, securityOpt: ['seccomp:unconfined'] }), null);
-  assert.equal(seccompForContainer({ ...base, privileged: true }), null);
-  const bad = (opt: string) => assert.throws(() => seccompForContainer({ ...base, securityOpt: [opt] }), (e) => isKind(e, 'InvalidArgument'));
-  bad('seccomp={"defaultAction":"SCMP_ACT_ALLOW"}');
-  bad('seccomp=/etc/profile.json');
+  assert.deepEqual(seccompFor({ mode: 'default' }, base), profile());
+  assert.equal(seccompFor({ mode: 'unconfined' }, base), null);
   // The capability set given is the one the profile follows.
-  assert.equal(verdict(seccompForContainer({ ...base, capabilities: [...DEFAULT_CAPS, 'CAP_SYS_ADMIN'] })!, 'mount'), 'allow');
+  assert.equal(verdict(seccompFor({ mode: 'default' }, { ...base, capabilities: [...DEFAULT_CAPS, 'CAP_SYS_ADMIN'] })!, 'mount'), 'allow');
 });
 
 test('generateSpec puts the profile in linux.seccomp, and nothing when unconfined', () => {
