@@ -8,7 +8,8 @@ export interface Result {
   err: string;
 }
 
-function collector(): Writable & { text: () => string } {
+// A stream that keeps what is written, as text.
+export function collector(): Writable & { text: () => string } {
   const chunks: Buffer[] = [];
   const w = new Writable({
     write(c, _e, cb) {

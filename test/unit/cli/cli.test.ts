@@ -3,28 +3,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../../src/cli/cli';
 import { FakeDaemon } from './fake-daemon';
-
-interface Result {
-  code: number;
-  out: string;
-  err: string;
-}
-
-function collector(): Writable & { text: () => string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(c, _e, cb) {
-      chunks.push(Buffer.from(c));
-      cb();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => Buffer.concat(chunks).toString('utf8');
-  return w;
-}
+import { collector, type Result } from './berth';
 
 describe('berth CLI against a fake daemon', () => {
   let d: FakeDaemon;

@@ -8,9 +8,10 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../../src/cli/cli';
+import { collector } from './berth';
 
 const haveDocker = spawnSync('docker', ['--version']).status === 0;
 const now = Math.floor(Date.now() / 1000);
@@ -73,18 +74,6 @@ interface Req {
   query: Record<string, string[]>;
   auth?: string;
   body: string;
-}
-
-function collector(): Writable & { text: () => string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(c, _e, cb) {
-      chunks.push(Buffer.from(c));
-      cb();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => Buffer.concat(chunks).toString('utf8');
-  return w;
 }
 
 describe('image and registry commands match the docker CLI', { skip: haveDocker ? false : 'docker CLI not on PATH' }, () => {

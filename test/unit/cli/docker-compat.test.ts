@@ -7,9 +7,10 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../../src/cli/cli';
+import { collector } from './berth';
 
 const haveDocker = spawnSync('docker', ['--version']).status === 0;
 
@@ -86,18 +87,6 @@ const IMAGES = [
 
 // Deliberately oddly formatted, with HTML characters and empty containers.
 const INSPECT_RAW = `{"Id":"${h('a')}" ,"Name":"/web","Config":{"Env":["A=<b>&c"],"Labels":{},"Cmd":[],"Nested":{"x":[1,2.50,{"y":null}]}},"State":{"Running":true,"Pid":42}}`;
-
-function collector(): Writable & { text: () => string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(c, _e, cb) {
-      chunks.push(Buffer.from(c));
-      cb();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => Buffer.concat(chunks).toString('utf8');
-  return w;
-}
 
 describe('output matches the docker CLI', { skip: haveDocker ? false : 'docker CLI not on PATH' }, () => {
   let dir: string;
