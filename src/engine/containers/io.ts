@@ -39,10 +39,6 @@ export class Attachments {
 
   constructor(private log: (msg: string) => void) {}
 
-  get size(): number {
-    return this.live.size;
-  }
-
   // `open` is given when the process exists already.
   add(opts: AttachOptions, sink: AttachSink, open?: () => ProcessStream): AttachHandle {
     const a: Attachment = { opts, sink, stdin: [], stdinClosed: false, detached: false };

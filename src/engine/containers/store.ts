@@ -79,10 +79,6 @@ export class ContainerStore {
     return this.byName.get(name);
   }
 
-  has(id: string): boolean {
-    return this.byId.has(id);
-  }
-
   // By full id, name (with or without "/"), or unique id prefix.
   find(ref: string): ContainerRecord | undefined {
     if (!ref) return undefined;

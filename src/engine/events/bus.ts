@@ -43,10 +43,6 @@ export class EventBus implements EventPublisher {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
-
-  get listenerCount(): number {
-    return this.listeners.size;
-  }
 }
 
 // For code and tests that publish nowhere.

@@ -19,9 +19,9 @@ export interface ContainerViewDeps {
   lowers(chainID: string): string[];
 }
 
-export const ZERO_TIME = '0001-01-01T00:00:00Z';
+const ZERO_TIME = '0001-01-01T00:00:00Z';
 
-export function dockerState(c: ContainerRecord): ContainerState {
+function dockerState(c: ContainerRecord): ContainerState {
   const s = c.state;
   return {
     Status: s.status,
