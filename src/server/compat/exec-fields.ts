@@ -63,6 +63,9 @@ export const EXEC_START_FIELDS: Record<string, FieldRule> = {
   Detach: applied('boolean', 'the call returns once the process runs; its output goes nowhere'),
   Tty: applied('boolean', 'the stream is raw rather than multiplexed (the process has a TTY only if the exec was created with one), as in dockerd'),
   ConsoleSize: applied('array', 'overrides the create\'s size (ignored without a TTY and below API 1.42)', { validate: consoleSize('ConsoleSize') }),
+  // Not in the spec: dockerode sends its own options in the body too.
+  hijack: { type: 'boolean', status: 'ignored', note: 'dockerode\'s client-side option, echoed in the body; the stream is hijacked when the request asks to upgrade' },
+  stdin: { type: 'boolean', status: 'ignored', note: 'dockerode\'s client-side option, echoed in the body; stdin is the exec\'s AttachStdin' },
 };
 
 // Checks a body against a table: types, values, and fields it does not know.

@@ -117,8 +117,44 @@ export function execRoutes(r: Router, b: ExecBackend): void {
   });
 }
 
+// An upgrade request's body is not the HTTP parser's: it arrives on the
+// socket, ahead of the stream (Content-Length bytes, which docker sends).
+async function startBody(ctx: Ctx): Promise<Record<string, unknown>> {
+  if (!ctx.upgrade) return (await readJSON(ctx.req)) ?? {};
+  const len = Number(ctx.req.headers['content-length'] ?? 0);
+  if (!Number.isInteger(len) || len <= 0) return {};
+  if (len > 1 << 20) throw invalidArgument(`request body is larger than ${1 << 20} bytes`);
+  const sock = ctx.upgrade.socket;
+  const buf = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    const onData = (d: Buffer) => {
+      chunks.push(d);
+      got += d.length;
+      if (got < len) return;
+      sock.off('data', onData);
+      sock.off('error', reject);
+      sock.pause();
+      const all = Buffer.concat(chunks);
+      if (all.length > len) sock.unshift(all.subarray(len));
+      resolve(all.subarray(0, len));
+    };
+    sock.on('data', onData);
+    sock.on('error', reject);
+  });
+  let v: unknown;
+  try {
+    v = JSON.parse(buf.toString('utf8'));
+  } catch (err) {
+    throw invalidArgument(`invalid JSON: ${(err as Error).message}`);
+  }
+  if (v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalidArgument('invalid JSON: expected an object');
+  return v as Record<string, unknown>;
+}
+
 async function start(b: ExecBackend, ctx: Ctx): Promise<void> {
-  const body = (await readJSON(ctx.req)) ?? {};
+  const body = await startBody(ctx);
   checkBody(EXEC_START_FIELDS, body);
   const detach = body.Detach === true;
   const tty = body.Tty === true;
@@ -148,6 +184,7 @@ async function start(b: ExecBackend, ctx: Ctx): Promise<void> {
   let gotEof = false;
   sock.on('data', (d: Buffer) => (input ? input(d) : early.push(d)));
   sock.on('end', () => (eof ? eof() : (gotEof = true)));
+  sock.resume(); // paused after its body was read
   let handle;
   try {
     handle = await b.exec.start(id, { detach: false, consoleSize }, {
