@@ -226,7 +226,7 @@ async function start(b: ExecBackend, ctx: Ctx): Promise<void> {
 // Docker's detach sequence on a TTY's input: bytes that may start the
 // sequence are held back until it is complete (detach) or broken (they
 // pass on).
-class EscapeScanner {
+export class EscapeScanner {
   private held: number[] = [];
 
   constructor(private keys: Buffer) {}

@@ -73,7 +73,8 @@ export class FakeRuntime implements Runtime {
     const stream: ProcessStream | undefined = opts.attach
       ? {
           pump: (onData, onEnd) => {
-            out.on('data', (d: Buffer) => onData(d[0] === 2 ? 2 : 1, d.subarray(1)));
+            // Each write is a packet as conmon sends it: 2 stdout, 3 stderr.
+            out.on('data', (d: Buffer) => onData(d[0] === 3 ? 2 : 1, d.subarray(1)));
             out.on('end', onEnd);
           },
           write: async (d) => { e.stdin.push(d); },
