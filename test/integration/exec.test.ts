@@ -181,6 +181,23 @@ describe('docker exec', { timeout: 240_000 }, () => {
     assert.match(r.out, /sum=42/);
   });
 
+  it('a TTY session is resized through /exec/{id}/resize', async () => {
+    const created = await api(d, 'POST', '/containers/box/exec', JSON.stringify({ Cmd: ['sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.1; done; stty size > /tmp/size'], Tty: true }));
+    const eid = json(created.body).Id;
+    assert.equal((await api(d, 'POST', `/exec/${eid}/start`, JSON.stringify({ Detach: true, Tty: true }))).status, 200);
+    assert.equal((await api(d, 'POST', `/exec/${eid}/resize?h=12&w=34`)).status, 200);
+    await docker(d, 'exec', 'box', 'touch', '/tmp/go');
+    let size = '';
+    for (let i = 0; i < 100 && !size; i++) {
+      size = (await docker(d, 'exec', 'box', 'cat', '/tmp/size')).stdout;
+      if (!size) await sleep(100);
+    }
+    assert.equal(size, '12 34\n');
+    // -t without -i: a TTY, no input.
+    const t = await docker(d, 'exec', '-t', 'box', 'sh', '-c', 'tty >/dev/null && echo is-a-tty');
+    assert.deepEqual([t.code, t.stdout], [0, 'is-a-tty\r\n']);
+  });
+
   it('-it: the detach keys let go of the session and the process runs on', async () => {
     // (The docker CLI spots the keys itself, says so and exits 1.)
     const r = await inPty(d, 'docker exec -it box sh -c "echo ready; sleep 30"', [{ waitFor: /ready/, send: '\x10\x11' }]);
