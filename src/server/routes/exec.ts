@@ -81,7 +81,8 @@ export function execInspect(s: ExecSession): ExecInspectResponse {
   return {
     CanRemove: s.canRemove,
     ContainerID: s.containerId,
-    DetachKeys: s.spec.detachKeys,
+    // dockerd's []byte, which Go's JSON writes in base64.
+    DetachKeys: s.spec.detachKeys ? detachKeyBytes(s.spec.detachKeys).toString('base64') : '',
     ID: s.id,
     Running: s.running,
     // null until it has exited, as dockerd's *int.

@@ -79,5 +79,8 @@ describe('the exec field tables', () => {
     assert.equal(v.ExitCode, null);
     assert.deepEqual(v.ProcessConfig, { tty: false, entrypoint: 'sh', arguments: ['-c', 'exit 2'], privileged: false, user: 'app' });
     assert.equal(execInspect({ ...s, running: false, exitCode: 2 }).ExitCode, 2);
+    // DetachKeys as dockerd writes its []byte: base64, "" when not given.
+    assert.equal(v.DetachKeys, '');
+    assert.equal(execInspect({ ...s, spec: { ...s.spec, detachKeys: 'ctrl-p,ctrl-q' } }).DetachKeys, 'EBE=');
   });
 });
