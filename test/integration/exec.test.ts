@@ -261,6 +261,30 @@ describe('docker exec', { timeout: 240_000 }, () => {
     assert.match(log, /container exec_die [0-9a-f]{12} .*exitCode=4/);
   });
 
+  it('an exec\'s process outlives a daemon restart, and goes with its container', async () => {
+    assert.equal((await docker(d, 'run', '-d', '--name', 'survivor', 'busybox', 'sleep', '1000')).code, 0);
+    assert.equal((await docker(d, 'exec', '-d', 'survivor', 'sh', '-c', 'echo $$ > /tmp/pid; exec sleep 300')).code, 0);
+    let pid = '';
+    for (let i = 0; i < 50 && !pid; i++) {
+      pid = (await docker(d, 'exec', 'survivor', 'cat', '/tmp/pid')).stdout.trim();
+      if (!pid) await sleep(50);
+    }
+    await d.restart();
+    const ps = await docker(d, 'exec', 'survivor', 'ps', '-o', 'pid,args');
+    assert.match(ps.stdout, new RegExp(`^\\s*${pid}\\s+sleep 300$`, 'm'));
+    assert.equal((await docker(d, 'rm', '-f', 'survivor')).code, 0);
+    // Nothing of the container's sessions is left behind.
+    const links = fs.readdirSync(path.join(d.execRoot, 's'));
+    assert.deepEqual(links.filter((l) => l.startsWith('e-')).length, fs.readdirSync(path.join(d.execRoot, 'c')).flatMap((c) => {
+      try {
+        return fs.readdirSync(path.join(d.execRoot, 'c', c, 'exec'));
+      } catch {
+        return [];
+      }
+    }).length);
+    assert.equal((await docker(d, 'exec', 'box', 'true')).code, 0);
+  });
+
   it('dockerode: create, start hijacked with stdin, inspect the exit code', async () => {
     const dk = new Docker({ socketPath: d.socket });
     const c = dk.getContainer('box');

@@ -390,6 +390,11 @@ export class ConmonRuntime implements Runtime {
 
   // Drops the runtime side of a container: bundle, socket link, exit file.
   async cleanup(id: string): Promise<void> {
+    // Exec sessions' links: conmon removes its own, unless it could not
+    // finish (its daemon was gone when it reported the exit).
+    for (const session of await fsp.readdir(path.join(this.bundleDir(id), 'exec')).catch(() => [] as string[])) {
+      await fsp.rm(path.join(this.socketDir, this.execLink(session)), { force: true });
+    }
     await fsp.rm(this.bundleDir(id), { recursive: true, force: true });
     await fsp.rm(path.join(this.socketDir, id.slice(0, 12)), { force: true });
     await fsp.rm(path.join(this.exitDir, id), { force: true });
