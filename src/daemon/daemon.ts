@@ -93,7 +93,7 @@ export class Daemon {
         rootfs: (id) => path.join(this.snapshots.containerDir(id), 'merged'),
         events: this.events,
       },
-      { privilegedCaps: capabilitiesOfMask(capBnd()), log: (level, m) => log(level, m) },
+      { privilegedCaps: capabilitiesOfMask(capBnd()) },
     );
     // A container's exec sessions end with it and go with it.
     this.events.subscribe((e) => {

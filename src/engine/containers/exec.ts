@@ -1,6 +1,7 @@
 // Exec sessions: processes started in a running container (`docker exec`).
 // A session is created, started once (attached or detached), and then kept
-// for inspection until a while after it has exited, as dockerd keeps them.
+// for inspection until a while after it has exited, as dockerd keeps them,
+// or until its container stops.
 // The runtime runs each one under a shim of its own, joining the
 // container's namespaces, cgroup and seccomp filter; this service decides
 // its user, env, cwd and capabilities from the container's spec, the way
@@ -72,7 +73,6 @@ export interface ExecDeps {
 export interface ExecServiceOptions {
   // The capabilities a privileged exec gets: all the daemon holds.
   privilegedCaps: string[];
-  log: (level: 'info' | 'warn' | 'error', msg: string) => void;
   // How long a finished session stays inspectable (dockerd: 5 to 10 minutes).
   keepMs?: number;
 }
@@ -237,26 +237,21 @@ export class ExecService {
     await this.d.runtime.resizeExec(this.ref(c), id, height, width);
   }
 
-  // The container has stopped: its sessions that never started are done
-  // (their processes, if any, died with it and report their own exits).
+  // The container has stopped or is gone: its sessions go with it, as
+  // dockerd unregisters them at the container's cleanup (their processes
+  // died with it; an exit still on its way is published all the same).
   containerExited(containerId: string): void {
-    for (const s of this.sessions.values()) {
-      if (s.containerId === containerId && !s.startCalled && s.exitCode === undefined) {
-        s.exitCode = 126;
-        this.finish(s);
-        s.settle();
-      }
-    }
-  }
-
-  // The container is gone, and its sessions with it.
-  containerRemoved(containerId: string): void {
     for (const s of [...this.sessions.values()]) {
       if (s.containerId !== containerId) continue;
       clearTimeout(s.timer);
       s.stream?.close();
+      s.settle();
       this.sessions.delete(s.id);
     }
+  }
+
+  containerRemoved(containerId: string): void {
+    this.containerExited(containerId);
   }
 
   shutdown(): void {
@@ -293,6 +288,7 @@ export class ExecService {
 
   // Finished: no longer the container's, and forgotten after a while.
   private finish(s: Session): void {
+    if (!this.sessions.has(s.id)) return;
     s.running = false;
     s.canRemove = true;
     s.stream = undefined;

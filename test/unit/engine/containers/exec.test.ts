@@ -41,7 +41,7 @@ describe('ExecService', () => {
     h = await harness();
     execs = new ExecService(
       { containers: h.service, runtime: h.runtime, rootfs: (id) => path.join(h.rootfs.containerDir(id), 'merged'), events: { publish: (type, action, id, attributes = {}) => h.events.push({ type, action, id, attributes, timeNano: 0n }) } },
-      { privilegedCaps: ALL, log: (level, m) => h.logs.push(`${level}: ${m}`), keepMs: 50 },
+      { privilegedCaps: ALL, keepMs: 50 },
     );
     ({ id: cid } = await h.service.create(spec({ process: { ...spec().process, env: ['PATH=/bin', 'KEEP=1', 'DROP=1'], cwd: '/srv', user: 'app' }, labels: { team: 'a' } }), { name: 'web' }));
     const etc = path.join(h.rootfs.containerDir(cid), 'merged', 'etc');
@@ -170,19 +170,20 @@ describe('ExecService', () => {
     assert.deepEqual(h.runtime.execs.get(plain)!.resizes, []);
   });
 
-  test('the container\'s stop ends its sessions; its removal forgets them', async () => {
+  test('the container\'s stop forgets its sessions, as dockerd unregisters them', async () => {
     const pending = await execs.create('web', execSpec());
     const running = await execs.create('web', execSpec());
     await execs.start(running, { detach: true });
     await h.service.stop('web', { timeout: 0 });
     execs.containerExited(cid);
-    assert.equal(execs.inspect(pending).exitCode, 126);
-    assert.throws(() => execs.startable(pending), isKind('Conflict', /is not running/));
+    for (const id of [pending, running]) {
+      assert.throws(() => execs.inspect(id), isKind('NotFound', /No such exec instance/));
+      assert.throws(() => execs.startable(id), isKind('NotFound', /No such exec instance/));
+    }
+    assert.deepEqual(execs.idsOf(cid), []);
+    // Its exit, arriving late, is still published.
     h.runtime.execs.get(running)!.exit(137);
     await tick();
-    assert.equal(execs.inspect(running).exitCode, 137);
-    await h.service.remove('web', { force: false });
-    execs.containerRemoved(cid);
-    assert.throws(() => execs.inspect(running), isKind('NotFound'));
+    assert.deepEqual(h.events.filter((e) => e.action === 'exec_die').map((e) => e.attributes.exitCode), ['137']);
   });
 });
