@@ -139,6 +139,10 @@ describe('docker exec', { timeout: 240_000 }, () => {
     const notExec = await docker(d, 'exec', 'box', '/etc/passwd');
     assert.equal(notExec.code, 126);
     assert.match(notExec.stdout, /permission denied/);
+    // Detached, the start itself fails: a 400 with the runtime's message.
+    const detached = await docker(d, 'exec', '-d', 'box', 'nosuch');
+    assert.notEqual(detached.code, 0);
+    assert.match(detached.stderr, /Error response from daemon: OCI runtime exec failed: .*executable file not found/);
     // The daemon is still there.
     assert.equal((await docker(d, 'exec', 'box', 'true')).code, 0);
   });
