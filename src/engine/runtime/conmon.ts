@@ -6,8 +6,8 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { BerthError, invalidArgument } from '../../errors';
 import { SHUT_RDWR, SHUT_WR, type Host } from '../../host';
-import type { CreateOptions, ProcessStream, Runtime, RuntimeRef, RuntimeStatus } from './runtime';
-import type { OciSpec } from './spec';
+import type { CreateOptions, ExecOptions, ExecProcess, ProcessStream, Runtime, RuntimeRef, RuntimeStatus } from './runtime';
+import type { OciProcess, OciSpec } from './spec';
 
 export interface RuntimeOptions {
   execRoot: string;
@@ -318,6 +318,118 @@ export class ConmonRuntime implements Runtime {
     return new AttachConn(this.host, this.host.seqpacketConnect(this.attachPath(id)));
   }
 
+  // An exec session's dir: inside the container's bundle, so the session
+  // goes with the container's runtime leftovers. It holds the process spec,
+  // conmon's attach socket and fifos, and the exit file (named by the
+  // container id, as conmon names it).
+  execDir(id: string, session: string): string {
+    return path.join(this.bundleDir(id), 'exec', session);
+  }
+
+  // Its attach socket, through a short link like a container's ("e-" keeps
+  // the two kinds of link apart).
+  private execLink(session: string): string {
+    return `e-${session.slice(0, 12)}`;
+  }
+
+  // Runs `runtime exec` under a conmon of its own (conmon --exec), so the
+  // process outlives berthd like a container does. conmon reports on fd 3
+  // (the sync pipe) the pid, or a failure, and later the exit code. An
+  // attached session also uses fd 4 (start: one byte lets conmon go on, a
+  // second lets it run the runtime) and fd 5 (attach: conmon says its
+  // attach socket is listening), so the stream is connected before the
+  // process runs and no output is missed.
+  async exec(ref: RuntimeRef, session: string, proc: OciProcess, o: ExecOptions): Promise<ExecProcess> {
+    const dir = this.execDir(ref.id, session);
+    await fsp.mkdir(dir, { recursive: true });
+    const spec = path.join(dir, 'process.json');
+    await fsp.writeFile(spec, JSON.stringify(proc));
+    const link = this.execLink(session);
+    await fsp.rm(path.join(this.socketDir, link), { force: true });
+    const args = [
+      '--api-version', '1',
+      '-c', ref.id, '-u', link,
+      '-r', this.runtimePath(ref.runtime),
+      '--runtime-arg', '--root', '--runtime-arg', this.stateRoot(ref.runtime),
+      '-b', dir, '-p', path.join(dir, 'pid'),
+      '-l', 'none',
+      '--exit-dir', dir,
+      '--socket-dir-path', this.socketDir,
+      '--conmon-pidfile', path.join(dir, 'conmon.pid'),
+      // Not debug: the runtime's child of conmon writes its messages into
+      // the process's stderr, which the client reads.
+      '--syslog=false', '--no-sync-log', '--log-level', 'error',
+      '-e', '--exec-process-spec', spec,
+    ];
+    if (o.attach) args.push('--exec-attach');
+    if (o.stdin) args.push('-i');
+    if (o.tty) args.push('-t');
+    const child = this.host.spawn(this.opts.conmonPath, args, {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', ...(o.attach ? (['pipe', 'pipe'] as const) : [])],
+      env: { ...process.env, _OCI_SYNCPIPE: '3', ...(o.attach ? { _OCI_STARTPIPE: '4', _OCI_ATTACHPIPE: '5' } : {}) },
+      detached: true,
+    });
+    const errOut: Buffer[] = [];
+    child.stderr!.on('data', (d: Buffer) => errOut.push(d));
+    child.on('error', () => {});
+    const fds = child.stdio as unknown as (NodeJS.ReadWriteStream & { end(): void })[];
+    const sync = new SyncReader(fds[3]);
+    const start = o.attach ? fds[4] : undefined;
+    const ready = o.attach ? new SyncReader(fds[5]) : undefined;
+    child.unref();
+    const failed = (reason: string): BerthError => {
+      const stderr = Buffer.concat(errOut).toString().split('\n').filter((l) => l && !l.includes('oom_score_adj')).join('\n');
+      return new BerthError('Internal', cleanRuntimeError(reason || stderr || 'conmon exited without reporting a pid'));
+    };
+    let stream: AttachConn | undefined;
+    try {
+      if (start && ready) {
+        start.write(Buffer.from([0]));
+        // conmon writes {"data": 0} once its attach socket listens.
+        if ((await ready.next()) === undefined) throw failed('');
+        stream = new AttachConn(this.host, this.host.seqpacketConnect(path.join(this.socketDir, link, 'attach')));
+        start.write(Buffer.from([0]));
+      }
+      const first = await sync.next();
+      if (!first || first.data <= 0) throw failed(first?.message ?? '');
+      const exit = sync.next().then(async (m) => {
+        if (m) return m.data;
+        // The pipe closed without a code (conmon was killed): the exit file, if any.
+        return (await this.execExitCode(ref.id, session)) ?? 255;
+      });
+      return { pid: first.data, stream, exit };
+    } catch (err) {
+      stream?.close();
+      sync.close();
+      ready?.close();
+      throw err;
+    } finally {
+      start?.end();
+      ready?.close();
+    }
+  }
+
+  async execExitCode(id: string, session: string): Promise<number | undefined> {
+    const text = await fsp.readFile(path.join(this.execDir(id, session), id), 'utf8').catch(() => '');
+    return text.trim() === '' || !Number.isFinite(Number(text)) ? undefined : Number(text);
+  }
+
+  // One resize message on the session's control fifo ("1 <h> <w>"), which
+  // conmon applies to the pty. Opened without blocking: no reader (conmon
+  // gone) is ENXIO instead of a hang.
+  async resizeExec(ref: RuntimeRef, session: string, height: number, width: number): Promise<void> {
+    let fh: fsp.FileHandle | undefined;
+    try {
+      fh = await fsp.open(path.join(this.execDir(ref.id, session), 'ctl'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+      await fh.write(`1 ${height} ${width}\n`);
+    } catch (err: any) {
+      if (err.code === 'ENXIO' || err.code === 'ENOENT') throw new BerthError('Conflict', `exec session ${session} is not running`);
+      throw err;
+    } finally {
+      await fh?.close();
+    }
+  }
+
   // The exit code conmon recorded, and when; undefined while still running.
   async exitStatus(id: string): Promise<{ code: number; at: Date } | undefined> {
     const file = path.join(this.exitDir, id);
@@ -334,6 +446,11 @@ export class ConmonRuntime implements Runtime {
 
   // Drops the runtime side of a container: bundle, socket link, exit file.
   async cleanup(id: string): Promise<void> {
+    // Exec sessions' links: conmon removes its own, unless it could not
+    // finish (its daemon was gone when it reported the exit).
+    for (const session of await fsp.readdir(path.join(this.bundleDir(id), 'exec')).catch(() => [] as string[])) {
+      await fsp.rm(path.join(this.socketDir, this.execLink(session)), { force: true });
+    }
     await fsp.rm(this.bundleDir(id), { recursive: true, force: true });
     await fsp.rm(path.join(this.socketDir, id.slice(0, 12)), { force: true });
     await fsp.rm(path.join(this.exitDir, id), { force: true });
@@ -342,6 +459,62 @@ export class ConmonRuntime implements Runtime {
   async conmonPid(id: string): Promise<number> {
     const text = await fsp.readFile(path.join(this.bundleDir(id), 'conmon.pid'), 'utf8').catch(() => '0');
     return Number(text.trim()) || 0;
+  }
+}
+
+// conmon's messages on a sync or attach pipe: one JSON object per line,
+// {"data": N} or {"data": N, "message": "..."}. next() gives undefined
+// once the pipe has closed.
+class SyncReader {
+  private lines: string[] = [];
+  private buf = '';
+  private ended = false;
+  private waiting?: () => void;
+
+  constructor(private pipe: NodeJS.ReadableStream) {
+    pipe.on('data', (d: Buffer) => {
+      this.buf += d.toString();
+      let i;
+      while ((i = this.buf.indexOf('\n')) >= 0) {
+        this.lines.push(this.buf.slice(0, i));
+        this.buf = this.buf.slice(i + 1);
+      }
+      this.wake();
+    });
+    const end = () => {
+      this.ended = true;
+      this.wake();
+    };
+    pipe.on('end', end);
+    pipe.on('close', end);
+    pipe.on('error', end);
+  }
+
+  private wake(): void {
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.();
+  }
+
+  async next(): Promise<{ data: number; message?: string } | undefined> {
+    for (;;) {
+      const line = this.lines.shift();
+      if (line !== undefined) {
+        try {
+          const m = JSON.parse(line) as { data?: unknown; message?: unknown };
+          if (typeof m.data === 'number') return { data: m.data, message: typeof m.message === 'string' ? m.message : undefined };
+        } catch {
+          // not a message; skip it
+        }
+        continue;
+      }
+      if (this.ended) return undefined;
+      await new Promise<void>((r) => { this.waiting = r; });
+    }
+  }
+
+  close(): void {
+    (this.pipe as unknown as { destroy?: () => void }).destroy?.();
   }
 }
 

@@ -51,6 +51,13 @@ export const QUERY: Record<string, Record<string, QueryRule>> = {
     stderr: applied,
   },
   'GET /containers/{id}/export': {},
+  'POST /containers/{id}/exec': {},
+  'POST /exec/{id}/start': {},
+  'POST /exec/{id}/resize': {
+    h: { use: 'applied', note: 'without a TTY the answer is 200 and nothing changes, as in dockerd' },
+    w: applied,
+  },
+  'GET /exec/{id}/json': {},
   'POST /containers/prune': { filters: applied },
   'POST /commit': {
     container: applied,
