@@ -43,7 +43,7 @@ export const QUERY: Record<string, Record<string, QueryRule>> = {
   'POST /containers/{id}/wait': { condition: applied },
   'GET /containers/{id}/logs': { follow: applied, stdout: applied, stderr: applied, since: applied, until: applied, timestamps: applied, tail: applied },
   'POST /containers/{id}/attach': {
-    detachKeys: refused('berth does not detach on a key sequence; the client detaches by closing the connection'),
+    detachKeys: { use: 'applied', note: 'a TTY client detaches with it (default ctrl-p,ctrl-q), as in dockerd' },
     logs: applied,
     stream: applied,
     stdin: applied,
@@ -51,6 +51,7 @@ export const QUERY: Record<string, Record<string, QueryRule>> = {
     stderr: applied,
   },
   'GET /containers/{id}/export': {},
+  'POST /containers/{id}/resize': { h: applied, w: applied },
   'POST /containers/prune': { filters: applied },
   'POST /commit': {
     container: applied,
