@@ -13,7 +13,7 @@ import type { ImageRecord } from '../../engine/images/types';
 import { translateCommit } from '../containers/commit';
 import { translateCreate } from '../containers/create';
 import { containerSummary, inspectContainer, type ContainerViewDeps } from '../containers/inspect';
-import { boolParam, filtersParam, hijack, intParam, readJSON, sendJSON, sendNoContent, sendStream, stdcopyFrame, timestampValue } from '../http';
+import { boolParam, filtersParam, hijack, hijackedInput, intParam, readJSON, sendJSON, sendNoContent, sendStream, stdcopyFrame, timestampValue } from '../http';
 import type { Ctx, Router } from '../router';
 
 // What the container routes need of the daemon.
@@ -277,7 +277,7 @@ async function attach(b: ContainerBackend, ctx: Ctx): Promise<void> {
       sock.end();
     },
   });
-  sock.on('data', (chunk: Buffer) => handle.write(chunk));
+  hijackedInput(ctx, sock, (chunk) => handle.write(chunk));
   // The client half-closes after its stdin ends (docker run -i < file).
   sock.on('end', () => handle.closeStdin());
   sock.on('close', () => {
