@@ -323,6 +323,35 @@ describe('interactive containers', { timeout: 180_000 }, () => {
     });
   });
 
+  describe('across a daemon restart', () => {
+    it('a TTY container outlives berthd: docker start -ai before, and after a restart attach, type and resize still work', async () => {
+      const id = (await docker(d, 'create', '-it', 'busybox', 'sh')).stdout.trim();
+      const t = new Terminal(d, 24, 80, ['docker', 'start', '-ai', id]);
+      try {
+        await t.waitFor(/\/ # /, 'the prompt through start -ai');
+        t.type('echo $((20+3))\r');
+        await t.waitFor(/\r\n23\r\n/, 'the shell');
+        t.type('\x10\x11');
+        assert.equal(await t.exit(), 0);
+      } finally {
+        t.kill();
+      }
+      await d.kill9();
+      await d.restart();
+      assert.equal((await inspect(d, id)).State.Running, true);
+      const a = new Terminal(d, 50, 132, ['docker', 'attach', id]);
+      try {
+        a.type('stty size\r');
+        await a.waitFor(/50 132\r\n/, 'the new size after the restart');
+        a.type('exit 9\r');
+        assert.equal(await a.exit(), 9);
+      } finally {
+        a.kill();
+        await docker(d, 'rm', '-f', id);
+      }
+    });
+  });
+
   describe('bad input', () => {
     it('resize and detach keys get dockerd\'s status and message, and the daemon keeps serving', async () => {
       const id = (await docker(d, 'run', '-d', '-t', 'busybox', 'sleep', '30')).stdout.trim();
