@@ -231,6 +231,7 @@ typedef struct {
   napi_ref on_end;      // (errno: number) => void; 0 when the peer closed
   napi_ref on_writable; // () => void
   napi_async_context async;
+  napi_ref resource;    // async_hooks' resource, kept alive as napi_async_init asks
   int fd;
   int reading;          // read interest (off while the consumer is full)
   int want_write;       // a caller waits for room to send
@@ -320,6 +321,7 @@ static void watch_closed(uv_handle_t *handle) {
   napi_delete_reference(w->env, w->on_end);
   napi_delete_reference(w->env, w->on_writable);
   napi_async_destroy(w->env, w->async);
+  napi_delete_reference(w->env, w->resource);
   watch_unref(w);
 }
 
@@ -377,6 +379,7 @@ static napi_value js_watch_packets(napi_env env, napi_callback_info info) {
   napi_value name, resource;
   napi_create_string_utf8(env, "berth:packets", NAPI_AUTO_LENGTH, &name);
   napi_create_object(env, &resource);
+  napi_create_reference(env, resource, 1, &w->resource);
   napi_async_init(env, resource, name, &w->async);
   napi_value ext;
   napi_create_external(env, w, watch_finalize, NULL, &ext);
