@@ -31,7 +31,7 @@ export const QUERY: Record<string, Record<string, QueryRule>> = {
   'GET /containers/json': { all: applied, limit: applied, size: applied, filters: applied },
   'POST /containers/create': { name: applied, platform: refused('containers run images of the host platform only') },
   'GET /containers/{id}/json': { size: applied },
-  'POST /containers/{id}/start': { detachKeys: ignored('start does not attach; detach keys matter only to attach (dockerd ignores it here too)') },
+  'POST /containers/{id}/start': { detachKeys: ignored('start does not attach: dockerd ignores it too, and the docker CLI sends its detach keys with the attach (run -it, start -ai)') },
   'POST /containers/{id}/stop': { signal: applied, t: applied },
   'POST /containers/{id}/restart': { signal: applied, t: applied },
   'POST /containers/{id}/kill': { signal: applied },
