@@ -4,8 +4,8 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { BerthError, invalidArgument } from '../../errors';
-import { SHUT_RDWR, SHUT_WR, type Host } from '../../host';
+import { BerthError, invalidArgument, isKind } from '../../errors';
+import { SHUT_WR, type Host, type PacketWatch } from '../../host';
 import type { CreateOptions, ExecOptions, ExecProcess, ProcessStream, Runtime, RuntimeRef, RuntimeStatus } from './runtime';
 import type { OciProcess, OciSpec } from './spec';
 
@@ -19,72 +19,189 @@ export interface RuntimeOptions {
 // Stream ids on conmon's attach socket: the first byte of each packet.
 export const ATTACH_STDOUT = 2;
 export const ATTACH_STDERR = 3;
-const PACKET_SIZE = 8192 + 1;
+// conmon sends at most 8192 bytes of output plus the stream byte a packet
+// (STDIO_BUF_SIZE); the buffer is roomier so nothing is ever cut.
+const OUTPUT_PACKET = 32768 + 1;
+// conmon reads the attach socket 32 KiB at a time (CONN_SOCK_BUF_SIZE in
+// conmon 2.1): a longer stdin packet would be cut short, so none is.
+export const STDIN_PACKET = 32768;
 
-// One connection to conmon's attach socket (SOCK_SEQPACKET). Reads run on
-// the libuv threadpool with fs.read, which returns one packet per call.
+interface PendingWrite {
+  packet: Buffer;
+  // Set on the last packet of a write(): settles its promise.
+  done?: () => void;
+}
+
+// One connection to conmon's attach socket (SOCK_SEQPACKET), event-driven:
+// the Host watches the socket on the event loop and hands over each packet
+// as it arrives; stdin is sent without blocking, waiting for room when the
+// socket is full. No thread is held while a client stays attached.
 export class AttachConn implements ProcessStream {
+  private watch?: PacketWatch;
   private closed = false;
-  private reading = false;
-  // Writes run on the threadpool; stdin EOF must wait for them.
-  private writes: Promise<void> = Promise.resolve();
+  private queue: PendingWrite[] = [];
+  private waitingRoom = false;
+  private stdinEnd = false;
+  private pumping = false;
+  private onData: (stream: 1 | 2, data: Buffer) => void = () => {};
+  private onEnd: () => void = () => {};
 
   constructor(private host: Host, readonly fd: number) {}
 
+  // Watching starts with the first use; until pump() has been called,
+  // reading is held back so no packet is lost.
+  private socket(): PacketWatch | undefined {
+    if (this.closed) return undefined;
+    if (!this.watch) {
+      this.watch = this.host.watchPackets(this.fd, OUTPUT_PACKET, (p) => this.packet(p), () => {
+        this.close();
+        this.onEnd();
+      });
+      if (!this.pumping) this.watch.pause();
+    }
+    return this.watch;
+  }
+
+  private packet(p: Buffer): void {
+    const kind = p[0];
+    if (p.length > 1 && (kind === ATTACH_STDOUT || kind === ATTACH_STDERR)) this.onData(kind === ATTACH_STDOUT ? 1 : 2, p.subarray(1));
+  }
+
   // Calls onData for each packet until conmon closes the socket.
   pump(onData: (stream: 1 | 2, data: Buffer) => void, onEnd: () => void): void {
-    if (this.reading) return;
-    this.reading = true;
-    const buf = Buffer.allocUnsafe(PACKET_SIZE);
-    const next = () => {
-      fs.read(this.fd, buf, 0, PACKET_SIZE, null, (err, n) => {
-        if (err || n === 0 || this.closed) {
-          this.close();
-          onEnd();
-          return;
-        }
-        const kind = buf[0];
-        if (n > 1 && (kind === ATTACH_STDOUT || kind === ATTACH_STDERR)) {
-          onData(kind === ATTACH_STDOUT ? 1 : 2, Buffer.from(buf.subarray(1, n)));
-        }
-        next();
-      });
-    };
-    next();
+    if (this.pumping) return;
+    this.pumping = true;
+    this.onData = onData;
+    this.onEnd = onEnd;
+    this.socket()?.resume();
   }
 
+  // Reading stops until resume(): the consumer cannot take more.
+  pause(): void {
+    this.watch?.pause();
+  }
+
+  resume(): void {
+    if (this.pumping) this.watch?.resume();
+  }
+
+  // Resolves once every byte is sent (or dropped: the stream was closed).
   write(data: Buffer): Promise<void> {
-    this.writes = this.writes.then(() => this.writeAll(data)).catch(() => {});
-    return this.writes;
-  }
-
-  private async writeAll(data: Buffer): Promise<void> {
-    let off = 0;
-    while (off < data.length && !this.closed) {
-      off += await new Promise<number>((resolve, reject) =>
-        fs.write(this.fd, data, off, Math.min(data.length - off, PACKET_SIZE - 1), null, (err, n) => (err ? reject(err) : resolve(n))),
-      );
-    }
-  }
-
-  closeStdin(): void {
-    void this.writes.then(() => {
-      if (!this.closed) this.host.shutdown(this.fd, SHUT_WR);
+    const w = this.socket();
+    if (!w || this.stdinEnd || data.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      for (let off = 0; off < data.length; off += STDIN_PACKET) {
+        const last = off + STDIN_PACKET >= data.length;
+        this.queue.push({ packet: data.subarray(off, off + STDIN_PACKET), ...(last ? { done: resolve } : {}) });
+      }
+      this.flush();
     });
   }
 
-  // shutdown wakes a read blocked in the threadpool; the fd is closed after.
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
+  private flush(): void {
+    const w = this.watch;
+    if (!w || this.closed) return this.dropWrites();
+    while (this.queue.length) {
+      const next = this.queue[0];
+      let sent: boolean;
+      try {
+        sent = w.send(next.packet);
+      } catch {
+        // conmon is gone; its end is reported by the read side.
+        return this.dropWrites();
+      }
+      if (!sent) {
+        if (!this.waitingRoom) {
+          this.waitingRoom = true;
+          w.whenWritable(() => {
+            this.waitingRoom = false;
+            this.flush();
+          });
+        }
+        return;
+      }
+      this.queue.shift();
+      next.done?.();
+    }
+    if (this.stdinEnd) this.shutdownWrite();
+  }
+
+  private dropWrites(): void {
+    const q = this.queue;
+    this.queue = [];
+    for (const p of q) p.done?.();
+  }
+
+  private shutdownWrite(): void {
     try {
-      this.host.shutdown(this.fd, SHUT_RDWR);
+      this.watch?.shutdown(SHUT_WR);
     } catch {
       // already gone
     }
-    const fd = this.fd;
-    setImmediate(() => fs.close(fd, () => {}));
   }
+
+  // Stdin EOF, once what was written before has been sent.
+  closeStdin(): void {
+    if (this.closed || this.stdinEnd) return;
+    this.stdinEnd = true;
+    this.socket();
+    if (!this.queue.length) this.shutdownWrite();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.dropWrites();
+    if (this.watch) this.watch.close();
+    else fs.close(this.fd, () => {});
+  }
+}
+
+// Sizes the terminal of a process conmon runs with -t. `dir` is the
+// directory conmon was given as its bundle (a container's, or an exec
+// session's): conmon reads "<rows> <cols>\n" from the `winsz` FIFO there and
+// sets the pty's size (TIOCSWINSZ, which also signals SIGWINCH).
+//
+// conmon 2.1 handles only the first line of whatever one read brings, so
+// two sizes written back to back (docker attach sends h+1,w+1 then h,w)
+// would leave the first. So one message is in flight per dir: the next is
+// written once conmon has read the last (the FIFO is empty), and only the
+// newest size asked for meanwhile is sent. The ctl FIFO, podman's way in,
+// forwards to the same winsz FIFO and would batch there just the same.
+const sizing = new Map<string, { want: { height: number; width: number }; done: Promise<void> }>();
+
+export function resizeTerminal(host: Host, dir: string, height: number, width: number): Promise<void> {
+  // A pty's size is two unsigned shorts; containerd truncates the same way.
+  const want = { height: height % 65536, width: width % 65536 };
+  const busy = sizing.get(dir);
+  if (busy) {
+    busy.want = want;
+    return busy.done;
+  }
+  const st = { want, done: Promise.resolve() };
+  st.done = (async () => {
+    let fh: fsp.FileHandle | undefined;
+    try {
+      // Non-blocking: with no conmon reading, the open fails (ENXIO) rather than hangs.
+      fh = await fsp.open(path.join(dir, 'winsz'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+      let sent: { height: number; width: number };
+      do {
+        sent = st.want;
+        await fh.write(`${sent.height} ${sent.width}\n`);
+        // conmon takes it in a moment; one that is stuck (a client not
+        // reading blocks its loop) gets the size when it is free again.
+        for (let i = 0; i < 500 && host.unreadBytes(fh.fd) > 0; i++) await new Promise((r) => setTimeout(r, 2));
+      } while (st.want !== sent);
+    } catch (err: any) {
+      if (err?.code === 'ENOENT' || err?.code === 'ENXIO') throw new BerthError('Conflict', 'the process is not running');
+      throw err;
+    } finally {
+      sizing.delete(dir);
+      await fh?.close().catch(() => {});
+    }
+  })();
+  sizing.set(dir, st);
+  return st.done;
 }
 
 export class ConmonRuntime implements Runtime {
@@ -164,6 +281,11 @@ export class ConmonRuntime implements Runtime {
       '--log-level', this.opts.debug ? 'debug' : 'error',
     ];
     if (o.stdin) args.push('-i');
+    // conmon closes the process's stdin when an attach connection ends,
+    // which only a non-TTY StdinOnce container wants (docker run -i: the
+    // client's EOF is the container's). A TTY's stdin is the pty, which
+    // must outlive a detach.
+    if (o.stdin && (o.tty || !o.stdinOnce)) args.push('--leave-stdin-open');
     if (o.tty) args.push('-t');
     const child = this.host.spawn(this.opts.conmonPath, args, {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
@@ -414,20 +536,16 @@ export class ConmonRuntime implements Runtime {
     return text.trim() === '' || !Number.isFinite(Number(text)) ? undefined : Number(text);
   }
 
-  // One resize message on the session's control fifo ("1 <h> <w>"), which
-  // conmon applies to the pty. Opened without blocking: no reader (conmon
-  // gone) is ENXIO instead of a hang.
+  // The session's pty, resized through conmon's winsz fifo as a
+  // container's is.
   async resizeExec(ref: RuntimeRef, session: string, height: number, width: number): Promise<void> {
-    let fh: fsp.FileHandle | undefined;
-    try {
-      fh = await fsp.open(path.join(this.execDir(ref.id, session), 'ctl'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-      await fh.write(`1 ${height} ${width}\n`);
-    } catch (err: any) {
-      if (err.code === 'ENXIO' || err.code === 'ENOENT') throw new BerthError('Conflict', `exec session ${session} is not running`);
-      throw err;
-    } finally {
-      await fh?.close();
-    }
+    await resizeTerminal(this.host, this.execDir(ref.id, session), height, width).catch((err) => {
+      throw isKind(err, 'Conflict') ? new BerthError('Conflict', `exec session ${session} is not running`) : err;
+    });
+  }
+
+  resize({ id }: RuntimeRef, size: { height: number; width: number }): Promise<void> {
+    return resizeTerminal(this.host, this.bundleDir(id), size.height, size.width);
   }
 
   // The exit code conmon recorded, and when; undefined while still running.

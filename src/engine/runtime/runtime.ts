@@ -1,6 +1,6 @@
 // The seam between the container lifecycle and an OCI runtime. The conmon
 // adapter (conmon.ts, runc or crun underneath) implements it; unit tests use
-// a fake. Resize and update will join these methods.
+// a fake. Update will join these methods.
 import type { OciProcess, OciSpec } from './spec';
 
 // Which runtime holds a container (runc and crun keep separate state).
@@ -14,6 +14,8 @@ export interface CreateOptions {
   name: string;
   stdin: boolean;
   tty: boolean;
+  // The process's stdin closes when the attached client's does (non-TTY).
+  stdinOnce?: boolean;
 }
 
 // What the runtime knows of a container. `exit` is set once the process has
@@ -31,6 +33,14 @@ export interface ProcessStream {
   write(data: Buffer): Promise<void>;
   closeStdin(): void;
   close(): void;
+  // Backpressure: stop taking output while the client cannot keep up.
+  pause?(): void;
+  resume?(): void;
+}
+
+export interface TerminalSize {
+  height: number;
+  width: number;
 }
 
 export interface ExecOptions {
@@ -61,6 +71,8 @@ export interface Runtime {
   delete(ref: RuntimeRef): Promise<void>;
   status(ref: RuntimeRef): Promise<RuntimeStatus>;
   attach(ref: RuntimeRef): ProcessStream;
+  // Sets the size of the container's terminal (a TTY container's only).
+  resize(ref: RuntimeRef, size: TerminalSize): Promise<void>;
   // Freezes every process of the container, or thaws them.
   pause(ref: RuntimeRef, resume: boolean): Promise<void>;
   // Runs a process in a running container, joining its namespaces, cgroup

@@ -64,6 +64,8 @@ export interface SpecInput {
   hostname: string;
   domainname?: string;
   tty?: boolean;
+  // The terminal's size when the process starts (runc applies it when both are set).
+  consoleSize?: { height: number; width: number };
   // A namespace of its own, the host's, or one to join by path
   // (/proc/<pid>/ns/net of another container).
   network: NsChoice;
@@ -138,6 +140,7 @@ export function generateSpec(input: SpecInput): OciSpec {
     ...(input.annotations && Object.keys(input.annotations).length ? { annotations: { ...input.annotations } } : {}),
     process: {
       terminal: !!input.tty,
+      ...(input.tty && input.consoleSize ? { consoleSize: { ...input.consoleSize } } : {}),
       user: { uid: input.user.uid, gid: input.user.gid, ...(input.user.additionalGids.length ? { additionalGids: input.user.additionalGids } : {}) },
       args: input.args,
       env: input.env,
@@ -180,9 +183,10 @@ export function buildEnv(imageEnv: string[], containerEnv: string[], hostname: s
   };
   set(`PATH=${DEFAULT_PATH}`);
   set(`HOSTNAME=${hostname}`);
+  // Docker's place for it: after HOSTNAME, before (and overridden by) the env.
+  if (tty) set('TERM=xterm');
   for (const e of imageEnv) set(e);
   for (const e of containerEnv) if (e.includes('=')) set(e);
-  if (tty && !vals.has('TERM')) set('TERM=xterm');
   if (!vals.has('HOME')) set(`HOME=${home}`);
   return order.map((k) => vals.get(k)!);
 }

@@ -27,7 +27,7 @@ function execSpec(over: Partial<ExecSpec> = {}): ExecSpec {
 function sink() {
   const out: string[] = [];
   let ended = false;
-  return { out, get ended() { return ended; }, sink: { out: (fd: 1 | 2, d: Buffer) => out.push(`${fd}:${d.toString()}`), end: () => { ended = true; } } };
+  return { out, get ended() { return ended; }, sink: { out: (fd: 1 | 2, d: Buffer) => { out.push(`${fd}:${d.toString()}`); }, end: () => { ended = true; } } };
 }
 
 const ALL = ['CAP_CHOWN', 'CAP_SYS_ADMIN', 'CAP_NET_ADMIN'];

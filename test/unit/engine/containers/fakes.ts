@@ -6,14 +6,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { BerthError, invalidArgument } from '../../../../src/errors';
+import { BerthError, conflict, invalidArgument } from '../../../../src/errors';
 import { ContainerService, type ContainerServiceOptions, type RootfsSnapshots } from '../../../../src/engine/containers/service';
 import { withDefaults, type ContainerSpec } from '../../../../src/engine/containers/spec';
 import { ContainerStore } from '../../../../src/engine/containers/store';
 import { EventBus, type EngineEvent } from '../../../../src/engine/events/bus';
 import type { ImageRecord } from '../../../../src/engine/images/types';
 import { LocalNetworks } from '../../../../src/engine/network/local';
-import type { CreateOptions, ExecOptions, ExecProcess, ProcessStream, Runtime, RuntimeRef, RuntimeStatus } from '../../../../src/engine/runtime/runtime';
+import type { CreateOptions, ExecOptions, ExecProcess, ProcessStream, Runtime, RuntimeRef, RuntimeStatus, TerminalSize } from '../../../../src/engine/runtime/runtime';
 import type { OciProcess, OciSpec } from '../../../../src/engine/runtime/spec';
 import type { Mount } from '../../../../src/engine/snapshots/overlay';
 import { NoVolumes } from '../../../../src/engine/volumes/volumes';
@@ -93,8 +93,15 @@ export class FakeRuntime implements Runtime {
     if (!this.runtimes.has(runtime)) throw invalidArgument(`unknown or invalid runtime name: ${runtime}`);
   }
 
-  async create(ref: RuntimeRef, spec: OciSpec, _o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
+  // The options of each create, by container id.
+  readonly createOptions = new Map<string, CreateOptions>();
+  // Each attach stream handed out, in order: what the test's "process"
+  // prints goes into `output`; what clients send lands in `stdin`.
+  readonly streams: { id: string; output: PassThrough; stdin: Buffer[]; stdinClosed: boolean; closed: boolean; paused: boolean }[] = [];
+
+  async create(ref: RuntimeRef, spec: OciSpec, o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
     this.log.push(`create ${ref.id}`);
+    this.createOptions.set(ref.id, o);
     const pid = this.nextPid++;
     this.procs.set(ref.id, { pid, state: 'created', spec });
     this.exits.delete(ref.id);
@@ -139,15 +146,41 @@ export class FakeRuntime implements Runtime {
   attach(ref: RuntimeRef): ProcessStream {
     this.log.push(`attach ${ref.id}`);
     const out = new PassThrough();
+    const st = { id: ref.id, output: out, stdin: [] as Buffer[], stdinClosed: false, closed: false, paused: false };
+    this.streams.push(st);
     return {
       pump: (onData, onEnd) => {
         out.on('data', (d: Buffer) => onData(1, d));
         out.on('end', onEnd);
       },
-      write: async () => {},
-      closeStdin: () => {},
-      close: () => out.end(),
+      write: async (d) => {
+        if (!st.closed && !st.stdinClosed) st.stdin.push(Buffer.from(d));
+      },
+      closeStdin: () => {
+        st.stdinClosed = true;
+      },
+      close: () => {
+        st.closed = true;
+        out.end();
+      },
+      pause: () => {
+        st.paused = true;
+        out.pause();
+      },
+      resume: () => {
+        st.paused = false;
+        out.resume();
+      },
     };
+  }
+
+  // Sizes asked for, by container id.
+  readonly sizes = new Map<string, TerminalSize[]>();
+
+  async resize(ref: RuntimeRef, size: TerminalSize): Promise<void> {
+    this.log.push(`resize ${ref.id} ${size.height}x${size.width}`);
+    if (!this.procs.has(ref.id)) throw conflict('the process is not running');
+    this.sizes.set(ref.id, [...(this.sizes.get(ref.id) ?? []), size]);
   }
 
   async pause(ref: RuntimeRef, resume: boolean): Promise<void> {
