@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { VERSION } from '../api/version';
+import { ContainerArchives } from '../engine/containers/archive';
 import { ContainerSnapshots } from '../engine/containers/commit';
 import { ContainerService } from '../engine/containers/service';
 import { ContainerStore } from '../engine/containers/store';
@@ -13,7 +14,7 @@ import { ContentStore } from '../engine/content/store';
 import { EventBus } from '../engine/events/bus';
 import { ImageService } from '../engine/images/service';
 import { ImageStore } from '../engine/images/store';
-import { LayerHelpers } from '../engine/layers';
+import { LayerHelpers, RootHelpers } from '../engine/layers';
 import { LocalNetworks } from '../engine/network/local';
 import { ConmonRuntime } from '../engine/runtime/conmon';
 import { OverlaySnapshotter } from '../engine/snapshots/overlay';
@@ -22,6 +23,7 @@ import type { Host } from '../host';
 import { ApiServer } from '../server';
 import type { ContainerViewDeps } from '../server/containers/inspect';
 import { Router } from '../server/router';
+import { archiveRoutes } from '../server/routes/archive';
 import { containerRoutes } from '../server/routes/containers';
 import { imageRoutes, type ImageBackend } from '../server/routes/images';
 import { systemRoutes, type DaemonFacts } from '../server/routes/system';
@@ -110,6 +112,19 @@ export class Daemon {
       snapshots: new ContainerSnapshots({ host, content: this.content, snapshots: this.snapshots, imageStore: this.imageStore, containers }),
     });
     imageRoutes(router, imageBackend);
+    archiveRoutes(router, {
+      archives: new ContainerArchives({
+        host,
+        tools: new RootHelpers(host),
+        snapshots: this.snapshots,
+        imageChain: (id) => {
+          const image = this.imageStore.get(id);
+          return image ? image.chainID ?? '' : undefined;
+        },
+        containers,
+        events: this.events,
+      }),
+    });
     this.server = new ApiServer(router, { log: (m) => log('error', m), debug: (m) => log('debug', m) });
   }
 

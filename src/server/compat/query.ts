@@ -51,6 +51,10 @@ export const QUERY: Record<string, Record<string, QueryRule>> = {
     stderr: applied,
   },
   'GET /containers/{id}/export': {},
+  'GET /containers/{id}/archive': { path: applied },
+  'HEAD /containers/{id}/archive': { path: applied },
+  'PUT /containers/{id}/archive': { path: applied, noOverwriteDirNonDir: applied, copyUIDGID: applied },
+  'GET /containers/{id}/changes': {},
   'POST /containers/prune': { filters: applied },
   'POST /commit': {
     container: applied,
