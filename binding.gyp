@@ -17,6 +17,12 @@
       "sources": ["src/host/native/untar-main.c", "src/host/native/untar.c"],
       "cflags": ["-O2", "-Wall"],
       "libraries": ["-larchive"]
+    },
+    {
+      "target_name": "berth-cp",
+      "type": "executable",
+      "sources": ["src/host/native/cp-main.c"],
+      "cflags": ["-O2", "-Wall"]
     }
   ]
 }

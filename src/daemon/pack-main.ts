@@ -1,15 +1,12 @@
 // berth-pack: the confined packing half of engine/layers (applying is
-// native: src/host/native/untar-main.c), and the reading half of `docker
-// cp` and `docker diff`. A program of its own, which berthd spawns
+// native: src/host/native/untar-main.c), and what `docker cp -a` and
+// `docker diff` read (stat and a path's tar are native too:
+// src/host/native/cp-main.c). A program of its own, which berthd spawns
 // (engine/layers/helpers.ts); this is its main, so it is the one that makes
 // the real Host.
 //
 //   berth-pack layer|dir DIR    write DIR as a tar to stdout; on failure one
 //                               JSON line {ok:false, error} on stderr
-//   berth-pack stat ROOT PATH   one JSON line on stdout: {ok:true, stat} or
-//                               {ok:false, kind, error}
-//   berth-pack path ROOT PATH   that line on fd 3, then (if ok) the tar of
-//                               PATH on stdout
 //   berth-pack cat ROOT FILE…   {ok:true, files:{FILE: text}} on stdout
 //   berth-pack changes UPPER    one JSON line per entry of the writable
 //                               layer, then {ok:true}
@@ -17,10 +14,9 @@
 // Everything is loaded first, then the process chroots into DIR (ROOT,
 // UPPER) before it reads a single entry, so the kernel confines every path
 // it touches.
-import * as fs from 'node:fs';
 import { once } from 'node:events';
 import { packTree } from '../engine/layers/pack';
-import { packPath, PathError, readSmallFiles, statPath, walkUpper } from '../engine/layers/inroot';
+import { PathError, readSmallFiles, walkUpper } from '../engine/layers/inroot';
 import { LinuxHost } from '../host/linux';
 
 function exitWith(stream: NodeJS.WriteStream, line: object, code: number): void {
@@ -56,33 +52,6 @@ async function pack(host: LinuxHost, mode: string, dir: string): Promise<void> {
   }
 }
 
-async function stat(host: LinuxHost, root: string, p: string): Promise<void> {
-  try {
-    enter(host, root);
-    exitWith(process.stdout, { ok: true, stat: await statPath(p) }, 0);
-  } catch (err) {
-    exitWith(process.stdout, failure(err), 1);
-  }
-}
-
-// The stat goes first, on fd 3, so the daemon can answer 404 before it
-// sends a byte of the tar.
-async function archive(host: LinuxHost, root: string, p: string): Promise<void> {
-  const report = (line: object) => fs.writeSync(3, JSON.stringify(line) + '\n');
-  let reported = false;
-  try {
-    enter(host, root);
-    const st = await statPath(p);
-    report({ ok: true, stat: st });
-    reported = true;
-    await writeAll(process.stdout, packPath(p, host));
-    process.stdout.end(() => process.exit(0));
-  } catch (err) {
-    if (!reported) report(failure(err));
-    exitWith(process.stderr, failure(err), 1);
-  }
-}
-
 async function cat(host: LinuxHost, root: string, files: string[]): Promise<void> {
   try {
     enter(host, root);
@@ -111,12 +80,10 @@ function main(): void {
   const host = new LinuxHost();
   const fail = (err: any) => exitWith(process.stderr, { ok: false, error: String(err?.message ?? err) }, 1);
   if ((mode === 'layer' || mode === 'dir') && args.length === 1) pack(host, mode, args[0]).catch(fail);
-  else if (mode === 'stat' && args.length === 2) stat(host, args[0], args[1]).catch(fail);
-  else if (mode === 'path' && args.length === 2) archive(host, args[0], args[1]).catch(fail);
   else if (mode === 'cat' && args.length >= 2) cat(host, args[0], args.slice(1)).catch(fail);
   else if (mode === 'changes' && args.length === 1) changes(host, args[0]).catch(fail);
   else {
-    process.stderr.write('usage: berth-pack layer|dir DIR | stat|path ROOT PATH | cat ROOT FILE... | changes UPPER\n');
+    process.stderr.write('usage: berth-pack layer|dir DIR | cat ROOT FILE... | changes UPPER\n');
     process.exit(64);
   }
 }

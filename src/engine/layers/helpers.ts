@@ -22,6 +22,7 @@ function helperPath(file: string, build: string): string {
 
 const untarPath = () => helperPath(nativeBuild('berth-untar'), 'npm install');
 const packPath = () => helperPath(path.join(projectRoot(), 'dist', 'berth-pack.js'), 'npm run build');
+const cpPath = () => helperPath(nativeBuild('berth-cp'), 'npm install');
 
 function capture(stream: Readable | null): () => string {
   let text = '';
@@ -128,8 +129,8 @@ export class LayerHelpers implements LayerTars {
 }
 
 // ---------------------------------------------------------------------------
-// `docker cp` and `docker diff` inside a container's root, by the same two
-// helpers: berth-pack (stat, path, cat, changes) and berth-untar --cp.
+// `docker cp` and `docker diff` inside a container's root: berth-cp (stat,
+// get), berth-untar --cp, and berth-pack (cat, changes).
 
 function helperError(res: any, what: string): Error {
   if (res?.kind === 'notfound') return notFound(res.error);
@@ -137,10 +138,10 @@ function helperError(res: any, what: string): Error {
   return new BerthError('Internal', `${what}: ${res?.error ?? 'helper failed'}`);
 }
 
-// Runs berth-pack to completion; resolves with its JSON line.
-function packJSON(host: Host, args: string[], what: string): Promise<any> {
+// Runs a helper to completion; resolves with its JSON line.
+function helperJSON(host: Host, cmd: string, args: string[], what: string): Promise<any> {
   return new Promise((resolve, reject) => {
-    const child = host.spawn(process.execPath, [packPath(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = host.spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout = capture(child.stdout);
     const stderr = capture(child.stderr);
     child.on('error', (err) => reject(new BerthError('Internal', `start archive helper: ${err.message}`, { cause: err })));
@@ -157,14 +158,14 @@ export class RootHelpers implements RootTools {
   constructor(private host: Host) {}
 
   async stat(root: string, absPath: string): Promise<PathStat> {
-    return (await packJSON(this.host, ['stat', path.resolve(root), absPath], `stat ${absPath}`)).stat;
+    return (await helperJSON(this.host, cpPath(), ['stat', path.resolve(root), absPath], `stat ${absPath}`)).stat;
   }
 
   // The stat arrives on fd 3 before any of the tar, so a missing path is an
   // error, not an empty 200.
   pack(root: string, absPath: string): Promise<{ stat: PathStat; tar: Readable }> {
     return new Promise((resolve, reject) => {
-      const child = this.host.spawn(process.execPath, [packPath(), 'path', path.resolve(root), absPath], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+      const child = this.host.spawn(cpPath(), ['get', path.resolve(root), absPath], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
       const report = capture(child.stdio[3] as Readable);
       const stderr = capture(child.stderr);
       const out = new PassThrough();
@@ -239,7 +240,7 @@ export class RootHelpers implements RootTools {
   }
 
   async readFiles(root: string, paths: string[]): Promise<Record<string, string>> {
-    return (await packJSON(this.host, ['cat', path.resolve(root), ...paths], 'read files')).files;
+    return (await helperJSON(this.host, process.execPath, [packPath(), 'cat', path.resolve(root), ...paths], 'read files')).files;
   }
 
   async *upperEntries(upper: string): AsyncGenerator<UpperEntry> {

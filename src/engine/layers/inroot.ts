@@ -1,18 +1,16 @@
-// What `docker cp` and `docker diff` do inside a container's root: path
-// stat, a tar of one path, reading a few files, and a walk of a writable
-// layer. In berthd these run in the berth-pack helper after it has chrooted
-// into the root (or the upper dir), so every name, ".." and symlink, even
-// one a running container swaps in meanwhile, resolves inside it: the
-// kernel confines the paths, not string checks here. The pure parts (Go's
-// path and FileMode rules) are shared with the daemon.
+// `docker cp` and `docker diff` inside a container's root: reading a few
+// files and walking a writable layer, which run in the berth-pack helper
+// after it has chrooted into the root (or the upper dir), so every name,
+// ".." and symlink, even one a running container swaps in meanwhile,
+// resolves inside it: the kernel confines the paths, not string checks
+// here. Stat and the tar of a path are native (src/host/native/cp-main.c),
+// for speed. The pure parts (Go's path and FileMode rules, the stat header)
+// are shared with the daemon.
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Pack } from 'tar-stream';
 import type { Host } from '../../host/index';
-import { resolveInRoot } from '../../util/rootfs';
 import { OVERLAY_OPAQUE_XATTR } from './names';
-import { packTree } from './pack';
 
 // Docker's ContainerPathStat; mode in Go's os.FileMode bits.
 export interface PathStat {
@@ -57,20 +55,6 @@ export function goFileMode(mode: number): number {
 
 export const isGoDir = (mode: number): boolean => mode >= GO_MODE.dir;
 
-// Nanoseconds since the epoch as Go marshals a UTC time.Time (RFC 3339,
-// fraction without trailing zeros).
-export function rfc3339Nano(ns: bigint): string {
-  let sec = ns / 1_000_000_000n;
-  let frac = ns % 1_000_000_000n;
-  if (frac < 0n) {
-    frac += 1_000_000_000n;
-    sec -= 1n;
-  }
-  const base = new Date(Number(sec) * 1000).toISOString().replace(/\.\d+Z$/, '');
-  const f = frac === 0n ? '' : '.' + frac.toString().padStart(9, '0').replace(/0+$/, '');
-  return `${base}${f}Z`;
-}
-
 // The X-Docker-Container-Path-Stat header: base64 of the JSON.
 export function pathStatHeader(s: PathStat): string {
   return Buffer.from(JSON.stringify(s)).toString('base64');
@@ -96,43 +80,10 @@ export function containerAbsPath(p: string): string {
   return clean;
 }
 
-// The name a tar of absPath starts with (moby's rebase to the requested
-// base name: "/" gives "" so the root's entries are "/bin", "/etc", …).
-export function archiveRootName(absPath: string): string {
-  const base = goBase(absPath);
-  return base === '/' ? '' : base;
-}
-
 export class PathError extends Error {
   constructor(readonly kind: 'notfound' | 'invalid', message: string) {
     super(message);
   }
-}
-
-function pathError(err: NodeJS.ErrnoException, p: string): Error {
-  if (err.code === 'ENOENT') return new PathError('notfound', `${p}: no such file or directory`);
-  if (err.code === 'ENOTDIR' || err.code === 'ELOOP' || err.code === 'ENAMETOOLONG') return new PathError('invalid', `lstat ${p}: ${err.message}`);
-  return err;
-}
-
-// Docker's stat of a cp path (absolute, from containerAbsPath): lstat, so a
-// symlink is itself; its linkTarget is where it leads inside the root,
-// as far as it resolves.
-export async function statPath(absPath: string): Promise<PathStat> {
-  let st: fs.BigIntStats;
-  try {
-    st = await fsp.lstat(absPath, { bigint: true });
-  } catch (err) {
-    throw pathError(err as NodeJS.ErrnoException, absPath);
-  }
-  const linkTarget = st.isSymbolicLink() ? await resolveInRoot('/', absPath) : '';
-  return { name: goBase(absPath), size: Number(st.size), mode: goFileMode(Number(st.mode)), mtime: rfc3339Nano(st.mtimeNs), linkTarget };
-}
-
-// The tar `docker cp` reads: absPath under its base name (a directory with
-// everything in it).
-export function packPath(absPath: string, host: Host): Pack {
-  return packTree(absPath, host, { whiteouts: false, rootName: archiveRootName(absPath) });
 }
 
 // Small files read whole (passwd and group for copyUIDGID); missing ones are

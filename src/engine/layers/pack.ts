@@ -12,11 +12,6 @@ import { encodePax, paxAwarePack, type TarHeader as Headers } from './pax';
 export interface PackOptions {
   // Overlay upper dir: char 0/0 -> ".wh.NAME", opaque dir -> ".wh..wh..opq".
   whiteouts: boolean;
-  // `docker cp`: root itself is an entry of this name (a directory's
-  // children go under it; "" names the root "/" and its children "/x"),
-  // and root need not be a directory. Unset: only root's children, as
-  // relative names.
-  rootName?: string;
 }
 
 const MAX_USTAR_ID = 0o777777; // tar-stream writes ids as 6 octal digits
@@ -143,44 +138,39 @@ export function packTree(root: string, host: Host, opts: PackOptions): Pack {
     }
   };
 
-  // A non-directory entry.
-  const putOther = async (abs: string, rel: string, st: fs.Stats): Promise<void> => {
-    if (opts.whiteouts && st.isCharacterDevice() && st.rdev === 0) {
-      // Overlay may hardlink whiteouts to one shared inode: never a link here.
-      await put({ name: whiteoutName(rel), type: 'file', size: 0, ...base(st), mode: 0o600 });
-      return;
-    }
-    if (st.isSocket()) return; // sockets do not travel in tars
-    if (st.nlink > 1) {
-      const key = `${st.dev}:${st.ino}`;
-      const first = links.get(key);
-      if (first !== undefined) {
-        await put({ name: rel, type: 'link', linkname: first, ...base(st) });
-        return;
-      }
-      links.set(key, rel);
-    }
-    if (st.isFile()) await putFile(abs, rel, st);
-    else if (st.isSymbolicLink()) {
-      await put({ name: rel, type: 'symlink', linkname: await fsp.readlink(abs), ...base(st) }, xattrsOf(abs));
-    } else {
-      const type = st.isFIFO() ? 'fifo' : st.isBlockDevice() ? 'block-device' : 'character-device';
-      const [devmajor, devminor] = st.isFIFO() ? [0, 0] : splitDev(st.rdev);
-      await put({ name: rel, type, devmajor, devminor, ...base(st) }, xattrsOf(abs));
-    }
-  };
-
   const visit = async (abs: string, rel: string): Promise<void> => {
     const names = (await fsp.readdir(abs)).sort(byBytes);
     for (const n of names) {
       const childAbs = path.posix.join(abs, n);
-      const childRel = rel || opts.rootName !== undefined ? `${rel}/${n}` : n;
+      const childRel = rel ? `${rel}/${n}` : n;
       const st = await fsp.lstat(childAbs);
       if (st.isDirectory()) {
         await putDir(childAbs, childRel, st);
         await visit(childAbs, childRel);
+        continue;
+      }
+      if (opts.whiteouts && st.isCharacterDevice() && st.rdev === 0) {
+        // Overlay may hardlink whiteouts to one shared inode: never a link here.
+        await put({ name: whiteoutName(childRel), type: 'file', size: 0, ...base(st), mode: 0o600 });
+        continue;
+      }
+      if (st.isSocket()) continue; // sockets do not travel in tars
+      if (st.nlink > 1) {
+        const key = `${st.dev}:${st.ino}`;
+        const first = links.get(key);
+        if (first !== undefined) {
+          await put({ name: childRel, type: 'link', linkname: first, ...base(st) });
+          continue;
+        }
+        links.set(key, childRel);
+      }
+      if (st.isFile()) await putFile(childAbs, childRel, st);
+      else if (st.isSymbolicLink()) {
+        await put({ name: childRel, type: 'symlink', linkname: await fsp.readlink(childAbs), ...base(st) }, xattrsOf(childAbs));
       } else {
-        await putOther(childAbs, childRel, st);
+        const type = st.isFIFO() ? 'fifo' : st.isBlockDevice() ? 'block-device' : 'character-device';
+        const [devmajor, devminor] = st.isFIFO() ? [0, 0] : splitDev(st.rdev);
+        await put({ name: childRel, type, devmajor, devminor, ...base(st) }, xattrsOf(childAbs));
       }
     }
   };
@@ -188,21 +178,16 @@ export function packTree(root: string, host: Host, opts: PackOptions): Pack {
   const putDir = async (abs: string, rel: string, st: fs.Stats): Promise<void> => {
     let opaque = false;
     if (opts.whiteouts) opaque = host.lgetxattr(abs, OVERLAY_OPAQUE_XATTR)?.toString() === 'y';
-    // The root itself is not an entry (but for `docker cp`); only its opaque marker is.
-    if (rel !== '' || abs === root && opts.rootName !== undefined) await put({ name: rel + '/', type: 'directory', ...base(st) }, xattrsOf(abs));
+    // The root itself is not an entry; only its opaque marker is.
+    if (rel !== '') await put({ name: rel + '/', type: 'directory', ...base(st) }, xattrsOf(abs));
     if (opaque) await put({ name: opaqueName(rel), type: 'file', size: 0, ...base(st), mode: st.mode & 0o777 });
   };
 
   (async () => {
     const st = await fsp.lstat(root);
-    const rootRel = opts.rootName ?? '';
-    if (!st.isDirectory()) {
-      if (opts.rootName === undefined) throw new Error(`${root} is not a directory`);
-      await putOther(root, rootRel, st);
-    } else {
-      await putDir(root, rootRel, st);
-      await visit(root, rootRel);
-    }
+    if (!st.isDirectory()) throw new Error(`${root} is not a directory`);
+    await putDir(root, '', st);
+    await visit(root, '');
     pack.finalize();
   })().catch((err) => pack.destroy(err));
 
