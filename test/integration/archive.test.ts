@@ -302,7 +302,7 @@ describe('docker cp, docker diff and docker export', { timeout: 240_000 }, () =>
     await sleep(200);
     const body = await mkTar([{ name: 'pwned', body: 'pwned' }]);
     const seen = { read: 0, wrote: 0, missing: 0 };
-    const rounds = 150;
+    const rounds = 75;
     const worker = async (n: number) => {
       for (let i = n; i < rounds; i += 3) {
         const get = await request(d, 'GET', `/containers/racer/archive?path=${q('/w' + canary + '/secret')}`);

@@ -61,14 +61,14 @@ export class ContainerArchives {
   constructor(private d: ArchiveDeps) {}
 
   // HEAD …/archive: the path's stat.
-  stat(ref: string, p: string): Promise<PathStat> {
+  async stat(ref: string, p: string): Promise<PathStat> {
     const abs = checkPath(p);
     return this.withRoot(ref, 'ro', (_c, root) => this.named(ref, p, this.d.tools.stat(root, abs)));
   }
 
   // GET …/archive: the stat and a tar of the path. The lock is held (and a
   // stopped container's root stays mounted) until the tar is read or dropped.
-  get(ref: string, p: string): Promise<{ stat: PathStat; tar: Readable }> {
+  async get(ref: string, p: string): Promise<{ stat: PathStat; tar: Readable }> {
     const abs = checkPath(p);
     return new Promise((resolve, reject) => {
       this.withRoot(ref, 'ro', async (c, root) => {
