@@ -136,6 +136,17 @@ describe('docker cp, docker diff and docker export', { timeout: 240_000 }, () =>
     assert.match(r.stdout, /^hello\.txt\0/);
   });
 
+  it('sees the files runc binds in (/etc/hostname, /etc/hosts), running or stopped', async () => {
+    await ok('create', '--name', 'named', '--hostname', 'boxname', 'busybox', 'true');
+    for (const c of ['run1', 'named']) {
+      const hostname = (await ok('inspect', '-f', '{{.Config.Hostname}}', c)).trim();
+      assert.equal((await readFile(c, '/etc/hostname')).body.trim(), hostname);
+      assert.match((await readFile(c, '/etc/hosts')).body, /localhost/);
+    }
+    const r = await run('docker', ['cp', 'named:/etc/hostname', '-'], d.env);
+    assert.match(r.stdout, /boxname/);
+  });
+
   it('keeps the tar\'s owner without -a and gives the container user\'s with -a, as dockerd does', async () => {
     const f = path.join(work, 'owned.txt');
     fs.writeFileSync(f, 'x');
@@ -289,19 +300,18 @@ describe('docker cp, docker diff and docker export', { timeout: 240_000 }, () =>
     const canary = path.join(d.base, 'race');
     fs.mkdirSync(path.join(canary, 'wdir'), { recursive: true });
     fs.writeFileSync(path.join(canary, 'secret'), 'HOST-SECRET\n');
-    // /w is in turn a real directory holding the canary's path (with decoys)
-    // and a symlink to "/", swapped by rename as fast as the shell can.
+    // /w is in turn a real directory holding the canary's path (with a
+    // decoy) and a symlink to "/" (where the same path holds a decoy too),
+    // made afresh each round: a write that lands mid-swap cannot upset it.
     const script = [
-      `mkdir -p /wd${canary}/wdir ${canary}/wdir`,
-      `echo decoy > /wd${canary}/secret`,
+      `mkdir -p ${canary}/wdir`,
       `echo decoy > ${canary}/secret`,
-      'ln -s / /wl',
-      'while :; do mv /wd /w; mv /w /wd; mv /wl /w; mv /w /wl; done',
+      `while :; do rm -rf /w; mkdir -p /w${canary}/wdir; echo decoy > /w${canary}/secret; rm -rf /w; ln -s / /w; done`,
     ].join('; ');
     await ok('run', '-d', '--name', 'racer', 'busybox', 'sh', '-c', script);
     await sleep(200);
     const body = await mkTar([{ name: 'pwned', body: 'pwned' }]);
-    const seen = { read: 0, wrote: 0, missing: 0 };
+    const seen = { read: 0, wrote: 0, missing: 0, cut: 0 };
     const rounds = 75;
     const worker = async (n: number) => {
       for (let i = n; i < rounds; i += 3) {
@@ -315,6 +325,7 @@ describe('docker cp, docker diff and docker export', { timeout: 240_000 }, () =>
           // Gone, or swapped between the stat and the read (the tar is cut).
           assert.ok(get.status === 404 || get.cut, `${get.status} ${get.body}`);
           seen.missing++;
+          if (get.cut) seen.cut++;
         }
         const head = await request(d, 'HEAD', `/containers/racer/archive?path=${q('/w' + canary + '/secret')}`);
         assert.ok(head.status === 200 || head.status === 404);

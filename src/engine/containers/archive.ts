@@ -7,11 +7,11 @@
 // path, "..", or a symlink the container swaps in meanwhile resolves inside
 // the root, never outside: the kernel enforces it.
 //
-// Volumes and bind mounts inside the container are not seen yet: the
-// helpers see the root filesystem only. When volumes land, each mount's
-// source is to be bound into the mounted root (as moby mounts them for a
-// stopped container) before the helper chroots, and PUT must check the
-// mount's read-only flag instead of the rootfs's.
+// The container's own mounts are bound into the helper's private view of
+// the root before it chroots (binds below): for now the network files runc
+// binds in. When volumes land, their mounts join that list, and PUT must
+// check the read-only flag of the mount a path falls in instead of the
+// rootfs's (moby's checkWritablePath).
 import { existsSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -21,7 +21,7 @@ import { MNT_DETACH, MS_RDONLY, type Host } from '../../host';
 import { resolveInRoot } from '../../util/rootfs';
 import type { EventPublisher } from '../events/bus';
 import { decompressed } from '../images/service';
-import type { RootTools } from '../layers';
+import type { Bind, RootTools } from '../layers';
 import { containerAbsPath, goFileMode, type PathStat } from '../layers/inroot';
 import type { RootfsSnapshotter } from '../snapshots/snapshotter';
 import { resolveUser } from '../runtime/user';
@@ -39,7 +39,7 @@ export interface ArchiveDeps {
   // The chain id of an image's top layer ("" for none); undefined when the
   // image is gone.
   imageChain(imageID: string): string | undefined;
-  containers: Pick<ContainerService, 'withLock'>;
+  containers: Pick<ContainerService, 'withLock' | 'files'>;
   events: EventPublisher;
 }
 
@@ -63,7 +63,7 @@ export class ContainerArchives {
   // HEAD …/archive: the path's stat.
   async stat(ref: string, p: string): Promise<PathStat> {
     const abs = checkPath(p);
-    return this.withRoot(ref, 'ro', (_c, root) => this.named(ref, p, this.d.tools.stat(root, abs)));
+    return this.withRoot(ref, 'ro', (c, root) => this.named(ref, p, this.d.tools.stat(root, abs, this.binds(c))));
   }
 
   // GET …/archive: the stat and a tar of the path. The lock is held (and a
@@ -72,7 +72,7 @@ export class ContainerArchives {
     const abs = checkPath(p);
     return new Promise((resolve, reject) => {
       this.withRoot(ref, 'ro', async (c, root) => {
-        const out = await this.named(ref, p, this.d.tools.pack(root, abs));
+        const out = await this.named(ref, p, this.d.tools.pack(root, abs, this.binds(c)));
         const done = new Promise<void>((r) => out.tar.once('close', () => r()));
         this.publish(c, 'archive-path');
         resolve(out);
@@ -87,7 +87,7 @@ export class ContainerArchives {
     await this.withRoot(ref, 'rw', async (c, root) => {
       if (c.spec.security.readonlyRootfs) {
         // dockerd resolves the directory first: a missing one is still a 404.
-        await this.named(ref, p, this.d.tools.stat(root, abs));
+        await this.named(ref, p, this.d.tools.stat(root, abs, this.binds(c)));
         throw invalidArgument('container rootfs is marked read-only');
       }
       let chown: { uid: number; gid: number } | undefined;
@@ -98,7 +98,7 @@ export class ContainerArchives {
       }
       // dockerd takes a gzip-compressed tar too.
       const tar = await decompressed(input);
-      await this.named(ref, p, this.d.tools.extract(root, abs, tar, { noOverwriteDirNonDir: o.noOverwriteDirNonDir, chown }));
+      await this.named(ref, p, this.d.tools.extract(root, abs, tar, { noOverwriteDirNonDir: o.noOverwriteDirNonDir, chown, binds: this.binds(c) }));
       this.publish(c, 'extract-to-dir');
     });
   }
@@ -117,6 +117,19 @@ export class ContainerArchives {
   }
 
   // ---------------------------------------------------------------------
+
+  // The files runc binds into the container (start's choice: a container on
+  // another's network gets that one's hosts and resolv.conf), so cp sees
+  // and writes them as the container does.
+  private binds(c: ContainerRecord): Bind[] {
+    const owner = c.spec.network.mode === 'container' && c.spec.network.container ? c.spec.network.container : c.id;
+    const f = this.d.containers.files(owner);
+    return [
+      { source: f.resolvConf, destination: '/etc/resolv.conf' },
+      { source: f.hostname, destination: '/etc/hostname' },
+      { source: f.hosts, destination: '/etc/hosts' },
+    ];
+  }
 
   private usable(c: ContainerRecord): void {
     if (c.state.status === 'removing' || c.state.status === 'dead') throw conflict(`container ${c.id.slice(0, 12)} is being removed`);

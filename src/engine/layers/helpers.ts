@@ -10,7 +10,7 @@ import { finished, PassThrough, type Readable } from 'node:stream';
 import { BerthError, invalidArgument, notFound } from '../../errors';
 import type { Host } from '../../host/index';
 import { nativeBuild, projectRoot } from '../../util/paths';
-import type { ApplyOptions, ApplyStats, ExtractOptions, LayerTars, RootTools } from './index';
+import type { ApplyOptions, ApplyStats, Bind, ExtractOptions, LayerTars, RootTools } from './index';
 import type { PathStat, UpperEntry } from './inroot';
 
 const MAX_CAPTURE = 1 << 20; // helper stdout/stderr kept for reports
@@ -154,18 +154,20 @@ function helperJSON(host: Host, cmd: string, args: string[], what: string): Prom
   });
 }
 
+const bindArgs = (binds: Bind[]): string[] => binds.flatMap((b) => ['--bind', `${b.source}:${b.destination}`]);
+
 export class RootHelpers implements RootTools {
   constructor(private host: Host) {}
 
-  async stat(root: string, absPath: string): Promise<PathStat> {
-    return (await helperJSON(this.host, cpPath(), ['stat', path.resolve(root), absPath], `stat ${absPath}`)).stat;
+  async stat(root: string, absPath: string, binds: Bind[] = []): Promise<PathStat> {
+    return (await helperJSON(this.host, cpPath(), ['stat', path.resolve(root), absPath, ...bindArgs(binds)], `stat ${absPath}`)).stat;
   }
 
   // The stat arrives on fd 3 before any of the tar, so a missing path is an
   // error, not an empty 200.
-  pack(root: string, absPath: string): Promise<{ stat: PathStat; tar: Readable }> {
+  pack(root: string, absPath: string, binds: Bind[] = []): Promise<{ stat: PathStat; tar: Readable }> {
     return new Promise((resolve, reject) => {
-      const child = this.host.spawn(cpPath(), ['get', path.resolve(root), absPath], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+      const child = this.host.spawn(cpPath(), ['get', path.resolve(root), absPath, ...bindArgs(binds)], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
       const report = capture(child.stdio[3] as Readable);
       const stderr = capture(child.stderr);
       const out = new PassThrough();
@@ -208,6 +210,7 @@ export class RootHelpers implements RootTools {
       const args = [path.resolve(root), '--cp', dest];
       if (o.noOverwriteDirNonDir) args.push('--no-overwrite-dir-non-dir');
       if (o.chown) args.push('--chown', `${o.chown.uid}:${o.chown.gid}`);
+      args.push(...bindArgs(o.binds ?? []));
       const child = this.host.spawn(untarPath(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
       const stdout = capture(child.stdout);
       const stderr = capture(child.stderr);

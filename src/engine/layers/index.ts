@@ -49,7 +49,15 @@ export interface LayerTars {
   packDir(dir: string): Readable;
 }
 
+// A mount of the container's own (its /etc/hosts, …) to see in its root:
+// bound into the helper's private mount namespace before it chroots.
+export interface Bind {
+  source: string; // a host path
+  destination: string; // absolute inside the root
+}
+
 export interface ExtractOptions {
+  binds?: Bind[];
   // Refuse to replace a directory with a non-directory, and back.
   noOverwriteDirNonDir?: boolean;
   // Every extracted entry gets this owner instead of the tar's.
@@ -61,10 +69,10 @@ export interface ExtractOptions {
 // engine/layers/inroot.ts's containerAbsPath makes them. A missing path is
 // NotFound; a path or archive at fault, InvalidArgument.
 export interface RootTools {
-  stat(root: string, absPath: string): Promise<PathStat>;
+  stat(root: string, absPath: string, binds?: Bind[]): Promise<PathStat>;
   // The path's stat, then its tar (a directory with its tree), named as
   // `docker cp` expects.
-  pack(root: string, absPath: string): Promise<{ stat: PathStat; tar: Readable }>;
+  pack(root: string, absPath: string, binds?: Bind[]): Promise<{ stat: PathStat; tar: Readable }>;
   // Extracts the tar under dest, a directory (a symlink to one resolves
   // inside root).
   extract(root: string, dest: string, input: Readable, o: ExtractOptions): Promise<void>;

@@ -1,13 +1,16 @@
 // berth-cp: the reading half of `docker cp`, inside a container's root.
 //
-//   berth-cp stat ROOT PATH   one JSON line on stdout: {"ok":true,"stat":{…}}
+//   berth-cp stat ROOT PATH [--bind SRC:/DEST]...
+//                             one JSON line on stdout: {"ok":true,"stat":{…}}
 //                             or {"ok":false,"kind":"notfound"|"invalid"|
 //                             "internal","error":"…"}
-//   berth-cp get ROOT PATH    that line on fd 3, then (if ok) the tar of PATH
+//   berth-cp get ROOT PATH [--bind SRC:/DEST]...
+//                             that line on fd 3, then (if ok) the tar of PATH
 //                             on stdout; a failure midway: a JSON line on
 //                             stderr, exit 1
 //
-// It chroots into ROOT first, so every name, "..", and symlink, even one a
+// The container's own mounts (--bind) are bound into a private mount
+// namespace first (binds.c). It then chroots into ROOT, so every name, "..", and symlink, even one a
 // running container swaps in while we walk, resolves inside ROOT: the kernel
 // confines the paths. PATH is absolute and cleaned by the daemon (Docker's
 // rules, trailing "/." and "/" kept). The stat is Docker's
@@ -32,6 +35,8 @@
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "binds.h"
 
 // ---------------------------------------------------------------------------
 // JSON
@@ -508,8 +513,14 @@ static int put_entry(const char *path, const char *name, const struct stat *st) 
 // ---------------------------------------------------------------------------
 
 int main(int argc, char **argv) {
-  if (argc != 4 || (strcmp(argv[1], "stat") != 0 && strcmp(argv[1], "get") != 0) || argv[3][0] != '/') {
-    fprintf(stderr, "usage: berth-cp stat|get ROOT /PATH\n");
+  struct bind binds[16];
+  size_t nbinds = 0;
+  int bad = argc < 4 || (strcmp(argv[1], "stat") != 0 && strcmp(argv[1], "get") != 0) || argv[3][0] != '/';
+  for (int i = 4; !bad && i < argc; i += 2) {
+    bad = strcmp(argv[i], "--bind") != 0 || i + 1 >= argc || nbinds == sizeof binds / sizeof binds[0] || bind_parse(argv[i + 1], &binds[nbinds++]) != 0;
+  }
+  if (bad) {
+    fprintf(stderr, "usage: berth-cp stat|get ROOT /PATH [--bind SRC:/DEST]...\n");
     return 64;
   }
   int get = strcmp(argv[1], "get") == 0;
@@ -518,6 +529,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "fd 3: %s\n", strerror(errno));
     return 64;
   }
+  if (bind_all(argv[2], binds, nbinds, why, sizeof why) != 0) return report_failure(report, "internal", why);
   if (chroot(argv[2]) != 0 || chdir("/") != 0) {
     snprintf(why, sizeof why, "chroot %s: %s", argv[2], strerror(errno));
     return report_failure(report, "internal", why);

@@ -2,7 +2,9 @@
 //
 //   berth-untar DIR [--copy-fd N]
 //   berth-untar ROOT --cp DEST [--no-overwrite-dir-non-dir] [--chown UID:GID]
-//                       `docker cp` into a container: chrooted into ROOT,
+//                       [--bind SRC:/DEST]...
+//                       `docker cp` into a container: chrooted into ROOT
+//                       (with the container's own mounts bound in),
 //                       extracts under DEST (resolved there) as moby's
 //                       archive.Untar does; kind "notfound" when DEST is not
 //                       there
@@ -25,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "binds.h"
 #include "untar.h"
 
 static void put_json_string(const char *s) {
@@ -64,13 +67,15 @@ static int parse_id(const char *s, uint32_t *out) {
 
 static void usage(void) {
   fprintf(stderr, "usage: berth-untar DIR [--copy-fd N]\n"
-                  "       berth-untar ROOT --cp DEST [--no-overwrite-dir-non-dir] [--chown UID:GID]\n");
+                  "       berth-untar ROOT --cp DEST [--no-overwrite-dir-non-dir] [--chown UID:GID] [--bind SRC:/DEST]...\n");
 }
 
 int main(int argc, char **argv) {
   int copy_fd = -1;
   struct untar_copy cp = { 0 };
   const char *dest = NULL;
+  struct bind binds[16];
+  size_t nbinds = 0;
   if (argc < 2 || argv[1][0] == '-') {
     usage();
     return 64;
@@ -86,6 +91,11 @@ int main(int argc, char **argv) {
       copy_fd = (int)n;
     } else if (strcmp(argv[i], "--cp") == 0 && i + 1 < argc) {
       dest = argv[++i];
+    } else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc && nbinds < sizeof binds / sizeof binds[0]) {
+      if (bind_parse(argv[++i], &binds[nbinds++]) != 0) {
+        usage();
+        return 64;
+      }
     } else if (strcmp(argv[i], "--no-overwrite-dir-non-dir") == 0) {
       cp.no_overwrite_dir_non_dir = 1;
     } else if (strcmp(argv[i], "--chown") == 0 && i + 1 < argc) {
@@ -101,7 +111,7 @@ int main(int argc, char **argv) {
       return 64;
     }
   }
-  if (!dest && (cp.no_overwrite_dir_non_dir || cp.chown)) {
+  if (!dest && (cp.no_overwrite_dir_non_dir || cp.chown || nbinds)) {
     usage();
     return 64;
   }
@@ -110,6 +120,10 @@ int main(int argc, char **argv) {
   // disk, and it is set before the chroot anyway.
   setlocale(LC_CTYPE, "C.UTF-8");
   char why[PATH_MAX + 128];
+  if (bind_all(argv[1], binds, nbinds, why, sizeof why) != 0) {
+    drain();
+    return report_failure("internal", why, 1);
+  }
   if (chroot(argv[1]) != 0 || chdir("/") != 0) {
     snprintf(why, sizeof why, "chroot %s: %s", argv[1], strerror(errno));
     if (dest) drain();

@@ -11,7 +11,8 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ContainerArchives } from '../../../../src/engine/containers/archive';
 import { initialState, type ContainerRecord, type Status } from '../../../../src/engine/containers/record';
 import type { EngineEvent } from '../../../../src/engine/events/bus';
-import type { ExtractOptions, RootTools } from '../../../../src/engine/layers';
+import type { Bind, ExtractOptions, RootTools } from '../../../../src/engine/layers';
+import type { ContainerFiles } from '../../../../src/engine/containers/store';
 import { goFileMode, type PathStat, type UpperEntry } from '../../../../src/engine/layers/inroot';
 import { MNT_DETACH, MS_RDONLY } from '../../../../src/host';
 import { BerthError, notFound } from '../../../../src/errors';
@@ -27,8 +28,10 @@ class FakeTools implements RootTools {
   entries: UpperEntry[] = [];
   tar = new PassThrough();
 
-  async stat(root: string, absPath: string): Promise<PathStat> {
+  binds: Bind[][] = [];
+  async stat(root: string, absPath: string, binds: Bind[] = []): Promise<PathStat> {
     this.calls.push(['stat', root, absPath]);
+    this.binds.push(binds);
     if (this.missing.has(absPath)) throw notFound(`${absPath}: no such file`);
     return STAT;
   }
@@ -80,6 +83,7 @@ describe('ContainerArchives', () => {
       },
       imageChain: (id) => (id === IMAGE.id ? IMAGE.chainID : undefined),
       containers: {
+        files: (id) => ({ hosts: `/files/${id}/hosts`, hostname: `/files/${id}/hostname`, resolvConf: `/files/${id}/resolv.conf` }) as ContainerFiles,
         withLock: async (ref, fn) => {
           if (ref !== 'box' && ref !== rec.id) throw notFound(`No such container: ${ref}`);
           locked++;
@@ -104,6 +108,16 @@ describe('ContainerArchives', () => {
     await archives.stat('box', '/etc/../etc/passwd');
     assert.deepEqual(tools.calls, [['stat', merged(), '/etc/passwd']]);
     assert.equal(host.callsOf('mount').length, 0);
+    // With the files runc binds in, so cp sees what the container sees.
+    assert.deepEqual(tools.binds[0], [
+      { source: `/files/${rec.id}/resolv.conf`, destination: '/etc/resolv.conf' },
+      { source: `/files/${rec.id}/hostname`, destination: '/etc/hostname' },
+      { source: `/files/${rec.id}/hosts`, destination: '/etc/hosts' },
+    ]);
+    // On another container's network, that one's files.
+    rec.spec.network = { mode: 'container', container: 'e'.repeat(64) };
+    await archives.stat('box', '/etc/hosts');
+    assert.equal(tools.binds[1][2].source, `/files/${'e'.repeat(64)}/hosts`);
   });
 
   it('mounts a stopped container\'s root read-only to read it and detaches it after', async () => {
@@ -120,7 +134,9 @@ describe('ContainerArchives', () => {
     setStatus('created');
     await archives.put('box', '/tmp', Readable.from([Buffer.alloc(1024)]));
     assert.equal(host.callsOf('mount')[0].args[3], 0);
-    assert.deepEqual(tools.calls, [['extract', merged(), '/tmp', { noOverwriteDirNonDir: undefined, chown: undefined }]]);
+    assert.equal(tools.calls.length, 1);
+    assert.deepEqual(tools.calls[0].slice(0, 3), ['extract', merged(), '/tmp']);
+    assert.equal((tools.calls[0][3] as ExtractOptions).binds?.length, 3);
     assert.equal(host.mounts.size, 0);
     assert.deepEqual(events.map((e) => e.action), ['extract-to-dir']);
   });
@@ -170,7 +186,7 @@ describe('ContainerArchives', () => {
     tools.files = { '/etc/passwd': 'app:x:1000:1000::/home/app:/bin/sh\n', '/etc/group': 'staff:x:50:\n' };
     await archives.put('box', '/tmp', Readable.from([]), { copyUIDGID: true, noOverwriteDirNonDir: true });
     assert.deepEqual(tools.calls.map((c) => c[0]), ['readFiles', 'extract']);
-    assert.deepEqual(tools.calls[1][3], { noOverwriteDirNonDir: true, chown: { uid: 1000, gid: 50 } });
+    assert.deepEqual({ ...(tools.calls[1][3] as ExtractOptions), binds: undefined }, { noOverwriteDirNonDir: true, chown: { uid: 1000, gid: 50 }, binds: undefined });
     // Without a user, the tar's owners are kept (dockerd's defaults).
     rec.spec.process.user = '';
     tools.calls = [];
