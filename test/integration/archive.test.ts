@@ -318,8 +318,9 @@ describe('docker cp, docker diff and docker export', { timeout: 240_000 }, () =>
         const get = await request(d, 'GET', `/containers/racer/archive?path=${q('/w' + canary + '/secret')}`);
         assert.ok(!get.body.includes('HOST-SECRET'));
         if (get.status === 200 && !get.cut) {
+          // The decoy, or caught between its creation and its write.
           const [e] = await untar(get.body);
-          assert.equal(e.body, 'decoy\n');
+          assert.ok(e.body === 'decoy\n' || e.body === '', e.body);
           seen.read++;
         } else {
           // Gone, or swapped between the stat and the read (the tar is cut).
