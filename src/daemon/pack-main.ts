@@ -16,7 +16,7 @@
 // it touches.
 import { once } from 'node:events';
 import { packTree } from '../engine/layers/pack';
-import { PathError, readSmallFiles, walkUpper } from '../engine/layers/inroot';
+import { readSmallFiles, walkUpper } from '../engine/layers/inroot';
 import { LinuxHost } from '../host/linux';
 
 function exitWith(stream: NodeJS.WriteStream, line: object, code: number): void {
@@ -24,7 +24,6 @@ function exitWith(stream: NodeJS.WriteStream, line: object, code: number): void 
 }
 
 function failure(err: any): object {
-  if (err instanceof PathError) return { ok: false, kind: err.kind, error: err.message };
   return { ok: false, kind: 'internal', error: String(err?.message ?? err) };
 }
 
@@ -34,17 +33,12 @@ async function writeAll(out: NodeJS.WritableStream, chunks: AsyncIterable<unknow
   }
 }
 
-function enter(host: LinuxHost, dir: string): void {
-  host.chroot(dir);
-  process.chdir('/');
-}
-
 async function pack(host: LinuxHost, mode: string, dir: string): Promise<void> {
   const stdout = process.stdout;
   const stderr = process.stderr;
   try {
     if (mode !== 'layer' && mode !== 'dir') throw new Error(`unknown pack mode ${mode}`);
-    enter(host, dir);
+    host.chroot(dir);
     await writeAll(stdout, packTree('/', host, { whiteouts: mode === 'layer' }));
     stdout.end(() => process.exit(0));
   } catch (err: any) {
@@ -54,7 +48,7 @@ async function pack(host: LinuxHost, mode: string, dir: string): Promise<void> {
 
 async function cat(host: LinuxHost, root: string, files: string[]): Promise<void> {
   try {
-    enter(host, root);
+    host.chroot(root);
     exitWith(process.stdout, { ok: true, files: await readSmallFiles(files) }, 0);
   } catch (err) {
     exitWith(process.stdout, failure(err), 1);
@@ -64,7 +58,7 @@ async function cat(host: LinuxHost, root: string, files: string[]): Promise<void
 async function changes(host: LinuxHost, upper: string): Promise<void> {
   const stdout = process.stdout;
   try {
-    enter(host, upper);
+    host.chroot(upper);
     const lines = (async function* () {
       for await (const e of walkUpper('/', host)) yield JSON.stringify(e) + '\n';
     })();

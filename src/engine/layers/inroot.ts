@@ -80,12 +80,6 @@ export function containerAbsPath(p: string): string {
   return clean;
 }
 
-export class PathError extends Error {
-  constructor(readonly kind: 'notfound' | 'invalid', message: string) {
-    super(message);
-  }
-}
-
 // Small files read whole (passwd and group for copyUIDGID); missing ones are
 // left out.
 export async function readSmallFiles(paths: string[], limit = 1 << 20): Promise<Record<string, string>> {
