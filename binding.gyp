@@ -14,9 +14,15 @@
     {
       "target_name": "berth-untar",
       "type": "executable",
-      "sources": ["src/host/native/untar-main.c", "src/host/native/untar.c"],
+      "sources": ["src/host/native/untar-main.c", "src/host/native/untar.c", "src/host/native/binds.c"],
       "cflags": ["-O2", "-Wall"],
       "libraries": ["-larchive"]
+    },
+    {
+      "target_name": "berth-cp",
+      "type": "executable",
+      "sources": ["src/host/native/cp-main.c", "src/host/native/binds.c"],
+      "cflags": ["-O2", "-Wall"]
     }
   ]
 }

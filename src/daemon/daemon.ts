@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { VERSION } from '../api/version';
+import { ContainerArchives } from '../engine/containers/archive';
 import { ContainerSnapshots } from '../engine/containers/commit';
 import { ExecService } from '../engine/containers/exec';
 import { ContainerService } from '../engine/containers/service';
@@ -14,7 +15,7 @@ import { ContentStore } from '../engine/content/store';
 import { EventBus } from '../engine/events/bus';
 import { ImageService } from '../engine/images/service';
 import { ImageStore } from '../engine/images/store';
-import { LayerHelpers } from '../engine/layers';
+import { LayerHelpers, RootHelpers } from '../engine/layers';
 import { LocalNetworks } from '../engine/network/local';
 import { ConmonRuntime } from '../engine/runtime/conmon';
 import { capabilitiesOfMask } from '../engine/runtime/spec';
@@ -24,6 +25,7 @@ import type { Host } from '../host';
 import { ApiServer } from '../server';
 import type { ContainerViewDeps } from '../server/containers/inspect';
 import { Router } from '../server/router';
+import { archiveRoutes } from '../server/routes/archive';
 import { containerRoutes } from '../server/routes/containers';
 import { execRoutes } from '../server/routes/exec';
 import { imageRoutes, type ImageBackend } from '../server/routes/images';
@@ -131,6 +133,19 @@ export class Daemon {
     });
     imageRoutes(router, imageBackend);
     execRoutes(router, { exec: this.execs });
+    archiveRoutes(router, {
+      archives: new ContainerArchives({
+        host,
+        tools: new RootHelpers(host),
+        snapshots: this.snapshots,
+        imageChain: (id) => {
+          const image = this.imageStore.get(id);
+          return image ? image.chainID ?? '' : undefined;
+        },
+        containers,
+        events: this.events,
+      }),
+    });
     this.server = new ApiServer(router, { log: (m) => log('error', m), debug: (m) => log('debug', m) });
   }
 

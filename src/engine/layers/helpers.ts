@@ -5,11 +5,13 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 import { finished, PassThrough, type Readable } from 'node:stream';
-import { BerthError, invalidArgument } from '../../errors';
+import { BerthError, invalidArgument, notFound } from '../../errors';
 import type { Host } from '../../host/index';
 import { nativeBuild, projectRoot } from '../../util/paths';
-import type { ApplyOptions, ApplyStats, LayerTars } from './index';
+import type { ApplyOptions, ApplyStats, Bind, ExtractOptions, LayerTars, RootTools } from './index';
+import type { PathStat, UpperEntry } from './inroot';
 
 const MAX_CAPTURE = 1 << 20; // helper stdout/stderr kept for reports
 
@@ -20,6 +22,7 @@ function helperPath(file: string, build: string): string {
 
 const untarPath = () => helperPath(nativeBuild('berth-untar'), 'npm install');
 const packPath = () => helperPath(path.join(projectRoot(), 'dist', 'berth-pack.js'), 'npm run build');
+const cpPath = () => helperPath(nativeBuild('berth-cp'), 'npm install');
 
 function capture(stream: Readable | null): () => string {
   let text = '';
@@ -122,5 +125,149 @@ export class LayerHelpers implements LayerTars {
 
   packDir(dir: string): Readable {
     return spawnPack(this.host, 'dir', dir);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// `docker cp` and `docker diff` inside a container's root: berth-cp (stat,
+// get), berth-untar --cp, and berth-pack (cat, changes).
+
+function helperError(res: any, what: string): Error {
+  if (res?.kind === 'notfound') return notFound(res.error);
+  if (res?.kind === 'invalid') return invalidArgument(res.error);
+  return new BerthError('Internal', `${what}: ${res?.error ?? 'helper failed'}`);
+}
+
+// Runs a helper to completion; resolves with its JSON line.
+function helperJSON(host: Host, cmd: string, args: string[], what: string): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const child = host.spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout = capture(child.stdout);
+    const stderr = capture(child.stderr);
+    child.on('error', (err) => reject(new BerthError('Internal', `start archive helper: ${err.message}`, { cause: err })));
+    child.on('close', (code, signal) => {
+      const res = lastJSON(stdout());
+      if (res?.ok === true && code === 0) return resolve(res);
+      if (res) return reject(helperError(res, what));
+      reject(new BerthError('Internal', `${what}: archive helper exited with ${exitText(code, signal)}: ${stderr().trim()}`));
+    });
+  });
+}
+
+const bindArgs = (binds: Bind[]): string[] => binds.flatMap((b) => ['--bind', `${b.source}:${b.destination}`]);
+
+export class RootHelpers implements RootTools {
+  constructor(private host: Host) {}
+
+  async stat(root: string, absPath: string, binds: Bind[] = []): Promise<PathStat> {
+    return (await helperJSON(this.host, cpPath(), ['stat', path.resolve(root), absPath, ...bindArgs(binds)], `stat ${absPath}`)).stat;
+  }
+
+  // The stat arrives on fd 3 before any of the tar, so a missing path is an
+  // error, not an empty 200.
+  pack(root: string, absPath: string, binds: Bind[] = []): Promise<{ stat: PathStat; tar: Readable }> {
+    return new Promise((resolve, reject) => {
+      const child = this.host.spawn(cpPath(), ['get', path.resolve(root), absPath, ...bindArgs(binds)], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+      const report = capture(child.stdio[3] as Readable);
+      const stderr = capture(child.stderr);
+      const out = new PassThrough();
+      let stat: PathStat | undefined;
+      const onReport = () => {
+        const line = report();
+        if (!line.includes('\n') || stat) return;
+        const res = lastJSON(line);
+        if (res?.ok === true) {
+          stat = res.stat;
+          resolve({ stat: res.stat, tar: out });
+        } else {
+          reject(helperError(res, `archive ${absPath}`));
+          kill(child);
+        }
+      };
+      (child.stdio[3] as Readable).on('data', () => setImmediate(onReport));
+      child.stdout!.pipe(out, { end: false });
+      // Until the stat is in, nobody reads `out`: a failure then only rejects.
+      const fail = (e: Error) => {
+        if (stat) out.destroy(e);
+        else {
+          reject(e);
+          out.destroy();
+        }
+      };
+      child.on('error', (err) => fail(new BerthError('Internal', `start archive helper: ${err.message}`, { cause: err })));
+      child.on('close', (code, signal) => {
+        onReport();
+        if (code === 0 && stat) return out.end();
+        const res = lastJSON(stderr());
+        fail(new BerthError('Internal', `archive ${absPath}: ${res?.error ?? `archive helper exited with ${exitText(code, signal)}: ${stderr().trim()}`}`));
+      });
+      out.on('close', () => kill(child));
+    });
+  }
+
+  extract(root: string, dest: string, input: Readable, o: ExtractOptions): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const args = [path.resolve(root), '--cp', dest];
+      if (o.noOverwriteDirNonDir) args.push('--no-overwrite-dir-non-dir');
+      if (o.chown) args.push('--chown', `${o.chown.uid}:${o.chown.gid}`);
+      args.push(...bindArgs(o.binds ?? []));
+      const child = this.host.spawn(untarPath(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      const stdout = capture(child.stdout);
+      const stderr = capture(child.stderr);
+      let inputError: Error | null = null;
+      let settled = false;
+      const settle = (err: Error | null) => {
+        if (settled) return;
+        settled = true;
+        input.unpipe(child.stdin!);
+        stopWatching();
+        if (err) reject(err);
+        else resolve();
+      };
+      child.stdin!.on('error', () => {});
+      const stopWatching = finished(input, { writable: false }, (err) => {
+        if (!err) return;
+        inputError = err;
+        kill(child);
+      });
+      input.pipe(child.stdin!);
+      child.on('error', (err) => settle(new BerthError('Internal', `start archive helper: ${err.message}`, { cause: err })));
+      child.on('close', (code, signal) => {
+        if (inputError) return settle(inputError);
+        const res = lastJSON(stdout());
+        if (res?.ok === true && code === 0) return settle(null);
+        if (res?.ok === false) return settle(helperError(res, `extract to ${dest}`));
+        settle(new BerthError('Internal', `archive helper exited with ${exitText(code, signal)}: ${stderr().trim()}`));
+      });
+    });
+  }
+
+  async readFiles(root: string, paths: string[]): Promise<Record<string, string>> {
+    return (await helperJSON(this.host, process.execPath, [packPath(), 'cat', path.resolve(root), ...paths], 'read files')).files;
+  }
+
+  async *upperEntries(upper: string): AsyncGenerator<UpperEntry> {
+    const child = this.host.spawn(process.execPath, [packPath(), 'changes', path.resolve(upper)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const stderr = capture(child.stderr);
+    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      child.on('error', (err) => reject(new BerthError('Internal', `start archive helper: ${err.message}`, { cause: err })));
+      child.on('close', (code, signal) => resolve({ code, signal }));
+    });
+    closed.catch(() => {});
+    let last: any;
+    try {
+      for await (const line of readline.createInterface({ input: child.stdout!, crlfDelay: Infinity })) {
+        if (!line) continue;
+        const v = JSON.parse(line);
+        if (v && typeof v.ok === 'boolean') last = v;
+        else yield v as UpperEntry;
+      }
+      const { code, signal } = await closed;
+      if (last?.ok === true && code === 0) return;
+      if (last) throw helperError(last, `changes of ${upper}`);
+      throw new BerthError('Internal', `changes of ${upper}: archive helper exited with ${exitText(code, signal)}: ${stderr().trim()}`);
+    } finally {
+      kill(child);
+    }
   }
 }

@@ -8,7 +8,9 @@ import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { invalidArgument } from '../../errors';
 
-export { LayerHelpers } from './helpers';
+import type { PathStat, UpperEntry } from './inroot';
+
+export { LayerHelpers, RootHelpers } from './helpers';
 
 // What applying a layer tar wrote (berth-untar's report).
 export interface ApplyStats {
@@ -45,6 +47,39 @@ export interface LayerTars {
   packLayer(upperDir: string): Readable;
   // Tar of a plain tree (export): the same, without whiteout conversion.
   packDir(dir: string): Readable;
+}
+
+// A mount of the container's own (its /etc/hosts, …) to see in its root:
+// bound into the helper's private mount namespace before it chroots.
+export interface Bind {
+  source: string; // a host path
+  destination: string; // absolute inside the root
+}
+
+export interface ExtractOptions {
+  binds?: Bind[];
+  // Refuse to replace a directory with a non-directory, and back.
+  noOverwriteDirNonDir?: boolean;
+  // Every extracted entry gets this owner instead of the tar's.
+  chown?: { uid: number; gid: number };
+}
+
+// `docker cp` and `docker diff` in a container's root (or writable layer),
+// each done by a helper chrooted into it. Paths are absolute in the root, as
+// engine/layers/inroot.ts's containerAbsPath makes them. A missing path is
+// NotFound; a path or archive at fault, InvalidArgument.
+export interface RootTools {
+  stat(root: string, absPath: string, binds?: Bind[]): Promise<PathStat>;
+  // The path's stat, then its tar (a directory with its tree), named as
+  // `docker cp` expects.
+  pack(root: string, absPath: string, binds?: Bind[]): Promise<{ stat: PathStat; tar: Readable }>;
+  // Extracts the tar under dest, a directory (a symlink to one resolves
+  // inside root).
+  extract(root: string, dest: string, input: Readable, o: ExtractOptions): Promise<void>;
+  // Small text files (passwd, group), absent ones left out.
+  readFiles(root: string, paths: string[]): Promise<Record<string, string>>;
+  // A writable layer's entries, depth first in byte order.
+  upperEntries(upper: string): AsyncIterable<UpperEntry>;
 }
 
 // Streams src through the transforms into tars.apply(dir). A failure on

@@ -1,6 +1,13 @@
 // berth-untar: applies the layer tar on stdin to DIR, confined to DIR.
 //
 //   berth-untar DIR [--copy-fd N]
+//   berth-untar ROOT --cp DEST [--no-overwrite-dir-non-dir] [--chown UID:GID]
+//                       [--bind SRC:/DEST]...
+//                       `docker cp` into a container: chrooted into ROOT
+//                       (with the container's own mounts bound in),
+//                       extracts under DEST (resolved there) as moby's
+//                       archive.Untar does; kind "notfound" when DEST is not
+//                       there
 //
 // It chroots into DIR before reading a byte, so the kernel confines every
 // path an entry names; with --copy-fd it also writes every byte it reads to
@@ -16,8 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "binds.h"
 #include "untar.h"
 
 static void put_json_string(const char *s) {
@@ -38,28 +48,106 @@ static int report_failure(const char *kind, const char *message, int code) {
   return code;
 }
 
+// Reads fd 0 to its end, so a client whose upload was refused still gets
+// to send it all and read the answer.
+static void drain(void) {
+  char buf[65536];
+  ssize_t n;
+  do n = read(0, buf, sizeof buf);
+  while (n > 0 || (n < 0 && errno == EINTR));
+}
+
+static int parse_id(const char *s, uint32_t *out) {
+  char *end = NULL;
+  unsigned long v = strtoul(s, &end, 10);
+  if (s[0] < '0' || s[0] > '9' || end == s || v > 0xfffffffeUL) return -1;
+  *out = (uint32_t)v;
+  return end - s;
+}
+
+static void usage(void) {
+  fprintf(stderr, "usage: berth-untar DIR [--copy-fd N]\n"
+                  "       berth-untar ROOT --cp DEST [--no-overwrite-dir-non-dir] [--chown UID:GID] [--bind SRC:/DEST]...\n");
+}
+
 int main(int argc, char **argv) {
   int copy_fd = -1;
-  char *end = NULL;
-  if (argc == 4 && strcmp(argv[2], "--copy-fd") == 0) {
-    long n = strtol(argv[3], &end, 10);
-    if (argv[3][0] >= '0' && argv[3][0] <= '9' && *end == '\0' && n <= 1 << 20) copy_fd = (int)n;
+  struct untar_copy cp = { 0 };
+  const char *dest = NULL;
+  struct bind binds[16];
+  size_t nbinds = 0;
+  if (argc < 2 || argv[1][0] == '-') {
+    usage();
+    return 64;
   }
-  if ((argc == 4 && copy_fd < 0) || (argc != 2 && argc != 4) || argv[1][0] == '-') {
-    fprintf(stderr, "usage: berth-untar DIR [--copy-fd N]\n");
+  for (int i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "--copy-fd") == 0 && i + 1 < argc) {
+      char *end = NULL;
+      long n = strtol(argv[++i], &end, 10);
+      if (argv[i][0] < '0' || argv[i][0] > '9' || *end != '\0' || n > 1 << 20) {
+        usage();
+        return 64;
+      }
+      copy_fd = (int)n;
+    } else if (strcmp(argv[i], "--cp") == 0 && i + 1 < argc) {
+      dest = argv[++i];
+    } else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc && nbinds < sizeof binds / sizeof binds[0]) {
+      if (bind_parse(argv[++i], &binds[nbinds++]) != 0) {
+        usage();
+        return 64;
+      }
+    } else if (strcmp(argv[i], "--no-overwrite-dir-non-dir") == 0) {
+      cp.no_overwrite_dir_non_dir = 1;
+    } else if (strcmp(argv[i], "--chown") == 0 && i + 1 < argc) {
+      const char *v = argv[++i];
+      int n = parse_id(v, &cp.uid);
+      if (n < 0 || v[n] != ':' || parse_id(v + n + 1, &cp.gid) < 0 || strchr(v + n + 1, ':')) {
+        usage();
+        return 64;
+      }
+      cp.chown = 1;
+    } else {
+      usage();
+      return 64;
+    }
+  }
+  if (!dest && (cp.no_overwrite_dir_non_dir || cp.chown || nbinds)) {
+    usage();
     return 64;
   }
   // Names are bytes; with a UTF-8 ctype libarchive hands PAX (UTF-8) names
   // over as they are. C.UTF-8 is built into glibc, so nothing is read from
   // disk, and it is set before the chroot anyway.
   setlocale(LC_CTYPE, "C.UTF-8");
-  char why[512];
-  if (chroot(argv[1]) != 0 || chdir("/") != 0) {
-    snprintf(why, sizeof why, "chroot %s: %s", argv[1], strerror(errno));
+  char why[PATH_MAX + 128];
+  if (bind_all(argv[1], binds, nbinds, why, sizeof why) != 0) {
+    drain();
     return report_failure("internal", why, 1);
   }
+  if (chroot(argv[1]) != 0 || chdir("/") != 0) {
+    snprintf(why, sizeof why, "chroot %s: %s", argv[1], strerror(errno));
+    if (dest) drain();
+    return report_failure("internal", why, 1);
+  }
+  char resolved[PATH_MAX];
+  if (dest) {
+    // Inside the chroot, so every link on the way resolves inside ROOT;
+    // the last one too (a link to a directory is that directory).
+    struct stat st;
+    if (!realpath(dest, resolved) || stat(resolved, &st) != 0) {
+      int err = errno;
+      drain();
+      snprintf(why, sizeof why, "%s: %s", dest, strerror(err));
+      return report_failure(err == ENOENT ? "notfound" : "invalid", why, 2);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      drain();
+      return report_failure("invalid", "extraction point is not a directory", 2);
+    }
+    cp.prefix = resolved;
+  }
   struct untar_result r;
-  if (untar_apply(0, copy_fd, geteuid() == 0, &r) != 0) {
+  if (untar_apply(0, copy_fd, geteuid() == 0, dest ? &cp : NULL, &r) != 0) {
     return r.invalid ? report_failure("invalid", r.message, 2) : report_failure("internal", r.message, 1);
   }
   printf("{\"ok\":true,\"stats\":{\"entries\":%llu,\"files\":%llu,\"dirs\":%llu,\"symlinks\":%llu,\"hardlinks\":%llu,"

@@ -47,6 +47,7 @@ struct dirtime {
 struct applier {
   struct archive *a;
   struct untar_result *r;
+  const struct untar_copy *cp; // NULL: a layer
   int is_root;
   const char *entry; // the raw name, for messages
   struct dirtime *dirs;
@@ -85,8 +86,9 @@ static int fail_sys(struct applier *ap, const char *call, const char *p) {
 }
 
 // A clean absolute path: leading "/" and "./", "//" and "." go away and ".."
-// is resolved lexically ("../../etc/x" names "/etc/x" in the layer).
-static int normalize(const char *name, char *out, size_t cap) {
+// is resolved lexically ("../../etc/x" names "/etc/x" in the layer). When
+// a relative name climbs above its start, *escaped is set (if given).
+static int normalize(const char *name, char *out, size_t cap, int *escaped) {
   size_t n = 0;
   out[n++] = '/';
   const char *s = name;
@@ -99,6 +101,7 @@ static int normalize(const char *name, char *out, size_t cap) {
     if (len == 1 && s[0] == '.') {
       // nothing
     } else if (len == 2 && s[0] == '.' && s[1] == '.') {
+      if (n == 1 && escaped && name[0] != '/') *escaped = 1;
       while (n > 1 && out[n - 1] != '/') n--;
       if (n > 1) n--; // the slash before the dropped component
     } else {
@@ -319,6 +322,18 @@ static int apply_symlink(struct applier *ap, struct archive_entry *e, const char
   const char *target = archive_entry_symlink(e);
   int tried = 0;
   if (!target || !*target) return fail(ap, 1, EINVAL, "symlink with an empty or invalid target");
+  if (ap->cp) {
+    // moby refuses a link whose target, taken from its directory, climbs
+    // out of the extraction directory (the chroot confines it anyway).
+    char joined[PATH_MAX], clean[PATH_MAX];
+    const char *rel = p + strlen(ap->cp->prefix);
+    const char *slash = strrchr(rel, '/');
+    int len = slash ? (int)(slash - rel) : 0;
+    int escaped = 0;
+    if (snprintf(joined, sizeof joined, "./%.*s/%s", len, rel, target) >= (int)sizeof joined) return fail(ap, 1, ENAMETOOLONG, "symlink target too long");
+    if (normalize(joined, clean, sizeof clean, &escaped) != 0) return fail(ap, 1, ENAMETOOLONG, "symlink target too long");
+    if (escaped) return fail(ap, 1, EINVAL, "invalid symlink \"%.300s\" -> \"%.300s\": outside of the extraction directory", rel, target);
+  }
   while (symlink(target, p) != 0) {
     if (repair(ap, "symlink", p, &tried) != 0) return -1;
   }
@@ -329,8 +344,14 @@ static int apply_symlink(struct applier *ap, struct archive_entry *e, const char
 
 static int apply_hardlink(struct applier *ap, const char *linkname, const char *p) {
   char target[PATH_MAX];
-  int tried = 0;
-  if (normalize(linkname, target, sizeof target) != 0) return fail(ap, 1, ENAMETOOLONG, "hardlink target too long");
+  int tried = 0, escaped = 0;
+  if (normalize(linkname, target, sizeof target, ap->cp ? &escaped : NULL) != 0) return fail(ap, 1, ENAMETOOLONG, "hardlink target too long");
+  if (escaped) return fail(ap, 1, EINVAL, "invalid hardlink \"%.300s\": outside of the extraction directory", linkname);
+  if (ap->cp && strcmp(ap->cp->prefix, "/") != 0) {
+    char full[PATH_MAX];
+    if (snprintf(full, sizeof full, "%s%s", ap->cp->prefix, target) >= (int)sizeof full) return fail(ap, 1, ENAMETOOLONG, "hardlink target too long");
+    strcpy(target, full);
+  }
   if (strcmp(target, "/") == 0 || strcmp(target, p) == 0) return fail(ap, 1, EINVAL, "bad hardlink target \"%.300s\"", linkname);
   // link(2) does not follow a symlink target; the chroot confines the rest.
   while (linkat(AT_FDCWD, target, AT_FDCWD, p, 0) != 0) {
@@ -377,17 +398,54 @@ static int apply_opaque(struct applier *ap, const char *dir) {
   return 0;
 }
 
+// moby's NoOverwriteDirNonDir: a directory stays a directory and a
+// non-directory stays one.
+static int check_overwrite(struct applier *ap, const char *p, int is_dir) {
+  struct stat st;
+  if (lstat(p, &st) != 0) return 0;
+  if (S_ISDIR(st.st_mode) && !is_dir) return fail(ap, 1, EEXIST, "cannot overwrite directory \"%s\" with non-directory", p);
+  if (!S_ISDIR(st.st_mode) && is_dir) return fail(ap, 1, EEXIST, "cannot overwrite non-directory \"%s\" with directory", p);
+  return 0;
+}
+
+// A cp entry's path: under the prefix; "." (the directory itself) is
+// skipped when it is a directory, and refused otherwise.
+static int copy_path(struct applier *ap, struct archive_entry *e, const char *name, char *p, size_t cap, int *skip) {
+  char rel[PATH_MAX];
+  int escaped = 0;
+  *skip = 0;
+  if (normalize(name, rel, sizeof rel, &escaped) != 0) return fail(ap, 1, ENAMETOOLONG, "name too long");
+  if (escaped) return fail(ap, 1, EINVAL, "\"%.300s\" is outside of the extraction directory", name);
+  if (strcmp(rel, "/") == 0) {
+    if (archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e)) {
+      *skip = 1;
+      return 0;
+    }
+    return fail(ap, 1, EINVAL, "entry replaces the extraction directory");
+  }
+  const char *prefix = strcmp(ap->cp->prefix, "/") == 0 ? "" : ap->cp->prefix;
+  if (snprintf(p, cap, "%s%s", prefix, rel) >= (int)cap) return fail(ap, 1, ENAMETOOLONG, "name too long");
+  if (ap->cp->no_overwrite_dir_non_dir && check_overwrite(ap, p, archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e)) != 0) return -1;
+  return 0;
+}
+
 static int apply_entry(struct applier *ap, struct archive_entry *e) {
   char p[PATH_MAX];
   struct meta m;
   const char *name = archive_entry_pathname(e);
   ap->entry = name ? name : "";
   if (!name) return fail(ap, 1, EINVAL, "entry without a name");
-  if (normalize(name, p, sizeof p) != 0) return fail(ap, 1, ENAMETOOLONG, "name too long");
   if (archive_entry_sparse_count(e) > 0) return fail(ap, 1, EINVAL, "sparse files are not supported");
+  if (ap->cp) {
+    int skip;
+    if (copy_path(ap, e, name, p, sizeof p, &skip) != 0) return -1;
+    if (skip) return 0;
+  } else if (normalize(name, p, sizeof p, NULL) != 0) {
+    return fail(ap, 1, ENAMETOOLONG, "name too long");
+  }
 
   const char *base = base_of(p);
-  if (strncmp(base, WH_PREFIX, 4) == 0) {
+  if (!ap->cp && strncmp(base, WH_PREFIX, 4) == 0) {
     if (strcmp(base, WH_OPAQUE) == 0) {
       char dir[PATH_MAX];
       size_t n = (size_t)(base - p) - 1; // without the slash before base
@@ -407,6 +465,10 @@ static int apply_entry(struct applier *ap, struct archive_entry *e) {
   }
 
   if (meta_of(ap, e, &m) != 0) return -1;
+  if (ap->cp && ap->cp->chown) {
+    m.uid = ap->cp->uid;
+    m.gid = ap->cp->gid;
+  }
   const char *link = archive_entry_hardlink(e);
   if (link) return apply_hardlink(ap, link, p);
   switch (archive_entry_filetype(e)) {
@@ -476,8 +538,8 @@ static la_ssize_t on_read(struct archive *a, void *data, const void **buf) {
   return n;
 }
 
-int untar_apply(int fd, int copy_fd, int is_root, struct untar_result *r) {
-  struct applier ap = { .r = r, .is_root = is_root };
+int untar_apply(int fd, int copy_fd, int is_root, const struct untar_copy *cp, struct untar_result *r) {
+  struct applier ap = { .r = r, .cp = cp, .is_root = is_root };
   int rc = 0;
   memset(r, 0, sizeof *r);
   umask(0); // modes come from the archive
@@ -511,7 +573,7 @@ int untar_apply(int fd, int copy_fd, int is_root, struct untar_result *r) {
     rc = apply_entry(&ap, e);
   }
   if (rc == 0) rc = finish_dirs(&ap);
-  if (rc == 0 || (copy_fd >= 0 && !src.err)) {
+  if (rc == 0 || (copy_fd >= 0 && !src.err) || cp) {
     // Read (and copy) what follows the end-of-archive blocks, or the bad
     // entry: the writer never sees EPIPE, and the copy is the whole stream
     // even when applying failed.

@@ -59,6 +59,10 @@ export const QUERY: Record<string, Record<string, QueryRule>> = {
   },
   'GET /exec/{id}/json': {},
   'POST /containers/{id}/resize': { h: applied, w: applied },
+  'GET /containers/{id}/archive': { path: applied },
+  'HEAD /containers/{id}/archive': { path: applied },
+  'PUT /containers/{id}/archive': { path: applied, noOverwriteDirNonDir: applied, copyUIDGID: applied },
+  'GET /containers/{id}/changes': {},
   'POST /containers/prune': { filters: applied },
   'POST /commit': {
     container: applied,
