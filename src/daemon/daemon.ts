@@ -18,11 +18,16 @@ import { LocalNetworks } from '../engine/network/local';
 import { ConmonRuntime } from '../engine/runtime/conmon';
 import { OverlaySnapshotter } from '../engine/snapshots/overlay';
 import { NoVolumes } from '../engine/volumes/volumes';
+import { cgroupReader } from '../engine/stats/cgroup';
+import { readMachine } from '../engine/stats/machine';
+import { ContainerStats } from '../engine/stats/service';
 import type { Host } from '../host';
 import { ApiServer } from '../server';
 import type { ContainerViewDeps } from '../server/containers/inspect';
 import { Router } from '../server/router';
 import { containerRoutes } from '../server/routes/containers';
+import { eventRoutes } from '../server/routes/events';
+import { statsRoutes } from '../server/routes/stats';
 import { imageRoutes, type ImageBackend } from '../server/routes/images';
 import { systemRoutes, type DaemonFacts } from '../server/routes/system';
 import type { DaemonConfig } from './config';
@@ -110,6 +115,8 @@ export class Daemon {
       snapshots: new ContainerSnapshots({ host, content: this.content, snapshots: this.snapshots, imageStore: this.imageStore, containers }),
     });
     imageRoutes(router, imageBackend);
+    statsRoutes(router, { stats: new ContainerStats({ host, cgroups: cgroupReader(), machine: () => readMachine(), containers, events: this.events }) });
+    eventRoutes(router, { events: this.events });
     this.server = new ApiServer(router, { log: (m) => log('error', m), debug: (m) => log('debug', m) });
   }
 
