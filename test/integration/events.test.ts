@@ -34,7 +34,11 @@ describe('docker events', { timeout: 180_000 }, () => {
     }
     await act();
     while (!until.test(text)) await new Promise((r) => setTimeout(r, 20));
-    child.kill();
+    // The CLI may linger after SIGTERM (it keeps redrawing a stream that
+    // ended): SIGKILL, and wait for it, so nothing outlives the test.
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
     return text.trim().split('\n');
   }
 

@@ -73,7 +73,11 @@ describe('docker stats', { timeout: 180_000 }, () => {
       if (busy.some((v) => v > 10)) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    child.kill();
+    // The CLI may linger after SIGTERM (it keeps redrawing a stream that
+    // ended): SIGKILL, and wait for it, so nothing outlives the test.
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
     assert.ok(busy.length >= 2, text);
     await run('rm', '-f', 'busy');
   });
