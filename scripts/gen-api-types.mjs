@@ -36,6 +36,9 @@ const ROOTS = [
   'ProgressDetail',
   'ErrorDetail',
   'ErrorResponse',
+  'ContainerStatsResponse',
+  'ContainerTopResponse',
+  'EventMessage',
 ];
 
 // Shapes the spec does not name, written by hand (types only).

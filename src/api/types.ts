@@ -277,6 +277,38 @@ export interface ErrorResponse {
   message: string;
 }
 
+// Statistics sample for a container.
+export interface ContainerStatsResponse {
+  name?: string | null;
+  id?: string | null;
+  read?: string;
+  preread?: string;
+  pids_stats?: ContainerPidsStats;
+  blkio_stats?: ContainerBlkioStats;
+  num_procs?: number;
+  storage_stats?: ContainerStorageStats;
+  cpu_stats?: ContainerCPUStats;
+  precpu_stats?: ContainerCPUStats;
+  memory_stats?: ContainerMemoryStats;
+  networks?: Record<string, ContainerNetworkStats> | null;
+}
+
+// Container "top" response.
+export interface ContainerTopResponse {
+  Titles?: string[] | null;
+  Processes?: ((string[] | null)[]) | null;
+}
+
+// EventMessage represents the information an event contains.
+export interface EventMessage {
+  Type?: 'builder' | 'config' | 'container' | 'daemon' | 'image' | 'network' | 'node' | 'plugin' | 'secret' | 'service' | 'volume';
+  Action?: string;
+  Actor?: EventActor;
+  scope?: 'local' | 'swarm';
+  time?: number;
+  timeNano?: number;
+}
+
 // Configuration for a container that is portable between hosts.
 export interface ContainerConfig {
   Hostname?: string;
@@ -602,6 +634,72 @@ export interface BuildCache {
   UsageCount?: number;
 }
 
+// PidsStats contains Linux-specific stats of a container's process-IDs (PIDs).
+export interface ContainerPidsStats {
+  current?: number | null;
+  limit?: number | null;
+}
+
+// BlkioStats stores all IO service stats for data read and write.
+export interface ContainerBlkioStats {
+  io_service_bytes_recursive?: ContainerBlkioStatEntry[] | null;
+  io_serviced_recursive?: ContainerBlkioStatEntry[] | null;
+  io_queue_recursive?: ContainerBlkioStatEntry[] | null;
+  io_service_time_recursive?: ContainerBlkioStatEntry[] | null;
+  io_wait_time_recursive?: ContainerBlkioStatEntry[] | null;
+  io_merged_recursive?: ContainerBlkioStatEntry[] | null;
+  io_time_recursive?: ContainerBlkioStatEntry[] | null;
+  sectors_recursive?: ContainerBlkioStatEntry[] | null;
+}
+
+// StorageStats is the disk I/O stats for read/write on Windows.
+export interface ContainerStorageStats {
+  read_count_normalized?: number | null;
+  read_size_bytes?: number | null;
+  write_count_normalized?: number | null;
+  write_size_bytes?: number | null;
+}
+
+// CPU related info of the container
+export interface ContainerCPUStats {
+  cpu_usage?: ContainerCPUUsage;
+  system_cpu_usage?: number | null;
+  online_cpus?: number | null;
+  throttling_data?: ContainerThrottlingData;
+}
+
+// Aggregates all memory stats since container inception on Linux. Windows returns stats for commit and private working set only.
+export interface ContainerMemoryStats {
+  usage?: number | null;
+  max_usage?: number | null;
+  stats?: (Record<string, number | null>) | null;
+  failcnt?: number | null;
+  limit?: number | null;
+  commitbytes?: number | null;
+  commitpeakbytes?: number | null;
+  privateworkingset?: number | null;
+}
+
+// Aggregates the network stats of one container
+export interface ContainerNetworkStats {
+  rx_bytes?: number;
+  rx_packets?: number;
+  rx_errors?: number;
+  rx_dropped?: number;
+  tx_bytes?: number;
+  tx_packets?: number;
+  tx_errors?: number;
+  tx_dropped?: number;
+  endpoint_id?: string | null;
+  instance_id?: string | null;
+}
+
+// Actor describes something that generates events, like a container, network, or a volume.
+export interface EventActor {
+  ID?: string;
+  Attributes?: Record<string, string> | null;
+}
+
 // A test to perform to check that the container is healthy.
 export interface HealthConfig {
   Test?: string[] | null;
@@ -779,6 +877,29 @@ export interface ClusterVolume {
 export interface UsageData {
   Size: number;
   RefCount: number;
+}
+
+// Blkio stats entry.
+export interface ContainerBlkioStatEntry {
+  major?: number;
+  minor?: number;
+  op?: string;
+  value?: number;
+}
+
+// All CPU stats aggregated since container inception.
+export interface ContainerCPUUsage {
+  total_usage?: number;
+  percpu_usage?: number[] | null;
+  usage_in_kernelmode?: number;
+  usage_in_usermode?: number;
+}
+
+// CPU throttling stats of the container.
+export interface ContainerThrottlingData {
+  periods?: number;
+  throttled_periods?: number;
+  throttled_time?: number;
 }
 
 export interface ThrottleDevice {

@@ -21,6 +21,9 @@ import { ConmonRuntime } from '../engine/runtime/conmon';
 import { capabilitiesOfMask } from '../engine/runtime/spec';
 import { OverlaySnapshotter } from '../engine/snapshots/overlay';
 import { NoVolumes } from '../engine/volumes/volumes';
+import { cgroupReader } from '../engine/stats/cgroup';
+import { readMachine } from '../engine/stats/machine';
+import { ContainerStats } from '../engine/stats/service';
 import type { Host } from '../host';
 import { ApiServer } from '../server';
 import type { ContainerViewDeps } from '../server/containers/inspect';
@@ -28,6 +31,8 @@ import { Router } from '../server/router';
 import { archiveRoutes } from '../server/routes/archive';
 import { containerRoutes } from '../server/routes/containers';
 import { execRoutes } from '../server/routes/exec';
+import { eventRoutes } from '../server/routes/events';
+import { statsRoutes } from '../server/routes/stats';
 import { imageRoutes, type ImageBackend } from '../server/routes/images';
 import { systemRoutes, type DaemonFacts } from '../server/routes/system';
 import type { DaemonConfig } from './config';
@@ -146,6 +151,8 @@ export class Daemon {
         events: this.events,
       }),
     });
+    statsRoutes(router, { stats: new ContainerStats({ host, cgroups: cgroupReader(), machine: () => readMachine(), containers, events: this.events }) });
+    eventRoutes(router, { events: this.events });
     this.server = new ApiServer(router, { log: (m) => log('error', m), debug: (m) => log('debug', m) });
   }
 

@@ -46,9 +46,9 @@ describe('routes', { timeout: 120_000 }, () => {
 
   it('answers 404 naming a spec route it does not serve', async () => {
     for (const [method, p, route] of [
-      ['GET', '/containers/x/top', 'GET /containers/{id}/top'],
+      ['POST', '/containers/x/update', 'POST /containers/{id}/update'],
       ['GET', '/v1.44/images/search?term=busybox', 'GET /images/search'],
-      ['POST', '/containers/x/pause', 'POST /containers/{id}/pause'],
+      ['GET', '/plugins', 'GET /plugins'],
       ['GET', '/volumes', 'GET /volumes'],
     ]) {
       const r = await api(d, method, p);

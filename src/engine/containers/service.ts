@@ -123,6 +123,12 @@ export class ContainerService {
         await this.d.runtime.pause(this.ref(c), true);
         return;
       }
+      if (st.state === 'running' && s.status === 'paused') {
+        // Thawed while the daemon was away: the record follows the kernel.
+        s.status = 'running';
+        await this.saveQuietly(c);
+        return;
+      }
       if (st.state !== 'stopped' && st.state !== 'gone') return; // still there; its exit will be seen
       // The process is gone and left no exit code.
       return this.finishExit(e, 255, new Date(), 'container shim exited unexpectedly');
@@ -491,8 +497,22 @@ export class ContainerService {
   }
 
   // Signals the process; one that is gone already gets its exit settled.
+  // A paused container is thawed after a signal meant to end it, so it can
+  // die (dockerd's rule: SIGKILL, its stop signal, or any signal when it has
+  // none set); other signals wait for the unpause.
   private signal(e: Entry, sig: NodeJS.Signals | number): void {
-    if (!this.d.runtime.kill(e.rec.state.pid, sig)) void this.checkAlive(e);
+    if (!this.d.runtime.kill(e.rec.state.pid, sig)) {
+      void this.checkAlive(e);
+      return;
+    }
+    const c = e.rec;
+    if (c.state.status !== 'paused') return;
+    const n = parseSignal(String(sig));
+    if (c.spec.stop.signal !== undefined && n !== 9 && n !== parseSignal(c.spec.stop.signal)) return;
+    c.state.status = 'running';
+    void this.d.runtime.pause(this.ref(c), true)
+      .then(() => this.saveQuietly(c, false))
+      .catch((err) => this.opts.log('warn', `unpause ${c.id.slice(0, 12)} to end it: ${(err as Error).message}`));
   }
 
   async kill(ref: string, signal?: string): Promise<void> {
@@ -629,6 +649,75 @@ export class ContainerService {
       throw err;
     }
     this.publish(c, 'resize', { height: String(size.height), width: String(size.width) });
+  }
+
+  // ----- pause, unpause, rename -----
+
+  // Freezes every process of the container (the freezer cgroup); the state
+  // is saved, so a daemon restart keeps it paused.
+  async pause(ref: string): Promise<void> {
+    const e = this.entry(ref);
+    await this.lock.run(e.rec.id, async () => {
+      const c = e.rec;
+      if (!isRunning(c.state)) throw conflict(`container ${c.id} is not running`);
+      if (c.state.status === 'paused') throw conflict(`Container ${c.id} is already paused`);
+      try {
+        await this.d.runtime.pause(this.ref(c), false);
+      } catch (err) {
+        throw new BerthError('Internal', `cannot pause container ${c.id}: ${(err as Error).message}`);
+      }
+      c.state.status = 'paused';
+      await this.saveQuietly(c);
+      this.publish(c, 'pause');
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const e = this.entry(ref);
+    await this.lock.run(e.rec.id, async () => {
+      const c = e.rec;
+      if (c.state.status !== 'paused') throw conflict(`Container ${c.id} is not paused`);
+      try {
+        await this.d.runtime.pause(this.ref(c), true);
+      } catch (err) {
+        throw new BerthError('Internal', `Cannot unpause container ${c.id}: ${(err as Error).message}`);
+      }
+      c.state.status = 'running';
+      await this.saveQuietly(c);
+      this.publish(c, 'unpause');
+    });
+  }
+
+  // Gives the container a new name; the old one is free at once. Running
+  // or not: the shim and the runtime know the container by its id.
+  async rename(ref: string, newName: string): Promise<void> {
+    const wanted = newName.trim();
+    if (ref.trim().replace(/^\//, '') === '' || wanted.replace(/^\//, '') === '') throw invalidArgument('Neither old nor new names may be empty');
+    const e = this.entry(ref.trim());
+    await this.lock.run(e.rec.id, async () => {
+      const c = e.rec;
+      const name = wanted.startsWith('/') ? wanted : `/${wanted}`;
+      if (c.name === name) throw invalidArgument('Renaming a container with the same name as its current name');
+      try {
+        validateName(name);
+      } catch (err) {
+        throw new BerthError('InvalidArgument', `Error when allocating new name: ${(err as Error).message}`);
+      }
+      if (!this.d.store.reserveName(name, c.id)) {
+        throw conflict(`Error when allocating new name: Conflict. The container name "${name}" is already in use by container "${this.d.store.holderOf(name)}". You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+      const oldName = c.name;
+      c.name = name;
+      try {
+        await this.d.store.save(c);
+      } catch (err) {
+        c.name = oldName;
+        this.d.store.releaseName(name, c.id);
+        throw err;
+      }
+      this.d.store.releaseName(oldName, c.id);
+      this.publish(c, 'rename', { oldName });
+    });
   }
 
   // ----- the rest -----

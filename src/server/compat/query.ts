@@ -26,6 +26,11 @@ export const QUERY: Record<string, Record<string, QueryRule>> = {
   'GET /info': {},
   'POST /auth': {},
   'GET /system/df': { type: applied },
+  'GET /events': {
+    since: applied,
+    until: applied,
+    filters: { use: 'applied', note: 'type, event, container, image, label, daemon, network, volume, scope; others are refused' },
+  },
 
   // containers
   'GET /containers/json': { all: applied, limit: applied, size: applied, filters: applied },
@@ -63,6 +68,14 @@ export const QUERY: Record<string, Record<string, QueryRule>> = {
   'HEAD /containers/{id}/archive': { path: applied },
   'PUT /containers/{id}/archive': { path: applied, noOverwriteDirNonDir: applied, copyUIDGID: applied },
   'GET /containers/{id}/changes': {},
+  'POST /containers/{id}/pause': {},
+  'POST /containers/{id}/unpause': {},
+  'POST /containers/{id}/rename': { name: applied },
+  'GET /containers/{id}/top': { ps_args: { use: 'applied', note: "the host's ps (procps) runs with them; only the container's processes are kept" } },
+  'GET /containers/{id}/stats': {
+    stream: applied,
+    'one-shot': applied,
+  },
   'POST /containers/prune': { filters: applied },
   'POST /commit': {
     container: applied,

@@ -1,5 +1,5 @@
-// /containers/...: lifecycle, inspect, list, prune, logs, wait, attach,
-// export, and /commit. Docker's
+// /containers/...: lifecycle (pause, unpause, rename too), inspect, list,
+// prune, logs, wait, attach, export, and /commit. Docker's
 // shapes are translated here (containers/create.ts, containers/inspect.ts);
 // the engine sees its own ContainerSpec.
 import { invalidArgument, isKind } from '../../errors';
@@ -20,7 +20,7 @@ import type { Ctx, Router } from '../router';
 export interface ContainerBackend {
   // commit and export: a container's filesystem as an image or a tar.
   snapshots: Pick<ContainerSnapshots, 'commit' | 'export'>;
-  containers: Pick<ContainerService, 'create' | 'get' | 'list' | 'start' | 'stop' | 'restart' | 'kill' | 'remove' | 'wait' | 'logs' | 'attach' | 'resize'>;
+  containers: Pick<ContainerService, 'create' | 'get' | 'list' | 'start' | 'stop' | 'restart' | 'kill' | 'remove' | 'wait' | 'logs' | 'attach' | 'resize' | 'pause' | 'unpause' | 'rename'>;
   // Resolves a create body's image reference (name, id or digest).
   resolveImage(ref: string): ImageRecord | undefined;
   view: ContainerViewDeps;
@@ -111,6 +111,21 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
 
   r.delete('/containers/:id', async (ctx) => {
     await cs.remove(ctx.params.id, { force: boolParam(ctx.query, 'force') });
+    sendNoContent(ctx.res);
+  });
+
+  r.post('/containers/:id/pause', async (ctx) => {
+    await cs.pause(ctx.params.id);
+    sendNoContent(ctx.res);
+  });
+
+  r.post('/containers/:id/unpause', async (ctx) => {
+    await cs.unpause(ctx.params.id);
+    sendNoContent(ctx.res);
+  });
+
+  r.post('/containers/:id/rename', async (ctx) => {
+    await cs.rename(ctx.params.id, ctx.query.get('name') ?? '');
     sendNoContent(ctx.res);
   });
 
