@@ -90,6 +90,60 @@ const CASES = {
       if (r.stdout.trim()) warn(`${eng.name}: containers left after 'run': ${r.stdout.trim().split('\n').length}`);
     },
   },
+  // docker exec into a running container: exec create, start (attached),
+  // inspect for the exit code.
+  exec: {
+    title: 'exec',
+    command: 'docker exec bench-exec true',
+    async setup(eng) {
+      await eng.dockerOk(['run', '-d', '--name', 'bench-exec', '--network', 'none', IMAGE, 'sleep', '1000000']);
+      // The process really runs in the container: output and exit status come back.
+      const r = await eng.docker(['exec', 'bench-exec', 'sh', '-c', 'echo bench-ok; exit 3']);
+      if (r.code !== 3 || r.stdout.trim() !== 'bench-ok') {
+        throw new Error(`${eng.name}: exec sanity check failed: exit ${r.code}, stdout ${JSON.stringify(r.stdout)}, stderr ${JSON.stringify(r.stderr)}`);
+      }
+    },
+    async measure(eng) {
+      return (await eng.dockerOk(['exec', 'bench-exec', 'true'])).ms;
+    },
+    async teardown(eng) {
+      await eng.dockerOk(['rm', '-f', 'bench-exec']);
+    },
+  },
+  // The clients, not the engines: berth's CLI and the docker CLI listing
+  // containers on the same berthd, and bare Node (`node -e 0`) as the floor
+  // under any Node program. The berth column is `berth ps`; the figures of
+  // the other two, measured in the same iterations, are in the JSON's
+  // details, with berth's own part (berth ps minus node -e 0).
+  cli: {
+    title: 'cli',
+    command: 'berth ps (docker ps and node -e 0 in details)',
+    async setup(eng, ctx) {
+      if (eng.name !== 'berth') throw new Unsupported('compares two clients on berthd');
+      await eng.dockerOk(['run', '-d', '--name', 'bench-ps', '--network', 'none', IMAGE, 'sleep', '1000000']);
+      const a = await eng.command(BERTH_CLI, ['ps']);
+      const b = await eng.dockerOk(['ps']);
+      if (a.code !== 0 || a.stdout.split('\n')[0] !== b.stdout.split('\n')[0] || !a.stdout.includes('bench-ps')) {
+        throw new Error(`berth ps does not list what docker ps lists: ${JSON.stringify(a.stdout)} vs ${JSON.stringify(b.stdout)}`);
+      }
+      ctx.clients = { 'docker ps': [], 'node -e 0': [] };
+    },
+    async measure(eng, ctx, i) {
+      const berth = (await eng.command(BERTH_CLI, ['ps'])).ms;
+      const docker = (await eng.dockerOk(['ps'])).ms;
+      const node = (await eng.command(process.execPath, ['-e', '0'])).ms;
+      if (i >= 0) {
+        ctx.clients['docker ps'].push(docker);
+        ctx.clients['node -e 0'].push(node);
+      }
+      return berth;
+    },
+    async teardown(eng, ctx) {
+      await eng.dockerOk(['rm', '-f', 'bench-ps']);
+      const med = (a) => r2([...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]);
+      ctx.details.clients = Object.fromEntries(Object.entries(ctx.clients).map(([k, v]) => [k, { median: med(v), samples: v.map(r2) }]));
+    },
+  },
   // The floor under every CLI-driven case: CLI start-up, /_ping version
   // negotiation and one small API call. Not a container operation.
   version: {
@@ -973,17 +1027,22 @@ class Engine {
   }
 
   // Runs the docker CLI against this engine. ms: spawn to exit.
-  docker(args, { input, timeoutMs = CMD_TIMEOUT_MS } = {}) {
+  docker(args, opts = {}) {
+    return this.command(this.dockerBin, args, opts);
+  }
+
+  // Runs any program with this engine's DOCKER_HOST. ms: spawn to exit.
+  command(bin, args, { input, timeoutMs = CMD_TIMEOUT_MS } = {}) {
     return new Promise((resolve, reject) => {
       const t0 = process.hrtime.bigint();
-      const child = spawn(this.dockerBin, args, { env: this.env, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+      const child = spawn(bin, args, { env: this.env, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
       const out = [];
       const err = [];
       child.stdout.on('data', (c) => out.push(c));
       child.stderr.on('data', (c) => err.push(c));
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new Error(`${this.name}: docker ${args.join(' ')}: timed out after ${timeoutMs / 1000}s`));
+        reject(new Error(`${this.name}: ${path.basename(bin)} ${args.join(' ')}: timed out after ${timeoutMs / 1000}s`));
       }, timeoutMs);
       child.on('error', (e) => {
         clearTimeout(timer);
@@ -1027,6 +1086,7 @@ class Engine {
 // BERTHD=/path/to/berthd benchmarks another build (no staleness check then).
 const BERTHD = process.env.BERTHD || path.join(ROOT, 'bin/berthd');
 const BERTHD_BUNDLE = path.join(ROOT, 'dist/berthd.js');
+const BERTH_CLI = path.join(ROOT, 'bin/berth');
 
 function checkBerthd() {
   if (process.env.BERTHD) {

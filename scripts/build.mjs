@@ -3,7 +3,7 @@
 // which is what the tests run from.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
 const entries = {
   berthd: 'src/daemon/main.ts',
@@ -32,7 +32,10 @@ mkdirSync('bin', { recursive: true });
 // late. bench/memory.mjs reads these flags from bin/berthd.
 const BERTHD_NODE_FLAGS = '--enable-source-maps --max-semi-space-size=1 --initial-old-space-size=8 --optimize-for-size';
 writeFileSync('bin/berthd', `#!/bin/sh\nMALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX:-2} UV_THREADPOOL_SIZE=\${UV_THREADPOOL_SIZE:-64} exec node ${BERTHD_NODE_FLAGS} "$(dirname "$(readlink -f "$0")")/../dist/berthd.js" "$@"\n`);
-writeFileSync('bin/berth', '#!/usr/bin/env node\nrequire("../dist/berth.js");\n');
+// The CLI's launcher runs the bundle with V8's code cache (made on first use);
+// a cache of the previous bundle goes now.
+copyFileSync('scripts/berth-launcher.cjs', 'bin/berth');
+rmSync('dist/berth.js.cache', { force: true });
 chmodSync('bin/berthd', 0o755);
 chmodSync('bin/berth', 0o755);
 

@@ -184,7 +184,10 @@ export async function runCli(argv: string[], io: IO): Promise<number> {
     },
     out,
     err,
-    in: io.in,
+    // A getter: process.stdin is made on first use, and most commands never touch it.
+    get in() {
+      return io.in;
+    },
     env: io.env,
     configDir: g.flags.config || undefined,
   };

@@ -260,9 +260,10 @@ export class ContainerService {
       };
       const rootfs = await this.mountRootfs(id, image);
       mounted = true;
-      const user = resolveUser(p.user, await readFileInRoot(rootfs, '/etc/passwd'), await readFileInRoot(rootfs, '/etc/group'));
+      const [passwd, group] = await Promise.all([readFileInRoot(rootfs, '/etc/passwd'), readFileInRoot(rootfs, '/etc/group')]);
+      const user = resolveUser(p.user, passwd, group);
       const cwd = p.cwd || '/';
-      await ensureDir(rootfs, cwd, user.uid, user.gid);
+      if (cwd !== '/') await ensureDir(rootfs, cwd, user.uid, user.gid);
       const files = joined.network ? this.d.store.files(joined.network.container.id) : this.d.store.files(id);
       const spec = generateSpec({
         rootfs,
@@ -299,7 +300,9 @@ export class ContainerService {
       await this.d.runtime.start(this.ref(c));
       Object.assign(c.state, { status: 'running', oomKilled: false, pid, exitCode: 0, error: '', startedAt: new Date().toISOString(), finishedAt: '' });
       c.conmonPid = conmonPid;
-      await this.d.store.save(c);
+      // No fsync: what it guards against is a host crash, which ends the
+      // process too; a record still saying "created" is then the truth.
+      await this.d.store.save(c, false);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       if (created) await this.d.runtime.delete(this.ref(c)).catch(() => {});

@@ -201,7 +201,36 @@ export class ConmonRuntime implements Runtime {
     return { pid: parsed.data, conmonPid };
   }
 
-  async start({ id, runtime }: RuntimeRef): Promise<void> {
+  // What `runc start` does, without starting a runtime process on the path
+  // of every run: the container's init waits to open exec.fifo in the
+  // runtime's state dir for writing, and runs the process once a reader has
+  // taken the "0" it writes (runc and crun alike). Without the fifo (already
+  // started, another runtime) the runtime's own start answers.
+  async start(ref: RuntimeRef): Promise<void> {
+    const fifo = path.join(this.stateRoot(ref.runtime), ref.id, 'exec.fifo');
+    if (!fs.existsSync(fifo)) return this.runtimeStart(ref);
+    const pid = Number((await fsp.readFile(path.join(this.bundleDir(ref.id), 'pid'), 'utf8').catch(() => '')).trim());
+    if (!pid || !this.host.isAlive(pid)) throw new BerthError('Internal', 'failed to start container: container process is already dead');
+    // The open waits for init's end of the fifo. Should init die first, a
+    // writer of our own releases it, and no pool thread stays blocked.
+    const watch = setInterval(() => {
+      if (this.host.isAlive(pid)) return;
+      clearInterval(watch);
+      fs.open(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK, (err, fd) => { if (!err) fs.close(fd, () => {}); });
+    }, 100);
+    let data: Buffer;
+    try {
+      data = await fsp.readFile(fifo);
+    } catch (err) {
+      throw new BerthError('Internal', `failed to start container: ${(err as Error).message}`);
+    } finally {
+      clearInterval(watch);
+    }
+    await fsp.rm(fifo, { force: true });
+    if (data.toString() !== '0') throw new BerthError('Internal', 'failed to start container: container process is already dead');
+  }
+
+  private async runtimeStart({ id, runtime }: RuntimeRef): Promise<void> {
     const r = await this.host.run(this.runtimePath(runtime), ['--root', this.stateRoot(runtime), 'start', id]);
     if (r.code !== 0) throw new BerthError('Internal', `failed to start container: ${cleanRuntimeError(r.stderr)}`);
   }
@@ -213,8 +242,35 @@ export class ConmonRuntime implements Runtime {
   // Forgets a container: the runtime's record (killing what is left), then
   // the bundle, socket link and exit file.
   async delete(ref: RuntimeRef): Promise<void> {
-    if (this.hasState(ref.id, ref.runtime)) await this.deleteState(ref, true);
+    if (this.hasState(ref.id, ref.runtime) && !(await this.deleteExited(ref))) await this.deleteState(ref, true);
     await this.cleanup(ref.id);
+  }
+
+  // What `runc delete` does for a container whose process has exited and
+  // left its exit code: remove its cgroups, then its state dir. Done here it
+  // spares a runtime process on the path of every `run --rm`. Anything else
+  // (processes left in the cgroup, hooks to run, a state of another shape)
+  // is left to the runtime: false.
+  private async deleteExited(ref: RuntimeRef): Promise<boolean> {
+    if (!(await this.exitStatus(ref.id))) return false;
+    const dir = path.join(this.stateRoot(ref.runtime), ref.id);
+    let state: { cgroup_paths?: Record<string, unknown>; intel_rdt_path?: string; config?: { hooks?: Record<string, unknown[]> } };
+    try {
+      state = JSON.parse(await fsp.readFile(path.join(dir, 'state.json'), 'utf8'));
+    } catch {
+      return false;
+    }
+    const paths = Object.values(state.cgroup_paths ?? {});
+    if (!state.cgroup_paths || state.intel_rdt_path || state.config?.hooks?.poststop?.length) return false;
+    if (!paths.every((p): p is string => typeof p === 'string' && p.startsWith('/sys/fs/cgroup/'))) return false;
+    // A process that outlived init (it shared the host's pid namespace)
+    // holds the cgroups: the runtime kills it.
+    const procs = await Promise.all(paths.map((p) => fsp.readFile(path.join(p, 'cgroup.procs'), 'utf8').catch((err) => (err.code === 'ENOENT' ? '' : '?'))));
+    if (procs.some((text) => text.trim() !== '')) return false;
+    const removed = await Promise.all(paths.map((p) => fsp.rmdir(p).then(() => true, (err) => err.code === 'ENOENT')));
+    if (!removed.every(Boolean)) return false;
+    await fsp.rm(dir, { recursive: true, force: true });
+    return true;
   }
 
   // Removes the runtime's record of a stopped (or, with force, any) container.

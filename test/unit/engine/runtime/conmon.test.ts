@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -81,6 +82,43 @@ test('start failure becomes an Internal error with the runtime\'s message', asyn
 test('start with an unknown runtime does not run anything', async () => {
   await assert.rejects(rt.start({ id: ID, runtime: 'nope' }), isKind('InvalidArgument'));
   assert.equal(host.callsOf('run').length, 0);
+});
+
+// A created container as runc leaves it: init's pid in the bundle and the
+// exec fifo in the state dir. `writer` plays init's end of the fifo.
+function createdContainer(pid: number): string {
+  fs.mkdirSync(rt.bundleDir(ID), { recursive: true });
+  fs.writeFileSync(path.join(rt.bundleDir(ID), 'pid'), String(pid));
+  const state = path.join(rt.stateRoot('runc'), ID);
+  fs.mkdirSync(state, { recursive: true });
+  execFileSync('mkfifo', [path.join(state, 'exec.fifo')]);
+  return path.join(state, 'exec.fifo');
+}
+
+test('start takes the "0" init writes to exec.fifo and removes the fifo, running no runtime', async () => {
+  const fifo = createdContainer(4242);
+  host.alive.add(4242);
+  const init = spawn('sh', ['-c', `printf 0 > ${fifo}`]);
+  const exited = new Promise((r) => init.once('exit', r));
+  await rt.start({ id: ID, runtime: 'runc' });
+  await exited;
+  assert.equal(fs.existsSync(fifo), false);
+  assert.equal(host.callsOf('run').length, 0);
+});
+
+test('start fails when init is gone before it opens the fifo, and does not hang', async () => {
+  const fifo = createdContainer(4243);
+  host.alive.add(4243);
+  const started = rt.start({ id: ID, runtime: 'runc' });
+  // init dies while start waits on the fifo.
+  setTimeout(() => host.alive.delete(4243), 50);
+  await assert.rejects(started, isKind('Internal', /container process is already dead/));
+  assert.equal(host.callsOf('run').length, 0, fifo);
+});
+
+test('start fails at once when init is already gone', async () => {
+  createdContainer(4244);
+  await assert.rejects(rt.start({ id: ID, runtime: 'runc' }), isKind('Internal', /container process is already dead/));
 });
 
 test('delete passes --force before the id and ignores "does not exist"', async () => {

@@ -163,6 +163,14 @@ test('prepare() creates the container dirs and returns an overlay mount', async 
   for (const f of ['.dockerenv', 'etc/hosts', 'etc/hostname', 'etc/resolv.conf', 'dev/console']) assert.equal(fs.statSync(path.join(init, f)).size, 0, f);
   assert.equal(fs.readlinkSync(path.join(init, 'etc/mtab')), '/proc/mounts');
   assert.deepEqual(fs.readdirSync(path.join(cdir, 'diff')), []);
+  // Made once and shared: each container's init links to it, and removing a
+  // container leaves it for the others.
+  assert.equal(fs.readlinkSync(init), path.join(root, 'init'));
+  const other = 'e'.repeat(64);
+  await snap.prepare(other, l2.chainID);
+  assert.equal(fs.readlinkSync(path.join(snap.containerDir(other), 'init')), path.join(root, 'init'));
+  await snap.removeContainer(other);
+  assert.ok(fs.statSync(path.join(root, 'init', 'proc')).isDirectory());
   // Idempotent, and mounts() describes the same thing.
   assert.deepEqual(await snap.prepare(id, l2.chainID), m);
   assert.deepEqual(snap.mounts(id, l2.chainID), m);
