@@ -5,7 +5,7 @@
 // do not pay for it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { clean, join, nameRebaser, splitPathDirEntry } from './paths';
 
@@ -78,7 +78,8 @@ export function packResource(sourcePath: string, rebaseName: string): Readable {
 
   const root = include === '.' ? sourceDir : path.join(sourceDir, include);
   add(root, include).then(() => pack.finalize(), (e) => pack.destroy(e));
-  return pack as unknown as Readable;
+  // tar-stream's streams are streamx ones; the HTTP client wants Node's.
+  return Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
 }
 
 export class BreakoutError extends Error {}

@@ -75,7 +75,7 @@ export function eventContext(e: EventMessage): GoStruct {
     ID: () => e.Actor?.ID ?? '',
     Attributes: () => e.Actor?.Attributes ?? null,
   }, () => `{"ID":${str(e.Actor?.ID)},"Attributes":${sortedMap(e.Actor?.Attributes)}}`);
-  return new Struct('events.Message', {
+  return new Struct('*events.Message', {
     Status: () => e.status ?? '',
     ID: () => e.id ?? '',
     From: () => e.from ?? '',

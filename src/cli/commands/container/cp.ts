@@ -283,7 +283,8 @@ export const cpCommand: Command = {
       dst: dstPath,
       followLink: Boolean(p.flags['follow-link']),
       copyUIDGID: Boolean(p.flags.archive),
-      quiet: Boolean(p.flags.quiet),
+      // docker is quiet whenever stderr is not a terminal.
+      quiet: Boolean(p.flags.quiet) || !isTTY(ctx.err),
     };
     if (srcContainer) await copyFromContainer(ctx, c);
     else await copyToContainer(ctx, c);
