@@ -69,11 +69,13 @@ export class EscapeScanner {
         if (this.held === keys.length) return { data: Buffer.from(out), detached: true };
         continue;
       }
-      // A broken match: the held keys were input after all.
-      for (let i = 0; i < this.held; i++) out.push(keys[i]);
-      this.held = 0;
-      if (b === keys[0]) this.held = 1;
-      else out.push(b);
+      // A broken match: the held keys were input after all, except for a
+      // tail that may still begin the sequence ("x x x q" for "x,x,q").
+      const pending = [...keys.subarray(0, this.held), b];
+      let start = 1;
+      while (start < pending.length && !pending.slice(start).every((k, i) => k === keys[i])) start++;
+      out.push(...pending.slice(0, start));
+      this.held = pending.length - start;
     }
     return { data: Buffer.from(out), detached: false };
   }
