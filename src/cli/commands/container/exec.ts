@@ -68,7 +68,7 @@ export const execCommand: Command = {
     { name: 'env-file', type: 'list', desc: 'Read in a file of environment variables' },
     HELP_FLAG,
     { name: 'interactive', short: 'i', type: 'bool', desc: 'Keep STDIN open even if not attached' },
-    { name: 'privileged', type: 'bool', desc: 'Give extended privileges to the command', unsupported: true },
+    { name: 'privileged', type: 'bool', desc: 'Give extended privileges to the command' },
     { name: 'tty', short: 't', type: 'bool', desc: 'Allocate a pseudo-TTY' },
     { name: 'user', short: 'u', type: 'string', desc: 'Username or UID (format: "<name|uid>[:<group|gid>]")' },
     { name: 'workdir', short: 'w', type: 'string', desc: 'Working directory inside the container' },
