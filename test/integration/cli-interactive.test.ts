@@ -223,6 +223,15 @@ describe('berth on a terminal, next to docker', { timeout: 300_000 }, () => {
     await t.waitFor(/30 90\r\n/, 'the size');
     assert.equal(await t.exit(), 5);
 
+    // Detaching from an exec ends as docker's does: its message, status 1.
+    for (const which of ['berth', 'docker'] as const) {
+      const x = new Terminal(d.env, [cli[which], 'exec', '-it', 'host', 'sh']);
+      await firstPrompt(x);
+      await x.keys('\x10', '\x11');
+      assert.equal(await x.exit(), 1, which);
+      assert.match(x.text(), /read escape sequence\r\n$/, which);
+    }
+
     for (const args of [['exec', 'host', 'echo', 'plain'], ['exec', '-e', 'A=1', '-w', '/tmp', 'host', 'sh', '-c', 'echo $A $PWD; echo err >&2; exit 2'], ['exec', 'nosuch', 'true']]) {
       const b = await berth(d, ...args);
       const k = await docker(d, ...args);
