@@ -214,7 +214,7 @@ describe('berth on a terminal, next to docker', { timeout: 300_000 }, () => {
   });
 
   it('exec -it and exec: a shell in a running container, exit codes, output like docker', async (ctx) => {
-    const missing = noTTY ?? noExec;
+    const missing = noExec;
     if (missing) return ctx.skip(missing);
     assert.equal((await berth(d, 'run', '-d', '--name', 'host', 'busybox', 'sleep', '1000')).code, 0);
     const t = new Terminal(d.env, [BERTH, 'exec', '-it', 'host', 'sh']);
