@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { VERSION } from '../api/version';
 import { ContainerSnapshots } from '../engine/containers/commit';
+import { ExecService } from '../engine/containers/exec';
 import { ContainerService } from '../engine/containers/service';
 import { ContainerStore } from '../engine/containers/store';
 import { ContentStore } from '../engine/content/store';
@@ -16,6 +17,7 @@ import { ImageStore } from '../engine/images/store';
 import { LayerHelpers } from '../engine/layers';
 import { LocalNetworks } from '../engine/network/local';
 import { ConmonRuntime } from '../engine/runtime/conmon';
+import { capabilitiesOfMask } from '../engine/runtime/spec';
 import { OverlaySnapshotter } from '../engine/snapshots/overlay';
 import { NoVolumes } from '../engine/volumes/volumes';
 import type { Host } from '../host';
@@ -23,6 +25,7 @@ import { ApiServer } from '../server';
 import type { ContainerViewDeps } from '../server/containers/inspect';
 import { Router } from '../server/router';
 import { containerRoutes } from '../server/routes/containers';
+import { execRoutes } from '../server/routes/exec';
 import { imageRoutes, type ImageBackend } from '../server/routes/images';
 import { systemRoutes, type DaemonFacts } from '../server/routes/system';
 import type { DaemonConfig } from './config';
@@ -38,6 +41,7 @@ export class Daemon {
   readonly images: ImageService;
   readonly runtime: ConmonRuntime;
   readonly containers: ContainerService;
+  readonly execs: ExecService;
   readonly server: ApiServer;
 
   constructor(readonly config: DaemonConfig, readonly host: Host, readonly log: Logger) {
@@ -82,6 +86,21 @@ export class Daemon {
       { defaultRuntime: config.defaultRuntime, log: (level, m) => log(level, m) },
     );
     this.containers = containers;
+    this.execs = new ExecService(
+      {
+        containers,
+        runtime: this.runtime,
+        rootfs: (id) => path.join(this.snapshots.containerDir(id), 'merged'),
+        events: this.events,
+      },
+      { privilegedCaps: capabilitiesOfMask(capBnd()) },
+    );
+    // A container's exec sessions end with it and go with it.
+    this.events.subscribe((e) => {
+      if (e.type !== 'container') return;
+      if (e.action === 'die') this.execs.containerExited(e.id);
+      if (e.action === 'destroy') this.execs.containerRemoved(e.id);
+    });
 
     // Lifecycle and image events are logged at info ("container start 1a2b3c4d5e6f name=web").
     this.events.subscribe((e) => {
@@ -100,6 +119,7 @@ export class Daemon {
       sizeRw: (id) => containers!.sizeRw(id),
       containerDir: (id) => this.snapshots.containerDir(id),
       lowers: (chainID) => this.snapshots.lowers(chainID),
+      execIDs: (id) => this.execs.idsOf(id),
     };
     const router = new Router();
     systemRoutes(router, { facts: this.facts, containers, containerView, images: imageBackend });
@@ -110,6 +130,7 @@ export class Daemon {
       snapshots: new ContainerSnapshots({ host, content: this.content, snapshots: this.snapshots, imageStore: this.imageStore, containers }),
     });
     imageRoutes(router, imageBackend);
+    execRoutes(router, { exec: this.execs });
     this.server = new ApiServer(router, { log: (m) => log('error', m), debug: (m) => log('debug', m) });
   }
 
@@ -136,7 +157,18 @@ export class Daemon {
     // Containers keep running under conmon; only our side goes away.
     await this.server.close();
     this.containers.shutdown();
+    this.execs.shutdown();
     this.runtime.close();
+  }
+}
+
+// The daemon's capability bounding set, as /proc/self/status gives it: what
+// a privileged exec may have (root here may lack some, CAP_SYS_RESOURCE).
+function capBnd(): string {
+  try {
+    return /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+  } catch {
+    return '0';
   }
 }
 

@@ -19,6 +19,13 @@ export interface Host {
   // conmon's attach socket is SOCK_SEQPACKET, which Node cannot open itself.
   seqpacketConnect(path: string): number;
   shutdown(fd: number, how: number): void;
+  // Event-driven I/O on a packet socket (from seqpacketConnect), which it
+  // takes over: each packet is read on the event loop as it arrives and
+  // handed to onPacket; onEnd is called once, when the peer closes (no
+  // error) or the socket fails. No thread blocks while nothing arrives.
+  watchPackets(fd: number, maxPacket: number, onPacket: (packet: Buffer) => void, onEnd: (err?: NodeJS.ErrnoException) => void): PacketWatch;
+  // The bytes written to a pipe (or socket) that its reader has not taken yet.
+  unreadBytes(fd: number): number;
   // Runs a program to completion and collects its output.
   run(cmd: string, args: string[], opts?: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult>;
   spawn(cmd: string, args: string[], opts: SpawnOptions): ChildProcess;
@@ -26,6 +33,19 @@ export interface Host {
   kill(pid: number, signal: NodeJS.Signals | number): boolean;
   // Whether the process exists and has not exited (a zombie has).
   isAlive(pid: number): boolean;
+}
+
+export interface PacketWatch {
+  // Sends one packet without blocking; false when the socket is full (then
+  // whenWritable says when to try again). Throws when the peer is gone.
+  send(packet: Buffer): boolean;
+  whenWritable(cb: () => void): void;
+  // Stops and restarts reading (backpressure: the consumer is full).
+  pause(): void;
+  resume(): void;
+  shutdown(how: number): void;
+  // Stops watching and closes the socket; nothing is delivered after it.
+  close(): void;
 }
 
 export const MS_RDONLY = 0x1;

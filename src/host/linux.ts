@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { spawn as nodeSpawn, type SpawnOptions } from 'node:child_process';
 import * as os from 'node:os';
-import type { Host, RunResult } from './index';
+import type { Host, PacketWatch, RunResult } from './index';
 import { nativeBuild } from '../util/paths';
 
 interface Native {
@@ -14,7 +14,16 @@ interface Native {
   chroot(p: string): void;
   seqpacketConnect(p: string): number;
   shutdown(fd: number, how: number): void;
+  unreadBytes(fd: number): number;
+  watchPackets(fd: number, max: number, onPacket: (p: Buffer) => void, onEnd: (errno: number) => void, onWritable: () => void): NativeWatch;
+  sendPacket(w: NativeWatch, p: Buffer): number;
+  setPacketInterest(w: NativeWatch, reading: boolean, writable: boolean): void;
+  shutdownPackets(w: NativeWatch, how: number): void;
+  closePackets(w: NativeWatch): void;
 }
+
+// The addon's handle of a watched packet socket (an external).
+type NativeWatch = { readonly __brand: 'NativeWatch' };
 
 const errnoNames = new Map<number, string>(
   Object.entries(os.constants.errno).map(([name, num]) => [num as number, name]),
@@ -38,6 +47,11 @@ function call<T>(fn: () => T, target: string): T {
     }
     throw err;
   }
+}
+
+function errnoError(errno: number, syscall: string, target: string): NodeJS.ErrnoException {
+  const code = errnoNames.get(errno) ?? `E${errno}`;
+  return Object.assign(new Error(`${syscall} ${code}: ${target}`), { errno, code, syscall, path: target });
 }
 
 export class LinuxHost implements Host {
@@ -67,6 +81,55 @@ export class LinuxHost implements Host {
   }
   shutdown(fd: number, how: number): void {
     call(() => load().shutdown(fd, how), `fd ${fd}`);
+  }
+  unreadBytes(fd: number): number {
+    return call(() => load().unreadBytes(fd), `fd ${fd}`);
+  }
+
+  watchPackets(fd: number, maxPacket: number, onPacket: (packet: Buffer) => void, onEnd: (err?: NodeJS.ErrnoException) => void): PacketWatch {
+    const n = load();
+    let closed = false;
+    let reading = true;
+    let writers: (() => void)[] = [];
+    const interest = () => n.setPacketInterest(w, reading, writers.length > 0);
+    const w = call(() => n.watchPackets(fd, maxPacket, onPacket, (errno) => {
+      writers = [];
+      onEnd(errno ? errnoError(errno, 'recv', `fd ${fd}`) : undefined);
+    }, () => {
+      const ws = writers;
+      writers = [];
+      for (const cb of ws) cb();
+    }), `fd ${fd}`);
+    return {
+      send: (packet) => {
+        if (closed) throw errnoError(os.constants.errno.EBADF, 'send', `fd ${fd}`);
+        return call(() => n.sendPacket(w, packet), `fd ${fd}`) >= 0;
+      },
+      whenWritable: (cb) => {
+        if (closed) return;
+        writers.push(cb);
+        if (writers.length === 1) interest();
+      },
+      pause: () => {
+        if (closed || !reading) return;
+        reading = false;
+        interest();
+      },
+      resume: () => {
+        if (closed || reading) return;
+        reading = true;
+        interest();
+      },
+      shutdown: (how) => {
+        if (!closed) call(() => n.shutdownPackets(w, how), `fd ${fd}`);
+      },
+      close: () => {
+        if (closed) return;
+        closed = true;
+        writers = [];
+        n.closePackets(w);
+      },
+    };
   }
 
   run(cmd: string, args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {

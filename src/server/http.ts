@@ -114,6 +114,23 @@ export function hijack(ctx: Ctx, contentType: string): Duplex {
   return socket;
 }
 
+// What a client sends over a hijacked connection, for stdin (the upgrade's
+// first packet is put back on the socket by the server), with a request
+// body left out: dockerode sends its options as one, Content-Length and
+// all, and it is the request's, not the stream's.
+export function hijackedInput(ctx: Ctx, socket: Duplex, onData: (chunk: Buffer) => void): void {
+  let skip = ctx.upgrade ? Number(ctx.req.headers['content-length']) || 0 : 0;
+  const input = (chunk: Buffer) => {
+    if (skip > 0) {
+      const n = Math.min(skip, chunk.length);
+      skip -= n;
+      chunk = chunk.subarray(n);
+    }
+    if (chunk.length) onData(chunk);
+  };
+  socket.on('data', input);
+}
+
 // The 8-byte stdcopy header multiplexes stdout (1) and stderr (2) on one stream.
 export function stdcopyFrame(stream: 1 | 2, data: Buffer): Buffer {
   const header = Buffer.alloc(8);

@@ -56,8 +56,9 @@ describe('docker CLI against berthd', () => {
     const r = await docker(d, 'run', '--rm', '--name', 'logged', 'busybox', 'sh', '-c', 'exit 4');
     assert.equal(r.code, 4);
     const lines = d.log().split('\n').filter((l) => l.includes('msg="container ') && l.includes('name=logged'));
-    assert.deepEqual(lines.map((l) => /level=(\w+) msg="container (\w+) [0-9a-f]{12} /.exec(l)?.slice(1).join(' ')), ['info create', 'info start', 'info die', 'info destroy']);
-    assert.match(lines[2], /exitCode=4/);
+    // docker run attaches before it starts; dockerd logs that as attach too.
+    assert.deepEqual(lines.map((l) => /level=(\w+) msg="container (\w+) [0-9a-f]{12} /.exec(l)?.slice(1).join(' ')), ['info create', 'info attach', 'info start', 'info die', 'info destroy']);
+    assert.match(lines[3], /exitCode=4/);
   });
 
   it('removes a --rm container after it exits', async () => {

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BerthError, conflict, invalidArgument, notFound, notModified } from '../../errors';
+import { BerthError, conflict, invalidArgument, isKind, notFound, notModified } from '../../errors';
 import { MNT_DETACH, type Host } from '../../host';
 import { newId } from '../../util/ids';
 import { KeyedLock } from '../../util/lock';
@@ -16,7 +16,7 @@ import type { EventPublisher } from '../events/bus';
 import type { ImageRecord } from '../images/types';
 import { hostHostname } from '../network/files';
 import type { NetworkEndpoint, Networks } from '../network/network';
-import type { Runtime, RuntimeRef } from '../runtime/runtime';
+import type { Runtime, RuntimeRef, TerminalSize } from '../runtime/runtime';
 import { seccompFor } from '../runtime/seccomp';
 import { buildEnv, DEFAULT_CAPS, generateSpec, type NsChoice, type OciMount } from '../runtime/spec';
 import { resolveUser } from '../runtime/user';
@@ -99,7 +99,7 @@ export class ContainerService {
     this.d.runtime.onExit((id) => void this.handleExit(id));
     const { records, orphans } = await this.d.store.load();
     for (const id of orphans) await this.dropOrphan(id);
-    for (const rec of records) this.entries.set(rec.id, { rec, io: new Attachments((m) => this.opts.log('warn', m)), mounts: [] });
+    for (const rec of records) this.entries.set(rec.id, { rec, io: this.attachments(rec), mounts: [] });
     // Side by side: each may ask the runtime, or wait a moment for an exit
     // code being written, and a daemon with many containers starts as fast.
     await Promise.all([...this.entries.values()].map((e) =>
@@ -224,9 +224,14 @@ export class ContainerService {
       throw err;
     }
     this.d.store.add(rec);
-    this.entries.set(id, { rec, io: new Attachments((m) => this.opts.log('warn', m)), mounts });
+    this.entries.set(id, { rec, io: this.attachments(rec), mounts });
     this.publish(rec, 'create');
     return { id, warnings: [] };
+  }
+
+  private attachments(c: ContainerRecord): Attachments {
+    const p = c.spec.process;
+    return new Attachments((m) => this.opts.log('warn', m), { tty: p.terminal, stdinOnce: p.stdinOnce }, () => this.publish(c, 'detach'));
   }
 
   private endpoint(c: ContainerRecord): NetworkEndpoint {
@@ -274,6 +279,7 @@ export class ContainerService {
         hostname: c.spec.hostname,
         domainname: c.spec.domainname,
         tty: p.terminal,
+        ...(p.terminal && p.consoleSize ? { consoleSize: p.consoleSize } : {}),
         network: joined.network ? { path: joined.network.path } : c.spec.network.mode === 'host' ? 'host' : 'none',
         ipc: joined.ipc,
         pid: joined.pid,
@@ -292,6 +298,7 @@ export class ContainerService {
         name: c.name.slice(1),
         stdin: p.stdin,
         tty: p.terminal,
+        stdinOnce: p.stdinOnce,
       });
       created = true;
       // Attach before the process runs, so no output is missed.
@@ -590,6 +597,11 @@ export class ContainerService {
 
   async attach(ref: string, opts: AttachOptions, sink: AttachSink): Promise<AttachHandle> {
     const e = this.entry(ref);
+    const c = e.rec;
+    if (c.state.status === 'paused') throw conflict(`container ${ref} is paused, unpause the container before attach`);
+    // A client's stdin goes nowhere unless the container keeps stdin open.
+    opts = { ...opts, stdin: opts.stdin && c.spec.process.stdin };
+    this.publish(c, 'attach');
     if (opts.logs) {
       const past = readLogs(this.d.store.files(e.rec.id).log, { stdout: opts.stdout, stderr: opts.stderr, follow: false }, Promise.resolve());
       for await (const r of past) sink.out(r.stream, r.data);
@@ -598,8 +610,25 @@ export class ContainerService {
       sink.end();
       return noAttach;
     }
-    const c = e.rec;
     return e.io.add(opts, sink, isRunning(c.state) ? () => this.d.runtime.attach(this.ref(c)) : undefined);
+  }
+
+  // Sets the size of a TTY container's terminal. As dockerd (whose shim
+  // does nothing for a process without a terminal), a running container
+  // without one answers success.
+  async resize(ref: string, size: TerminalSize): Promise<void> {
+    const e = this.entry(ref);
+    const c = e.rec;
+    if (!isRunning(c.state)) throw conflict(`container ${c.id} is not running`);
+    if (!c.spec.process.terminal) return;
+    try {
+      await this.d.runtime.resize(this.ref(c), size);
+    } catch (err) {
+      // It exited meanwhile.
+      if (isKind(err, 'Conflict')) throw conflict(`container ${c.id} is not running`);
+      throw err;
+    }
+    this.publish(c, 'resize', { height: String(size.height), width: String(size.width) });
   }
 
   // ----- the rest -----

@@ -27,6 +27,8 @@ export interface ProcessSpec {
   // "name|uid[:group|gid]", resolved against the container's /etc/passwd at start.
   user: string;
   terminal: boolean;
+  // The terminal's size at start (rows, columns); a TTY only.
+  consoleSize?: { height: number; width: number };
   // Keep stdin open for attach; close it after the first attach ends.
   stdin: boolean;
   stdinOnce: boolean;

@@ -4,10 +4,10 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { BerthError, invalidArgument } from '../../errors';
-import { SHUT_RDWR, SHUT_WR, type Host } from '../../host';
-import type { CreateOptions, ProcessStream, Runtime, RuntimeRef, RuntimeStatus } from './runtime';
-import type { OciSpec } from './spec';
+import { BerthError, invalidArgument, isKind } from '../../errors';
+import { SHUT_WR, type Host, type PacketWatch } from '../../host';
+import type { CreateOptions, ExecOptions, ExecProcess, ProcessStream, Runtime, RuntimeRef, RuntimeStatus } from './runtime';
+import type { OciProcess, OciSpec } from './spec';
 
 export interface RuntimeOptions {
   execRoot: string;
@@ -19,72 +19,189 @@ export interface RuntimeOptions {
 // Stream ids on conmon's attach socket: the first byte of each packet.
 export const ATTACH_STDOUT = 2;
 export const ATTACH_STDERR = 3;
-const PACKET_SIZE = 8192 + 1;
+// conmon sends at most 8192 bytes of output plus the stream byte a packet
+// (STDIO_BUF_SIZE); the buffer is roomier so nothing is ever cut.
+const OUTPUT_PACKET = 32768 + 1;
+// conmon reads the attach socket 32 KiB at a time (CONN_SOCK_BUF_SIZE in
+// conmon 2.1): a longer stdin packet would be cut short, so none is.
+export const STDIN_PACKET = 32768;
 
-// One connection to conmon's attach socket (SOCK_SEQPACKET). Reads run on
-// the libuv threadpool with fs.read, which returns one packet per call.
+interface PendingWrite {
+  packet: Buffer;
+  // Set on the last packet of a write(): settles its promise.
+  done?: () => void;
+}
+
+// One connection to conmon's attach socket (SOCK_SEQPACKET), event-driven:
+// the Host watches the socket on the event loop and hands over each packet
+// as it arrives; stdin is sent without blocking, waiting for room when the
+// socket is full. No thread is held while a client stays attached.
 export class AttachConn implements ProcessStream {
+  private watch?: PacketWatch;
   private closed = false;
-  private reading = false;
-  // Writes run on the threadpool; stdin EOF must wait for them.
-  private writes: Promise<void> = Promise.resolve();
+  private queue: PendingWrite[] = [];
+  private waitingRoom = false;
+  private stdinEnd = false;
+  private pumping = false;
+  private onData: (stream: 1 | 2, data: Buffer) => void = () => {};
+  private onEnd: () => void = () => {};
 
   constructor(private host: Host, readonly fd: number) {}
 
+  // Watching starts with the first use; until pump() has been called,
+  // reading is held back so no packet is lost.
+  private socket(): PacketWatch | undefined {
+    if (this.closed) return undefined;
+    if (!this.watch) {
+      this.watch = this.host.watchPackets(this.fd, OUTPUT_PACKET, (p) => this.packet(p), () => {
+        this.close();
+        this.onEnd();
+      });
+      if (!this.pumping) this.watch.pause();
+    }
+    return this.watch;
+  }
+
+  private packet(p: Buffer): void {
+    const kind = p[0];
+    if (p.length > 1 && (kind === ATTACH_STDOUT || kind === ATTACH_STDERR)) this.onData(kind === ATTACH_STDOUT ? 1 : 2, p.subarray(1));
+  }
+
   // Calls onData for each packet until conmon closes the socket.
   pump(onData: (stream: 1 | 2, data: Buffer) => void, onEnd: () => void): void {
-    if (this.reading) return;
-    this.reading = true;
-    const buf = Buffer.allocUnsafe(PACKET_SIZE);
-    const next = () => {
-      fs.read(this.fd, buf, 0, PACKET_SIZE, null, (err, n) => {
-        if (err || n === 0 || this.closed) {
-          this.close();
-          onEnd();
-          return;
-        }
-        const kind = buf[0];
-        if (n > 1 && (kind === ATTACH_STDOUT || kind === ATTACH_STDERR)) {
-          onData(kind === ATTACH_STDOUT ? 1 : 2, Buffer.from(buf.subarray(1, n)));
-        }
-        next();
-      });
-    };
-    next();
+    if (this.pumping) return;
+    this.pumping = true;
+    this.onData = onData;
+    this.onEnd = onEnd;
+    this.socket()?.resume();
   }
 
+  // Reading stops until resume(): the consumer cannot take more.
+  pause(): void {
+    this.watch?.pause();
+  }
+
+  resume(): void {
+    if (this.pumping) this.watch?.resume();
+  }
+
+  // Resolves once every byte is sent (or dropped: the stream was closed).
   write(data: Buffer): Promise<void> {
-    this.writes = this.writes.then(() => this.writeAll(data)).catch(() => {});
-    return this.writes;
-  }
-
-  private async writeAll(data: Buffer): Promise<void> {
-    let off = 0;
-    while (off < data.length && !this.closed) {
-      off += await new Promise<number>((resolve, reject) =>
-        fs.write(this.fd, data, off, Math.min(data.length - off, PACKET_SIZE - 1), null, (err, n) => (err ? reject(err) : resolve(n))),
-      );
-    }
-  }
-
-  closeStdin(): void {
-    void this.writes.then(() => {
-      if (!this.closed) this.host.shutdown(this.fd, SHUT_WR);
+    const w = this.socket();
+    if (!w || this.stdinEnd || data.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      for (let off = 0; off < data.length; off += STDIN_PACKET) {
+        const last = off + STDIN_PACKET >= data.length;
+        this.queue.push({ packet: data.subarray(off, off + STDIN_PACKET), ...(last ? { done: resolve } : {}) });
+      }
+      this.flush();
     });
   }
 
-  // shutdown wakes a read blocked in the threadpool; the fd is closed after.
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
+  private flush(): void {
+    const w = this.watch;
+    if (!w || this.closed) return this.dropWrites();
+    while (this.queue.length) {
+      const next = this.queue[0];
+      let sent: boolean;
+      try {
+        sent = w.send(next.packet);
+      } catch {
+        // conmon is gone; its end is reported by the read side.
+        return this.dropWrites();
+      }
+      if (!sent) {
+        if (!this.waitingRoom) {
+          this.waitingRoom = true;
+          w.whenWritable(() => {
+            this.waitingRoom = false;
+            this.flush();
+          });
+        }
+        return;
+      }
+      this.queue.shift();
+      next.done?.();
+    }
+    if (this.stdinEnd) this.shutdownWrite();
+  }
+
+  private dropWrites(): void {
+    const q = this.queue;
+    this.queue = [];
+    for (const p of q) p.done?.();
+  }
+
+  private shutdownWrite(): void {
     try {
-      this.host.shutdown(this.fd, SHUT_RDWR);
+      this.watch?.shutdown(SHUT_WR);
     } catch {
       // already gone
     }
-    const fd = this.fd;
-    setImmediate(() => fs.close(fd, () => {}));
   }
+
+  // Stdin EOF, once what was written before has been sent.
+  closeStdin(): void {
+    if (this.closed || this.stdinEnd) return;
+    this.stdinEnd = true;
+    this.socket();
+    if (!this.queue.length) this.shutdownWrite();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.dropWrites();
+    if (this.watch) this.watch.close();
+    else fs.close(this.fd, () => {});
+  }
+}
+
+// Sizes the terminal of a process conmon runs with -t. `dir` is the
+// directory conmon was given as its bundle (a container's, or an exec
+// session's): conmon reads "<rows> <cols>\n" from the `winsz` FIFO there and
+// sets the pty's size (TIOCSWINSZ, which also signals SIGWINCH).
+//
+// conmon 2.1 handles only the first line of whatever one read brings, so
+// two sizes written back to back (docker attach sends h+1,w+1 then h,w)
+// would leave the first. So one message is in flight per dir: the next is
+// written once conmon has read the last (the FIFO is empty), and only the
+// newest size asked for meanwhile is sent. The ctl FIFO, podman's way in,
+// forwards to the same winsz FIFO and would batch there just the same.
+const sizing = new Map<string, { want: { height: number; width: number }; done: Promise<void> }>();
+
+export function resizeTerminal(host: Host, dir: string, height: number, width: number): Promise<void> {
+  // A pty's size is two unsigned shorts; containerd truncates the same way.
+  const want = { height: height % 65536, width: width % 65536 };
+  const busy = sizing.get(dir);
+  if (busy) {
+    busy.want = want;
+    return busy.done;
+  }
+  const st = { want, done: Promise.resolve() };
+  st.done = (async () => {
+    let fh: fsp.FileHandle | undefined;
+    try {
+      // Non-blocking: with no conmon reading, the open fails (ENXIO) rather than hangs.
+      fh = await fsp.open(path.join(dir, 'winsz'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+      let sent: { height: number; width: number };
+      do {
+        sent = st.want;
+        await fh.write(`${sent.height} ${sent.width}\n`);
+        // conmon takes it in a moment; one that is stuck (a client not
+        // reading blocks its loop) gets the size when it is free again.
+        for (let i = 0; i < 500 && host.unreadBytes(fh.fd) > 0; i++) await new Promise((r) => setTimeout(r, 2));
+      } while (st.want !== sent);
+    } catch (err: any) {
+      if (err?.code === 'ENOENT' || err?.code === 'ENXIO') throw new BerthError('Conflict', 'the process is not running');
+      throw err;
+    } finally {
+      sizing.delete(dir);
+      await fh?.close().catch(() => {});
+    }
+  })();
+  sizing.set(dir, st);
+  return st.done;
 }
 
 export class ConmonRuntime implements Runtime {
@@ -164,6 +281,11 @@ export class ConmonRuntime implements Runtime {
       '--log-level', this.opts.debug ? 'debug' : 'error',
     ];
     if (o.stdin) args.push('-i');
+    // conmon closes the process's stdin when an attach connection ends,
+    // which only a non-TTY StdinOnce container wants (docker run -i: the
+    // client's EOF is the container's). A TTY's stdin is the pty, which
+    // must outlive a detach.
+    if (o.stdin && (o.tty || !o.stdinOnce)) args.push('--leave-stdin-open');
     if (o.tty) args.push('-t');
     const child = this.host.spawn(this.opts.conmonPath, args, {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
@@ -318,6 +440,114 @@ export class ConmonRuntime implements Runtime {
     return new AttachConn(this.host, this.host.seqpacketConnect(this.attachPath(id)));
   }
 
+  // An exec session's dir: inside the container's bundle, so the session
+  // goes with the container's runtime leftovers. It holds the process spec,
+  // conmon's attach socket and fifos, and the exit file (named by the
+  // container id, as conmon names it).
+  execDir(id: string, session: string): string {
+    return path.join(this.bundleDir(id), 'exec', session);
+  }
+
+  // Its attach socket, through a short link like a container's ("e-" keeps
+  // the two kinds of link apart).
+  private execLink(session: string): string {
+    return `e-${session.slice(0, 12)}`;
+  }
+
+  // Runs `runtime exec` under a conmon of its own (conmon --exec), so the
+  // process outlives berthd like a container does. conmon reports on fd 3
+  // (the sync pipe) the pid, or a failure, and later the exit code. An
+  // attached session also uses fd 4 (start: one byte lets conmon go on, a
+  // second lets it run the runtime) and fd 5 (attach: conmon says its
+  // attach socket is listening), so the stream is connected before the
+  // process runs and no output is missed.
+  async exec(ref: RuntimeRef, session: string, proc: OciProcess, o: ExecOptions): Promise<ExecProcess> {
+    const dir = this.execDir(ref.id, session);
+    await fsp.mkdir(dir, { recursive: true });
+    const spec = path.join(dir, 'process.json');
+    await fsp.writeFile(spec, JSON.stringify(proc));
+    const link = this.execLink(session);
+    await fsp.rm(path.join(this.socketDir, link), { force: true });
+    const args = [
+      '--api-version', '1',
+      '-c', ref.id, '-u', link,
+      '-r', this.runtimePath(ref.runtime),
+      '--runtime-arg', '--root', '--runtime-arg', this.stateRoot(ref.runtime),
+      '-b', dir, '-p', path.join(dir, 'pid'),
+      '-l', 'none',
+      '--exit-dir', dir,
+      '--socket-dir-path', this.socketDir,
+      '--conmon-pidfile', path.join(dir, 'conmon.pid'),
+      // Not debug: the runtime's child of conmon writes its messages into
+      // the process's stderr, which the client reads.
+      '--syslog=false', '--no-sync-log', '--log-level', 'error',
+      '-e', '--exec-process-spec', spec,
+    ];
+    if (o.attach) args.push('--exec-attach');
+    if (o.stdin) args.push('-i');
+    if (o.tty) args.push('-t');
+    const child = this.host.spawn(this.opts.conmonPath, args, {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', ...(o.attach ? (['pipe', 'pipe'] as const) : [])],
+      env: { ...process.env, _OCI_SYNCPIPE: '3', ...(o.attach ? { _OCI_STARTPIPE: '4', _OCI_ATTACHPIPE: '5' } : {}) },
+      detached: true,
+    });
+    const errOut: Buffer[] = [];
+    child.stderr!.on('data', (d: Buffer) => errOut.push(d));
+    child.on('error', () => {});
+    const fds = child.stdio as unknown as (NodeJS.ReadWriteStream & { end(): void })[];
+    const sync = new SyncReader(fds[3]);
+    const start = o.attach ? fds[4] : undefined;
+    const ready = o.attach ? new SyncReader(fds[5]) : undefined;
+    child.unref();
+    const failed = (reason: string): BerthError => {
+      const stderr = Buffer.concat(errOut).toString().split('\n').filter((l) => l && !l.includes('oom_score_adj')).join('\n');
+      return new BerthError('Internal', cleanRuntimeError(reason || stderr || 'conmon exited without reporting a pid'));
+    };
+    let stream: AttachConn | undefined;
+    try {
+      if (start && ready) {
+        start.write(Buffer.from([0]));
+        // conmon writes {"data": 0} once its attach socket listens.
+        if ((await ready.next()) === undefined) throw failed('');
+        stream = new AttachConn(this.host, this.host.seqpacketConnect(path.join(this.socketDir, link, 'attach')));
+        start.write(Buffer.from([0]));
+      }
+      const first = await sync.next();
+      if (!first || first.data <= 0) throw failed(first?.message ?? '');
+      const exit = sync.next().then(async (m) => {
+        if (m) return m.data;
+        // The pipe closed without a code (conmon was killed): the exit file, if any.
+        return (await this.execExitCode(ref.id, session)) ?? 255;
+      });
+      return { pid: first.data, stream, exit };
+    } catch (err) {
+      stream?.close();
+      sync.close();
+      ready?.close();
+      throw err;
+    } finally {
+      start?.end();
+      ready?.close();
+    }
+  }
+
+  async execExitCode(id: string, session: string): Promise<number | undefined> {
+    const text = await fsp.readFile(path.join(this.execDir(id, session), id), 'utf8').catch(() => '');
+    return text.trim() === '' || !Number.isFinite(Number(text)) ? undefined : Number(text);
+  }
+
+  // The session's pty, resized through conmon's winsz fifo as a
+  // container's is.
+  async resizeExec(ref: RuntimeRef, session: string, height: number, width: number): Promise<void> {
+    await resizeTerminal(this.host, this.execDir(ref.id, session), height, width).catch((err) => {
+      throw isKind(err, 'Conflict') ? new BerthError('Conflict', `exec session ${session} is not running`) : err;
+    });
+  }
+
+  resize({ id }: RuntimeRef, size: { height: number; width: number }): Promise<void> {
+    return resizeTerminal(this.host, this.bundleDir(id), size.height, size.width);
+  }
+
   // The exit code conmon recorded, and when; undefined while still running.
   async exitStatus(id: string): Promise<{ code: number; at: Date } | undefined> {
     const file = path.join(this.exitDir, id);
@@ -334,6 +564,11 @@ export class ConmonRuntime implements Runtime {
 
   // Drops the runtime side of a container: bundle, socket link, exit file.
   async cleanup(id: string): Promise<void> {
+    // Exec sessions' links: conmon removes its own, unless it could not
+    // finish (its daemon was gone when it reported the exit).
+    for (const session of await fsp.readdir(path.join(this.bundleDir(id), 'exec')).catch(() => [] as string[])) {
+      await fsp.rm(path.join(this.socketDir, this.execLink(session)), { force: true });
+    }
     await fsp.rm(this.bundleDir(id), { recursive: true, force: true });
     await fsp.rm(path.join(this.socketDir, id.slice(0, 12)), { force: true });
     await fsp.rm(path.join(this.exitDir, id), { force: true });
@@ -342,6 +577,62 @@ export class ConmonRuntime implements Runtime {
   async conmonPid(id: string): Promise<number> {
     const text = await fsp.readFile(path.join(this.bundleDir(id), 'conmon.pid'), 'utf8').catch(() => '0');
     return Number(text.trim()) || 0;
+  }
+}
+
+// conmon's messages on a sync or attach pipe: one JSON object per line,
+// {"data": N} or {"data": N, "message": "..."}. next() gives undefined
+// once the pipe has closed.
+class SyncReader {
+  private lines: string[] = [];
+  private buf = '';
+  private ended = false;
+  private waiting?: () => void;
+
+  constructor(private pipe: NodeJS.ReadableStream) {
+    pipe.on('data', (d: Buffer) => {
+      this.buf += d.toString();
+      let i;
+      while ((i = this.buf.indexOf('\n')) >= 0) {
+        this.lines.push(this.buf.slice(0, i));
+        this.buf = this.buf.slice(i + 1);
+      }
+      this.wake();
+    });
+    const end = () => {
+      this.ended = true;
+      this.wake();
+    };
+    pipe.on('end', end);
+    pipe.on('close', end);
+    pipe.on('error', end);
+  }
+
+  private wake(): void {
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.();
+  }
+
+  async next(): Promise<{ data: number; message?: string } | undefined> {
+    for (;;) {
+      const line = this.lines.shift();
+      if (line !== undefined) {
+        try {
+          const m = JSON.parse(line) as { data?: unknown; message?: unknown };
+          if (typeof m.data === 'number') return { data: m.data, message: typeof m.message === 'string' ? m.message : undefined };
+        } catch {
+          // not a message; skip it
+        }
+        continue;
+      }
+      if (this.ended) return undefined;
+      await new Promise<void>((r) => { this.waiting = r; });
+    }
+  }
+
+  close(): void {
+    (this.pipe as unknown as { destroy?: () => void }).destroy?.();
   }
 }
 

@@ -1,7 +1,7 @@
 // The seam between the container lifecycle and an OCI runtime. The conmon
 // adapter (conmon.ts, runc or crun underneath) implements it; unit tests use
-// a fake. Exec, resize and update will join these methods.
-import type { OciSpec } from './spec';
+// a fake. Update will join these methods.
+import type { OciProcess, OciSpec } from './spec';
 
 // Which runtime holds a container (runc and crun keep separate state).
 export interface RuntimeRef {
@@ -14,6 +14,8 @@ export interface CreateOptions {
   name: string;
   stdin: boolean;
   tty: boolean;
+  // The process's stdin closes when the attached client's does (non-TTY).
+  stdinOnce?: boolean;
 }
 
 // What the runtime knows of a container. `exit` is set once the process has
@@ -31,6 +33,31 @@ export interface ProcessStream {
   write(data: Buffer): Promise<void>;
   closeStdin(): void;
   close(): void;
+  // Backpressure: stop taking output while the client cannot keep up.
+  pause?(): void;
+  resume?(): void;
+}
+
+export interface TerminalSize {
+  height: number;
+  width: number;
+}
+
+export interface ExecOptions {
+  // Connect the process's stdio to the caller before it runs (attached
+  // start); a detached one's output goes nowhere.
+  attach: boolean;
+  stdin: boolean;
+  tty: boolean;
+}
+
+// A process started in a running container.
+export interface ExecProcess {
+  pid: number;
+  // Its stdio, connected before it ran (attached sessions only).
+  stream?: ProcessStream;
+  // Its exit code, once the shim has recorded it.
+  exit: Promise<number>;
 }
 
 export interface Runtime {
@@ -44,8 +71,16 @@ export interface Runtime {
   delete(ref: RuntimeRef): Promise<void>;
   status(ref: RuntimeRef): Promise<RuntimeStatus>;
   attach(ref: RuntimeRef): ProcessStream;
+  // Sets the size of the container's terminal (a TTY container's only).
+  resize(ref: RuntimeRef, size: TerminalSize): Promise<void>;
   // Freezes every process of the container, or thaws them.
   pause(ref: RuntimeRef, resume: boolean): Promise<void>;
+  // Runs a process in a running container, joining its namespaces, cgroup
+  // and seccomp filter; `session` names it (the exec id). Rejects when the
+  // runtime could not start it, with the runtime's message.
+  exec(ref: RuntimeRef, session: string, process: OciProcess, o: ExecOptions): Promise<ExecProcess>;
+  // Sets the terminal size of an exec session's TTY.
+  resizeExec(ref: RuntimeRef, session: string, height: number, width: number): Promise<void>;
   // Called with a container id whenever its exit may have been recorded.
   onExit(listener: (id: string) => void): void;
   // Throws InvalidArgument for a runtime name the daemon does not know.

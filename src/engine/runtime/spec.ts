@@ -24,19 +24,22 @@ export interface OciMount {
   options?: string[];
 }
 
+export interface OciProcess {
+  terminal: boolean;
+  consoleSize?: { height: number; width: number };
+  user: { uid: number; gid: number; additionalGids?: number[] };
+  args: string[];
+  env: string[];
+  cwd: string;
+  capabilities: Record<'bounding' | 'effective' | 'permitted' | 'inheritable' | 'ambient', string[]>;
+  noNewPrivileges: boolean;
+  rlimits?: { type: string; hard: number; soft: number }[];
+}
+
 export interface OciSpec {
   ociVersion: string;
   annotations?: Record<string, string>;
-  process: {
-    terminal: boolean;
-    user: { uid: number; gid: number; additionalGids?: number[] };
-    args: string[];
-    env: string[];
-    cwd: string;
-    capabilities: Record<'bounding' | 'effective' | 'permitted' | 'inheritable' | 'ambient', string[]>;
-    noNewPrivileges: boolean;
-    rlimits?: { type: string; hard: number; soft: number }[];
-  };
+  process: OciProcess;
   root: { path: string; readonly: boolean };
   hostname?: string;
   domainname?: string;
@@ -61,6 +64,8 @@ export interface SpecInput {
   hostname: string;
   domainname?: string;
   tty?: boolean;
+  // The terminal's size when the process starts (runc applies it when both are set).
+  consoleSize?: { height: number; width: number };
   // A namespace of its own, the host's, or one to join by path
   // (/proc/<pid>/ns/net of another container).
   network: NsChoice;
@@ -135,6 +140,7 @@ export function generateSpec(input: SpecInput): OciSpec {
     ...(input.annotations && Object.keys(input.annotations).length ? { annotations: { ...input.annotations } } : {}),
     process: {
       terminal: !!input.tty,
+      ...(input.tty && input.consoleSize ? { consoleSize: { ...input.consoleSize } } : {}),
       user: { uid: input.user.uid, gid: input.user.gid, ...(input.user.additionalGids.length ? { additionalGids: input.user.additionalGids } : {}) },
       args: input.args,
       env: input.env,
@@ -177,9 +183,76 @@ export function buildEnv(imageEnv: string[], containerEnv: string[], hostname: s
   };
   set(`PATH=${DEFAULT_PATH}`);
   set(`HOSTNAME=${hostname}`);
+  // Docker's place for it: after HOSTNAME, before (and overridden by) the env.
+  if (tty) set('TERM=xterm');
   for (const e of imageEnv) set(e);
   for (const e of containerEnv) if (e.includes('=')) set(e);
-  if (tty && !vals.has('TERM')) set('TERM=xterm');
   if (!vals.has('HOME')) set(`HOME=${home}`);
   return order.map((k) => vals.get(k)!);
+}
+
+// The process of an exec session (`runtime exec --process`): the runtime
+// joins the container's namespaces, cgroup and seccomp filter; the user,
+// env, cwd and capabilities are the session's. Capabilities follow the
+// container's rule: a non-root user gets none effective or permitted.
+export function generateExecProcess(input: {
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: { uid: number; gid: number; additionalGids: number[] };
+  tty: boolean;
+  consoleSize?: { height: number; width: number };
+  capabilities: string[];
+}): OciProcess {
+  const root = input.user.uid === 0;
+  return {
+    terminal: input.tty,
+    ...(input.tty && input.consoleSize ? { consoleSize: { ...input.consoleSize } } : {}),
+    user: { uid: input.user.uid, gid: input.user.gid, ...(input.user.additionalGids.length ? { additionalGids: input.user.additionalGids } : {}) },
+    args: input.args,
+    env: input.env,
+    cwd: input.cwd,
+    capabilities: {
+      bounding: [...input.capabilities],
+      effective: root ? [...input.capabilities] : [],
+      permitted: root ? [...input.capabilities] : [],
+      inheritable: [],
+      ambient: [],
+    },
+    noNewPrivileges: false,
+  };
+}
+
+// Capability names by bit number, as in linux/capability.h.
+const CAP_NAMES = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT',
+  'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE',
+  'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ',
+  'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
+];
+
+// The capabilities of a mask such as /proc/self/status's CapBnd ("000001fffeffffff").
+export function capabilitiesOfMask(hex: string): string[] {
+  const mask = BigInt(`0x${hex.trim() || '0'}`);
+  return CAP_NAMES.filter((_, bit) => (mask >> BigInt(bit)) & 1n).map((n) => `CAP_${n}`);
+}
+
+// Docker's exec env: the container's, with each of the session's entries
+// replacing or adding a variable, and a bare NAME removing it.
+export function mergeExecEnv(base: string[], extra: string[]): string[] {
+  const key = (kv: string) => (kv.includes('=') ? kv.slice(0, kv.indexOf('=')) : kv);
+  let out = [...base];
+  for (const e of extra) {
+    const k = key(e);
+    const i = out.findIndex((x) => key(x) === k);
+    if (!e.includes('=')) {
+      out = out.filter((x) => key(x) !== k);
+    } else if (i >= 0) {
+      out[i] = e;
+    } else {
+      out.push(e);
+    }
+  }
+  return out;
 }

@@ -2,12 +2,14 @@
 // Error carrying `errno` and `syscall`; src/host/linux.ts adds the code name.
 #define _GNU_SOURCE
 #include <node_api.h>
+#include <uv.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -172,7 +174,7 @@ static napi_value js_chroot(napi_env env, napi_callback_info info) {
 }
 
 // seqpacketConnect(path) -> fd. conmon's attach socket is SOCK_SEQPACKET,
-// which libuv cannot wrap; the caller reads it with fs.read (one packet a read).
+// which libuv's streams cannot wrap; watchPackets below polls it instead.
 static napi_value js_seqpacket_connect(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (get_args(env, info, 1, argv)) return NULL;
@@ -203,6 +205,251 @@ static napi_value js_shutdown(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// unreadBytes(fd) -> the bytes waiting in a pipe or socket (FIONREAD): how
+// the resize writer knows conmon has taken its last message.
+static napi_value js_unread_bytes(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (get_args(env, info, 1, argv)) return NULL;
+  int n = 0;
+  if (ioctl((int)get_i64(env, argv[0]), FIONREAD, &n) != 0) return throw_errno(env, "ioctl", errno);
+  napi_value out; napi_create_int32(env, n, &out);
+  return out;
+}
+
+// ----- event-driven packet I/O -----
+//
+// A uv_poll_t on a SOCK_SEQPACKET fd: packets are read on the event loop as
+// the kernel reports them and handed to a JS callback one by one, so no
+// libuv pool thread sits blocked in read() for as long as a client stays
+// attached. Sends never block: a full socket answers -1 and the caller asks
+// to hear when it is writable again.
+
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref on_packet;   // (packet: Buffer) => void
+  napi_ref on_end;      // (errno: number) => void; 0 when the peer closed
+  napi_ref on_writable; // () => void
+  napi_async_context async;
+  napi_ref resource;    // async_hooks' resource, kept alive as napi_async_init asks
+  int fd;
+  int reading;          // read interest (off while the consumer is full)
+  int want_write;       // a caller waits for room to send
+  int closed;           // close() was called: nothing more is delivered
+  int refs;             // the JS external and the uv handle each hold one
+  size_t max;
+  char *buf;
+} packet_watch;
+
+static void watch_unref(packet_watch *w) {
+  if (--w->refs > 0) return;
+  free(w->buf);
+  free(w);
+}
+
+static void watch_poll_cb(uv_poll_t *handle, int status, int events);
+
+static void watch_restart(packet_watch *w) {
+  if (w->closed) return;
+  int events = (w->reading ? UV_READABLE : 0) | (w->want_write ? UV_WRITABLE : 0);
+  if (events) uv_poll_start(&w->poll, events, watch_poll_cb);
+  else uv_poll_stop(&w->poll);
+}
+
+// Calls a JS callback from the event loop; an exception it throws becomes
+// an uncaught exception, as it would from any other event.
+static void watch_call(packet_watch *w, napi_ref ref, size_t argc, napi_value *argv) {
+  napi_env env = w->env;
+  napi_value fn, recv, result;
+  napi_get_reference_value(env, ref, &fn);
+  napi_get_global(env, &recv); // make_callback wants an object
+  if (napi_make_callback(env, w->async, recv, fn, argc, argv, &result) == napi_pending_exception) {
+    napi_value exc;
+    napi_get_and_clear_last_exception(env, &exc);
+    napi_fatal_exception(env, exc);
+  }
+}
+
+static void watch_end(packet_watch *w, int err) {
+  w->reading = 0;
+  w->want_write = 0;
+  watch_restart(w);
+  napi_value arg;
+  napi_create_int32(w->env, err, &arg);
+  watch_call(w, w->on_end, 1, &arg);
+}
+
+// At most this many packets per wakeup, so one busy stream cannot hold the
+// loop; the poll is level-triggered and comes back for the rest.
+#define PACKETS_PER_WAKEUP 32
+
+static void watch_poll_cb(uv_poll_t *handle, int status, int events) {
+  packet_watch *w = handle->data;
+  if (w->closed) return;
+  napi_handle_scope scope;
+  napi_open_handle_scope(w->env, &scope);
+  if (status < 0) {
+    watch_end(w, -status);
+    goto out;
+  }
+  if ((events & UV_WRITABLE) && w->want_write) {
+    w->want_write = 0;
+    watch_restart(w);
+    watch_call(w, w->on_writable, 0, NULL);
+  }
+  for (int i = 0; i < PACKETS_PER_WAKEUP && (events & UV_READABLE) && w->reading && !w->closed; i++) {
+    ssize_t n = recv(w->fd, w->buf, w->max, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n <= 0) {
+      watch_end(w, n == 0 ? 0 : errno);
+      break;
+    }
+    napi_value buf;
+    void *dst;
+    napi_create_buffer_copy(w->env, (size_t)n, w->buf, &dst, &buf);
+    watch_call(w, w->on_packet, 1, &buf);
+  }
+out:
+  napi_close_handle_scope(w->env, scope);
+}
+
+static void watch_closed(uv_handle_t *handle) {
+  packet_watch *w = handle->data;
+  close(w->fd);
+  napi_delete_reference(w->env, w->on_packet);
+  napi_delete_reference(w->env, w->on_end);
+  napi_delete_reference(w->env, w->on_writable);
+  napi_async_destroy(w->env, w->async);
+  napi_delete_reference(w->env, w->resource);
+  watch_unref(w);
+}
+
+static void watch_finalize(napi_env env, void *data, void *hint) {
+  (void)env; (void)hint;
+  watch_unref((packet_watch *)data);
+}
+
+static packet_watch *get_watch(napi_env env, napi_value v) {
+  packet_watch *w = NULL;
+  if (napi_get_value_external(env, v, (void **)&w) != napi_ok || !w) {
+    napi_throw_type_error(env, NULL, "expected a packet watch");
+    return NULL;
+  }
+  if (w->closed) {
+    throw_errno(env, "packet watch", EBADF);
+    return NULL;
+  }
+  return w;
+}
+
+// watchPackets(fd, maxPacket, onPacket, onEnd, onWritable) -> handle. Takes
+// the fd over: it is closed by closePackets. Reading starts at once.
+static napi_value js_watch_packets(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (get_args(env, info, 5, argv)) return NULL;
+  int fd = (int)get_i64(env, argv[0]);
+  int64_t max = get_i64(env, argv[1]);
+  if (max < 1 || max > (1 << 20)) {
+    napi_throw_range_error(env, NULL, "maxPacket out of range");
+    return NULL;
+  }
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return NULL;
+  packet_watch *w = calloc(1, sizeof *w);
+  if (!w || !(w->buf = malloc((size_t)max))) {
+    free(w);
+    return throw_errno(env, "malloc", ENOMEM);
+  }
+  w->env = env;
+  w->fd = fd;
+  w->max = (size_t)max;
+  w->reading = 1;
+  int rc = uv_poll_init_socket(loop, &w->poll, fd);
+  if (rc != 0) {
+    free(w->buf);
+    free(w);
+    return throw_errno(env, "uv_poll_init", -rc);
+  }
+  w->poll.data = w;
+  w->refs = 2;
+  napi_create_reference(env, argv[2], 1, &w->on_packet);
+  napi_create_reference(env, argv[3], 1, &w->on_end);
+  napi_create_reference(env, argv[4], 1, &w->on_writable);
+  napi_value name, resource;
+  napi_create_string_utf8(env, "berth:packets", NAPI_AUTO_LENGTH, &name);
+  napi_create_object(env, &resource);
+  napi_create_reference(env, resource, 1, &w->resource);
+  napi_async_init(env, resource, name, &w->async);
+  napi_value ext;
+  napi_create_external(env, w, watch_finalize, NULL, &ext);
+  watch_restart(w);
+  return ext;
+}
+
+// sendPacket(handle, buffer) -> bytes sent, or -1 when the socket is full.
+static napi_value js_send_packet(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (get_args(env, info, 2, argv)) return NULL;
+  packet_watch *w = get_watch(env, argv[0]);
+  if (!w) return NULL;
+  void *data; size_t len;
+  if (napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "packet must be a Buffer");
+    return NULL;
+  }
+  ssize_t n;
+  do n = send(w->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return throw_errno(env, "send", errno);
+  napi_value out;
+  napi_create_int64(env, n < 0 ? -1 : (int64_t)n, &out);
+  return out;
+}
+
+// setPacketInterest(handle, reading, wantWritable)
+static napi_value js_set_packet_interest(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (get_args(env, info, 3, argv)) return NULL;
+  packet_watch *w = get_watch(env, argv[0]);
+  if (!w) return NULL;
+  bool reading, writable;
+  napi_get_value_bool(env, argv[1], &reading);
+  napi_get_value_bool(env, argv[2], &writable);
+  w->reading = reading;
+  w->want_write = writable;
+  watch_restart(w);
+  return undefined(env);
+}
+
+// shutdownPackets(handle, how)
+static napi_value js_shutdown_packets(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (get_args(env, info, 2, argv)) return NULL;
+  packet_watch *w = get_watch(env, argv[0]);
+  if (!w) return NULL;
+  if (shutdown(w->fd, (int)get_i64(env, argv[1])) != 0 && errno != ENOTCONN) return throw_errno(env, "shutdown", errno);
+  return undefined(env);
+}
+
+// closePackets(handle): stops polling; the fd is closed once libuv lets go
+// of it. Idempotent.
+static napi_value js_close_packets(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (get_args(env, info, 1, argv)) return NULL;
+  packet_watch *w = NULL;
+  if (napi_get_value_external(env, argv[0], (void **)&w) != napi_ok || !w) {
+    napi_throw_type_error(env, NULL, "expected a packet watch");
+    return NULL;
+  }
+  if (!w->closed) {
+    w->closed = 1;
+    uv_poll_stop(&w->poll);
+    uv_close((uv_handle_t *)&w->poll, watch_closed);
+  }
+  return undefined(env);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"mount", 0, js_mount, 0, 0, 0, napi_default, 0},
@@ -214,6 +461,12 @@ static napi_value init(napi_env env, napi_value exports) {
     {"chroot", 0, js_chroot, 0, 0, 0, napi_default, 0},
     {"seqpacketConnect", 0, js_seqpacket_connect, 0, 0, 0, napi_default, 0},
     {"shutdown", 0, js_shutdown, 0, 0, 0, napi_default, 0},
+    {"unreadBytes", 0, js_unread_bytes, 0, 0, 0, napi_default, 0},
+    {"watchPackets", 0, js_watch_packets, 0, 0, 0, napi_default, 0},
+    {"sendPacket", 0, js_send_packet, 0, 0, 0, napi_default, 0},
+    {"setPacketInterest", 0, js_set_packet_interest, 0, 0, 0, napi_default, 0},
+    {"shutdownPackets", 0, js_shutdown_packets, 0, 0, 0, napi_default, 0},
+    {"closePackets", 0, js_close_packets, 0, 0, 0, napi_default, 0},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

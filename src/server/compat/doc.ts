@@ -1,6 +1,7 @@
 // docs/COMPATIBILITY.md, generated from the field table (so the two cannot
 // drift: a unit test compares them). Regenerate with
 // `npx tsc -p . && node scripts/compat-doc.mjs`.
+import { EXEC_FIELDS, EXEC_START_FIELDS } from './exec-fields';
 import { CREATE_FIELDS, type FieldRule } from './fields';
 import { QUERY } from './query';
 import { SPEC_ROUTES } from './spec-routes';
@@ -16,6 +17,11 @@ function section(title: string, prefix: string): string {
   const rows = Object.entries(CREATE_FIELDS)
     .filter(([k]) => k.startsWith(prefix))
     .map(([k, r]) => `| \`${k.slice(prefix.length)}\` | ${STATUS[r.status]} | ${(r.note ?? '').replace(/\|/g, '\\|')} |`);
+  return `### ${title}\n\n| field | status | notes |\n|---|---|---|\n${rows.join('\n')}\n`;
+}
+
+function table(title: string, fields: Record<string, FieldRule>): string {
+  const rows = Object.entries(fields).map(([k, r]) => `| \`${k}\` | ${STATUS[r.status]} | ${(r.note ?? '').replace(/\|/g, '\\|')} |`);
   return `### ${title}\n\n| field | status | notes |\n|---|---|---|\n${rows.join('\n')}\n`;
 }
 
@@ -46,6 +52,13 @@ A field that is not in the 1.51 spec is refused unless its value is zero.
 ${section('Config (ContainerConfig)', 'Config.')}
 ${section('HostConfig', 'HostConfig.')}
 ${section('NetworkingConfig', 'NetworkingConfig.')}
+## \`POST /containers/{id}/exec\` and \`POST /exec/{id}/start\`
+
+The exec bodies are judged the same way: a field not listed is refused
+unless its value is zero.
+
+${table('ExecConfig', EXEC_FIELDS)}
+${table('ExecStartConfig', EXEC_START_FIELDS)}
 ## Routes and their query parameters
 
 Each route berth serves, with what it does with each query parameter the

@@ -135,9 +135,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'Config.AttachStdout': applied('boolean', 'kept for `docker start -a`'),
   'Config.AttachStderr': applied('boolean', 'kept for `docker start -a`'),
   'Config.ExposedPorts': applied('map', 'kept and shown; publishing them (-P) comes ' + NETWORKING),
-  'Config.Tty': partial('boolean', 'false only: TTY mode comes with interactive containers (issue 8)', (v) => {
-    if (v) throw invalidArgument('TTY mode (-t) is not supported yet');
-  }),
+  'Config.Tty': applied('boolean', 'a pty (conmon -t, OCI `process.terminal`), `TERM=xterm` unless set; output is one raw stream'),
   'Config.OpenStdin': applied('boolean'),
   'Config.StdinOnce': applied('boolean'),
   'Config.Env': applied('strings'),
@@ -248,7 +246,14 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.VolumeDriver': refused('string', VOLUMES),
   'HostConfig.VolumesFrom': refused('strings', VOLUMES),
   'HostConfig.Mounts': refused('array', VOLUMES),
-  'HostConfig.ConsoleSize': ignored('array', 'sizes a TTY, and TTY mode is refused (issue 8)'),
+  'HostConfig.ConsoleSize': applied('array', '[rows, columns] of a TTY when it starts (OCI `process.consoleSize`); resize changes it later', {
+    validate: (v) => {
+      // Go decodes it into [2]uint: missing entries are 0, extra ones dropped.
+      if (!v.every((n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff)) {
+        throw invalidArgument(`invalid HostConfig.ConsoleSize ${JSON.stringify(v)}: it must be [height, width], unsigned integers`);
+      }
+    },
+  }),
   'HostConfig.Annotations': applied('stringmap', 'passed to the OCI runtime as annotations'),
   'HostConfig.CapAdd': refused('strings', SECURITY),
   'HostConfig.CapDrop': refused('strings', SECURITY),

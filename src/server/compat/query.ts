@@ -31,7 +31,7 @@ export const QUERY: Record<string, Record<string, QueryRule>> = {
   'GET /containers/json': { all: applied, limit: applied, size: applied, filters: applied },
   'POST /containers/create': { name: applied, platform: refused('containers run images of the host platform only') },
   'GET /containers/{id}/json': { size: applied },
-  'POST /containers/{id}/start': { detachKeys: ignored('start does not attach; detach keys matter only to attach (dockerd ignores it here too)') },
+  'POST /containers/{id}/start': { detachKeys: ignored('start does not attach: dockerd ignores it too, and the docker CLI sends its detach keys with the attach (run -it, start -ai)') },
   'POST /containers/{id}/stop': { signal: applied, t: applied },
   'POST /containers/{id}/restart': { signal: applied, t: applied },
   'POST /containers/{id}/kill': { signal: applied },
@@ -43,7 +43,7 @@ export const QUERY: Record<string, Record<string, QueryRule>> = {
   'POST /containers/{id}/wait': { condition: applied },
   'GET /containers/{id}/logs': { follow: applied, stdout: applied, stderr: applied, since: applied, until: applied, timestamps: applied, tail: applied },
   'POST /containers/{id}/attach': {
-    detachKeys: refused('berth does not detach on a key sequence; the client detaches by closing the connection'),
+    detachKeys: { use: 'applied', note: 'a TTY client detaches with it (default ctrl-p,ctrl-q), as in dockerd' },
     logs: applied,
     stream: applied,
     stdin: applied,
@@ -51,6 +51,14 @@ export const QUERY: Record<string, Record<string, QueryRule>> = {
     stderr: applied,
   },
   'GET /containers/{id}/export': {},
+  'POST /containers/{id}/exec': {},
+  'POST /exec/{id}/start': {},
+  'POST /exec/{id}/resize': {
+    h: { use: 'applied', note: 'without a TTY the answer is 200 and nothing changes, as in dockerd' },
+    w: applied,
+  },
+  'GET /exec/{id}/json': {},
+  'POST /containers/{id}/resize': { h: applied, w: applied },
   'POST /containers/prune': { filters: applied },
   'POST /commit': {
     container: applied,

@@ -113,6 +113,7 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
       cwd: workdir,
       user: config.User,
       terminal: config.Tty,
+      ...(config.Tty && consoleSize(hc.ConsoleSize) ? { consoleSize: consoleSize(hc.ConsoleSize) } : {}),
       stdin: config.OpenStdin,
       stdinOnce: config.StdinOnce,
     },
@@ -168,6 +169,13 @@ function networkOf(mode: string, disabled: boolean): { spec: NetworkSpec; mode: 
     default:
       throw notFound(`network ${mode} not found`);
   }
+}
+
+// HostConfig.ConsoleSize is [height, width]; [0, 0] (what clients send
+// without a terminal) means no size.
+function consoleSize(v: unknown): { height: number; width: number } | undefined {
+  if (!Array.isArray(v) || (!v[0] && !v[1])) return undefined;
+  return { height: Number(v[0]) || 0, width: Number(v[1]) || 0 };
 }
 
 function namespace(mode: string): Namespace {

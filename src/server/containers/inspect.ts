@@ -17,6 +17,8 @@ export interface ContainerViewDeps {
   // The overlay dirs, for GraphDriver.
   containerDir(id: string): string;
   lowers(chainID: string): string[];
+  // The exec sessions of a container not yet finished.
+  execIDs?(id: string): string[];
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -109,7 +111,7 @@ export async function inspectContainer(d: ContainerViewDeps, c: ContainerRecord,
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    ExecIDs: d.execIDs?.(c.id).length ? d.execIDs(c.id) : null,
     // LogConfig.Type is k8s-file, which the spec's list of drivers lacks.
     HostConfig: {
       ...HostConfig,

@@ -6,20 +6,21 @@ import { invalidArgument, isKind } from '../../errors';
 import type { ContainerSnapshots } from '../../engine/containers/commit';
 import type { ContainerRecord } from '../../engine/containers/record';
 import { hasLabel } from '../../engine/images/service';
+import { parseDetachKeys } from '../../util/detach-keys';
 import { linearRegExp } from '../../util/linear-regexp';
 import type { ContainerService, WaitCondition } from '../../engine/containers/service';
 import type { ImageRecord } from '../../engine/images/types';
 import { translateCommit } from '../containers/commit';
 import { translateCreate } from '../containers/create';
 import { containerSummary, inspectContainer, type ContainerViewDeps } from '../containers/inspect';
-import { boolParam, filtersParam, hijack, intParam, readJSON, sendJSON, sendNoContent, sendStream, stdcopyFrame, timestampValue } from '../http';
+import { boolParam, filtersParam, hijack, hijackedInput, intParam, readJSON, sendJSON, sendNoContent, sendStream, stdcopyFrame, timestampValue } from '../http';
 import type { Ctx, Router } from '../router';
 
 // What the container routes need of the daemon.
 export interface ContainerBackend {
   // commit and export: a container's filesystem as an image or a tar.
   snapshots: Pick<ContainerSnapshots, 'commit' | 'export'>;
-  containers: Pick<ContainerService, 'create' | 'get' | 'list' | 'start' | 'stop' | 'restart' | 'kill' | 'remove' | 'wait' | 'logs' | 'attach'>;
+  containers: Pick<ContainerService, 'create' | 'get' | 'list' | 'start' | 'stop' | 'restart' | 'kill' | 'remove' | 'wait' | 'logs' | 'attach' | 'resize'>;
   // Resolves a create body's image reference (name, id or digest).
   resolveImage(ref: string): ImageRecord | undefined;
   view: ContainerViewDeps;
@@ -130,6 +131,15 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
 
   r.post('/containers/:id/attach', async (ctx) => attach(b, ctx));
 
+  // The docker CLI calls it after start and on every SIGWINCH of a TTY.
+  r.post('/containers/:id/resize', async (ctx) => {
+    const height = uint32Param(ctx.query, 'h', 'height');
+    const width = uint32Param(ctx.query, 'w', 'width');
+    await cs.resize(ctx.params.id, { height, width });
+    ctx.res.writeHead(200);
+    ctx.res.end();
+  });
+
   r.get('/containers/:id/export', async (ctx) => {
     await sendStream(ctx.res, await b.snapshots.export(ctx.params.id), 'application/x-tar');
   });
@@ -214,8 +224,29 @@ async function logs(b: ContainerBackend, ctx: Ctx): Promise<void> {
   ctx.res.end();
 }
 
+// A resize dimension as dockerd reads it (an unsigned 32-bit integer), and
+// its words for one that is not.
+function uint32Param(q: URLSearchParams, name: string, what: string): number {
+  const raw = q.get(name) ?? '';
+  const neg = raw.startsWith('-');
+  const digits = neg ? raw.slice(1) : raw;
+  let reason = '';
+  if (!/^[0-9]+$/.test(digits)) reason = 'invalid syntax';
+  else if (neg || Number(digits) > 0xffffffff) reason = 'value out of range';
+  if (reason) throw invalidArgument(`invalid resize ${what} ${JSON.stringify(raw)}: ${reason}`);
+  return Number(digits);
+}
+
 async function attach(b: ContainerBackend, ctx: Ctx): Promise<void> {
   const q = ctx.query;
+  // Checked before the container, as dockerd does.
+  const keys = q.get('detachKeys') || '';
+  let detachKeys: Buffer | undefined;
+  try {
+    detachKeys = keys ? parseDetachKeys(keys) : undefined;
+  } catch {
+    throw invalidArgument(`Invalid detach keys (${keys}) provided`);
+  }
   const c = b.containers.get(ctx.params.id);
   const opts = {
     stdin: boolParam(q, 'stdin'),
@@ -223,13 +254,22 @@ async function attach(b: ContainerBackend, ctx: Ctx): Promise<void> {
     stderr: boolParam(q, 'stderr'),
     stream: boolParam(q, 'stream'),
     logs: boolParam(q, 'logs'),
+    ...(detachKeys ? { detachKeys } : {}),
   };
   const tty = c.spec.process.terminal;
   const sock = hijack(ctx, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
   let ended = false;
   const handle = await b.containers.attach(c.id, opts, {
-    out: (stream, data) => {
-      if (!ended) sock.write(tty ? data : stdcopyFrame(stream, data));
+    out: (stream, data) => (ended ? true : sock.write(tty ? data : stdcopyFrame(stream, data))),
+    // A client that does not read holds the output back, as in dockerd.
+    onDrain: (cb) => {
+      const done = () => {
+        sock.off('drain', done);
+        sock.off('close', done);
+        cb();
+      };
+      sock.on('drain', done);
+      sock.on('close', done);
     },
     end: () => {
       if (ended) return;
@@ -237,7 +277,7 @@ async function attach(b: ContainerBackend, ctx: Ctx): Promise<void> {
       sock.end();
     },
   });
-  sock.on('data', (chunk: Buffer) => handle.write(chunk));
+  hijackedInput(ctx, sock, (chunk) => handle.write(chunk));
   // The client half-closes after its stdin ends (docker run -i < file).
   sock.on('end', () => handle.closeStdin());
   sock.on('close', () => {

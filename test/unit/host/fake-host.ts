@@ -8,7 +8,7 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
-import type { Host, RunResult } from '../../../src/host';
+import type { Host, PacketWatch, RunResult } from '../../../src/host';
 
 export interface HostCall {
   method: keyof Host;
@@ -67,6 +67,72 @@ export class FakeChild extends EventEmitter {
   }
 }
 
+// The far end of a watched packet socket: the test plays conmon. It pushes
+// packets and the end, takes what was sent, and can fill the socket up
+// (send answers false until drain()).
+export class FakePacketPeer {
+  readonly sent: Buffer[] = [];
+  readonly shutdowns: number[] = [];
+  closed = false;
+  paused = false;
+  // Packets a paused reader has not taken yet.
+  readonly queued: Buffer[] = [];
+  full = false;
+  // Throws from send, as a peer that has gone away.
+  gone?: NodeJS.ErrnoException;
+  private writable: (() => void)[] = [];
+  onPacket: (p: Buffer) => void = () => {};
+  onEnd: (err?: NodeJS.ErrnoException) => void = () => {};
+
+  constructor(readonly fd: number, readonly maxPacket: number) {}
+
+  push(packet: Buffer): void {
+    if (this.closed) return;
+    if (this.paused) this.queued.push(packet);
+    else this.onPacket(packet);
+  }
+
+  end(err?: NodeJS.ErrnoException): void {
+    if (!this.closed) this.onEnd(err);
+  }
+
+  // Room again: the senders waiting are told.
+  drain(): void {
+    this.full = false;
+    const w = this.writable;
+    this.writable = [];
+    for (const cb of w) cb();
+  }
+
+  watch(): PacketWatch {
+    return {
+      send: (p) => {
+        if (this.closed) throw Object.assign(new Error('EBADF'), { code: 'EBADF' });
+        if (this.gone) throw this.gone;
+        if (this.full) return false;
+        this.sent.push(Buffer.from(p));
+        return true;
+      },
+      whenWritable: (cb) => {
+        this.writable.push(cb);
+      },
+      pause: () => {
+        this.paused = true;
+      },
+      resume: () => {
+        this.paused = false;
+        while (!this.paused && this.queued.length) this.onPacket(this.queued.shift()!);
+      },
+      shutdown: (how) => {
+        this.shutdowns.push(how);
+      },
+      close: () => {
+        this.closed = true;
+      },
+    };
+  }
+}
+
 export class FakeHost implements Host {
   readonly calls: HostCall[] = [];
   // target -> what is mounted there (the last mount wins, like a stack top).
@@ -83,6 +149,10 @@ export class FakeHost implements Host {
   onSeqpacketConnect: (path: string) => number = () => {
     throw errno('ENOENT', 'connect', 'attach socket');
   };
+  // Watched packet sockets by fd (what watchPackets was given).
+  readonly peers = new Map<number, FakePacketPeer>();
+  // unreadBytes answers from here (fd -> bytes); 0 when absent.
+  readonly unread = new Map<number, number>();
   private failures = new Map<keyof Host, Error[]>();
   private nextPid = 10000;
 
@@ -149,6 +219,20 @@ export class FakeHost implements Host {
 
   shutdown(fd: number, how: number): void {
     this.record('shutdown', [fd, how]);
+  }
+
+  watchPackets(fd: number, maxPacket: number, onPacket: (packet: Buffer) => void, onEnd: (err?: NodeJS.ErrnoException) => void): PacketWatch {
+    this.record('watchPackets', [fd, maxPacket]);
+    const peer = new FakePacketPeer(fd, maxPacket);
+    peer.onPacket = onPacket;
+    peer.onEnd = onEnd;
+    this.peers.set(fd, peer);
+    return peer.watch();
+  }
+
+  unreadBytes(fd: number): number {
+    this.record('unreadBytes', [fd]);
+    return this.unread.get(fd) ?? 0;
   }
 
   async run(cmd: string, args: string[], opts?: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult> {

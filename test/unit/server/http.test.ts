@@ -3,7 +3,9 @@ import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { BerthError } from '../../../src/errors';
-import { boolParam, filtersParam, intParam, readBody, readJSON, stdcopyFrame } from '../../../src/server/http';
+import { boolParam, filtersParam, hijackedInput, intParam, readBody, readJSON, stdcopyFrame } from '../../../src/server/http';
+import type { Ctx } from '../../../src/server/router';
+import { PassThrough } from 'node:stream';
 
 const q = (s: string) => new URLSearchParams(s);
 const isInvalid = (re: RegExp) => (err: unknown) => {
@@ -111,4 +113,21 @@ test('readJSON: empty body is undefined; objects parse; everything else is Inval
 test('readJSON: a body must be sent as application/json when a Content-Type is given', async () => {
   assert.deepEqual(await readJSON(typed('application/json; charset=utf-8', '{"a":1}')), { a: 1 });
   await assert.rejects(readJSON(typed('text/plain', '{"a":1}')), isInvalid(/must be 'application\/json'/));
+});
+
+test('hijackedInput leaves an upgrade\'s request body out of stdin, across packets', () => {
+  const socket = new PassThrough();
+  const ctx = { req: { headers: { 'content-length': '12' } }, upgrade: { socket, head: Buffer.alloc(0) } } as unknown as Ctx;
+  const got: string[] = [];
+  hijackedInput(ctx, socket, (c) => got.push(c.toString()));
+  socket.write('{"stre');
+  socket.write('am":1}ls\n');
+  socket.write('more');
+  assert.deepEqual(got, ['ls\n', 'more']);
+  // Without a body (the docker CLI sends Content-Length: 0), all of it is stdin.
+  const s2 = new PassThrough();
+  const got2: string[] = [];
+  hijackedInput({ req: { headers: { 'content-length': '0' } }, upgrade: { socket: s2, head: Buffer.alloc(0) } } as unknown as Ctx, s2, (c) => got2.push(c.toString()));
+  s2.write('abc');
+  assert.deepEqual(got2, ['abc']);
 });

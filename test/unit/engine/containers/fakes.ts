@@ -6,15 +6,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { invalidArgument } from '../../../../src/errors';
+import { BerthError, conflict, invalidArgument } from '../../../../src/errors';
 import { ContainerService, type ContainerServiceOptions, type RootfsSnapshots } from '../../../../src/engine/containers/service';
 import { withDefaults, type ContainerSpec } from '../../../../src/engine/containers/spec';
 import { ContainerStore } from '../../../../src/engine/containers/store';
 import { EventBus, type EngineEvent } from '../../../../src/engine/events/bus';
 import type { ImageRecord } from '../../../../src/engine/images/types';
 import { LocalNetworks } from '../../../../src/engine/network/local';
-import type { CreateOptions, ProcessStream, Runtime, RuntimeRef, RuntimeStatus } from '../../../../src/engine/runtime/runtime';
-import type { OciSpec } from '../../../../src/engine/runtime/spec';
+import type { CreateOptions, ExecOptions, ExecProcess, ProcessStream, Runtime, RuntimeRef, RuntimeStatus, TerminalSize } from '../../../../src/engine/runtime/runtime';
+import type { OciProcess, OciSpec } from '../../../../src/engine/runtime/spec';
 import type { Mount } from '../../../../src/engine/snapshots/overlay';
 import { NoVolumes } from '../../../../src/engine/volumes/volumes';
 import { FakeHost } from '../../host/fake-host';
@@ -23,6 +23,18 @@ interface FakeProcess {
   pid: number;
   state: 'created' | 'running' | 'paused';
   spec: OciSpec;
+}
+
+// An exec session's process: the test writes its output and ends it.
+export interface FakeExec {
+  container: string;
+  process: OciProcess;
+  opts: ExecOptions;
+  out: PassThrough;
+  stdin: Buffer[];
+  stdinClosed: boolean;
+  resizes: [number, number][];
+  exit(code: number): void;
 }
 
 // Processes are entries in a table; an exit records a code the way conmon's
@@ -39,13 +51,57 @@ export class FakeRuntime implements Runtime {
   recordExits = true;
   private listeners: ((id: string) => void)[] = [];
   private nextPid = 5000;
+  // Exec sessions by session id.
+  readonly execs = new Map<string, FakeExec>();
+  // When set, the next exec fails with this runtime message.
+  execFailure?: string;
+
+  async exec(ref: RuntimeRef, session: string, process: OciProcess, opts: ExecOptions): Promise<ExecProcess> {
+    this.log.push(`exec ${ref.id} ${session}`);
+    const p = this.procs.get(ref.id);
+    if (!p || p.state !== 'running') throw new BerthError('Internal', `container ${ref.id} is not running`);
+    if (this.execFailure) {
+      const msg = this.execFailure;
+      this.execFailure = undefined;
+      throw new BerthError('Internal', msg);
+    }
+    const out = new PassThrough();
+    let exit!: (code: number) => void;
+    const exited = new Promise<number>((r) => { exit = r; });
+    const e: FakeExec = { container: ref.id, process, opts, out, stdin: [], stdinClosed: false, resizes: [], exit: (code) => { out.end(); exit(code); } };
+    this.execs.set(session, e);
+    const stream: ProcessStream | undefined = opts.attach
+      ? {
+          pump: (onData, onEnd) => {
+            // Each write is a packet as conmon sends it: 2 stdout, 3 stderr.
+            out.on('data', (d: Buffer) => onData(d[0] === 3 ? 2 : 1, d.subarray(1)));
+            out.on('end', onEnd);
+          },
+          write: async (d) => { e.stdin.push(d); },
+          closeStdin: () => { e.stdinClosed = true; },
+          close: () => out.end(),
+        }
+      : undefined;
+    return { pid: this.nextPid++, stream, exit: exited };
+  }
+
+  async resizeExec(_ref: RuntimeRef, session: string, height: number, width: number): Promise<void> {
+    this.execs.get(session)?.resizes.push([height, width]);
+  }
 
   check(runtime: string): void {
     if (!this.runtimes.has(runtime)) throw invalidArgument(`unknown or invalid runtime name: ${runtime}`);
   }
 
-  async create(ref: RuntimeRef, spec: OciSpec, _o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
+  // The options of each create, by container id.
+  readonly createOptions = new Map<string, CreateOptions>();
+  // Each attach stream handed out, in order: what the test's "process"
+  // prints goes into `output`; what clients send lands in `stdin`.
+  readonly streams: { id: string; output: PassThrough; stdin: Buffer[]; stdinClosed: boolean; closed: boolean; paused: boolean }[] = [];
+
+  async create(ref: RuntimeRef, spec: OciSpec, o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
     this.log.push(`create ${ref.id}`);
+    this.createOptions.set(ref.id, o);
     const pid = this.nextPid++;
     this.procs.set(ref.id, { pid, state: 'created', spec });
     this.exits.delete(ref.id);
@@ -90,15 +146,41 @@ export class FakeRuntime implements Runtime {
   attach(ref: RuntimeRef): ProcessStream {
     this.log.push(`attach ${ref.id}`);
     const out = new PassThrough();
+    const st = { id: ref.id, output: out, stdin: [] as Buffer[], stdinClosed: false, closed: false, paused: false };
+    this.streams.push(st);
     return {
       pump: (onData, onEnd) => {
         out.on('data', (d: Buffer) => onData(1, d));
         out.on('end', onEnd);
       },
-      write: async () => {},
-      closeStdin: () => {},
-      close: () => out.end(),
+      write: async (d) => {
+        if (!st.closed && !st.stdinClosed) st.stdin.push(Buffer.from(d));
+      },
+      closeStdin: () => {
+        st.stdinClosed = true;
+      },
+      close: () => {
+        st.closed = true;
+        out.end();
+      },
+      pause: () => {
+        st.paused = true;
+        out.pause();
+      },
+      resume: () => {
+        st.paused = false;
+        out.resume();
+      },
     };
+  }
+
+  // Sizes asked for, by container id.
+  readonly sizes = new Map<string, TerminalSize[]>();
+
+  async resize(ref: RuntimeRef, size: TerminalSize): Promise<void> {
+    this.log.push(`resize ${ref.id} ${size.height}x${size.width}`);
+    if (!this.procs.has(ref.id)) throw conflict('the process is not running');
+    this.sizes.set(ref.id, [...(this.sizes.get(ref.id) ?? []), size]);
   }
 
   async pause(ref: RuntimeRef, resume: boolean): Promise<void> {

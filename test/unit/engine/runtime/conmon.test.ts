@@ -5,10 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, beforeEach, test } from 'node:test';
 import { BerthError } from '../../../../src/errors';
-import { SHUT_RDWR, SHUT_WR } from '../../../../src/host';
-import { ATTACH_STDERR, ATTACH_STDOUT, AttachConn, cleanRuntimeError, ConmonRuntime } from '../../../../src/engine/runtime/conmon';
+import { SHUT_WR } from '../../../../src/host';
+import { ATTACH_STDERR, ATTACH_STDOUT, AttachConn, cleanRuntimeError, ConmonRuntime, resizeTerminal } from '../../../../src/engine/runtime/conmon';
 import { generateSpec } from '../../../../src/engine/runtime/spec';
-import { FakeHost, type FakeChild } from '../../host/fake-host';
+import { FakeHost, type FakeChild, type FakePacketPeer } from '../../host/fake-host';
 
 const ID = 'ab'.repeat(32);
 const dirs: string[] = [];
@@ -266,99 +266,197 @@ test('cleanup removes the bundle, socket link and exit file', async () => {
 
 // ---- AttachConn ----
 
-// conmon's socket is SOCK_SEQPACKET; a regular file stands in for it: each
-// fs.read returns the whole (single) packet, then 0 at the end.
-function packetFd(packet: Buffer): number {
-  const f = path.join(execRoot, `pkt-${Math.random().toString(16).slice(2)}`);
-  fs.writeFileSync(f, packet);
-  return fs.openSync(f, 'r+');
-}
+const pkt = (kind: number, text: string) => Buffer.concat([Buffer.from([kind]), Buffer.from(text)]);
+const tick = () => new Promise((r) => setImmediate(r));
 
-function pumpAll(conn: AttachConn): Promise<[1 | 2, string][]> {
-  return new Promise((resolve) => {
-    const got: [1 | 2, string][] = [];
-    conn.pump((s, d) => got.push([s, d.toString()]), () => resolve(got));
-  });
+// An AttachConn on fd 42 whose far end (conmon) the test plays.
+function connWithPeer(): { conn: AttachConn; peer: () => FakePacketPeer } {
+  const conn = new AttachConn(host, 42);
+  return { conn, peer: () => host.peers.get(42)! };
 }
 
 test('attach connects to the attach socket path through the host', () => {
-  const fd = packetFd(Buffer.alloc(0));
-  try {
-    host.onSeqpacketConnect = () => fd;
-    const conn = rt.attach({ id: ID, runtime: 'runc' });
-    assert.equal(conn.fd, fd);
-    assert.deepEqual(host.callsOf('seqpacketConnect').map((c) => c.args), [[rt.attachPath(ID)]]);
-  } finally {
-    fs.closeSync(fd);
-  }
+  host.onSeqpacketConnect = () => 42;
+  const conn = rt.attach({ id: ID, runtime: 'runc' });
+  assert.equal(conn.fd, 42);
+  assert.deepEqual(host.callsOf('seqpacketConnect').map((c) => c.args), [[rt.attachPath(ID)]]);
+  conn.close();
 });
 
 test('attach propagates a connect failure', () => {
   assert.throws(() => rt.attach({ id: ID, runtime: 'runc' }), /ENOENT/);
 });
 
-test('AttachConn.pump delivers a stdout packet, then ends and shuts the socket down', async () => {
-  const fd = packetFd(Buffer.concat([Buffer.from([ATTACH_STDOUT]), Buffer.from('hello')]));
-  const conn = new AttachConn(host, fd);
-  assert.deepEqual(await pumpAll(conn), [[1, 'hello']]);
-  assert.deepEqual(host.callsOf('shutdown').map((c) => c.args), [[fd, SHUT_RDWR]]);
-  // Once closed, further closes and stdin closes do nothing.
+test('AttachConn.pump watches the socket (no thread) and hands over stdout and stderr packets; other kinds are dropped', () => {
+  const { conn, peer } = connWithPeer();
+  const got: [number, string][] = [];
+  let ended = 0;
+  conn.pump((s, d) => got.push([s, d.toString()]), () => ended++);
+  assert.deepEqual(host.callsOf('watchPackets').map((c) => c.args), [[42, 32769]]);
+  peer().push(pkt(ATTACH_STDOUT, 'out'));
+  peer().push(pkt(ATTACH_STDERR, 'err'));
+  peer().push(pkt(1, 'ignored'));
+  peer().push(Buffer.from([ATTACH_STDOUT]));
+  assert.deepEqual(got, [[1, 'out'], [2, 'err']]);
+  peer().end();
+  assert.equal(ended, 1);
+  assert.equal(peer().closed, true, 'the socket is closed at the end');
   conn.close();
   conn.closeStdin();
-  assert.equal(host.callsOf('shutdown').length, 1);
+  assert.equal(ended, 1);
 });
 
-test('AttachConn.pump maps stderr packets to stream 2 and drops other kinds', async () => {
-  const err = new AttachConn(host, packetFd(Buffer.concat([Buffer.from([ATTACH_STDERR]), Buffer.from('oops')])));
-  assert.deepEqual(await pumpAll(err), [[2, 'oops']]);
-  const other = new AttachConn(host, packetFd(Buffer.concat([Buffer.from([1]), Buffer.from('ignored')])));
-  assert.deepEqual(await pumpAll(other), []);
-  const empty = new AttachConn(host, packetFd(Buffer.from([ATTACH_STDOUT])));
-  assert.deepEqual(await pumpAll(empty), []);
+test('AttachConn: nothing is read before pump (a write may come first), and nothing is lost', () => {
+  const { conn, peer } = connWithPeer();
+  void conn.write(Buffer.from('early'));
+  assert.equal(peer().paused, true);
+  peer().push(pkt(ATTACH_STDOUT, 'before pump'));
+  const got: string[] = [];
+  conn.pump((_s, d) => got.push(d.toString()), () => {});
+  assert.deepEqual(got, ['before pump']);
+  assert.deepEqual(peer().sent.map(String), ['early']);
+  conn.close();
 });
 
-test('AttachConn.closeStdin half-closes; close tolerates a failing shutdown', async () => {
-  const fd = packetFd(Buffer.alloc(0));
-  const conn = new AttachConn(host, fd);
-  conn.closeStdin();
-  await new Promise((r) => setImmediate(r));
-  assert.deepEqual(host.callsOf('shutdown').map((c) => c.args), [[fd, SHUT_WR]]);
-  host.failNext('shutdown', Object.assign(new Error('ENOTCONN'), { code: 'ENOTCONN' }));
-  assert.doesNotThrow(() => conn.close());
-  assert.deepEqual(host.callsOf('shutdown').map((c) => c.args), [[fd, SHUT_WR], [fd, SHUT_RDWR]]);
-  // stdin EOF after close is a no-op.
-  conn.closeStdin();
-  await new Promise((r) => setImmediate(r));
-  assert.equal(host.callsOf('shutdown').length, 2);
+test('AttachConn.pause and resume hold output back (backpressure)', () => {
+  const { conn, peer } = connWithPeer();
+  const got: string[] = [];
+  conn.pump((_s, d) => got.push(d.toString()), () => {});
+  conn.pause();
+  peer().push(pkt(ATTACH_STDOUT, 'a'));
+  assert.deepEqual(got, []);
+  conn.resume();
+  assert.deepEqual(got, ['a']);
+  conn.close();
 });
 
-test('AttachConn.write writes everything, in order, and stdin EOF waits for pending writes', async () => {
-  const f = path.join(execRoot, 'stdin-big');
-  const fd = fs.openSync(f, 'w+');
-  const conn = new AttachConn(host, fd);
-  // Bigger than one packet (8192 bytes): written in several pieces.
-  const big = Buffer.alloc(20000);
+test('AttachConn.write sends packets of at most 32 KiB (what conmon reads at once), in order', async () => {
+  const { conn, peer } = connWithPeer();
+  conn.pump(() => {}, () => {});
+  const big = Buffer.alloc(80000);
   for (let i = 0; i < big.length; i++) big[i] = i % 251;
-  const w1 = conn.write(big);
-  const w2 = conn.write(Buffer.from('tail'));
-  conn.closeStdin();
-  assert.equal(host.callsOf('shutdown').length, 0, 'no EOF while writes are pending');
-  await w1;
-  await w2;
-  await new Promise((r) => setImmediate(r));
-  assert.deepEqual(fs.readFileSync(f), Buffer.concat([big, Buffer.from('tail')]));
-  assert.deepEqual(host.callsOf('shutdown').map((c) => c.args), [[fd, SHUT_WR]]);
+  await conn.write(big);
+  await conn.write(Buffer.from('tail'));
+  assert.deepEqual(peer().sent.map((p) => p.length), [32768, 32768, 80000 - 65536, 4]);
+  assert.deepEqual(Buffer.concat(peer().sent), Buffer.concat([big, Buffer.from('tail')]));
   conn.close();
 });
 
-test('AttachConn.write writes to the fd until closed', async () => {
-  const f = path.join(execRoot, 'stdin');
-  const fd = fs.openSync(f, 'w+');
-  const conn = new AttachConn(host, fd);
-  await conn.write(Buffer.from('input\n'));
-  assert.equal(fs.readFileSync(f, 'utf8'), 'input\n');
+test('AttachConn.write waits for room when the socket is full, and stdin EOF waits for it too', async () => {
+  const { conn, peer } = connWithPeer();
+  conn.pump(() => {}, () => {});
+  peer().full = true;
+  let done = false;
+  const w = conn.write(Buffer.from('held')).then(() => { done = true; });
+  conn.closeStdin();
+  await tick();
+  assert.equal(done, false);
+  assert.deepEqual(peer().sent, []);
+  assert.deepEqual(peer().shutdowns, [], 'no EOF before the input is sent');
+  peer().drain();
+  await w;
+  assert.deepEqual(peer().sent.map(String), ['held']);
+  assert.deepEqual(peer().shutdowns, [SHUT_WR]);
+  // After EOF, writes go nowhere.
+  await conn.write(Buffer.from('late'));
+  assert.deepEqual(peer().sent.map(String), ['held']);
   conn.close();
-  await conn.write(Buffer.from('dropped'));
-  await new Promise((r) => setImmediate(r));
-  assert.equal(fs.readFileSync(f, 'utf8'), 'input\n');
+});
+
+test('AttachConn: a peer gone mid-write, or a close, settles pending writes', async () => {
+  const { conn, peer } = connWithPeer();
+  conn.pump(() => {}, () => {});
+  peer().gone = Object.assign(new Error('EPIPE'), { code: 'EPIPE' });
+  await conn.write(Buffer.from('x'));
+  peer().gone = undefined;
+  peer().full = true;
+  const pending = conn.write(Buffer.from('y'));
+  conn.close();
+  await pending;
+  assert.equal(peer().closed, true);
+  await conn.write(Buffer.from('z')); // closed: resolves at once
+});
+
+test('AttachConn.close before any use closes the fd itself', async () => {
+  const f = path.join(execRoot, 'plain');
+  const fd = fs.openSync(f, 'w');
+  const conn = new AttachConn(host, fd);
+  conn.close();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.throws(() => fs.fstatSync(fd), /EBADF/);
+});
+
+// ---- resize ----
+
+test('resizeTerminal writes "<rows> <cols>" to the winsz FIFO, one at a time: a size asked for while one is unread waits, and only the newest goes', async () => {
+  const dir = path.join(execRoot, 'bundle');
+  fs.mkdirSync(dir);
+  // A FIFO with a reader held open, as conmon holds it.
+  const fifo = path.join(dir, 'winsz');
+  execFileSync('mkfifo', [fifo]);
+  const reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const read = () => {
+      const b = Buffer.alloc(200);
+      try {
+        return b.subarray(0, fs.readSync(reader, b)).toString();
+      } catch {
+        return '';
+      }
+    };
+    // conmon has not read the first message yet: the unread count says so.
+    let unread = 1;
+    host.unreadBytes = (() => unread) as typeof host.unreadBytes;
+    const first = resizeTerminal(host, dir, 24, 80);
+    let got = '';
+    while (!(got = read())) await new Promise((r) => setTimeout(r, 1));
+    assert.equal(got, '24 80\n');
+    const second = resizeTerminal(host, dir, 25, 81);
+    const third = resizeTerminal(host, dir, 40, 100);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(read(), '', 'nothing more while the first is unread');
+    unread = 0;
+    await Promise.all([first, second, third]);
+    assert.equal(read(), '40 100\n', 'then only the newest size');
+    // A pty's size is two unsigned shorts.
+    await resizeTerminal(host, dir, 65536 + 5, 7);
+    assert.equal(read(), '5 7\n');
+  } finally {
+    fs.closeSync(reader);
+  }
+});
+
+test('resizeTerminal of a process that is gone (no FIFO, or nobody reading it) is a Conflict', async () => {
+  await assert.rejects(resizeTerminal(host, path.join(execRoot, 'nothing'), 1, 1), isKind('Conflict'));
+  const dir = path.join(execRoot, 'dead');
+  fs.mkdirSync(dir);
+  execFileSync('mkfifo', [path.join(dir, 'winsz')]);
+  await assert.rejects(resizeTerminal(host, dir, 1, 1), isKind('Conflict'));
+});
+
+test('ConmonRuntime.resize sizes the bundle\'s terminal', async () => {
+  await assert.rejects(rt.resize({ id: ID, runtime: 'runc' }, { height: 1, width: 1 }), isKind('Conflict'));
+});
+
+test('create: a TTY or a stdin that outlives its client gets --leave-stdin-open; a non-TTY StdinOnce does not', async () => {
+  await rt.init();
+  try {
+    const cases: [{ stdin: boolean; tty: boolean; stdinOnce: boolean }, boolean][] = [
+      [{ stdin: true, tty: false, stdinOnce: true }, false],
+      [{ stdin: true, tty: false, stdinOnce: false }, true],
+      [{ stdin: true, tty: true, stdinOnce: true }, true],
+      [{ stdin: false, tty: true, stdinOnce: false }, false],
+    ];
+    for (const [o, leave] of cases) {
+      host.reset();
+      host.onSpawn = conmonReplies({ sync: '{"data": 4242}\n', conmonPid: '777\n' });
+      await rt.create({ id: ID, runtime: 'runc' }, spec(), { logPath: path.join(execRoot, 'l'), name: 'n', ...o });
+      const args = host.callsOf('spawn')[0].args[1] as string[];
+      assert.equal(args.includes('--leave-stdin-open'), leave, JSON.stringify(o));
+      assert.equal(args.includes('-t'), o.tty);
+      assert.equal(args.includes('-i'), o.stdin);
+    }
+  } finally {
+    rt.close();
+  }
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { buildEnv, DEFAULT_CAPS, DEFAULT_PATH, generateSpec, MASKED_PATHS, READONLY_PATHS, type SpecInput } from '../../../../src/engine/runtime/spec';
+import { describe, test } from 'node:test';
+import { buildEnv, capabilitiesOfMask, DEFAULT_CAPS, DEFAULT_PATH, generateExecProcess, generateSpec, MASKED_PATHS, mergeExecEnv, READONLY_PATHS, type SpecInput } from '../../../../src/engine/runtime/spec';
 
 function input(over: Partial<SpecInput> = {}): SpecInput {
   return {
@@ -170,4 +170,27 @@ test('buildEnv: TERM=xterm only with a tty and only when unset', () => {
   assert.ok(!buildEnv([], [], 'h', '/', false).some((e) => e.startsWith('TERM=')));
   const custom = buildEnv([], ['TERM=dumb'], 'h', '/', true);
   assert.deepEqual(custom.filter((e) => e.startsWith('TERM=')), ['TERM=dumb']);
+});
+
+describe('exec processes', () => {
+  test('capabilities from a CapBnd mask: this machine\'s root lacks CAP_SYS_RESOURCE', () => {
+    const caps = capabilitiesOfMask('000001fffeffffff');
+    assert.equal(caps.length, 40);
+    assert.ok(!caps.includes('CAP_SYS_RESOURCE'));
+    assert.ok(caps.includes('CAP_SYS_ADMIN') && caps.includes('CAP_CHECKPOINT_RESTORE'));
+    assert.deepEqual(capabilitiesOfMask('00000000a80425fb').sort(), [...DEFAULT_CAPS].sort());
+  });
+
+  test('exec env: entries replace or add, a bare name removes', () => {
+    assert.deepEqual(mergeExecEnv(['PATH=/bin', 'A=1', 'B=2'], ['A=3', 'C=4', 'B', 'NOPE']), ['PATH=/bin', 'A=3', 'C=4']);
+  });
+
+  test('an exec process: a console size only with a TTY, no effective capabilities for a non-root user', () => {
+    const base = { args: ['sh'], env: [], cwd: '/', tty: false, consoleSize: { height: 1, width: 2 }, capabilities: ['CAP_KILL'] };
+    const p = generateExecProcess({ ...base, user: { uid: 1000, gid: 1000, additionalGids: [] } });
+    assert.equal(p.consoleSize, undefined);
+    assert.deepEqual([p.capabilities.bounding, p.capabilities.effective, p.capabilities.permitted], [['CAP_KILL'], [], []]);
+    const r = generateExecProcess({ ...base, tty: true, user: { uid: 0, gid: 0, additionalGids: [5] } });
+    assert.deepEqual([r.terminal, r.consoleSize, r.user.additionalGids, r.capabilities.effective], [true, { height: 1, width: 2 }, [5], ['CAP_KILL']]);
+  });
 });

@@ -144,7 +144,6 @@ describe('checkFields', () => {
       [{}, { CgroupnsMode: 'host' }, /HostConfig\.CgroupnsMode "host" is not supported yet/],
       [{}, { UsernsMode: 'keep-id' }, /HostConfig\.UsernsMode "keep-id" is not supported yet/],
       [{}, { Isolation: 'hyperv' }, /HostConfig\.Isolation "hyperv" is not supported yet/],
-      [{ Tty: true }, {}, /TTY mode \(-t\) is not supported yet/],
       [{ Healthcheck: { Test: ['CMD', 'true'] } }, {}, /^Config\.Healthcheck is not supported yet$/],
     ];
     for (const [c, h, re] of bad) assert.throws(() => checkFields(view(c, h), undefined), isInvalid(re), JSON.stringify([c, h]));
@@ -165,6 +164,8 @@ describe('checkFields', () => {
       [{}, { MemorySwappiness: 101 }, /HostConfig\.MemorySwappiness/],
       [{}, { PidMode: 'bogus' }, /invalid HostConfig\.PidMode "bogus"/],
       [{}, { PidMode: 'container:' }, /invalid HostConfig\.PidMode "container:"/],
+      [{}, { ConsoleSize: [-1, 80] }, /invalid HostConfig\.ConsoleSize \[-1,80\]/],
+      [{}, { ConsoleSize: [24.5, 80] }, /invalid HostConfig\.ConsoleSize/],
     ];
     for (const [c, h, re] of bad) assert.throws(() => checkFields(view(c, h), undefined), isInvalid(re), JSON.stringify([c, h]));
   });

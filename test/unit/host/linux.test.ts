@@ -1,0 +1,77 @@
+// LinuxHost's event-driven packet I/O against a real SOCK_SEQPACKET peer
+// (a small Python program playing conmon). No root needed.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { test } from 'node:test';
+import { SHUT_WR } from '../../../src/host';
+import { LinuxHost } from '../../../src/host/linux';
+import { projectRoot } from '../../../src/util/paths';
+
+test('watchPackets: packets arrive on the event loop, a full socket says so and calls back when writable, EOF and the peer\'s close are seen', { timeout: 30_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-sp-'));
+  const sock = path.join(dir, 's');
+  const peer = spawn('python3', [path.join(projectRoot(), 'test', 'unit', 'host', 'seqpacket-peer.py'), sock], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = readline.createInterface({ input: peer.stdout! });
+  const nextLine = () => new Promise<string>((r) => lines.once('line', r));
+  try {
+    assert.equal(await nextLine(), 'listening');
+    const host = new LinuxHost();
+    const fd = host.seqpacketConnect(sock);
+    const got: string[] = [];
+    let ended: (err?: Error) => void = () => {};
+    const end = new Promise<Error | undefined>((r) => { ended = r; });
+    let arrived: () => void = () => {};
+    const two = new Promise<void>((r) => { arrived = r; });
+    const w = host.watchPackets(fd, 65536, (p) => {
+      got.push(`${p[0]}:${p.subarray(1)}`);
+      if (got.length === 2) arrived();
+    }, (err) => ended(err));
+    await two;
+    assert.deepEqual(got, ['2:hello', '3:oops']);
+
+    // The peer reads nothing yet: send until the socket is full.
+    const packet = Buffer.alloc(32768, 7);
+    let sent = 0;
+    while (w.send(packet)) sent++;
+    assert.ok(sent > 0);
+    const writable = new Promise<void>((r) => w.whenWritable(r));
+    peer.stdin!.write('go\n');
+    await writable;
+    // Room again: the rest goes, then EOF.
+    assert.equal(w.send(packet), true);
+    sent++;
+    w.shutdown(SHUT_WR);
+    assert.equal(await nextLine(), `${sent} ${sent * packet.length}`);
+    // The peer closes: the end is reported once, without an error.
+    assert.equal(await end, undefined);
+    w.close();
+    w.close();
+    assert.throws(() => w.send(packet), /EBADF/);
+  } finally {
+    peer.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('unreadBytes counts what a pipe\'s reader has not taken', () => {
+  const host = new LinuxHost();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-fifo-'));
+  try {
+    const fifo = path.join(dir, 'f');
+    execFileSync('mkfifo', [fifo]);
+    const r = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const wfd = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    fs.writeSync(wfd, '24 80\n');
+    assert.equal(host.unreadBytes(wfd), 6);
+    fs.readSync(r, Buffer.alloc(10));
+    assert.equal(host.unreadBytes(wfd), 0);
+    fs.closeSync(r);
+    fs.closeSync(wfd);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
