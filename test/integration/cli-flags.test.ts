@@ -138,7 +138,7 @@ describe('berth run flags against berthd', () => {
   });
 
   it('says a docker command berth lacks is not implemented', async () => {
-    assert.deepEqual(await berth(d, 'exec', 'x', 'true'), { code: 1, stdout: '', stderr: "berth: 'exec' is not implemented yet\n" });
+    assert.deepEqual(await berth(d, 'build', '.'), { code: 1, stdout: '', stderr: "berth: 'build' is not implemented yet\n" });
     assert.deepEqual(await berth(d, 'network', 'ls'), { code: 1, stdout: '', stderr: "berth: 'network ls' is not implemented yet\n" });
     const typo = await berth(d, 'exce');
     assert.equal(typo.code, 1);

@@ -3,18 +3,27 @@
 import type { Command } from '../command';
 import { baseBusyboxCommand } from './base/busybox';
 import { baseDebianCommand } from './base/debian';
+import { attachCommand } from './container/attach';
 import { commitCommand } from './container/commit';
+import { cpCommand } from './container/cp';
 import { createCommand } from './container/create';
+import { diffCommand } from './container/diff';
+import { execCommand } from './container/exec';
 import { exportCommand } from './container/export';
 import { containerInspectCommand } from './container/inspect';
 import { killCommand } from './container/kill';
 import { psCommand } from './container/list';
 import { logsCommand } from './container/logs';
+import { pauseCommand } from './container/pause';
+import { renameCommand } from './container/rename';
 import { restartCommand } from './container/restart';
 import { rmCommand } from './container/rm';
 import { runCommand } from './container/run';
 import { startCommand } from './container/start';
+import { statsCommand } from './container/stats';
 import { stopCommand } from './container/stop';
+import { topCommand } from './container/top';
+import { unpauseCommand } from './container/unpause';
 import { waitCommand } from './container/wait';
 import { historyCommand } from './image/history';
 import { importCommand } from './image/import';
@@ -31,6 +40,7 @@ import { inspectCommand } from './inspect';
 import { loginCommand } from './registry/login';
 import { logoutCommand } from './registry/logout';
 import { dfCommand } from './system/df';
+import { eventsCommand } from './system/events';
 import { infoCommand } from './system/info';
 import { versionCommand } from './system/version';
 
@@ -38,6 +48,7 @@ export const TOP: Command[] = [
   runCommand, createCommand, startCommand, stopCommand, restartCommand, killCommand, rmCommand,
   waitCommand, logsCommand, psCommand, inspectCommand,
   commitCommand, exportCommand,
+  attachCommand, execCommand, cpCommand, diffCommand, topCommand, pauseCommand, unpauseCommand, renameCommand, statsCommand, eventsCommand,
   imagesCommand, pullCommand, pushCommand, importCommand, saveCommand, loadCommand, historyCommand, tagCommand, rmiCommand,
   loginCommand, logoutCommand,
   infoCommand, versionCommand,
@@ -55,6 +66,8 @@ export const GROUPS: Record<string, Group> = {
       commit: commitCommand, create: createCommand, export: exportCommand, inspect: containerInspectCommand, kill: killCommand, logs: logsCommand,
       ls: psCommand, list: psCommand, ps: psCommand, restart: restartCommand, rm: rmCommand, remove: rmCommand,
       run: runCommand, start: startCommand, stop: stopCommand, wait: waitCommand,
+      attach: attachCommand, cp: cpCommand, diff: diffCommand, exec: execCommand, pause: pauseCommand, rename: renameCommand,
+      stats: statsCommand, top: topCommand, unpause: unpauseCommand,
     },
   },
   image: {
@@ -66,7 +79,7 @@ export const GROUPS: Record<string, Group> = {
   },
   system: {
     summary: 'Manage berth',
-    commands: { df: dfCommand, info: infoCommand },
+    commands: { df: dfCommand, events: eventsCommand, info: infoCommand },
   },
   base: {
     summary: 'Create base images without a registry',
@@ -79,13 +92,13 @@ export const GROUPS: Record<string, Group> = {
 // than calling them unknown.
 export const NOT_IMPLEMENTED = {
   top: [
-    'attach', 'build', 'cp', 'diff', 'events', 'exec', 'pause', 'port', 'rename', 'search', 'stats', 'top', 'unpause', 'update',
+    'build', 'port', 'search', 'update',
   ],
   groups: {
     builder: ['build', 'prune'],
     checkpoint: ['create', 'ls', 'list', 'rm', 'remove'],
     config: ['create', 'inspect', 'ls', 'list', 'rm', 'remove'],
-    container: ['attach', 'cp', 'diff', 'exec', 'pause', 'port', 'prune', 'rename', 'stats', 'top', 'unpause', 'update'],
+    container: ['port', 'prune', 'update'],
     context: ['create', 'export', 'import', 'inspect', 'ls', 'list', 'rm', 'remove', 'show', 'update', 'use'],
     image: ['build'],
     manifest: ['annotate', 'create', 'inspect', 'push', 'rm'],
@@ -96,7 +109,7 @@ export const NOT_IMPLEMENTED = {
     service: ['create', 'inspect', 'logs', 'ls', 'list', 'ps', 'rm', 'remove', 'rollback', 'scale', 'update'],
     stack: ['config', 'deploy', 'up', 'ls', 'list', 'ps', 'rm', 'remove', 'down', 'services'],
     swarm: ['ca', 'init', 'join', 'join-token', 'leave', 'unlock', 'unlock-key', 'update'],
-    system: ['events', 'prune'],
+    system: ['prune'],
     trust: ['inspect', 'key', 'revoke', 'sign', 'signer'],
     volume: ['create', 'inspect', 'ls', 'list', 'prune', 'rm', 'remove', 'update'],
   } as Record<string, string[]>,

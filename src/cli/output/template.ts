@@ -41,7 +41,8 @@ export function goJSON(v: unknown, escapeHTML = false): string {
   if (v === undefined || v === null) return 'null';
   if (typeof v === 'string') return goJSONString(v, escapeHTML);
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
-  if (typeof v === 'boolean') return String(v);
+  // An int64 beyond a double's precision (an event's timeNano).
+  if (typeof v === 'bigint' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return `[${v.map((x) => goJSON(x, escapeHTML)).join(',')}]`;
   const o = v as Record<string, unknown>;
   return `{${Object.keys(o).map((k) => `${goJSONString(k, escapeHTML)}:${goJSON(o[k], escapeHTML)}`).join(',')}}`;
@@ -69,7 +70,7 @@ export function goValue(v: unknown): string {
   if (v === undefined) return '<no value>';
   if (v === null) return '<nil>';
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
   if (v instanceof GoStruct) return `{${v.typeName}}`;
   const o = v as Record<string, unknown>;

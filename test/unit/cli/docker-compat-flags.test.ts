@@ -43,7 +43,7 @@ describe('berth knows the docker CLI flags of its commands', { skip: haveDocker 
   for (const [path, cmd] of paths) {
     it(path.join(' '), () => {
       const docker = dockerFlags(path);
-      assert.ok(docker.size > 0 || ['wait', 'tag', 'logout'].includes(cmd.name), `no flags read from docker ${path.join(' ')} --help`);
+      assert.ok(docker.size > 0 || ['wait', 'tag', 'logout', 'diff', 'top', 'pause', 'unpause', 'rename'].includes(cmd.name), `no flags read from docker ${path.join(' ')} --help`);
       const ours = berthFlags(cmd.flags);
       docker.delete('help');
       ours.delete('help');

@@ -112,7 +112,7 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'storage-opt', type: 'list', desc: 'Storage driver options for the container', unsupported: true },
   { name: 'sysctl', type: 'list', meta: 'map', desc: 'Sysctl options', unsupported: true },
   { name: 'tmpfs', type: 'list', desc: 'Mount a tmpfs directory', unsupported: true },
-  { name: 'tty', short: 't', type: 'bool', desc: 'Allocate a pseudo-TTY', unsupported: true },
+  { name: 'tty', short: 't', type: 'bool', desc: 'Allocate a pseudo-TTY' },
   { name: 'ulimit', type: 'list', meta: 'ulimit', desc: 'Ulimit options', unsupported: true },
   { name: 'use-api-socket', type: 'bool', desc: 'Bind mount Docker API socket and required auth', unsupported: true },
   { name: 'user', short: 'u', type: 'string', desc: 'Username or UID (format: <name|uid>[:<group|gid>])' },
@@ -170,7 +170,7 @@ export function parseEnvFile(text: string, file: string, env: NodeJS.ProcessEnv 
   return out;
 }
 
-function readKVFiles(files: string[], env: NodeJS.ProcessEnv | undefined): string[] {
+export function readKVFiles(files: string[], env: NodeJS.ProcessEnv | undefined): string[] {
   const out: string[] = [];
   for (const file of files) {
     let text: string;
@@ -303,7 +303,8 @@ function networkMode(values: string[]): string | undefined {
   return m[1];
 }
 
-export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: boolean }): CreateBody {
+// consoleSize: our terminal's [height, width], sent with -t as docker does.
+export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: boolean; consoleSize?: [number, number] }): CreateBody {
   const f = p.flags;
   const [image, ...cmd] = p.args;
   const attach = new Set(f.attach as string[]);
@@ -338,7 +339,7 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
     AttachStdout: attachStdout,
     AttachStderr: attachStderr,
     ...(Object.keys(exposed).length ? { ExposedPorts: exposed } : {}),
-    Tty: false,
+    Tty: Boolean(f.tty),
     OpenStdin: interactive,
     StdinOnce: stdinOnce,
     Env: envList.length ? envList : null,
@@ -351,6 +352,7 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
     ...(p.changed.has('stop-timeout') ? { StopTimeout: f['stop-timeout'] } : {}),
     HostConfig: {
       ...(f.cidfile ? { ContainerIDFile: f.cidfile } : {}),
+      ...(f.tty && opts.consoleSize ? { ConsoleSize: opts.consoleSize } : {}),
       AutoRemove: Boolean(f.rm),
       NetworkMode: network || 'default',
       ...(f['read-only'] ? { ReadonlyRootfs: true } : {}),

@@ -2,7 +2,8 @@
 // the container's status.
 import type { FlagSpec, Parsed } from '../../args';
 import { errorText, StatusError, type Command, type Context } from '../../command';
-import { pumpAttach, proxySignals, type AttachSession } from './attach';
+import { DetachedError, detachKeysOption, isTerminal, monitorTtySize, ttySize } from '../../term';
+import { pumpAttach, proxySignals, type AttachSession } from './stream';
 import { checkPullOption, createContainer, createOptions, runError } from './create';
 import { buildConfig, CONTAINER_FLAGS, type CreateBody } from './options';
 import { waitStatus } from './wait';
@@ -21,11 +22,14 @@ async function run(ctx: Context, p: Parsed): Promise<number> {
   let config: CreateBody;
   try {
     checkPullOption(opts.pull);
-    config = buildConfig(p, ctx.env, { detach });
+    config = buildConfig(p, ctx.env, { detach, consoleSize: p.flags.tty ? ttySize(ctx.out) : undefined });
   } catch (err) {
     throw runError('run', err);
   }
   if (detach && p.flags.attach.length) throw new StatusError(1, 'conflicting options: cannot specify both --attach and --detach');
+  // docker's CheckTty: -t with stdin attached needs a terminal to read.
+  if (!detach && config.Tty && config.AttachStdin && !isTerminal(ctx.in)) throw new StatusError(1, 'the input device is not a TTY');
+  const detachKeys = detachKeysOption(ctx, p.flags['detach-keys']);
   const client = ctx.client();
 
   let id: string;
@@ -53,8 +57,15 @@ async function run(ctx: Context, p: Parsed): Promise<number> {
       stdin: config.AttachStdin,
       stdout: config.AttachStdout,
       stderr: config.AttachStderr,
+      detachKeys: detachKeys || undefined,
     });
-    session = pumpAttach(ctx, socket, { tty: false, stdin: config.AttachStdin });
+    session = pumpAttach(ctx, socket, {
+      tty: config.Tty,
+      stdin: config.AttachStdin,
+      stdout: config.AttachStdout,
+      stderr: config.AttachStderr,
+      detachKeys,
+    });
   } catch (err) {
     throw new StatusError(125, `berth: ${errorText(err)}`);
   }
@@ -72,10 +83,15 @@ async function run(ctx: Context, p: Parsed): Promise<number> {
       }
       throw runError('run', err, startErrorStatus(errorText(err)));
     }
+    const unmonitor = config.Tty && isTerminal(ctx.out) ? monitorTtySize(ctx, client, { kind: 'containers', id }) : () => {};
     try {
       await session.done;
     } catch (err) {
+      // The user entered the detach keys: the container runs on.
+      if (err instanceof DetachedError) return 0;
       ctx.err.write(`berth: ${errorText(err)}\n`);
+    } finally {
+      unmonitor();
     }
     return await status;
   } finally {
@@ -91,8 +107,7 @@ export const runCommand: Command = {
   minArgs: 1,
   flags: ([
     { name: 'detach', short: 'd', type: 'bool', desc: 'Run container in background and print container ID' },
-    // berth has no detach keys: it never attaches a terminal.
-    { name: 'detach-keys', type: 'string', desc: 'Override the key sequence for detaching a container', unsupported: true },
+    { name: 'detach-keys', type: 'string', desc: 'Override the key sequence for detaching a container' },
     { name: 'sig-proxy', type: 'bool', default: true, desc: 'Proxy received signals to the process' },
     ...CONTAINER_FLAGS,
   ] as FlagSpec[]).sort((a, b) => (a.name < b.name ? -1 : 1)), // not localeCompare: ICU setup costs ~8 ms of start time

@@ -1,6 +1,7 @@
 // berth start [-a] [-i]
 import type { ContainerInspectResponse } from '../../../api/types';
-import { pumpAttach, proxySignals } from './attach';
+import { DetachedError, detachKeysOption, isTerminal, monitorTtySize } from '../../term';
+import { pumpAttach, proxySignals } from './stream';
 import { errorText, HELP_FLAG, StatusError, type Command } from '../../command';
 import { waitStatus } from './wait';
 
@@ -13,7 +14,7 @@ export const startCommand: Command = {
     { name: 'attach', short: 'a', type: 'bool', desc: 'Attach STDOUT/STDERR and forward signals' },
     { name: 'checkpoint', type: 'string', desc: 'Restore from this checkpoint', unsupported: true },
     { name: 'checkpoint-dir', type: 'string', desc: 'Use a custom checkpoint storage directory', unsupported: true },
-    { name: 'detach-keys', type: 'string', desc: 'Override the key sequence for detaching a container', unsupported: true },
+    { name: 'detach-keys', type: 'string', desc: 'Override the key sequence for detaching a container' },
     { name: 'interactive', short: 'i', type: 'bool', desc: "Attach container's STDIN" },
     HELP_FLAG,
   ],
@@ -25,8 +26,11 @@ export const startCommand: Command = {
       const id = c.Id ?? p.args[0];
       const tty = Boolean(c.Config?.Tty);
       const stdin = Boolean(p.flags.interactive && c.Config?.OpenStdin);
-      const { socket } = await client.hijack(`/containers/${id}/attach`, { stream: true, stdin, stdout: true, stderr: true });
-      const session = pumpAttach(ctx, socket, { tty, stdin });
+      const detachKeys = detachKeysOption(ctx, p.flags['detach-keys']);
+      const { socket } = await client.hijack(`/containers/${id}/attach`, {
+        stream: true, stdin, stdout: true, stderr: true, detachKeys: detachKeys || undefined,
+      });
+      const session = pumpAttach(ctx, socket, { tty, stdin, detachKeys });
       const { status } = await waitStatus(ctx, client, id, c.HostConfig?.AutoRemove ? 'removed' : 'next-exit');
       const unproxy = tty ? () => {} : proxySignals(client, id);
       try {
@@ -36,7 +40,16 @@ export const startCommand: Command = {
           session.close();
           throw err;
         }
-        await session.done;
+        const unmonitor = tty && isTerminal(ctx.out) ? monitorTtySize(ctx, client, { kind: 'containers', id }) : () => {};
+        try {
+          await session.done;
+        } catch (err) {
+          // The user entered the detach keys: the container runs on.
+          if (err instanceof DetachedError) return 0;
+          throw err;
+        } finally {
+          unmonitor();
+        }
         return await status;
       } finally {
         unproxy();

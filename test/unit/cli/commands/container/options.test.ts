@@ -49,8 +49,15 @@ describe('run options', () => {
     assert.deepEqual(buildConfig(parseRun(['--entrypoint=/bin/sh', 'img']), {}, { detach: false }).Entrypoint, ['/bin/sh']);
   });
 
-  it('rejects -t for now', () => {
-    assert.throws(() => refuseUnsupported(parseRun(['-it', 'img']), runCommand.flags), /`-t` is not supported/);
+  it('takes -t: Tty, and the console size when there is a terminal', () => {
+    const p = parseRun(['-it', 'img']);
+    refuseUnsupported(p, runCommand.flags);
+    const c = buildConfig(p, {}, { detach: false, consoleSize: [30, 90] });
+    assert.equal(c.Tty, true);
+    assert.deepEqual(c.HostConfig.ConsoleSize, [30, 90]);
+    const plain = buildConfig(parseRun(['img']), {}, { detach: false, consoleSize: [30, 90] });
+    assert.equal(plain.Tty, false);
+    assert.equal('ConsoleSize' in plain.HostConfig, false);
   });
 
   it('parses -e like docker', () => {

@@ -42,7 +42,7 @@ describe('berth run and create', () => {
     assert.deepEqual(d.requests, []);
     for (const args of [
       ['run', '--publish=80:80', 'busybox'], ['create', '-v', '/a:/b', 'busybox'], ['run', '--privileged', 'busybox'], ['run', '-m', '512m', 'busybox'],
-      ['run', '--restart', 'always', 'busybox'], ['create', '--platform', 'linux/amd64', 'busybox'], ['run', '--detach-keys', 'ctrl-x', 'busybox'],
+      ['run', '--restart', 'always', 'busybox'], ['create', '--platform', 'linux/amd64', 'busybox'],
       ['run', '--health-cmd', 'true', 'busybox'], ['run', '--cap-add', 'NET_ADMIN', 'busybox'], ['run', '--net-alias', 'x', 'busybox'],
     ]) {
       const flag = args[1].replace(/=.*/, '');
