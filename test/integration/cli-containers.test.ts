@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { api, BERTH, berth, docker, importBusybox, run, startDaemon, type TestDaemon } from './harness';
+import { BERTH, berth, docker, importBusybox, run, startDaemon, type TestDaemon } from './harness';
 
 const same = async (d: TestDaemon, args: string[]) => {
   const b = await berth(d, ...args);
@@ -13,14 +13,6 @@ const same = async (d: TestDaemon, args: string[]) => {
   assert.deepEqual(b, k, args.join(' '));
   return b;
 };
-
-// The daemon side of issue 8 lands in parts; until a part is in, the tests
-// that need it say so and skip (they must all run once it is merged).
-async function lacks(d: TestDaemon, method: string, p: string, body?: string): Promise<string | undefined> {
-  const r = await api(d, method, p, body);
-  if (/does not implement|TTY mode is refused/.test(r.body)) return `berthd lacks ${method} ${p.replace(/\?.*/, '')} (${r.body.trim()})`;
-  return undefined;
-}
 
 // A local tree as "path mode size content" lines (mtimes aside).
 function tree(dir: string): string[] {
@@ -37,16 +29,12 @@ function tree(dir: string): string[] {
 
 describe('berth container commands, next to docker', { timeout: 300_000 }, () => {
   let d: TestDaemon;
-  let noLife: string | undefined;
-  let noFiles: string | undefined;
   before(async () => {
     d = await startDaemon();
     await importBusybox(d);
-    noLife = await lacks(d, 'POST', '/containers/nosuch/pause');
-    noFiles = await lacks(d, 'GET', '/containers/nosuch/changes');
     assert.equal((await berth(d, 'run', '-d', '--name', 'box', 'busybox', 'sh', '-c', 'mkdir -p /data/sub /in-berth-0 /in-berth-1 /in-berth-2 /in-berth-3 /in-berth-4 /in-docker-0 /in-docker-1 /in-docker-2 /in-docker-3 /in-docker-4 && echo one > /data/a && echo two > /data/sub/b && ln -s a /data/link && rm /bin/true && sleep 1000')).code, 0);
     // Until its shell has made the files.
-    for (let i = 0; !noFiles && !(await docker(d, 'diff', 'box')).stdout.includes('A /data/link\n'); i++) {
+    for (let i = 0; !(await docker(d, 'diff', 'box')).stdout.includes('A /data/link\n'); i++) {
       assert.ok(i < 100, 'the container never made its files');
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -55,9 +43,7 @@ describe('berth container commands, next to docker', { timeout: 300_000 }, () =>
     await d?.stop();
   });
 
-  it('pause and unpause print the names; errors as docker', async (t) => {
-    const missing = noLife;
-    if (missing) return t.skip(missing);
+  it('pause and unpause print the names; errors as docker', async () => {
     const paused = async () => JSON.parse((await docker(d, 'inspect', 'box')).stdout)[0].State.Paused;
     // Each CLI from the same state: pause, then unpause.
     for (const args of [['pause', 'box'], ['pause', 'box', 'nosuch']]) {
@@ -72,36 +58,28 @@ describe('berth container commands, next to docker', { timeout: 300_000 }, () =>
     await same(d, ['unpause', 'box']);
   });
 
-  it('rename, and its errors', async (t) => {
-    const missing = noLife;
-    if (missing) return t.skip(missing);
+  it('rename, and its errors', async () => {
     assert.deepEqual(await berth(d, 'rename', 'box', 'box2'), { code: 0, stdout: '', stderr: '' });
     assert.deepEqual(await berth(d, 'rename', 'box2', 'box'), { code: 0, stdout: '', stderr: '' });
     await same(d, ['rename', 'nosuch', 'other']);
     await same(d, ['rename', ' ', 'other']);
   });
 
-  it('top prints the daemon table as docker does', async (t) => {
-    const missing = noLife;
-    if (missing) return t.skip(missing);
+  it('top prints the daemon table as docker does', async () => {
     const b = await same(d, ['top', 'box']);
     assert.match(b.stdout, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD\n/);
     await same(d, ['top', 'box', '-o', 'pid,comm']);
     await same(d, ['top', 'nosuch']);
   });
 
-  it('diff lists the changes as docker does', async (t) => {
-    const missing = noFiles;
-    if (missing) return t.skip(missing);
+  it('diff lists the changes as docker does', async () => {
     const b = await same(d, ['diff', 'box']);
     assert.match(b.stdout, /^A \/data\/a$/m);
     assert.match(b.stdout, /^D \/bin\/true$/m);
     await same(d, ['diff', 'nosuch']);
   });
 
-  it('stats --no-stream: the same table and templates', async (t) => {
-    const missing = noLife;
-    if (missing) return t.skip(missing);
+  it('stats --no-stream: the same table and templates', async () => {
     const fmt = '{{.Name}} {{.ID}} {{.Container}}';
     await same(d, ['stats', '--no-stream', '--format', fmt, 'box']);
     await same(d, ['stats', '--no-stream', '--no-trunc', '--format', '{{.ID}}', 'box']);
@@ -116,9 +94,7 @@ describe('berth container commands, next to docker', { timeout: 300_000 }, () =>
     await same(d, ['stats', '--no-stream', 'nosuch']);
   });
 
-  it('events --since/--until: the same lines and templates as docker', async (t) => {
-    const missing = noLife;
-    if (missing) return t.skip(missing);
+  it('events --since/--until: the same lines and templates as docker', async () => {
     const since = String(Math.floor(Date.now() / 1000) - 1);
     await berth(d, 'run', '--rm', '--name', 'ev', 'busybox', 'true');
     const until = String(Math.floor(Date.now() / 1000) + 1);
@@ -129,9 +105,7 @@ describe('berth container commands, next to docker', { timeout: 300_000 }, () =>
     await same(d, ['events', '--format', '{{.Nope}}']);
   });
 
-  it('cp from the container: files, trees, "dir/." and -L, to what docker makes', async (t) => {
-    const missing = noFiles;
-    if (missing) return t.skip(missing);
+  it('cp from the container: files, trees, "dir/." and -L, to what docker makes', async () => {
     const base = fs.mkdtempSync(path.join(d.base, 'cp-'));
     const cases: [string, string][] = [
       ['box:/data/a', 'file'],
@@ -166,9 +140,7 @@ describe('berth container commands, next to docker', { timeout: 300_000 }, () =>
     assert.ok(tarOut.stdout.includes('one\n'));
   });
 
-  it('cp into the container: files, trees, "dir/." and renames, as docker puts them', async (t) => {
-    const missing = noFiles;
-    if (missing) return t.skip(missing);
+  it('cp into the container: files, trees, "dir/." and renames, as docker puts them', async () => {
     const src = fs.mkdtempSync(path.join(d.base, 'src-'));
     fs.mkdirSync(path.join(src, 'tree', 'deep'), { recursive: true });
     fs.writeFileSync(path.join(src, 'tree', 'x'), 'x\n');

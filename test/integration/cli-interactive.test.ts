@@ -7,7 +7,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { api, BERTH, berth, docker, importBusybox, run, startDaemon, type TestDaemon } from './harness';
+import { BERTH, berth, docker, importBusybox, run, startDaemon, type TestDaemon } from './harness';
 
 // A command on a terminal of its own (rows x cols: a pty under `script`
 // starts at 0x0, so the size is set first).
@@ -101,30 +101,15 @@ async function firstPrompt(t: Terminal): Promise<void> {
   await t.waitFor(REDRAWN, 'the prompt redrawn', 1000).catch(() => {});
 }
 
-// The daemon side of issue 8 lands in parts; until a part is in, the tests
-// that need it say so and skip (they must all run once it is merged).
-async function lacks(d: TestDaemon, method: string, p: string, body?: string): Promise<string | undefined> {
-  const r = await api(d, method, p, body);
-  if (/does not implement|TTY mode is refused/.test(r.body)) return `berthd lacks ${method} ${p.replace(/\?.*/, '')} (${r.body.trim()})`;
-  return undefined;
-}
-
 const inspect = async (d: TestDaemon, name: string) => JSON.parse((await docker(d, 'inspect', name)).stdout)[0];
 
 describe('berth on a terminal, next to docker', { timeout: 300_000 }, () => {
   let d: TestDaemon;
   const cli = { berth: BERTH, docker: 'docker' };
 
-  let noTTY: string | undefined;
-  let noExec: string | undefined;
   before(async () => {
     d = await startDaemon();
     await importBusybox(d);
-    const probe = await api(d, 'POST', '/containers/create?name=ttyprobe', JSON.stringify({ Image: 'busybox', Cmd: ['true'], Tty: true }));
-    if (probe.status === 400 && /TTY/.test(probe.body)) noTTY = `berthd refuses TTY containers (${probe.body.trim()})`;
-    else assert.equal(probe.status, 201, probe.body);
-    await api(d, 'DELETE', '/containers/ttyprobe');
-    noExec = await lacks(d, 'POST', '/containers/nosuch/exec', JSON.stringify({ Cmd: ['true'] }));
   });
   after(async () => {
     await d?.stop();
@@ -143,18 +128,14 @@ describe('berth on a terminal, next to docker', { timeout: 300_000 }, () => {
     return { code: await t.exit(), text: t.text().replace(/\r\/ # \x1b\[J/g, '') };
   }
 
-  it('run -it: a shell on our terminal, its size, its exit code; what docker shows', async (ctx) => {
-    const missing = noTTY;
-    if (missing) return ctx.skip(missing);
+  it('run -it: a shell on our terminal, its size, its exit code; what docker shows', async () => {
     const b = await shellSession('berth');
     const k = await shellSession('docker');
     assert.equal(b.code, 3);
     assert.deepEqual(b, k);
   });
 
-  it('run -it follows a resize (SIGWINCH)', async (ctx) => {
-    const missing = noTTY;
-    if (missing) return ctx.skip(missing);
+  it('run -it follows a resize (SIGWINCH)', async () => {
     const t = new Terminal(d.env, [BERTH, 'run', '-it', '--rm', 'busybox', 'sh']);
     await firstPrompt(t);
     t.resize(40, 100);
@@ -170,9 +151,7 @@ describe('berth on a terminal, next to docker', { timeout: 300_000 }, () => {
     assert.equal(await t.exit(), 0);
   });
 
-  it('detaches with ctrl-p ctrl-q, re-attaches, and detaches again with --detach-keys', async (ctx) => {
-    const missing = noTTY;
-    if (missing) return ctx.skip(missing);
+  it('detaches with ctrl-p ctrl-q, re-attaches, and detaches again with --detach-keys', async () => {
     const t = new Terminal(d.env, [BERTH, 'run', '-it', '--name', 'detachme', 'busybox', 'sh']);
     await firstPrompt(t);
     await t.keys('\x10', '\x11');
@@ -203,9 +182,7 @@ describe('berth on a terminal, next to docker', { timeout: 300_000 }, () => {
     await berth(d, 'rm', '-f', 'detachme');
   });
 
-  it('start -ai attaches a terminal to a created container', async (ctx) => {
-    const missing = noTTY;
-    if (missing) return ctx.skip(missing);
+  it('start -ai attaches a terminal to a created container', async () => {
     assert.equal((await berth(d, 'create', '-it', '--name', 'later', 'busybox', 'sh')).code, 0);
     const t = new Terminal(d.env, [BERTH, 'start', '-ai', 'later']);
     await firstPrompt(t);
@@ -214,9 +191,7 @@ describe('berth on a terminal, next to docker', { timeout: 300_000 }, () => {
     await berth(d, 'rm', 'later');
   });
 
-  it('exec -it and exec: a shell in a running container, exit codes, output like docker', async (ctx) => {
-    const missing = noExec;
-    if (missing) return ctx.skip(missing);
+  it('exec -it and exec: a shell in a running container, exit codes, output like docker', async () => {
     assert.equal((await berth(d, 'run', '-d', '--name', 'host', 'busybox', 'sleep', '1000')).code, 0);
     const t = new Terminal(d.env, [BERTH, 'exec', '-it', 'host', 'sh']);
     await firstPrompt(t);
