@@ -5,7 +5,7 @@ import { Client } from '../client/client';
 import { selectHost } from '../client/host';
 import { flagsHelp, parseArgs, refuseUnsupported, UsageError, type FlagSpec } from './args';
 import { errorText, StatusError, type Command, type Context } from './command';
-import { GROUPS, notImplemented, TOP, type Group } from './commands';
+import { GROUPS, notImplemented, TOP, type CommandRef, type Group } from './commands';
 import pkg from '../../package.json';
 
 export const GLOBAL_FLAGS: FlagSpec[] = [
@@ -32,9 +32,10 @@ export interface IO {
   env: NodeJS.ProcessEnv;
 }
 
-function topHelp(): string {
+// Help lists every command's summary, so it loads them all.
+async function topHelp(): Promise<string> {
   const w = 11;
-  const cmds = TOP.map((c) => `  ${c.name.padEnd(w)} ${c.summary}`).join('\n');
+  const cmds = (await Promise.all(TOP.map((r) => r.load()))).map((c) => `  ${c.name.padEnd(w)} ${c.summary}`).join('\n');
   const groups = Object.entries(GROUPS).map(([n, g]) => `  ${n.padEnd(w)} ${g.summary}`).join('\n');
   return `
 Usage:  berth [OPTIONS] COMMAND
@@ -54,13 +55,13 @@ Run 'berth COMMAND --help' for more information on a command.
 `;
 }
 
-function groupHelp(name: string, g: Group): string {
-  const seen = new Set<Command>();
+async function groupHelp(name: string, g: Group): Promise<string> {
+  const seen = new Set<CommandRef>();
   const rows: string[] = [];
-  for (const [n, c] of Object.entries(g.commands)) {
-    if (seen.has(c)) continue;
-    seen.add(c);
-    rows.push(`  ${n.padEnd(11)} ${c.summary}`);
+  for (const [n, r] of Object.entries(g.commands)) {
+    if (seen.has(r)) continue;
+    seen.add(r);
+    rows.push(`  ${n.padEnd(11)} ${(await r.load()).summary}`);
   }
   return `
 Usage:  berth ${name} COMMAND
@@ -118,7 +119,7 @@ export async function runCli(argv: string[], io: IO): Promise<number> {
   }
   const [name, ...rest] = g.args;
   if (!name || name === 'help') {
-    out.write(topHelp());
+    out.write(await topHelp());
     return 0;
   }
 
@@ -134,10 +135,10 @@ export async function runCli(argv: string[], io: IO): Promise<number> {
   if (group) {
     const sub = rest[0];
     if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
-      out.write(groupHelp(name, group));
+      out.write(await groupHelp(name, group));
       return 0;
     }
-    cmd = group.commands[sub];
+    cmd = await group.commands[sub]?.load();
     if (!cmd) {
       err.write(`berth: unknown command: berth ${name} ${sub}\n\nUsage:  berth ${name}\n\nRun 'berth ${name} --help' for more information\n`);
       return 1;
@@ -145,7 +146,7 @@ export async function runCli(argv: string[], io: IO): Promise<number> {
     path = `berth ${name} ${sub}`;
     args = rest.slice(1);
   } else {
-    cmd = TOP.find((c) => c.name === name);
+    cmd = await TOP.find((c) => c.name === name)?.load();
     if (!cmd) {
       err.write(`berth: unknown command: berth ${name}\n\nRun 'berth --help' for more information\n`);
       return 1;

@@ -1,89 +1,104 @@
 // The command table: top-level commands and management groups, as docker
-// names them.
+// names them. Each command's module is loaded only when it runs (esbuild
+// keeps a dynamically imported module's top level for when it is imported),
+// so a command's start does not pay for the other forty; help loads them
+// all.
 import type { Command } from '../command';
-import { baseBusyboxCommand } from './base/busybox';
-import { baseDebianCommand } from './base/debian';
-import { attachCommand } from './container/attach';
-import { commitCommand } from './container/commit';
-import { cpCommand } from './container/cp';
-import { createCommand } from './container/create';
-import { diffCommand } from './container/diff';
-import { execCommand } from './container/exec';
-import { exportCommand } from './container/export';
-import { containerInspectCommand } from './container/inspect';
-import { killCommand } from './container/kill';
-import { psCommand } from './container/list';
-import { logsCommand } from './container/logs';
-import { pauseCommand } from './container/pause';
-import { renameCommand } from './container/rename';
-import { restartCommand } from './container/restart';
-import { rmCommand } from './container/rm';
-import { runCommand } from './container/run';
-import { startCommand } from './container/start';
-import { statsCommand } from './container/stats';
-import { stopCommand } from './container/stop';
-import { topCommand } from './container/top';
-import { unpauseCommand } from './container/unpause';
-import { waitCommand } from './container/wait';
-import { historyCommand } from './image/history';
-import { importCommand } from './image/import';
-import { imageInspectCommand } from './image/inspect';
-import { imageLsCommand, imagesCommand } from './image/list';
-import { loadCommand } from './image/load';
-import { imagePruneCommand } from './image/prune';
-import { pullCommand } from './image/pull';
-import { pushCommand } from './image/push';
-import { rmiCommand } from './image/rm';
-import { saveCommand } from './image/save';
-import { tagCommand } from './image/tag';
-import { inspectCommand } from './inspect';
-import { loginCommand } from './registry/login';
-import { logoutCommand } from './registry/logout';
-import { dfCommand } from './system/df';
-import { eventsCommand } from './system/events';
-import { infoCommand } from './system/info';
-import { versionCommand } from './system/version';
 
-export const TOP: Command[] = [
-  runCommand, createCommand, startCommand, stopCommand, restartCommand, killCommand, rmCommand,
-  waitCommand, logsCommand, psCommand, inspectCommand,
-  commitCommand, exportCommand,
-  attachCommand, execCommand, cpCommand, diffCommand, topCommand, pauseCommand, unpauseCommand, renameCommand, statsCommand, eventsCommand,
-  imagesCommand, pullCommand, pushCommand, importCommand, saveCommand, loadCommand, historyCommand, tagCommand, rmiCommand,
-  loginCommand, logoutCommand,
-  infoCommand, versionCommand,
+// A command by name, and its module on demand.
+export interface CommandRef {
+  name: string;
+  load(): Promise<Command>;
+}
+
+function ref(name: string, load: () => Promise<Command>): CommandRef {
+  return { name, load };
+}
+
+const baseBusyboxRef = ref('busybox', () => import('./base/busybox').then((m) => m.baseBusyboxCommand));
+const baseDebianRef = ref('debian', () => import('./base/debian').then((m) => m.baseDebianCommand));
+const attachRef = ref('attach', () => import('./container/attach').then((m) => m.attachCommand));
+const commitRef = ref('commit', () => import('./container/commit').then((m) => m.commitCommand));
+const cpRef = ref('cp', () => import('./container/cp').then((m) => m.cpCommand));
+const createRef = ref('create', () => import('./container/create').then((m) => m.createCommand));
+const diffRef = ref('diff', () => import('./container/diff').then((m) => m.diffCommand));
+const execRef = ref('exec', () => import('./container/exec').then((m) => m.execCommand));
+const exportRef = ref('export', () => import('./container/export').then((m) => m.exportCommand));
+const containerInspectRef = ref('inspect', () => import('./container/inspect').then((m) => m.containerInspectCommand));
+const killRef = ref('kill', () => import('./container/kill').then((m) => m.killCommand));
+const psRef = ref('ps', () => import('./container/list').then((m) => m.psCommand));
+const logsRef = ref('logs', () => import('./container/logs').then((m) => m.logsCommand));
+const pauseRef = ref('pause', () => import('./container/pause').then((m) => m.pauseCommand));
+const renameRef = ref('rename', () => import('./container/rename').then((m) => m.renameCommand));
+const restartRef = ref('restart', () => import('./container/restart').then((m) => m.restartCommand));
+const rmRef = ref('rm', () => import('./container/rm').then((m) => m.rmCommand));
+const runRef = ref('run', () => import('./container/run').then((m) => m.runCommand));
+const startRef = ref('start', () => import('./container/start').then((m) => m.startCommand));
+const statsRef = ref('stats', () => import('./container/stats').then((m) => m.statsCommand));
+const stopRef = ref('stop', () => import('./container/stop').then((m) => m.stopCommand));
+const topRef = ref('top', () => import('./container/top').then((m) => m.topCommand));
+const unpauseRef = ref('unpause', () => import('./container/unpause').then((m) => m.unpauseCommand));
+const waitRef = ref('wait', () => import('./container/wait').then((m) => m.waitCommand));
+const historyRef = ref('history', () => import('./image/history').then((m) => m.historyCommand));
+const importRef = ref('import', () => import('./image/import').then((m) => m.importCommand));
+const imageInspectRef = ref('inspect', () => import('./image/inspect').then((m) => m.imageInspectCommand));
+const imageLsRef = ref('ls', () => import('./image/list').then((m) => m.imageLsCommand));
+const imagesRef = ref('images', () => import('./image/list').then((m) => m.imagesCommand));
+const loadRef = ref('load', () => import('./image/load').then((m) => m.loadCommand));
+const imagePruneRef = ref('prune', () => import('./image/prune').then((m) => m.imagePruneCommand));
+const pullRef = ref('pull', () => import('./image/pull').then((m) => m.pullCommand));
+const pushRef = ref('push', () => import('./image/push').then((m) => m.pushCommand));
+const rmiRef = ref('rmi', () => import('./image/rm').then((m) => m.rmiCommand));
+const saveRef = ref('save', () => import('./image/save').then((m) => m.saveCommand));
+const tagRef = ref('tag', () => import('./image/tag').then((m) => m.tagCommand));
+const inspectRef = ref('inspect', () => import('./inspect').then((m) => m.inspectCommand));
+const loginRef = ref('login', () => import('./registry/login').then((m) => m.loginCommand));
+const logoutRef = ref('logout', () => import('./registry/logout').then((m) => m.logoutCommand));
+const dfRef = ref('df', () => import('./system/df').then((m) => m.dfCommand));
+const eventsRef = ref('events', () => import('./system/events').then((m) => m.eventsCommand));
+const infoRef = ref('info', () => import('./system/info').then((m) => m.infoCommand));
+const versionRef = ref('version', () => import('./system/version').then((m) => m.versionCommand));
+
+export const TOP: CommandRef[] = [
+  runRef, createRef, startRef, stopRef, restartRef, killRef, rmRef,
+  waitRef, logsRef, psRef, inspectRef,
+  commitRef, exportRef,
+  attachRef, execRef, cpRef, diffRef, topRef, pauseRef, unpauseRef, renameRef, statsRef, eventsRef,
+  imagesRef, pullRef, pushRef, importRef, saveRef, loadRef, historyRef, tagRef, rmiRef,
+  loginRef, logoutRef,
+  infoRef, versionRef,
 ];
 
 export interface Group {
   summary: string;
-  commands: Record<string, Command>;
+  commands: Record<string, CommandRef>;
 }
 
 export const GROUPS: Record<string, Group> = {
   container: {
     summary: 'Manage containers',
     commands: {
-      commit: commitCommand, create: createCommand, export: exportCommand, inspect: containerInspectCommand, kill: killCommand, logs: logsCommand,
-      ls: psCommand, list: psCommand, ps: psCommand, restart: restartCommand, rm: rmCommand, remove: rmCommand,
-      run: runCommand, start: startCommand, stop: stopCommand, wait: waitCommand,
-      attach: attachCommand, cp: cpCommand, diff: diffCommand, exec: execCommand, pause: pauseCommand, rename: renameCommand,
-      stats: statsCommand, top: topCommand, unpause: unpauseCommand,
+      commit: commitRef, create: createRef, export: exportRef, inspect: containerInspectRef, kill: killRef, logs: logsRef,
+      ls: psRef, list: psRef, ps: psRef, restart: restartRef, rm: rmRef, remove: rmRef,
+      run: runRef, start: startRef, stop: stopRef, wait: waitRef,
+      attach: attachRef, cp: cpRef, diff: diffRef, exec: execRef, pause: pauseRef, rename: renameRef,
+      stats: statsRef, top: topRef, unpause: unpauseRef,
     },
   },
   image: {
     summary: 'Manage images',
     commands: {
-      history: historyCommand, import: importCommand, inspect: imageInspectCommand, load: loadCommand, ls: imageLsCommand, list: imageLsCommand,
-      prune: imagePruneCommand, pull: pullCommand, push: pushCommand, rm: rmiCommand, remove: rmiCommand, save: saveCommand, tag: tagCommand,
+      history: historyRef, import: importRef, inspect: imageInspectRef, load: loadRef, ls: imageLsRef, list: imageLsRef,
+      prune: imagePruneRef, pull: pullRef, push: pushRef, rm: rmiRef, remove: rmiRef, save: saveRef, tag: tagRef,
     },
   },
   system: {
     summary: 'Manage berth',
-    commands: { df: dfCommand, events: eventsCommand, info: infoCommand },
+    commands: { df: dfRef, events: eventsRef, info: infoRef },
   },
   base: {
     summary: 'Create base images without a registry',
-    commands: { busybox: baseBusyboxCommand, debian: baseDebianCommand },
+    commands: { busybox: baseBusyboxRef, debian: baseDebianRef },
   },
 };
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import type { FlagSpec } from '../../../src/cli/args';
-import type { Command } from '../../../src/cli/command';
+import type { CommandRef } from '../../../src/cli/commands';
 import { GLOBAL_FLAGS } from '../../../src/cli/cli';
 import { GROUPS, NOT_IMPLEMENTED, TOP } from '../../../src/cli/commands';
 
@@ -32,16 +32,17 @@ function berthFlags(specs: FlagSpec[]): Map<string, string> {
   return flags;
 }
 
-const paths: [string[], Command][] = [
-  ...TOP.map((c) => [[c.name], c] as [string[], Command]),
+const paths: [string[], CommandRef][] = [
+  ...TOP.map((c) => [[c.name], c] as [string[], CommandRef]),
   ...Object.entries(GROUPS)
     .filter(([g]) => g !== 'base')
-    .flatMap(([g, group]) => Object.entries(group.commands).map(([n, c]) => [[g, n], c] as [string[], Command])),
+    .flatMap(([g, group]) => Object.entries(group.commands).map(([n, c]) => [[g, n], c] as [string[], CommandRef])),
 ];
 
 describe('berth knows the docker CLI flags of its commands', { skip: haveDocker ? false : 'docker CLI not on PATH' }, () => {
-  for (const [path, cmd] of paths) {
-    it(path.join(' '), () => {
+  for (const [path, ref] of paths) {
+    it(path.join(' '), async () => {
+      const cmd = await ref.load();
       const docker = dockerFlags(path);
       assert.ok(docker.size > 0 || ['wait', 'tag', 'logout', 'diff', 'top', 'pause', 'unpause', 'rename'].includes(cmd.name), `no flags read from docker ${path.join(' ')} --help`);
       const ours = berthFlags(cmd.flags);

@@ -5,11 +5,22 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { notImplemented } from '../../../../src/cli/commands';
+import { GROUPS, notImplemented, TOP } from '../../../../src/cli/commands';
 import { berth as runBerth } from '../berth';
 import { FakeDaemon } from '../fake-daemon';
 
 describe('the command table', () => {
+  it('names each command as its module does, so it is found without loading the others', async () => {
+    for (const r of TOP) assert.equal((await r.load()).name, r.name);
+    for (const [g, group] of Object.entries(GROUPS)) {
+      for (const [key, r] of Object.entries(group.commands)) {
+        const c = await r.load();
+        assert.equal(c.name, r.name, `${g} ${key}`);
+        assert.ok(key === c.name || (c.aliases ?? []).includes(key) || ['ls', 'list', 'remove'].includes(key), `${g} ${key} is ${c.name}`);
+      }
+    }
+  });
+
   let d: FakeDaemon;
   let tmp: string;
   const berth = (args: string[]) => runBerth(d.host, args, { env: { DOCKER_CONFIG: path.join(tmp, 'config') } });
