@@ -1,93 +1,13 @@
 // berth's interactive commands against a real berthd, next to the docker
 // CLI on the same daemon: run -it, start -ai, attach and exec -it on a real
-// terminal (util-linux `script` gives the command a pty; the test types
-// into it through a pipe), detaching, resize, and the same for pipes.
+// terminal (tty/terminal.ts: a pty the test types into and resizes),
+// detaching, resize, and the same for pipes.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BERTH, berth, docker, importBusybox, run, startDaemon, type TestDaemon } from './harness';
-
-// A command on a terminal of its own (rows x cols: a pty under `script`
-// starts at 0x0, so the size is set first).
-class Terminal {
-  private child: ChildProcess;
-  private out = '';
-  private seen = 0;
-  private waiters: (() => void)[] = [];
-  readonly exited: Promise<number>;
-
-  constructor(env: NodeJS.ProcessEnv, argv: string[], rows = 30, cols = 90) {
-    const quoted = argv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-    this.child = spawn('script', ['-qfec', `stty rows ${rows} cols ${cols}; exec ${quoted}`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
-    this.child.stdout!.on('data', (c: Buffer) => {
-      this.out += c.toString('latin1');
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code ?? -1)));
-  }
-
-  type(text: string): void {
-    this.child.stdin!.write(text);
-  }
-
-  // Keys one at a time, as a person types them (the client side of the
-  // detach keys looks at single keystrokes, as docker's does).
-  async keys(...keys: string[]): Promise<void> {
-    for (const k of keys) {
-      this.type(k);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  // The command's process (script's child, which exec'd it).
-  pid(): number {
-    return Number(execFileSync('pgrep', ['-P', String(this.child.pid)], { encoding: 'utf8' }).trim().split('\n')[0]);
-  }
-
-  // Sets the terminal's size; the kernel sends the command SIGWINCH.
-  resize(rows: number, cols: number): void {
-    const tty = fs.readlinkSync(`/proc/${this.pid()}/fd/0`);
-    execFileSync('stty', ['-F', tty, 'rows', String(rows), 'cols', String(cols)]);
-  }
-
-  async waitFor(re: RegExp, what: string, ms = 20_000): Promise<string> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const rest = this.out.slice(this.seen);
-      const m = re.exec(rest);
-      if (m) {
-        this.seen += m.index + m[0].length;
-        return rest.slice(0, m.index + m[0].length);
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the terminal showed:\n${JSON.stringify(this.out)}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 200);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
-  }
-
-  async exit(ms = 20_000): Promise<number> {
-    let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([this.exited, new Promise<number>((r) => { timer = setTimeout(() => r(-999), ms); })]);
-    clearTimeout(timer);
-    this.child.stdin!.end();
-    if (code === -999) {
-      this.child.kill('SIGKILL');
-      throw new Error(`the command did not exit; the terminal showed:\n${JSON.stringify(this.out)}`);
-    }
-    return code;
-  }
-
-  text(): string {
-    return this.out;
-  }
-}
+import { Terminal } from './tty/terminal';
 
 // busybox ash's prompt, which asks the terminal where the cursor is (no
 // one answers here); on a resize (SIGWINCH) it draws the line again.
