@@ -33,6 +33,9 @@ export interface FakeExec {
   out: PassThrough;
   stdin: Buffer[];
   stdinClosed: boolean;
+  // The attached stream was let go of; its output is held back.
+  closed: boolean;
+  paused: boolean;
   resizes: [number, number][];
   exit(code: number): void;
 }
@@ -68,7 +71,7 @@ export class FakeRuntime implements Runtime {
     const out = new PassThrough();
     let exit!: (code: number) => void;
     const exited = new Promise<number>((r) => { exit = r; });
-    const e: FakeExec = { container: ref.id, process, opts, out, stdin: [], stdinClosed: false, resizes: [], exit: (code) => { out.end(); exit(code); } };
+    const e: FakeExec = { container: ref.id, process, opts, out, stdin: [], stdinClosed: false, closed: false, paused: false, resizes: [], exit: (code) => { out.end(); exit(code); } };
     this.execs.set(session, e);
     const stream: ProcessStream | undefined = opts.attach
       ? {
@@ -79,7 +82,9 @@ export class FakeRuntime implements Runtime {
           },
           write: async (d) => { e.stdin.push(d); },
           closeStdin: () => { e.stdinClosed = true; },
-          close: () => out.end(),
+          close: () => { e.closed = true; out.end(); },
+          pause: () => { e.paused = true; out.pause(); },
+          resume: () => { e.paused = false; out.resume(); },
         }
       : undefined;
     return { pid: this.nextPid++, stream, exit: exited };
