@@ -113,11 +113,16 @@ export class FakeRuntime implements Runtime {
     return { pid, conmonPid: pid + 100000 };
   }
 
+  // When set, start returns only once it settles, the process running
+  // already (as runc's start returns after the process was let go).
+  startReturns?: Promise<void>;
+
   async start(ref: RuntimeRef): Promise<void> {
     this.log.push(`start ${ref.id}`);
     const p = this.procs.get(ref.id);
     if (!p) throw new Error(`no container ${ref.id}`);
     p.state = 'running';
+    await this.startReturns;
   }
 
   kill(pid: number, signal: NodeJS.Signals | number): boolean {
