@@ -1,9 +1,11 @@
 // Request plumbing shared by routes: JSON bodies, query flags, streaming
-// JSON replies and the raw-stream hijack used by attach.
+// JSON replies and the raw-stream hijack used by attach and exec start.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { AttachHandle, AttachSink } from '../engine/containers/io';
 import { invalidArgument } from '../errors';
+import { parseDetachKeys } from '../util/detach-keys';
 import type { Ctx } from './router';
 
 const MAX_JSON_BODY = 8 << 20;
@@ -21,7 +23,51 @@ export async function readBody(req: IncomingMessage, limit = MAX_JSON_BODY): Pro
 
 // An empty body gives `undefined`; anything else must be a JSON object.
 export async function readJSON(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
-  const buf = await readBody(req);
+  return parseJSONBody(await readBody(req), req);
+}
+
+// The body of a request that may be an upgrade (attach, exec start). An
+// upgrade's body is not the HTTP parser's: it arrives on the socket ahead of
+// the stream (Content-Length bytes; dockerode sends its options as one),
+// and is taken off it here so that it never reaches the process's stdin.
+// The socket is left paused, with whatever followed the body put back.
+export async function requestBody(ctx: Ctx, limit = MAX_JSON_BODY): Promise<Buffer> {
+  if (!ctx.upgrade) return readBody(ctx.req, limit);
+  const len = Number(ctx.req.headers['content-length'] ?? 0);
+  if (!Number.isInteger(len) || len <= 0) return Buffer.alloc(0);
+  if (len > limit) throw invalidArgument(`request body is larger than ${limit} bytes`);
+  const sock = ctx.upgrade.socket;
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    const done = (err?: Error) => {
+      sock.off('data', onData);
+      sock.off('error', done);
+      sock.off('end', ended);
+      sock.pause();
+      if (err) return reject(err);
+      const all = Buffer.concat(chunks);
+      if (all.length > len) sock.unshift(all.subarray(len));
+      resolve(all.subarray(0, len));
+    };
+    const ended = () => done(invalidArgument(`the request body ended after ${got} of its ${len} bytes`));
+    const onData = (d: Buffer) => {
+      chunks.push(d);
+      got += d.length;
+      if (got >= len) done();
+    };
+    sock.on('data', onData);
+    sock.on('error', done);
+    sock.on('end', ended);
+  });
+}
+
+// requestJSON is readJSON for a request that may be an upgrade.
+export async function requestJSON(ctx: Ctx): Promise<Record<string, unknown> | undefined> {
+  return parseJSONBody(await requestBody(ctx), ctx.req);
+}
+
+function parseJSONBody(buf: Buffer, req: IncomingMessage): Record<string, unknown> | undefined {
   if (buf.length === 0 || buf.toString().trim() === '') return undefined;
   const ct = req.headers['content-type'];
   if (ct && ct.split(';')[0].trim().toLowerCase() !== 'application/json') {
@@ -49,6 +95,18 @@ export function intParam(q: URLSearchParams, name: string): number | undefined {
   if (v === null || v === '') return undefined;
   if (!/^-?\d+$/.test(v)) throw invalidArgument(`invalid value for ${name}: ${JSON.stringify(v)}`);
   return Number(v);
+}
+
+// Docker's detach keys as bytes (undefined: the default). dockerd words
+// keys it cannot read differently by route: "detach" at attach, "escape"
+// at exec create.
+export function detachKeysValue(keys: string, word: 'detach' | 'escape'): Buffer | undefined {
+  if (!keys) return undefined;
+  try {
+    return parseDetachKeys(keys);
+  } catch {
+    throw invalidArgument(`Invalid ${word} keys (${keys}) provided`);
+  }
 }
 
 const GO_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
@@ -114,21 +172,45 @@ export function hijack(ctx: Ctx, contentType: string): Duplex {
   return socket;
 }
 
-// What a client sends over a hijacked connection, for stdin (the upgrade's
-// first packet is put back on the socket by the server), with a request
-// body left out: dockerode sends its options as one, Content-Length and
-// all, and it is the request's, not the stream's.
-export function hijackedInput(ctx: Ctx, socket: Duplex, onData: (chunk: Buffer) => void): void {
-  let skip = ctx.upgrade ? Number(ctx.req.headers['content-length']) || 0 : 0;
-  const input = (chunk: Buffer) => {
-    if (skip > 0) {
-      const n = Math.min(skip, chunk.length);
-      skip -= n;
-      chunk = chunk.subarray(n);
-    }
-    if (chunk.length) onData(chunk);
+// An attached process's stdio served over a hijacked connection (attach,
+// exec start), after the request's body was taken (requestBody). Output
+// goes out raw on a TTY, in stdcopy frames otherwise, and is held back
+// while the client does not read, as in dockerd. connect() hands the
+// client's side to the engine's handle: what it sends is stdin, its
+// half-close (docker run -i < file) is stdin's end, and its going away
+// lets go of the process.
+export function attachedStream(ctx: Ctx, raw: boolean): { sink: AttachSink; connect(handle: AttachHandle): void } {
+  const sock = hijack(ctx, raw ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+  let ended = false;
+  const sink: AttachSink = {
+    out: (stream, data) => (ended ? true : sock.write(raw ? data : stdcopyFrame(stream, data))),
+    onDrain: (cb) => {
+      const done = () => {
+        sock.off('drain', done);
+        sock.off('close', done);
+        cb();
+      };
+      sock.on('drain', done);
+      sock.on('close', done);
+    },
+    end: () => {
+      if (ended) return;
+      ended = true;
+      sock.end();
+    },
   };
-  socket.on('data', input);
+  const connect = (handle: AttachHandle) => {
+    // Gone while the engine was connecting the process.
+    if (sock.destroyed) return handle.detach();
+    sock.on('data', (chunk: Buffer) => handle.write(chunk));
+    sock.on('end', () => handle.closeStdin());
+    sock.on('close', () => {
+      if (!ended) handle.detach();
+    });
+    sock.on('error', () => handle.detach());
+    sock.resume();
+  };
+  return { sink, connect };
 }
 
 // The 8-byte stdcopy header multiplexes stdout (1) and stderr (2) on one stream.

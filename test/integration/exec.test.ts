@@ -210,6 +210,51 @@ describe('docker exec', { timeout: 240_000 }, () => {
     assert.match(ps.stdout, /sleep 30/);
   });
 
+  it('into a TTY container (-t): -it gets a TTY of its own, and -i without -t closes stdin at its end', async () => {
+    const tty = (await docker(d, 'run', '-dit', '--name', 'ttybox', 'busybox', 'sh')).stdout.trim();
+    try {
+      const r = await inPty(d, 'stty rows 21 cols 77; docker exec -it ttybox sh', [
+        { waitFor: /# /, send: 'tty; stty size; echo "sum=$((40+2))"\r' },
+        { waitFor: /sum=42/, send: 'exit 6\r' },
+      ]);
+      assert.equal(r.code, 6, r.out);
+      assert.match(r.out, /\/dev\/pts\/\d+/);
+      assert.match(r.out, /21 77/);
+      // No TTY for the exec (the container's does not count): its stdin is
+      // a pipe that ends with the client's, and the output is the process's
+      // as it wrote it (no \r from a terminal).
+      const cat = await run('docker', ['exec', '-i', 'ttybox', 'sh', '-c', 'cat; echo "eof seen"; [ -t 0 ] || echo not-a-tty'], d.env, 'one\ntwo\n');
+      assert.deepEqual([cat.code, cat.stdout, cat.stderr], [0, 'one\ntwo\neof seen\nnot-a-tty\n', '']);
+      assert.equal(json((await api(d, 'GET', `/containers/${tty}/json`)).body).State.Running, true);
+    } finally {
+      await docker(d, 'rm', '-f', 'ttybox');
+    }
+  });
+
+  it('the daemon-side detach keys of a TTY session end its stream; the process runs on (exec_detach)', async () => {
+    const detachesBefore = d.log().match(/container exec_detach [0-9a-f]{12}/g)?.length ?? 0;
+    const dk = new Docker({ socketPath: d.socket });
+    const exec = await dk.getContainer('box').exec({ Cmd: ['sh', '-c', 'echo ready; read x; echo never'], Tty: true, AttachStdin: true, AttachStdout: true, DetachKeys: 'ctrl-e,e' });
+    const stream = await exec.start({ hijack: true, stdin: true, Tty: true });
+    let out = '';
+    stream.on('data', (b: Buffer) => { out += b.toString(); });
+    const ended = new Promise((r) => stream.on('end', r));
+    for (let i = 0; i < 100 && !out.includes('ready'); i++) await sleep(50);
+    assert.match(out, /ready/);
+    // dockerode does not look for the keys: the daemon does.
+    stream.write('\x05');
+    stream.write('e');
+    await ended;
+    assert.doesNotMatch(out, /never/);
+    const info = await exec.inspect();
+    assert.equal(info.Running, true);
+    assert.equal(info.DetachKeys, Buffer.from([5, 0x65]).toString('base64'));
+    assert.equal(d.log().match(/container exec_detach [0-9a-f]{12}/g)?.length, detachesBefore + 1);
+    // Bad keys: dockerd's words for exec create.
+    const bad = await api(d, 'POST', '/containers/box/exec', JSON.stringify({ Cmd: ['true'], DetachKeys: 'ctrl-P' }));
+    assert.deepEqual([bad.status, json(bad.body).message], [400, 'Invalid escape keys (ctrl-P) provided']);
+  });
+
   it('answers dockerd\'s status codes, and keeps serving', async () => {
     const unknown = 'f'.repeat(64);
     for (const [method, p] of [['GET', `/exec/${unknown}/json`], ['POST', `/exec/${unknown}/start`], ['POST', `/exec/${unknown}/resize?h=1&w=1`]]) {

@@ -14,7 +14,7 @@ import type { EventPublisher } from '../events/bus';
 import type { ProcessStream, Runtime, RuntimeRef } from '../runtime/runtime';
 import { buildEnv, DEFAULT_CAPS, generateExecProcess, mergeExecEnv } from '../runtime/spec';
 import { resolveUser } from '../runtime/user';
-import type { AttachSink } from './io';
+import { Attachments, noAttach, type AttachHandle, type AttachSink } from './io';
 import type { ContainerRecord } from './record';
 
 // What an exec runs, in the engine's words.
@@ -32,8 +32,9 @@ export interface ExecSpec {
   stdin: boolean;
   stdout: boolean;
   stderr: boolean;
-  // Kept for inspect; the front-end applies it to the attached stream.
-  detachKeys: string;
+  // With a TTY and stdin, the sequence that lets go of the stream
+  // (ctrl-p,ctrl-q when unset).
+  detachKeys?: Buffer;
   consoleSize?: ConsoleSize;
 }
 
@@ -77,22 +78,13 @@ export interface ExecServiceOptions {
   keepMs?: number;
 }
 
-// An attached session's stdin and lifetime.
-export interface ExecHandle {
-  write(data: Buffer): void;
-  closeStdin(): void;
-  // Lets go of the stream; the process runs on.
-  detach(): void;
-  // Settles once the output has ended and the exit code is recorded.
-  done: Promise<void>;
-}
-
 interface Session extends ExecSession {
   startCalled: boolean;
   // Settles once the runtime has started it (or failed to).
   started: Promise<void>;
   settle: () => void;
-  stream?: ProcessStream;
+  // Its attached client, if any.
+  io?: Attachments;
   timer?: NodeJS.Timeout;
 }
 
@@ -131,7 +123,7 @@ export class ExecService {
     } catch {
       throw notFound(`No such exec instance: ${id}`);
     }
-    const { started: _s, stream: _t, timer: _i, settle: _e, startCalled: _c, ...view } = s;
+    const { started: _s, io: _t, timer: _i, settle: _e, startCalled: _c, ...view } = s;
     return { ...view, spec: { ...s.spec } };
   }
 
@@ -142,15 +134,17 @@ export class ExecService {
 
   // Throws what start would before anything runs: 404 for an unknown
   // session, 409 for a container that is not running, or paused.
-  startable(id: string): { tty: boolean; stdin: boolean; detachKeys: string } {
-    const { s } = this.lookup(id);
-    return { tty: s.spec.tty, stdin: s.spec.stdin, detachKeys: s.spec.detachKeys };
+  startable(id: string): void {
+    this.lookup(id);
   }
 
   // Starts the session's process. Detached, it resolves once the process
-  // runs; attached, output goes to the sink, which is ended after the exit
-  // code is recorded (so a client that asks for it next finds it).
-  async start(id: string, o: { detach: boolean; consoleSize?: ConsoleSize }, sink?: AttachSink): Promise<ExecHandle> {
+  // runs; attached, the sink is its client as for a container's attach
+  // (io.ts), with stdin closing at the client's end as dockerd's exec does
+  // (on a TTY the stream ends instead, and the process runs on, as after
+  // the detach keys). The sink ends after the exit code is recorded, so a
+  // client that asks for it next finds it.
+  async start(id: string, o: { detach: boolean; consoleSize?: ConsoleSize }, sink?: AttachSink): Promise<AttachHandle> {
     const { s, c } = this.lookup(id);
     if (s.exitCode !== undefined) throw conflict(`exec command ${id} has already run`);
     if (s.running || s.startCalled) throw conflict(`exec command ${id} is already running`);
@@ -183,7 +177,6 @@ export class ExecService {
       throw new BerthError(s.exitCode === 127 || /permission denied|is a directory/i.test(msg) ? 'InvalidArgument' : 'Internal', `OCI runtime exec failed: ${msg}`);
     }
     s.pid = proc.pid;
-    s.stream = proc.stream;
     s.settle();
     const exited = proc.exit.then((code) => {
       s.exitCode = code;
@@ -193,30 +186,12 @@ export class ExecService {
     const stream = proc.stream;
     if (!attach || !stream || !sink) {
       stream?.close();
-      return { write() {}, closeStdin() {}, detach() {}, done: exited };
+      return noAttach;
     }
-    const output = new Promise<void>((resolve) => {
-      stream.pump((fd, data) => {
-        if (fd === 1 ? s.spec.stdout : s.spec.stderr) sink.out(fd, data);
-      }, resolve);
-    });
-    let detached = false;
-    const done = Promise.all([output, exited]).then(() => {
-      if (!detached) sink.end();
-    });
-    return {
-      write: (data) => {
-        if (s.spec.stdin) void stream.write(data).catch(() => {});
-      },
-      closeStdin: () => {
-        if (s.spec.stdin) stream.closeStdin();
-      },
-      detach: () => {
-        detached = true;
-        stream.close();
-      },
-      done,
-    };
+    // The stream exists already, so connecting it cannot fail.
+    s.io = new Attachments(() => {}, { tty: s.spec.tty, stdinOnce: true }, () => this.publish(c, 'exec_detach', { execID: id }));
+    const opts = { stdin: s.spec.stdin, stdout: s.spec.stdout, stderr: s.spec.stderr, stream: true, logs: false, detachKeys: s.spec.detachKeys };
+    return s.io.add(opts, sink, () => endsAfter(stream, exited));
   }
 
   // Resizes the session's TTY. Before it runs, this waits for the start (as
@@ -244,7 +219,7 @@ export class ExecService {
     for (const s of [...this.sessions.values()]) {
       if (s.containerId !== containerId) continue;
       clearTimeout(s.timer);
-      s.stream?.close();
+      s.io?.endAll();
       s.settle();
       this.sessions.delete(s.id);
     }
@@ -257,7 +232,7 @@ export class ExecService {
   shutdown(): void {
     for (const s of this.sessions.values()) {
       clearTimeout(s.timer);
-      s.stream?.close();
+      s.io?.closeAll();
     }
   }
 
@@ -291,7 +266,6 @@ export class ExecService {
     if (!this.sessions.has(s.id)) return;
     s.running = false;
     s.canRemove = true;
-    s.stream = undefined;
     clearTimeout(s.timer);
     s.timer = setTimeout(() => this.sessions.delete(s.id), this.opts.keepMs ?? KEEP_MS);
     s.timer.unref();
@@ -304,4 +278,16 @@ export class ExecService {
   private publish(c: ContainerRecord, action: string, extra: Record<string, string>): void {
     this.d.events.publish('container', action, c.id, { ...c.spec.labels, image: c.spec.image.ref, name: c.name.slice(1), ...extra });
   }
+}
+
+// The stream as an attach sees it: its output ends once the exit code is
+// recorded, not when the shim closes the socket just before.
+function endsAfter(stream: ProcessStream, exited: Promise<void>): ProcessStream {
+  return {
+    pump: (onData, onEnd) => stream.pump(onData, () => void exited.then(onEnd)),
+    write: (data) => stream.write(data),
+    closeStdin: () => stream.closeStdin(),
+    close: () => stream.close(),
+    ...(stream.pause && stream.resume ? { pause: () => stream.pause!(), resume: () => stream.resume!() } : {}),
+  };
 }

@@ -1,12 +1,14 @@
 // A container's attached clients. An attach may arrive before the process
 // exists (docker run attaches, then starts): it waits, buffering stdin, and
 // is connected to the shim's stream once the runtime has created the process
-// and before it runs, so no output is missed. Exec reuses the stream.
+// and before it runs, so no output is missed. An attached exec session is
+// a client of its own Attachments (exec.ts), over the stream its shim made.
 //
 // What ends an attach is Docker's (moby's container/stream): the process's
 // output ending; the client going away; and the client's stdin ending —
 // by EOF, or by the detach keys on a TTY — which, for a non-TTY StdinOnce
-// container, closes the process's stdin instead (its output keeps flowing).
+// container, closes the process's stdin instead (its output keeps flowing);
+// an exec is attached as StdinOnce, as dockerd's exec attaches CloseStdin.
 import type { ProcessStream } from '../runtime/runtime';
 import { EscapeProxy } from './escape';
 

@@ -71,6 +71,8 @@ interface Entry {
   // Mounts resolved at create, for start.
   mounts: OciMount[];
   exiting?: Promise<void>;
+  // A start in progress (settles either way).
+  starting?: Promise<void>;
   // When checkAlive first found the process gone with no exit code.
   goneSince?: number;
 }
@@ -251,7 +253,19 @@ export class ContainerService {
     await this.lock.run(e.rec.id, () => this.startLocked(e));
   }
 
+  // The process runs, and may print, before the runtime's start returns and
+  // the state says so: a kill meanwhile waits for it (kill()).
   private async startLocked(e: Entry): Promise<void> {
+    const started = this.startProcess(e);
+    e.starting = started.catch(() => {});
+    try {
+      await started;
+    } finally {
+      e.starting = undefined;
+    }
+  }
+
+  private async startProcess(e: Entry): Promise<void> {
     const c = e.rec;
     if (isRunning(c.state)) throw notModified('container already started');
     if (c.state.status === 'removing' || !this.entries.has(c.id)) throw notFound(`No such container: ${c.id}`);
@@ -519,6 +533,9 @@ export class ContainerService {
     const e = this.entry(ref);
     const c = e.rec;
     const sig = parseSignal(signal, 'SIGKILL');
+    // As dockerd's kill waits for the container's lock held by a start: a
+    // client forwarding a signal as soon as it sees output is not refused.
+    if (e.starting) await e.starting;
     if (!isRunning(c.state)) throw conflict(`cannot kill container: ${ref}: container ${c.id} is not running`);
     const done = this.exited(e);
     this.signal(e, sig);

@@ -8,29 +8,6 @@
 import { invalidArgument } from '../../errors';
 import { checkType, isZero, type FieldRule } from './fields';
 
-// "ctrl-p,ctrl-q" as Docker's term.ToBytes reads it: each key a single
-// character or ctrl-<a-z @ [ \ ] ^ _ ,>. Returns the bytes; throws for a
-// sequence Docker refuses.
-export function detachKeyBytes(keys: string): Buffer {
-  const out: number[] = [];
-  for (const raw of keys.split(',')) {
-    const k = raw.trim();
-    if (k.length > 1 && k.toLowerCase().startsWith('ctrl-')) {
-      const c = k.slice(5).toLowerCase();
-      if (c.length !== 1) throw invalidArgument(`Invalid escape keys (${keys}) provided`);
-      if (c >= 'a' && c <= 'z') out.push(c.charCodeAt(0) - 96);
-      else if ('@[\\]^_'.includes(c)) out.push(c.charCodeAt(0) - 64);
-      else if (c === ',') out.push(0x2c);
-      else throw invalidArgument(`Invalid escape keys (${keys}) provided`);
-    } else if (k.length === 1) {
-      out.push(k.charCodeAt(0));
-    } else {
-      throw invalidArgument(`Invalid escape keys (${keys}) provided`);
-    }
-  }
-  return Buffer.from(out);
-}
-
 function consoleSize(field: string) {
   return (v: unknown) => {
     if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isInteger(x) && x >= 0 && x <= 0xffff)) {
@@ -46,9 +23,7 @@ export const EXEC_FIELDS: Record<string, FieldRule> = {
   AttachStdout: applied('boolean'),
   AttachStderr: applied('boolean'),
   ConsoleSize: applied('array', 'the TTY\'s initial [height, width] (ignored without a TTY and below API 1.42, as dockerd does)', { validate: consoleSize('ConsoleSize') }),
-  DetachKeys: applied('string', 'with a TTY and stdin, the sequence (default ctrl-p,ctrl-q) lets go of the stream; the process runs on', {
-    validate: (v: string) => { if (v) detachKeyBytes(v); },
-  }),
+  DetachKeys: applied('string', 'with a TTY and stdin, the sequence (default ctrl-p,ctrl-q) lets go of the stream; the process runs on'),
   Tty: applied('boolean', 'a pty from the runtime\'s console socket; resized by `POST /exec/{id}/resize`'),
   Env: applied('strings', 'over the container\'s env; `NAME` alone removes it'),
   Cmd: applied('strings', 'required'),

@@ -6,14 +6,13 @@ import { invalidArgument, isKind } from '../../errors';
 import type { ContainerSnapshots } from '../../engine/containers/commit';
 import type { ContainerRecord } from '../../engine/containers/record';
 import { hasLabel } from '../../engine/images/service';
-import { parseDetachKeys } from '../../util/detach-keys';
 import { linearRegExp } from '../../util/linear-regexp';
 import type { ContainerService, WaitCondition } from '../../engine/containers/service';
 import type { ImageRecord } from '../../engine/images/types';
 import { translateCommit } from '../containers/commit';
 import { translateCreate } from '../containers/create';
 import { containerSummary, inspectContainer, type ContainerViewDeps } from '../containers/inspect';
-import { boolParam, filtersParam, hijack, hijackedInput, intParam, readJSON, sendJSON, sendNoContent, sendStream, stdcopyFrame, timestampValue } from '../http';
+import { attachedStream, boolParam, detachKeysValue, filtersParam, intParam, readJSON, requestBody, sendJSON, sendNoContent, sendStream, stdcopyFrame, timestampValue } from '../http';
 import type { Ctx, Router } from '../router';
 
 // What the container routes need of the daemon.
@@ -255,13 +254,7 @@ function uint32Param(q: URLSearchParams, name: string, what: string): number {
 async function attach(b: ContainerBackend, ctx: Ctx): Promise<void> {
   const q = ctx.query;
   // Checked before the container, as dockerd does.
-  const keys = q.get('detachKeys') || '';
-  let detachKeys: Buffer | undefined;
-  try {
-    detachKeys = keys ? parseDetachKeys(keys) : undefined;
-  } catch {
-    throw invalidArgument(`Invalid detach keys (${keys}) provided`);
-  }
+  const detachKeys = detachKeysValue(q.get('detachKeys') || '', 'detach');
   const c = b.containers.get(ctx.params.id);
   const opts = {
     stdin: boolParam(q, 'stdin'),
@@ -271,32 +264,8 @@ async function attach(b: ContainerBackend, ctx: Ctx): Promise<void> {
     logs: boolParam(q, 'logs'),
     ...(detachKeys ? { detachKeys } : {}),
   };
-  const tty = c.spec.process.terminal;
-  const sock = hijack(ctx, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
-  let ended = false;
-  const handle = await b.containers.attach(c.id, opts, {
-    out: (stream, data) => (ended ? true : sock.write(tty ? data : stdcopyFrame(stream, data))),
-    // A client that does not read holds the output back, as in dockerd.
-    onDrain: (cb) => {
-      const done = () => {
-        sock.off('drain', done);
-        sock.off('close', done);
-        cb();
-      };
-      sock.on('drain', done);
-      sock.on('close', done);
-    },
-    end: () => {
-      if (ended) return;
-      ended = true;
-      sock.end();
-    },
-  });
-  hijackedInput(ctx, sock, (chunk) => handle.write(chunk));
-  // The client half-closes after its stdin ends (docker run -i < file).
-  sock.on('end', () => handle.closeStdin());
-  sock.on('close', () => {
-    if (!ended) handle.detach();
-  });
-  sock.on('error', () => handle.detach());
+  // Not stdin: dockerode sends its options as the body.
+  await requestBody(ctx);
+  const stream = attachedStream(ctx, c.spec.process.terminal);
+  stream.connect(await b.containers.attach(c.id, opts, stream.sink));
 }

@@ -3,8 +3,8 @@
 // Docker's ExecConfig becomes the engine's ExecSpec here.
 import { invalidArgument } from '../../errors';
 import type { ConsoleSize, ExecService, ExecSession, ExecSpec } from '../../engine/containers/exec';
-import { checkBody, detachKeyBytes, EXEC_FIELDS, EXEC_START_FIELDS } from '../compat/exec-fields';
-import { hijack, intParam, readJSON, sendJSON, sendNoContent, stdcopyFrame } from '../http';
+import { checkBody, EXEC_FIELDS, EXEC_START_FIELDS } from '../compat/exec-fields';
+import { attachedStream, detachKeysValue, intParam, readJSON, requestJSON, sendJSON, sendNoContent } from '../http';
 import type { Ctx, Router } from '../router';
 
 // What the exec routes need of the daemon.
@@ -42,8 +42,6 @@ export interface ExecInspectResponse {
   Pid: number;
 }
 
-const DEFAULT_DETACH_KEYS = Buffer.from([0x10, 0x11]); // ctrl-p, ctrl-q
-
 const atLeast = (version: string, min: string): boolean => {
   const [a, b] = version.split('.').map(Number);
   const [c, d] = min.split('.').map(Number);
@@ -61,6 +59,7 @@ export function translateExecConfig(body: Record<string, unknown> | undefined, v
   checkBody(EXEC_FIELDS, b);
   const cfg = b as ExecConfig;
   if (!cfg.Cmd || cfg.Cmd.length === 0) throw invalidArgument('No exec command specified');
+  const detachKeys = detachKeysValue(cfg.DetachKeys ?? '', 'escape');
   return {
     cmd: cfg.Cmd,
     env: cfg.Env ?? [],
@@ -71,7 +70,7 @@ export function translateExecConfig(body: Record<string, unknown> | undefined, v
     stdin: !!cfg.AttachStdin,
     stdout: !!cfg.AttachStdout,
     stderr: !!cfg.AttachStderr,
-    detachKeys: cfg.DetachKeys ?? '',
+    ...(detachKeys ? { detachKeys } : {}),
     ...(cfg.Tty && sizeOf(cfg.ConsoleSize, version) ? { consoleSize: sizeOf(cfg.ConsoleSize, version) } : {}),
   };
 }
@@ -82,7 +81,7 @@ export function execInspect(s: ExecSession): ExecInspectResponse {
     CanRemove: s.canRemove,
     ContainerID: s.containerId,
     // dockerd's []byte, which Go's JSON writes in base64.
-    DetachKeys: s.spec.detachKeys ? detachKeyBytes(s.spec.detachKeys).toString('base64') : '',
+    DetachKeys: s.spec.detachKeys?.toString('base64') ?? '',
     ID: s.id,
     Running: s.running,
     // null until it has exited, as dockerd's *int.
@@ -118,133 +117,31 @@ export function execRoutes(r: Router, b: ExecBackend): void {
   });
 }
 
-// An upgrade request's body is not the HTTP parser's: it arrives on the
-// socket, ahead of the stream (Content-Length bytes, which docker sends).
-async function startBody(ctx: Ctx): Promise<Record<string, unknown>> {
-  if (!ctx.upgrade) return (await readJSON(ctx.req)) ?? {};
-  const len = Number(ctx.req.headers['content-length'] ?? 0);
-  if (!Number.isInteger(len) || len <= 0) return {};
-  if (len > 1 << 20) throw invalidArgument(`request body is larger than ${1 << 20} bytes`);
-  const sock = ctx.upgrade.socket;
-  const buf = await new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let got = 0;
-    const onData = (d: Buffer) => {
-      chunks.push(d);
-      got += d.length;
-      if (got < len) return;
-      sock.off('data', onData);
-      sock.off('error', reject);
-      sock.pause();
-      const all = Buffer.concat(chunks);
-      if (all.length > len) sock.unshift(all.subarray(len));
-      resolve(all.subarray(0, len));
-    };
-    sock.on('data', onData);
-    sock.on('error', reject);
-  });
-  let v: unknown;
-  try {
-    v = JSON.parse(buf.toString('utf8'));
-  } catch (err) {
-    throw invalidArgument(`invalid JSON: ${(err as Error).message}`);
-  }
-  if (v === null) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw invalidArgument('invalid JSON: expected an object');
-  return v as Record<string, unknown>;
-}
-
 async function start(b: ExecBackend, ctx: Ctx): Promise<void> {
-  const body = await startBody(ctx);
+  const body = (await requestJSON(ctx)) ?? {};
   checkBody(EXEC_START_FIELDS, body);
   const detach = body.Detach === true;
   const tty = body.Tty === true;
   const consoleSize = tty ? sizeOf(body.ConsoleSize, ctx.version) : undefined;
   const id = ctx.params.id;
   // 404 and 409 come as plain HTTP answers, before the stream is taken over.
-  const session = b.exec.startable(id);
+  b.exec.startable(id);
   if (detach) {
     await b.exec.start(id, { detach: true, consoleSize });
     sendNoContent(ctx.res, 200);
     return;
   }
   // Raw for a TTY (and for clients below 1.42), multiplexed otherwise.
-  const raw = tty || !atLeast(ctx.version, '1.42');
-  const sock = hijack(ctx, raw ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
-  const frame = (fd: 1 | 2, data: Buffer) => (tty ? data : stdcopyFrame(fd, data));
-  let ended = false;
-  const end = () => {
-    if (ended) return;
-    ended = true;
-    sock.end();
-  };
-  // Input read before the process runs waits for it.
-  const early: Buffer[] = [];
-  let input: ((d: Buffer) => void) | undefined;
-  let eof: (() => void) | undefined;
-  let gotEof = false;
-  sock.on('data', (d: Buffer) => (input ? input(d) : early.push(d)));
-  sock.on('end', () => (eof ? eof() : (gotEof = true)));
-  sock.resume(); // paused after its body was read
+  const stream = attachedStream(ctx, tty || !atLeast(ctx.version, '1.42'));
   let handle;
   try {
-    handle = await b.exec.start(id, { detach: false, consoleSize }, {
-      out: (fd, data) => {
-        if (!ended) sock.write(frame(fd, data));
-      },
-      end,
-    });
+    handle = await b.exec.start(id, { detach: false, consoleSize }, stream.sink);
   } catch (err) {
     // As dockerd: the stream is up, so the error goes into it, and the
     // client reads the exit code (126, 127) from inspect.
-    if (!ended) sock.write(frame(1, Buffer.from(`${(err as Error).message}\r\n`)));
-    end();
+    stream.sink.out(1, Buffer.from(`${(err as Error).message}\r\n`));
+    stream.sink.end();
     return;
   }
-  const h = handle;
-  // With a TTY and stdin, the detach keys let go of the stream.
-  const keys = session.tty && session.stdin ? (session.detachKeys ? detachKeyBytes(session.detachKeys) : DEFAULT_DETACH_KEYS) : undefined;
-  const scan = keys ? new EscapeScanner(keys) : undefined;
-  input = (d) => {
-    if (!scan) return h.write(d);
-    const { pass, detach: hit } = scan.feed(d);
-    if (pass.length) h.write(pass);
-    if (hit) {
-      h.detach();
-      end();
-    }
-  };
-  eof = () => h.closeStdin();
-  for (const d of early.splice(0)) input(d);
-  if (gotEof) eof();
-  sock.on('close', () => {
-    if (!ended) h.detach();
-  });
-  sock.on('error', () => h.detach());
-  await h.done;
-}
-
-// Docker's detach sequence on a TTY's input: bytes that may start the
-// sequence are held back until it is complete (detach) or broken (they
-// pass on).
-export class EscapeScanner {
-  private held: number[] = [];
-
-  constructor(private keys: Buffer) {}
-
-  feed(d: Buffer): { pass: Buffer; detach: boolean } {
-    const out: number[] = [];
-    for (const byte of d) {
-      if (byte === this.keys[this.held.length]) {
-        this.held.push(byte);
-        if (this.held.length === this.keys.length) return { pass: Buffer.from(out), detach: true };
-        continue;
-      }
-      out.push(...this.held);
-      this.held = [];
-      if (byte === this.keys[0]) this.held.push(byte);
-      else out.push(byte);
-    }
-    return { pass: Buffer.from(out), detach: false };
-  }
+  stream.connect(handle);
 }

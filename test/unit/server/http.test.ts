@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { BerthError } from '../../../src/errors';
-import { boolParam, filtersParam, hijackedInput, intParam, readBody, readJSON, stdcopyFrame } from '../../../src/server/http';
+import { boolParam, detachKeysValue, filtersParam, intParam, readBody, readJSON, requestBody, requestJSON, stdcopyFrame } from '../../../src/server/http';
 import type { Ctx } from '../../../src/server/router';
 import { PassThrough } from 'node:stream';
 
@@ -115,19 +115,31 @@ test('readJSON: a body must be sent as application/json when a Content-Type is g
   await assert.rejects(readJSON(typed('text/plain', '{"a":1}')), isInvalid(/must be 'application\/json'/));
 });
 
-test('hijackedInput leaves an upgrade\'s request body out of stdin, across packets', () => {
+test('requestBody takes an upgrade\'s body off the socket, across packets, and leaves what follows for stdin', async () => {
   const socket = new PassThrough();
-  const ctx = { req: { headers: { 'content-length': '12' } }, upgrade: { socket, head: Buffer.alloc(0) } } as unknown as Ctx;
-  const got: string[] = [];
-  hijackedInput(ctx, socket, (c) => got.push(c.toString()));
+  const ctx = { req: { headers: { 'content-length': '12', 'content-type': 'application/json' } }, upgrade: { socket, head: Buffer.alloc(0) } } as unknown as Ctx;
   socket.write('{"stre');
-  socket.write('am":1}ls\n');
+  setImmediate(() => socket.write('am":1}ls\n'));
+  assert.deepEqual(await requestJSON(ctx), { stream: 1 });
+  const got: string[] = [];
+  socket.on('data', (c: Buffer) => got.push(c.toString()));
+  socket.resume();
   socket.write('more');
+  await new Promise((r) => setImmediate(r));
   assert.deepEqual(got, ['ls\n', 'more']);
-  // Without a body (the docker CLI sends Content-Length: 0), all of it is stdin.
+  // Without a body (the docker CLI sends Content-Length: 0), nothing is read.
   const s2 = new PassThrough();
-  const got2: string[] = [];
-  hijackedInput({ req: { headers: { 'content-length': '0' } }, upgrade: { socket: s2, head: Buffer.alloc(0) } } as unknown as Ctx, s2, (c) => got2.push(c.toString()));
-  s2.write('abc');
-  assert.deepEqual(got2, ['abc']);
+  assert.equal((await requestBody({ req: { headers: { 'content-length': '0' } }, upgrade: { socket: s2, head: Buffer.alloc(0) } } as unknown as Ctx)).length, 0);
+  // A body cut short is refused, not waited for.
+  const s3 = new PassThrough();
+  const short = requestBody({ req: { headers: { 'content-length': '10' } }, upgrade: { socket: s3, head: Buffer.alloc(0) } } as unknown as Ctx);
+  s3.end('{}');
+  await assert.rejects(short, isInvalid(/ended after 2 of its 10 bytes/));
+});
+
+test('detachKeysValue: Docker\'s format, in dockerd\'s words for the route', () => {
+  assert.equal(detachKeysValue('', 'detach'), undefined);
+  assert.deepEqual([...detachKeysValue('ctrl-e,e', 'detach')!], [5, 0x65]);
+  assert.throws(() => detachKeysValue('ctrl-P', 'detach'), isInvalid(/^Invalid detach keys \(ctrl-P\) provided$/));
+  assert.throws(() => detachKeysValue('a,,b', 'escape'), isInvalid(/^Invalid escape keys \(a,,b\) provided$/));
 });

@@ -20,14 +20,27 @@ const isKind = (kind: string, re?: RegExp) => (err: unknown) => {
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
 function execSpec(over: Partial<ExecSpec> = {}): ExecSpec {
-  return { cmd: ['ls', '-l'], env: [], user: '', cwd: '', tty: false, privileged: false, stdin: false, stdout: true, stderr: true, detachKeys: '', ...over };
+  return { cmd: ['ls', '-l'], env: [], user: '', cwd: '', tty: false, privileged: false, stdin: false, stdout: true, stderr: true, ...over };
 }
 
-// A sink that records what it was given.
+// A sink that records what it was given; `full` makes it refuse more
+// output until drain() (a client that stopped reading).
 function sink() {
   const out: string[] = [];
   let ended = false;
-  return { out, get ended() { return ended; }, sink: { out: (fd: 1 | 2, d: Buffer) => { out.push(`${fd}:${d.toString()}`); }, end: () => { ended = true; } } };
+  let endedNow = () => {};
+  const endedP = new Promise<void>((r) => { endedNow = r; });
+  const drains: (() => void)[] = [];
+  const s = {
+    out, full: false, ended: endedP, get isEnded() { return ended; },
+    drain: () => { s.full = false; for (const cb of drains.splice(0)) cb(); },
+    sink: {
+      out: (fd: 1 | 2, d: Buffer) => { out.push(`${fd}:${d.toString()}`); return !s.full; },
+      onDrain: (cb: () => void) => { drains.push(cb); },
+      end: () => { ended = true; endedNow(); },
+    },
+  };
+  return s;
 }
 
 const ALL = ['CAP_CHOWN', 'CAP_SYS_ADMIN', 'CAP_NET_ADMIN'];
@@ -99,11 +112,13 @@ describe('ExecService', () => {
     p.out.write(Buffer.from('\x02out'));
     p.out.write(Buffer.from('\x03err')); // stderr was not asked for
     await tick();
-    assert.equal(s.ended, false);
+    // The output's end waits for the exit code.
+    p.out.end();
+    await tick();
+    assert.equal(s.isEnded, false);
     p.exit(3);
-    await handle.done;
+    await s.ended;
     assert.deepEqual(s.out, ['1:out']);
-    assert.equal(s.ended, true);
     assert.deepEqual([p.stdin.map(String), p.stdinClosed], [['in'], true]);
     const v = execs.inspect(id);
     assert.deepEqual([v.running, v.exitCode, v.canRemove], [false, 3, true]);
@@ -116,6 +131,62 @@ describe('ExecService', () => {
     // Kept for a while, then forgotten.
     await tick(80);
     assert.throws(() => execs.inspect(id), isKind('NotFound', /No such exec instance/));
+  });
+
+  test('attached: a client that stops reading holds the output back (the stream is paused until it drains)', async () => {
+    const id = await execs.create('web', execSpec());
+    const s = sink();
+    s.full = true;
+    await execs.start(id, { detach: false }, s.sink);
+    const p = h.runtime.execs.get(id)!;
+    p.out.write(Buffer.from('\x02one'));
+    await tick();
+    assert.equal(p.paused, true);
+    s.drain();
+    assert.equal(p.paused, false);
+    p.out.write(Buffer.from('\x02two'));
+    p.exit(0);
+    await s.ended;
+    assert.deepEqual(s.out, ['1:one', '1:two']);
+  });
+
+  test('a TTY session: the detach keys end the stream, are not passed on, and the process runs on (exec_detach)', async () => {
+    const id = await execs.create('web', execSpec({ tty: true, stdin: true, detachKeys: Buffer.from([5, 0x65]) }));
+    const s = sink();
+    const handle = await execs.start(id, { detach: false }, s.sink);
+    const p = h.runtime.execs.get(id)!;
+    handle.write(Buffer.from('ls\r\x05'));
+    handle.write(Buffer.from('e'));
+    await s.ended;
+    assert.deepEqual([p.stdin.map(String), p.stdinClosed, p.closed], [['ls\r'], false, true]);
+    assert.equal(execs.inspect(id).running, true);
+    assert.deepEqual(h.events.filter((e) => e.action === 'exec_detach').map((e) => e.attributes.execID), [id]);
+    // Without keys of its own, ctrl-p ctrl-q.
+    const dflt = await execs.create('web', execSpec({ tty: true, stdin: true }));
+    const s2 = sink();
+    (await execs.start(dflt, { detach: false }, s2.sink)).write(Buffer.from('\x10\x11'));
+    await s2.ended;
+    assert.equal(h.runtime.execs.get(dflt)!.stdin.length, 0);
+  });
+
+  test('the end of the client\'s input: stdin closes without a TTY; with one, the stream ends and the process runs on', async () => {
+    const tty = await execs.create('web', execSpec({ tty: true, stdin: true }));
+    const s = sink();
+    (await execs.start(tty, { detach: false }, s.sink)).closeStdin();
+    await s.ended;
+    assert.deepEqual([h.runtime.execs.get(tty)!.stdinClosed, execs.inspect(tty).running], [false, true]);
+    assert.deepEqual(h.events.filter((e) => e.action === 'exec_detach'), []);
+    // Without a TTY (in a container that has one or not), the process's stdin closes and its output still comes.
+    const plain = await execs.create('web', execSpec({ stdin: true }));
+    const s2 = sink();
+    (await execs.start(plain, { detach: false }, s2.sink)).closeStdin();
+    await tick();
+    const p = h.runtime.execs.get(plain)!;
+    assert.deepEqual([p.stdinClosed, s2.isEnded], [true, false]);
+    p.out.write(Buffer.from('\x02after'));
+    p.exit(0);
+    await s2.ended;
+    assert.deepEqual(s2.out, ['1:after']);
   });
 
   test('a session starts once', async () => {
@@ -174,8 +245,13 @@ describe('ExecService', () => {
     const pending = await execs.create('web', execSpec());
     const running = await execs.create('web', execSpec());
     await execs.start(running, { detach: true });
+    const attached = await execs.create('web', execSpec());
+    const s = sink();
+    await execs.start(attached, { detach: false }, s.sink);
     await h.service.stop('web', { timeout: 0 });
     execs.containerExited(cid);
+    // An attached client's stream ends with it.
+    await s.ended;
     for (const id of [pending, running]) {
       assert.throws(() => execs.inspect(id), isKind('NotFound', /No such exec instance/));
       assert.throws(() => execs.startable(id), isKind('NotFound', /No such exec instance/));

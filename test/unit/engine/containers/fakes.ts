@@ -33,6 +33,9 @@ export interface FakeExec {
   out: PassThrough;
   stdin: Buffer[];
   stdinClosed: boolean;
+  // The attached stream was let go of; its output is held back.
+  closed: boolean;
+  paused: boolean;
   resizes: [number, number][];
   exit(code: number): void;
 }
@@ -68,7 +71,7 @@ export class FakeRuntime implements Runtime {
     const out = new PassThrough();
     let exit!: (code: number) => void;
     const exited = new Promise<number>((r) => { exit = r; });
-    const e: FakeExec = { container: ref.id, process, opts, out, stdin: [], stdinClosed: false, resizes: [], exit: (code) => { out.end(); exit(code); } };
+    const e: FakeExec = { container: ref.id, process, opts, out, stdin: [], stdinClosed: false, closed: false, paused: false, resizes: [], exit: (code) => { out.end(); exit(code); } };
     this.execs.set(session, e);
     const stream: ProcessStream | undefined = opts.attach
       ? {
@@ -79,7 +82,9 @@ export class FakeRuntime implements Runtime {
           },
           write: async (d) => { e.stdin.push(d); },
           closeStdin: () => { e.stdinClosed = true; },
-          close: () => out.end(),
+          close: () => { e.closed = true; out.end(); },
+          pause: () => { e.paused = true; out.pause(); },
+          resume: () => { e.paused = false; out.resume(); },
         }
       : undefined;
     return { pid: this.nextPid++, stream, exit: exited };
@@ -108,11 +113,16 @@ export class FakeRuntime implements Runtime {
     return { pid, conmonPid: pid + 100000 };
   }
 
+  // When set, start returns only once it settles, the process running
+  // already (as runc's start returns after the process was let go).
+  startReturns?: Promise<void>;
+
   async start(ref: RuntimeRef): Promise<void> {
     this.log.push(`start ${ref.id}`);
     const p = this.procs.get(ref.id);
     if (!p) throw new Error(`no container ${ref.id}`);
     p.state = 'running';
+    await this.startReturns;
   }
 
   kill(pid: number, signal: NodeJS.Signals | number): boolean {

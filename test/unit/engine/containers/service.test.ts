@@ -161,6 +161,34 @@ describe('ContainerService', () => {
       assert.deepEqual(h.events.map((e) => e.action).slice(2), ['kill', 'die', 'stop']);
     });
 
+    test('a kill that arrives while the start is finishing (the process runs already) waits for it, as dockerd\'s waits for the start\'s lock', async () => {
+      const { id } = await h.service.create(spec());
+      let returns!: () => void;
+      h.runtime.startReturns = new Promise((r) => { returns = r; });
+      const started = h.service.start(id);
+      while (h.runtime.procs.get(id)?.state !== 'running') await new Promise((r) => setImmediate(r));
+      assert.equal(h.service.get(id).state.status, 'created');
+      const killed = h.service.kill(id, 'SIGUSR1');
+      await new Promise((r) => setImmediate(r));
+      assert.ok(!h.runtime.log.some((l) => l.startsWith('kill')), 'not before the start has returned');
+      returns();
+      await started;
+      await killed;
+      assert.deepEqual(h.runtime.log.filter((l) => l.startsWith('kill')), [`kill ${h.service.get(id).state.pid} 10`]);
+      await h.service.kill(id);
+      // A start that fails leaves the kill to dockerd's 409.
+      const { id: bad } = await h.service.create(spec());
+      let fails!: () => void;
+      h.runtime.startReturns = new Promise((_, reject) => { fails = () => reject(new Error('start failed')); });
+      const failing = h.service.start(bad).catch(() => {});
+      while (h.runtime.procs.get(bad)?.state !== 'running') await new Promise((r) => setImmediate(r));
+      const refused = assert.rejects(h.service.kill(bad), isKind('Conflict', /is not running/));
+      fails();
+      await refused;
+      await failing;
+      h.runtime.startReturns = undefined;
+    });
+
     test('a process gone without an exit code does not keep stop, kill or remove waiting', async () => {
       for (const op of ['stop', 'kill', 'remove'] as const) {
         const { id } = await h.service.create(spec());

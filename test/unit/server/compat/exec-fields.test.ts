@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { BerthError } from '../../../../src/errors';
-import { checkBody, detachKeyBytes, EXEC_FIELDS, EXEC_START_FIELDS } from '../../../../src/server/compat/exec-fields';
-import { EscapeScanner, execInspect, translateExecConfig } from '../../../../src/server/routes/exec';
+import { checkBody, EXEC_FIELDS, EXEC_START_FIELDS } from '../../../../src/server/compat/exec-fields';
+import { execInspect, translateExecConfig } from '../../../../src/server/routes/exec';
 import { projectRoot } from '../../../../src/util/paths';
 
 const spec = parse(fs.readFileSync(path.join(projectRoot(), 'third_party/docker-engine-api/docker-engine-api-1.51.yaml'), 'utf8'));
@@ -37,7 +37,7 @@ describe('the exec field tables', () => {
   test('what the docker CLI sends passes, and becomes the engine\'s spec', () => {
     const body = { User: 'app', Privileged: true, Tty: true, ConsoleSize: [40, 100], AttachStdin: true, AttachStderr: true, AttachStdout: true, Detach: false, DetachKeys: 'ctrl-x,y', Env: ['A=1'], WorkingDir: '/w', Cmd: ['sh'] };
     assert.deepEqual(translateExecConfig(body, '1.50'), {
-      cmd: ['sh'], env: ['A=1'], user: 'app', cwd: '/w', tty: true, privileged: true, stdin: true, stdout: true, stderr: true, detachKeys: 'ctrl-x,y',
+      cmd: ['sh'], env: ['A=1'], user: 'app', cwd: '/w', tty: true, privileged: true, stdin: true, stdout: true, stderr: true, detachKeys: Buffer.from([24, 0x79]),
       consoleSize: { height: 40, width: 100 },
     });
     // Below 1.42, and without a TTY, the console size is dropped, as dockerd does.
@@ -59,18 +59,14 @@ describe('the exec field tables', () => {
     assert.throws(() => checkBody(EXEC_START_FIELDS, { Detach: 'no' }), isInvalid(/field Detach/));
   });
 
-  test('detach keys read as Docker reads them', () => {
-    assert.deepEqual([...detachKeyBytes('ctrl-p,ctrl-q')], [0x10, 0x11]);
-    assert.deepEqual([...detachKeyBytes('a,ctrl-@,ctrl-_,ctrl-[')], [0x61, 0, 0x1f, 0x1b]);
-    for (const bad of ['ctrl-', 'ab', 'ctrl-ab', '', 'ctrl-1']) assert.throws(() => detachKeyBytes(bad), isInvalid(/Invalid escape keys/), bad);
-  });
-
-  test('the escape scanner holds a possible sequence back and passes a broken one on', () => {
-    const s = new EscapeScanner(Buffer.from([0x10, 0x11]));
-    assert.deepEqual(s.feed(Buffer.from('ab\x10')), { pass: Buffer.from('ab'), detach: false });
-    assert.deepEqual(s.feed(Buffer.from('c')), { pass: Buffer.from('\x10c'), detach: false });
-    assert.deepEqual(s.feed(Buffer.from('\x10\x10')), { pass: Buffer.from('\x10'), detach: false });
-    assert.deepEqual(s.feed(Buffer.from('\x11rest')), { pass: Buffer.from(''), detach: true });
+  test('detach keys read as Docker reads them (the attach route\'s parser), in dockerd\'s words for exec', () => {
+    const keys = (k: string) => translateExecConfig({ Cmd: ['sh'], DetachKeys: k }, '1.51').detachKeys;
+    assert.deepEqual([...keys('ctrl-p,ctrl-q')!], [0x10, 0x11]);
+    assert.deepEqual([...keys('a,ctrl-@,ctrl-_,ctrl-[')!], [0x61, 0, 0x1f, 0x1b]);
+    assert.equal(keys(''), undefined);
+    for (const bad of ['ctrl-', 'ab', 'ctrl-ab', 'a,,b', 'ctrl-1', 'ctrl-P']) {
+      assert.throws(() => keys(bad), isInvalid(new RegExp(`^Invalid escape keys \\(${bad.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}\\) provided$`)), bad);
+    }
   });
 
   test('inspect shows ExitCode null until the session has exited', () => {
@@ -81,6 +77,6 @@ describe('the exec field tables', () => {
     assert.equal(execInspect({ ...s, running: false, exitCode: 2 }).ExitCode, 2);
     // DetachKeys as dockerd writes its []byte: base64, "" when not given.
     assert.equal(v.DetachKeys, '');
-    assert.equal(execInspect({ ...s, spec: { ...s.spec, detachKeys: 'ctrl-p,ctrl-q' } }).DetachKeys, 'EBE=');
+    assert.equal(execInspect({ ...s, spec: { ...s.spec, detachKeys: Buffer.from([16, 17]) } }).DetachKeys, 'EBE=');
   });
 });
