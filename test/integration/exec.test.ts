@@ -77,6 +77,19 @@ describe('docker exec', { timeout: 240_000 }, () => {
     assert.equal(killed.code, 137);
   });
 
+  it('leaves no files of finished sessions behind (a container exec\'d into all day does not pile them up)', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await docker(d, 'exec', 'box', 'true')).code, 0);
+    assert.equal((await docker(d, 'exec', 'box', 'sh', '-c', 'exit 5')).code, 5);
+    const left = () => [
+      ...fs.readdirSync(path.join(d.execRoot, 'c', id, 'exec')),
+      ...fs.readdirSync(path.join(d.execRoot, 's')).filter((n) => n.startsWith('e-')),
+    ];
+    for (let i = 0; left().length > 0; i++) {
+      assert.ok(i < 50, `left behind: ${left().join(', ')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
   it('takes the container\'s env and cwd, with -e, --env-file and -w over them', async () => {
     const plain = await docker(d, 'exec', 'box', 'sh', '-c', 'echo $FROM_RUN $HOME; pwd');
     assert.equal(plain.stdout, '1 /root\n/srv\n');

@@ -65,7 +65,7 @@ export interface ExecContainers {
 
 export interface ExecDeps {
   containers: ExecContainers;
-  runtime: Pick<Runtime, 'exec' | 'resizeExec'>;
+  runtime: Pick<Runtime, 'exec' | 'resizeExec' | 'forgetExec'>;
   // A running container's root filesystem, as mounted (its /etc/passwd).
   rootfs(id: string): string;
   events: EventPublisher;
@@ -167,6 +167,7 @@ export class ExecService {
       });
       proc = await this.d.runtime.exec(this.ref(c), id, process, { attach, stdin: attach && s.spec.stdin, tty });
     } catch (err) {
+      void this.d.runtime.forgetExec(this.ref(c), id).catch(() => {});
       const msg = err instanceof Error ? err.message : String(err);
       // dockerd's codes for a process that could not be run: 127 not
       // found, 126 not executable (the shell's convention).
@@ -182,6 +183,8 @@ export class ExecService {
       s.exitCode = code;
       this.finish(s);
       this.publish(c, 'exec_die', { execID: id, exitCode: String(code) });
+      // The code is kept here; the session's files are of no more use.
+      void this.d.runtime.forgetExec(this.ref(c), id).catch(() => {});
     });
     const stream = proc.stream;
     if (!attach || !stream || !sink) {

@@ -348,7 +348,9 @@ export class ConmonRuntime implements Runtime {
     } finally {
       clearInterval(watch);
     }
-    await fsp.rm(fifo, { force: true });
+    // At once, not through the pool: runc calls a container with this fifo
+    // "created", and the process is already running.
+    fs.rmSync(fifo, { force: true });
     if (data.toString() !== '0') throw new BerthError('Internal', 'failed to start container: container process is already dead');
   }
 
@@ -534,6 +536,11 @@ export class ConmonRuntime implements Runtime {
   async execExitCode(id: string, session: string): Promise<number | undefined> {
     const text = await fsp.readFile(path.join(this.execDir(id, session), id), 'utf8').catch(() => '');
     return text.trim() === '' || !Number.isFinite(Number(text)) ? undefined : Number(text);
+  }
+
+  async forgetExec(ref: RuntimeRef, session: string): Promise<void> {
+    await fsp.rm(this.execDir(ref.id, session), { recursive: true, force: true });
+    await fsp.rm(path.join(this.socketDir, this.execLink(session)), { force: true });
   }
 
   // The session's pty, resized through conmon's winsz fifo as a

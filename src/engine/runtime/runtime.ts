@@ -81,6 +81,9 @@ export interface Runtime {
   exec(ref: RuntimeRef, session: string, process: OciProcess, o: ExecOptions): Promise<ExecProcess>;
   // Sets the terminal size of an exec session's TTY.
   resizeExec(ref: RuntimeRef, session: string, height: number, width: number): Promise<void>;
+  // Drops what the runtime kept of a finished exec session (its files and
+  // socket), so a container exec'd into all day does not pile them up.
+  forgetExec(ref: RuntimeRef, session: string): Promise<void>;
   // Called with a container id whenever its exit may have been recorded.
   onExit(listener: (id: string) => void): void;
   // Throws InvalidArgument for a runtime name the daemon does not know.

@@ -123,6 +123,8 @@ describe('ExecService', () => {
     const v = execs.inspect(id);
     assert.deepEqual([v.running, v.exitCode, v.canRemove], [false, 3, true]);
     assert.deepEqual(execs.idsOf(cid), []);
+    // The exit code is kept here; the runtime's files of the session go.
+    assert.deepEqual(h.runtime.forgottenExecs, [id]);
     assert.deepEqual(h.events.map((e) => [e.action, e.attributes.execID, e.attributes.exitCode, e.attributes.team, e.attributes.name]), [
       ['exec_create: ls -l', id, undefined, 'a', 'web'],
       ['exec_start: ls -l', id, undefined, 'a', 'web'],

@@ -94,6 +94,11 @@ export class FakeRuntime implements Runtime {
     this.execs.get(session)?.resizes.push([height, width]);
   }
 
+  readonly forgottenExecs: string[] = [];
+  async forgetExec(_ref: RuntimeRef, session: string): Promise<void> {
+    this.forgottenExecs.push(session);
+  }
+
   check(runtime: string): void {
     if (!this.runtimes.has(runtime)) throw invalidArgument(`unknown or invalid runtime name: ${runtime}`);
   }
