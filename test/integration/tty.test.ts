@@ -3,85 +3,12 @@
 // stdin pipes, detach and re-attach, resize, and many clients attached at
 // once while the daemon keeps answering.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
-import { api, docker, importBusybox, ROOT, run, startDaemon, type TestDaemon } from './harness';
-
-const PTY_RUN = path.join(ROOT, 'test', 'integration', 'tty', 'pty-run.py');
-
-// A command on a terminal of its own: type into it, resize it, and wait for
-// what it shows.
-class Terminal {
-  private child: ChildProcess;
-  private out = '';
-  private seen = 0;
-  private waiters: (() => void)[] = [];
-  readonly exited: Promise<number>;
-
-  constructor(d: TestDaemon, rows: number, cols: number, args: string[]) {
-    this.child = spawn('python3', [PTY_RUN, String(rows), String(cols), ...args], { env: d.env, stdio: ['pipe', 'pipe', 'inherit'] });
-    this.child.stdout!.on('data', (c: Buffer) => {
-      this.out += c.toString('latin1');
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code ?? -1)));
-  }
-
-  type(text: string): void {
-    this.child.stdin!.write(JSON.stringify({ in: text }) + '\n');
-  }
-
-  signal(sig: number): void {
-    this.child.stdin!.write(JSON.stringify({ signal: sig }) + '\n');
-  }
-
-  resize(rows: number, cols: number): void {
-    this.child.stdin!.write(JSON.stringify({ size: [rows, cols] }) + '\n');
-  }
-
-  // Resolves with the output up to a match of `re` that appeared after the
-  // last wait (what the terminal shows from then on).
-  async waitFor(re: RegExp, what: string, ms = 15_000): Promise<string> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const rest = this.out.slice(this.seen);
-      const m = re.exec(rest);
-      if (m) {
-        this.seen += m.index + m[0].length;
-        return rest.slice(0, m.index + m[0].length);
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the terminal showed:\n${JSON.stringify(this.out)}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 200);
-        this.waiters.push(() => { clearTimeout(t); r(); });
-      });
-    }
-  }
-
-  async exit(ms = 15_000): Promise<number> {
-    this.child.stdin!.end();
-    let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([this.exited, new Promise<number>((r) => { timer = setTimeout(() => r(-999), ms); })]);
-    clearTimeout(timer);
-    if (code === -999) {
-      this.child.kill('SIGKILL');
-      throw new Error(`the terminal's command did not exit; it showed:\n${JSON.stringify(this.out)}`);
-    }
-    return code;
-  }
-
-  text(): string {
-    return this.out;
-  }
-
-  kill(): void {
-    this.child.kill('SIGKILL');
-  }
-}
+import { api, docker, importBusybox, run, startDaemon, type TestDaemon } from './harness';
+import { Terminal } from './tty/terminal';
 
 // A hijacked attach over a raw socket: what the container prints, and stdin.
 interface RawAttach {
@@ -127,7 +54,7 @@ describe('interactive containers', { timeout: 180_000 }, () => {
 
   describe('the docker CLI on a terminal', () => {
     it('docker run -it: a prompt, keys echo, the size it was started with and later resizes, Ctrl-C reaches the process, exit 3 returns 3', async () => {
-      const t = new Terminal(d, 30, 90, ['docker', 'run', '-it', '--rm', 'busybox', 'sh']);
+      const t = new Terminal(d.env, ['docker', 'run', '-it', '--rm', 'busybox', 'sh'], 30, 90);
       try {
         await t.waitFor(/\/ # /, 'the prompt');
         t.type('echo typed-$((6*7))\r');
@@ -164,7 +91,7 @@ describe('interactive containers', { timeout: 180_000 }, () => {
 
     it('detaches with ctrl-p ctrl-q (exit 0, still running), passes a partial sequence through, re-attaches with docker attach at a new size, and logs show the terminal', async () => {
       const name = 'tty-detach';
-      const t = new Terminal(d, 25, 80, ['docker', 'run', '-it', '--name', name, 'busybox', 'sh']);
+      const t = new Terminal(d.env, ['docker', 'run', '-it', '--name', name, 'busybox', 'sh'], 25, 80);
       try {
         await t.waitFor(/\/ # /, 'the prompt');
         // ctrl-p then x: not the sequence, so both reach the shell (ash
@@ -180,7 +107,7 @@ describe('interactive containers', { timeout: 180_000 }, () => {
       const info = await inspect(d, name);
       assert.equal(info.State.Running, true);
 
-      const a = new Terminal(d, 40, 100, ['docker', 'attach', name]);
+      const a = new Terminal(d.env, ['docker', 'attach', name], 40, 100);
       try {
         a.type('echo re-$((1+1))\r');
         await a.waitFor(/\r\nre-2\r\n/, 'the shell, re-attached');
@@ -206,7 +133,7 @@ describe('interactive containers', { timeout: 180_000 }, () => {
 
     it('honours --detach-keys, and docker attach re-attaches to a non-TTY container', async () => {
       const name = 'keys';
-      const t = new Terminal(d, 25, 80, ['docker', 'run', '-it', '--detach-keys', 'ctrl-x,x', '--name', name, 'busybox', 'sh']);
+      const t = new Terminal(d.env, ['docker', 'run', '-it', '--detach-keys', 'ctrl-x,x', '--name', name, 'busybox', 'sh'], 25, 80);
       try {
         await t.waitFor(/\/ # /, 'the prompt');
         t.type('\x10\x11');
@@ -255,7 +182,7 @@ describe('interactive containers', { timeout: 180_000 }, () => {
     it('signals reach the process through the CLI (POST kill), with and without a TTY', async () => {
       for (const flags of [['-i'], ['-it']]) {
         const script = 'trap "echo got-term; exit 7" TERM; echo ready; while true; do sleep 0.05; done';
-        const t = new Terminal(d, 24, 80, ['docker', 'run', ...flags, '--rm', 'busybox', 'sh', '-c', script]);
+        const t = new Terminal(d.env, ['docker', 'run', ...flags, '--rm', 'busybox', 'sh', '-c', script], 24, 80);
         try {
           await t.waitFor(/ready/, 'the trap set');
           t.signal(15); // to the docker CLI, which proxies it
@@ -326,7 +253,7 @@ describe('interactive containers', { timeout: 180_000 }, () => {
   describe('across a daemon restart', () => {
     it('a TTY container outlives berthd: docker start -ai before, and after a restart attach, type and resize still work', async () => {
       const id = (await docker(d, 'create', '-it', 'busybox', 'sh')).stdout.trim();
-      const t = new Terminal(d, 24, 80, ['docker', 'start', '-ai', id]);
+      const t = new Terminal(d.env, ['docker', 'start', '-ai', id], 24, 80);
       try {
         await t.waitFor(/\/ # /, 'the prompt through start -ai');
         t.type('echo $((20+3))\r');
@@ -339,7 +266,7 @@ describe('interactive containers', { timeout: 180_000 }, () => {
       await d.kill9();
       await d.restart();
       assert.equal((await inspect(d, id)).State.Running, true);
-      const a = new Terminal(d, 50, 132, ['docker', 'attach', id]);
+      const a = new Terminal(d.env, ['docker', 'attach', id], 50, 132);
       try {
         a.type('stty size\r');
         await a.waitFor(/50 132\r\n/, 'the new size after the restart');
