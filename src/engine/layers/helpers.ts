@@ -51,23 +51,23 @@ function kill(child: ChildProcess): void {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
-// berth-untar DIR [--copy-fd 3] reads the tar on stdin and reports on stdout.
-function applyLayer(host: Host, input: Readable, dir: string, opts: ApplyOptions): Promise<ApplyStats> {
-  return new Promise<ApplyStats>((resolve, reject) => {
-    const copy = opts.copyTo === undefined ? [] : ['--copy-fd', '3'];
-    const stdio: SpawnOptions['stdio'] = opts.copyTo === undefined ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', opts.copyTo];
-    const child = host.spawn(untarPath(), [path.resolve(dir), ...copy], { stdio });
+// Runs berth-untar with `args`, feeding it `input`, and settles with its
+// report (the last JSON line on stdout): `ok` gives the report, anything
+// else the error `fail` makes of it. A failed input kills the helper.
+function runUntar<T>(host: Host, args: string[], stdio: SpawnOptions['stdio'], input: Readable, ok: (res: any) => T, fail: (res: any) => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const child = host.spawn(untarPath(), args, { stdio });
     const stdout = capture(child.stdout);
     const stderr = capture(child.stderr);
     let inputError: Error | null = null;
     let settled = false;
-    const settle = (err: Error | null, stats?: ApplyStats) => {
+    const settle = (err: Error | null, value?: T) => {
       if (settled) return;
       settled = true;
       input.unpipe(child.stdin!);
       stopWatching();
       if (err) reject(err);
-      else resolve(stats!);
+      else resolve(value!);
     };
 
     // EPIPE when the helper stops early: its own report says why.
@@ -84,12 +84,19 @@ function applyLayer(host: Host, input: Readable, dir: string, opts: ApplyOptions
     child.on('close', (code, signal) => {
       if (inputError) return settle(inputError);
       const res = lastJSON(stdout());
-      if (res?.ok === true && code === 0) return settle(null, res.stats as ApplyStats);
-      if (res?.ok === false && res.kind === 'invalid') return settle(invalidArgument(`invalid layer archive: ${res.error}`));
-      if (res?.ok === false) return settle(new BerthError('Internal', `apply layer: ${res.error}`));
+      if (res?.ok === true && code === 0) return settle(null, ok(res));
+      if (res?.ok === false) return settle(fail(res));
       settle(new BerthError('Internal', `archive helper exited with ${exitText(code, signal)}: ${stderr().trim()}`));
     });
   });
+}
+
+// berth-untar DIR [--copy-fd 3] reads the tar on stdin and reports on stdout.
+function applyLayer(host: Host, input: Readable, dir: string, opts: ApplyOptions): Promise<ApplyStats> {
+  const copy = opts.copyTo === undefined ? [] : ['--copy-fd', '3'];
+  const stdio: SpawnOptions['stdio'] = opts.copyTo === undefined ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', opts.copyTo];
+  return runUntar(host, [path.resolve(dir), ...copy], stdio, input, (res) => res.stats as ApplyStats, (res) =>
+    res.kind === 'invalid' ? invalidArgument(`invalid layer archive: ${res.error}`) : new BerthError('Internal', `apply layer: ${res.error}`));
 }
 
 // berth-pack layer|dir DIR writes the tar on stdout.
@@ -206,40 +213,11 @@ export class RootHelpers implements RootTools {
   }
 
   extract(root: string, dest: string, input: Readable, o: ExtractOptions): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const args = [path.resolve(root), '--cp', dest];
-      if (o.noOverwriteDirNonDir) args.push('--no-overwrite-dir-non-dir');
-      if (o.chown) args.push('--chown', `${o.chown.uid}:${o.chown.gid}`);
-      args.push(...bindArgs(o.binds ?? []));
-      const child = this.host.spawn(untarPath(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
-      const stdout = capture(child.stdout);
-      const stderr = capture(child.stderr);
-      let inputError: Error | null = null;
-      let settled = false;
-      const settle = (err: Error | null) => {
-        if (settled) return;
-        settled = true;
-        input.unpipe(child.stdin!);
-        stopWatching();
-        if (err) reject(err);
-        else resolve();
-      };
-      child.stdin!.on('error', () => {});
-      const stopWatching = finished(input, { writable: false }, (err) => {
-        if (!err) return;
-        inputError = err;
-        kill(child);
-      });
-      input.pipe(child.stdin!);
-      child.on('error', (err) => settle(new BerthError('Internal', `start archive helper: ${err.message}`, { cause: err })));
-      child.on('close', (code, signal) => {
-        if (inputError) return settle(inputError);
-        const res = lastJSON(stdout());
-        if (res?.ok === true && code === 0) return settle(null);
-        if (res?.ok === false) return settle(helperError(res, `extract to ${dest}`));
-        settle(new BerthError('Internal', `archive helper exited with ${exitText(code, signal)}: ${stderr().trim()}`));
-      });
-    });
+    const args = [path.resolve(root), '--cp', dest];
+    if (o.noOverwriteDirNonDir) args.push('--no-overwrite-dir-non-dir');
+    if (o.chown) args.push('--chown', `${o.chown.uid}:${o.chown.gid}`);
+    args.push(...bindArgs(o.binds ?? []));
+    return runUntar(this.host, args, ['pipe', 'pipe', 'pipe'], input, () => undefined, (res) => helperError(res, `extract to ${dest}`));
   }
 
   async readFiles(root: string, paths: string[]): Promise<Record<string, string>> {
