@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { Client } from '../client/client';
-import type { Context } from './command';
+import { StatusError, type Context } from './command';
 import { loadConfig } from './config';
 
 // ctrl-p, ctrl-q.
@@ -88,6 +88,17 @@ export class DetachedError extends Error {
   constructor() {
     super(ESCAPE_ERROR);
     this.name = 'DetachedError';
+  }
+}
+
+// attach and exec -it end as docker's do when the keys detach them: its
+// words on stderr, status 1.
+export async function untilDetached(done: Promise<void>): Promise<void> {
+  try {
+    await done;
+  } catch (err) {
+    if (err instanceof DetachedError) throw new StatusError(1, ESCAPE_ERROR);
+    throw err;
   }
 }
 

@@ -1,8 +1,8 @@
 // berth attach: docker's RunAttach.
 import type { ContainerInspectResponse, ContainerWaitResponse } from '../../../api/types';
 import type { Client } from '../../../client/client';
-import { HELP_FLAG, StatusError, type Command } from '../../command';
-import { DetachedError, detachKeysOption, ESCAPE_ERROR, isTerminal, monitorTtySize, resizeTo, ttySize } from '../../term';
+import { HELP_FLAG, type Command } from '../../command';
+import { detachKeysOption, isTerminal, monitorTtySize, resizeTo, ttySize, untilDetached } from '../../term';
 import { pumpAttach, proxySignals } from './stream';
 
 // docker's inspectContainerAndCheckState.
@@ -61,12 +61,7 @@ export const attachCommand: Command = {
         if (size) await resizeTo(client, { kind: 'containers', id }, size[0] + 1, size[1] + 1).catch(() => {});
         unmonitor = monitorTtySize(ctx, client, { kind: 'containers', id });
       }
-      try {
-        await session.done;
-      } catch (err) {
-        if (err instanceof DetachedError) throw new StatusError(1, ESCAPE_ERROR);
-        throw err;
-      }
+      await untilDetached(session.done);
     } finally {
       unmonitor();
       unproxy();

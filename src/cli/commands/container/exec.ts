@@ -1,8 +1,8 @@
 // berth exec: docker's RunExec (create the exec, then start it attached
 // or detached, then report its exit code).
 import type { Parsed } from '../../args';
-import { HELP_FLAG, StatusError, type Command, type Context } from '../../command';
-import { DetachedError, detachKeysOption, ESCAPE_ERROR, isTerminal, monitorTtySize, ttySize } from '../../term';
+import { HELP_FLAG, type Command, type Context } from '../../command';
+import { detachKeysOption, isTerminal, monitorTtySize, ttySize, untilDetached } from '../../term';
 import { parseEnvFlag, readKVFiles } from './options';
 import { pumpAttach } from './stream';
 
@@ -101,10 +101,7 @@ export const execCommand: Command = {
     });
     const unmonitor = body.Tty && isTerminal(ctx.in) ? monitorTtySize(ctx, client, { kind: 'exec', id: execId }) : () => {};
     try {
-      await session.done;
-    } catch (err) {
-      if (err instanceof DetachedError) throw new StatusError(1, ESCAPE_ERROR);
-      throw err;
+      await untilDetached(session.done);
     } finally {
       unmonitor();
     }
