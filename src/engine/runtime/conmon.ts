@@ -538,9 +538,11 @@ export class ConmonRuntime implements Runtime {
     return text.trim() === '' || !Number.isFinite(Number(text)) ? undefined : Number(text);
   }
 
+  // The link first: a daemon stopped in between leaves a dir, which goes
+  // with the container's bundle, never a link no one would find.
   async forgetExec(ref: RuntimeRef, session: string): Promise<void> {
-    await fsp.rm(this.execDir(ref.id, session), { recursive: true, force: true });
     await fsp.rm(path.join(this.socketDir, this.execLink(session)), { force: true });
+    await fsp.rm(this.execDir(ref.id, session), { recursive: true, force: true });
   }
 
   // The session's pty, resized through conmon's winsz fifo as a
