@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
-import { clean, join, nameRebaser, splitPathDirEntry } from './paths';
+import { clean, join } from '../../util/gopath';
+import { nameRebaser, splitPathDirEntry } from './paths';
 
 type Header = Partial<tar.Header> & { name: string };
 

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Host } from '../../host/index';
+import { base } from '../../util/gopath';
 import { OVERLAY_OPAQUE_XATTR } from './names';
 
 // Docker's ContainerPathStat; mode in Go's os.FileMode bits.
@@ -60,14 +61,6 @@ export function pathStatHeader(s: PathStat): string {
   return Buffer.from(JSON.stringify(s)).toString('base64');
 }
 
-// Go's filepath.Base.
-export function goBase(p: string): string {
-  if (p === '') return '.';
-  const trimmed = p.replace(/\/+$/, '');
-  if (trimmed === '') return '/';
-  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
-}
-
 // Docker's absolute form of a cp path: filepath.Join("/", p) (cleaned, so
 // "/../../etc" is "/etc"), keeping a trailing "/." or "/" the caller wrote
 // (archive.PreserveTrailingDotOrSeparator): they mean "the directory's
@@ -75,7 +68,7 @@ export function goBase(p: string): string {
 export function containerAbsPath(p: string): string {
   let clean = path.posix.join('/', p);
   if (clean.length > 1) clean = clean.replace(/\/+$/, '');
-  if (goBase(clean) !== '.' && goBase(p) === '.') clean += clean.endsWith('/') ? '.' : '/.';
+  if (base(clean) !== '.' && base(p) === '.') clean += clean.endsWith('/') ? '.' : '/.';
   if (!clean.endsWith('/') && p.endsWith('/')) clean += '/';
   return clean;
 }

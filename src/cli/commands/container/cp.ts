@@ -6,9 +6,10 @@ import { ClientError } from '../../../client/client';
 import { HELP_FLAG, StatusError, type Command, type Context } from '../../command';
 import { isTTY, pathError } from '../../io';
 import {
-  clean, dir, getRebaseName, join, prepareArchiveCopy, resolveLocalPath, splitCpArg, splitPathDirEntry, type CopyInfo,
+  getRebaseName, prepareArchiveCopy, resolveLocalPath, splitCpArg, splitPathDirEntry, type CopyInfo,
 } from '../../cp/paths';
 import { humanSize } from '../../output/format';
+import { clean, dir, join } from '../../../util/gopath';
 
 // The daemon's X-Docker-Container-Path-Stat: mode is a Go os.FileMode.
 interface PathStat {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { containerAbsPath, goBase, goFileMode, GO_MODE, isGoDir, pathStatHeader, readSmallFiles, walkUpper, type UpperEntry } from '../../../../src/engine/layers/inroot';
+import { containerAbsPath, goFileMode, GO_MODE, isGoDir, pathStatHeader, readSmallFiles, walkUpper, type UpperEntry } from '../../../../src/engine/layers/inroot';
 
 describe('goFileMode', () => {
   it('maps each file type to Go os.FileMode bits', () => {
@@ -41,15 +41,6 @@ describe('the path stat header', () => {
 });
 
 describe('Docker\'s path rules', () => {
-  it('goBase is filepath.Base', () => {
-    assert.equal(goBase(''), '.');
-    assert.equal(goBase('/'), '/');
-    assert.equal(goBase('///'), '/');
-    assert.equal(goBase('/etc/'), 'etc');
-    assert.equal(goBase('/etc/.'), '.');
-    assert.equal(goBase('a'), 'a');
-  });
-
   it('containerAbsPath cleans into the root and keeps a trailing "/." or "/"', () => {
     assert.equal(containerAbsPath('etc/passwd'), '/etc/passwd');
     assert.equal(containerAbsPath('/../../etc/passwd'), '/etc/passwd');
