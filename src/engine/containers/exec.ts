@@ -12,7 +12,7 @@ import { newId } from '../../util/ids';
 import { readFileInRoot } from '../../util/rootfs';
 import type { EventPublisher } from '../events/bus';
 import type { ProcessStream, Runtime, RuntimeRef } from '../runtime/runtime';
-import { buildEnv, DEFAULT_CAPS, generateExecProcess, mergeExecEnv } from '../runtime/spec';
+import { buildEnv, DEFAULT_CAPS, processSpec, mergeExecEnv } from '../runtime/spec';
 import { resolveUser } from '../runtime/user';
 import { Attachments, noAttach, type AttachHandle, type AttachSink } from './io';
 import type { ContainerRecord } from './record';
@@ -156,7 +156,7 @@ export class ExecService {
     try {
       const user = await this.resolveUser(c, s.user);
       const tty = s.spec.tty;
-      const process = generateExecProcess({
+      const process = processSpec({
         args: s.spec.cmd,
         env: mergeExecEnv(buildEnv([], c.spec.process.env, c.spec.hostname, user.home, tty), s.spec.env),
         cwd: s.spec.cwd || c.spec.process.cwd || '/',

@@ -115,9 +115,6 @@ const DEVICE_RULES = [
 export function generateSpec(input: SpecInput): OciSpec {
   // runc refuses a hostname (or domain name) without a UTS namespace of the container's own.
   const ownUts = input.uts === undefined || input.uts === 'private' || input.uts === 'none';
-  const caps = [...DEFAULT_CAPS];
-  // Docker gives a non-root user no effective or permitted capabilities.
-  const root = input.user.uid === 0;
   const namespaces = [
     ...namespace('pid', input.pid), ...namespace('ipc', input.ipc), ...namespace('uts', input.uts),
     { type: 'mount' }, { type: 'cgroup' }, ...namespace('network', input.network),
@@ -138,22 +135,15 @@ export function generateSpec(input: SpecInput): OciSpec {
   return {
     ociVersion: '1.0.2',
     ...(input.annotations && Object.keys(input.annotations).length ? { annotations: { ...input.annotations } } : {}),
-    process: {
-      terminal: !!input.tty,
-      ...(input.tty && input.consoleSize ? { consoleSize: { ...input.consoleSize } } : {}),
-      user: { uid: input.user.uid, gid: input.user.gid, ...(input.user.additionalGids.length ? { additionalGids: input.user.additionalGids } : {}) },
+    process: processSpec({
       args: input.args,
       env: input.env,
       cwd: input.cwd,
-      capabilities: {
-        bounding: [...caps],
-        effective: root ? [...caps] : [],
-        permitted: root ? [...caps] : [],
-        inheritable: [],
-        ambient: [],
-      },
-      noNewPrivileges: false,
-    },
+      user: input.user,
+      tty: !!input.tty,
+      consoleSize: input.consoleSize,
+      capabilities: DEFAULT_CAPS,
+    }),
     root: { path: input.rootfs, readonly: !!input.readonlyRootfs },
     ...(ownUts ? { hostname: input.hostname } : {}),
     mounts,
@@ -191,11 +181,12 @@ export function buildEnv(imageEnv: string[], containerEnv: string[], hostname: s
   return order.map((k) => vals.get(k)!);
 }
 
-// The process of an exec session (`runtime exec --process`): the runtime
-// joins the container's namespaces, cgroup and seccomp filter; the user,
-// env, cwd and capabilities are the session's. Capabilities follow the
-// container's rule: a non-root user gets none effective or permitted.
-export function generateExecProcess(input: {
+// A process as the runtime runs it: a container's first, or an exec
+// session's (`runtime exec --process`, which joins the container's
+// namespaces, cgroup and seccomp filter; the user, env, cwd and
+// capabilities are the session's). Docker gives a non-root user no
+// effective or permitted capabilities.
+export function processSpec(input: {
   args: string[];
   env: string[];
   cwd: string;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { buildEnv, capabilitiesOfMask, DEFAULT_CAPS, DEFAULT_PATH, generateExecProcess, generateSpec, MASKED_PATHS, mergeExecEnv, READONLY_PATHS, type SpecInput } from '../../../../src/engine/runtime/spec';
+import { buildEnv, capabilitiesOfMask, DEFAULT_CAPS, DEFAULT_PATH, processSpec, generateSpec, MASKED_PATHS, mergeExecEnv, READONLY_PATHS, type SpecInput } from '../../../../src/engine/runtime/spec';
 
 function input(over: Partial<SpecInput> = {}): SpecInput {
   return {
@@ -187,10 +187,10 @@ describe('exec processes', () => {
 
   test('an exec process: a console size only with a TTY, no effective capabilities for a non-root user', () => {
     const base = { args: ['sh'], env: [], cwd: '/', tty: false, consoleSize: { height: 1, width: 2 }, capabilities: ['CAP_KILL'] };
-    const p = generateExecProcess({ ...base, user: { uid: 1000, gid: 1000, additionalGids: [] } });
+    const p = processSpec({ ...base, user: { uid: 1000, gid: 1000, additionalGids: [] } });
     assert.equal(p.consoleSize, undefined);
     assert.deepEqual([p.capabilities.bounding, p.capabilities.effective, p.capabilities.permitted], [['CAP_KILL'], [], []]);
-    const r = generateExecProcess({ ...base, tty: true, user: { uid: 0, gid: 0, additionalGids: [5] } });
+    const r = processSpec({ ...base, tty: true, user: { uid: 0, gid: 0, additionalGids: [5] } });
     assert.deepEqual([r.terminal, r.consoleSize, r.user.additionalGids, r.capabilities.effective], [true, { height: 1, width: 2 }, [5], ['CAP_KILL']]);
   });
 });
