@@ -51,9 +51,9 @@ function compare(docker: unknown, ours: unknown, where: string, problems: string
     }
     return;
   }
-  // docker passes -e values through a Go map (for its proxy settings), so
-  // their order is random.
-  const sorted = (v: unknown) => (where === 'body.Env' && Array.isArray(v) ? [...v].sort() : v);
+  // docker passes -e values through a Go map (for its proxy settings), and
+  // -v values too, so their order is random.
+  const sorted = (v: unknown) => ((where === 'body.Env' || where === 'body.HostConfig.Binds') && Array.isArray(v) ? [...v].sort() : v);
   try {
     assert.deepStrictEqual(sorted(ours), sorted(docker));
   } catch {
@@ -131,8 +131,78 @@ describe('run and create send what the docker CLI sends', { skip: haveDocker ? f
     ['namespaces of another container', ['--network', 'container:pod', '--pid', 'container:pod', '--ipc', 'container:pod']],
     ['a log driver', ['--log-driver', 'k8s-file']],
     ['a cid file', ['--cidfile', '@/cid']],
+    ['published ports', ['-p', '80', '-p', '8080:80', '-p', '127.0.0.1:9000:90/udp', '-p', '[::1]:53:53/udp', '-p', '7000-7002:8000-8002', '-p', '5000-5010:22', '-p', '::1:6000:60/sctp', '-p', '127.0.0.1::70', '-p', '8080:80']],
+    ['published ports, long syntax, -P and --expose', ['-p', 'target=80,published=8081,protocol=udp', '-p', 'target=81', '-P', '--expose', '80/udp', '--expose', '90-91']],
+    ['-v binds and anonymous volumes', ['-v', '/data', '-v', '/srv:/srv:ro', '-v', 'named:/named:nocopy', '-v', './rel:/rel', '-v', '/h:/c:rw,z', '-v', '/data', '-v', '~/x:/x']],
+    ['--mount bind', ['--mount', 'type=bind,source=/src,target=/dst,readonly,bind-propagation=rslave']],
+    ['--mount volume', ['--mount', 'type=volume,src=vol,dst=/v,volume-nocopy,volume-label=a=b,volume-driver=local,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-subpath=sub']],
+    ['--mount tmpfs', ['--mount', 'type=tmpfs,destination=/t,tmpfs-size=64m,tmpfs-mode=1770', '--mount', 'target=/anon', '--mount', 'type=bind,src=.,dst=/here,ro=true,bind-recursive=disabled']],
+    ['--mount quoted', ['--mount', '"type=bind","source=/a,b",target=/c', '--mount', 'type=bind,source=/x,target=/y,readonly,bind-recursive=readonly,bind-propagation=rprivate']],
+    ['--tmpfs', ['--tmpfs', '/run', '--tmpfs', '/tmp:rw,size=64m,mode=1777', '--tmpfs', '/run:noexec']],
+    ['--volumes-from and --volume-driver', ['--volumes-from', 'a', '--volumes-from', 'b:ro', '--volume-driver', 'local']],
+    ['dns and hosts', ['--dns', '8.8.8.8', '--dns', ' 0:0:0:0:0:0:0:1 ', '--dns-search', 'example.com.', '--dns-search', '.', '--dns-option', 'ndots:2', '--dns-opt', 'rotate', '--add-host', 'a:1.2.3.4', '--add-host', 'b=::1', '--add-host', 'c:[fe80::1]', '--add-host', 'gw:host-gateway', '--add-host', 'd=0:0::1']],
+    ['user network with alias, ip, mac, link', ['--network', 'mynet', '--network-alias', 'web', '--net-alias', 'www', '--ip', '172.30.0.9', '--ip6', '2001:db8::9', '--mac-address', '02:42:ac:11:00:02', '--link', 'db:database', '--link', 'cache', '--link-local-ip', '169.254.1.1']],
+    ['legacy links and a mac on the default network', ['--link', 'db:database', '--mac-address', '02:42:ac:11:00:03']],
+    ['network long syntax', ['--network', 'name=front,alias=Web,ip=10.1.0.5,driver-opt=com.x=Y,gw-priority=5', '--network', 'back']],
+    ['two networks', ['--network', 'a', '--network', 'b', '--network-alias', 'x']],
+    ['host name with a bridge network', ['--hostname', 'web', '--network', 'bridge', '--ip', '172.17.0.9']],
     ['zero values of flags berth refuses otherwise', ['--privileged=false', '--memory', '0', '--restart', 'no', '--memory-swappiness', '-1', '-t=false', '--init=false']],
   ];
+
+  // Bad values: docker's message and exit status, before any request.
+  const errorCases: string[][] = [
+    ['-p', '8080:abc'],
+    ['-p', 'abc:80'],
+    ['-p', '1.2.3:80:80'],
+    ['-p', '80/xyz'],
+    ['-p', '8000-8001:80-82'],
+    ['-p', '8080:'],
+    ['-p', 'target=80,bogus'],
+    ['--expose', '70000'],
+    ['-v', ''],
+    ['-v', '/a::/b'],
+    ['-v', '/a:/b:ro:x'],
+    ['--mount', 'type=bind,source=/a'],
+    ['--mount', 'type=bind,target=/a,volume-nocopy'],
+    ['--mount', 'type=volume,target=/a,tmpfs-size=1m'],
+    ['--mount', 'type=tmpfs,target=/a,tmpfs-size=lots'],
+    ['--mount', 'type=tmpfs,target=/a,tmpfs-mode=999'],
+    ['--mount', 'target=/a,bogus=1'],
+    ['--mount', 'target=/a,rw'],
+    ['--mount', 'type=bind,target=/a,readonly=maybe'],
+    ['--mount', 'type=bind,src=/a,target=/b,bind-recursive=readonly'],
+    ['--mount', 'type=bind,src=/a,target=/b,bind-recursive=sometimes'],
+    ['--mount', 'type=,target=/a'],
+    ['--add-host', 'nohost'],
+    ['--add-host', 'h:notanip'],
+    ['--add-host', ':1.2.3.4'],
+    ['--dns', '8.8.8'],
+    ['--dns-search', '-bad-'],
+    ['--link', 'a:b:c'],
+    ['--mac-address', 'zz:zz'],
+    ['--network', 'name=x,bogus=y'],
+    ['--network', 'alias=x'],
+    ['--network', 'a', '--network', 'host'],
+    ['--network', 'a', '--network', 'a'],
+    ['--network-alias', 'x'],
+    ['--network', 'bridge', '--network-alias', 'x'],
+    ['--network', 'host', '--link', 'a:b', '--network', 'name=host,alias=y'],
+    ['--network', 'name=n,alias=a', '--network-alias', 'b'],
+    ['--network', 'name=n,mac-address=xx', '--mac-address', '02:42:ac:11:00:02'],
+  ];
+  for (const flags of errorCases) {
+    it(`refuses ${flags.join(' ')} as docker does`, async () => {
+      const args = ['create', ...flags, 'busybox'];
+      created = [];
+      const theirs = await new Promise<{ code: number; err: string }>((resolve) => {
+        execFile('docker', args, { env: { ...env, DOCKER_HOST: `unix://${sock}` } }, (err, _out, stderr) => resolve({ code: err ? Number((err as { code?: number }).code) : 0, err: stderr }));
+      });
+      const ours = await berth(`unix://${sock}`, args, { env });
+      assert.equal(created.length, 0, 'a request was sent');
+      assert.equal(ours.err, theirs.err.replace(/docker/g, 'berth'));
+      assert.equal(ours.code, theirs.code);
+    });
+  }
 
   for (const [what, flags] of cases) {
     it(what, async () => {

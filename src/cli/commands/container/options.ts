@@ -2,10 +2,23 @@
 // create request they make, field for field as the docker CLI 28 sends it.
 // Flags whose API fields berthd does not apply yet are known but refused.
 import { readFileSync } from 'node:fs';
-import type { ContainerCreateRequest, EndpointSettings } from '../../../api/types';
+import type { ContainerCreateRequest, EndpointSettings, HostConfig } from '../../../api/types';
 import type { FlagSpec, Parsed } from '../../args';
 import { UnsupportedError, UsageError } from '../../args';
 import { HELP_FLAG } from '../../command';
+import { validateIPAddress } from '../../opts/ip';
+import { parseMount, parseTmpfs, parseVolumeFlags } from '../../opts/mounts';
+import { checkMAC, networkEndpoints, parseNetworkOpt, validateDNSSearch, validateExtraHost, validateLink } from '../../opts/network';
+import { parsePorts } from '../../opts/ports';
+
+// A flag whose value is checked as docker's pflag Value checks it, and
+// kept as given (parsed again when the request is built).
+function checked(parse: (v: string) => unknown): (v: string) => string {
+  return (v) => {
+    parse(v);
+    return v;
+  };
+}
 
 // -a: docker's validateAttach.
 function attachStream(v: string): string {
@@ -15,7 +28,7 @@ function attachStream(v: string): string {
 }
 
 export const CONTAINER_FLAGS: FlagSpec[] = [
-  { name: 'add-host', type: 'list', desc: 'Add a custom host-to-IP mapping (host:ip)', unsupported: true },
+  { name: 'add-host', type: 'list', desc: 'Add a custom host-to-IP mapping (host:ip)', validate: validateExtraHost },
   { name: 'annotation', type: 'list', meta: 'map', desc: 'Add an annotation to the container (passed through to the OCI runtime)' },
   { name: 'attach', short: 'a', type: 'list', desc: 'Attach to STDIN, STDOUT or STDERR', validate: attachStream },
   { name: 'blkio-weight', type: 'uint16', desc: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)', unsupported: true },
@@ -47,9 +60,9 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'device-write-iops', type: 'list', desc: 'Limit write rate (IO per second) to a device', unsupported: true },
   // berth verifies no signatures, which is what the default asks for.
   { name: 'disable-content-trust', type: 'bool', default: true, desc: 'Skip image verification', unsupported: true },
-  { name: 'dns', type: 'list', desc: 'Set custom DNS servers', unsupported: true },
-  { name: 'dns-option', type: 'list', aliases: ['dns-opt'], desc: 'Set DNS options', unsupported: true },
-  { name: 'dns-search', type: 'list', desc: 'Set custom DNS search domains', unsupported: true },
+  { name: 'dns', type: 'list', desc: 'Set custom DNS servers', validate: validateIPAddress },
+  { name: 'dns-option', type: 'list', aliases: ['dns-opt'], desc: 'Set DNS options' },
+  { name: 'dns-search', type: 'list', desc: 'Set custom DNS search domains', validate: validateDNSSearch },
   { name: 'domainname', type: 'string', desc: 'Container NIS domain name' },
   { name: 'entrypoint', type: 'string', desc: 'Overwrite the default ENTRYPOINT of the image' },
   { name: 'env', short: 'e', type: 'list', desc: 'Set environment variables' },
@@ -69,26 +82,26 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'interactive', short: 'i', type: 'bool', desc: 'Keep STDIN open even if not attached' },
   { name: 'io-maxbandwidth', type: 'bytes', desc: 'Maximum IO bandwidth limit for the system drive (Windows only)', unsupported: true },
   { name: 'io-maxiops', type: 'uint', desc: 'Maximum IOps limit for the system drive (Windows only)', unsupported: true },
-  { name: 'ip', type: 'string', desc: 'IPv4 address (e.g., 172.30.100.104)', unsupported: true },
-  { name: 'ip6', type: 'string', desc: 'IPv6 address (e.g., 2001:db8::33)', unsupported: true },
+  { name: 'ip', type: 'string', desc: 'IPv4 address (e.g., 172.30.100.104)' },
+  { name: 'ip6', type: 'string', desc: 'IPv6 address (e.g., 2001:db8::33)' },
   { name: 'ipc', type: 'string', desc: 'IPC mode to use' },
   { name: 'isolation', type: 'string', desc: 'Container isolation technology', unsupported: true },
   { name: 'kernel-memory', type: 'bytes', desc: 'Kernel memory limit', unsupported: true },
   { name: 'label', short: 'l', type: 'list', desc: 'Set meta data on a container' },
   { name: 'label-file', type: 'list', desc: 'Read in a line delimited file of labels' },
-  { name: 'link', type: 'list', desc: 'Add link to another container', unsupported: true },
-  { name: 'link-local-ip', type: 'list', desc: 'Container IPv4/IPv6 link-local addresses', unsupported: true },
+  { name: 'link', type: 'list', desc: 'Add link to another container', validate: validateLink },
+  { name: 'link-local-ip', type: 'list', desc: 'Container IPv4/IPv6 link-local addresses' },
   { name: 'log-driver', type: 'string', desc: 'Logging driver for the container' },
   { name: 'log-opt', type: 'list', desc: 'Log driver options', unsupported: true },
-  { name: 'mac-address', type: 'string', desc: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)', unsupported: true },
+  { name: 'mac-address', type: 'string', desc: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
   { name: 'memory', short: 'm', type: 'bytes', desc: 'Memory limit', unsupported: true },
   { name: 'memory-reservation', type: 'bytes', desc: 'Memory soft limit', unsupported: true },
   { name: 'memory-swap', type: 'bytes', desc: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", unsupported: true },
   { name: 'memory-swappiness', type: 'int', default: -1, desc: 'Tune container memory swappiness (0 to 100)', unsupported: true },
-  { name: 'mount', type: 'list', meta: 'mount', desc: 'Attach a filesystem mount to the container', unsupported: true },
+  { name: 'mount', type: 'list', meta: 'mount', desc: 'Attach a filesystem mount to the container', validate: checked(parseMount) },
   { name: 'name', type: 'string', desc: 'Assign a name to the container' },
-  { name: 'network', type: 'list', meta: 'network', aliases: ['net'], desc: 'Connect a container to a network' },
-  { name: 'network-alias', type: 'list', aliases: ['net-alias'], desc: 'Add network-scoped alias for the container', unsupported: true },
+  { name: 'network', type: 'list', meta: 'network', aliases: ['net'], desc: 'Connect a container to a network', validate: checked(parseNetworkOpt) },
+  { name: 'network-alias', type: 'list', aliases: ['net-alias'], desc: 'Add network-scoped alias for the container' },
   { name: 'no-healthcheck', type: 'bool', desc: 'Disable any container-specified HEALTHCHECK', unsupported: true },
   { name: 'oom-kill-disable', type: 'bool', desc: 'Disable OOM Killer', unsupported: true },
   { name: 'oom-score-adj', type: 'int', desc: "Tune host's OOM preferences (-1000 to 1000)", unsupported: true },
@@ -97,8 +110,8 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   // berthd does not take a platform on create.
   { name: 'platform', type: 'string', desc: 'Set platform if server is multi-platform capable', unsupported: true },
   { name: 'privileged', type: 'bool', desc: 'Give extended privileges to this container', unsupported: true },
-  { name: 'publish', short: 'p', type: 'list', desc: "Publish a container's port(s) to the host", unsupported: true },
-  { name: 'publish-all', short: 'P', type: 'bool', desc: 'Publish all exposed ports to random ports', unsupported: true },
+  { name: 'publish', short: 'p', type: 'list', desc: "Publish a container's port(s) to the host" },
+  { name: 'publish-all', short: 'P', type: 'bool', desc: 'Publish all exposed ports to random ports' },
   { name: 'pull', type: 'string', default: 'missing', desc: 'Pull image before running ("always", "missing", "never")' },
   { name: 'quiet', short: 'q', type: 'bool', desc: 'Suppress the pull output' },
   { name: 'read-only', type: 'bool', desc: "Mount the container's root filesystem as read only" },
@@ -111,16 +124,16 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'stop-timeout', type: 'int', desc: 'Timeout (in seconds) to stop a container' },
   { name: 'storage-opt', type: 'list', desc: 'Storage driver options for the container', unsupported: true },
   { name: 'sysctl', type: 'list', meta: 'map', desc: 'Sysctl options', unsupported: true },
-  { name: 'tmpfs', type: 'list', desc: 'Mount a tmpfs directory', unsupported: true },
+  { name: 'tmpfs', type: 'list', desc: 'Mount a tmpfs directory' },
   { name: 'tty', short: 't', type: 'bool', desc: 'Allocate a pseudo-TTY' },
   { name: 'ulimit', type: 'list', meta: 'ulimit', desc: 'Ulimit options', unsupported: true },
   { name: 'use-api-socket', type: 'bool', desc: 'Bind mount Docker API socket and required auth', unsupported: true },
   { name: 'user', short: 'u', type: 'string', desc: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   { name: 'userns', type: 'string', desc: 'User namespace to use' },
   { name: 'uts', type: 'string', desc: 'UTS namespace to use' },
-  { name: 'volume', short: 'v', type: 'list', desc: 'Bind mount a volume', unsupported: true },
-  { name: 'volume-driver', type: 'string', desc: 'Optional volume driver for the container', unsupported: true },
-  { name: 'volumes-from', type: 'list', desc: 'Mount volumes from the specified container(s)', unsupported: true },
+  { name: 'volume', short: 'v', type: 'list', desc: 'Bind mount a volume' },
+  { name: 'volume-driver', type: 'string', desc: 'Optional volume driver for the container' },
+  { name: 'volumes-from', type: 'list', desc: 'Mount volumes from the specified container(s)' },
   { name: 'workdir', short: 'w', type: 'string', desc: 'Working directory inside the container' },
 ];
 
@@ -216,30 +229,10 @@ function parseMap(values: string[]): Record<string, string> {
   return out;
 }
 
-function parsePort(s: string, e: string): number {
-  if (s === '') throw new UsageError(`invalid range format for --expose: ${e}, error: strconv.ParseUint: parsing "": invalid syntax`);
-  if (!/^\d+$/.test(s)) throw new UsageError(`invalid range format for --expose: ${e}, error: strconv.ParseUint: parsing "${s}": invalid syntax`);
-  if (Number(s) > 65535) throw new UsageError(`invalid range format for --expose: ${e}, error: strconv.ParseUint: parsing "${s}": value out of range`);
-  return Number(s);
-}
-
 // --expose PORT[/PROTO] or START-END[/PROTO]: ExposedPorts keys, as docker
 // spells them ("80/tcp").
 export function parseExpose(values: string[]): Record<string, Record<string, never>> {
-  const out: Record<string, Record<string, never>> = {};
-  for (const e of values) {
-    if (e.includes(':')) throw new UsageError(`invalid port format for --expose: ${e}`);
-    const parts = e.split('/');
-    if (!parts[0]) throw new UsageError(`invalid range format for --expose: ${e}, error: empty string specified for ports`);
-    const proto = parts.length > 1 && parts[1] ? parts[1] : 'tcp';
-    const range = parts[0];
-    const dash = range.indexOf('-');
-    const start = parsePort(dash < 0 ? range : range.slice(0, dash), e);
-    const end = dash < 0 ? start : parsePort(range.slice(dash + 1).split('-')[0], e);
-    if (end < start) throw new UsageError(`invalid range format for --expose: ${e}, error: invalid range specified for port: ${range}`);
-    for (let p = start; p <= end; p++) out[`${p}/${proto}`] = {};
-  }
-  return out;
+  return parsePorts([], values).exposed;
 }
 
 // encoding/json.Compact: the same JSON without insignificant whitespace
@@ -291,16 +284,14 @@ export function parseSecurityOpts(values: string[]): string[] {
   });
 }
 
-// --network NAME (or name=NAME): one network, by name. More networks, or
-// per-network options, berthd does not apply yet.
-function networkMode(values: string[]): string | undefined {
-  if (values.length > 1) throw new UnsupportedError(`--network ${values[1]}`);
-  const v = values[0];
-  if (v === undefined) return undefined;
-  if (!v.includes('=')) return v;
-  const m = /^name=([^,]*)$/.exec(v);
-  if (!m) throw new UnsupportedError(`--network ${v}`);
-  return m[1];
+// An error of docker's parse (after the flags were read): a usage error.
+function wrapUsage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError((e as Error).message);
+  }
 }
 
 // consoleSize: our terminal's [height, width], sent with -t as docker does.
@@ -308,12 +299,28 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
   const f = p.flags;
   const [image, ...cmd] = p.args;
   const attach = new Set(f.attach as string[]);
-  const exposed = parseExpose(f.expose);
+  // Errors here are docker's parse errors: the run/create usage error.
+  const ports = wrapUsage(() => parsePorts(f.publish, f.expose));
+  const exposed = ports.exposed;
+  wrapUsage(() => checkMAC(f['mac-address'] ?? ''));
+  const vols = wrapUsage(() => parseVolumeFlags(f.volume));
+  const mounts = (f.mount as string[]).map((m) => parseMount(m));
+  const tmpfs = parseTmpfs(f.tmpfs);
+  const net = wrapUsage(() =>
+    networkEndpoints({
+      networks: f.network,
+      aliases: f['network-alias'],
+      links: f.link,
+      ipv4: f.ip ?? '',
+      ipv6: f.ip6 ?? '',
+      mac: f['mac-address'] ?? '',
+      linkLocalIPs: f['link-local-ip'],
+    }),
+  );
   const envList = readKVFiles(f['env-file'], env);
   for (const e of f.env as string[]) envList.push(parseEnvFlag(e, env));
   const labels = [...readKVFiles(f['label-file'], undefined), ...(f.label as string[])];
   const securityOpt = parseSecurityOpts(f['security-opt']);
-  const network = networkMode(f.network);
   const annotations = parseMap(f.annotation);
 
   let entrypoint: string[] | null = null;
@@ -329,8 +336,8 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
   if (opts.detach) attachStdin = attachStdout = attachStderr = stdinOnce = false;
 
   // Without --network docker names the endpoint it wants ("default"); with
-  // one, it leaves the endpoint to the daemon.
-  const endpoints: Record<string, EndpointSettings> = network === undefined ? { default: {} } : {};
+  // one and nothing to say about it, it leaves the endpoint to the daemon.
+  const endpoints: Record<string, EndpointSettings> = net.endpoints;
   return {
     Hostname: f.hostname ?? '',
     ...(f.domainname ? { Domainname: f.domainname } : {}),
@@ -347,6 +354,7 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
     Image: image,
     WorkingDir: f.workdir ?? '',
     Entrypoint: entrypoint,
+    ...(Object.keys(vols.volumes).length ? { Volumes: vols.volumes } : {}),
     Labels: parseLabels(labels),
     ...(f['stop-signal'] ? { StopSignal: f['stop-signal'] } : {}),
     ...(p.changed.has('stop-timeout') ? { StopTimeout: f['stop-timeout'] } : {}),
@@ -354,7 +362,20 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
       ...(f.cidfile ? { ContainerIDFile: f.cidfile } : {}),
       ...(f.tty && opts.consoleSize ? { ConsoleSize: opts.consoleSize } : {}),
       AutoRemove: Boolean(f.rm),
-      NetworkMode: network || 'default',
+      NetworkMode: net.mode,
+      ...(vols.binds.length ? { Binds: vols.binds } : {}),
+      ...(Object.keys(ports.bindings).length ? { PortBindings: ports.bindings } : {}),
+      ...(f['publish-all'] ? { PublishAllPorts: true } : {}),
+      ...(f.link.length ? { Links: f.link } : {}),
+      ...(f.dns.length ? { Dns: f.dns } : {}),
+      ...(f['dns-option'].length ? { DnsOptions: f['dns-option'] } : {}),
+      ...(f['dns-search'].length ? { DnsSearch: f['dns-search'] } : {}),
+      ...(f['add-host'].length ? { ExtraHosts: f['add-host'] } : {}),
+      ...(f['volumes-from'].length ? { VolumesFrom: f['volumes-from'] } : {}),
+      ...(f['volume-driver'] ? { VolumeDriver: f['volume-driver'] } : {}),
+      ...(Object.keys(tmpfs).length ? { Tmpfs: tmpfs } : {}),
+      // The type goes as given; the daemon names one it does not know.
+      ...(mounts.length ? { Mounts: mounts as NonNullable<HostConfig['Mounts']> } : {}),
       ...(f['read-only'] ? { ReadonlyRootfs: true } : {}),
       ...(securityOpt.length ? { SecurityOpt: securityOpt } : {}),
       ...(f.runtime ? { Runtime: f.runtime } : {}),

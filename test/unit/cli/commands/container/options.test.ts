@@ -110,8 +110,10 @@ describe('run options berthd applies', () => {
     assert.equal(build(['--network', 'host']).NetworkingConfig, undefined);
     assert.equal(build(['--net=none']).HostConfig.NetworkMode, 'none');
     assert.equal(build(['--network', 'name=bridge']).HostConfig.NetworkMode, 'bridge');
-    assert.throws(() => build(['--network', 'none', '--network', 'host']), { message: '`--network host` is not supported by berth yet' });
-    assert.throws(() => build(['--network', 'name=x,alias=y']), { message: '`--network name=x,alias=y` is not supported by berth yet' });
+    assert.throws(() => build(['--network', 'none', '--network', 'none']), { message: 'network "none" is specified multiple times' });
+    assert.throws(() => build(['--network', 'none', '--network', 'mine']), { message: 'conflicting options: cannot attach both user-defined and non-user-defined network-modes' });
+    assert.deepEqual(build(['--network', 'name=x,alias=y']).NetworkingConfig, { EndpointsConfig: { x: { Aliases: ['y'] } } });
+    assert.deepEqual(build(['--network', 'a', '--network', 'b', '--ip', '10.0.0.2']).NetworkingConfig, { EndpointsConfig: { a: { IPAMConfig: { IPv4Address: '10.0.0.2' } }, b: {} } });
   });
 
   it('attaches what -a names', () => {
