@@ -58,12 +58,28 @@ const dfRef = ref('df', () => import('./system/df').then((m) => m.dfCommand));
 const eventsRef = ref('events', () => import('./system/events').then((m) => m.eventsCommand));
 const infoRef = ref('info', () => import('./system/info').then((m) => m.infoCommand));
 const versionRef = ref('version', () => import('./system/version').then((m) => m.versionCommand));
+const systemPruneRef = ref('prune', () => import('./system/prune').then((m) => m.systemPruneCommand));
+const portRef = ref('port', () => import('./container/port').then((m) => m.portCommand));
+const containerPruneRef = ref('prune', () => import('./container/prune').then((m) => m.containerPruneCommand));
+const networkConnectRef = ref('connect', () => import('./network/connect').then((m) => m.networkConnectCommand));
+const networkCreateRef = ref('create', () => import('./network/create').then((m) => m.networkCreateCommand));
+const networkDisconnectRef = ref('disconnect', () => import('./network/disconnect').then((m) => m.networkDisconnectCommand));
+const networkInspectRef = ref('inspect', () => import('./network/inspect').then((m) => m.networkInspectCommand));
+const networkLsRef = ref('ls', () => import('./network/list').then((m) => m.networkLsCommand));
+const networkPruneRef = ref('prune', () => import('./network/prune').then((m) => m.networkPruneCommand));
+const networkRmRef = ref('rm', () => import('./network/rm').then((m) => m.networkRmCommand));
+const volumeCreateRef = ref('create', () => import('./volume/create').then((m) => m.volumeCreateCommand));
+const volumeInspectRef = ref('inspect', () => import('./volume/inspect').then((m) => m.volumeInspectCommand));
+const volumeLsRef = ref('ls', () => import('./volume/list').then((m) => m.volumeLsCommand));
+const volumePruneRef = ref('prune', () => import('./volume/prune').then((m) => m.volumePruneCommand));
+const volumeRmRef = ref('rm', () => import('./volume/rm').then((m) => m.volumeRmCommand));
 
 export const TOP: CommandRef[] = [
   runRef, createRef, startRef, stopRef, restartRef, killRef, rmRef,
   waitRef, logsRef, psRef, inspectRef,
   commitRef, exportRef,
   attachRef, execRef, cpRef, diffRef, topRef, pauseRef, unpauseRef, renameRef, statsRef, eventsRef,
+  portRef,
   imagesRef, pullRef, pushRef, importRef, saveRef, loadRef, historyRef, tagRef, rmiRef,
   loginRef, logoutRef,
   infoRef, versionRef,
@@ -83,6 +99,7 @@ export const GROUPS: Record<string, Group> = {
       run: runRef, start: startRef, stop: stopRef, wait: waitRef,
       attach: attachRef, cp: cpRef, diff: diffRef, exec: execRef, pause: pauseRef, rename: renameRef,
       stats: statsRef, top: topRef, unpause: unpauseRef,
+      port: portRef, prune: containerPruneRef,
     },
   },
   image: {
@@ -94,7 +111,21 @@ export const GROUPS: Record<string, Group> = {
   },
   system: {
     summary: 'Manage berth',
-    commands: { df: dfRef, events: eventsRef, info: infoRef },
+    commands: { df: dfRef, events: eventsRef, info: infoRef, prune: systemPruneRef },
+  },
+  network: {
+    summary: 'Manage networks',
+    commands: {
+      connect: networkConnectRef, create: networkCreateRef, disconnect: networkDisconnectRef, inspect: networkInspectRef,
+      ls: networkLsRef, list: networkLsRef, prune: networkPruneRef, rm: networkRmRef, remove: networkRmRef,
+    },
+  },
+  volume: {
+    summary: 'Manage volumes',
+    commands: {
+      create: volumeCreateRef, inspect: volumeInspectRef, ls: volumeLsRef, list: volumeLsRef,
+      prune: volumePruneRef, rm: volumeRmRef, remove: volumeRmRef,
+    },
   },
   base: {
     summary: 'Create base images without a registry',
@@ -107,26 +138,24 @@ export const GROUPS: Record<string, Group> = {
 // than calling them unknown.
 export const NOT_IMPLEMENTED = {
   top: [
-    'build', 'port', 'search', 'update',
+    'build', 'search', 'update',
   ],
   groups: {
     builder: ['build', 'prune'],
     checkpoint: ['create', 'ls', 'list', 'rm', 'remove'],
     config: ['create', 'inspect', 'ls', 'list', 'rm', 'remove'],
-    container: ['port', 'prune', 'update'],
+    container: ['update'],
     context: ['create', 'export', 'import', 'inspect', 'ls', 'list', 'rm', 'remove', 'show', 'update', 'use'],
     image: ['build'],
     manifest: ['annotate', 'create', 'inspect', 'push', 'rm'],
-    network: ['connect', 'create', 'disconnect', 'inspect', 'ls', 'list', 'prune', 'rm', 'remove'],
     node: ['demote', 'inspect', 'ls', 'list', 'promote', 'ps', 'rm', 'remove', 'update'],
     plugin: ['create', 'disable', 'enable', 'inspect', 'install', 'ls', 'list', 'push', 'rm', 'remove', 'set', 'upgrade'],
     secret: ['create', 'inspect', 'ls', 'list', 'rm', 'remove'],
     service: ['create', 'inspect', 'logs', 'ls', 'list', 'ps', 'rm', 'remove', 'rollback', 'scale', 'update'],
     stack: ['config', 'deploy', 'up', 'ls', 'list', 'ps', 'rm', 'remove', 'down', 'services'],
     swarm: ['ca', 'init', 'join', 'join-token', 'leave', 'unlock', 'unlock-key', 'update'],
-    system: ['prune'],
     trust: ['inspect', 'key', 'revoke', 'sign', 'signer'],
-    volume: ['create', 'inspect', 'ls', 'list', 'prune', 'rm', 'remove', 'update'],
+    volume: ['update'],
   } as Record<string, string[]>,
 };
 

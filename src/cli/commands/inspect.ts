@@ -5,20 +5,33 @@ import { UsageError } from '../args';
 import { errorText, HELP_FLAG, StatusError, type Command, type Context } from '../command';
 import { indentJSON, renderTemplate } from '../output/jsonfmt';
 
-export type Kind = 'container' | 'image';
+export type Kind = 'container' | 'image' | 'network' | 'volume';
 
-// --size asks for a container's sizes (SizeRw, SizeRootFs).
-async function fetchRaw(ctx: Context, kind: Kind, ref: string, size: boolean): Promise<string> {
-  const path = kind === 'container' ? `/containers/${encodeURIComponent(ref)}/json` : `/images/${encodeURIComponent(ref)}/json`;
-  const res = await ctx.client().request('GET', path, { query: { size: kind === 'container' && size } });
+const PATHS: Record<Kind, (ref: string) => string> = {
+  container: (r) => `/containers/${r}/json`,
+  image: (r) => `/images/${r}/json`,
+  network: (r) => `/networks/${r}`,
+  volume: (r) => `/volumes/${r}`,
+};
+
+// size: a container's sizes (SizeRw, SizeRootFs); verbose: network inspect's --verbose.
+interface Options {
+  size?: boolean;
+  verbose?: boolean;
+}
+
+async function fetchRaw(ctx: Context, kind: Kind, ref: string, o: Options): Promise<string> {
+  const path = PATHS[kind](encodeURIComponent(ref));
+  const query = kind === 'container' ? { size: o.size } : kind === 'network' ? { verbose: o.verbose } : {};
+  const res = await ctx.client().request('GET', path, { query });
   return (await readAll(res.body)).toString('utf8');
 }
 
 // Tries each kind in turn; "No such object" when none has it.
-async function fetchAny(ctx: Context, kinds: Kind[], ref: string, size: boolean): Promise<string> {
+async function fetchAny(ctx: Context, kinds: Kind[], ref: string, o: Options): Promise<string> {
   for (const kind of kinds) {
     try {
-      return await fetchRaw(ctx, kind, ref, size);
+      return await fetchRaw(ctx, kind, ref, o);
     } catch (err) {
       if (!(err instanceof ClientError && err.status === 404)) throw err;
       if (kinds.length === 1) throw err;
@@ -27,12 +40,12 @@ async function fetchAny(ctx: Context, kinds: Kind[], ref: string, size: boolean)
   throw new Error(`Error: No such object: ${ref}`);
 }
 
-export async function inspect(ctx: Context, kinds: Kind[], refs: string[], format: string | undefined, size = false): Promise<number> {
+export async function inspect(ctx: Context, kinds: Kind[], refs: string[], format: string | undefined, size = false, verbose = false): Promise<number> {
   const raws: string[] = [];
   const errs: string[] = [];
   for (const ref of refs) {
     try {
-      raws.push(await fetchAny(ctx, kinds, ref, size));
+      raws.push(await fetchAny(ctx, kinds, ref, { size, verbose }));
     } catch (err) {
       errs.push(errorText(err));
     }
@@ -62,8 +75,8 @@ export const inspectCommand: Command = {
   ],
   run(ctx, p) {
     const type = p.flags.type as string | undefined;
-    if (type && type !== 'container' && type !== 'image') throw new UsageError(`"${type}" is not a valid value for --type`);
-    const kinds: Kind[] = type ? [type as Kind] : ['container', 'image'];
+    if (type && !['container', 'image', 'network', 'volume'].includes(type)) throw new UsageError(`"${type}" is not a valid value for --type`);
+    const kinds: Kind[] = type ? [type as Kind] : ['container', 'image', 'network', 'volume'];
     return inspect(ctx, kinds, p.args, p.flags.format, p.flags.size);
   },
 };
