@@ -22,7 +22,7 @@ interface Options {
 
 async function fetchRaw(ctx: Context, kind: Kind, ref: string, o: Options): Promise<string> {
   const path = PATHS[kind](encodeURIComponent(ref));
-  const query = kind === 'container' ? { size: o.size } : kind === 'network' ? { verbose: o.verbose } : {};
+  const query = kind === 'container' ? { size: o.size } : kind === 'network' ? { verbose: o.verbose ? 'true' : undefined } : {};
   const res = await ctx.client().request('GET', path, { query });
   return (await readAll(res.body)).toString('utf8');
 }
@@ -40,12 +40,15 @@ async function fetchAny(ctx: Context, kinds: Kind[], ref: string, o: Options): P
   throw new Error(`Error: No such object: ${ref}`);
 }
 
-export async function inspect(ctx: Context, kinds: Kind[], refs: string[], format: string | undefined, size = false, verbose = false): Promise<number> {
+// reshape: the object as docker prints it when it decodes and re-encodes it
+// (a volume: Go's struct order, sorted maps).
+export async function inspect(ctx: Context, kinds: Kind[], refs: string[], format: string | undefined, size = false, verbose = false, reshape?: (raw: string) => string): Promise<number> {
   const raws: string[] = [];
   const errs: string[] = [];
   for (const ref of refs) {
     try {
-      raws.push(await fetchAny(ctx, kinds, ref, { size, verbose }));
+      const raw = await fetchAny(ctx, kinds, ref, { size, verbose });
+      raws.push(reshape ? reshape(raw) : raw);
     } catch (err) {
       errs.push(errorText(err));
     }

@@ -66,7 +66,7 @@ export async function pruneImages(ctx: Context, filters: Map<string, string[]>):
 }
 
 export async function pruneBuildCache(ctx: Context, all: boolean, filters: Map<string, string[]>): Promise<PruneResult> {
-  const r = await ctx.client().json<{ CachesDeleted?: string[] | null; SpaceReclaimed?: number }>('POST', '/build/prune', { query: { all, filters: filtersToJSON(filters) ?? '{}' } });
+  const r = await ctx.client().json<{ CachesDeleted?: string[] | null; SpaceReclaimed?: number }>('POST', '/build/prune', { query: { all, filters: filtersToJSON(filters) ?? '' } });
   return { space: r?.SpaceReclaimed ?? 0, output: listing('Deleted build cache objects:', r?.CachesDeleted) };
 }
 

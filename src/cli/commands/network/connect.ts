@@ -48,8 +48,19 @@ export const networkConnectCommand: Command = {
         },
         Links: f.link.length ? f.link : null,
         Aliases: splitStrings(f.alias),
+        MacAddress: '',
         DriverOpts: driverOpts(splitStrings(f['driver-opt'])),
-        GwPriority: f['gw-priority'],
+        GwPriority: f['gw-priority'] ?? 0,
+        // The rest of Go's EndpointSettings, at its zero values.
+        NetworkID: '',
+        EndpointID: '',
+        Gateway: '',
+        IPAddress: '',
+        IPPrefixLen: 0,
+        IPv6Gateway: '',
+        GlobalIPv6Address: '',
+        GlobalIPv6PrefixLen: 0,
+        DNSNames: null,
       },
     };
     await ctx.client().call('POST', `/networks/${encodeURIComponent(network.trim())}/connect`, { body });

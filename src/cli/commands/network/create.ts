@@ -70,7 +70,8 @@ export function ipamConfig(subnets: string[], ranges: string[], gateways: string
     }
     if (!match) throw new Error(`no matching subnet for aux-address ${a}`);
   }
-  return [...data.values()];
+  // AuxiliaryAddresses is omitempty in Go.
+  return [...data.values()].map((d) => (Object.keys(d.AuxiliaryAddresses ?? {}).length ? d : { ...d, AuxiliaryAddresses: undefined }));
 }
 
 const FLAGS: FlagSpec[] = [
@@ -118,12 +119,12 @@ export const networkCreateCommand: Command = {
       // Only when given: the daemon's default otherwise.
       ...(p.changed.has('ipv4') ? { EnableIPv4: f.ipv4 } : {}),
       ...(p.changed.has('ipv6') ? { EnableIPv6: f.ipv6 } : {}),
-      IPAM: { Driver: f['ipam-driver'], Config: config, Options: parseMapOpts(f['ipam-opt']) },
+      IPAM: { Driver: f['ipam-driver'], Options: parseMapOpts(f['ipam-opt']), Config: config },
       Internal: f.internal,
       Attachable: f.attachable,
       Ingress: f.ingress,
       ConfigOnly: f['config-only'],
-      ...(f['config-from'] ? { ConfigFrom: { Network: f['config-from'] } } : {}),
+      ConfigFrom: f['config-from'] ? { Network: f['config-from'] } : null,
       Options: parseMapOpts(f.opt),
       Labels: parseLabels(f.label),
     };

@@ -2,6 +2,10 @@
 // and the command ends with status 1 (-f: a missing network is no error).
 import { ClientError } from '../../../client/client';
 import { errorText, HELP_FLAG, StatusError, type Command } from '../../command';
+import { confirm } from '../../io';
+
+const INGRESS_WARNING =
+  'WARNING! Before removing the routing-mesh network, make sure all the nodes in your swarm run the same docker engine version. Otherwise, removal may not be effective and functionality of newly create ingress networks will be impaired.\nAre you sure you want to continue?';
 
 export const networkRmCommand: Command = {
   name: 'rm',
@@ -13,6 +17,9 @@ export const networkRmCommand: Command = {
   async run(ctx, p) {
     let status = 0;
     for (const name of p.args) {
+      // docker looks first, to warn before removing swarm's routing mesh.
+      const nw = await ctx.client().get<{ Ingress?: boolean }>(`/networks/${encodeURIComponent(name.trim())}`).catch(() => undefined);
+      if (nw?.Ingress && !(await confirm(ctx, INGRESS_WARNING))) continue;
       try {
         await ctx.client().call('DELETE', `/networks/${encodeURIComponent(name.trim())}`);
       } catch (err) {

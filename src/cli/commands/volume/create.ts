@@ -36,7 +36,15 @@ export const volumeCreateCommand: Command = {
       if (name) throw new StatusError(1, 'conflicting options: cannot specify a volume-name through both --name and as a positional arg');
       name = p.args[0];
     }
-    const body = { Driver: f.driver, DriverOpts: parseMapOpts(f.opt), Labels: parseLabels(f.label), Name: name };
+    // Go's volume.CreateOptions: every field omitempty.
+    const opts = parseMapOpts(f.opt);
+    const labels = parseLabels(f.label);
+    const body = {
+      ...(f.driver ? { Driver: f.driver } : {}),
+      ...(Object.keys(opts).length ? { DriverOpts: opts } : {}),
+      ...(Object.keys(labels).length ? { Labels: labels } : {}),
+      ...(name ? { Name: name } : {}),
+    };
     const vol = await ctx.client().json<{ Name: string }>('POST', '/volumes/create', { body });
     ctx.out.write(`${vol.Name}\n`);
   },

@@ -21,7 +21,7 @@ export const volumePruneCommand: Command = {
     const f = p.flags;
     const filters = pruneFilters(ctx, f.filter);
     if (f.all) {
-      if (filters.has('all')) throw new StatusError(125, 'conflicting options: cannot specify both --all and --filter all=1');
+      if (filters.has('all')) throw new StatusError(1, 'conflicting options: cannot specify both --all and --filter all=1');
       filters.set('all', ['true']);
     }
     if (!f.force && !(await confirm(ctx, f.all ? ALL_WARNING : UNUSED_WARNING))) return 0;
