@@ -9,11 +9,10 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { berth, docker, importBusybox, startDaemon, type TestDaemon } from './harness';
 
-const same = async (d: TestDaemon, args: string[], input?: string) => {
+const same = async (d: TestDaemon, args: string[]) => {
   const b = await berth(d, ...args);
   const k = await docker(d, ...args);
   assert.deepEqual(b, { ...k, stderr: k.stderr.replace(/docker/g, 'berth') }, args.join(' '));
-  void input;
   return b;
 };
 
