@@ -41,15 +41,13 @@ describe('the command table', () => {
   it('says which docker commands are not implemented yet', async () => {
     for (const [args, what] of [
       [['build', '.'], 'build'],
-      [['port', 'web'], 'port'],
       [['update', 'web'], 'update'],
-      [['network', 'ls'], 'network ls'],
-      [['network', 'list'], 'network list'],
-      [['network'], 'network'],
-      [['volume', 'create', 'v'], 'volume create'],
-      [['container', 'port', 'web'], 'container port'],
+      [['secret', 'ls'], 'secret ls'],
+      [['secret'], 'secret'],
+      [['volume', 'update', 'v'], 'volume update'],
+      [['container', 'update', 'web'], 'container update'],
       [['image', 'build', '.'], 'image build'],
-      [['system', 'prune', '-f'], 'system prune'],
+      [['builder', 'prune', '-f'], 'builder prune'],
       [['swarm', 'init'], 'swarm init'],
       [['compose'], undefined],
     ] as const) {

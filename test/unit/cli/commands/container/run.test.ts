@@ -33,17 +33,17 @@ describe('berth run and create', () => {
   });
 
   it('refuses a flag berthd does not apply before creating anything', async () => {
-    const r = await berth(['run', '-p', '80:80', 'busybox', 'true']);
+    const r = await berth(['run', '-m', '512m', 'busybox', 'true']);
     assert.deepEqual(r, {
       code: 125,
       out: '',
-      err: "`-p` is not supported by berth yet\n\nUsage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'berth run --help' for more information\n",
+      err: "`-m` is not supported by berth yet\n\nUsage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'berth run --help' for more information\n",
     });
     assert.deepEqual(d.requests, []);
     for (const args of [
-      ['run', '--publish=80:80', 'busybox'], ['create', '-v', '/a:/b', 'busybox'], ['run', '--privileged', 'busybox'], ['run', '-m', '512m', 'busybox'],
+      ['run', '--shm-size=64m', 'busybox'], ['create', '--device', '/dev/null', 'busybox'], ['run', '--privileged', 'busybox'], ['run', '--memory', '512m', 'busybox'],
       ['run', '--restart', 'always', 'busybox'], ['create', '--platform', 'linux/amd64', 'busybox'],
-      ['run', '--health-cmd', 'true', 'busybox'], ['run', '--cap-add', 'NET_ADMIN', 'busybox'], ['run', '--net-alias', 'x', 'busybox'],
+      ['run', '--health-cmd', 'true', 'busybox'], ['run', '--cap-add', 'NET_ADMIN', 'busybox'], ['run', '--sysctl', 'net.ipv4.ip_forward=1', 'busybox'],
     ]) {
       const flag = args[1].replace(/=.*/, '');
       const res = await berth(args);
@@ -68,7 +68,8 @@ describe('berth run and create', () => {
   it('lists every flag in help, marking those berth does not apply', async () => {
     const r = await berth(['run', '--help']);
     assert.equal(r.code, 0);
-    assert.match(r.out, /^ {2}-p, --publish list +Publish a container's port\(s\) to the host \(not supported yet\)$/m);
+    assert.match(r.out, /^ {2}-m, --memory bytes +Memory limit \(not supported yet\)$/m);
+    assert.match(r.out, /^ {2}-p, --publish list +Publish a container's port\(s\) to the host$/m);
     assert.match(r.out, /^ {6}--read-only +Mount the container's root filesystem as read only$/m);
     assert.match(r.out, /^ {6}--memory-swappiness int +Tune container memory swappiness \(0 to 100\) \(default -1\) \(not supported yet\)$/m);
     assert.doesNotMatch(r.out, /--net |--dns-opt |--net-alias /);
