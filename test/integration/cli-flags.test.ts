@@ -121,11 +121,11 @@ describe('berth run flags against berthd', () => {
   });
 
   it('refuses a flag berthd does not apply, and creates nothing', async () => {
-    const r = await berth(d, 'run', '-p', '80:80', 'busybox', 'true');
+    const r = await berth(d, 'run', '--privileged', 'busybox', 'true');
     assert.equal(r.code, 125);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /^`-p` is not supported by berth yet\n/);
-    const long = await berth(d, 'create', '--name', 'never', '--memory=64m', '-v', '/tmp:/tmp', 'busybox', 'true');
+    assert.match(r.stderr, /^`--privileged` is not supported by berth yet\n/);
+    const long = await berth(d, 'create', '--name', 'never', '--memory=64m', '--cap-add', 'NET_ADMIN', 'busybox', 'true');
     assert.equal(long.code, 125);
     assert.match(long.stderr, /^`--memory` is not supported by berth yet\n/);
     assert.deepEqual(await names(), []);
@@ -139,7 +139,7 @@ describe('berth run flags against berthd', () => {
 
   it('says a docker command berth lacks is not implemented', async () => {
     assert.deepEqual(await berth(d, 'build', '.'), { code: 1, stdout: '', stderr: "berth: 'build' is not implemented yet\n" });
-    assert.deepEqual(await berth(d, 'network', 'ls'), { code: 1, stdout: '', stderr: "berth: 'network ls' is not implemented yet\n" });
+    assert.deepEqual(await berth(d, 'secret', 'ls'), { code: 1, stdout: '', stderr: "berth: 'secret ls' is not implemented yet\n" });
     const typo = await berth(d, 'exce');
     assert.equal(typo.code, 1);
     assert.match(typo.stderr, /^berth: unknown command: berth exce\n/);
