@@ -39,6 +39,28 @@ const PORTS = {
   '10000/tcp': [{ HostIp: '0.0.0.0', HostPort: '10000' }],
 };
 
+// ps's PORTS column: IPv4 and IPv6 bindings, ranges, unpublished ports.
+const CONTAINERS = [
+  {
+    Id: h('c'), Names: ['/web'], Image: 'busybox', ImageID: `sha256:${h('1')}`, Command: 'httpd -f', Created: 1700000000, State: 'running', Status: 'Up 2 hours', Labels: {},
+    Ports: [
+      { IP: '0.0.0.0', PrivatePort: 80, PublicPort: 8080, Type: 'tcp' },
+      { IP: '::', PrivatePort: 80, PublicPort: 8080, Type: 'tcp' },
+      { IP: '0.0.0.0', PrivatePort: 7000, PublicPort: 7000, Type: 'tcp' },
+      { IP: '0.0.0.0', PrivatePort: 7001, PublicPort: 7001, Type: 'tcp' },
+      { IP: '::', PrivatePort: 7000, PublicPort: 7000, Type: 'tcp' },
+      { IP: '::', PrivatePort: 7001, PublicPort: 7001, Type: 'tcp' },
+      { IP: '127.0.0.1', PrivatePort: 53, PublicPort: 5353, Type: 'udp' },
+      { PrivatePort: 9000, Type: 'tcp' },
+      { PrivatePort: 9001, Type: 'tcp' },
+      { PrivatePort: 9003, Type: 'sctp' },
+    ],
+    // One network: docker lists a container's networks in Go's map order (random).
+    NetworkSettings: { Networks: { n1: {} } },
+    Mounts: [{ Type: 'volume', Name: 'data10', Driver: 'local', Source: '/var/lib/berth/volumes/data10/_data', Destination: '/data' }],
+  },
+];
+
 const DF = {
   LayersSize: 4260000,
   Images: [{ Id: `sha256:${h('1')}`, ParentId: '', RepoTags: ['busybox:latest'], RepoDigests: [], Created: 1700000000, Size: 4260000, SharedSize: 0, Labels: null, Containers: 1 }],
@@ -110,6 +132,7 @@ describe('network, volume, port and prune output match the docker CLI', { skip: 
         if (p === '/images/prune') return json(200, { ImagesDeleted: [{ Untagged: 'busybox:old' }, { Deleted: `sha256:${h('4')}` }], SpaceReclaimed: 12345678 });
         if (p === '/build/prune') return json(200, { CachesDeleted: null, SpaceReclaimed: 0 });
         if (p === '/system/df') return json(200, DF);
+        if (p === '/containers/json') return json(200, CONTAINERS);
         return json(404, { message: `page not found: ${p}` });
       });
     });
@@ -245,6 +268,12 @@ describe('network, volume, port and prune output match the docker CLI', { skip: 
     same(['port', 'bare']);
     same(['port', 'nope']);
     same(['port']);
+  });
+
+  describe('ps', () => {
+    same(['ps']);
+    same(['ps', '--format', '{{.Ports}}|{{.Networks}}|{{.Mounts}}|{{.LocalVolumes}}']);
+    same(['ps', '-f', 'network=n1', '-f', 'publish=8080', '-f', 'expose=9000-9001/tcp', '-f', 'volume=data10', '-q']);
   });
 
   describe('prune and df', () => {
