@@ -4,6 +4,7 @@ import { ClientError, readAll } from '../../client/client';
 import { UsageError } from '../args';
 import { errorText, HELP_FLAG, StatusError, type Command, type Context } from '../command';
 import { indentJSON, renderTemplate } from '../output/jsonfmt';
+import { goJSON } from '../output/template';
 
 export type Kind = 'container' | 'image' | 'network' | 'volume';
 
@@ -14,17 +15,21 @@ const PATHS: Record<Kind, (ref: string) => string> = {
   volume: (r) => `/volumes/${r}`,
 };
 
-// size: a container's sizes (SizeRw, SizeRootFs); verbose: network inspect's --verbose.
+// size: a container's sizes (SizeRw, SizeRootFs); verbose: network inspect's
+// --verbose; decoded: `volume inspect` prints a volume as it decodes and
+// re-encodes it (`inspect` as sent).
 interface Options {
   size?: boolean;
   verbose?: boolean;
+  decoded?: boolean;
 }
 
 async function fetchRaw(ctx: Context, kind: Kind, ref: string, o: Options): Promise<string> {
   const path = PATHS[kind](encodeURIComponent(ref));
   const query = kind === 'container' ? { size: o.size } : kind === 'network' ? { verbose: o.verbose ? 'true' : undefined } : {};
   const res = await ctx.client().request('GET', path, { query });
-  return (await readAll(res.body)).toString('utf8');
+  const raw = (await readAll(res.body)).toString('utf8');
+  return kind === 'volume' && o.decoded ? reshapeVolume(raw) : raw;
 }
 
 // Tries each kind in turn; "No such object" when none has it.
@@ -40,15 +45,12 @@ async function fetchAny(ctx: Context, kinds: Kind[], ref: string, o: Options): P
   throw new Error(`Error: No such object: ${ref}`);
 }
 
-// reshape: the object as docker prints it when it decodes and re-encodes it
-// (a volume: Go's struct order, sorted maps).
-export async function inspect(ctx: Context, kinds: Kind[], refs: string[], format: string | undefined, size = false, verbose = false, reshape?: (raw: string) => string): Promise<number> {
+export async function inspect(ctx: Context, kinds: Kind[], refs: string[], format: string | undefined, size = false, verbose = false, decoded = false): Promise<number> {
   const raws: string[] = [];
   const errs: string[] = [];
   for (const ref of refs) {
     try {
-      const raw = await fetchAny(ctx, kinds, ref, { size, verbose });
-      raws.push(reshape ? reshape(raw) : raw);
+      raws.push(await fetchAny(ctx, kinds, ref, { size, verbose, decoded }));
     } catch (err) {
       errs.push(errorText(err));
     }
@@ -61,6 +63,28 @@ export async function inspect(ctx: Context, kinds: Kind[], refs: string[], forma
   }
   if (errs.length) throw new StatusError(1, errs.join('\n'));
   return 0;
+}
+
+function sortedMap(m: unknown): unknown {
+  if (!m || typeof m !== 'object') return m;
+  return Object.fromEntries(Object.entries(m as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+// A volume as Go's volume.Volume encodes it: its fields' order, maps sorted.
+function reshapeVolume(raw: string): string {
+  const v = JSON.parse(raw);
+  const out: Record<string, unknown> = {};
+  if (v.ClusterVolume) out.ClusterVolume = v.ClusterVolume;
+  if (v.CreatedAt) out.CreatedAt = v.CreatedAt;
+  out.Driver = v.Driver ?? '';
+  out.Labels = sortedMap(v.Labels ?? null);
+  out.Mountpoint = v.Mountpoint ?? '';
+  out.Name = v.Name ?? '';
+  out.Options = sortedMap(v.Options ?? null);
+  out.Scope = v.Scope ?? '';
+  if (v.Status && Object.keys(v.Status).length) out.Status = sortedMap(v.Status);
+  if (v.UsageData) out.UsageData = { RefCount: v.UsageData.RefCount ?? 0, Size: v.UsageData.Size ?? 0 };
+  return goJSON(out, true);
 }
 
 export const FORMAT_FLAG = { name: 'format', short: 'f', type: 'string' as const, desc: 'Format output using a custom template' };

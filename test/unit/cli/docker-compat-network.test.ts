@@ -244,6 +244,8 @@ describe('network, volume, port and prune output match the docker CLI', { skip: 
     same(['volume', 'ls', '--format', 'table {{.Name}}\\t{{.Links}}\\t{{.Size}}']);
     same(['volume', 'ls', '--format', 'raw']);
     same(['volume', 'inspect', 'data10']);
+    same(['inspect', 'data10']);
+    same(['inspect', '--type', 'volume', '--format', '{{json .Labels}}', 'data10']);
     same(['volume', 'inspect', '--format', '{{.Name}} {{.Mountpoint}} {{json .Options}}', 'data9', 'nope']);
     same(['volume', 'create'], { requests: true });
     same(['volume', 'create', 'named'], { requests: true });

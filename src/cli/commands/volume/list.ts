@@ -1,5 +1,5 @@
 // berth volume ls: docker's volume table (sorted by name, naturally), -q,
-// --filter and --format; the daemon's warnings on stderr.
+// --filter and --format.
 import type { Volume } from '../../../api/types';
 import { HELP_FLAG, type Command } from '../../command';
 import { loadConfig } from '../../config';
