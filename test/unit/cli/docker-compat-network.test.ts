@@ -68,6 +68,7 @@ const DF = {
   Volumes: [
     { ...VOLUMES[0], UsageData: { Size: 2000000, RefCount: 1 } },
     { ...VOLUMES[2], UsageData: { Size: 300000, RefCount: 0 } },
+    { ...VOLUMES[1], UsageData: { Size: -1, RefCount: 0 } },
   ],
   BuildCache: [],
 };
@@ -203,6 +204,7 @@ describe('network, volume, port and prune output match the docker CLI', { skip: 
     same(['network', 'list', '-q', '--no-trunc', '-f', 'driver=bridge', '-f', 'label=tier'], { requests: true });
     same(['network', 'ls', '--format', '{{.Name}} {{.IPv4}} {{.IPv6}} {{.Internal}} {{.Labels}} {{.Label "tier"}} {{.CreatedAt}}']);
     same(['network', 'ls', '--format', 'json']);
+    same(['network', 'ls', '--format', '{{json .}}', '--no-trunc']);
     same(['network', 'ls', '--format', 'table {{.ID}}\\t{{.Name}}\\t{{.Internal}}']);
     same(['network', 'ls', '--format', 'raw']);
     same(['network', 'inspect', 'net10']);
@@ -289,6 +291,8 @@ describe('network, volume, port and prune output match the docker CLI', { skip: 
     same(['system', 'prune', '--volumes', '--filter', 'until=1h']);
     same(['system', 'df']);
     same(['system', 'df', '-v']);
+    same(['system', 'df', '-v', '--format', 'json']);
+    same(['system', 'df', '--format', 'json']);
     same(['system', 'df', '--format', '{{.Type}} {{.TotalCount}} {{.Active}} {{.Size}} {{.Reclaimable}}']);
   });
 });

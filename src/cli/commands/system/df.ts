@@ -5,6 +5,7 @@ import { familiarName, humanSize, splitReference } from '../../output/format';
 import { CONTAINER_HEADER, containerContext, formatWrite, headerContext, IMAGE_HEADER, imageContext, TABLE_FORMAT } from '../../output/formatter';
 import { goJSON, GoStruct } from '../../output/template';
 import { CONTAINER_FIELDS } from '../container/list';
+import { volumeContext } from '../volume/list';
 
 const SUMMARY_TABLE = 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}';
 const SUMMARY_HEADER = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' };
@@ -58,11 +59,8 @@ function verboseRows(du: DiskUsage, trunc: boolean) {
       return imageContext({ repo: ref ? familiarName(ref.name) : '<none>', tag: ref?.tag || '<none>', digest: '', image: i }, trunc);
     }),
     containers: (du.Containers ?? []).map((c) => containerContext({ ...c, SizeRootFs: 0 }, trunc, CONTAINER_FIELDS)),
-    volumes: (du.Volumes ?? []).map((v) => new GoStruct('*formatter.volumeContext', {
-      Name: () => v.Name,
-      Links: () => String(v.UsageData?.RefCount ?? 0),
-      Size: () => (v.UsageData?.Size === -1 ? 'N/A' : humanSize(v.UsageData?.Size ?? 0, 4)),
-    })),
+    // docker's volume list context, every column.
+    volumes: (du.Volumes ?? []).map(volumeContext),
   };
 }
 
