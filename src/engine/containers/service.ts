@@ -223,7 +223,9 @@ export class ContainerService {
         this.d.rootfs.prepare(id, image.chainID ?? ''),
       ]);
       // The record lands last: until then a crash leaves only a dir that init() drops.
-      await this.d.store.save(rec);
+      // An auto-removed container's is not synced: a host crash then loses
+      // nothing anyone keeps (a record lost or torn leaves such a dir).
+      await this.d.store.save(rec, !spec.autoRemove);
     } catch (err) {
       this.d.store.releaseName(name, id);
       await this.d.volumes.release(id).catch(() => {});
@@ -283,7 +285,7 @@ export class ContainerService {
         pid: this.nsChoice(c.spec.pid, 'pid'),
         uts: this.nsChoice(c.spec.uts, 'uts'),
       };
-      const rootfs = await this.mountRootfs(id, image);
+      const rootfs = await this.mountRootfs(id, image, c.spec.autoRemove);
       mounted = true;
       const [passwd, group] = await Promise.all([readFileInRoot(rootfs, '/etc/passwd'), readFileInRoot(rootfs, '/etc/group')]);
       const user = resolveUser(p.user, passwd, group);
@@ -351,8 +353,10 @@ export class ContainerService {
       throw new BerthError(/executable file not found|no such file or directory|permission denied/i.test(msg) ? 'InvalidArgument' : 'Internal', msg);
     }
     this.publish(c, 'start');
-    // The process may have exited before the state above was saved.
-    if ((await this.d.runtime.status(this.ref(c))).exit) void this.handleExit(id);
+    // The process may have exited before the state above was saved: its
+    // exit code says so (asking the runtime itself would start a process
+    // on the path of every start).
+    if (await this.d.runtime.exited(this.ref(c))) void this.handleExit(id);
   }
 
   // The id of a container whose namespaces a new one will join. Not a 404:
@@ -376,10 +380,20 @@ export class ContainerService {
     return 'private';
   }
 
-  private async mountRootfs(id: string, image: ImageRecord): Promise<string> {
-    const m = await this.d.rootfs.prepare(id, image.chainID ?? '');
+  // An auto-removed container's writable layer is mounted volatile: it is
+  // never synced, since it goes when the process exits (a host crash
+  // removes the container too), and its unmount then waits for no
+  // writeback of the whole filesystem. A kernel without the option (before
+  // 5.10) mounts it as any other.
+  private async mountRootfs(id: string, image: ImageRecord, volatile = false): Promise<string> {
+    const m = await this.d.rootfs.prepare(id, image.chainID ?? '', { volatile });
     this.unmountRootfs(id);
-    this.d.host.mount(m.source, m.target, m.type, 0, m.options.join(','));
+    try {
+      this.d.host.mount(m.source, m.target, m.type, 0, m.options.join(','));
+    } catch (err: any) {
+      if (!volatile || err.code !== 'EINVAL') throw err;
+      this.d.host.mount(m.source, m.target, m.type, 0, m.options.filter((o) => o !== 'volatile').join(','));
+    }
     return m.target;
   }
 
@@ -400,8 +414,10 @@ export class ContainerService {
     if (!e || !isRunning(e.rec.state)) return Promise.resolve();
     if (!e.exiting) {
       e.exiting = (async () => {
-        const st = await this.d.runtime.status(this.ref(e.rec));
-        if (st.exit) await this.finishExit(e, st.exit.code, st.exit.at);
+        // Only a recorded exit code settles it; a process gone without
+        // one is checkAlive's to find.
+        const exit = await this.d.runtime.exited(this.ref(e.rec));
+        if (exit) await this.finishExit(e, exit.code, exit.at);
       })()
         .catch((err) => this.opts.log('error', `exit of ${id.slice(0, 12)}: ${(err as Error).message}`))
         .finally(() => { e.exiting = undefined; });
@@ -426,7 +442,7 @@ export class ContainerService {
     this.internal.emit('exit', c.id);
     this.publish(c, 'die', { exitCode: String(code) });
     if (c.spec.autoRemove) {
-      await this.remove(c.id, { force: true }).catch((err) => this.opts.log('warn', `auto-remove ${c.id.slice(0, 12)}: ${err.message}`));
+      await this.remove(c.id, { force: true, auto: true }).catch((err) => this.opts.log('warn', `auto-remove ${c.id.slice(0, 12)}: ${err.message}`));
     }
   }
 
@@ -583,12 +599,24 @@ export class ContainerService {
 
   // ----- remove -----
 
-  async remove(ref: string, opts: { force: boolean }): Promise<void> {
+  // `auto` is the auto-removal of an exited --rm container, which no client
+  // asked for and the client of `run --rm` only waits for: its record goes
+  // without fsync (one that a host crash brings back is removed again at
+  // the next start, as auto-remove and started), and the container is
+  // reported removed once its record is gone; its directories go after,
+  // and the daemon waits for them when it stops (those of a daemon killed
+  // meanwhile are orphans, which init() drops).
+  async remove(ref: string, opts: { force: boolean; auto?: boolean }): Promise<void> {
     const e = this.entry(ref);
     const id = e.rec.id;
     await this.lock.run(id, async () => {
       if (!this.entries.has(id)) return;
       const c = e.rec;
+      // Started again meanwhile (a restart held the lock): it stays, as
+      // dockerd keeps a container restarted by hand; its next exit removes
+      // it. Killing it here would wait for an exit that this removal, part
+      // of the last exit's handling, keeps from being handled.
+      if (opts.auto && isRunning(c.state)) return;
       if (isRunning(c.state)) {
         if (!opts.force) {
           throw conflict(`cannot remove container "${c.name}": container is running: stop the container before removing or force remove`);
@@ -608,7 +636,7 @@ export class ContainerService {
         await this.d.runtime.delete(this.ref(c));
         await this.d.networks.detach(id);
         this.unmountRootfs(id);
-        await this.d.store.forget(id);
+        await this.d.store.forget(id, !opts.auto);
       } catch (err) {
         c.state.status = before;
         await this.saveQuietly(c, false);
@@ -617,11 +645,27 @@ export class ContainerService {
       this.entries.delete(id);
       this.d.store.drop(c);
       await this.d.volumes.release(id);
-      await this.d.rootfs.removeContainer(id);
-      await this.d.store.removeDir(id);
+      const dirs = async () => {
+        await this.d.rootfs.removeContainer(id);
+        await this.d.store.removeDir(id);
+      };
+      if (opts.auto) this.inBackground(dirs(), `auto-remove ${id.slice(0, 12)}`);
+      else await dirs();
       this.internal.emit('removed', id);
       this.publish(c, 'destroy');
     });
+  }
+
+  // Work left to finish after its caller was answered; stop() waits for it.
+  private background = new Set<Promise<void>>();
+  private inBackground(p: Promise<void>, what: string): void {
+    const tracked = p.catch((err) => this.opts.log('warn', `${what}: ${(err as Error).message}`)).finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
+  }
+
+  // Resolves once no work is left in the background.
+  async idle(): Promise<void> {
+    while (this.background.size) await Promise.all([...this.background]);
   }
 
   // ----- logs and attach -----
@@ -743,8 +787,11 @@ export class ContainerService {
     return this.d.rootfs.upperSize(id);
   }
 
-  shutdown(): void {
+  // Lets go of the clients' streams and waits for what is left in the
+  // background.
+  shutdown(): Promise<void> {
     for (const e of this.entries.values()) e.io.closeAll();
+    return this.idle();
   }
 
   // Runs fn holding the container's lifecycle lock (commit, export): no

@@ -262,11 +262,22 @@ export class ConmonRuntime implements Runtime {
   async create(ref: RuntimeRef, spec: OciSpec, o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
     const id = ref.id;
     const bundle = this.bundleDir(id);
-    await fsp.rm(bundle, { recursive: true, force: true });
-    await fsp.mkdir(bundle, { recursive: true });
-    await fsp.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
-    await fsp.rm(path.join(this.exitDir, id), { force: true });
-    await fsp.rm(path.join(this.socketDir, id.slice(0, 12)), { force: true });
+    // Side by side: each step is a round trip through the thread pool, and
+    // this is the path of every start. A bundle left by an earlier run goes
+    // first, so nothing of it mixes with the new one.
+    const fresh = async () => {
+      await fsp.mkdir(bundle).catch(async (err) => {
+        if (err.code !== 'EEXIST' && err.code !== 'ENOENT') throw err;
+        await fsp.rm(bundle, { recursive: true, force: true });
+        await fsp.mkdir(bundle, { recursive: true });
+      });
+      await fsp.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    };
+    await Promise.all([
+      fresh(),
+      fsp.rm(path.join(this.exitDir, id), { force: true }),
+      fsp.rm(path.join(this.socketDir, id.slice(0, 12)), { force: true }),
+    ]);
     const args = [
       '--api-version', '1',
       '-c', id, '-u', id.slice(0, 12), '-n', o.name,
@@ -376,21 +387,21 @@ export class ConmonRuntime implements Runtime {
   // (processes left in the cgroup, hooks to run, a state of another shape)
   // is left to the runtime: false.
   private async deleteExited(ref: RuntimeRef): Promise<boolean> {
-    if (!(await this.exitStatus(ref.id))) return false;
     const dir = path.join(this.stateRoot(ref.runtime), ref.id);
     let state: { cgroup_paths?: Record<string, unknown>; intel_rdt_path?: string; config?: { hooks?: Record<string, unknown[]> } };
+    const [exit, text] = await Promise.all([this.exitStatus(ref.id), fsp.readFile(path.join(dir, 'state.json'), 'utf8').catch(() => '')]);
+    if (!exit) return false;
     try {
-      state = JSON.parse(await fsp.readFile(path.join(dir, 'state.json'), 'utf8'));
+      state = JSON.parse(text);
     } catch {
       return false;
     }
     const paths = Object.values(state.cgroup_paths ?? {});
     if (!state.cgroup_paths || state.intel_rdt_path || state.config?.hooks?.poststop?.length) return false;
     if (!paths.every((p): p is string => typeof p === 'string' && p.startsWith('/sys/fs/cgroup/'))) return false;
-    // A process that outlived init (it shared the host's pid namespace)
-    // holds the cgroups: the runtime kills it.
-    const procs = await Promise.all(paths.map((p) => fsp.readFile(path.join(p, 'cgroup.procs'), 'utf8').catch((err) => (err.code === 'ENOENT' ? '' : '?'))));
-    if (procs.some((text) => text.trim() !== '')) return false;
+    // A cgroup that still holds a process (one that outlived init: it
+    // shared the host's pid namespace) is not removed (EBUSY): the runtime
+    // kills what is left and removes the rest.
     const removed = await Promise.all(paths.map((p) => fsp.rmdir(p).then(() => true, (err) => err.code === 'ENOENT')));
     if (!removed.every(Boolean)) return false;
     await fsp.rm(dir, { recursive: true, force: true });
@@ -557,6 +568,10 @@ export class ConmonRuntime implements Runtime {
     return resizeTerminal(this.host, this.bundleDir(id), size.height, size.width);
   }
 
+  exited(ref: RuntimeRef): Promise<{ code: number; at: Date } | undefined> {
+    return this.exitStatus(ref.id);
+  }
+
   // The exit code conmon recorded, and when; undefined while still running.
   async exitStatus(id: string): Promise<{ code: number; at: Date } | undefined> {
     const file = path.join(this.exitDir, id);
@@ -575,12 +590,13 @@ export class ConmonRuntime implements Runtime {
   async cleanup(id: string): Promise<void> {
     // Exec sessions' links: conmon removes its own, unless it could not
     // finish (its daemon was gone when it reported the exit).
-    for (const session of await fsp.readdir(path.join(this.bundleDir(id), 'exec')).catch(() => [] as string[])) {
-      await fsp.rm(path.join(this.socketDir, this.execLink(session)), { force: true });
-    }
-    await fsp.rm(this.bundleDir(id), { recursive: true, force: true });
-    await fsp.rm(path.join(this.socketDir, id.slice(0, 12)), { force: true });
-    await fsp.rm(path.join(this.exitDir, id), { force: true });
+    const sessions = await fsp.readdir(path.join(this.bundleDir(id), 'exec')).catch(() => [] as string[]);
+    await Promise.all(sessions.map((session) => fsp.rm(path.join(this.socketDir, this.execLink(session)), { force: true })));
+    await Promise.all([
+      fsp.rm(this.bundleDir(id), { recursive: true, force: true }),
+      fsp.rm(path.join(this.socketDir, id.slice(0, 12)), { force: true }),
+      fsp.rm(path.join(this.exitDir, id), { force: true }),
+    ]);
   }
 
   async conmonPid(id: string): Promise<number> {

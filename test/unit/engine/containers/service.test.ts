@@ -146,7 +146,12 @@ describe('ContainerService', () => {
       await h.service.start(id);
       h.runtime.exit(id, 0);
       await removed;
+      // Reported removed once its record is gone; its dirs follow.
+      assert.equal(fs.existsSync(path.join(h.dir, 'containers', id, 'config.v2.json')), false);
+      assert.throws(() => h.service.get(id), isKind('NotFound'));
+      await h.service.idle();
       assert.equal(fs.existsSync(path.join(h.dir, 'containers', id)), false);
+      assert.equal(fs.existsSync(h.rootfs.containerDir(id)), false);
       assert.deepEqual(h.events.map((e) => e.action), ['create', 'start', 'die', 'destroy']);
     });
   });
