@@ -75,6 +75,9 @@ interface Entry {
   starting?: Promise<void>;
   // When checkAlive first found the process gone with no exit code.
   goneSince?: number;
+  // Its exit's cleanup has let go of the runtime's state, the network and
+  // the mount (what an auto-removal that follows need not do again).
+  released?: boolean;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -273,6 +276,7 @@ export class ContainerService {
     if (c.state.status === 'removing' || !this.entries.has(c.id)) throw notFound(`No such container: ${c.id}`);
     const image = this.d.images.get(c.spec.image.id);
     if (!image) throw notFound(`image ${c.spec.image.id} of container ${c.id.slice(0, 12)} not found`);
+    e.released = false;
     const id = c.id;
     const p = c.spec.process;
     let mounted = false;
@@ -433,12 +437,25 @@ export class ContainerService {
     if (!isRunning(c.state)) return;
     Object.assign(c.state, { status: 'exited', pid: 0, exitCode: code, error, finishedAt: at.toISOString() });
     c.conmonPid = 0;
-    // A lost auto-remove exit is repaired at start: no fsync for it.
-    const saved = await this.saveQuietly(c, !c.spec.autoRemove);
+    // An auto-removed container's exit is not saved: it is removed next,
+    // and a daemon stopped before that removes it at start whatever its
+    // record says (a running one whose process is gone is settled as
+    // exited, then removed).
+    const saved = c.spec.autoRemove || (await this.saveQuietly(c));
     // Unsaved (a full disk), the runtime keeps the exit code for a restart.
-    if (saved) await this.d.runtime.delete(this.ref(c)).catch((err) => this.opts.log('warn', `runtime delete ${c.id.slice(0, 12)}: ${err.message}`));
-    await this.d.networks.detach(c.id).catch((err) => this.opts.log('warn', `network detach ${c.id.slice(0, 12)}: ${err.message}`));
+    let released = saved;
+    if (saved) {
+      await this.d.runtime.delete(this.ref(c)).catch((err) => {
+        released = false;
+        this.opts.log('warn', `runtime delete ${c.id.slice(0, 12)}: ${err.message}`);
+      });
+    }
+    await this.d.networks.detach(c.id).catch((err) => {
+      released = false;
+      this.opts.log('warn', `network detach ${c.id.slice(0, 12)}: ${err.message}`);
+    });
     this.unmountRootfs(c.id);
+    e.released = released;
     this.internal.emit('exit', c.id);
     this.publish(c, 'die', { exitCode: String(code) });
     if (c.spec.autoRemove) {
@@ -630,12 +647,16 @@ export class ContainerService {
       c.state.status = 'removing';
       // So that a crash from here on finishes the removal at the next start;
       // on a full disk it cannot be written, and removing must still work.
-      await this.saveQuietly(c, false);
+      // An auto-removed container is removed at start anyway.
+      if (!opts.auto) await this.saveQuietly(c, false);
       e.io.endAll();
       try {
-        await this.d.runtime.delete(this.ref(c));
-        await this.d.networks.detach(id);
-        this.unmountRootfs(id);
+        // What the exit's cleanup did is not done again.
+        if (!(opts.auto && e.released)) {
+          await this.d.runtime.delete(this.ref(c));
+          await this.d.networks.detach(id);
+          this.unmountRootfs(id);
+        }
         await this.d.store.forget(id, !opts.auto);
       } catch (err) {
         c.state.status = before;
