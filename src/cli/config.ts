@@ -5,7 +5,6 @@
 // host[:port]) to {"auth": base64("user:password")}. Keys berth does not
 // know are kept as they are. Credential helpers (credsStore, credHelpers)
 // are used like docker does, through docker-credential-<name>.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -267,8 +266,11 @@ export class ConfigFile {
 
 // Runs docker-credential-<helper> <action> with `input` on stdin. A "get"
 // that finds nothing resolves to undefined.
-export function credentialHelper(helper: string, action: 'get' | 'store' | 'erase', input: string): Promise<string | undefined> {
+// child_process is loaded here, not with the module: most commands read the
+// config file and never run a helper (about 1 ms of every `berth ps`).
+export async function credentialHelper(helper: string, action: 'get' | 'store' | 'erase', input: string): Promise<string | undefined> {
   const prog = `docker-credential-${helper}`;
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = spawn(prog, [action], { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];

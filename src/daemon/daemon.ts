@@ -178,7 +178,7 @@ export class Daemon {
   async stop(): Promise<void> {
     // Containers keep running under conmon; only our side goes away.
     await this.server.close();
-    this.containers.shutdown();
+    await this.containers.shutdown();
     this.execs.shutdown();
     this.runtime.close();
   }

@@ -67,6 +67,24 @@ describe('docker CLI against berthd', () => {
     assert.equal(r.stdout.trim(), '');
   });
 
+  it('mounts a --rm container\'s writable layer volatile, and keeps one restarted by hand until its next exit', { timeout: 60_000 }, async () => {
+    const id = (await docker(d, 'run', '-d', '--rm', '--name', 'again', 'busybox', 'sleep', '2')).stdout.trim();
+    const mount = () => fs.readFileSync('/proc/mounts', 'utf8').split('\n').find((l) => l.includes(`/overlay/containers/${id}/merged`)) ?? '';
+    assert.match(mount(), /(,|fsync=)volatile[,\s]/);
+    // The restart mounts it again over the marker its first mount left.
+    const r = await docker(d, 'restart', '-t', '0', 'again');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await docker(d, 'inspect', '-f', '{{.State.Running}}', 'again')).stdout.trim(), 'true');
+    assert.match(mount(), /(,|fsync=)volatile[,\s]/);
+    // Its next exit removes it (the auto-removal of the first exit had
+    // waited for the restart, and once killed the restarted process).
+    const w = await docker(d, 'wait', 'again');
+    assert.equal(w.code, 0, w.stderr);
+    for (let i = 0; i < 100 && (await docker(d, 'ps', '-aq', '--filter', `id=${id}`)).stdout.trim() !== ''; i++) await sleep(100);
+    assert.equal((await docker(d, 'ps', '-aq', '--filter', `id=${id}`)).stdout.trim(), '');
+    assert.equal(mount(), '');
+  });
+
   it('feeds stdin with -i', async () => {
     const r = await run('docker', ['run', '--rm', '-i', 'busybox', 'sh', '-c', 'cat; echo done'], d.env, 'from stdin\n');
     assert.equal(r.code, 0, r.stderr);

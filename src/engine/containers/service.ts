@@ -75,6 +75,9 @@ interface Entry {
   starting?: Promise<void>;
   // When checkAlive first found the process gone with no exit code.
   goneSince?: number;
+  // Its exit's cleanup has let go of the runtime's state, the network and
+  // the mount (what an auto-removal that follows need not do again).
+  released?: boolean;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -223,7 +226,9 @@ export class ContainerService {
         this.d.rootfs.prepare(id, image.chainID ?? ''),
       ]);
       // The record lands last: until then a crash leaves only a dir that init() drops.
-      await this.d.store.save(rec);
+      // An auto-removed container's is not synced: a host crash then loses
+      // nothing anyone keeps (a record lost or torn leaves such a dir).
+      await this.d.store.save(rec, !spec.autoRemove);
     } catch (err) {
       this.d.store.releaseName(name, id);
       await this.d.volumes.release(id).catch(() => {});
@@ -271,6 +276,7 @@ export class ContainerService {
     if (c.state.status === 'removing' || !this.entries.has(c.id)) throw notFound(`No such container: ${c.id}`);
     const image = this.d.images.get(c.spec.image.id);
     if (!image) throw notFound(`image ${c.spec.image.id} of container ${c.id.slice(0, 12)} not found`);
+    e.released = false;
     const id = c.id;
     const p = c.spec.process;
     let mounted = false;
@@ -283,7 +289,7 @@ export class ContainerService {
         pid: this.nsChoice(c.spec.pid, 'pid'),
         uts: this.nsChoice(c.spec.uts, 'uts'),
       };
-      const rootfs = await this.mountRootfs(id, image);
+      const rootfs = await this.mountRootfs(id, image, c.spec.autoRemove);
       mounted = true;
       const [passwd, group] = await Promise.all([readFileInRoot(rootfs, '/etc/passwd'), readFileInRoot(rootfs, '/etc/group')]);
       const user = resolveUser(p.user, passwd, group);
@@ -351,8 +357,10 @@ export class ContainerService {
       throw new BerthError(/executable file not found|no such file or directory|permission denied/i.test(msg) ? 'InvalidArgument' : 'Internal', msg);
     }
     this.publish(c, 'start');
-    // The process may have exited before the state above was saved.
-    if ((await this.d.runtime.status(this.ref(c))).exit) void this.handleExit(id);
+    // The process may have exited before the state above was saved: its
+    // exit code says so (asking the runtime itself would start a process
+    // on the path of every start).
+    if (await this.d.runtime.exited(this.ref(c))) void this.handleExit(id);
   }
 
   // The id of a container whose namespaces a new one will join. Not a 404:
@@ -376,10 +384,20 @@ export class ContainerService {
     return 'private';
   }
 
-  private async mountRootfs(id: string, image: ImageRecord): Promise<string> {
-    const m = await this.d.rootfs.prepare(id, image.chainID ?? '');
+  // An auto-removed container's writable layer is mounted volatile: it is
+  // never synced, since it goes when the process exits (a host crash
+  // removes the container too), and its unmount then waits for no
+  // writeback of the whole filesystem. A kernel without the option (before
+  // 5.10) mounts it as any other.
+  private async mountRootfs(id: string, image: ImageRecord, volatile = false): Promise<string> {
+    const m = await this.d.rootfs.prepare(id, image.chainID ?? '', { volatile });
     this.unmountRootfs(id);
-    this.d.host.mount(m.source, m.target, m.type, 0, m.options.join(','));
+    try {
+      this.d.host.mount(m.source, m.target, m.type, 0, m.options.join(','));
+    } catch (err: any) {
+      if (!volatile || err.code !== 'EINVAL') throw err;
+      this.d.host.mount(m.source, m.target, m.type, 0, m.options.filter((o) => o !== 'volatile').join(','));
+    }
     return m.target;
   }
 
@@ -400,8 +418,10 @@ export class ContainerService {
     if (!e || !isRunning(e.rec.state)) return Promise.resolve();
     if (!e.exiting) {
       e.exiting = (async () => {
-        const st = await this.d.runtime.status(this.ref(e.rec));
-        if (st.exit) await this.finishExit(e, st.exit.code, st.exit.at);
+        // Only a recorded exit code settles it; a process gone without
+        // one is checkAlive's to find.
+        const exit = await this.d.runtime.exited(this.ref(e.rec));
+        if (exit) await this.finishExit(e, exit.code, exit.at);
       })()
         .catch((err) => this.opts.log('error', `exit of ${id.slice(0, 12)}: ${(err as Error).message}`))
         .finally(() => { e.exiting = undefined; });
@@ -417,16 +437,29 @@ export class ContainerService {
     if (!isRunning(c.state)) return;
     Object.assign(c.state, { status: 'exited', pid: 0, exitCode: code, error, finishedAt: at.toISOString() });
     c.conmonPid = 0;
-    // A lost auto-remove exit is repaired at start: no fsync for it.
-    const saved = await this.saveQuietly(c, !c.spec.autoRemove);
+    // An auto-removed container's exit is not saved: it is removed next,
+    // and a daemon stopped before that removes it at start whatever its
+    // record says (a running one whose process is gone is settled as
+    // exited, then removed).
+    const saved = c.spec.autoRemove || (await this.saveQuietly(c));
     // Unsaved (a full disk), the runtime keeps the exit code for a restart.
-    if (saved) await this.d.runtime.delete(this.ref(c)).catch((err) => this.opts.log('warn', `runtime delete ${c.id.slice(0, 12)}: ${err.message}`));
-    await this.d.networks.detach(c.id).catch((err) => this.opts.log('warn', `network detach ${c.id.slice(0, 12)}: ${err.message}`));
+    let released = saved;
+    if (saved) {
+      await this.d.runtime.delete(this.ref(c)).catch((err) => {
+        released = false;
+        this.opts.log('warn', `runtime delete ${c.id.slice(0, 12)}: ${err.message}`);
+      });
+    }
+    await this.d.networks.detach(c.id).catch((err) => {
+      released = false;
+      this.opts.log('warn', `network detach ${c.id.slice(0, 12)}: ${err.message}`);
+    });
     this.unmountRootfs(c.id);
+    e.released = released;
     this.internal.emit('exit', c.id);
     this.publish(c, 'die', { exitCode: String(code) });
     if (c.spec.autoRemove) {
-      await this.remove(c.id, { force: true }).catch((err) => this.opts.log('warn', `auto-remove ${c.id.slice(0, 12)}: ${err.message}`));
+      await this.remove(c.id, { force: true, auto: true }).catch((err) => this.opts.log('warn', `auto-remove ${c.id.slice(0, 12)}: ${err.message}`));
     }
   }
 
@@ -583,12 +616,24 @@ export class ContainerService {
 
   // ----- remove -----
 
-  async remove(ref: string, opts: { force: boolean }): Promise<void> {
+  // `auto` is the auto-removal of an exited --rm container, which no client
+  // asked for and the client of `run --rm` only waits for: its record goes
+  // without fsync (one that a host crash brings back is removed again at
+  // the next start, as auto-remove and started), and the container is
+  // reported removed once its record is gone; its directories go after,
+  // and the daemon waits for them when it stops (those of a daemon killed
+  // meanwhile are orphans, which init() drops).
+  async remove(ref: string, opts: { force: boolean; auto?: boolean }): Promise<void> {
     const e = this.entry(ref);
     const id = e.rec.id;
     await this.lock.run(id, async () => {
       if (!this.entries.has(id)) return;
       const c = e.rec;
+      // Started again meanwhile (a restart held the lock): it stays, as
+      // dockerd keeps a container restarted by hand; its next exit removes
+      // it. Killing it here would wait for an exit that this removal, part
+      // of the last exit's handling, keeps from being handled.
+      if (opts.auto && isRunning(c.state)) return;
       if (isRunning(c.state)) {
         if (!opts.force) {
           throw conflict(`cannot remove container "${c.name}": container is running: stop the container before removing or force remove`);
@@ -602,13 +647,17 @@ export class ContainerService {
       c.state.status = 'removing';
       // So that a crash from here on finishes the removal at the next start;
       // on a full disk it cannot be written, and removing must still work.
-      await this.saveQuietly(c, false);
+      // An auto-removed container is removed at start anyway.
+      if (!opts.auto) await this.saveQuietly(c, false);
       e.io.endAll();
       try {
-        await this.d.runtime.delete(this.ref(c));
-        await this.d.networks.detach(id);
-        this.unmountRootfs(id);
-        await this.d.store.forget(id);
+        // What the exit's cleanup did is not done again.
+        if (!(opts.auto && e.released)) {
+          await this.d.runtime.delete(this.ref(c));
+          await this.d.networks.detach(id);
+          this.unmountRootfs(id);
+        }
+        await this.d.store.forget(id, !opts.auto);
       } catch (err) {
         c.state.status = before;
         await this.saveQuietly(c, false);
@@ -617,11 +666,27 @@ export class ContainerService {
       this.entries.delete(id);
       this.d.store.drop(c);
       await this.d.volumes.release(id);
-      await this.d.rootfs.removeContainer(id);
-      await this.d.store.removeDir(id);
+      const dirs = async () => {
+        await this.d.rootfs.removeContainer(id);
+        await this.d.store.removeDir(id);
+      };
+      if (opts.auto) this.inBackground(dirs(), `auto-remove ${id.slice(0, 12)}`);
+      else await dirs();
       this.internal.emit('removed', id);
       this.publish(c, 'destroy');
     });
+  }
+
+  // Work left to finish after its caller was answered; stop() waits for it.
+  private background = new Set<Promise<void>>();
+  private inBackground(p: Promise<void>, what: string): void {
+    const tracked = p.catch((err) => this.opts.log('warn', `${what}: ${(err as Error).message}`)).finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
+  }
+
+  // Resolves once no work is left in the background.
+  async idle(): Promise<void> {
+    while (this.background.size) await Promise.all([...this.background]);
   }
 
   // ----- logs and attach -----
@@ -743,8 +808,11 @@ export class ContainerService {
     return this.d.rootfs.upperSize(id);
   }
 
-  shutdown(): void {
+  // Lets go of the clients' streams and waits for what is left in the
+  // background.
+  shutdown(): Promise<void> {
     for (const e of this.entries.values()) e.io.closeAll();
+    return this.idle();
   }
 
   // Runs fn holding the container's lifecycle lock (commit, export): no

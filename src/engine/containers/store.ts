@@ -114,9 +114,10 @@ export class ContainerStore {
 
   // The point of no return of a removal: once the record is gone, a restart
   // finishes the job from the orphaned directory. Needs no free space.
-  async forget(id: string): Promise<void> {
+  // Without sync, a host crash may bring the record back.
+  async forget(id: string, sync = true): Promise<void> {
     await fsp.rm(path.join(this.root, id, RECORD), { force: true });
-    await syncDir(path.join(this.root, id)).catch(() => {});
+    if (sync) await syncDir(path.join(this.root, id)).catch(() => {});
   }
 
   async removeDir(id: string): Promise<void> {

@@ -262,11 +262,14 @@ export class ConmonRuntime implements Runtime {
   async create(ref: RuntimeRef, spec: OciSpec, o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
     const id = ref.id;
     const bundle = this.bundleDir(id);
-    await fsp.rm(bundle, { recursive: true, force: true });
-    await fsp.mkdir(bundle, { recursive: true });
-    await fsp.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
-    await fsp.rm(path.join(this.exitDir, id), { force: true });
-    await fsp.rm(path.join(this.socketDir, id.slice(0, 12)), { force: true });
+    // At once, not through the thread pool: a few small files in the exec
+    // root, on the path of every start (see exitStatus). A bundle left by an
+    // earlier run goes first, so nothing of it mixes with the new one.
+    fs.rmSync(bundle, { recursive: true, force: true });
+    fs.mkdirSync(bundle, { recursive: true });
+    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    fs.rmSync(path.join(this.exitDir, id), { force: true });
+    fs.rmSync(path.join(this.socketDir, id.slice(0, 12)), { force: true });
     const args = [
       '--api-version', '1',
       '-c', id, '-u', id.slice(0, 12), '-n', o.name,
@@ -319,8 +322,7 @@ export class ConmonRuntime implements Runtime {
       const reason = parsed.message || stderr || msg || 'conmon exited without reporting a pid';
       throw new BerthError('Internal', `failed to create container: ${cleanRuntimeError(reason)}`);
     }
-    const conmonPid = Number((await fsp.readFile(path.join(bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim());
-    return { pid: parsed.data, conmonPid };
+    return { pid: parsed.data, conmonPid: this.readPid(path.join(bundle, 'conmon.pid')) };
   }
 
   // What `runc start` does, without starting a runtime process on the path
@@ -331,7 +333,7 @@ export class ConmonRuntime implements Runtime {
   async start(ref: RuntimeRef): Promise<void> {
     const fifo = path.join(this.stateRoot(ref.runtime), ref.id, 'exec.fifo');
     if (!fs.existsSync(fifo)) return this.runtimeStart(ref);
-    const pid = Number((await fsp.readFile(path.join(this.bundleDir(ref.id), 'pid'), 'utf8').catch(() => '')).trim());
+    const pid = this.readPid(path.join(this.bundleDir(ref.id), 'pid'));
     if (!pid || !this.host.isAlive(pid)) throw new BerthError('Internal', 'failed to start container: container process is already dead');
     // The open waits for init's end of the fifo. Should init die first, a
     // writer of our own releases it, and no pool thread stays blocked.
@@ -352,6 +354,15 @@ export class ConmonRuntime implements Runtime {
     // "created", and the process is already running.
     fs.rmSync(fifo, { force: true });
     if (data.toString() !== '0') throw new BerthError('Internal', 'failed to start container: container process is already dead');
+  }
+
+  // A pid file in the bundle, read at once (see exitStatus); 0 without one.
+  private readPid(file: string): number {
+    try {
+      return Number(fs.readFileSync(file, 'utf8').trim()) || 0;
+    } catch {
+      return 0;
+    }
   }
 
   private async runtimeStart({ id, runtime }: RuntimeRef): Promise<void> {
@@ -376,24 +387,24 @@ export class ConmonRuntime implements Runtime {
   // (processes left in the cgroup, hooks to run, a state of another shape)
   // is left to the runtime: false.
   private async deleteExited(ref: RuntimeRef): Promise<boolean> {
-    if (!(await this.exitStatus(ref.id))) return false;
     const dir = path.join(this.stateRoot(ref.runtime), ref.id);
     let state: { cgroup_paths?: Record<string, unknown>; intel_rdt_path?: string; config?: { hooks?: Record<string, unknown[]> } };
+    if (!(await this.exitStatus(ref.id))) return false;
+    // The runtime's state dir is in the exec root, as the exit file.
     try {
-      state = JSON.parse(await fsp.readFile(path.join(dir, 'state.json'), 'utf8'));
+      state = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8'));
     } catch {
       return false;
     }
     const paths = Object.values(state.cgroup_paths ?? {});
     if (!state.cgroup_paths || state.intel_rdt_path || state.config?.hooks?.poststop?.length) return false;
     if (!paths.every((p): p is string => typeof p === 'string' && p.startsWith('/sys/fs/cgroup/'))) return false;
-    // A process that outlived init (it shared the host's pid namespace)
-    // holds the cgroups: the runtime kills it.
-    const procs = await Promise.all(paths.map((p) => fsp.readFile(path.join(p, 'cgroup.procs'), 'utf8').catch((err) => (err.code === 'ENOENT' ? '' : '?'))));
-    if (procs.some((text) => text.trim() !== '')) return false;
+    // A cgroup that still holds a process (one that outlived init: it
+    // shared the host's pid namespace) is not removed (EBUSY): the runtime
+    // kills what is left and removes the rest.
     const removed = await Promise.all(paths.map((p) => fsp.rmdir(p).then(() => true, (err) => err.code === 'ENOENT')));
     if (!removed.every(Boolean)) return false;
-    await fsp.rm(dir, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
     return true;
   }
 
@@ -557,17 +568,32 @@ export class ConmonRuntime implements Runtime {
     return resizeTerminal(this.host, this.bundleDir(id), size.height, size.width);
   }
 
+  exited(ref: RuntimeRef): Promise<{ code: number; at: Date } | undefined> {
+    return this.exitStatus(ref.id);
+  }
+
   // The exit code conmon recorded, and when; undefined while still running.
+  // Read at once, not through the thread pool: a few bytes conmon wrote in
+  // the exec root, on the path of every exit, where each round trip through
+  // the pool costs more than the reads (several ms on a busy machine).
   async exitStatus(id: string): Promise<{ code: number; at: Date } | undefined> {
-    const file = path.join(this.exitDir, id);
+    let fd: number;
     try {
-      const [text, st] = await Promise.all([fsp.readFile(file, 'utf8'), fsp.stat(file)]);
+      fd = fs.openSync(path.join(this.exitDir, id), 'r');
+    } catch {
+      return undefined;
+    }
+    try {
+      const st = fs.fstatSync(fd);
+      const text = fs.readFileSync(fd, 'utf8').trim();
       // conmon may be between creating the file and writing the code.
-      if (text.trim() === '') return undefined;
-      const code = Number(text.trim());
+      if (text === '') return undefined;
+      const code = Number(text);
       return { code: Number.isFinite(code) ? code : 255, at: st.mtime };
     } catch {
       return undefined;
+    } finally {
+      fs.closeSync(fd);
     }
   }
 
@@ -575,12 +601,17 @@ export class ConmonRuntime implements Runtime {
   async cleanup(id: string): Promise<void> {
     // Exec sessions' links: conmon removes its own, unless it could not
     // finish (its daemon was gone when it reported the exit).
-    for (const session of await fsp.readdir(path.join(this.bundleDir(id), 'exec')).catch(() => [] as string[])) {
-      await fsp.rm(path.join(this.socketDir, this.execLink(session)), { force: true });
+    // At once: a few small files in the exec root (see exitStatus).
+    let sessions: string[] = [];
+    try {
+      sessions = fs.readdirSync(path.join(this.bundleDir(id), 'exec'));
+    } catch {
+      // none
     }
-    await fsp.rm(this.bundleDir(id), { recursive: true, force: true });
-    await fsp.rm(path.join(this.socketDir, id.slice(0, 12)), { force: true });
-    await fsp.rm(path.join(this.exitDir, id), { force: true });
+    for (const session of sessions) fs.rmSync(path.join(this.socketDir, this.execLink(session)), { force: true });
+    fs.rmSync(this.bundleDir(id), { recursive: true, force: true });
+    fs.rmSync(path.join(this.socketDir, id.slice(0, 12)), { force: true });
+    fs.rmSync(path.join(this.exitDir, id), { force: true });
   }
 
   async conmonPid(id: string): Promise<number> {

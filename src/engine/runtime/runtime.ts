@@ -70,6 +70,9 @@ export interface Runtime {
   // Forgets the container: the runtime's state, the bundle, the exit code.
   delete(ref: RuntimeRef): Promise<void>;
   status(ref: RuntimeRef): Promise<RuntimeStatus>;
+  // The exit code the shim recorded, if any, without asking the runtime
+  // (no process is started): what the path of every exit needs.
+  exited(ref: RuntimeRef): Promise<{ code: number; at: Date } | undefined>;
   attach(ref: RuntimeRef): ProcessStream;
   // Sets the size of the container's terminal (a TTY container's only).
   resize(ref: RuntimeRef, size: TerminalSize): Promise<void>;

@@ -154,7 +154,7 @@ export class OverlaySnapshotter implements Snapshotter {
 
   // Makes the init and writable layers for a container (once) and returns
   // how to mount them.
-  async prepare(id: string, chainID: string): Promise<Mount> {
+  async prepare(id: string, chainID: string, o: { volatile?: boolean } = {}): Promise<Mount> {
     const dir = this.containerDir(id);
     const shared = await this.sharedInit();
     await fsp.mkdir(dir, { recursive: true });
@@ -164,8 +164,15 @@ export class OverlaySnapshotter implements Snapshotter {
       fsp.symlink(shared, path.join(dir, 'init')).catch((err) => {
         if (err.code !== 'EEXIST') throw err;
       }),
+      // A volatile mount leaves work/work/incompat/volatile behind, and
+      // overlayfs refuses to mount over it again (after a crash the upper
+      // dir may be torn). Such a container is removed when the daemon
+      // starts again, so a marker still here was left by a clean unmount
+      // of our own (the container ran before) and may go.
+      o.volatile ? fsp.rm(path.join(dir, 'work', 'work', 'incompat'), { recursive: true, force: true }) : undefined,
     ]);
-    return this.mounts(id, chainID);
+    const m = this.mounts(id, chainID);
+    return o.volatile ? { ...m, options: [...m.options, 'volatile'] } : m;
   }
 
   // The init layer all containers share, made on first use. Filled aside and

@@ -43,8 +43,10 @@ export interface LayerSnapshotter {
 
 export interface RootfsSnapshotter {
   // Makes a container's init and writable layers (once) over the image's
-  // layers and says how to mount them.
-  prepare(id: string, chainID: string): Promise<Mount>;
+  // layers and says how to mount them. A volatile mount never syncs its
+  // writable layer (overlayfs "volatile"): for a container whose layer goes
+  // when it exits.
+  prepare(id: string, chainID: string, o?: { volatile?: boolean }): Promise<Mount>;
   mounts(id: string, chainID: string): Mount;
   containerDir(id: string): string;
   removeContainer(id: string): Promise<void>;

@@ -158,6 +158,10 @@ export class FakeRuntime implements Runtime {
     return p ? { state: p.state } : { state: 'gone' };
   }
 
+  async exited(ref: RuntimeRef): Promise<{ code: number; at: Date } | undefined> {
+    return this.exits.get(ref.id);
+  }
+
   attach(ref: RuntimeRef): ProcessStream {
     this.log.push(`attach ${ref.id}`);
     const out = new PassThrough();

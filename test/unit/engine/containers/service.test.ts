@@ -146,8 +146,32 @@ describe('ContainerService', () => {
       await h.service.start(id);
       h.runtime.exit(id, 0);
       await removed;
+      // Reported removed once its record is gone; its dirs follow.
+      assert.equal(fs.existsSync(path.join(h.dir, 'containers', id, 'config.v2.json')), false);
+      assert.throws(() => h.service.get(id), isKind('NotFound'));
+      await h.service.idle();
       assert.equal(fs.existsSync(path.join(h.dir, 'containers', id)), false);
+      assert.equal(fs.existsSync(h.rootfs.containerDir(id)), false);
       assert.deepEqual(h.events.map((e) => e.action), ['create', 'start', 'die', 'destroy']);
+    });
+
+    test('an auto-removed container whose removal a daemon stop cut short is removed at the next start', async () => {
+      const { id } = await h.service.create(spec({ autoRemove: true }));
+      await h.service.start(id);
+      // The removal after the exit waits for the container's lock.
+      let release!: () => void;
+      const held = h.service.withLock(id, () => new Promise<void>((r) => { release = r; }));
+      const exited = h.service.wait(id, 'next-exit');
+      h.runtime.exit(id, 3);
+      await exited;
+      // Its exit is not saved: the record still says running.
+      assert.equal(onDisk(h, id).state.status, 'running');
+      const s2 = await h.restart();
+      assert.throws(() => s2.get(id), isKind('NotFound'));
+      await s2.idle();
+      assert.equal(fs.existsSync(path.join(h.dir, 'containers', id)), false);
+      release();
+      await held;
     });
   });
 
