@@ -8,12 +8,15 @@ import { BerthError, invalidArgument, isKind } from '../../errors';
 import { SHUT_WR, type Host, type PacketWatch } from '../../host';
 import type { CreateOptions, ExecOptions, ExecProcess, ProcessStream, Runtime, RuntimeRef, RuntimeStatus } from './runtime';
 import type { OciProcess, OciSpec } from './spec';
+import type { OciResources } from './resources';
 
 export interface RuntimeOptions {
   execRoot: string;
   runtimes: Record<string, string>; // name -> binary path
   conmonPath: string;
   debug?: boolean;
+  // Containers' cgroups as systemd scopes (runc --systemd-cgroup).
+  systemdCgroup?: boolean;
 }
 
 // Stream ids on conmon's attach socket: the first byte of each packet.
@@ -272,6 +275,7 @@ export class ConmonRuntime implements Runtime {
       '-c', id, '-u', id.slice(0, 12), '-n', o.name,
       '-r', this.runtimePath(ref.runtime),
       '--runtime-arg', '--root', '--runtime-arg', this.stateRoot(ref.runtime),
+      ...(this.opts.systemdCgroup ? ['--runtime-arg', '--systemd-cgroup'] : []),
       '-b', bundle, '-p', path.join(bundle, 'pid'),
       '-l', `k8s-file:${o.logPath}`,
       '--exit-dir', this.exitDir,
@@ -435,6 +439,12 @@ export class ConmonRuntime implements Runtime {
 
   async pause({ id, runtime }: RuntimeRef, resume: boolean): Promise<void> {
     const r = await this.host.run(this.runtimePath(runtime), ['--root', this.stateRoot(runtime), resume ? 'resume' : 'pause', id]);
+    if (r.code !== 0) throw new BerthError('Internal', cleanRuntimeError(r.stderr));
+  }
+
+  // `runc update --resources -`: the whole set, as JSON on stdin.
+  async update({ id, runtime }: RuntimeRef, resources: OciResources): Promise<void> {
+    const r = await this.host.run(this.runtimePath(runtime), ['--root', this.stateRoot(runtime), 'update', '--resources', '-', id], { input: JSON.stringify(resources) });
     if (r.code !== 0) throw new BerthError('Internal', cleanRuntimeError(r.stderr));
   }
 
