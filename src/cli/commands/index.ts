@@ -108,13 +108,13 @@ export const GROUPS: Record<string, Group> = {
 // than calling them unknown.
 export const NOT_IMPLEMENTED = {
   top: [
-    'build', 'port', 'search', 'update',
+    'build', 'port', 'search',
   ],
   groups: {
     builder: ['build', 'prune'],
     checkpoint: ['create', 'ls', 'list', 'rm', 'remove'],
     config: ['create', 'inspect', 'ls', 'list', 'rm', 'remove'],
-    container: ['port', 'prune', 'update'],
+    container: ['port', 'prune'],
     context: ['create', 'export', 'import', 'inspect', 'ls', 'list', 'rm', 'remove', 'show', 'update', 'use'],
     image: ['build'],
     manifest: ['annotate', 'create', 'inspect', 'push', 'rm'],

@@ -166,7 +166,6 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.Devices': refused('array', SECURITY),
   'HostConfig.DeviceCgroupRules': refused('strings', SECURITY),
   'HostConfig.DeviceRequests': refused('array', 'GPUs and other device requests are not planned'),
-  'HostConfig.KernelMemory': refused('integer', 'removed from the API in 1.42 (kernel memory limits are gone from the kernel); dockerd 25+ ignores it, berth refuses it by name'),
   'HostConfig.KernelMemoryTCP': refused('integer', 'deprecated by Docker and not applied by cgroup v2'),
   'HostConfig.MemoryReservation': applied('integer', 'memory.soft_limit_in_bytes (memory.low); at least 6MB'),
   'HostConfig.MemorySwap': applied('integer', 'memory plus swap (memory.memsw.limit_in_bytes; memory.swap.max on v2); -1 is unlimited'),

@@ -42,7 +42,6 @@ describe('the command table', () => {
     for (const [args, what] of [
       [['build', '.'], 'build'],
       [['port', 'web'], 'port'],
-      [['update', 'web'], 'update'],
       [['network', 'ls'], 'network ls'],
       [['network', 'list'], 'network list'],
       [['network'], 'network'],

@@ -41,7 +41,7 @@ describe('berth run and create', () => {
     });
     assert.deepEqual(d.requests, []);
     for (const args of [
-      ['run', '--publish=80:80', 'busybox'], ['create', '-v', '/a:/b', 'busybox'], ['run', '--privileged', 'busybox'], ['run', '-m', '512m', 'busybox'],
+      ['run', '--publish=80:80', 'busybox'], ['create', '-v', '/a:/b', 'busybox'], ['run', '--privileged', 'busybox'], ['run', '--kernel-memory', '512m', 'busybox'],
       ['run', '--restart', 'always', 'busybox'], ['create', '--platform', 'linux/amd64', 'busybox'],
       ['run', '--health-cmd', 'true', 'busybox'], ['run', '--cap-add', 'NET_ADMIN', 'busybox'], ['run', '--net-alias', 'x', 'busybox'],
     ]) {
@@ -70,7 +70,8 @@ describe('berth run and create', () => {
     assert.equal(r.code, 0);
     assert.match(r.out, /^ {2}-p, --publish list +Publish a container's port\(s\) to the host \(not supported yet\)$/m);
     assert.match(r.out, /^ {6}--read-only +Mount the container's root filesystem as read only$/m);
-    assert.match(r.out, /^ {6}--memory-swappiness int +Tune container memory swappiness \(0 to 100\) \(default -1\) \(not supported yet\)$/m);
+    assert.match(r.out, /^ {6}--kernel-memory bytes +Kernel memory limit \(not supported yet\)$/m);
+    assert.match(r.out, /^ {6}--memory-swappiness int +Tune container memory swappiness \(0 to 100\) \(default -1\)$/m);
     assert.doesNotMatch(r.out, /--net |--dns-opt |--net-alias /);
   });
 
