@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import { invalidArgument } from '../../errors';
 import { RLIMITS, type DeviceRate, type LimitsSpec } from '../../engine/containers/limits';
 import { DEFAULT_SHM_SIZE } from '../../engine/runtime/resources';
+import { checkUpdateBody } from '../compat/update-fields';
 
 // Not a kernel limit: dockerd's floor, so a container can start at all.
 const MIN_MEMORY = 6 * 1024 * 1024;
@@ -181,54 +182,14 @@ export function limitsOf(hc: Resources): LimitsSpec | undefined {
   return Object.keys(set).length ? set : undefined;
 }
 
-// The fields of UpdateConfig besides RestartPolicy: Resources.
-export const UPDATE_FIELDS = [
-  'CpuShares', 'Memory', 'NanoCpus', 'CgroupParent', 'BlkioWeight', 'BlkioWeightDevice', 'BlkioDeviceReadBps', 'BlkioDeviceWriteBps',
-  'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps', 'CpuPeriod', 'CpuQuota', 'CpuRealtimePeriod', 'CpuRealtimeRuntime', 'CpusetCpus', 'CpusetMems',
-  'Devices', 'DeviceCgroupRules', 'DeviceRequests', 'KernelMemory', 'KernelMemoryTCP', 'MemoryReservation', 'MemorySwap', 'MemorySwappiness',
-  'NanoCPUs', 'OomKillDisable', 'Init', 'PidsLimit', 'Ulimits', 'CpuCount', 'CpuPercent', 'IOMaximumIOps', 'IOMaximumBandwidth', 'RestartPolicy',
-];
-
-// Fields an update may change on a running container; the others of
-// UpdateConfig are refused by name unless zero (dockerd ignores most of
-// them; berth says so).
-const UPDATABLE = ['CpuShares', 'Memory', 'NanoCpus', 'BlkioWeight', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'MemoryReservation', 'MemorySwap', 'PidsLimit'];
-
-const isZeroValue = (v: unknown): boolean =>
-  v === null || v === undefined || v === 0 || v === '' || v === false || (Array.isArray(v) && v.length === 0) ||
-  (typeof v === 'object' && !Array.isArray(v) && Object.values(v as object).every(isZeroValue));
-
 // `POST /containers/{id}/update`: the body checked, and merged into the
 // container's HostConfig as dockerd merges it (a zero leaves a value as it
 // was; NanoCpus and CpuPeriod/CpuQuota exclude each other across updates).
 export function mergeUpdate(body: Record<string, unknown> | undefined, old: Resources, version: string): Resources {
   const b = { ...(body ?? {}) };
-  for (const [k, v] of Object.entries(b)) {
-    if (!UPDATE_FIELDS.includes(k)) {
-      if (!isZeroValue(v)) throw invalidArgument(`unknown field ${k}`);
-      continue;
-    }
-    if (k === 'RestartPolicy') {
-      const name = (v as { Name?: unknown } | null)?.Name;
-      if (name !== undefined && name !== null && name !== '') throw invalidArgument(`RestartPolicy ${JSON.stringify(name)} is not supported yet: restart policies come with supervision (issue 10)`);
-      continue;
-    }
-    if (k === 'MemorySwappiness' && (v === -1 || v === null)) continue;
-    if (k === 'PidsLimit') continue;
-    if (!UPDATABLE.includes(k) && !isZeroValue(v)) throw invalidArgument(`${k} cannot be updated: berth applies it at create only`);
-    if (['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuPeriod', 'CpuQuota', 'CpuShares', 'BlkioWeight'].includes(k) && v !== undefined && v !== null && (typeof v !== 'number' || !Number.isInteger(v))) {
-      throw invalidArgument(`json: cannot unmarshal ${typeof v} into Go struct field UpdateConfig.${k} of type int64`);
-    }
-    if (['CpusetCpus', 'CpusetMems'].includes(k) && v !== undefined && v !== null && typeof v !== 'string') {
-      throw invalidArgument(`json: cannot unmarshal ${typeof v} into Go struct field UpdateConfig.${k} of type string`);
-    }
-  }
+  checkUpdateBody(b);
   // API < 1.40 had no PidsLimit in an update; 0 and below mean unlimited.
-  let pids = b.PidsLimit;
-  if (versionBelow(version, '1.40')) pids = undefined;
-  if (pids !== undefined && pids !== null && (typeof pids !== 'number' || !Number.isInteger(pids))) {
-    throw invalidArgument(`json: cannot unmarshal ${typeof pids} into Go struct field UpdateConfig.PidsLimit of type int64`);
-  }
+  const pids = versionBelow(version, '1.40') ? undefined : b.PidsLimit;
   checkResources(b, true);
 
   const out = { ...old };
@@ -250,7 +211,7 @@ export function mergeUpdate(body: Record<string, unknown> | undefined, old: Reso
   if (num(b.MemorySwap) !== 0) out.MemorySwap = b.MemorySwap;
   if (typeof pids === 'number') out.PidsLimit = pids <= 0 ? 0 : pids;
   // The merged whole must hold together too (a new swap below the old memory).
-  checkResources({ ...out, NanoCpus: 0, CpuPeriod: num(out.NanoCpus) ? 0 : out.CpuPeriod }, true);
+  checkResources(out, true);
   return out;
 }
 
