@@ -42,6 +42,16 @@ describe('resource limits', { timeout: 300_000 }, () => {
   };
   const inspect = async (id: string) => JSON.parse(await ok('inspect', id))[0];
 
+  it('docker info says what the host\'s cgroups can limit, and the driver', async () => {
+    const info = JSON.parse(await ok('info', '--format', '{{json .}}'));
+    assert.equal(info.CgroupDriver, 'cgroupfs');
+    assert.equal(info.CgroupVersion, fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1');
+    assert.equal(info.MemoryLimit, true);
+    assert.equal(info.SwapLimit, fs.existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes'));
+    assert.equal(info.PidsLimit, true);
+    assert.equal(info.CpuCfsQuota, true);
+  });
+
   it('memory, cpu and pids limits are the cgroup files the container sees', async () => {
     const files = [
       'memory/memory.limit_in_bytes', 'memory/memory.memsw.limit_in_bytes', 'memory/memory.soft_limit_in_bytes', 'memory/memory.swappiness',
@@ -105,6 +115,8 @@ describe('resource limits', { timeout: 300_000 }, () => {
 
   it('--ulimit sets the rlimit; one above the host\'s hard limit is a clear 400', async () => {
     assert.equal(await ok('run', '--rm', '--ulimit', 'nofile=1024:2048', 'busybox', 'sh', '-c', 'ulimit -n; ulimit -Hn'), '1024\n2048');
+    // -1 is unlimited (RLIM_INFINITY), where the host's hard limit is too.
+    assert.equal(await ok('run', '--rm', '--ulimit', 'core=-1', 'busybox', 'sh', '-c', 'ulimit -c; ulimit -Hc'), 'unlimited\nunlimited');
     const err = await fails('run', '--rm', '--ulimit', 'nofile=30000:30000', 'busybox', 'true');
     assert.match(err, /ulimit nofile=30000:30000: the hard limit 30000 is above this host's 20000, and berthd lacks CAP_SYS_RESOURCE/);
     const r = await api(d, 'POST', '/v1.51/containers/create', JSON.stringify({ Image: 'busybox', HostConfig: { Ulimits: [{ Name: 'nofile', Soft: 30000, Hard: 30000 }] } }), { 'Content-Type': 'application/json' });

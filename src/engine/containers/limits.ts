@@ -147,8 +147,8 @@ export function fitLimits(l: LimitsSpec, host: HostLimits): { limits: LimitsSpec
   // the start with "operation not permitted", long after create said yes.
   for (const u of out.ulimits ?? []) {
     const max = host.hardLimits[u.name];
-    if (!host.sysResource && max !== undefined && u.hard > max) {
-      throw invalidArgument(`ulimit ${u.name}=${u.soft}:${u.hard}: the hard limit ${u.hard} is above this host's ${max}, and berthd lacks CAP_SYS_RESOURCE to raise it`);
+    if (!host.sysResource && max !== undefined && (u.hard < 0 || u.hard > max)) {
+      throw invalidArgument(`ulimit ${u.name}=${u.soft}:${u.hard}: the hard limit ${u.hard < 0 ? 'unlimited' : u.hard} is above this host's ${max}, and berthd lacks CAP_SYS_RESOURCE to raise it`);
     }
   }
   // Lowering oom_score_adj below the daemon's (0) needs CAP_SYS_RESOURCE too.

@@ -8,7 +8,7 @@ import { BerthError, invalidArgument, isKind } from '../../errors';
 import { SHUT_WR, type Host, type PacketWatch } from '../../host';
 import type { CreateOptions, ExecOptions, ExecProcess, ProcessStream, Runtime, RuntimeRef, RuntimeStatus } from './runtime';
 import type { OciProcess, OciSpec } from './spec';
-import type { OciResources } from './resources';
+import { ociJSON, type OciResources } from './resources';
 
 export interface RuntimeOptions {
   execRoot: string;
@@ -267,7 +267,7 @@ export class ConmonRuntime implements Runtime {
     const bundle = this.bundleDir(id);
     await fsp.rm(bundle, { recursive: true, force: true });
     await fsp.mkdir(bundle, { recursive: true });
-    await fsp.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    await fsp.writeFile(path.join(bundle, 'config.json'), ociJSON(spec));
     await fsp.rm(path.join(this.exitDir, id), { force: true });
     await fsp.rm(path.join(this.socketDir, id.slice(0, 12)), { force: true });
     const args = [

@@ -76,6 +76,15 @@ export function ociRlimits(l: LimitsSpec): OciRlimit[] | undefined {
   return l.ulimits.map((u) => ({ type: RLIMITS[u.name] ?? `RLIMIT_${u.name.toUpperCase()}`, hard: u.hard, soft: u.soft }));
 }
 
+// A spec as JSON; an rlimit of -1 (unlimited) is RLIM_INFINITY, the uint64
+// the runtime reads, which a JS number cannot spell.
+export function ociJSON(spec: object): string {
+  return JSON.stringify(spec, (k, v) => (k === 'rlimits' && Array.isArray(v) ? v.map((r: OciRlimit) => ({ ...r, hard: big(r.hard), soft: big(r.soft) })) : v))
+    .replace(/"\\u0000(\d+)"/g, '$1');
+}
+
+const big = (n: number): number | string => (n < 0 ? '\u000018446744073709551615' : n);
+
 // The /dev/shm mount's size option, in KiB as Docker writes it.
 export function shmSizeOption(l: LimitsSpec): string {
   return `size=${Math.floor((l.shmSize || DEFAULT_SHM_SIZE) / 1024)}k`;

@@ -2,7 +2,7 @@
 // /dev/shm option, for a start and for `runc update`.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ociResources, ociRlimits, ociUpdate, shmSizeOption } from '../../../../src/engine/runtime/resources';
+import { ociJSON, ociResources, ociRlimits, ociUpdate, shmSizeOption } from '../../../../src/engine/runtime/resources';
 import { generateSpec } from '../../../../src/engine/runtime/spec';
 
 const dev = (p: string) => (p === '/dev/vda' ? { major: 254, minor: 0 } : { major: 8, minor: 16 });
@@ -68,5 +68,12 @@ describe('OCI resources', () => {
     assert.equal(s.process.oomScoreAdj, 500);
     assert.ok(!s.linux.namespaces.some((n) => n.type === 'cgroup'));
     assert.ok(s.mounts.find((m) => m.destination === '/dev/shm')!.options!.includes('size=1024k'));
+  });
+});
+
+describe('ociJSON', () => {
+  test('an unlimited rlimit is RLIM_INFINITY as a uint64; the rest is JSON as it was', () => {
+    const text = ociJSON({ process: { args: ['-1'], rlimits: [{ type: 'RLIMIT_CORE', hard: -1, soft: -1 }, { type: 'RLIMIT_NOFILE', hard: 10, soft: 5 }] } });
+    assert.equal(text, '{"process":{"args":["-1"],"rlimits":[{"type":"RLIMIT_CORE","hard":18446744073709551615,"soft":18446744073709551615},{"type":"RLIMIT_NOFILE","hard":10,"soft":5}]}}');
   });
 });
