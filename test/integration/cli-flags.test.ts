@@ -125,9 +125,9 @@ describe('berth run flags against berthd', () => {
     assert.equal(r.code, 125);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /^`-p` is not supported by berth yet\n/);
-    const long = await berth(d, 'create', '--name', 'never', '--memory=64m', '-v', '/tmp:/tmp', 'busybox', 'true');
+    const long = await berth(d, 'create', '--name', 'never', '--kernel-memory=64m', '-v', '/tmp:/tmp', 'busybox', 'true');
     assert.equal(long.code, 125);
-    assert.match(long.stderr, /^`--memory` is not supported by berth yet\n/);
+    assert.match(long.stderr, /^`--kernel-memory` is not supported by berth yet\n/);
     assert.deepEqual(await names(), []);
     assert.equal((await docker(d, 'ps', '-a', '-q')).stdout, '');
   });
