@@ -183,6 +183,12 @@ describe('resource limits', { timeout: 300_000 }, () => {
     // Unlimited pids again.
     await ok('update', '--pids-limit', '-1', id);
     assert.equal(hostCg('pids', `berth/${id}`, 'pids.max'), 'max');
+    // A paused container's cgroup changes too, and it stays paused.
+    await ok('pause', id);
+    await ok('update', '-c', '256', id);
+    assert.equal(hostCg('cpu', `berth/${id}`, 'cpu.shares'), '256');
+    assert.equal((await inspect(id)).State.Status, 'paused');
+    await ok('unpause', id);
     await ok('restart', '-t', '0', id);
     assert.equal(await ok('exec', id, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us'), `${100 * MiB}\n50000`);
     // dockerd's merge rules: a memory above the swap already set needs a new swap.
