@@ -199,7 +199,7 @@ export class ContainerService {
     }
     if (argvOf(spec.process).length === 0) throw invalidArgument('No command specified');
     if (spec.stop.signal !== undefined) parseSignal(spec.stop.signal);
-    const warnings = spec.limits ? this.fitLimits(spec) : [];
+    const warnings = this.checkLimits(spec);
     // A container to join is named by its id from here on, as Docker does.
     if (spec.network.mode === 'container') spec.network = { mode: 'container', container: this.joinTarget(spec.network.container ?? '') };
     for (const k of ['ipc', 'pid', 'uts'] as const) {
@@ -760,7 +760,7 @@ export class ContainerService {
 
   // Checks a spec's limits against the host, dropping what its cgroups
   // cannot apply; returns dockerd's warnings for those.
-  private fitLimits(spec: ContainerSpec): string[] {
+  private checkLimits(spec: ContainerSpec): string[] {
     if (!spec.limits) return [];
     cgroupPaths(this.opts.cgroupDriver ?? 'cgroupfs', 'check', spec.limits.cgroupParent);
     if (!this.opts.hostLimits) return [];
@@ -780,7 +780,7 @@ export class ContainerService {
         throw conflict(`Cannot update container ${c.id}: container is marked for removal and cannot be "update"`);
       }
       const spec: ContainerSpec = { ...c.spec, limits };
-      const warnings = this.fitLimits(spec);
+      const warnings = this.checkLimits(spec);
       if (isRunning(c.state)) {
         try {
           await this.d.runtime.update(this.ref(c), ociUpdate(spec.limits ?? {}, (p) => blockDevice(p)));
