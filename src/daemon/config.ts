@@ -15,6 +15,8 @@ export interface DaemonConfig {
   conmonPath: string;
   insecureRegistries: string[];
   certsDir: string;
+  // --exec-opt native.cgroupdriver=…; dockerd's pick when unset.
+  cgroupDriver?: string;
 }
 
 export const DEFAULTS = {
@@ -38,6 +40,7 @@ Options:
       --config-file string      Daemon configuration file (default "${DEFAULTS.configFile}")
       --data-root string        Root of persistent state (default "${DEFAULTS.dataRoot}")
   -D, --debug                   Enable debug mode
+      --exec-opt list           Runtime execution options (native.cgroupdriver=cgroupfs|systemd)
       --default-runtime string  Default OCI runtime for containers (default "${DEFAULTS.defaultRuntime}")
       --exec-root string        Root of runtime state (default "${DEFAULTS.execRoot}")
       --certs-dir string        Registry CA certificates, <dir>/<host:port>/ca.crt (default "${DEFAULTS.certsDir}")
@@ -69,10 +72,10 @@ function which(bin: string): string | undefined {
 // Parses argv; returns "help"/"version" for those flags.
 export function parseArgs(argv: string[]): { flags: Record<string, string | string[] | boolean>; action?: 'help' | 'version' } {
   const flags: Record<string, string | string[] | boolean> = {};
-  const multi = new Set(['host', 'add-runtime', 'insecure-registry']);
+  const multi = new Set(['host', 'add-runtime', 'insecure-registry', 'exec-opt']);
   const alias: Record<string, string> = { H: 'host', D: 'debug', l: 'log-level', p: 'pidfile', h: 'help', v: 'version', G: 'group' };
   const boolFlags = new Set(['debug', 'help', 'version']);
-  const known = new Set(['data-root', 'exec-root', 'host', 'default-runtime', 'add-runtime', 'log-level', 'pidfile', 'config-file', 'debug', 'help', 'version', 'group', 'insecure-registry', 'certs-dir']);
+  const known = new Set(['data-root', 'exec-root', 'host', 'default-runtime', 'add-runtime', 'log-level', 'pidfile', 'config-file', 'debug', 'help', 'version', 'group', 'insecure-registry', 'certs-dir', 'exec-opt']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     let name: string;
@@ -159,5 +162,19 @@ export function loadConfig(argv: string[]): DaemonConfig {
     conmonPath,
     insecureRegistries: [...((file['insecure-registries'] as string[]) ?? []), ...((flags['insecure-registry'] as string[]) ?? [])],
     certsDir: path.resolve(pick('certs-dir', 'certs-dir', DEFAULTS.certsDir)),
+    ...cgroupDriverOf([...((file['exec-opts'] as string[]) ?? []), ...((flags['exec-opt'] as string[]) ?? [])]),
   };
+}
+
+// dockerd's exec options: only native.cgroupdriver is known.
+function cgroupDriverOf(opts: string[]): { cgroupDriver?: string } {
+  let driver: string | undefined;
+  for (const o of opts) {
+    const eq = o.indexOf('=');
+    const key = o.slice(0, eq < 0 ? o.length : eq).trim().toLowerCase();
+    if (eq < 0 || key !== 'native.cgroupdriver') throw new ConfigError(`unknown exec-opt ${JSON.stringify(o)}: only native.cgroupdriver is known`);
+    driver = o.slice(eq + 1).trim();
+    if (driver !== 'cgroupfs' && driver !== 'systemd') throw new ConfigError(`native.cgroupdriver option ${driver} not supported`);
+  }
+  return driver ? { cgroupDriver: driver } : {};
 }

@@ -22,6 +22,8 @@ import { capabilitiesOfMask } from '../engine/runtime/spec';
 import { OverlaySnapshotter } from '../engine/snapshots/overlay';
 import { NoVolumes } from '../engine/volumes/volumes';
 import { cgroupReader } from '../engine/stats/cgroup';
+import { readHostLimits } from '../engine/containers/limits';
+import { cgroupFeatures, oomKilledIn, pickDriver, systemdRunning } from '../engine/runtime/cgroups';
 import { readMachine } from '../engine/stats/machine';
 import { ContainerStats } from '../engine/stats/service';
 import type { Host } from '../host';
@@ -67,7 +69,12 @@ export class Daemon {
     this.content = new ContentStore(path.join(root, 'content'));
     this.snapshots = new OverlaySnapshotter(path.join(root, 'overlay'));
     this.imageStore = new ImageStore(path.join(root, 'image'), this.content, this.snapshots);
-    this.runtime = new ConmonRuntime(host, { execRoot: config.execRoot, runtimes: config.runtimes, conmonPath: config.conmonPath, debug: config.debug });
+    // Limits: the cgroup driver dockerd would pick, and what the host's cgroups can do.
+    const cgroupRoot = '/sys/fs/cgroup';
+    const features = cgroupFeatures(cgroupRoot);
+    const cgroupDriver = pickDriver(config.cgroupDriver, features.version === 2, systemdRunning());
+    this.facts.cgroups = { driver: cgroupDriver, features };
+    this.runtime = new ConmonRuntime(host, { execRoot: config.execRoot, runtimes: config.runtimes, conmonPath: config.conmonPath, debug: config.debug, systemdCgroup: cgroupDriver === 'systemd' });
     let containers: ContainerService | undefined;
     this.images = new ImageService({
       store: this.imageStore,
@@ -90,7 +97,13 @@ export class Daemon {
         volumes: new NoVolumes(),
         events: this.events,
       },
-      { defaultRuntime: config.defaultRuntime, log: (level, m) => log(level, m) },
+      {
+        defaultRuntime: config.defaultRuntime,
+        log: (level, m) => log(level, m),
+        cgroupDriver,
+        hostLimits: readHostLimits(features),
+        oomKilled: (group) => oomKilledIn(cgroupRoot, features.version, group),
+      },
     );
     this.containers = containers;
     this.execs = new ExecService(

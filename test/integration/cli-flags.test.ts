@@ -121,13 +121,13 @@ describe('berth run flags against berthd', () => {
   });
 
   it('refuses a flag berthd does not apply, and creates nothing', async () => {
-    const r = await berth(d, 'run', '--privileged', 'busybox', 'true');
+    const r = await berth(d, 'run', '--health-cmd', 'true', 'busybox', 'true');
     assert.equal(r.code, 125);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /^`--privileged` is not supported by berth yet\n/);
-    const long = await berth(d, 'create', '--name', 'never', '--memory=64m', '--cap-add', 'NET_ADMIN', 'busybox', 'true');
+    assert.match(r.stderr, /^`--health-cmd` is not supported by berth yet\n/);
+    const long = await berth(d, 'create', '--name', 'never', '--kernel-memory=64m', '--restart', 'always', 'busybox', 'true');
     assert.equal(long.code, 125);
-    assert.match(long.stderr, /^`--memory` is not supported by berth yet\n/);
+    assert.match(long.stderr, /^`--kernel-memory` is not supported by berth yet\n/);
     assert.deepEqual(await names(), []);
     assert.equal((await docker(d, 'ps', '-a', '-q')).stdout, '');
   });

@@ -46,7 +46,7 @@ describe('routes', { timeout: 120_000 }, () => {
 
   it('answers 404 naming a spec route it does not serve', async () => {
     for (const [method, p, route] of [
-      ['POST', '/containers/x/update', 'POST /containers/{id}/update'],
+      ['GET', '/containers/x/attach/ws', 'GET /containers/{id}/attach/ws'],
       ['GET', '/v1.44/images/search?term=busybox', 'GET /images/search'],
       ['GET', '/plugins', 'GET /plugins'],
       ['GET', '/volumes', 'GET /volumes'],

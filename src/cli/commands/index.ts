@@ -30,6 +30,7 @@ const psRef = ref('ps', () => import('./container/list').then((m) => m.psCommand
 const logsRef = ref('logs', () => import('./container/logs').then((m) => m.logsCommand));
 const pauseRef = ref('pause', () => import('./container/pause').then((m) => m.pauseCommand));
 const renameRef = ref('rename', () => import('./container/rename').then((m) => m.renameCommand));
+const updateRef = ref('update', () => import('./container/update').then((m) => m.updateCommand));
 const restartRef = ref('restart', () => import('./container/restart').then((m) => m.restartCommand));
 const rmRef = ref('rm', () => import('./container/rm').then((m) => m.rmCommand));
 const runRef = ref('run', () => import('./container/run').then((m) => m.runCommand));
@@ -78,7 +79,7 @@ export const TOP: CommandRef[] = [
   runRef, createRef, startRef, stopRef, restartRef, killRef, rmRef,
   waitRef, logsRef, psRef, inspectRef,
   commitRef, exportRef,
-  attachRef, execRef, cpRef, diffRef, topRef, pauseRef, unpauseRef, renameRef, statsRef, eventsRef,
+  attachRef, execRef, cpRef, diffRef, topRef, pauseRef, unpauseRef, renameRef, statsRef, eventsRef, updateRef,
   portRef,
   imagesRef, pullRef, pushRef, importRef, saveRef, loadRef, historyRef, tagRef, rmiRef,
   loginRef, logoutRef,
@@ -98,7 +99,7 @@ export const GROUPS: Record<string, Group> = {
       ls: psRef, list: psRef, ps: psRef, restart: restartRef, rm: rmRef, remove: rmRef,
       run: runRef, start: startRef, stop: stopRef, wait: waitRef,
       attach: attachRef, cp: cpRef, diff: diffRef, exec: execRef, pause: pauseRef, rename: renameRef,
-      stats: statsRef, top: topRef, unpause: unpauseRef,
+      stats: statsRef, top: topRef, unpause: unpauseRef, update: updateRef,
       port: portRef, prune: containerPruneRef,
     },
   },
@@ -138,13 +139,13 @@ export const GROUPS: Record<string, Group> = {
 // than calling them unknown.
 export const NOT_IMPLEMENTED = {
   top: [
-    'build', 'search', 'update',
+    'build', 'search',
   ],
   groups: {
     builder: ['build', 'prune'],
     checkpoint: ['create', 'ls', 'list', 'rm', 'remove'],
     config: ['create', 'inspect', 'ls', 'list', 'rm', 'remove'],
-    container: ['update'],
+    container: [],
     context: ['create', 'export', 'import', 'inspect', 'ls', 'list', 'rm', 'remove', 'show', 'update', 'use'],
     image: ['build'],
     manifest: ['annotate', 'create', 'inspect', 'push', 'rm'],

@@ -12,6 +12,7 @@ import { newId } from '../../util/ids';
 import { readFileInRoot } from '../../util/rootfs';
 import type { EventPublisher } from '../events/bus';
 import type { ProcessStream, Runtime, RuntimeRef } from '../runtime/runtime';
+import { ociRlimits } from '../runtime/resources';
 import { buildEnv, DEFAULT_CAPS, processSpec, mergeExecEnv } from '../runtime/spec';
 import { resolveUser } from '../runtime/user';
 import { Attachments, noAttach, type AttachHandle, type AttachSink } from './io';
@@ -165,6 +166,8 @@ export class ExecService {
         consoleSize: o.consoleSize ?? s.spec.consoleSize,
         capabilities: s.spec.privileged ? this.opts.privilegedCaps : DEFAULT_CAPS,
       });
+      // The container's rlimits, as dockerd's exec starts from its process.
+      process.rlimits = ociRlimits(c.spec.limits ?? {});
       proc = await this.d.runtime.exec(this.ref(c), id, process, { attach, stdin: attach && s.spec.stdin, tty });
     } catch (err) {
       void this.d.runtime.forgetExec(this.ref(c), id).catch(() => {});

@@ -25,6 +25,8 @@ export interface ContainerRecord {
   restartCount: number;
   // The shim's pid, while the container runs.
   conmonPid: number;
+  // Its cgroup below each hierarchy's root, set at start (stats read it).
+  cgroup?: string;
   // Opaque to the engine: stored with the record and handed back as it was.
   meta?: unknown;
 }

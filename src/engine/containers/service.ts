@@ -18,11 +18,14 @@ import { hostHostname } from '../network/files';
 import type { NetworkEndpoint, Networks } from '../network/network';
 import type { Runtime, RuntimeRef, TerminalSize } from '../runtime/runtime';
 import { seccompFor } from '../runtime/seccomp';
+import { cgroupPaths, type CgroupDriver } from '../runtime/cgroups';
+import { ociResources, ociRlimits, ociUpdate, shmSizeOption } from '../runtime/resources';
 import { buildEnv, DEFAULT_CAPS, generateSpec, type NsChoice, type OciMount } from '../runtime/spec';
 import { resolveUser } from '../runtime/user';
 import type { RootfsSnapshotter } from '../snapshots/snapshotter';
 import type { Volumes } from '../volumes/volumes';
 import { Attachments, noAttach, type AttachHandle, type AttachOptions, type AttachSink } from './io';
+import { blockDevice, fitLimits, type HostLimits, type LimitsSpec } from './limits';
 import { readLogs, type LogOptions, type LogRecord } from './logs';
 import { randomName, validateName } from './names';
 import { initialState, isRunning, type ContainerRecord } from './record';
@@ -57,6 +60,12 @@ export interface ContainerServiceOptions {
   // How often a caller waiting for an exit checks that the process still
   // exists, in case its exit was never recorded (the shim died with it).
   livenessCheckMs?: number;
+  // Limits: where containers' cgroups go (cgroupfs when unset), what the
+  // host can limit (unchecked when unset), and whether the OOM killer
+  // ended the process in a group (read at exit, before the group goes).
+  cgroupDriver?: CgroupDriver;
+  hostLimits?: HostLimits;
+  oomKilled?: (group: string) => boolean;
 }
 
 export interface CreateOptions {
@@ -193,6 +202,7 @@ export class ContainerService {
     }
     if (argvOf(spec.process).length === 0) throw invalidArgument('No command specified');
     if (spec.stop.signal !== undefined) parseSignal(spec.stop.signal);
+    const warnings = this.checkLimits(spec);
     // A container to join is named by its id from here on, as Docker does.
     if (spec.network.mode === 'container') spec.network = { mode: 'container', container: this.joinTarget(spec.network.container ?? '') };
     for (const k of ['ipc', 'pid', 'uts'] as const) {
@@ -239,7 +249,7 @@ export class ContainerService {
     this.d.store.add(rec);
     this.entries.set(id, { rec, io: this.attachments(rec), mounts });
     this.publish(rec, 'create');
-    return { id, warnings: [] };
+    return { id, warnings };
   }
 
   private attachments(c: ContainerRecord): Attachments {
@@ -296,6 +306,8 @@ export class ContainerService {
       const cwd = p.cwd || '/';
       if (cwd !== '/') await ensureDir(rootfs, cwd, user.uid, user.gid);
       const files = joined.network ? this.d.store.files(joined.network.container.id) : this.d.store.files(id);
+      const limits = c.spec.limits ?? {};
+      const cgroup = cgroupPaths(this.opts.cgroupDriver ?? 'cgroupfs', id, limits.cgroupParent);
       const spec = generateSpec({
         rootfs,
         args: argvOf(p),
@@ -311,7 +323,12 @@ export class ContainerService {
         pid: joined.pid,
         uts: joined.uts,
         files: { hosts: files.hosts, hostname: files.hostname, resolvConf: files.resolvConf },
-        cgroupsPath: `/berth/${id}`,
+        cgroupsPath: cgroup.runtime,
+        resources: ociResources(limits, (p) => blockDevice(p)),
+        rlimits: ociRlimits(limits),
+        shmSize: shmSizeOption(limits),
+        oomScoreAdj: limits.oomScoreAdj,
+        cgroupns: limits.cgroupns,
         readonlyRootfs: c.spec.security.readonlyRootfs,
         seccomp: seccompFor(c.spec.security.seccomp, { capabilities: DEFAULT_CAPS, kernel: os.release() }),
         annotations: c.spec.annotations,
@@ -333,6 +350,7 @@ export class ContainerService {
       await this.d.runtime.start(this.ref(c));
       Object.assign(c.state, { status: 'running', oomKilled: false, pid, exitCode: 0, error: '', startedAt: new Date().toISOString(), finishedAt: '' });
       c.conmonPid = conmonPid;
+      c.cgroup = cgroup.group;
       // No fsync: what it guards against is a host crash, which ends the
       // process too; a record still saying "created" is then the truth.
       await this.d.store.save(c, false);
@@ -435,7 +453,8 @@ export class ContainerService {
   private async finishExit(e: Entry, code: number, at: Date, error = ''): Promise<void> {
     const c = e.rec;
     if (!isRunning(c.state)) return;
-    Object.assign(c.state, { status: 'exited', pid: 0, exitCode: code, error, finishedAt: at.toISOString() });
+    const oomKilled = !!c.cgroup && !!this.opts.oomKilled?.(c.cgroup);
+    Object.assign(c.state, { status: 'exited', pid: 0, exitCode: code, error, finishedAt: at.toISOString(), oomKilled });
     c.conmonPid = 0;
     // An auto-removed container's exit is not saved: it is removed next,
     // and a daemon stopped before that removes it at start whatever its
@@ -799,6 +818,53 @@ export class ContainerService {
       }
       this.d.store.releaseName(oldName, c.id);
       this.publish(c, 'rename', { oldName });
+    });
+  }
+
+  // ----- limits -----
+
+  // Checks a spec's limits against the host, dropping what its cgroups
+  // cannot apply; returns dockerd's warnings for those.
+  private checkLimits(spec: ContainerSpec): string[] {
+    if (!spec.limits) return [];
+    cgroupPaths(this.opts.cgroupDriver ?? 'cgroupfs', 'check', spec.limits.cgroupParent);
+    if (!this.opts.hostLimits) return [];
+    const { limits, warnings } = fitLimits(spec.limits, this.opts.hostLimits);
+    spec.limits = limits;
+    return warnings;
+  }
+
+  // Replaces the container's limits (the front-end merges an update into
+  // the old ones) and its meta; a running or paused container's cgroup
+  // changes at once, a stopped one's at its next start. Returns warnings.
+  async update(ref: string, limits: LimitsSpec, meta?: unknown): Promise<string[]> {
+    const e = this.entry(ref);
+    return this.lock.run(e.rec.id, async () => {
+      const c = e.rec;
+      if (c.state.status === 'removing' || c.state.status === 'dead') {
+        throw conflict(`Cannot update container ${c.id}: container is marked for removal and cannot be "update"`);
+      }
+      const spec: ContainerSpec = { ...c.spec, limits };
+      const warnings = this.checkLimits(spec);
+      if (isRunning(c.state)) {
+        try {
+          await this.d.runtime.update(this.ref(c), ociUpdate(spec.limits ?? {}, (p) => blockDevice(p)));
+        } catch (err) {
+          if (err instanceof BerthError && err.kind !== 'Internal') throw err;
+          throw new BerthError('Internal', `Cannot update container ${c.id}: ${(err as Error).message}`);
+        }
+      }
+      const old = { spec: c.spec, meta: c.meta };
+      c.spec = spec;
+      if (meta !== undefined) c.meta = meta;
+      try {
+        await this.d.store.save(c);
+      } catch (err) {
+        Object.assign(c, old);
+        throw err;
+      }
+      this.publish(c, 'update');
+      return warnings;
     });
   }
 

@@ -8,12 +8,15 @@ import { BerthError, invalidArgument, isKind } from '../../errors';
 import { SHUT_WR, type Host, type PacketWatch } from '../../host';
 import type { CreateOptions, ExecOptions, ExecProcess, ProcessStream, Runtime, RuntimeRef, RuntimeStatus } from './runtime';
 import type { OciProcess, OciSpec } from './spec';
+import { ociJSON, type OciResources } from './resources';
 
 export interface RuntimeOptions {
   execRoot: string;
   runtimes: Record<string, string>; // name -> binary path
   conmonPath: string;
   debug?: boolean;
+  // Containers' cgroups as systemd scopes (runc --systemd-cgroup).
+  systemdCgroup?: boolean;
 }
 
 // Stream ids on conmon's attach socket: the first byte of each packet.
@@ -267,7 +270,7 @@ export class ConmonRuntime implements Runtime {
     // earlier run goes first, so nothing of it mixes with the new one.
     fs.rmSync(bundle, { recursive: true, force: true });
     fs.mkdirSync(bundle, { recursive: true });
-    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    fs.writeFileSync(path.join(bundle, 'config.json'), ociJSON(spec));
     fs.rmSync(path.join(this.exitDir, id), { force: true });
     fs.rmSync(path.join(this.socketDir, id.slice(0, 12)), { force: true });
     const args = [
@@ -275,6 +278,7 @@ export class ConmonRuntime implements Runtime {
       '-c', id, '-u', id.slice(0, 12), '-n', o.name,
       '-r', this.runtimePath(ref.runtime),
       '--runtime-arg', '--root', '--runtime-arg', this.stateRoot(ref.runtime),
+      ...(this.opts.systemdCgroup ? ['--runtime-arg', '--systemd-cgroup'] : []),
       '-b', bundle, '-p', path.join(bundle, 'pid'),
       '-l', `k8s-file:${o.logPath}`,
       '--exit-dir', this.exitDir,
@@ -446,6 +450,12 @@ export class ConmonRuntime implements Runtime {
 
   async pause({ id, runtime }: RuntimeRef, resume: boolean): Promise<void> {
     const r = await this.host.run(this.runtimePath(runtime), ['--root', this.stateRoot(runtime), resume ? 'resume' : 'pause', id]);
+    if (r.code !== 0) throw new BerthError('Internal', cleanRuntimeError(r.stderr));
+  }
+
+  // `runc update --resources -`: the whole set, as JSON on stdin.
+  async update({ id, runtime }: RuntimeRef, resources: OciResources): Promise<void> {
+    const r = await this.host.run(this.runtimePath(runtime), ['--root', this.stateRoot(runtime), 'update', '--resources', '-', id], { input: JSON.stringify(resources) });
     if (r.code !== 0) throw new BerthError('Internal', cleanRuntimeError(r.stderr));
   }
 

@@ -1,6 +1,7 @@
 // The seam between the container lifecycle and an OCI runtime. The conmon
 // adapter (conmon.ts, runc or crun underneath) implements it; unit tests use
-// a fake. Update will join these methods.
+// a fake.
+import type { OciResources } from './resources';
 import type { OciProcess, OciSpec } from './spec';
 
 // Which runtime holds a container (runc and crun keep separate state).
@@ -76,6 +77,8 @@ export interface Runtime {
   attach(ref: RuntimeRef): ProcessStream;
   // Sets the size of the container's terminal (a TTY container's only).
   resize(ref: RuntimeRef, size: TerminalSize): Promise<void>;
+  // Changes a running container's cgroup limits (`runc update`).
+  update(ref: RuntimeRef, resources: OciResources): Promise<void>;
   // Freezes every process of the container, or thaws them.
   pause(ref: RuntimeRef, resume: boolean): Promise<void>;
   // Runs a process in a running container, joining its namespaces, cgroup

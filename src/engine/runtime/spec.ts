@@ -1,6 +1,7 @@
 // OCI runtime spec generation with Docker's defaults. Pure: no I/O, so it is
 // unit-tested without root.
 
+import type { OciResources, OciRlimit } from './resources';
 import type { OciSeccomp } from './seccomp';
 
 export const DEFAULT_CAPS = [
@@ -33,7 +34,8 @@ export interface OciProcess {
   cwd: string;
   capabilities: Record<'bounding' | 'effective' | 'permitted' | 'inheritable' | 'ambient', string[]>;
   noNewPrivileges: boolean;
-  rlimits?: { type: string; hard: number; soft: number }[];
+  rlimits?: OciRlimit[];
+  oomScoreAdj?: number;
 }
 
 export interface OciSpec {
@@ -47,7 +49,7 @@ export interface OciSpec {
   linux: {
     namespaces: { type: string; path?: string }[];
     cgroupsPath: string;
-    resources: { devices: { allow: boolean; type?: string; major?: number; minor?: number; access?: string }[] };
+    resources: OciResources & { devices: { allow: boolean; type?: string; major?: number; minor?: number; access?: string }[] };
     maskedPaths: string[];
     readonlyPaths: string[];
     sysctl?: Record<string, string>;
@@ -84,6 +86,14 @@ export interface SpecInput {
   readonlyPaths?: string[];
   // More mounts, after the defaults (volumes, binds).
   mounts?: OciMount[];
+  // Limits (runtime/resources.ts): cgroup resources, rlimits, the /dev/shm
+  // size option ("size=65536k" when unset), the OOM score, and whether the
+  // container keeps the host's cgroup namespace.
+  resources?: OciResources;
+  rlimits?: OciRlimit[];
+  shmSize?: string;
+  oomScoreAdj?: number;
+  cgroupns?: 'private' | 'host';
 }
 
 // 'none' is a private network namespace with loopback only.
@@ -117,7 +127,7 @@ export function generateSpec(input: SpecInput): OciSpec {
   const ownUts = input.uts === undefined || input.uts === 'private' || input.uts === 'none';
   const namespaces = [
     ...namespace('pid', input.pid), ...namespace('ipc', input.ipc), ...namespace('uts', input.uts),
-    { type: 'mount' }, { type: 'cgroup' }, ...namespace('network', input.network),
+    { type: 'mount' }, ...(input.cgroupns === 'host' ? [] : [{ type: 'cgroup' }]), ...namespace('network', input.network),
   ];
   const mounts: OciMount[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
@@ -126,7 +136,7 @@ export function generateSpec(input: SpecInput): OciSpec {
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', input.shmSize ?? 'size=65536k'] },
     { destination: '/etc/resolv.conf', type: 'bind', source: input.files.resolvConf, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hostname', type: 'bind', source: input.files.hostname, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hosts', type: 'bind', source: input.files.hosts, options: ['rbind', 'rprivate'] },
@@ -135,7 +145,7 @@ export function generateSpec(input: SpecInput): OciSpec {
   return {
     ociVersion: '1.0.2',
     ...(input.annotations && Object.keys(input.annotations).length ? { annotations: { ...input.annotations } } : {}),
-    process: processSpec({
+    process: Object.assign(processSpec({
       args: input.args,
       env: input.env,
       cwd: input.cwd,
@@ -143,20 +153,28 @@ export function generateSpec(input: SpecInput): OciSpec {
       tty: !!input.tty,
       consoleSize: input.consoleSize,
       capabilities: DEFAULT_CAPS,
-    }),
+    }), processLimits(input)),
     root: { path: input.rootfs, readonly: !!input.readonlyRootfs },
     ...(ownUts ? { hostname: input.hostname } : {}),
     mounts,
     linux: {
       namespaces,
       cgroupsPath: input.cgroupsPath,
-      resources: { devices: DEVICE_RULES.map((r) => ({ ...r })) },
+      resources: { ...input.resources, devices: DEVICE_RULES.map((r) => ({ ...r })) },
       // runc 1.1 has no "domainname"; the UTS sysctl sets it.
       ...(ownUts && input.domainname ? { sysctl: { 'kernel.domainname': input.domainname } } : {}),
       maskedPaths: [...(input.maskedPaths ?? MASKED_PATHS)],
       readonlyPaths: [...(input.readonlyPaths ?? READONLY_PATHS)],
       ...(input.seccomp ? { seccomp: input.seccomp } : {}),
     },
+  };
+}
+
+// The container process's rlimits and OOM score, when set.
+function processLimits(input: SpecInput): Partial<OciProcess> {
+  return {
+    ...(input.rlimits?.length ? { rlimits: input.rlimits } : {}),
+    ...(input.oomScoreAdj ? { oomScoreAdj: input.oomScoreAdj } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 // Stats and processes of running containers, read from their cgroups (runc
-// puts a container at /berth/<id>, see ContainerService's start). A sample
+// puts a container where ContainerService's start says, record.cgroup). A sample
 // is the engine's own shape; the Docker API's StatsJSON is made in server/.
 import { BerthError, conflict } from '../../errors';
 import type { Host } from '../../host';
@@ -32,7 +32,9 @@ export interface TopResult {
   processes: string[][];
 }
 
-export const cgroupOf = (id: string): string => `/berth/${id}`;
+// Where the container's cgroup was made at start (/berth/<id> for records
+// from before it was kept).
+export const cgroupOf = (rec: ContainerRecord): string => rec.cgroup ?? `/berth/${rec.id}`;
 
 export class ContainerStats {
   constructor(private d: StatsDeps) {}
@@ -44,7 +46,7 @@ export class ContainerStats {
     const read = new Date();
     if (!isRunning(rec.state)) return { rec, sample: { read, machine } };
     try {
-      return { rec, sample: { read, machine, cgroup: await this.d.cgroups.read(cgroupOf(rec.id)) } };
+      return { rec, sample: { read, machine, cgroup: await this.d.cgroups.read(cgroupOf(rec)) } };
     } catch (err) {
       // Exited meanwhile: its cgroup is gone.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { rec, sample: { read, machine } };
@@ -62,7 +64,7 @@ export class ContainerStats {
     if (!isRunning(rec.state)) throw conflict(`container ${rec.id} is not running`);
     let pids: number[];
     try {
-      pids = await this.d.cgroups.procs(cgroupOf(rec.id));
+      pids = await this.d.cgroups.procs(cgroupOf(rec));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw conflict(`container ${rec.id} is not running`);
       throw err;

@@ -2,6 +2,7 @@
 // drift: a unit test compares them). Regenerate with
 // `npx tsc -p . && node scripts/compat-doc.mjs`.
 import { EXEC_FIELDS, EXEC_START_FIELDS } from './exec-fields';
+import { UPDATE_FIELDS } from './update-fields';
 import { CREATE_FIELDS, type FieldRule } from './fields';
 import { QUERY } from './query';
 import { SPEC_ROUTES } from './spec-routes';
@@ -59,6 +60,14 @@ unless its value is zero.
 
 ${table('ExecConfig', EXEC_FIELDS)}
 ${table('ExecStartConfig', EXEC_START_FIELDS)}
+## \`POST /containers/{id}/update\`
+
+The update body is merged into the container's HostConfig as dockerd merges
+it (a zero leaves a value as it was); a running container's cgroup changes at
+once, a stopped one's at its next start. A field not listed is refused unless
+its value is zero.
+
+${table('UpdateConfig', UPDATE_FIELDS)}
 ## Routes and their query parameters
 
 Each route berth serves, with what it does with each query parameter the

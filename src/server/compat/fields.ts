@@ -8,8 +8,6 @@
 // Clients send every field with its zero value (the docker CLI sends
 // `"Memory": 0`, `"CapAdd": null`), so a zero value is always accepted; only a
 // value that asks for something is refused.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { invalidArgument } from '../../errors';
 import { parseSignal } from '../../util/signals';
 import { isSeccompOption, seccompOption } from '../containers/seccomp';
@@ -51,7 +49,6 @@ export interface CreateBodyView {
 
 const NETWORKING = 'with bridge networking (issue 9)';
 const VOLUMES = 'with volumes (issue 9)';
-const LIMITS = 'with resource limits (issue 10)';
 const SECURITY = 'with the security options (issue 10)';
 const SUPERVISION = 'with supervision (issue 10)';
 const WINDOWS = 'Windows only';
@@ -104,28 +101,6 @@ function validatePortBindings(v: Record<string, unknown>): void {
   }
 }
 
-// "0-2,4": well formed, and naming only CPUs (or memory nodes) the host has.
-function validateCpuset(field: string, available: () => number) {
-  return (v: string) => {
-    if (v === '') return;
-    if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v)) throw invalidArgument(`invalid ${field} ${JSON.stringify(v)}`);
-    const n = available();
-    const top = Math.max(...v.split(/[,-]/).map(Number));
-    if (top >= n) throw invalidArgument(`invalid ${field} ${JSON.stringify(v)}: this host has ${n === 1 ? '0' : `0-${n - 1}`}`);
-  };
-}
-
-const cpuCount = () => os.cpus().length;
-// Memory nodes: /sys/devices/system/node/online ("0" or "0-1"); 1 without NUMA.
-function memNodes(): number {
-  try {
-    const online = fs.readFileSync('/sys/devices/system/node/online', 'utf8').trim();
-    return Math.max(...online.split(/[,-]/).map(Number)) + 1;
-  } catch {
-    return 1;
-  }
-}
-
 export const CREATE_FIELDS: Record<string, FieldRule> = {
   // ----- ContainerConfig -----
   'Config.Hostname': applied('string', 'default: the first 12 characters of the id; the host\'s name with host networking'),
@@ -170,42 +145,36 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'Config.Shell': applied('strings', 'kept in the config, as Docker does'),
 
   // ----- HostConfig: resources -----
-  'HostConfig.CpuShares': refused('integer', LIMITS, { validate: nonNegative('HostConfig.CpuShares') }),
-  'HostConfig.Memory': refused('integer', LIMITS, { validate: nonNegative('HostConfig.Memory') }),
-  'HostConfig.CgroupParent': refused('string', LIMITS),
-  'HostConfig.BlkioWeight': refused('integer', LIMITS, {
-    validate: (v: number) => {
-      if (v !== 0 && (v < 10 || v > 1000)) throw invalidArgument(`invalid HostConfig.BlkioWeight ${v}: the range is 10-1000`);
-    },
-  }),
-  'HostConfig.BlkioWeightDevice': refused('array', LIMITS),
-  'HostConfig.BlkioDeviceReadBps': refused('array', LIMITS),
-  'HostConfig.BlkioDeviceWriteBps': refused('array', LIMITS),
-  'HostConfig.BlkioDeviceReadIOps': refused('array', LIMITS),
-  'HostConfig.BlkioDeviceWriteIOps': refused('array', LIMITS),
-  'HostConfig.CpuPeriod': refused('integer', LIMITS, { validate: nonNegative('HostConfig.CpuPeriod') }),
-  'HostConfig.CpuQuota': refused('integer', LIMITS),
-  'HostConfig.CpuRealtimePeriod': refused('integer', LIMITS, { validate: nonNegative('HostConfig.CpuRealtimePeriod') }),
-  'HostConfig.CpuRealtimeRuntime': refused('integer', LIMITS, { validate: nonNegative('HostConfig.CpuRealtimeRuntime') }),
-  'HostConfig.CpusetCpus': refused('string', LIMITS, { validate: validateCpuset('HostConfig.CpusetCpus', cpuCount) }),
-  'HostConfig.CpusetMems': refused('string', LIMITS, { validate: validateCpuset('HostConfig.CpusetMems', memNodes) }),
+  // Applied through the container's cgroup (server/containers/resources.ts
+  // checks them with dockerd's messages; a limit the host's cgroups lack is
+  // dropped with dockerd's warning in the create response).
+  'HostConfig.CpuShares': applied('integer', 'cpu.shares (cpu.weight on cgroup v2)'),
+  'HostConfig.Memory': applied('integer', 'memory.limit_in_bytes (memory.max); at least 6MB; swap defaults to as much again, as in Docker'),
+  'HostConfig.CgroupParent': applied('string', 'the cgroup the container\'s goes under (cgroupfs: a path, made absolute; systemd: a slice)'),
+  'HostConfig.BlkioWeight': applied('integer', 'blkio.weight / io.weight where the I/O scheduler has weights (10-1000); otherwise dropped with dockerd\'s warning'),
+  'HostConfig.BlkioWeightDevice': applied('array', 'per-device weights, as BlkioWeight; the device path is stat\'d on the host'),
+  'HostConfig.BlkioDeviceReadBps': applied('array', 'blkio.throttle.read_bps_device (io.max rbps)'),
+  'HostConfig.BlkioDeviceWriteBps': applied('array', 'blkio.throttle.write_bps_device (io.max wbps)'),
+  'HostConfig.BlkioDeviceReadIOps': applied('array', 'blkio.throttle.read_iops_device (io.max riops)'),
+  'HostConfig.BlkioDeviceWriteIOps': applied('array', 'blkio.throttle.write_iops_device (io.max wiops)'),
+  'HostConfig.CpuPeriod': applied('integer', 'cpu.cfs_period_us (cpu.max), 1000-1000000'),
+  'HostConfig.CpuQuota': applied('integer', 'cpu.cfs_quota_us (cpu.max), at least 1000'),
+  'HostConfig.CpuRealtimePeriod': refused('integer', 'real-time scheduling needs the daemon\'s --cpu-rt-runtime, which berthd does not have', { validate: nonNegative('HostConfig.CpuRealtimePeriod') }),
+  'HostConfig.CpuRealtimeRuntime': refused('integer', 'real-time scheduling needs the daemon\'s --cpu-rt-runtime, which berthd does not have', { validate: nonNegative('HostConfig.CpuRealtimeRuntime') }),
+  'HostConfig.CpusetCpus': applied('string', 'cpuset.cpus; only CPUs the host has'),
+  'HostConfig.CpusetMems': applied('string', 'cpuset.mems; only memory nodes the host has'),
   'HostConfig.Devices': refused('array', SECURITY),
   'HostConfig.DeviceCgroupRules': refused('strings', SECURITY),
   'HostConfig.DeviceRequests': refused('array', 'GPUs and other device requests are not planned'),
   'HostConfig.KernelMemoryTCP': refused('integer', 'deprecated by Docker and not applied by cgroup v2'),
-  'HostConfig.MemoryReservation': refused('integer', LIMITS, { validate: nonNegative('HostConfig.MemoryReservation') }),
-  'HostConfig.MemorySwap': refused('integer', LIMITS),
-  'HostConfig.MemorySwappiness': refused('integer', LIMITS, {
-    zero: [-1],
-    validate: (v: number) => {
-      if (v < -1 || v > 100) throw invalidArgument(`invalid HostConfig.MemorySwappiness ${v}: the range is 0-100`);
-    },
-  }),
-  'HostConfig.NanoCpus': refused('integer', LIMITS, { validate: nonNegative('HostConfig.NanoCpus') }),
-  'HostConfig.OomKillDisable': refused('boolean', LIMITS),
+  'HostConfig.MemoryReservation': applied('integer', 'memory.soft_limit_in_bytes (memory.low); at least 6MB'),
+  'HostConfig.MemorySwap': applied('integer', 'memory plus swap (memory.memsw.limit_in_bytes; memory.swap.max on v2); -1 is unlimited'),
+  'HostConfig.MemorySwappiness': applied('integer', 'memory.swappiness (cgroup v1 only; dropped with dockerd\'s warning on v2)', { zero: [-1] }),
+  'HostConfig.NanoCpus': applied('integer', 'a CFS quota over a 100ms period; at most the host\'s CPUs'),
+  'HostConfig.OomKillDisable': applied('boolean', 'memory.oom_control (cgroup v1 only; dropped with dockerd\'s warning on v2)'),
   'HostConfig.Init': refused('boolean', 'an init process (tini) comes ' + SUPERVISION),
-  'HostConfig.PidsLimit': refused('integer', LIMITS, { zero: [-1] }),
-  'HostConfig.Ulimits': refused('array', LIMITS),
+  'HostConfig.PidsLimit': applied('integer', 'pids.max; 0 and -1 are unlimited', { zero: [-1] }),
+  'HostConfig.Ulimits': applied('array', 'OCI process.rlimits; a hard limit above the daemon\'s is refused when berthd lacks CAP_SYS_RESOURCE'),
   'HostConfig.CpuCount': ignored('integer', WINDOWS),
   'HostConfig.CpuPercent': ignored('integer', WINDOWS),
   'HostConfig.IOMaximumIOps': ignored('integer', WINDOWS),
@@ -257,13 +226,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.Annotations': applied('stringmap', 'passed to the OCI runtime as annotations'),
   'HostConfig.CapAdd': refused('strings', SECURITY),
   'HostConfig.CapDrop': refused('strings', SECURITY),
-  'HostConfig.CgroupnsMode': partial('string', '`private` (the default); `host` comes ' + LIMITS, (v) => {
-    if (v !== 'private') throw notSupported('HostConfig.CgroupnsMode', v);
-  }, {
-    validate: (v) => {
-      if (!['', 'private', 'host'].includes(v)) throw invalidArgument(`invalid HostConfig.CgroupnsMode ${JSON.stringify(v)}`);
-    },
-  }),
+  'HostConfig.CgroupnsMode': applied('string', '`private` (the default, also on cgroup v1, where dockerd defaults to `host`) or `host`'),
   'HostConfig.Dns': refused('strings', NETWORKING),
   'HostConfig.DnsOptions': refused('strings', NETWORKING),
   'HostConfig.DnsSearch': refused('strings', NETWORKING),
@@ -272,13 +235,9 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.IpcMode': partial('string', '`private`, `shareable` (both the container\'s own), `host`, `container:<name|id>`', (v) => {
     if (v === 'none') throw notSupported('HostConfig.IpcMode', v);
   }, { validate: namespaceMode('HostConfig.IpcMode', ['', 'private', 'shareable', 'host', 'none']) }),
-  'HostConfig.Cgroup': refused('string', LIMITS),
+  'HostConfig.Cgroup': refused('string', 'joining another container\'s cgroup is not planned'),
   'HostConfig.Links': refused('strings', NETWORKING),
-  'HostConfig.OomScoreAdj': refused('integer', LIMITS, {
-    validate: (v: number) => {
-      if (v < -1000 || v > 1000) throw invalidArgument(`invalid HostConfig.OomScoreAdj ${v}: the range is -1000 to 1000`);
-    },
-  }),
+  'HostConfig.OomScoreAdj': applied('integer', 'OCI process.oomScoreAdj; a negative value is refused when berthd lacks CAP_SYS_RESOURCE (it could not lower it)'),
   'HostConfig.PidMode': partial('string', '`host`, `container:<name|id>`', () => {}, { validate: namespaceMode('HostConfig.PidMode', ['', 'host']) }),
   'HostConfig.Privileged': refused('boolean', SECURITY),
   'HostConfig.PublishAllPorts': refused('boolean', NETWORKING),
@@ -302,7 +261,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.UsernsMode': partial('string', '`host` (the default: containers do not get a user namespace)', (v) => {
     if (v !== 'host') throw notSupported('HostConfig.UsernsMode', v);
   }),
-  'HostConfig.ShmSize': refused('integer', LIMITS, { validate: nonNegative('HostConfig.ShmSize') }),
+  'HostConfig.ShmSize': applied('integer', 'the size of the /dev/shm tmpfs (64MB when 0)'),
   'HostConfig.Sysctls': refused('stringmap', SECURITY),
   'HostConfig.Runtime': applied('string', 'a runtime the daemon knows (`--add-runtime`)'),
   'HostConfig.Isolation': partial('string', '`default` only (other values are Windows only)', (v) => {

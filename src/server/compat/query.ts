@@ -71,6 +71,7 @@ export const QUERY: Record<string, Record<string, QueryRule>> = {
   'POST /containers/{id}/pause': {},
   'POST /containers/{id}/unpause': {},
   'POST /containers/{id}/rename': { name: applied },
+  'POST /containers/{id}/update': {},
   'GET /containers/{id}/top': { ps_args: { use: 'applied', note: "the host's ps (procps) runs with them; only the container's processes are kept" } },
   'GET /containers/{id}/stats': {
     stream: applied,

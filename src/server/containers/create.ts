@@ -9,6 +9,7 @@ import { parseReference } from '../../oci/reference';
 import type { ImageRecord } from '../../engine/images/types';
 import { formatPlatform, hostPlatform, normalizePlatform } from '../../oci/platform';
 import { checkFields, checkTypes, containerOf, type CreateBodyView } from '../compat/fields';
+import { adaptHostConfig, checkHostLimits, checkResources, limitsOf } from './resources';
 import { seccompOption } from './seccomp';
 import type { DockerConfig, DockerHostConfig, DockerMeta } from './meta';
 
@@ -55,6 +56,8 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
   const hc = cfg.HostConfig;
   const view: CreateBodyView = { config: cfg, hostConfig: hc };
   checkFields(view, (cfg.NetworkingConfig as Record<string, unknown> | undefined) ?? undefined);
+  checkResources(hc, false);
+  checkHostLimits(hc);
   const image = imageOf(cfg.Image, resolve);
   const img = image.config.config ?? {};
 
@@ -95,7 +98,7 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     ...(cfg.Healthcheck ? { Healthcheck: cfg.Healthcheck } : {}),
   };
   const hostConfig: DockerHostConfig = {
-    ...hc,
+    ...adaptHostConfig(hc),
     NetworkMode: network.mode === 'container' ? `container:${network.container}` : !hc.NetworkMode || hc.NetworkMode === 'default' ? 'bridge' : String(hc.NetworkMode),
     AutoRemove: !!hc.AutoRemove,
     RestartPolicy: (hc.RestartPolicy as DockerHostConfig['RestartPolicy']) ?? { Name: 'no', MaximumRetryCount: 0 },
@@ -138,6 +141,7 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     },
     autoRemove: !!hc.AutoRemove,
     runtime: typeof hc.Runtime === 'string' ? hc.Runtime : '',
+    ...(limitsOf(hostConfig) ? { limits: limitsOf(hostConfig) } : {}),
   };
   return { spec, meta: { Config: config, HostConfig: hostConfig }, warnings: platformWarnings(image) };
 }

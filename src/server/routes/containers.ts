@@ -12,6 +12,8 @@ import type { ImageRecord } from '../../engine/images/types';
 import { translateCommit } from '../containers/commit';
 import { translateCreate } from '../containers/create';
 import { containerSummary, inspectContainer, type ContainerViewDeps } from '../containers/inspect';
+import { dockerMeta, type DockerHostConfig } from '../containers/meta';
+import { limitsOf, mergeUpdate } from '../containers/resources';
 import { attachedStream, boolParam, detachKeysValue, filtersParam, intParam, readJSON, requestBody, sendJSON, sendNoContent, sendStream, stdcopyFrame, timestampValue } from '../http';
 import type { Ctx, Router } from '../router';
 
@@ -19,7 +21,7 @@ import type { Ctx, Router } from '../router';
 export interface ContainerBackend {
   // commit and export: a container's filesystem as an image or a tar.
   snapshots: Pick<ContainerSnapshots, 'commit' | 'export'>;
-  containers: Pick<ContainerService, 'create' | 'get' | 'list' | 'start' | 'stop' | 'restart' | 'kill' | 'remove' | 'wait' | 'logs' | 'attach' | 'resize' | 'pause' | 'unpause' | 'rename'>;
+  containers: Pick<ContainerService, 'create' | 'get' | 'list' | 'start' | 'stop' | 'restart' | 'kill' | 'remove' | 'wait' | 'logs' | 'attach' | 'resize' | 'pause' | 'unpause' | 'rename' | 'update'>;
   // Resolves a create body's image reference (name, id or digest).
   resolveImage(ref: string): ImageRecord | undefined;
   view: ContainerViewDeps;
@@ -126,6 +128,18 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
   r.post('/containers/:id/rename', async (ctx) => {
     await cs.rename(ctx.params.id, ctx.query.get('name') ?? '');
     sendNoContent(ctx.res);
+  });
+
+  // `docker update`: UpdateConfig merged into the HostConfig as dockerd
+  // merges it (containers/resources.ts); the engine applies the limits and
+  // keeps the new HostConfig for inspect and the next start.
+  r.post('/containers/:id/update', async (ctx) => {
+    const body = await readJSON(ctx.req);
+    const rec = cs.get(ctx.params.id);
+    const meta = dockerMeta(rec);
+    const hostConfig = mergeUpdate(body, meta.HostConfig, ctx.version) as DockerHostConfig;
+    const warnings = await cs.update(rec.id, limitsOf(hostConfig) ?? {}, { ...meta, HostConfig: hostConfig });
+    sendJSON(ctx.res, 200, { Warnings: warnings });
   });
 
   r.post('/containers/:id/wait', async (ctx) => {

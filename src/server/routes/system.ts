@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { SystemInfo, SystemVersion } from '../../api/types';
 import type { ContainerService } from '../../engine/containers/service';
+import type { CgroupDriver, CgroupFeatures } from '../../engine/runtime/cgroups';
 import { API_VERSION, MIN_API_VERSION, VERSION } from '../../api/version';
 import type { Router } from '../router';
 import { invalidArgument } from '../../errors';
@@ -23,6 +24,8 @@ export interface DaemonFacts {
   insecureRegistries: string[];
   runtimeVersion: string;
   conmonVersion: string;
+  // The cgroup driver and what the host's cgroups can limit.
+  cgroups?: { driver: CgroupDriver; features: CgroupFeatures };
 }
 
 // What the system routes need of the daemon.
@@ -76,6 +79,7 @@ export function systemRoutes(r: Router, d: SystemBackend): void {
   r.get('/info', async (ctx) => {
     const containers = d.containers.list();
     const count = (s: string) => containers.filter((c) => c.state.status === s).length;
+    const cg = d.facts.cgroups?.features;
     const info: SystemInfo = {
       ID: d.facts.id,
       Containers: containers.length,
@@ -86,24 +90,23 @@ export function systemRoutes(r: Router, d: SystemBackend): void {
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true']],
       Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['k8s-file'] },
-      // Only what berth applies: no resource limits yet (issue 10), so the
-      // docker CLI warns about each, truthfully.
-      MemoryLimit: false,
-      SwapLimit: false,
+      // What the host's cgroups let berth limit (the docker CLI warns about the rest).
+      MemoryLimit: !!cg?.memory,
+      SwapLimit: !!cg?.swap,
       KernelMemoryTCP: false,
-      CpuCfsPeriod: false,
-      CpuCfsQuota: false,
-      CPUShares: false,
-      CPUSet: false,
-      PidsLimit: false,
-      OomKillDisable: false,
+      CpuCfsPeriod: !!cg?.cpuCfs,
+      CpuCfsQuota: !!cg?.cpuCfs,
+      CPUShares: !!cg?.cpuShares,
+      CPUSet: !!cg?.cpuset,
+      PidsLimit: !!cg?.pids,
+      OomKillDisable: !!cg?.oomKillDisable,
       IPv4Forwarding: readProc('/proc/sys/net/ipv4/ip_forward') === '1',
       Debug: d.facts.debug,
       NFd: countDir('/proc/self/fd'),
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
       LoggingDriver: 'k8s-file',
-      CgroupDriver: 'cgroupfs',
+      CgroupDriver: d.facts.cgroups?.driver ?? 'cgroupfs',
       CgroupVersion: fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1',
       NEventsListener: 0,
       KernelVersion: os.release(),

@@ -146,6 +146,14 @@ describe('run and create send what the docker CLI sends', { skip: haveDocker ? f
     ['network long syntax', ['--network', 'name=front,alias=Web,ip=10.1.0.5,driver-opt=com.x=Y,gw-priority=5', '--network', 'back']],
     ['two networks', ['--network', 'a', '--network', 'b', '--network-alias', 'x']],
     ['host name with a bridge network', ['--hostname', 'web', '--network', 'bridge', '--ip', '172.17.0.9']],
+    ['resource limits', [
+      '-m', '64m', '--memory-swap', '128m', '--memory-reservation', '32m', '--memory-swappiness', '10', '--oom-kill-disable', '--oom-score-adj', '100',
+      '--cpus', '1.5', '-c', '512', '--cpuset-cpus', '0', '--cpuset-mems', '0', '--pids-limit', '20', '--blkio-weight', '300',
+      '--blkio-weight-device', '/dev/vda:200', '--device-read-bps', '/dev/vda:1mb', '--device-write-bps', '/dev/sda:2k', '--device-read-iops', '/dev/vda:10',
+      '--device-write-iops', '/dev/vda:100', '--ulimit', 'nofile=100:200', '--ulimit', 'nproc=50', '--shm-size', '16m', '--cgroup-parent', 'batch', '--cgroupns', 'host',
+    ]],
+    ['cpu period and quota, unlimited pids and swap', ['--cpu-period', '50000', '--cpu-quota', '25000', '--pids-limit', '-1', '-m', '8m', '--memory-swap', '-1']],
+    ['a zero pids limit', ['--pids-limit', '0']],
     ['zero values of flags berth refuses otherwise', ['--privileged=false', '--memory', '0', '--restart', 'no', '--memory-swappiness', '-1', '-t=false', '--init=false']],
   ];
 

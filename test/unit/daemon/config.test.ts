@@ -196,3 +196,11 @@ test('loadConfig: the pidfile defaults to <exec-root>/berthd.pid, from a flag or
   assert.equal(loadConfig([...empty(), '--exec-root', '/run/other', '--pidfile', '/p.pid']).pidfile, '/p.pid');
   assert.match(usage(), /--pidfile string .*\(default "<exec-root>\/berthd\.pid"\)/);
 });
+
+test('loadConfig: native.cgroupdriver from --exec-opt or daemon.json exec-opts', () => {
+  assert.equal(loadConfig(empty()).cgroupDriver, undefined);
+  assert.equal(loadConfig([...empty(), '--exec-opt', 'native.cgroupdriver=systemd']).cgroupDriver, 'systemd');
+  assert.equal(loadConfig(configFile({ 'exec-opts': ['native.cgroupdriver=cgroupfs'] })).cgroupDriver, 'cgroupfs');
+  assert.throws(() => loadConfig([...empty(), '--exec-opt', 'native.cgroupdriver=none']), isConfigError(/native.cgroupdriver option none not supported/));
+  assert.throws(() => loadConfig([...empty(), '--exec-opt', 'isolation=hyperv']), isConfigError(/unknown exec-opt "isolation=hyperv"/));
+});

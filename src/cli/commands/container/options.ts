@@ -1,6 +1,7 @@
 // docker create's flags (run has these and a few of its own), and the
 // create request they make, field for field as the docker CLI 28 sends it.
 // Flags whose API fields berthd does not apply yet are known but refused.
+// The resource flags (memory, cpus, ulimit, …) are read in limits.ts.
 import { readFileSync } from 'node:fs';
 import type { ContainerCreateRequest, EndpointSettings, HostConfig } from '../../../api/types';
 import type { FlagSpec, Parsed } from '../../args';
@@ -19,6 +20,7 @@ function checked(parse: (v: string) => unknown): (v: string) => string {
     return v;
   };
 }
+import { resourceFields, validateBps, validateIops, validateUlimit, validateWeightDevice } from './limits';
 
 // -a: docker's validateAttach.
 function attachStream(v: string): string {
@@ -31,11 +33,11 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'add-host', type: 'list', desc: 'Add a custom host-to-IP mapping (host:ip)', validate: validateExtraHost },
   { name: 'annotation', type: 'list', meta: 'map', desc: 'Add an annotation to the container (passed through to the OCI runtime)' },
   { name: 'attach', short: 'a', type: 'list', desc: 'Attach to STDIN, STDOUT or STDERR', validate: attachStream },
-  { name: 'blkio-weight', type: 'uint16', desc: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)', unsupported: true },
-  { name: 'blkio-weight-device', type: 'list', desc: 'Block IO weight (relative device weight)', unsupported: true },
+  { name: 'blkio-weight', type: 'uint16', desc: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)' },
+  { name: 'blkio-weight-device', type: 'list', desc: 'Block IO weight (relative device weight)', validate: validateWeightDevice },
   { name: 'cap-add', type: 'list', desc: 'Add Linux capabilities', unsupported: true },
   { name: 'cap-drop', type: 'list', desc: 'Drop Linux capabilities', unsupported: true },
-  { name: 'cgroup-parent', type: 'string', desc: 'Optional parent cgroup for the container', unsupported: true },
+  { name: 'cgroup-parent', type: 'string', desc: 'Optional parent cgroup for the container' },
   {
     name: 'cgroupns',
     type: 'string',
@@ -44,20 +46,20 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'cidfile', type: 'string', desc: 'Write the container ID to the file' },
   { name: 'cpu-count', type: 'int', desc: 'CPU count (Windows only)', unsupported: true },
   { name: 'cpu-percent', type: 'int', desc: 'CPU percent (Windows only)', unsupported: true },
-  { name: 'cpu-period', type: 'int', desc: 'Limit CPU CFS (Completely Fair Scheduler) period', unsupported: true },
-  { name: 'cpu-quota', type: 'int', desc: 'Limit CPU CFS (Completely Fair Scheduler) quota', unsupported: true },
+  { name: 'cpu-period', type: 'int', desc: 'Limit CPU CFS (Completely Fair Scheduler) period' },
+  { name: 'cpu-quota', type: 'int', desc: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
   { name: 'cpu-rt-period', type: 'int', desc: 'Limit CPU real-time period in microseconds', unsupported: true },
   { name: 'cpu-rt-runtime', type: 'int', desc: 'Limit CPU real-time runtime in microseconds', unsupported: true },
-  { name: 'cpu-shares', short: 'c', type: 'int', desc: 'CPU shares (relative weight)', unsupported: true },
-  { name: 'cpus', type: 'decimal', desc: 'Number of CPUs', unsupported: true },
-  { name: 'cpuset-cpus', type: 'string', desc: 'CPUs in which to allow execution (0-3, 0,1)', unsupported: true },
-  { name: 'cpuset-mems', type: 'string', desc: 'MEMs in which to allow execution (0-3, 0,1)', unsupported: true },
+  { name: 'cpu-shares', short: 'c', type: 'int', desc: 'CPU shares (relative weight)' },
+  { name: 'cpus', type: 'decimal', desc: 'Number of CPUs' },
+  { name: 'cpuset-cpus', type: 'string', desc: 'CPUs in which to allow execution (0-3, 0,1)' },
+  { name: 'cpuset-mems', type: 'string', desc: 'MEMs in which to allow execution (0-3, 0,1)' },
   { name: 'device', type: 'list', desc: 'Add a host device to the container', unsupported: true },
   { name: 'device-cgroup-rule', type: 'list', desc: 'Add a rule to the cgroup allowed devices list', unsupported: true },
-  { name: 'device-read-bps', type: 'list', desc: 'Limit read rate (bytes per second) from a device', unsupported: true },
-  { name: 'device-read-iops', type: 'list', desc: 'Limit read rate (IO per second) from a device', unsupported: true },
-  { name: 'device-write-bps', type: 'list', desc: 'Limit write rate (bytes per second) to a device', unsupported: true },
-  { name: 'device-write-iops', type: 'list', desc: 'Limit write rate (IO per second) to a device', unsupported: true },
+  { name: 'device-read-bps', type: 'list', desc: 'Limit read rate (bytes per second) from a device', validate: validateBps },
+  { name: 'device-read-iops', type: 'list', desc: 'Limit read rate (IO per second) from a device', validate: validateIops },
+  { name: 'device-write-bps', type: 'list', desc: 'Limit write rate (bytes per second) to a device', validate: validateBps },
+  { name: 'device-write-iops', type: 'list', desc: 'Limit write rate (IO per second) to a device', validate: validateIops },
   // berth verifies no signatures, which is what the default asks for.
   { name: 'disable-content-trust', type: 'bool', default: true, desc: 'Skip image verification', unsupported: true },
   { name: 'dns', type: 'list', desc: 'Set custom DNS servers', validate: validateIPAddress },
@@ -94,19 +96,19 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'log-driver', type: 'string', desc: 'Logging driver for the container' },
   { name: 'log-opt', type: 'list', desc: 'Log driver options', unsupported: true },
   { name: 'mac-address', type: 'string', desc: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
-  { name: 'memory', short: 'm', type: 'bytes', desc: 'Memory limit', unsupported: true },
-  { name: 'memory-reservation', type: 'bytes', desc: 'Memory soft limit', unsupported: true },
-  { name: 'memory-swap', type: 'bytes', desc: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", unsupported: true },
-  { name: 'memory-swappiness', type: 'int', default: -1, desc: 'Tune container memory swappiness (0 to 100)', unsupported: true },
+  { name: 'memory', short: 'm', type: 'bytes', desc: 'Memory limit' },
+  { name: 'memory-reservation', type: 'bytes', desc: 'Memory soft limit' },
+  { name: 'memory-swap', type: 'bytes', desc: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" },
+  { name: 'memory-swappiness', type: 'int', default: -1, desc: 'Tune container memory swappiness (0 to 100)' },
   { name: 'mount', type: 'list', meta: 'mount', desc: 'Attach a filesystem mount to the container', validate: checked(parseMount) },
   { name: 'name', type: 'string', desc: 'Assign a name to the container' },
   { name: 'network', type: 'list', meta: 'network', aliases: ['net'], desc: 'Connect a container to a network', validate: checked(parseNetworkOpt) },
   { name: 'network-alias', type: 'list', aliases: ['net-alias'], desc: 'Add network-scoped alias for the container' },
   { name: 'no-healthcheck', type: 'bool', desc: 'Disable any container-specified HEALTHCHECK', unsupported: true },
-  { name: 'oom-kill-disable', type: 'bool', desc: 'Disable OOM Killer', unsupported: true },
-  { name: 'oom-score-adj', type: 'int', desc: "Tune host's OOM preferences (-1000 to 1000)", unsupported: true },
+  { name: 'oom-kill-disable', type: 'bool', desc: 'Disable OOM Killer' },
+  { name: 'oom-score-adj', type: 'int', desc: "Tune host's OOM preferences (-1000 to 1000)" },
   { name: 'pid', type: 'string', desc: 'PID namespace to use' },
-  { name: 'pids-limit', type: 'int', desc: 'Tune container pids limit (set -1 for unlimited)', unsupported: true },
+  { name: 'pids-limit', type: 'int', desc: 'Tune container pids limit (set -1 for unlimited)' },
   // berthd does not take a platform on create.
   { name: 'platform', type: 'string', desc: 'Set platform if server is multi-platform capable', unsupported: true },
   { name: 'privileged', type: 'bool', desc: 'Give extended privileges to this container', unsupported: true },
@@ -119,14 +121,14 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'rm', type: 'bool', desc: 'Automatically remove the container and its associated anonymous volumes when it exits' },
   { name: 'runtime', type: 'string', desc: 'Runtime to use for this container' },
   { name: 'security-opt', type: 'list', desc: 'Security Options' },
-  { name: 'shm-size', type: 'bytes', desc: 'Size of /dev/shm', unsupported: true },
+  { name: 'shm-size', type: 'bytes', desc: 'Size of /dev/shm' },
   { name: 'stop-signal', type: 'string', desc: 'Signal to stop the container' },
   { name: 'stop-timeout', type: 'int', desc: 'Timeout (in seconds) to stop a container' },
   { name: 'storage-opt', type: 'list', desc: 'Storage driver options for the container', unsupported: true },
   { name: 'sysctl', type: 'list', meta: 'map', desc: 'Sysctl options', unsupported: true },
   { name: 'tmpfs', type: 'list', desc: 'Mount a tmpfs directory' },
   { name: 'tty', short: 't', type: 'bool', desc: 'Allocate a pseudo-TTY' },
-  { name: 'ulimit', type: 'list', meta: 'ulimit', desc: 'Ulimit options', unsupported: true },
+  { name: 'ulimit', type: 'list', meta: 'ulimit', desc: 'Ulimit options', validate: validateUlimit },
   { name: 'use-api-socket', type: 'bool', desc: 'Bind mount Docker API socket and required auth', unsupported: true },
   { name: 'user', short: 'u', type: 'string', desc: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   { name: 'userns', type: 'string', desc: 'User namespace to use' },
@@ -387,6 +389,7 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
       ...(f.uts ? { UTSMode: f.uts } : {}),
       ...(f.userns ? { UsernsMode: f.userns } : {}),
       ...(f.cgroupns ? { CgroupnsMode: f.cgroupns } : {}),
+      ...resourceFields(p),
       ...(f['log-driver'] ? { LogConfig: { Type: f['log-driver'], Config: {} } } : {}),
     },
     ...(Object.keys(endpoints).length ? { NetworkingConfig: { EndpointsConfig: endpoints } } : {}),

@@ -41,11 +41,9 @@ describe('the command table', () => {
   it('says which docker commands are not implemented yet', async () => {
     for (const [args, what] of [
       [['build', '.'], 'build'],
-      [['update', 'web'], 'update'],
       [['secret', 'ls'], 'secret ls'],
       [['secret'], 'secret'],
       [['volume', 'update', 'v'], 'volume update'],
-      [['container', 'update', 'web'], 'container update'],
       [['image', 'build', '.'], 'image build'],
       [['builder', 'prune', '-f'], 'builder prune'],
       [['swarm', 'init'], 'swarm init'],

@@ -15,6 +15,7 @@ import type { ImageRecord } from '../../../../src/engine/images/types';
 import { LocalNetworks } from '../../../../src/engine/network/local';
 import type { CreateOptions, ExecOptions, ExecProcess, ProcessStream, Runtime, RuntimeRef, RuntimeStatus, TerminalSize } from '../../../../src/engine/runtime/runtime';
 import type { OciProcess, OciSpec } from '../../../../src/engine/runtime/spec';
+import type { OciResources } from '../../../../src/engine/runtime/resources';
 import type { Mount } from '../../../../src/engine/snapshots/overlay';
 import { NoVolumes } from '../../../../src/engine/volumes/volumes';
 import { FakeHost } from '../../host/fake-host';
@@ -206,6 +207,15 @@ export class FakeRuntime implements Runtime {
     this.log.push(`${resume ? 'resume' : 'pause'} ${ref.id}`);
     const p = this.procs.get(ref.id);
     if (p) p.state = resume ? 'running' : 'paused';
+  }
+
+  // The resources of each runtime update, by container.
+  readonly updates = new Map<string, OciResources[]>();
+
+  async update(ref: RuntimeRef, resources: OciResources): Promise<void> {
+    this.log.push(`update ${ref.id}`);
+    if (!this.procs.has(ref.id)) throw new BerthError('Internal', `container ${ref.id} is not running`);
+    this.updates.set(ref.id, [...(this.updates.get(ref.id) ?? []), resources]);
   }
 
   onExit(listener: (id: string) => void): void {

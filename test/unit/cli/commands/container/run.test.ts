@@ -41,7 +41,7 @@ describe('berth run and create', () => {
     });
     assert.deepEqual(d.requests, []);
     for (const args of [
-      ['run', '--shm-size=64m', 'busybox'], ['create', '--device', '/dev/null', 'busybox'], ['run', '--privileged', 'busybox'], ['run', '--memory', '512m', 'busybox'],
+      ['run', '--cpu-rt-period=1000', 'busybox'], ['create', '--kernel-memory', '1m', 'busybox'], ['run', '--health-interval', '1s', 'busybox'], ['run', '--kernel-memory', '512m', 'busybox'],
       ['run', '--restart', 'always', 'busybox'], ['create', '--platform', 'linux/amd64', 'busybox'],
       ['run', '--health-cmd', 'true', 'busybox'], ['run', '--cap-add', 'NET_ADMIN', 'busybox'], ['run', '--sysctl', 'net.ipv4.ip_forward=1', 'busybox'],
     ]) {
@@ -71,7 +71,8 @@ describe('berth run and create', () => {
     assert.match(r.out, /^ {2}-m, --memory bytes +Memory limit \(not supported yet\)$/m);
     assert.match(r.out, /^ {2}-p, --publish list +Publish a container's port\(s\) to the host$/m);
     assert.match(r.out, /^ {6}--read-only +Mount the container's root filesystem as read only$/m);
-    assert.match(r.out, /^ {6}--memory-swappiness int +Tune container memory swappiness \(0 to 100\) \(default -1\) \(not supported yet\)$/m);
+    assert.match(r.out, /^ {6}--kernel-memory bytes +Kernel memory limit \(not supported yet\)$/m);
+    assert.match(r.out, /^ {6}--memory-swappiness int +Tune container memory swappiness \(0 to 100\) \(default -1\)$/m);
     assert.doesNotMatch(r.out, /--net |--dns-opt |--net-alias /);
   });
 
