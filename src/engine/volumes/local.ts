@@ -132,7 +132,7 @@ export class LocalVolumes implements Volumes {
     let reclaimed = 0;
     for (const v of this.list()) {
       if (!keep(v) || this.usersOf(v.name).length || v.mountedBy.length) continue;
-      const size = needsMount(v.options) ? 0 : await dirSize(this.d.store.dataDir(v.name));
+      const size = await dirSize(this.d.store.dataDir(v.name));
       try {
         await this.remove(v.name);
       } catch (err) {
@@ -145,12 +145,11 @@ export class LocalVolumes implements Volumes {
     return { names, reclaimed };
   }
 
-  // `system df`: the bytes in the volume (-1 when it is not on the local
-  // disk: a tmpfs or device volume, as dockerd reports it) and its users.
+  // `system df`: the bytes in the volume (a tmpfs or device volume's while
+  // it is mounted, as dockerd counts them) and its users.
   async usage(name: string): Promise<{ size: number; refCount: number }> {
-    const v = this.get(name);
-    const size = needsMount(v.options) ? -1 : await dirSize(this.d.store.dataDir(name));
-    return { size, refCount: this.usersOf(name).length };
+    this.get(name);
+    return { size: await dirSize(this.d.store.dataDir(name)), refCount: this.usersOf(name).length };
   }
 
   // ----- the container side (Volumes) -----
