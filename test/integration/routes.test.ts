@@ -49,7 +49,7 @@ describe('routes', { timeout: 120_000 }, () => {
       ['POST', '/containers/x/update', 'POST /containers/{id}/update'],
       ['GET', '/v1.44/images/search?term=busybox', 'GET /images/search'],
       ['GET', '/plugins', 'GET /plugins'],
-      ['GET', '/volumes', 'GET /volumes'],
+      ['PUT', '/volumes/x', 'PUT /volumes/{name}'],
     ]) {
       const r = await api(d, method, p);
       assert.equal(r.status, 404, `${method} ${p}: ${r.body}`);
