@@ -121,6 +121,34 @@ describe('volumes', { timeout: 300_000 }, () => {
     await ok(d, 'rm', 'b1');
   });
 
+  it('mounts nested targets parents first, and keeps a link in the image from aiming a mount at the host', async () => {
+    assert.equal(await ok(d, 'run', '--rm', '-v', 'inner:/outer/in', '-v', 'outer:/outer', 'busybox', 'sh', '-c', 'echo i > /outer/in/f; echo o > /outer/g; ls /outer'), 'g\nin');
+    assert.equal(fs.readFileSync(path.join(volumesDir, 'inner', '_data', 'f'), 'utf8'), 'i\n');
+    assert.equal(fs.readFileSync(path.join(volumesDir, 'outer', '_data', 'g'), 'utf8'), 'o\n');
+    // An image whose /escape is an absolute link to a host directory.
+    const hostSide = path.join(d.base, 'host-side');
+    fs.mkdirSync(hostSide);
+    await ok(d, 'run', '--name', 'lk', 'busybox', 'ln', '-s', hostSide, '/escape');
+    await ok(d, 'commit', 'lk', 'linky');
+    await ok(d, 'rm', 'lk');
+    await ok(d, 'run', '--rm', '-v', 'esc:/escape/sub', 'linky', 'sh', '-c', 'echo inside > /escape/sub/f');
+    assert.deepEqual(fs.readdirSync(hostSide), [], 'nothing was mounted or made on the host side');
+    assert.equal(fs.readFileSync(path.join(volumesDir, 'esc', '_data', 'f'), 'utf8'), 'inside\n');
+    await ok(d, 'rmi', 'linky');
+    await ok(d, 'volume', 'rm', 'inner', 'outer', 'esc');
+  });
+
+  it('binds a host directory through a local volume with o=bind', async () => {
+    const src = path.join(d.base, 'bind-volume');
+    fs.mkdirSync(src);
+    await ok(d, 'volume', 'create', '-o', 'type=none', '-o', 'o=bind', '-o', `device=${src}`, 'bv');
+    await ok(d, 'run', '--rm', '-v', 'bv:/b', 'busybox', 'sh', '-c', 'echo through > /b/f');
+    assert.equal(fs.readFileSync(path.join(src, 'f'), 'utf8'), 'through\n');
+    assert.deepEqual(mountsUnder(path.join(volumesDir, 'bv')), []);
+    await ok(d, 'volume', 'rm', 'bv');
+    assert.equal(fs.readFileSync(path.join(src, 'f'), 'utf8'), 'through\n', 'removing the volume leaves the host directory');
+  });
+
   it('refuses malformed mounts with dockerd\'s messages', async () => {
     for (const [args, msg] of [
       [['-v', '/a:/b:xx'], /invalid mode: xx/],
@@ -230,6 +258,11 @@ describe('volumes', { timeout: 300_000 }, () => {
     assert.match(ro.stderr, /mounted volume is marked read-only/);
     // Neither diff nor export sees the volume's content.
     assert.doesNotMatch(await ok(d, 'diff', 'cpc'), /\/vol\/in/);
+    const tarFile = path.join(d.base, 'export.tar');
+    await ok(d, 'export', '-o', tarFile, 'cpc');
+    const names = (await import('node:child_process')).execFileSync('tar', ['tf', tarFile], { encoding: 'utf8' });
+    assert.match(names, /^vol\/$/m, 'the mount point is in the export');
+    assert.doesNotMatch(names, /^vol\/(in|out)$/m);
     await ok(d, 'rm', 'cpc');
   });
 
@@ -255,6 +288,28 @@ describe('volumes', { timeout: 300_000 }, () => {
     await ok(d, 'rm', 'dfc');
     assert.deepEqual(JSON.parse((await api(d, 'POST', '/volumes/prune?filters=' + encodeURIComponent('{"all":["1"]}'))).body).SpaceReclaimed >= 70_123, true);
     assert.deepEqual(JSON.parse((await api(d, 'POST', '/build/prune')).body), { CachesDeleted: null, SpaceReclaimed: 0 });
+  });
+
+  it('reclaims what system prune asks for (containers, volumes, build cache) with the sizes df reported', async () => {
+    await ok(d, 'run', '--name', 'pr', '-v', '/pv', 'busybox', 'sh', '-c', 'head -c 40000 /dev/zero > /pv/f; head -c 9000 /dev/zero > /rootfile');
+    const anon = JSON.parse(await ok(d, 'inspect', '-f', '{{json .Mounts}}', 'pr'))[0].Name;
+    const df = JSON.parse((await api(d, 'GET', '/system/df')).body);
+    const c = df.Containers.find((x: { Names: string[] }) => x.Names[0] === '/pr');
+    assert.ok(c.SizeRw >= 9000, `SizeRw ${c.SizeRw}`);
+    const v = df.Volumes.find((x: { Name: string }) => x.Name === anon);
+    assert.deepEqual(v.UsageData, { Size: 40_000, RefCount: 1 });
+    // The calls docker system prune --volumes makes, in its order (the networks' is served by the networking side).
+    const cp = JSON.parse((await api(d, 'POST', '/containers/prune')).body);
+    assert.ok(cp.ContainersDeleted.some((id: string) => c.Id === id));
+    assert.ok(cp.SpaceReclaimed >= c.SizeRw);
+    const vp = JSON.parse((await api(d, 'POST', '/volumes/prune')).body);
+    assert.ok(vp.VolumesDeleted.includes(anon));
+    assert.ok(vp.SpaceReclaimed >= 40_000);
+    const bp = JSON.parse((await api(d, 'POST', '/build/prune')).body);
+    assert.deepEqual(bp, { CachesDeleted: null, SpaceReclaimed: 0 });
+    const after = JSON.parse((await api(d, 'GET', '/system/df')).body);
+    assert.ok(!after.Volumes.some((x: { Name: string }) => x.Name === anon));
+    assert.ok(!after.Containers.some((x: { Names: string[] }) => x.Names[0] === '/pr'));
   });
 
   it('publishes volume events: create, mount, unmount, destroy', async () => {
