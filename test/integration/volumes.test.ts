@@ -243,7 +243,7 @@ describe('volumes', { timeout: 300_000 }, () => {
     assert.match(await ok(d, 'volume', 'prune', '-af'), /la/);
   });
 
-  it('copies into and out of a volume with docker cp, and refuses a read-only one', async () => {
+  it('copies into and out of a volume with docker cp (started or not), and refuses a read-only one', async () => {
     await ok(d, 'run', '--name', 'cpc', '-v', 'cpv:/vol', '-v', 'cpro:/ro:ro', 'busybox', 'true');
     const src = path.join(d.base, 'cp-in');
     fs.writeFileSync(src, 'copied in\n');
@@ -264,6 +264,17 @@ describe('volumes', { timeout: 300_000 }, () => {
     assert.match(names, /^vol\/$/m, 'the mount point is in the export');
     assert.doesNotMatch(names, /^vol\/(in|out)$/m);
     await ok(d, 'rm', 'cpc');
+    // A container never started has no mount point yet: cp makes it and reaches the volume.
+    await ok(d, 'create', '--name', 'fresh', '-v', 'cpv:/vol', '-v', `${src}:/etc/in.conf:ro`, 'busybox', 'true');
+    await ok(d, 'cp', src, 'fresh:/vol/in2');
+    assert.equal(fs.readFileSync(path.join(volumesDir, 'cpv', '_data', 'in2'), 'utf8'), 'copied in\n');
+    const dst2 = path.join(d.base, 'cp-out2');
+    await ok(d, 'cp', 'fresh:/vol/out', dst2);
+    assert.equal(fs.readFileSync(dst2, 'utf8'), 'copied out\n');
+    const dst3 = path.join(d.base, 'cp-out3');
+    await ok(d, 'cp', 'fresh:/etc/in.conf', dst3);
+    assert.equal(fs.readFileSync(dst3, 'utf8'), 'copied in\n');
+    await ok(d, 'rm', 'fresh');
   });
 
   it('reports volumes in system df with the bytes du counts and their users', async () => {

@@ -172,8 +172,12 @@ export class ContainerArchives {
       if (isRunning(c.state)) return fn(c, merged);
       const m = this.d.snapshots.mounts(c.id, this.chain(c));
       await fsp.mkdir(m.target, { recursive: true });
-      this.d.host.mount(m.source, m.target, m.type, mode === 'ro' ? MS_RDONLY : 0, m.options.join(','));
+      // Mount points a container never started lacks are made, as dockerd's
+      // mountVolumes makes them, so cp reaches the mounts: writable then.
+      const points = this.binds(c).slice(3);
+      this.d.host.mount(m.source, m.target, m.type, mode === 'ro' && points.length === 0 ? MS_RDONLY : 0, m.options.join(','));
       try {
+        await makeMountPoints(m.target, points);
         return await fn(c, m.target);
       } finally {
         try {
@@ -191,6 +195,33 @@ export class ContainerArchives {
 }
 
 const depth = (p: string): number => p.split('/').filter(Boolean).length;
+
+// Makes each missing mount point (a directory, or an empty file for a file's
+// bind) in a stopped container's root. Nothing runs in the root, and each
+// path resolves inside it first, so no link leads the mkdir out.
+async function makeMountPoints(root: string, binds: Bind[]): Promise<void> {
+  for (const b of binds) {
+    let isDir: boolean;
+    try {
+      isDir = (await fsp.stat(b.source)).isDirectory();
+    } catch {
+      continue; // a source that is gone: nothing to bind
+    }
+    const dst = await resolveInRoot(root, b.destination);
+    try {
+      await fsp.lstat(dst);
+      continue;
+    } catch {
+      // missing: made below
+    }
+    if (isDir) {
+      await fsp.mkdir(dst, { recursive: true, mode: 0o755 });
+    } else {
+      await fsp.mkdir(path.dirname(dst), { recursive: true, mode: 0o755 });
+      await fsp.writeFile(dst, '', { flag: 'wx', mode: 0o644 }).catch(() => {});
+    }
+  }
+}
 
 // The container's bind or volume mount a path falls in (the deepest), by
 // its path as given, as dockerd checks it.
