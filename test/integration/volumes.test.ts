@@ -149,6 +149,26 @@ describe('volumes', { timeout: 300_000 }, () => {
     assert.equal(fs.readFileSync(path.join(src, 'f'), 'utf8'), 'through\n', 'removing the volume leaves the host directory');
   });
 
+  it('mounts a device volume (-o type=ext4 -o device=…) through mount(2) at first use', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const img = path.join(d.base, 'dev.img');
+    fs.closeSync(fs.openSync(img, 'w'));
+    fs.truncateSync(img, 8 << 20);
+    execFileSync('mkfs.ext4', ['-q', '-F', img]);
+    const dev = execFileSync('losetup', ['--find', '--show', img], { encoding: 'utf8' }).trim();
+    try {
+      await ok(d, 'volume', 'create', '-o', 'type=ext4', '-o', `device=${dev}`, '-o', 'o=noatime', 'devv');
+      await ok(d, 'run', '--rm', '-v', 'devv:/d', 'busybox', 'sh', '-c', 'echo on-ext4 > /d/f');
+      assert.deepEqual(mountsUnder(path.join(volumesDir, 'devv')), []);
+      // The data is on the device, not in the volume's directory.
+      assert.equal(fs.existsSync(path.join(volumesDir, 'devv', '_data', 'f')), false);
+      assert.match(await ok(d, 'run', '--rm', '-v', 'devv:/d', 'busybox', 'sh', '-c', 'cat /d/f; grep " /d " /proc/mounts'), /^on-ext4\n\S+ \/d ext4 rw,noatime/);
+      await ok(d, 'volume', 'rm', 'devv');
+    } finally {
+      execFileSync('losetup', ['-d', dev]);
+    }
+  });
+
   it('refuses malformed mounts with dockerd\'s messages', async () => {
     for (const [args, msg] of [
       [['-v', '/a:/b:xx'], /invalid mode: xx/],

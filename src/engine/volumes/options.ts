@@ -48,6 +48,10 @@ const FLAGS: Record<string, [set: boolean, flag: number]> = {
   nodev: [true, MS_NODEV], dev: [false, MS_NODEV],
   noexec: [true, MS_NOEXEC], exec: [false, MS_NOEXEC],
   bind: [true, MS_BIND], rbind: [true, MS_BIND | MS_REC],
+  sync: [true, 0x10], async: [false, 0x10], dirsync: [true, 0x80],
+  mand: [true, 0x40], nomand: [false, 0x40],
+  noatime: [true, 0x400], atime: [false, 0x400], nodiratime: [true, 0x800], diratime: [false, 0x800],
+  relatime: [true, 1 << 21], norelatime: [false, 1 << 21], strictatime: [true, 1 << 24], nostrictatime: [false, 1 << 24],
   defaults: [false, 0],
 };
 

@@ -30,6 +30,7 @@ test('mount calls: flags apart from data; a read-only bind is remounted', () => 
   assert.deepEqual(mountCall({ type: 'none', device: '/srv', o: 'rbind,ro' }),
     { source: '/srv', fstype: null, flags: MS_BIND | MS_REC, data: '', remountReadonly: true });
   assert.equal(mountCall({ type: 'ext4', device: '/dev/x', o: 'ro' }).flags, MS_RDONLY);
+  assert.deepEqual(mountCall({ type: 'ext4', device: '/dev/x', o: 'noatime,data=ordered' }), { source: '/dev/x', fstype: 'ext4', flags: 0x400, data: 'data=ordered', remountReadonly: false });
 });
 
 test('tmpfs options: Docker\'s defaults under the user\'s', () => {
