@@ -251,8 +251,8 @@ export class ContainerService {
     }
     const own = mounts.filter((m) => !m.anonymous);
     const taken = new Set(own.map((m) => m.target));
-    const from2 = inherited.filter((m) => !taken.has(m.target) && (taken.add(m.target), true));
-    return [...from2, ...own, ...mounts.filter((m) => m.anonymous && !taken.has(m.target))];
+    const shared = inherited.filter((m) => !taken.has(m.target) && (taken.add(m.target), true));
+    return [...shared, ...own, ...mounts.filter((m) => m.anonymous && !taken.has(m.target))];
   }
 
   // Containers whose mounts name the volume.
