@@ -297,6 +297,15 @@ describe('volumes', { timeout: 300_000 }, () => {
     await ok(d, 'rm', 'fresh');
   });
 
+  it('copies through a container with many mounts', async () => {
+    const flags = Array.from({ length: 20 }, (_, i) => ['-v', `/m${i}`]).flat();
+    await ok(d, 'run', '--name', 'many', ...flags, 'busybox', 'sh', '-c', 'echo nineteen > /m19/f');
+    const dst = path.join(d.base, 'many-out');
+    await ok(d, 'cp', 'many:/m19/f', dst);
+    assert.equal(fs.readFileSync(dst, 'utf8'), 'nineteen\n');
+    await ok(d, 'rm', '-v', 'many');
+  });
+
   it('reports volumes in system df with the bytes du counts and their users', async () => {
     await ok(d, 'volume', 'create', 'dfv');
     const data = path.join(volumesDir, 'dfv', '_data');
