@@ -20,7 +20,8 @@ import { LocalNetworks } from '../engine/network/local';
 import { ConmonRuntime } from '../engine/runtime/conmon';
 import { capabilitiesOfMask } from '../engine/runtime/spec';
 import { OverlaySnapshotter } from '../engine/snapshots/overlay';
-import { NoVolumes } from '../engine/volumes/volumes';
+import { LocalVolumes } from '../engine/volumes/local';
+import { VolumeStore } from '../engine/volumes/store';
 import { cgroupReader } from '../engine/stats/cgroup';
 import { readHostLimits } from '../engine/containers/limits';
 import { cgroupFeatures, oomKilledIn, pickDriver, systemdRunning } from '../engine/runtime/cgroups';
@@ -37,6 +38,8 @@ import { eventRoutes } from '../server/routes/events';
 import { statsRoutes } from '../server/routes/stats';
 import { imageRoutes, type ImageBackend } from '../server/routes/images';
 import { systemRoutes, type DaemonFacts } from '../server/routes/system';
+import { diskRoutes } from '../server/routes/disk';
+import { volumeRoutes } from '../server/routes/volumes';
 import type { DaemonConfig } from './config';
 
 export type Logger = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
@@ -51,6 +54,7 @@ export class Daemon {
   readonly runtime: ConmonRuntime;
   readonly containers: ContainerService;
   readonly execs: ExecService;
+  readonly volumes: LocalVolumes;
   readonly server: ApiServer;
 
   constructor(readonly config: DaemonConfig, readonly host: Host, readonly log: Logger) {
@@ -86,6 +90,14 @@ export class Daemon {
       registries: { insecure: config.insecureRegistries, certsDir: config.certsDir, userAgent: `berth/${VERSION}` },
       events: this.events,
     });
+    this.volumes = new LocalVolumes({
+      host,
+      store: new VolumeStore(path.join(root, 'volumes')),
+      tars: new LayerHelpers(host),
+      events: this.events,
+      users: (name) => containers!.usersOfVolume(name),
+      log: (level, m) => log(level, m),
+    });
     containers = new ContainerService(
       {
         host,
@@ -94,7 +106,7 @@ export class Daemon {
         rootfs: this.snapshots,
         images: this.imageStore,
         networks: new LocalNetworks(),
-        volumes: new NoVolumes(),
+        volumes: this.volumes,
         events: this.events,
       },
       {
@@ -140,6 +152,7 @@ export class Daemon {
       containerDir: (id) => this.snapshots.containerDir(id),
       lowers: (chainID) => this.snapshots.lowers(chainID),
       execIDs: (id) => this.execs.idsOf(id),
+      volumeMountpoint: (name) => this.volumes.mountpoint(name),
     };
     const router = new Router();
     systemRoutes(router, { facts: this.facts, containers, containerView, images: imageBackend });
@@ -150,6 +163,8 @@ export class Daemon {
       snapshots: new ContainerSnapshots({ host, content: this.content, snapshots: this.snapshots, imageStore: this.imageStore, containers }),
     });
     imageRoutes(router, imageBackend);
+    volumeRoutes(router, { volumes: this.volumes });
+    diskRoutes(router, { containers, containerView, images: imageBackend, volumes: { volumes: this.volumes } });
     execRoutes(router, { exec: this.execs });
     archiveRoutes(router, {
       archives: new ContainerArchives({
@@ -162,6 +177,7 @@ export class Daemon {
         },
         containers,
         events: this.events,
+        volumeDir: (name) => this.volumes.mountpoint(name),
       }),
     });
     statsRoutes(router, { stats: new ContainerStats({ host, cgroups: cgroupReader(), machine: () => readMachine(), containers, events: this.events }) });
@@ -179,7 +195,12 @@ export class Daemon {
     await this.imageStore.init();
     await this.images.init();
     await this.runtime.init();
+    await this.volumes.init();
     await this.containers.init();
+    await this.volumes.reconcile((id) => {
+      const s = this.containers.list().find((c) => c.id === id)?.state.status;
+      return s === 'running' || s === 'paused';
+    });
     for (const h of this.config.hosts) {
       const sock = h.slice('unix://'.length);
       fs.mkdirSync(path.dirname(sock), { recursive: true });

@@ -29,10 +29,8 @@ describe('create fields', { timeout: 120_000 }, () => {
 
   describe('refused families', () => {
     const cases: [string, string[], RegExp][] = [
-      ['bind mounts', ['-v', '/tmp:/x'], /HostConfig\.Binds is not supported yet/],
-      ['anonymous volumes', ['-v', '/data'], /Config\.Volumes is not supported yet/],
-      ['mounts', ['--mount', 'type=tmpfs,target=/x'], /HostConfig\.Mounts is not supported yet/],
-      ['tmpfs', ['--tmpfs', '/run'], /HostConfig\.Tmpfs is not supported yet/],
+      ['volume plugins', ['--volume-driver', 'flocker', '-v', 'v:/x'], /HostConfig\.VolumeDriver "flocker" is not supported yet/],
+      ['image mounts', ['--mount', 'type=image,source=busybox,target=/x'], /HostConfig\.Mounts\.Type "image" is not supported yet/],
       ['published ports', ['-p', '8080:80'], /HostConfig\.PortBindings is not supported yet/],
       ['real-time cpu', ['--cpu-rt-runtime', '1000'], /HostConfig\.CpuRealtimeRuntime is not supported yet/],
       ['added capabilities', ['--cap-add', 'NET_ADMIN'], /HostConfig\.CapAdd is not supported yet/],

@@ -49,7 +49,7 @@ describe('routes', { timeout: 120_000 }, () => {
       ['GET', '/containers/x/attach/ws', 'GET /containers/{id}/attach/ws'],
       ['GET', '/v1.44/images/search?term=busybox', 'GET /images/search'],
       ['GET', '/plugins', 'GET /plugins'],
-      ['GET', '/volumes', 'GET /volumes'],
+      ['PUT', '/volumes/x', 'PUT /volumes/{name}'],
     ]) {
       const r = await api(d, method, p);
       assert.equal(r.status, 404, `${method} ${p}: ${r.body}`);

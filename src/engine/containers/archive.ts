@@ -8,10 +8,12 @@
 // the root, never outside: the kernel enforces it.
 //
 // The container's own mounts are bound into the helper's private view of
-// the root before it chroots (binds below): for now the network files runc
-// binds in. When volumes land, their mounts join that list, and PUT must
-// check the read-only flag of the mount a path falls in instead of the
-// rootfs's (moby's checkWritablePath).
+// the root before it chroots (binds below): the network files runc binds
+// in, and its volumes and host binds (parents first), so cp reads and
+// writes the mounted data as dockerd does; PUT checks the read-only flag of
+// the mount a path falls in instead of the rootfs's (moby's
+// checkIfPathIsInAVolume). tmpfs mounts live only in the container's own
+// mount namespace and are not seen. diff and export read the rootfs alone.
 import { existsSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -27,6 +29,7 @@ import type { RootfsSnapshotter } from '../snapshots/snapshotter';
 import { resolveUser } from '../runtime/user';
 import { computeChanges, type Change, type LowerStat } from './changes';
 import { isRunning, type ContainerRecord } from './record';
+import type { MountSpec } from './spec';
 import type { ContainerService } from './service';
 
 export type { Change } from './changes';
@@ -41,6 +44,8 @@ export interface ArchiveDeps {
   imageChain(imageID: string): string | undefined;
   containers: Pick<ContainerService, 'withLock' | 'files'>;
   events: EventPublisher;
+  // A volume's directory on the host.
+  volumeDir?(name: string): string;
 }
 
 export interface PutOptions {
@@ -85,7 +90,9 @@ export class ContainerArchives {
   async put(ref: string, p: string, input: Readable, o: PutOptions = {}): Promise<void> {
     const abs = checkPath(p);
     await this.withRoot(ref, 'rw', async (c, root) => {
-      if (c.spec.security.readonlyRootfs) {
+      const inMount = mountOf(c, abs);
+      if (inMount?.readonly) throw invalidArgument('mounted volume is marked read-only');
+      if (!inMount && c.spec.security.readonlyRootfs) {
         // dockerd resolves the directory first: a missing one is still a 404.
         await this.named(ref, p, this.d.tools.stat(root, abs, this.binds(c)));
         throw invalidArgument('container rootfs is marked read-only');
@@ -124,10 +131,15 @@ export class ContainerArchives {
   private binds(c: ContainerRecord): Bind[] {
     const owner = c.spec.network.mode === 'container' && c.spec.network.container ? c.spec.network.container : c.id;
     const f = this.d.containers.files(owner);
+    const mounts = c.spec.mounts
+      .filter((m) => m.type === 'bind' || (m.type === 'volume' && this.d.volumeDir))
+      .map((m) => ({ source: m.type === 'bind' ? m.source : this.d.volumeDir!(m.source), destination: m.target }))
+      .sort((a, b) => depth(a.destination) - depth(b.destination));
     return [
       { source: f.resolvConf, destination: '/etc/resolv.conf' },
       { source: f.hostname, destination: '/etc/hostname' },
       { source: f.hosts, destination: '/etc/hosts' },
+      ...mounts,
     ];
   }
 
@@ -160,8 +172,12 @@ export class ContainerArchives {
       if (isRunning(c.state)) return fn(c, merged);
       const m = this.d.snapshots.mounts(c.id, this.chain(c));
       await fsp.mkdir(m.target, { recursive: true });
-      this.d.host.mount(m.source, m.target, m.type, mode === 'ro' ? MS_RDONLY : 0, m.options.join(','));
+      // Mount points a container never started lacks are made, as dockerd's
+      // mountVolumes makes them, so cp reaches the mounts: writable then.
+      const points = this.binds(c).slice(3);
+      this.d.host.mount(m.source, m.target, m.type, mode === 'ro' && points.length === 0 ? MS_RDONLY : 0, m.options.join(','));
       try {
+        await makeMountPoints(m.target, points);
         return await fn(c, m.target);
       } finally {
         try {
@@ -176,6 +192,48 @@ export class ContainerArchives {
   private publish(c: ContainerRecord, action: string): void {
     this.d.events.publish('container', action, c.id, { ...c.spec.labels, image: c.spec.image.ref, name: c.name.slice(1) });
   }
+}
+
+const depth = (p: string): number => p.split('/').filter(Boolean).length;
+
+// Makes each missing mount point (a directory, or an empty file for a file's
+// bind) in a stopped container's root. Nothing runs in the root, and each
+// path resolves inside it first, so no link leads the mkdir out.
+async function makeMountPoints(root: string, binds: Bind[]): Promise<void> {
+  for (const b of binds) {
+    let isDir: boolean;
+    try {
+      isDir = (await fsp.stat(b.source)).isDirectory();
+    } catch {
+      continue; // a source that is gone: nothing to bind
+    }
+    const dst = await resolveInRoot(root, b.destination);
+    try {
+      await fsp.lstat(dst);
+      continue;
+    } catch {
+      // missing: made below
+    }
+    if (isDir) {
+      await fsp.mkdir(dst, { recursive: true, mode: 0o755 });
+    } else {
+      await fsp.mkdir(path.dirname(dst), { recursive: true, mode: 0o755 });
+      await fsp.writeFile(dst, '', { flag: 'wx', mode: 0o644 }).catch(() => {});
+    }
+  }
+}
+
+// The container's bind or volume mount a path falls in (the deepest), by
+// its path as given, as dockerd checks it.
+function mountOf(c: ContainerRecord, abs: string): MountSpec | undefined {
+  let best: MountSpec | undefined;
+  for (const m of c.spec.mounts) {
+    if (m.type === 'tmpfs') continue;
+    const t = m.target.replace(/\/+$/, '');
+    if (abs !== t && !abs.startsWith(t + '/')) continue;
+    if (!best || depth(m.target) > depth(best.target)) best = m;
+  }
+  return best;
 }
 
 // What the first lower layer (top first) holding p has there, following

@@ -20,7 +20,7 @@ import type { Runtime, RuntimeRef, TerminalSize } from '../runtime/runtime';
 import { seccompFor } from '../runtime/seccomp';
 import { cgroupPaths, type CgroupDriver } from '../runtime/cgroups';
 import { ociResources, ociRlimits, ociUpdate, shmSizeOption } from '../runtime/resources';
-import { buildEnv, DEFAULT_CAPS, generateSpec, type NsChoice, type OciMount } from '../runtime/spec';
+import { buildEnv, DEFAULT_CAPS, generateSpec, type NsChoice } from '../runtime/spec';
 import { resolveUser } from '../runtime/user';
 import type { RootfsSnapshotter } from '../snapshots/snapshotter';
 import type { Volumes } from '../volumes/volumes';
@@ -29,7 +29,7 @@ import { blockDevice, fitLimits, type HostLimits, type LimitsSpec } from './limi
 import { readLogs, type LogOptions, type LogRecord } from './logs';
 import { randomName, validateName } from './names';
 import { initialState, isRunning, type ContainerRecord } from './record';
-import { argvOf, type ContainerSpec, type Namespace } from './spec';
+import { argvOf, type ContainerSpec, type MountSpec, type Namespace, type VolumesFromSpec } from './spec';
 import type { ContainerFiles, ContainerStore } from './store';
 
 export type { AttachHandle, AttachOptions, AttachSink } from './io';
@@ -77,8 +77,6 @@ export interface CreateOptions {
 interface Entry {
   rec: ContainerRecord;
   io: Attachments;
-  // Mounts resolved at create, for start.
-  mounts: OciMount[];
   exiting?: Promise<void>;
   // A start in progress (settles either way).
   starting?: Promise<void>;
@@ -113,7 +111,7 @@ export class ContainerService {
     this.d.runtime.onExit((id) => void this.handleExit(id));
     const { records, orphans } = await this.d.store.load();
     for (const id of orphans) await this.dropOrphan(id);
-    for (const rec of records) this.entries.set(rec.id, { rec, io: this.attachments(rec), mounts: [] });
+    for (const rec of records) this.entries.set(rec.id, { rec, io: this.attachments(rec) });
     // Side by side: each may ask the runtime, or wait a moment for an exit
     // code being written, and a daemon with many containers starts as fast.
     await Promise.all([...this.entries.values()].map((e) =>
@@ -123,7 +121,7 @@ export class ContainerService {
   private async restore(e: Entry): Promise<void> {
     const c = e.rec;
     const s = c.state;
-    if (s.status === 'removing') return this.remove(c.id, { force: true });
+    if (s.status === 'removing') return this.remove(c.id, { force: true, volumes: c.spec.autoRemove });
     if (isRunning(s)) {
       let st = await this.d.runtime.status(this.ref(c));
       if (st.state === 'stopped' && !st.exit) {
@@ -147,7 +145,7 @@ export class ContainerService {
       // The process is gone and left no exit code.
       return this.finishExit(e, 255, new Date(), 'container shim exited unexpectedly');
     }
-    if (c.spec.autoRemove && s.startedAt) return this.remove(c.id, { force: true });
+    if (c.spec.autoRemove && s.startedAt) return this.remove(c.id, { force: true, volumes: true });
     // An exit whose cleanup was cut short, or a start that failed halfway.
     await this.d.runtime.delete(this.ref(c));
     this.unmountRootfs(c.id);
@@ -227,9 +225,8 @@ export class ContainerService {
       conmonPid: 0,
       ...(o.meta !== undefined ? { meta: o.meta } : {}),
     };
-    let mounts: OciMount[] = [];
     try {
-      mounts = await Promise.all(spec.mounts.map((m) => this.d.volumes.resolve(id, m)));
+      spec.mounts = await this.d.volumes.prepare(id, this.withVolumesFrom(spec.mounts, spec.volumesFrom ?? []));
       await this.d.store.makeDir(id);
       await Promise.all([
         spec.network.mode === 'container' ? undefined : this.d.networks.writeFiles(this.endpoint(rec), files),
@@ -241,15 +238,41 @@ export class ContainerService {
       await this.d.store.save(rec, !spec.autoRemove);
     } catch (err) {
       this.d.store.releaseName(name, id);
-      await this.d.volumes.release(id).catch(() => {});
+      this.d.volumes.settled(id);
+      await this.d.volumes.release(id, spec.mounts, { removeAnonymous: true }).catch(() => {});
       await this.d.rootfs.removeContainer(id).catch(() => {});
       await this.d.store.removeDir(id).catch(() => {});
       throw err;
     }
     this.d.store.add(rec);
-    this.entries.set(id, { rec, io: this.attachments(rec), mounts });
+    this.d.volumes.settled(id);
+    this.entries.set(id, { rec, io: this.attachments(rec) });
     this.publish(rec, 'create');
     return { id, warnings };
+  }
+
+  // `--volumes-from`: the other container's binds and volumes (not its
+  // tmpfs), read-only if asked; the container's own mounts win at the same
+  // target, and these win over its anonymous ones (the image's VOLUMEs).
+  private withVolumesFrom(mounts: MountSpec[], from: VolumesFromSpec[]): MountSpec[] {
+    const inherited: MountSpec[] = [];
+    for (const f of from) {
+      const other = this.d.store.find(f.container);
+      if (!other) throw invalidArgument(`No such container: ${f.container}`);
+      for (const m of other.spec.mounts) {
+        if (m.type === 'tmpfs') continue;
+        inherited.push({ ...m, readonly: f.readonly === undefined ? m.readonly : m.readonly || f.readonly, createHostPath: true });
+      }
+    }
+    const own = mounts.filter((m) => !m.anonymous);
+    const taken = new Set(own.map((m) => m.target));
+    const shared = inherited.filter((m) => !taken.has(m.target) && (taken.add(m.target), true));
+    return [...shared, ...own, ...mounts.filter((m) => m.anonymous && !taken.has(m.target))];
+  }
+
+  // Containers whose mounts name the volume.
+  usersOfVolume(name: string): string[] {
+    return this.list().filter((c) => c.spec.mounts.some((m) => m.type === 'volume' && m.source === name)).map((c) => c.id);
   }
 
   private attachments(c: ContainerRecord): Attachments {
@@ -290,6 +313,7 @@ export class ContainerService {
     const id = c.id;
     const p = c.spec.process;
     let mounted = false;
+    let volumes = false;
     let created = false;
     try {
       // Namespaces to join are checked first: nothing is mounted for a start that cannot be.
@@ -303,6 +327,8 @@ export class ContainerService {
       mounted = true;
       const [passwd, group] = await Promise.all([readFileInRoot(rootfs, '/etc/passwd'), readFileInRoot(rootfs, '/etc/group')]);
       const user = resolveUser(p.user, passwd, group);
+      const mounts = await this.d.volumes.mount(id, c.spec.mounts, rootfs);
+      volumes = true;
       const cwd = p.cwd || '/';
       if (cwd !== '/') await ensureDir(rootfs, cwd, user.uid, user.gid);
       const files = joined.network ? this.d.store.files(joined.network.container.id) : this.d.store.files(id);
@@ -334,7 +360,7 @@ export class ContainerService {
         annotations: c.spec.annotations,
         maskedPaths: c.spec.security.maskedPaths,
         readonlyPaths: c.spec.security.readonlyPaths,
-        mounts: e.mounts,
+        mounts,
       });
       const { pid, conmonPid } = await this.d.runtime.create(this.ref(c), spec, {
         logPath: this.d.store.files(id).log,
@@ -358,6 +384,7 @@ export class ContainerService {
       const msg = err instanceof Error ? err.message : String(err);
       if (created) await this.d.runtime.delete(this.ref(c)).catch(() => {});
       await this.d.networks.detach(id).catch(() => {});
+      if (volumes) await this.d.volumes.unmount(id, c.spec.mounts).catch(() => {});
       if (mounted) this.unmountRootfs(id);
       e.io.endAll();
       if (c.state.status === 'running') {
@@ -370,7 +397,7 @@ export class ContainerService {
       if (c.state.status !== 'exited') c.state.status = c.state.startedAt ? 'exited' : 'created';
       await this.saveQuietly(c);
       // `docker run --rm` waits for the removal even when start fails.
-      if (c.spec.autoRemove) setImmediate(() => void this.remove(id, { force: true }).catch(() => {}));
+      if (c.spec.autoRemove) setImmediate(() => void this.remove(id, { force: true, volumes: true }).catch(() => {}));
       if (err instanceof BerthError && err.kind !== 'Internal') throw err;
       throw new BerthError(/executable file not found|no such file or directory|permission denied/i.test(msg) ? 'InvalidArgument' : 'Internal', msg);
     }
@@ -474,11 +501,12 @@ export class ContainerService {
       this.opts.log('warn', `network detach ${c.id.slice(0, 12)}: ${err.message}`);
     });
     this.unmountRootfs(c.id);
+    await this.d.volumes.unmount(c.id, c.spec.mounts).catch((err) => this.opts.log('warn', `volume unmount ${c.id.slice(0, 12)}: ${err.message}`));
     e.released = released;
     this.internal.emit('exit', c.id);
     this.publish(c, 'die', { exitCode: String(code) });
     if (c.spec.autoRemove) {
-      await this.remove(c.id, { force: true, auto: true }).catch((err) => this.opts.log('warn', `auto-remove ${c.id.slice(0, 12)}: ${err.message}`));
+      await this.remove(c.id, { force: true, auto: true, volumes: true }).catch((err) => this.opts.log('warn', `auto-remove ${c.id.slice(0, 12)}: ${err.message}`));
     }
   }
 
@@ -642,7 +670,8 @@ export class ContainerService {
   // reported removed once its record is gone; its directories go after,
   // and the daemon waits for them when it stops (those of a daemon killed
   // meanwhile are orphans, which init() drops).
-  async remove(ref: string, opts: { force: boolean; auto?: boolean }): Promise<void> {
+  // volumes: the container's anonymous volumes go too (rm -v, --rm).
+  async remove(ref: string, opts: { force: boolean; auto?: boolean; volumes?: boolean }): Promise<void> {
     const e = this.entry(ref);
     const id = e.rec.id;
     await this.lock.run(id, async () => {
@@ -684,7 +713,7 @@ export class ContainerService {
       }
       this.entries.delete(id);
       this.d.store.drop(c);
-      await this.d.volumes.release(id);
+      await this.d.volumes.release(id, c.spec.mounts, { removeAnonymous: !!opts.volumes }).catch((err) => this.opts.log('warn', `volumes of ${id.slice(0, 12)}: ${(err as Error).message}`));
       const dirs = async () => {
         await this.d.rootfs.removeContainer(id);
         await this.d.store.removeDir(id);

@@ -39,9 +39,34 @@ export interface ProcessSpec {
 // A mount the container asks for; the volumes subsystem resolves it.
 export interface MountSpec {
   type: 'bind' | 'volume' | 'tmpfs';
+  // bind: an absolute host path; volume: the volume's name ("" for a new
+  // anonymous one: create names it and keeps the name here); tmpfs: "".
   source: string;
   target: string;
   readonly: boolean;
+  // An anonymous volume: removed with the container when asked (rm -v, --rm).
+  anonymous?: boolean;
+  // How the client spelled the mode (`-v a:/b:ro,z`), shown by inspect.
+  mode?: string;
+  // bind: a missing host path is made as a directory (`-v`), or is an error (`--mount`).
+  createHostPath?: boolean;
+  propagation?: 'private' | 'rprivate' | 'shared' | 'rshared' | 'slave' | 'rslave';
+  nonRecursive?: boolean;
+  // volume: no copy-up of the image's content; the driver, its options
+  // and labels for a volume made by this mount.
+  noCopy?: boolean;
+  driver?: string;
+  driverOptions?: Record<string, string>;
+  labels?: Record<string, string>;
+  // tmpfs: mount options after Docker's defaults (size=, mode=, exec, …).
+  tmpfsOptions?: string[];
+}
+
+// `--volumes-from c[:ro|:rw]`: the mounts of another container; without a
+// mode each keeps its own.
+export interface VolumesFromSpec {
+  container: string;
+  readonly?: boolean;
 }
 
 // Docker's default allowlist, or none at all. (Custom profiles: not yet.)
@@ -75,6 +100,8 @@ export interface ContainerSpec {
   pid: Namespace;
   uts: Namespace;
   mounts: MountSpec[];
+  // Resolved into mounts at create (optional: records made before volumes).
+  volumesFrom?: VolumesFromSpec[];
   security: SecuritySpec;
   stop: StopSpec;
   // Remove the container once it has exited.

@@ -6,6 +6,8 @@
 
 // Parses "--bind SRC:DEST" (DEST absolute inside the root) into binds;
 // returns 0, or -1 when the value is malformed.
+// A container's network files and every volume and bind it mounts.
+#define MAX_BINDS 128
 struct bind {
   const char *source, *dest;
 };

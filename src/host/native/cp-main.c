@@ -513,7 +513,7 @@ static int put_entry(const char *path, const char *name, const struct stat *st) 
 // ---------------------------------------------------------------------------
 
 int main(int argc, char **argv) {
-  struct bind binds[16];
+  struct bind binds[MAX_BINDS];
   size_t nbinds = 0;
   int bad = argc < 4 || (strcmp(argv[1], "stat") != 0 && strcmp(argv[1], "get") != 0) || argv[3][0] != '/';
   for (int i = 4; !bad && i < argc; i += 2) {

@@ -74,7 +74,7 @@ int main(int argc, char **argv) {
   int copy_fd = -1;
   struct untar_copy cp = { 0 };
   const char *dest = NULL;
-  struct bind binds[16];
+  struct bind binds[MAX_BINDS];
   size_t nbinds = 0;
   if (argc < 2 || argv[1][0] == '-') {
     usage();

@@ -48,7 +48,6 @@ export interface CreateBodyView {
 }
 
 const NETWORKING = 'with bridge networking (issue 9)';
-const VOLUMES = 'with volumes (issue 9)';
 const SECURITY = 'with the security options (issue 10)';
 const SUPERVISION = 'with supervision (issue 10)';
 const WINDOWS = 'Windows only';
@@ -133,7 +132,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   }),
   'Config.ArgsEscaped': ignored('boolean', WINDOWS),
   'Config.Image': applied('string'),
-  'Config.Volumes': refused('map', 'anonymous volumes come ' + VOLUMES + '; until then an image\'s VOLUME paths are part of the writable layer'),
+  'Config.Volumes': applied('map', 'anonymous volumes (with the image\'s VOLUMEs), filled from the image\'s content; removed with the container by `rm -v` and `--rm`'),
   'Config.WorkingDir': applied('string', 'an absolute path; made when missing'),
   'Config.Entrypoint': applied('strOrStrings'),
   'Config.NetworkDisabled': applied('boolean', 'the container gets a network namespace with loopback only'),
@@ -181,7 +180,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.IOMaximumBandwidth': ignored('integer', WINDOWS),
 
   // ----- HostConfig: the rest -----
-  'HostConfig.Binds': refused('strings', 'bind mounts come ' + VOLUMES),
+  'HostConfig.Binds': applied('strings', '`host:ctr[:ro|rw|z|Z|propagation|nocopy]` (a missing host path is made as a directory) and `name:ctr` (a named volume, made if missing)'),
   'HostConfig.ContainerIDFile': ignored('string', 'written by the client (`docker run --cidfile`); dockerd ignores it too'),
   'HostConfig.LogConfig': partial('object', 'the `k8s-file` driver (what `docker logs` reads), with no options; other drivers come ' + SUPERVISION, (v) => {
     if (v.Type && v.Type !== 'k8s-file') throw notSupported('HostConfig.LogConfig.Type', v.Type);
@@ -212,9 +211,11 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
     },
   }),
   'HostConfig.AutoRemove': applied('boolean'),
-  'HostConfig.VolumeDriver': refused('string', VOLUMES),
-  'HostConfig.VolumesFrom': refused('strings', VOLUMES),
-  'HostConfig.Mounts': refused('array', VOLUMES),
+  'HostConfig.VolumeDriver': partial('string', '`local` only (no volume plugins)', (v) => {
+    if (v !== 'local') throw notSupported('HostConfig.VolumeDriver', v);
+  }),
+  'HostConfig.VolumesFrom': applied('strings', '`container[:ro|:rw]`: its binds and volumes'),
+  'HostConfig.Mounts': partial('array', '`bind` (ReadOnly, Propagation, NonRecursive, CreateMountpoint), `volume` (NoCopy, Labels, the `local` driver and its options), `tmpfs` (SizeBytes, Mode, Options); `image` mounts, `Subpath` and the ReadOnly*Recursive bind options are refused by name', () => {}),
   'HostConfig.ConsoleSize': applied('array', '[rows, columns] of a TTY when it starts (OCI `process.consoleSize`); resize changes it later', {
     validate: (v) => {
       // Go decodes it into [2]uint: missing entries are 0, extra ones dropped.
@@ -248,7 +249,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
     if (other !== undefined) throw notSupported('HostConfig.SecurityOpt', other);
   }),
   'HostConfig.StorageOpt': refused('stringmap', 'per-container storage options are not planned'),
-  'HostConfig.Tmpfs': refused('stringmap', VOLUMES, {
+  'HostConfig.Tmpfs': applied('stringmap', '`/path: options` (Docker\'s defaults noexec, nosuid, nodev, under the given ones)', {
     validate: (v: Record<string, string>) => {
       for (const p of Object.keys(v)) if (!p.startsWith('/')) throw invalidArgument(`invalid HostConfig.Tmpfs mount point ${JSON.stringify(p)}: it must be an absolute path`);
     },

@@ -16,6 +16,7 @@ const applied: QueryRule = { use: 'applied' };
 const refused = (reason: string, when?: (q: URLSearchParams) => boolean): QueryRule => ({ use: 'refused', reason, when });
 const ignored = (reason: string): QueryRule => ({ use: 'ignored', reason });
 
+const NO_CACHE = 'berth keeps no build cache yet, so there is nothing to prune';
 const PLATFORM = 'berth keeps one platform per image and does not select among platforms yet';
 
 export const QUERY: Record<string, Record<string, QueryRule>> = {
@@ -42,7 +43,7 @@ export const QUERY: Record<string, Record<string, QueryRule>> = {
   'POST /containers/{id}/kill': { signal: applied },
   'DELETE /containers/{id}': {
     force: applied,
-    v: ignored('berth creates no anonymous volumes, so there are none to remove'),
+    v: { use: 'applied', note: 'the container\'s anonymous volumes go too, unless another container uses them; named volumes never do' },
     link: refused('berth has no container links; removing a link would remove the container itself'),
   },
   'POST /containers/{id}/wait': { condition: applied },
@@ -119,6 +120,23 @@ export const QUERY: Record<string, Record<string, QueryRule>> = {
   'GET /images/{name}/get': { platform: refused(PLATFORM) },
   'GET /images/get': { names: applied, platform: refused(PLATFORM) },
   'POST /images/load': { quiet: applied, platform: refused(PLATFORM) },
+
+  // volumes
+  'GET /volumes': { filters: { use: 'applied', note: 'dangling, name, label, driver' } },
+  'POST /volumes/create': {},
+  'GET /volumes/{name}': {},
+  'DELETE /volumes/{name}': { force: { use: 'applied', note: 'a missing volume is no error; one in use is still refused, as in dockerd' } },
+  'POST /volumes/prune': { filters: { use: 'applied', note: 'label, label!, all (from API 1.42 only anonymous volumes go unless all=true)' } },
+
+  // build cache
+  'POST /build/prune': {
+    'keep-storage': ignored(NO_CACHE),
+    'reserved-space': ignored(NO_CACHE),
+    'max-used-space': ignored(NO_CACHE),
+    'min-free-space': ignored(NO_CACHE),
+    all: ignored(NO_CACHE),
+    filters: ignored(NO_CACHE),
+  },
 };
 
 // Routes berth serves that the spec does not define, with the reason.

@@ -10,6 +10,7 @@ import type { ImageRecord } from '../../engine/images/types';
 import { formatPlatform, hostPlatform, normalizePlatform } from '../../oci/platform';
 import { checkFields, checkTypes, containerOf, type CreateBodyView } from '../compat/fields';
 import { adaptHostConfig, checkHostLimits, checkResources, limitsOf } from './resources';
+import { mountsOf } from './mounts';
 import { seccompOption } from './seccomp';
 import type { DockerConfig, DockerHostConfig, DockerMeta } from './meta';
 
@@ -89,7 +90,7 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     ...(stopSignal ? { StopSignal: stopSignal } : {}),
     ...(typeof cfg.StopTimeout === 'number' ? { StopTimeout: cfg.StopTimeout } : {}),
     ...(img.ExposedPorts || cfg.ExposedPorts ? { ExposedPorts: { ...(img.ExposedPorts ?? {}), ...((cfg.ExposedPorts as Record<string, object>) ?? {}) } } : {}),
-    ...(img.Volumes ? { Volumes: img.Volumes } : {}),
+    ...(img.Volumes || cfg.Volumes ? { Volumes: { ...(img.Volumes ?? {}), ...((cfg.Volumes as Record<string, object>) ?? {}) } } : {}),
     ...(cfg.OnBuild ? { OnBuild: cfg.OnBuild as string[] } : {}),
     ...(cfg.Shell || img.Shell ? { Shell: (cfg.Shell as string[]) ?? img.Shell } : {}),
     ...(cfg.NetworkDisabled ? { NetworkDisabled: true } : {}),
@@ -103,10 +104,17 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     AutoRemove: !!hc.AutoRemove,
     RestartPolicy: (hc.RestartPolicy as DockerHostConfig['RestartPolicy']) ?? { Name: 'no', MaximumRetryCount: 0 },
     LogConfig: { Type: 'k8s-file', Config: {} },
-    Binds: null,
+    Binds: (hc.Binds as string[] | undefined) ?? null,
     ReadonlyRootfs: !!hc.ReadonlyRootfs,
     Privileged: false,
   };
+  const { mounts, volumesFrom } = mountsOf({
+    binds: hc.Binds as string[] | null,
+    mounts: hc.Mounts as Parameters<typeof mountsOf>[0]['mounts'],
+    tmpfs: hc.Tmpfs as Record<string, string> | null,
+    volumesFrom: hc.VolumesFrom as string[] | null,
+    volumes: config.Volumes,
+  });
   const spec: ContainerSpec = {
     image: { id: image.id, ref: cfg.Image! },
     process: {
@@ -128,7 +136,8 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     ipc: namespace(String(hc.IpcMode ?? '')),
     pid: namespace(String(hc.PidMode ?? '')),
     uts: namespace(String(hc.UTSMode ?? '')),
-    mounts: [],
+    mounts,
+    ...(volumesFrom.length ? { volumesFrom } : {}),
     security: {
       readonlyRootfs: !!hc.ReadonlyRootfs,
       seccomp: seccompOption(hc.SecurityOpt as string[] | null),

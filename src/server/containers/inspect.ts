@@ -8,6 +8,7 @@ import type { ContainerFiles } from '../../engine/containers/store';
 import type { ImageRecord } from '../../engine/images/types';
 import { humanDuration } from '../../util/duration';
 import { dockerMeta } from './meta';
+import { mountPoints } from './mounts';
 
 // What the shapes need beyond the record.
 export interface ContainerViewDeps {
@@ -19,6 +20,13 @@ export interface ContainerViewDeps {
   lowers(chainID: string): string[];
   // The exec sessions of a container not yet finished.
   execIDs?(id: string): string[];
+  // A volume's directory on the host (inspect's Mounts[].Source).
+  volumeMountpoint?(name: string): string;
+}
+
+function mountsView(d: ContainerViewDeps, c: ContainerRecord): ReturnType<typeof mountPoints> {
+  const tmpfs = dockerMeta(c).HostConfig.Tmpfs as Record<string, string> | undefined;
+  return mountPoints(c.spec.mounts, (n) => d.volumeMountpoint?.(n) ?? '', tmpfs);
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -77,7 +85,7 @@ export async function containerSummary(d: ContainerViewDeps, c: ContainerRecord,
     Status: statusText(c),
     HostConfig: { NetworkMode: HostConfig.NetworkMode },
     NetworkSettings: { Networks: {} },
-    Mounts: [],
+    Mounts: mountsView(d, c),
     ...(size ? await sizes(d, c) : {}),
   };
 }
@@ -130,7 +138,7 @@ export async function inspectContainer(d: ContainerViewDeps, c: ContainerRecord,
       },
     },
     ...(size ? await sizes(d, c) : {}),
-    Mounts: [],
+    Mounts: mountsView(d, c),
     Config: { ...Config, Hostname: c.spec.hostname } as ContainerInspectResponse['Config'],
     NetworkSettings: {
       Bridge: '', SandboxID: '', SandboxKey: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,

@@ -111,7 +111,7 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
   });
 
   r.delete('/containers/:id', async (ctx) => {
-    await cs.remove(ctx.params.id, { force: boolParam(ctx.query, 'force') });
+    await cs.remove(ctx.params.id, { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v') });
     sendNoContent(ctx.res);
   });
 

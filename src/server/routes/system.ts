@@ -1,4 +1,4 @@
-// /_ping, /version, /info, /system/df.
+// /_ping, /version, /info (/system/df is in disk.ts).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { SystemInfo, SystemVersion } from '../../api/types';
@@ -6,13 +6,10 @@ import type { ContainerService } from '../../engine/containers/service';
 import type { CgroupDriver, CgroupFeatures } from '../../engine/runtime/cgroups';
 import { API_VERSION, MIN_API_VERSION, VERSION } from '../../api/version';
 import type { Router } from '../router';
-import { invalidArgument } from '../../errors';
 import { sendJSON } from '../http';
-import { containerSummary, type ContainerViewDeps } from '../containers/inspect';
-import { imageSummary, type ImageBackend } from './images';
+import type { ContainerViewDeps } from '../containers/inspect';
+import type { ImageBackend } from './images';
 import { hostPlatform } from '../../oci/platform';
-
-const DF_TYPES = ['container', 'image', 'volume', 'build-cache'];
 
 // The daemon's facts that /info and /version report.
 export interface DaemonFacts {
@@ -57,23 +54,6 @@ export function systemRoutes(r: Router, d: SystemBackend): void {
   r.get('/version', (ctx) => {
     const v = version(d);
     sendJSON(ctx.res, 200, v);
-  });
-
-  // `docker system df`. No volumes or build cache exist yet: empty lists.
-  r.get('/system/df', async (ctx) => {
-    const types = ctx.query.getAll('type');
-    for (const t of types) if (!DF_TYPES.includes(t)) throw invalidArgument(`unknown type: ${t}`);
-    const want = (t: string) => types.length === 0 || types.includes(t);
-    const out: Record<string, unknown> = {};
-    if (want('image')) {
-      const { layersSize, sharedSize } = d.images.images.diskUsage();
-      out.LayersSize = layersSize;
-      out.Images = d.images.images.list().map((i) => imageSummary(d.images, i, sharedSize.get(i.id) ?? 0));
-    }
-    if (want('container')) out.Containers = await Promise.all(d.containers.list().map((c) => containerSummary(d.containerView, c, true)));
-    if (want('volume')) out.Volumes = [];
-    if (want('build-cache')) out.BuildCache = [];
-    sendJSON(ctx.res, 200, out);
   });
 
   r.get('/info', async (ctx) => {

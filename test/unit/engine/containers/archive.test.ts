@@ -180,6 +180,27 @@ describe('ContainerArchives', () => {
     assert.equal(tools.calls.some((c) => c[0] === 'extract'), false);
   });
 
+  it('binds the container\'s volumes and host binds after its files, parents first, and checks the read-only flag of the mount a path is in', async () => {
+    const withVolumes = new ContainerArchives({ ...(archives as any).d, volumeDir: (name: string) => `/volumes/${name}/_data` });
+    rec.spec.mounts = [
+      { type: 'volume', source: 'inner', target: '/data/in', readonly: true },
+      { type: 'bind', source: '/host/dir', target: '/data', readonly: false },
+      { type: 'tmpfs', source: '', target: '/run', readonly: false },
+    ];
+    rec.spec.security.readonlyRootfs = true;
+    setStatus('running');
+    await withVolumes.stat('box', '/data/in/x');
+    assert.deepEqual(tools.binds[0].slice(3), [
+      { source: '/host/dir', destination: '/data' },
+      { source: '/volumes/inner/_data', destination: '/data/in' },
+    ]);
+    await assert.rejects(withVolumes.put('box', '/data/in/sub', Readable.from([])), (err: BerthError) => err.kind === 'InvalidArgument' && err.message === 'mounted volume is marked read-only');
+    // A writable mount inside a read-only root takes the write.
+    await withVolumes.put('box', '/data/x', Readable.from([]));
+    assert.equal(tools.calls.filter((c) => c[0] === 'extract').length, 1);
+    await assert.rejects(withVolumes.put('box', '/datax', Readable.from([])), (err: BerthError) => err.message === 'container rootfs is marked read-only');
+  });
+
   it('with copyUIDGID, gives files the container user\'s ids from its own passwd and group', async () => {
     setStatus('running');
     rec.spec.process.user = 'app:staff';

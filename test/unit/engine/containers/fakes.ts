@@ -17,7 +17,7 @@ import type { CreateOptions, ExecOptions, ExecProcess, ProcessStream, Runtime, R
 import type { OciProcess, OciSpec } from '../../../../src/engine/runtime/spec';
 import type { OciResources } from '../../../../src/engine/runtime/resources';
 import type { Mount } from '../../../../src/engine/snapshots/overlay';
-import { NoVolumes } from '../../../../src/engine/volumes/volumes';
+import { NoVolumes, type Volumes } from '../../../../src/engine/volumes/volumes';
 import { FakeHost } from '../../host/fake-host';
 
 interface FakeProcess {
@@ -280,7 +280,7 @@ export interface Harness {
   cleanup(): void;
 }
 
-export async function harness(opts: Partial<ContainerServiceOptions> = {}, store?: (root: string) => ContainerStore): Promise<Harness> {
+export async function harness(opts: Partial<ContainerServiceOptions> = {}, store?: (root: string) => ContainerStore, volumes: Volumes = new NoVolumes()): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cs-'));
   const host = new FakeHost();
   const runtime = new FakeRuntime();
@@ -292,7 +292,7 @@ export async function harness(opts: Partial<ContainerServiceOptions> = {}, store
     bus.subscribe((e) => events.push(e));
     const s = store ? store(path.join(dir, 'containers')) : new ContainerStore(path.join(dir, 'containers'));
     const service = new ContainerService(
-      { host, store: s, runtime, rootfs, images: { get: (id) => (id === IMAGE.id ? IMAGE : undefined) }, networks: new LocalNetworks(), volumes: new NoVolumes(), events: bus },
+      { host, store: s, runtime, rootfs, images: { get: (id) => (id === IMAGE.id ? IMAGE : undefined) }, networks: new LocalNetworks(), volumes, events: bus },
       { defaultRuntime: 'runc', log: (level, m) => logs.push(`${level}: ${m}`), livenessCheckMs: 20, ...opts },
     );
     await service.init();

@@ -184,7 +184,9 @@ describe('checkFields', () => {
     assert.ok(isZero({}, 'map'));
   });
 
-  test('anonymous volumes (-v /data) are refused, not dropped', () => {
-    assert.throws(() => checkFields(view({ Volumes: { '/data': {} } }), undefined), isInvalid(/^Config\.Volumes is not supported yet$/));
+  test('anonymous volumes (-v /data) are applied; an unknown volume driver is refused by name', () => {
+    checkFields(view({ Volumes: { '/data': {} } }), undefined);
+    checkFields(view({}, { VolumeDriver: 'local' }), undefined);
+    assert.throws(() => checkFields(view({}, { VolumeDriver: 'flocker' }), undefined), isInvalid(/^HostConfig\.VolumeDriver "flocker" is not supported yet$/));
   });
 });
