@@ -33,11 +33,11 @@ describe('berth run and create', () => {
   });
 
   it('refuses a flag berthd does not apply before creating anything', async () => {
-    const r = await berth(['run', '-m', '512m', 'busybox', 'true']);
+    const r = await berth(['run', '--kernel-memory', '512m', 'busybox', 'true']);
     assert.deepEqual(r, {
       code: 125,
       out: '',
-      err: "`-m` is not supported by berth yet\n\nUsage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'berth run --help' for more information\n",
+      err: "`--kernel-memory` is not supported by berth yet\n\nUsage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'berth run --help' for more information\n",
     });
     assert.deepEqual(d.requests, []);
     for (const args of [
@@ -68,7 +68,7 @@ describe('berth run and create', () => {
   it('lists every flag in help, marking those berth does not apply', async () => {
     const r = await berth(['run', '--help']);
     assert.equal(r.code, 0);
-    assert.match(r.out, /^ {2}-m, --memory bytes +Memory limit \(not supported yet\)$/m);
+    assert.match(r.out, /^ {2}-m, --memory bytes +Memory limit$/m);
     assert.match(r.out, /^ {2}-p, --publish list +Publish a container's port\(s\) to the host$/m);
     assert.match(r.out, /^ {6}--read-only +Mount the container's root filesystem as read only$/m);
     assert.match(r.out, /^ {6}--kernel-memory bytes +Kernel memory limit \(not supported yet\)$/m);
