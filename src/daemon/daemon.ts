@@ -90,7 +90,7 @@ export class Daemon {
         volumes: new NoVolumes(),
         events: this.events,
       },
-      { defaultRuntime: config.defaultRuntime, log: (level, m) => log(level, m) },
+      { defaultRuntime: config.defaultRuntime, log: (level, m) => log(level, m), heldCaps: capabilitiesOfMask(capBnd()) },
     );
     this.containers = containers;
     this.execs = new ExecService(

@@ -4,12 +4,13 @@
 // spellings. The body as merged is kept with the container (meta) for
 // inspect and commit.
 import { invalidArgument, notFound } from '../../errors';
-import type { ContainerSpec, Namespace, NetworkSpec } from '../../engine/containers/spec';
+import type { ContainerSpec, DeviceSpec, Namespace, NetworkSpec } from '../../engine/containers/spec';
 import { parseReference } from '../../oci/reference';
 import type { ImageRecord } from '../../engine/images/types';
 import { formatPlatform, hostPlatform, normalizePlatform } from '../../oci/platform';
 import { checkFields, checkTypes, containerOf, type CreateBodyView } from '../compat/fields';
-import { seccompOption } from './seccomp';
+import { securityOptions } from './seccomp';
+import { normalizeCapabilities } from '../../engine/runtime/security';
 import type { DockerConfig, DockerHostConfig, DockerMeta } from './meta';
 
 export interface CreateBody extends Record<string, unknown> {
@@ -102,8 +103,11 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     LogConfig: { Type: 'k8s-file', Config: {} },
     Binds: null,
     ReadonlyRootfs: !!hc.ReadonlyRootfs,
-    Privileged: false,
+    Privileged: !!hc.Privileged,
   };
+  const privileged = !!hc.Privileged;
+  const secOpts = securityOptions(hc.SecurityOpt as string[] | null, privileged);
+  const strs = (v: unknown) => (Array.isArray(v) ? (v as string[]) : []);
   const spec: ContainerSpec = {
     image: { id: image.id, ref: cfg.Image! },
     process: {
@@ -128,7 +132,15 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     mounts: [],
     security: {
       readonlyRootfs: !!hc.ReadonlyRootfs,
-      seccomp: seccompOption(hc.SecurityOpt as string[] | null),
+      seccomp: secOpts.seccomp,
+      ...(privileged ? { privileged } : {}),
+      ...(secOpts.noNewPrivileges ? { noNewPrivileges: true } : {}),
+      ...(strs(hc.CapAdd).length ? { capAdd: normalizeCapabilities(strs(hc.CapAdd)) } : {}),
+      ...(strs(hc.CapDrop).length ? { capDrop: normalizeCapabilities(strs(hc.CapDrop)) } : {}),
+      ...(strs(hc.GroupAdd).length ? { groupAdd: strs(hc.GroupAdd) } : {}),
+      ...(hc.Sysctls && Object.keys(hc.Sysctls).length ? { sysctls: { ...(hc.Sysctls as Record<string, string>) } } : {}),
+      ...(Array.isArray(hc.Devices) && hc.Devices.length ? { devices: devicesOf(hc.Devices as DockerDevice[]) } : {}),
+      ...(strs(hc.DeviceCgroupRules).length ? { deviceCgroupRules: strs(hc.DeviceCgroupRules) } : {}),
       ...(hc.MaskedPaths ? { maskedPaths: hc.MaskedPaths as string[] } : {}),
       ...(hc.ReadonlyPaths ? { readonlyPaths: hc.ReadonlyPaths as string[] } : {}),
     },
@@ -169,6 +181,14 @@ function networkOf(mode: string, disabled: boolean): { spec: NetworkSpec; mode: 
     default:
       throw notFound(`network ${mode} not found`);
   }
+}
+
+interface DockerDevice { PathOnHost: string; PathInContainer?: string; CgroupPermissions?: string }
+
+// Docker's DeviceMapping: the container path defaults to the host's, the
+// permissions to rwm.
+function devicesOf(v: DockerDevice[]): DeviceSpec[] {
+  return v.map((d) => ({ hostPath: d.PathOnHost, containerPath: d.PathInContainer || d.PathOnHost, permissions: d.CgroupPermissions || 'rwm' }));
 }
 
 // HostConfig.ConsoleSize is [height, width]; [0, 0] (what clients send

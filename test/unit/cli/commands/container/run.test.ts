@@ -41,9 +41,9 @@ describe('berth run and create', () => {
     });
     assert.deepEqual(d.requests, []);
     for (const args of [
-      ['run', '--publish=80:80', 'busybox'], ['create', '-v', '/a:/b', 'busybox'], ['run', '--privileged', 'busybox'], ['run', '-m', '512m', 'busybox'],
+      ['run', '--publish=80:80', 'busybox'], ['create', '-v', '/a:/b', 'busybox'], ['run', '--gpus', 'all', 'busybox'], ['run', '-m', '512m', 'busybox'],
       ['run', '--restart', 'always', 'busybox'], ['create', '--platform', 'linux/amd64', 'busybox'],
-      ['run', '--health-cmd', 'true', 'busybox'], ['run', '--cap-add', 'NET_ADMIN', 'busybox'], ['run', '--net-alias', 'x', 'busybox'],
+      ['run', '--health-cmd', 'true', 'busybox'], ['run', '--net-alias', 'x', 'busybox'],
     ]) {
       const flag = args[1].replace(/=.*/, '');
       const res = await berth(args);
@@ -54,9 +54,9 @@ describe('berth run and create', () => {
   });
 
   it('refuses an option value berthd does not apply', async () => {
-    const r = await berth(['run', '--security-opt', 'no-new-privileges', 'busybox', 'true']);
+    const r = await berth(['run', '--network', 'a', '--network', 'b', 'busybox', 'true']);
     assert.equal(r.code, 125);
-    assert.equal(r.err, "berth: `--security-opt no-new-privileges` is not supported by berth yet\n\nRun 'berth run --help' for more information\n");
+    assert.equal(r.err, "berth: `--network b` is not supported by berth yet\n\nRun 'berth run --help' for more information\n");
     assert.deepEqual(creates(), []);
   });
 
