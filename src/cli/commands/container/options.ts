@@ -291,19 +291,14 @@ export function parseSecurityOpts(values: string[]): string[] {
   });
 }
 
-// docker's EffectiveCapAddCapDrop: upper case, CAP_ prefixed, ALL trumps
-// the others, a capability both added and dropped is added; sorted.
+// --cap-add/--cap-drop as docker 28 sends them: upper case, CAP_ prefixed
+// (ALL kept), once each, sorted; the daemon applies the drops, then the adds.
 function normalizeCap(c: string): string {
   const u = c.trim().toUpperCase();
   return u === 'ALL' || u === 'RESET' || u.startsWith('CAP_') ? u : `CAP_${u}`;
 }
 export function effectiveCaps(add: string[], drop: string[]): { capAdd: string[]; capDrop: string[] } {
-  let a = new Set(add.map(normalizeCap));
-  let d = new Set(drop.map(normalizeCap));
-  if (a.has('ALL')) a = new Set(['ALL']);
-  if (d.has('ALL')) d = new Set(['ALL']);
-  for (const c of [...d]) if (a.has(c)) d.delete(c);
-  return { capAdd: [...a].sort(), capDrop: [...d].sort() };
+  return { capAdd: [...new Set(add.map(normalizeCap))].sort(), capDrop: [...new Set(drop.map(normalizeCap))].sort() };
 }
 
 // --device: docker's validateLinuxPath with validDeviceMode, giving the
