@@ -89,6 +89,9 @@ describe('security posture, from inside containers', () => {
       assert.notEqual(w.code, 0, p);
       assert.match(w.stderr, /Read-only file system/, p);
     }
+    // --security-opt systempaths=unconfined (the CLI sends empty lists) lifts both.
+    const open = await run('--security-opt', 'systempaths=unconfined', 'busybox', 'sh', '-c', `head -c1 ${masked[0]} | wc -c; grep " /proc/sys " /proc/mounts || echo none`);
+    assert.deepEqual(open.stdout.trim().split('\n'), ['1', 'none']);
     if (!fs.existsSync('/proc/sysrq-trigger')) assert.notEqual((await run('busybox', 'test', '-e', '/proc/sysrq-trigger')).code, 0);
   });
 

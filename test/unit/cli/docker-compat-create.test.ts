@@ -138,6 +138,7 @@ describe('run and create send what the docker CLI sends', { skip: haveDocker ? f
     ['all capabilities', ['--cap-add', 'ALL', '--cap-add', 'chown', '--cap-drop', 'all']],
     ['privileged, groups, sysctls', ['--privileged', '--group-add', 'audio', '--group-add', '1234', '--sysctl', 'net.ipv4.ip_forward=1', '--sysctl', 'kernel.shmmax=1']],
     ['devices', ['--device', '/dev/loop0', '--device', '/dev/loop1:/dev/xl1', '--device', '/dev/loop2:r', '--device', '/dev/loop3:/dev/xl3:rw', '--device-cgroup-rule', 'b 7:* rwm']],
+    ['systempaths=unconfined', ['--security-opt', 'systempaths=unconfined']],
     ['security options', ['--security-opt', 'no-new-privileges', '--security-opt', 'no-new-privileges:false', '--security-opt', 'label=disable', '--security-opt', 'seccomp=unconfined']],
     ['zero values of flags berth refuses otherwise', ['--privileged=false', '--memory', '0', '--restart', 'no', '--memory-swappiness', '-1', '-t=false', '--init=false']],
   ];

@@ -395,7 +395,10 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
   const envList = readKVFiles(f['env-file'], env);
   for (const e of f.env as string[]) envList.push(parseEnvFlag(e, env));
   const labels = [...readKVFiles(f['label-file'], undefined), ...(f.label as string[])];
-  const securityOpt = parseSecurityOpts(f['security-opt']);
+  // docker's parseSystemPaths: systempaths=unconfined is the client's, sent as
+  // empty masked and read-only path lists.
+  const unconfinedPaths = (f['security-opt'] as string[]).includes('systempaths=unconfined');
+  const securityOpt = parseSecurityOpts((f['security-opt'] as string[]).filter((o) => o !== 'systempaths=unconfined'));
   const network = networkMode(f.network);
   const annotations = parseMap(f.annotation);
 
@@ -440,6 +443,7 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
       NetworkMode: network || 'default',
       ...(f['read-only'] ? { ReadonlyRootfs: true } : {}),
       ...securityFields(f),
+      ...(unconfinedPaths ? { MaskedPaths: [], ReadonlyPaths: [] } : {}),
       ...(securityOpt.length ? { SecurityOpt: securityOpt } : {}),
       ...(f.runtime ? { Runtime: f.runtime } : {}),
       ...(Object.keys(annotations).length ? { Annotations: annotations } : {}),
