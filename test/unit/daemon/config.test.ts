@@ -196,3 +196,9 @@ test('loadConfig: the pidfile defaults to <exec-root>/berthd.pid, from a flag or
   assert.equal(loadConfig([...empty(), '--exec-root', '/run/other', '--pidfile', '/p.pid']).pidfile, '/p.pid');
   assert.match(usage(), /--pidfile string .*\(default "<exec-root>\/berthd\.pid"\)/);
 });
+
+test('loadConfig: userns-remap is refused by name, not ignored', () => {
+  assert.throws(() => loadConfig(configFile({ 'userns-remap': 'default' })), isConfigError(/userns-remap is not supported yet/));
+  assert.throws(() => loadConfig(['--userns-remap', 'default']), isConfigError(/unknown flag: --userns-remap/));
+  loadConfig(configFile({ 'userns-remap': '' }));
+});
