@@ -28,24 +28,26 @@ export function checkSecurity(spec: ContainerSpec, held: string[]): void {
   checkWorkdir(spec.process.cwd);
 }
 
-// runc mounts /proc, /sys and /dev over whatever the image has there, so a
+// runc mounts /proc and /sys over whatever the image has there, so a
 // working directory inside them is not a directory of the image: it can be
 // /proc/self/fd/N, a descriptor runc leaked from the host (CVE-2024-21626;
-// runc 1.1.5 here has that bug), or /dev/fd/N, the same through runc's link.
-// The path is checked as written and, at start, as resolved in the root
-// (an image's WORKDIR can be a link to such a path).
+// runc 1.1.5 here has that bug), or the same through the links runc makes
+// in /dev (fd, stdin, stdout, stderr, core). /dev itself and its tmpfs
+// mounts (/dev/shm) stay allowed, as in Docker. The path is checked as
+// written and, at start, as resolved in the root (an image's WORKDIR can be
+// a link to such a path).
 export function checkWorkdir(cwd: string, resolved?: string): void {
   for (const p of [cwd, resolved]) {
     if (!p) continue;
     const clean = path.posix.normalize(`/${p}`);
-    if (/^\/(proc|sys|dev)(\/|$)/.test(clean)) {
-      throw invalidArgument(`the working directory ${cwd} is refused: ${clean === cwd ? 'it is' : `it resolves to ${clean},`} inside /${clean.split('/')[1]}, which the runtime mounts over (a descriptor there can reach the host: CVE-2024-21626)`);
+    if (/^\/(proc|sys|dev\/(fd|stdin|stdout|stderr|core))(\/|$)/.test(clean)) {
+      throw invalidArgument(`the working directory ${cwd} is refused: ${clean === cwd ? 'it is' : `it resolves to ${clean},`} inside ${clean.startsWith('/dev/') ? 'a link the runtime makes to /proc/self/fd' : `/${clean.split('/')[1]}, which the runtime mounts over`} (a descriptor there can reach the host: CVE-2024-21626)`);
     }
   }
 }
 
 // The working directory as the container will see it, its links resolved
-// inside the root; refused when it lands in /proc, /sys or /dev.
+// inside the root; refused when it lands in /proc, /sys or runc's /dev links.
 export async function checkWorkdirInRoot(rootfs: string, cwd: string): Promise<void> {
   checkWorkdir(cwd);
   const resolved = await resolveInRoot(rootfs, cwd);

@@ -65,6 +65,7 @@ test('working directories the runtime mounts over are refused (CVE-2024-21626)',
   for (const cwd of ['/proc/self/fd/7', '/proc/1/cwd', '/dev/fd/8', '/sys/fs/cgroup', '/proc', '/work/../proc/self/fd/7', '//proc/self/fd/7']) {
     assert.throws(() => checkWorkdir(cwd), /is refused/, cwd);
   }
-  for (const cwd of ['/', '/work', '/process', '/devices', '/srv/proc/self']) checkWorkdir(cwd);
+  for (const cwd of ['/', '/work', '/process', '/devices', '/srv/proc/self', '/dev', '/dev/shm', '/dev/fdx']) checkWorkdir(cwd);
+  for (const cwd of ['/dev/stdin', '/dev/core', '/dev/fd']) assert.throws(() => checkWorkdir(cwd), /a link the runtime makes to \/proc\/self\/fd/, cwd);
   assert.throws(() => checkWorkdir('/work', '/proc/self/fd/7'), { message: /the working directory \/work is refused: it resolves to \/proc\/self\/fd\/7, inside \/proc/ });
 });
