@@ -128,6 +128,11 @@ describe('security posture, from inside containers', () => {
     assert.equal(await status('NoNewPrivs', '--security-opt', 'no-new-privileges'), '1');
     assert.equal(await status('NoNewPrivs', '--security-opt', 'no-new-privileges:true'), '1');
     assert.equal(await status('NoNewPrivs', '--security-opt', 'no-new-privileges=false'), '0');
+    // An exec session gets the container's capabilities and no_new_privs.
+    assert.equal((await docker(d, 'run', '-d', '--name', 'nnp', '--cap-drop', 'ALL', '--cap-add', 'KILL', '--security-opt', 'no-new-privileges', 'busybox', 'sleep', '60')).code, 0);
+    const e = await docker(d, 'exec', 'nnp', 'grep', '-E', '^(CapEff|NoNewPrivs):', '/proc/self/status');
+    assert.deepEqual(e.stdout.split('\n').filter(Boolean).map((l) => l.split(':')[1].trim()), ['0000000000000020', '1']);
+    await docker(d, 'rm', '-f', 'nnp');
     const bad = await run('--security-opt', 'no-new-privileges=maybe', 'busybox', 'true');
     assert.equal(bad.code, 125);
     assert.match(bad.stderr, /invalid --security-opt 2: "no-new-privileges=maybe"/);
