@@ -121,6 +121,10 @@ export function loadConfig(argv: string[]): DaemonConfig {
   } else if (flags['config-file']) {
     throw new ConfigError(`open ${configFile}: no such file or directory`);
   }
+  // Not silently ignored: containers would run with root as the host's root.
+  if (file['userns-remap']) {
+    throw new ConfigError(`unable to configure the daemon with file ${configFile}: userns-remap is not supported yet (containers run without a user namespace; see docs/SECURITY.md)`);
+  }
   const pick = <T>(flag: string, key: string, dflt: T): T => (flags[flag] as T) ?? (file[key] as T) ?? dflt;
   const runtimes: Record<string, string> = {};
   for (const name of ['runc', 'crun']) {

@@ -115,6 +115,7 @@ export class Daemon {
         cgroupDriver,
         hostLimits: readHostLimits(features),
         oomKilled: (group) => oomKilledIn(cgroupRoot, features.version, group),
+        heldCaps: capabilitiesOfMask(capBnd()),
       },
     );
     this.containers = containers;

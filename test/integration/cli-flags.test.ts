@@ -68,16 +68,17 @@ describe('berth run flags against berthd', () => {
     assert.match(bad.stderr, /^berth: Error response from daemon: .*unknown or invalid runtime name: nosuch/);
   });
 
-  it('turns seccomp off with --security-opt seccomp=unconfined, and sends a profile file as docker does', async () => {
+  it('turns seccomp off with --security-opt seccomp=unconfined, and applies a profile file as docker sends it', async () => {
     const seccomp = async (...flags: string[]) => (await berth(d, 'run', '--rm', ...flags, 'busybox', 'grep', '^Seccomp:', '/proc/self/status')).stdout.trim();
     assert.match(await seccomp(), /^Seccomp:\s+2$/);
     assert.match(await seccomp('--security-opt', 'seccomp=unconfined'), /^Seccomp:\s+0$/);
     const file = path.join(d.base, 'profile.json');
-    fs.writeFileSync(file, '{ "defaultAction": "SCMP_ACT_ALLOW" }\n');
-    const b = await berth(d, 'run', '--rm', '--security-opt', `seccomp=${file}`, 'busybox', 'true');
-    const k = await docker(d, 'run', '--rm', '--security-opt', `seccomp=${file}`, 'busybox', 'true');
-    assert.equal(b.code, 125);
-    assert.equal(b.stderr, asBerth(k.stderr));
+    fs.writeFileSync(file, '{ "defaultAction": "SCMP_ACT_ALLOW",\n  "syscalls": [{ "names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1 }] }\n');
+    const b = await berth(d, 'run', '--rm', '--security-opt', `seccomp=${file}`, 'busybox', 'mkdir', '/x');
+    const k = await docker(d, 'run', '--rm', '--security-opt', `seccomp=${file}`, 'busybox', 'mkdir', '/x');
+    assert.equal(b.code, 1);
+    assert.match(b.stderr, /Operation not permitted/);
+    assert.deepEqual(b, k);
   });
 
   it('keeps what docker keeps: domain name, exposed ports, labels, annotations, network, -a', async () => {

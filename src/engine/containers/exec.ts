@@ -13,8 +13,10 @@ import { readFileInRoot } from '../../util/rootfs';
 import type { EventPublisher } from '../events/bus';
 import type { ProcessStream, Runtime, RuntimeRef } from '../runtime/runtime';
 import { ociRlimits } from '../runtime/resources';
-import { buildEnv, DEFAULT_CAPS, processSpec, mergeExecEnv } from '../runtime/spec';
+import { buildEnv, processSpec, mergeExecEnv } from '../runtime/spec';
 import { resolveUser } from '../runtime/user';
+import { containerCapabilities, resolveGroupAdd } from '../runtime/security';
+import { checkWorkdir, checkWorkdirInRoot } from './security';
 import { Attachments, noAttach, type AttachHandle, type AttachSink } from './io';
 import type { ContainerRecord } from './record';
 
@@ -105,6 +107,7 @@ export class ExecService {
     if (spec.cwd && !spec.cwd.startsWith('/')) {
       throw invalidArgument(`the working directory '${spec.cwd}' is invalid, it needs to be an absolute path`);
     }
+    if (spec.cwd) checkWorkdir(spec.cwd);
     const user = spec.user || c.spec.process.user;
     await this.resolveUser(c, user);
     const id = newId();
@@ -156,15 +159,19 @@ export class ExecService {
     let proc;
     try {
       const user = await this.resolveUser(c, s.user);
+      const cwd = s.spec.cwd || c.spec.process.cwd || '/';
+      await checkWorkdirInRoot(this.d.rootfs(c.id), cwd);
       const tty = s.spec.tty;
       const process = processSpec({
         args: s.spec.cmd,
         env: mergeExecEnv(buildEnv([], c.spec.process.env, c.spec.hostname, user.home, tty), s.spec.env),
-        cwd: s.spec.cwd || c.spec.process.cwd || '/',
+        cwd,
         user,
         tty,
         consoleSize: o.consoleSize ?? s.spec.consoleSize,
-        capabilities: s.spec.privileged ? this.opts.privilegedCaps : DEFAULT_CAPS,
+        // The container's own set (its --cap-add/--cap-drop), and its no_new_privs.
+        capabilities: s.spec.privileged ? this.opts.privilegedCaps : containerCapabilities(c.spec.security, this.opts.privilegedCaps),
+        noNewPrivileges: !!c.spec.security.noNewPrivileges,
       });
       // The container's rlimits, as dockerd's exec starts from its process.
       process.rlimits = ociRlimits(c.spec.limits ?? {});
@@ -264,7 +271,11 @@ export class ExecService {
 
   private async resolveUser(c: ContainerRecord, user: string) {
     const root = this.d.rootfs(c.id);
-    return resolveUser(user, await readFileInRoot(root, '/etc/passwd'), await readFileInRoot(root, '/etc/group'));
+    const group = await readFileInRoot(root, '/etc/group');
+    const u = resolveUser(user, await readFileInRoot(root, '/etc/passwd'), group);
+    // The container's --group-add, as dockerd gives an exec.
+    u.additionalGids = [...new Set([...u.additionalGids, ...resolveGroupAdd(c.spec.security.groupAdd ?? [], group)])];
+    return u;
   }
 
   // Finished: no longer the container's, and forgotten after a while.

@@ -17,11 +17,11 @@ import type { ImageRecord } from '../images/types';
 import { hostHostname } from '../network/files';
 import type { NetworkEndpoint, Networks } from '../network/network';
 import type { Runtime, RuntimeRef, TerminalSize } from '../runtime/runtime';
-import { seccompFor } from '../runtime/seccomp';
 import { cgroupPaths, type CgroupDriver } from '../runtime/cgroups';
 import { ociResources, ociRlimits, ociUpdate, shmSizeOption } from '../runtime/resources';
 import { buildEnv, DEFAULT_CAPS, generateSpec, type NsChoice } from '../runtime/spec';
 import { resolveUser } from '../runtime/user';
+import { checkSecurity, checkWorkdirInRoot, securityOf } from './security';
 import type { RootfsSnapshotter } from '../snapshots/snapshotter';
 import type { Volumes } from '../volumes/volumes';
 import { Attachments, noAttach, type AttachHandle, type AttachOptions, type AttachSink } from './io';
@@ -66,6 +66,9 @@ export interface ContainerServiceOptions {
   cgroupDriver?: CgroupDriver;
   hostLimits?: HostLimits;
   oomKilled?: (group: string) => boolean;
+  // The capabilities berthd holds (its bounding set): what --privileged and
+  // --cap-add ALL grant. Docker's 14 when not given.
+  heldCaps?: string[];
 }
 
 export interface CreateOptions {
@@ -183,6 +186,10 @@ export class ContainerService {
     return this.list().filter((c) => c.spec.image.id === imageId).map((c) => ({ id: c.id, running: isRunning(c.state) }));
   }
 
+  private heldCaps(): string[] {
+    return this.opts.heldCaps ?? DEFAULT_CAPS;
+  }
+
   private ref(c: ContainerRecord): RuntimeRef {
     return { id: c.id, runtime: c.spec.runtime };
   }
@@ -201,6 +208,7 @@ export class ContainerService {
     if (argvOf(spec.process).length === 0) throw invalidArgument('No command specified');
     if (spec.stop.signal !== undefined) parseSignal(spec.stop.signal);
     const warnings = this.checkLimits(spec);
+    checkSecurity(spec, this.heldCaps());
     // A container to join is named by its id from here on, as Docker does.
     if (spec.network.mode === 'container') spec.network = { mode: 'container', container: this.joinTarget(spec.network.container ?? '') };
     for (const k of ['ipc', 'pid', 'uts'] as const) {
@@ -326,10 +334,13 @@ export class ContainerService {
       const rootfs = await this.mountRootfs(id, image, c.spec.autoRemove);
       mounted = true;
       const [passwd, group] = await Promise.all([readFileInRoot(rootfs, '/etc/passwd'), readFileInRoot(rootfs, '/etc/group')]);
+      const sec = securityOf(c.spec, this.heldCaps(), group, os.release());
       const user = resolveUser(p.user, passwd, group);
       const mounts = await this.d.volumes.mount(id, c.spec.mounts, rootfs);
       volumes = true;
+      user.additionalGids = [...new Set([...user.additionalGids, ...sec.groups])];
       const cwd = p.cwd || '/';
+      await checkWorkdirInRoot(rootfs, cwd);
       if (cwd !== '/') await ensureDir(rootfs, cwd, user.uid, user.gid);
       const files = joined.network ? this.d.store.files(joined.network.container.id) : this.d.store.files(id);
       const limits = c.spec.limits ?? {};
@@ -356,7 +367,13 @@ export class ContainerService {
         oomScoreAdj: limits.oomScoreAdj,
         cgroupns: limits.cgroupns,
         readonlyRootfs: c.spec.security.readonlyRootfs,
-        seccomp: seccompFor(c.spec.security.seccomp, { capabilities: DEFAULT_CAPS, kernel: os.release() }),
+        seccomp: sec.seccomp,
+        capabilities: sec.capabilities,
+        noNewPrivileges: sec.noNewPrivileges,
+        sysctl: sec.sysctl,
+        devices: sec.devices,
+        deviceRules: sec.deviceRules,
+        privileged: sec.privileged,
         annotations: c.spec.annotations,
         maskedPaths: c.spec.security.maskedPaths,
         readonlyPaths: c.spec.security.readonlyPaths,

@@ -69,8 +69,17 @@ export interface VolumesFromSpec {
   readonly?: boolean;
 }
 
-// Docker's default allowlist, or none at all. (Custom profiles: not yet.)
-export type SeccompSpec = { mode: 'default' } | { mode: 'unconfined' };
+// Docker's default allowlist, none at all, or a profile in Docker's JSON
+// format (names, actions, args, includes/excludes by caps, arch, kernel).
+export type SeccompSpec = { mode: 'default' } | { mode: 'unconfined' } | { mode: 'custom'; profile: string };
+
+// A host device made in the container (--device host[:container[:rwm]]).
+export interface DeviceSpec {
+  hostPath: string;
+  containerPath: string;
+  // Cgroup access: some of "rwm".
+  permissions: string;
+}
 
 export interface SecuritySpec {
   readonlyRootfs: boolean;
@@ -78,6 +87,21 @@ export interface SecuritySpec {
   // Replace the default masked and read-only /proc and /sys paths when set.
   maskedPaths?: string[];
   readonlyPaths?: string[];
+  // Capabilities added to and dropped from Docker's default 14, as
+  // "CAP_X" or "ALL" (applied drop first, then add, as Docker does).
+  capAdd?: string[];
+  capDrop?: string[];
+  // Every capability the daemon holds, every host device, no seccomp, no
+  // masked or read-only paths, /sys writable, all devices allowed.
+  privileged?: boolean;
+  noNewPrivileges?: boolean;
+  // Supplementary groups: names resolved in the container's /etc/group, or gids.
+  groupAdd?: string[];
+  // Namespaced sysctls only (net.*, kernel.shm*/msg*/sem, fs.mqueue.*).
+  sysctls?: Record<string, string>;
+  devices?: DeviceSpec[];
+  // Device cgroup rules, "c 1:3 rwm", "b *:* m".
+  deviceCgroupRules?: string[];
 }
 
 export interface StopSpec {

@@ -8,6 +8,8 @@
 // surface of those code paths closed unless it is needed).
 
 
+import { profileToOci } from './seccomp-profile';
+
 export type SeccompAction = 'SCMP_ACT_ALLOW' | 'SCMP_ACT_ERRNO' | 'SCMP_ACT_KILL' | 'SCMP_ACT_TRAP' | 'SCMP_ACT_TRACE' | 'SCMP_ACT_LOG';
 export type SeccompOp = 'SCMP_CMP_NE' | 'SCMP_CMP_LT' | 'SCMP_CMP_LE' | 'SCMP_CMP_EQ' | 'SCMP_CMP_GE' | 'SCMP_CMP_GT' | 'SCMP_CMP_MASKED_EQ';
 
@@ -31,6 +33,7 @@ export interface OciSeccomp {
   defaultErrnoRet?: number;
   architectures: string[];
   syscalls: OciSyscallRule[];
+  flags?: string[];
 }
 
 const EPERM = 1;
@@ -367,6 +370,8 @@ function seccompProfile(opts: SeccompProfileOptions): OciSeccomp {
 }
 
 // The OCI filter for a container's seccomp choice; null means none at all.
-export function seccompFor(choice: { mode: 'default' | 'unconfined' }, opts: SeccompProfileOptions): OciSeccomp | null {
+// A custom profile (Docker's format) is filtered by the container's caps.
+export function seccompFor(choice: { mode: 'default' | 'unconfined' } | { mode: 'custom'; profile: string }, opts: SeccompProfileOptions): OciSeccomp | null {
+  if (choice.mode === 'custom') return profileToOci(choice.profile, { capabilities: opts.capabilities, arch: opts.arch, kernel: opts.kernel ?? '' });
   return choice.mode === 'unconfined' ? null : seccompProfile(opts);
 }

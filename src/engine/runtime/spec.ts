@@ -2,6 +2,7 @@
 // unit-tested without root.
 
 import type { OciResources, OciRlimit } from './resources';
+import type { OciDevice } from './devices';
 import type { OciSeccomp } from './seccomp';
 
 export const DEFAULT_CAPS = [
@@ -54,6 +55,7 @@ export interface OciSpec {
     readonlyPaths: string[];
     sysctl?: Record<string, string>;
     seccomp?: OciSeccomp;
+    devices?: OciDevice[];
   };
 }
 
@@ -94,6 +96,15 @@ export interface SpecInput {
   shmSize?: string;
   oomScoreAdj?: number;
   cgroupns?: 'private' | 'host';
+  // The bounding set (Docker's 14 when absent).
+  capabilities?: string[];
+  noNewPrivileges?: boolean;
+  sysctl?: Record<string, string>;
+  // Nodes runc makes in /dev, and device cgroup rules after the defaults.
+  devices?: OciDevice[];
+  deviceRules?: { allow: boolean; type?: string; major?: number; minor?: number; access?: string }[];
+  // /sys and the cgroup tree writable, every device allowed, nothing masked.
+  privileged?: boolean;
 }
 
 // 'none' is a private network namespace with loopback only.
@@ -133,8 +144,8 @@ export function generateSpec(input: SpecInput): OciSpec {
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', input.privileged ? 'rw' : 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [input.privileged ? 'rw' : 'ro', 'nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', input.shmSize ?? 'size=65536k'] },
     { destination: '/etc/resolv.conf', type: 'bind', source: input.files.resolvConf, options: ['rbind', 'rprivate'] },
@@ -152,7 +163,8 @@ export function generateSpec(input: SpecInput): OciSpec {
       user: input.user,
       tty: !!input.tty,
       consoleSize: input.consoleSize,
-      capabilities: DEFAULT_CAPS,
+      capabilities: input.capabilities ?? DEFAULT_CAPS,
+      noNewPrivileges: input.noNewPrivileges,
     }), processLimits(input)),
     root: { path: input.rootfs, readonly: !!input.readonlyRootfs },
     ...(ownUts ? { hostname: input.hostname } : {}),
@@ -160,12 +172,13 @@ export function generateSpec(input: SpecInput): OciSpec {
     linux: {
       namespaces,
       cgroupsPath: input.cgroupsPath,
-      resources: { ...input.resources, devices: DEVICE_RULES.map((r) => ({ ...r })) },
+      resources: { ...input.resources, devices: input.privileged ? [{ allow: true, access: 'rwm' }] : [...DEVICE_RULES.map((r) => ({ ...r })), ...(input.deviceRules ?? [])] },
       // runc 1.1 has no "domainname"; the UTS sysctl sets it.
-      ...(ownUts && input.domainname ? { sysctl: { 'kernel.domainname': input.domainname } } : {}),
-      maskedPaths: [...(input.maskedPaths ?? MASKED_PATHS)],
-      readonlyPaths: [...(input.readonlyPaths ?? READONLY_PATHS)],
+      ...(sysctl(ownUts ? input.domainname : undefined, input.sysctl)),
+      maskedPaths: input.privileged ? [] : [...(input.maskedPaths ?? MASKED_PATHS)],
+      readonlyPaths: input.privileged ? [] : [...(input.readonlyPaths ?? READONLY_PATHS)],
       ...(input.seccomp ? { seccomp: input.seccomp } : {}),
+      ...(input.devices?.length ? { devices: input.devices.map((d) => ({ ...d })) } : {}),
     },
   };
 }
@@ -176,6 +189,11 @@ function processLimits(input: SpecInput): Partial<OciProcess> {
     ...(input.rlimits?.length ? { rlimits: input.rlimits } : {}),
     ...(input.oomScoreAdj ? { oomScoreAdj: input.oomScoreAdj } : {}),
   };
+}
+
+function sysctl(domainname: string | undefined, extra: Record<string, string> | undefined): { sysctl?: Record<string, string> } {
+  const out = { ...(domainname ? { 'kernel.domainname': domainname } : {}), ...(extra ?? {}) };
+  return Object.keys(out).length ? { sysctl: out } : {};
 }
 
 // Container env: the image's, overridden by the container's, plus the
@@ -212,6 +230,7 @@ export function processSpec(input: {
   tty: boolean;
   consoleSize?: { height: number; width: number };
   capabilities: string[];
+  noNewPrivileges?: boolean;
 }): OciProcess {
   const root = input.user.uid === 0;
   return {
@@ -228,12 +247,12 @@ export function processSpec(input: {
       inheritable: [],
       ambient: [],
     },
-    noNewPrivileges: false,
+    noNewPrivileges: !!input.noNewPrivileges,
   };
 }
 
 // Capability names by bit number, as in linux/capability.h.
-const CAP_NAMES = [
+export const CAP_NAMES = [
   'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
   'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT',
   'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE',

@@ -10,7 +10,8 @@
 // value that asks for something is refused.
 import { invalidArgument } from '../../errors';
 import { parseSignal } from '../../util/signals';
-import { isSeccompOption, seccompOption } from '../containers/seccomp';
+import { securityOptions } from '../containers/seccomp';
+import { normalizeCapabilities, parseDeviceCgroupRule } from '../../engine/runtime/security';
 
 // 'object' is a struct (zero when all its fields are); 'map' and 'stringmap'
 // have keys that are data (`{"/data": {}}` asks for a volume), so they are
@@ -48,7 +49,6 @@ export interface CreateBodyView {
 }
 
 const NETWORKING = 'with bridge networking (issue 9)';
-const SECURITY = 'with the security options (issue 10)';
 const SUPERVISION = 'with supervision (issue 10)';
 const WINDOWS = 'Windows only';
 
@@ -96,6 +96,18 @@ function validatePortBindings(v: Record<string, unknown>): void {
           throw invalidArgument(`invalid HostConfig.PortBindings host port ${JSON.stringify(hp)} for ${port}: ports are 0-65535`);
         }
       }
+    }
+  }
+}
+
+// DeviceMapping entries: PathOnHost, PathInContainer, CgroupPermissions.
+function validateDevices(v: unknown[]): void {
+  for (const d of v as Record<string, unknown>[]) {
+    if (!d || typeof d !== 'object' || typeof d.PathOnHost !== 'string' || !d.PathOnHost) {
+      throw invalidArgument('invalid HostConfig.Devices entry: PathOnHost is required');
+    }
+    for (const k of ['PathInContainer', 'CgroupPermissions']) {
+      if (d[k] !== undefined && d[k] !== null && typeof d[k] !== 'string') throw invalidArgument(`json: cannot unmarshal into field HostConfig.Devices.${k} of type string`);
     }
   }
 }
@@ -162,8 +174,8 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.CpuRealtimeRuntime': refused('integer', 'real-time scheduling needs the daemon\'s --cpu-rt-runtime, which berthd does not have', { validate: nonNegative('HostConfig.CpuRealtimeRuntime') }),
   'HostConfig.CpusetCpus': applied('string', 'cpuset.cpus; only CPUs the host has'),
   'HostConfig.CpusetMems': applied('string', 'cpuset.mems; only memory nodes the host has'),
-  'HostConfig.Devices': refused('array', SECURITY),
-  'HostConfig.DeviceCgroupRules': refused('strings', SECURITY),
+  'HostConfig.Devices': applied('array', 'each host node (or every node under a host directory) made at its container path by runc, with its cgroup rule; a path that is not a device is a 400', { validate: validateDevices }),
+  'HostConfig.DeviceCgroupRules': applied('strings', '`c|b|a major:minor rwm`, `*` for any number', { validate: (v: string[]) => v.forEach((r) => parseDeviceCgroupRule(r)) }),
   'HostConfig.DeviceRequests': refused('array', 'GPUs and other device requests are not planned'),
   'HostConfig.KernelMemoryTCP': refused('integer', 'deprecated by Docker and not applied by cgroup v2'),
   'HostConfig.MemoryReservation': applied('integer', 'memory.soft_limit_in_bytes (memory.low); at least 6MB'),
@@ -225,14 +237,14 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
     },
   }),
   'HostConfig.Annotations': applied('stringmap', 'passed to the OCI runtime as annotations'),
-  'HostConfig.CapAdd': refused('strings', SECURITY),
-  'HostConfig.CapDrop': refused('strings', SECURITY),
+  'HostConfig.CapAdd': applied('strings', 'with or without `CAP_`, any case, or `ALL`; applied after CapDrop, as Docker; `ALL` is every capability berthd holds, and one it does not hold (CAP_SYS_RESOURCE on some hosts) is refused by name', { validate: (v: string[]) => normalizeCapabilities(v) }),
+  'HostConfig.CapDrop': applied('strings', 'from Docker\'s 14 defaults; `ALL` keeps only CapAdd', { validate: (v: string[]) => normalizeCapabilities(v) }),
   'HostConfig.CgroupnsMode': applied('string', '`private` (the default, also on cgroup v1, where dockerd defaults to `host`) or `host`'),
   'HostConfig.Dns': refused('strings', NETWORKING),
   'HostConfig.DnsOptions': refused('strings', NETWORKING),
   'HostConfig.DnsSearch': refused('strings', NETWORKING),
   'HostConfig.ExtraHosts': refused('strings', NETWORKING),
-  'HostConfig.GroupAdd': refused('strings', SECURITY),
+  'HostConfig.GroupAdd': applied('strings', 'names resolved in the container\'s /etc/group (read inside its root), or numeric gids; exec sessions get them too'),
   'HostConfig.IpcMode': partial('string', '`private`, `shareable` (both the container\'s own), `host`, `container:<name|id>`', (v) => {
     if (v === 'none') throw notSupported('HostConfig.IpcMode', v);
   }, { validate: namespaceMode('HostConfig.IpcMode', ['', 'private', 'shareable', 'host', 'none']) }),
@@ -240,13 +252,11 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.Links': refused('strings', NETWORKING),
   'HostConfig.OomScoreAdj': applied('integer', 'OCI process.oomScoreAdj; a negative value is refused when berthd lacks CAP_SYS_RESOURCE (it could not lower it)'),
   'HostConfig.PidMode': partial('string', '`host`, `container:<name|id>`', () => {}, { validate: namespaceMode('HostConfig.PidMode', ['', 'host']) }),
-  'HostConfig.Privileged': refused('boolean', SECURITY),
+  'HostConfig.Privileged': applied('boolean', 'every capability berthd holds (not CAP_SYS_RESOURCE where root lacks it: dockerd fails there), every host device, no seccomp, no masked or read-only paths, /sys and the cgroup tree writable, all devices allowed in the cgroup'),
   'HostConfig.PublishAllPorts': refused('boolean', NETWORKING),
   'HostConfig.ReadonlyRootfs': applied('boolean'),
-  'HostConfig.SecurityOpt': partial('strings', '`seccomp=unconfined` and `seccomp=builtin`; custom profiles, `no-new-privileges`, `label` and `apparmor` come ' + SECURITY, (v: string[]) => {
-    seccompOption(v); // a bad seccomp value says what is wrong with it
-    const other = v.find((o) => !isSeccompOption(o));
-    if (other !== undefined) throw notSupported('HostConfig.SecurityOpt', other);
+  'HostConfig.SecurityOpt': partial('strings', '`seccomp=unconfined|builtin|<profile JSON>` (Docker\'s format: names, actions, args, includes/excludes), `no-new-privileges[=true|false]`, `apparmor=unconfined`, `label=disable`; other AppArmor profiles and SELinux labels are refused (neither is used by berth or present here)', (v: string[]) => {
+    securityOptions(v);
   }),
   'HostConfig.StorageOpt': refused('stringmap', 'per-container storage options are not planned'),
   'HostConfig.Tmpfs': applied('stringmap', '`/path: options` (Docker\'s defaults noexec, nosuid, nodev, under the given ones)', {
@@ -259,11 +269,11 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
       if (!['', 'host'].includes(v)) throw invalidArgument(`invalid HostConfig.UTSMode ${JSON.stringify(v)}`);
     },
   }),
-  'HostConfig.UsernsMode': partial('string', '`host` (the default: containers do not get a user namespace)', (v) => {
+  'HostConfig.UsernsMode': partial('string', '`host` (the default: containers do not get a user namespace; the daemon\'s `userns-remap` is refused by name)', (v) => {
     if (v !== 'host') throw notSupported('HostConfig.UsernsMode', v);
   }),
   'HostConfig.ShmSize': applied('integer', 'the size of the /dev/shm tmpfs (64MB when 0)'),
-  'HostConfig.Sysctls': refused('stringmap', SECURITY),
+  'HostConfig.Sysctls': applied('stringmap', 'namespaced ones only, by runc\'s rules: `net.*` (not with host networking), `kernel.shm*`, `kernel.msg*`, `kernel.sem`, `fs.mqueue.*` (not with the host\'s IPC), `kernel.domainname`; others are refused with runc\'s message'),
   'HostConfig.Runtime': applied('string', 'a runtime the daemon knows (`--add-runtime`)'),
   'HostConfig.Isolation': partial('string', '`default` only (other values are Windows only)', (v) => {
     if (v !== 'default') throw notSupported('HostConfig.Isolation', v);

@@ -4,14 +4,15 @@
 // spellings. The body as merged is kept with the container (meta) for
 // inspect and commit.
 import { invalidArgument, notFound } from '../../errors';
-import type { ContainerSpec, Namespace, NetworkSpec } from '../../engine/containers/spec';
+import type { ContainerSpec, DeviceSpec, Namespace, NetworkSpec } from '../../engine/containers/spec';
 import { parseReference } from '../../oci/reference';
 import type { ImageRecord } from '../../engine/images/types';
 import { formatPlatform, hostPlatform, normalizePlatform } from '../../oci/platform';
 import { checkFields, checkTypes, containerOf, type CreateBodyView } from '../compat/fields';
 import { adaptHostConfig, checkHostLimits, checkResources, limitsOf } from './resources';
 import { mountsOf } from './mounts';
-import { seccompOption } from './seccomp';
+import { securityOptions } from './seccomp';
+import { normalizeCapabilities } from '../../engine/runtime/security';
 import type { DockerConfig, DockerHostConfig, DockerMeta } from './meta';
 
 export interface CreateBody extends Record<string, unknown> {
@@ -106,7 +107,7 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     LogConfig: { Type: 'k8s-file', Config: {} },
     Binds: (hc.Binds as string[] | undefined) ?? null,
     ReadonlyRootfs: !!hc.ReadonlyRootfs,
-    Privileged: false,
+    Privileged: !!hc.Privileged,
   };
   const { mounts, volumesFrom } = mountsOf({
     binds: hc.Binds as string[] | null,
@@ -115,6 +116,9 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     volumesFrom: hc.VolumesFrom as string[] | null,
     volumes: config.Volumes,
   });
+  const privileged = !!hc.Privileged;
+  const secOpts = securityOptions(hc.SecurityOpt as string[] | null, privileged);
+  const strs = (v: unknown) => (Array.isArray(v) ? (v as string[]) : []);
   const spec: ContainerSpec = {
     image: { id: image.id, ref: cfg.Image! },
     process: {
@@ -140,7 +144,15 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     ...(volumesFrom.length ? { volumesFrom } : {}),
     security: {
       readonlyRootfs: !!hc.ReadonlyRootfs,
-      seccomp: seccompOption(hc.SecurityOpt as string[] | null),
+      seccomp: secOpts.seccomp,
+      ...(privileged ? { privileged } : {}),
+      ...(secOpts.noNewPrivileges ? { noNewPrivileges: true } : {}),
+      ...(strs(hc.CapAdd).length ? { capAdd: normalizeCapabilities(strs(hc.CapAdd)) } : {}),
+      ...(strs(hc.CapDrop).length ? { capDrop: normalizeCapabilities(strs(hc.CapDrop)) } : {}),
+      ...(strs(hc.GroupAdd).length ? { groupAdd: strs(hc.GroupAdd) } : {}),
+      ...(hc.Sysctls && Object.keys(hc.Sysctls).length ? { sysctls: { ...(hc.Sysctls as Record<string, string>) } } : {}),
+      ...(Array.isArray(hc.Devices) && hc.Devices.length ? { devices: devicesOf(hc.Devices as DockerDevice[]) } : {}),
+      ...(strs(hc.DeviceCgroupRules).length ? { deviceCgroupRules: strs(hc.DeviceCgroupRules) } : {}),
       ...(hc.MaskedPaths ? { maskedPaths: hc.MaskedPaths as string[] } : {}),
       ...(hc.ReadonlyPaths ? { readonlyPaths: hc.ReadonlyPaths as string[] } : {}),
     },
@@ -182,6 +194,14 @@ function networkOf(mode: string, disabled: boolean): { spec: NetworkSpec; mode: 
     default:
       throw notFound(`network ${mode} not found`);
   }
+}
+
+interface DockerDevice { PathOnHost: string; PathInContainer?: string; CgroupPermissions?: string }
+
+// Docker's DeviceMapping: the container path defaults to the host's, the
+// permissions to rwm.
+function devicesOf(v: DockerDevice[]): DeviceSpec[] {
+  return v.map((d) => ({ hostPath: d.PathOnHost, containerPath: d.PathInContainer || d.PathOnHost, permissions: d.CgroupPermissions || 'rwm' }));
 }
 
 // HostConfig.ConsoleSize is [height, width]; [0, 0] (what clients send

@@ -77,6 +77,8 @@ describe('run and create send what the docker CLI sends', { skip: haveDocker ? f
       req.on('end', () => {
         const url = new URL(req.url!, 'http://x');
         res.setHeader('Api-Version', '1.51');
+        // docker parses --device by the server's OS.
+        res.setHeader('Ostype', 'linux');
         res.setHeader('Content-Type', 'application/json');
         if (url.pathname === '/_ping') return res.end('OK');
         if (url.pathname.endsWith('/containers/create')) {
@@ -154,6 +156,13 @@ describe('run and create send what the docker CLI sends', { skip: haveDocker ? f
     ]],
     ['cpu period and quota, unlimited pids and swap', ['--cpu-period', '50000', '--cpu-quota', '25000', '--pids-limit', '-1', '-m', '8m', '--memory-swap', '-1']],
     ['a zero pids limit', ['--pids-limit', '0']],
+    ['capabilities, in order', ['--cap-add', 'sys_time', '--cap-add', 'CHOWN', '--cap-add', 'sys_time', '--cap-drop', 'net_raw', '--cap-drop', 'KILL']],
+    ['capabilities', ['--cap-add', 'net_admin', '--cap-add', 'CAP_SYS_TIME', '--cap-drop', 'mknod', '--cap-drop', 'net_admin']],
+    ['all capabilities', ['--cap-add', 'ALL', '--cap-add', 'chown', '--cap-drop', 'all']],
+    ['privileged, groups, sysctls', ['--privileged', '--group-add', 'audio', '--group-add', '1234', '--sysctl', 'net.ipv4.ip_forward=1', '--sysctl', 'kernel.shmmax=1']],
+    ['devices', ['--device', '/dev/loop0', '--device', '/dev/loop1:/dev/xl1', '--device', '/dev/loop2:r', '--device', '/dev/loop3:/dev/xl3:rw', '--device-cgroup-rule', 'b 7:* rwm']],
+    ['systempaths=unconfined', ['--security-opt', 'systempaths=unconfined']],
+    ['security options', ['--security-opt', 'no-new-privileges', '--security-opt', 'no-new-privileges:false', '--security-opt', 'label=disable', '--security-opt', 'seccomp=unconfined']],
     ['zero values of flags berth refuses otherwise', ['--privileged=false', '--memory', '0', '--restart', 'no', '--memory-swappiness', '-1', '-t=false', '--init=false']],
   ];
 

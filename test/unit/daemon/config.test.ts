@@ -204,3 +204,9 @@ test('loadConfig: native.cgroupdriver from --exec-opt or daemon.json exec-opts',
   assert.throws(() => loadConfig([...empty(), '--exec-opt', 'native.cgroupdriver=none']), isConfigError(/native.cgroupdriver option none not supported/));
   assert.throws(() => loadConfig([...empty(), '--exec-opt', 'isolation=hyperv']), isConfigError(/unknown exec-opt "isolation=hyperv"/));
 });
+
+test('loadConfig: userns-remap is refused by name, not ignored', () => {
+  assert.throws(() => loadConfig(configFile({ 'userns-remap': 'default' })), isConfigError(/userns-remap is not supported yet/));
+  assert.throws(() => loadConfig(['--userns-remap', 'default']), isConfigError(/unknown flag: --userns-remap/));
+  loadConfig(configFile({ 'userns-remap': '' }));
+});

@@ -3,9 +3,10 @@
 // Flags whose API fields berthd does not apply yet are known but refused.
 // The resource flags (memory, cpus, ulimit, …) are read in limits.ts.
 import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import type { ContainerCreateRequest, EndpointSettings, HostConfig } from '../../../api/types';
 import type { FlagSpec, Parsed } from '../../args';
-import { UnsupportedError, UsageError } from '../../args';
+import { UsageError } from '../../args';
 import { HELP_FLAG } from '../../command';
 import { validateIPAddress } from '../../opts/ip';
 import { parseMount, parseTmpfs, parseVolumeFlags } from '../../opts/mounts';
@@ -35,8 +36,8 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'attach', short: 'a', type: 'list', desc: 'Attach to STDIN, STDOUT or STDERR', validate: attachStream },
   { name: 'blkio-weight', type: 'uint16', desc: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)' },
   { name: 'blkio-weight-device', type: 'list', desc: 'Block IO weight (relative device weight)', validate: validateWeightDevice },
-  { name: 'cap-add', type: 'list', desc: 'Add Linux capabilities', unsupported: true },
-  { name: 'cap-drop', type: 'list', desc: 'Drop Linux capabilities', unsupported: true },
+  { name: 'cap-add', type: 'list', desc: 'Add Linux capabilities' },
+  { name: 'cap-drop', type: 'list', desc: 'Drop Linux capabilities' },
   { name: 'cgroup-parent', type: 'string', desc: 'Optional parent cgroup for the container' },
   {
     name: 'cgroupns',
@@ -54,8 +55,8 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'cpus', type: 'decimal', desc: 'Number of CPUs' },
   { name: 'cpuset-cpus', type: 'string', desc: 'CPUs in which to allow execution (0-3, 0,1)' },
   { name: 'cpuset-mems', type: 'string', desc: 'MEMs in which to allow execution (0-3, 0,1)' },
-  { name: 'device', type: 'list', desc: 'Add a host device to the container', unsupported: true },
-  { name: 'device-cgroup-rule', type: 'list', desc: 'Add a rule to the cgroup allowed devices list', unsupported: true },
+  { name: 'device', type: 'list', desc: 'Add a host device to the container', validate: validateDevice },
+  { name: 'device-cgroup-rule', type: 'list', desc: 'Add a rule to the cgroup allowed devices list', validate: validateDeviceCgroupRule },
   { name: 'device-read-bps', type: 'list', desc: 'Limit read rate (bytes per second) from a device', validate: validateBps },
   { name: 'device-read-iops', type: 'list', desc: 'Limit read rate (IO per second) from a device', validate: validateIops },
   { name: 'device-write-bps', type: 'list', desc: 'Limit write rate (bytes per second) to a device', validate: validateBps },
@@ -71,7 +72,7 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'env-file', type: 'list', desc: 'Read in a file of environment variables' },
   { name: 'expose', type: 'list', desc: 'Expose a port or a range of ports' },
   { name: 'gpus', type: 'list', meta: 'gpu-request', desc: "GPU devices to add to the container ('all' to pass all GPUs)", unsupported: true },
-  { name: 'group-add', type: 'list', desc: 'Add additional groups to join', unsupported: true },
+  { name: 'group-add', type: 'list', desc: 'Add additional groups to join' },
   { name: 'health-cmd', type: 'string', desc: 'Command to run to check health', unsupported: true },
   { name: 'health-interval', type: 'duration', desc: 'Time between running the check (ms|s|m|h) (default 0s)', unsupported: true },
   { name: 'health-retries', type: 'int', desc: 'Consecutive failures needed to report unhealthy', unsupported: true },
@@ -111,7 +112,7 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'pids-limit', type: 'int', desc: 'Tune container pids limit (set -1 for unlimited)' },
   // berthd does not take a platform on create.
   { name: 'platform', type: 'string', desc: 'Set platform if server is multi-platform capable', unsupported: true },
-  { name: 'privileged', type: 'bool', desc: 'Give extended privileges to this container', unsupported: true },
+  { name: 'privileged', type: 'bool', desc: 'Give extended privileges to this container' },
   { name: 'publish', short: 'p', type: 'list', desc: "Publish a container's port(s) to the host" },
   { name: 'publish-all', short: 'P', type: 'bool', desc: 'Publish all exposed ports to random ports' },
   { name: 'pull', type: 'string', default: 'missing', desc: 'Pull image before running ("always", "missing", "never")' },
@@ -125,7 +126,7 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'stop-signal', type: 'string', desc: 'Signal to stop the container' },
   { name: 'stop-timeout', type: 'int', desc: 'Timeout (in seconds) to stop a container' },
   { name: 'storage-opt', type: 'list', desc: 'Storage driver options for the container', unsupported: true },
-  { name: 'sysctl', type: 'list', meta: 'map', desc: 'Sysctl options', unsupported: true },
+  { name: 'sysctl', type: 'list', meta: 'map', desc: 'Sysctl options', validate: validateSysctl },
   { name: 'tmpfs', type: 'list', desc: 'Mount a tmpfs directory' },
   { name: 'tty', short: 't', type: 'bool', desc: 'Allocate a pseudo-TTY' },
   { name: 'ulimit', type: 'list', meta: 'ulimit', desc: 'Ulimit options', validate: validateUlimit },
@@ -259,9 +260,9 @@ function compactJSON(text: string): string {
   return out;
 }
 
-// docker's parseSecurityOpts: seccomp=unconfined|builtin pass through, a
-// seccomp profile file is sent as its JSON. Other options berthd does not
-// apply yet.
+// docker's parseSecurityOpts: seccomp=unconfined|builtin and other options
+// pass through (berthd judges them), a seccomp profile file is sent as its
+// JSON.
 export function parseSecurityOpts(values: string[]): string[] {
   return values.map((opt) => {
     let eq = opt.indexOf('=');
@@ -269,8 +270,7 @@ export function parseSecurityOpts(values: string[]): string[] {
     const key = eq < 0 ? opt : opt.slice(0, eq);
     const value = eq < 0 ? '' : opt.slice(eq + 1);
     if (!value && key !== 'no-new-privileges') throw new UsageError(`Invalid --security-opt: ${JSON.stringify(opt)}`);
-    if (key !== 'seccomp') throw new UnsupportedError(`--security-opt ${opt}`);
-    if (value === 'unconfined' || value === 'builtin') return opt;
+    if (key !== 'seccomp' || value === 'unconfined' || value === 'builtin') return opt;
     let text: string;
     try {
       text = readFileSync(value, 'utf8');
@@ -294,6 +294,89 @@ function wrapUsage<T>(fn: () => T): T {
     if (e instanceof UsageError) throw e;
     throw new UsageError((e as Error).message);
   }
+}
+
+// --cap-add/--cap-drop as docker 28 sends them: upper case, CAP_ prefixed
+// (ALL kept), once each, sorted; the daemon applies the drops, then the adds.
+function normalizeCap(c: string): string {
+  const u = c.trim().toUpperCase();
+  return u === 'ALL' || u === 'RESET' || u.startsWith('CAP_') ? u : `CAP_${u}`;
+}
+export function effectiveCaps(add: string[], drop: string[]): { capAdd: string[]; capDrop: string[] } {
+  return { capAdd: [...new Set(add.map(normalizeCap))].sort(), capDrop: [...new Set(drop.map(normalizeCap))].sort() };
+}
+
+// --device: docker's validateLinuxPath with validDeviceMode, giving the
+// cleaned value parseLinuxDevice then reads.
+const validDeviceMode = (m: string) => m !== '' && [...m].every((c, i) => 'rwm'.includes(c) && m.indexOf(c) === i);
+const cleanPath = (p: string) => posix.normalize(p).replace(/(.)\/$/, '$1');
+function validateDevice(val: string): string {
+  if ((val.match(/:/g) ?? []).length > 2) throw new Error(`bad format for path: ${val}`);
+  const split = val.split(':');
+  if (split[0] === '') throw new Error(`bad format for path: ${val}`);
+  let containerPath: string;
+  let out: string;
+  if (split.length === 1) {
+    containerPath = split[0];
+    out = cleanPath(containerPath);
+  } else if (split.length === 2) {
+    if (validDeviceMode(split[1])) {
+      containerPath = split[0];
+      out = `${cleanPath(containerPath)}:${split[1]}`;
+    } else {
+      containerPath = split[1];
+      out = `${split[0]}:${cleanPath(containerPath)}`;
+    }
+  } else {
+    containerPath = split[1];
+    if (!validDeviceMode(split[2])) throw new Error(`bad mode specified: ${split[2]}`);
+    out = val;
+  }
+  if (!containerPath.startsWith('/')) throw new Error(`${containerPath} is not an absolute path`);
+  return out;
+}
+
+// docker's parseLinuxDevice.
+function parseDevice(device: string): { PathOnHost: string; PathInContainer: string; CgroupPermissions: string } {
+  const arr = device.split(':');
+  let src = arr[0];
+  let dst = '';
+  let permissions = 'rwm';
+  if (arr.length === 3) permissions = arr[2];
+  if (arr.length >= 2) {
+    if (validDeviceMode(arr[1])) permissions = arr[1];
+    else dst = arr[1];
+  }
+  return { PathOnHost: src, PathInContainer: dst || src, CgroupPermissions: permissions };
+}
+
+function validateDeviceCgroupRule(v: string): string {
+  if (/^[acb] ([0-9]+|\*):([0-9]+|\*) [rwm]{1,3}$/.test(v)) return v;
+  throw new Error(`invalid device cgroup format '${v}'`);
+}
+
+// docker's ValidateSysctl: the namespaced ones only.
+const SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
+function validateSysctl(v: string): string {
+  const k = v.split('=')[0];
+  if (v.includes('=') && (SYSCTLS.includes(k) || k.startsWith('net.') || k.startsWith('fs.mqueue.'))) return v;
+  throw new Error(`sysctl '${v}' is not allowed`);
+}
+
+// The security fields of HostConfig, as docker fills them (zero ones left out).
+function securityFields(f: Parsed['flags']): Record<string, unknown> {
+  const { capAdd, capDrop } = effectiveCaps(f['cap-add'] as string[], f['cap-drop'] as string[]);
+  const devices = (f.device as string[]).map(parseDevice);
+  const sysctls = parseMap(f.sysctl as string[]);
+  return {
+    ...(capAdd.length ? { CapAdd: capAdd } : {}),
+    ...(capDrop.length ? { CapDrop: capDrop } : {}),
+    ...(f.privileged ? { Privileged: true } : {}),
+    ...((f['group-add'] as string[]).length ? { GroupAdd: f['group-add'] } : {}),
+    ...(Object.keys(sysctls).length ? { Sysctls: sysctls } : {}),
+    ...(devices.length ? { Devices: devices } : {}),
+    ...((f['device-cgroup-rule'] as string[]).length ? { DeviceCgroupRules: f['device-cgroup-rule'] } : {}),
+  };
 }
 
 // consoleSize: our terminal's [height, width], sent with -t as docker does.
@@ -322,7 +405,10 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
   const envList = readKVFiles(f['env-file'], env);
   for (const e of f.env as string[]) envList.push(parseEnvFlag(e, env));
   const labels = [...readKVFiles(f['label-file'], undefined), ...(f.label as string[])];
-  const securityOpt = parseSecurityOpts(f['security-opt']);
+  // docker's parseSystemPaths: systempaths=unconfined is the client's, sent as
+  // empty masked and read-only path lists.
+  const unconfinedPaths = (f['security-opt'] as string[]).includes('systempaths=unconfined');
+  const securityOpt = parseSecurityOpts((f['security-opt'] as string[]).filter((o) => o !== 'systempaths=unconfined'));
   const annotations = parseMap(f.annotation);
 
   let entrypoint: string[] | null = null;
@@ -379,6 +465,8 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
       // The type goes as given; the daemon names one it does not know.
       ...(mounts.length ? { Mounts: mounts as NonNullable<HostConfig['Mounts']> } : {}),
       ...(f['read-only'] ? { ReadonlyRootfs: true } : {}),
+      ...securityFields(f),
+      ...(unconfinedPaths ? { MaskedPaths: [], ReadonlyPaths: [] } : {}),
       ...(securityOpt.length ? { SecurityOpt: securityOpt } : {}),
       ...(f.runtime ? { Runtime: f.runtime } : {}),
       ...(Object.keys(annotations).length ? { Annotations: annotations } : {}),

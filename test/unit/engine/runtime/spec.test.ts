@@ -194,3 +194,24 @@ describe('exec processes', () => {
     assert.deepEqual([r.terminal, r.consoleSize, r.user.additionalGids, r.capabilities.effective], [true, { height: 1, width: 2 }, [5], ['CAP_KILL']]);
   });
 });
+
+describe('generateSpec security inputs', () => {
+  test('privileged: /sys and cgroups writable, nothing masked, all devices allowed', () => {
+    const s = generateSpec(input({ privileged: true, capabilities: ['CAP_SYS_ADMIN'], devices: [{ path: '/dev/loop0', type: 'b', major: 7, minor: 0, fileMode: 0o660, uid: 0, gid: 6 }] }));
+    assert.deepEqual(s.mounts.find((m) => m.destination === '/sys')!.options, ['nosuid', 'noexec', 'nodev', 'rw']);
+    assert.equal(s.mounts.find((m) => m.destination === '/sys/fs/cgroup')!.options![0], 'rw');
+    assert.deepEqual([s.linux.maskedPaths, s.linux.readonlyPaths], [[], []]);
+    assert.deepEqual(s.linux.resources.devices, [{ allow: true, access: 'rwm' }]);
+    assert.deepEqual(s.process.capabilities.bounding, ['CAP_SYS_ADMIN']);
+    assert.equal(s.linux.devices![0].path, '/dev/loop0');
+  });
+  test('not privileged: device rules after the defaults, sysctls beside the domain name, no_new_privs', () => {
+    const s = generateSpec(input({ deviceRules: [{ allow: true, type: 'b', major: 7, minor: -1, access: 'rwm' }], sysctl: { 'net.ipv4.ip_forward': '1' }, domainname: 'example.org', noNewPrivileges: true }));
+    assert.deepEqual(s.linux.resources.devices.at(-1), { allow: true, type: 'b', major: 7, minor: -1, access: 'rwm' });
+    assert.equal(s.linux.resources.devices[0].allow, false);
+    assert.deepEqual(s.linux.sysctl, { 'kernel.domainname': 'example.org', 'net.ipv4.ip_forward': '1' });
+    assert.equal(s.process.noNewPrivileges, true);
+    assert.equal(s.mounts.find((m) => m.destination === '/sys')!.options!.at(-1), 'ro');
+    assert.equal(s.linux.devices, undefined);
+  });
+});
