@@ -16,7 +16,9 @@ import { EventBus } from '../engine/events/bus';
 import { ImageService } from '../engine/images/service';
 import { ImageStore } from '../engine/images/store';
 import { LayerHelpers, RootHelpers } from '../engine/layers';
-import { LocalNetworks } from '../engine/network/local';
+import { NetworkService } from '../engine/network/service';
+import { DEFAULT_POOLS } from '../engine/network/ipam';
+import { networkRoutes } from '../server/routes/networks';
 import { ConmonRuntime } from '../engine/runtime/conmon';
 import { capabilitiesOfMask } from '../engine/runtime/spec';
 import { OverlaySnapshotter } from '../engine/snapshots/overlay';
@@ -50,6 +52,7 @@ export class Daemon {
   readonly containers: ContainerService;
   readonly execs: ExecService;
   readonly server: ApiServer;
+  readonly networks: NetworkService;
 
   constructor(readonly config: DaemonConfig, readonly host: Host, readonly log: Logger) {
     const root = config.dataRoot;
@@ -69,6 +72,12 @@ export class Daemon {
     this.imageStore = new ImageStore(path.join(root, 'image'), this.content, this.snapshots);
     this.runtime = new ConmonRuntime(host, { execRoot: config.execRoot, runtimes: config.runtimes, conmonPath: config.conmonPath, debug: config.debug });
     let containers: ContainerService | undefined;
+    this.networks = new NetworkService(host, this.events, {
+      root: path.join(root, 'network'),
+      execRoot: config.execRoot,
+      config: { ...config.network, pools: config.network.pools ?? DEFAULT_POOLS },
+      log,
+    });
     this.images = new ImageService({
       store: this.imageStore,
       content: this.content,
@@ -86,7 +95,7 @@ export class Daemon {
         runtime: this.runtime,
         rootfs: this.snapshots,
         images: this.imageStore,
-        networks: new LocalNetworks(),
+        networks: this.networks,
         volumes: new NoVolumes(),
         events: this.events,
       },
@@ -127,6 +136,7 @@ export class Daemon {
       containerDir: (id) => this.snapshots.containerDir(id),
       lowers: (chainID) => this.snapshots.lowers(chainID),
       execIDs: (id) => this.execs.idsOf(id),
+      networks: { container: (id) => this.networks.container(id), network: (id) => this.networks.find(id) },
     };
     const router = new Router();
     systemRoutes(router, { facts: this.facts, containers, containerView, images: imageBackend });
@@ -153,6 +163,7 @@ export class Daemon {
     });
     statsRoutes(router, { stats: new ContainerStats({ host, cgroups: cgroupReader(), machine: () => readMachine(), containers, events: this.events }) });
     eventRoutes(router, { events: this.events });
+    networkRoutes(router, { networks: this.networks, containers });
     this.server = new ApiServer(router, { log: (m) => log('error', m), debug: (m) => log('debug', m) });
   }
 
@@ -166,7 +177,12 @@ export class Daemon {
     await this.imageStore.init();
     await this.images.init();
     await this.runtime.init();
+    await this.networks.init();
     await this.containers.init();
+    await this.networks.reconcile((id) => {
+      const c = this.containers.list().find((x) => x.id === id);
+      return !c ? 'gone' : c.state.status === 'running' || c.state.status === 'paused' ? 'running' : 'stopped';
+    });
     for (const h of this.config.hosts) {
       const sock = h.slice('unix://'.length);
       fs.mkdirSync(path.dirname(sock), { recursive: true });
@@ -181,6 +197,7 @@ export class Daemon {
     this.containers.shutdown();
     this.execs.shutdown();
     this.runtime.close();
+    this.networks.close();
   }
 }
 

@@ -243,7 +243,7 @@ export class ContainerService {
   }
 
   private endpoint(c: ContainerRecord): NetworkEndpoint {
-    return { id: c.id, hostname: c.spec.hostname, domainname: c.spec.domainname, network: c.spec.network };
+    return { id: c.id, name: c.name.replace(/^\//, ''), files: this.d.store.files(c.id), hostname: c.spec.hostname, domainname: c.spec.domainname, network: c.spec.network };
   }
 
   // ----- start -----
@@ -283,6 +283,8 @@ export class ContainerService {
         pid: this.nsChoice(c.spec.pid, 'pid'),
         uts: this.nsChoice(c.spec.uts, 'uts'),
       };
+      const netns = this.d.networks.prepare?.(this.endpoint(c));
+      netns?.catch(() => {});
       const rootfs = await this.mountRootfs(id, image);
       mounted = true;
       const [passwd, group] = await Promise.all([readFileInRoot(rootfs, '/etc/passwd'), readFileInRoot(rootfs, '/etc/group')]);
@@ -300,7 +302,7 @@ export class ContainerService {
         domainname: c.spec.domainname,
         tty: p.terminal,
         ...(p.terminal && p.consoleSize ? { consoleSize: p.consoleSize } : {}),
-        network: joined.network ? { path: joined.network.path } : c.spec.network.mode === 'host' ? 'host' : 'none',
+        network: joined.network ? { path: joined.network.path } : c.spec.network.mode === 'host' ? 'host' : (await netns) ? { path: (await netns)! } : 'none',
         ipc: joined.ipc,
         pid: joined.pid,
         uts: joined.uts,
@@ -420,8 +422,11 @@ export class ContainerService {
     // A lost auto-remove exit is repaired at start: no fsync for it.
     const saved = await this.saveQuietly(c, !c.spec.autoRemove);
     // Unsaved (a full disk), the runtime keeps the exit code for a restart.
-    if (saved) await this.d.runtime.delete(this.ref(c)).catch((err) => this.opts.log('warn', `runtime delete ${c.id.slice(0, 12)}: ${err.message}`));
-    await this.d.networks.detach(c.id).catch((err) => this.opts.log('warn', `network detach ${c.id.slice(0, 12)}: ${err.message}`));
+    // Side by side: the runtime's delete and the network's teardown.
+    await Promise.all([
+      saved ? this.d.runtime.delete(this.ref(c)).catch((err) => this.opts.log('warn', `runtime delete ${c.id.slice(0, 12)}: ${err.message}`)) : undefined,
+      this.d.networks.detach(c.id).catch((err) => this.opts.log('warn', `network detach ${c.id.slice(0, 12)}: ${err.message}`)),
+    ]);
     this.unmountRootfs(c.id);
     this.internal.emit('exit', c.id);
     this.publish(c, 'die', { exitCode: String(code) });
@@ -607,6 +612,7 @@ export class ContainerService {
       try {
         await this.d.runtime.delete(this.ref(c));
         await this.d.networks.detach(id);
+        await this.d.networks.forget?.(id);
         this.unmountRootfs(id);
         await this.d.store.forget(id);
       } catch (err) {
