@@ -185,9 +185,9 @@ export class NetworkService implements Networks {
     return undefined;
   }
 
-  // Containers on a network: configured on it, and attached while running.
+  // Containers on a network while they run (its active endpoints).
   users(netId: string): ContainerNet[] {
-    return [...this.ctrs.values()].filter((c) => c.endpoints.some((e) => e.network === netId) || c.attached.some((a) => a.network === netId));
+    return [...this.ctrs.values()].filter((c) => c.attached.some((a) => a.network === netId));
   }
 
   container(id: string): ContainerNet | undefined {
@@ -289,8 +289,13 @@ export class NetworkService implements Networks {
   check(network: NetworkSpec): void {
     if (network.mode === 'container' && !network.container) throw invalidArgument('a container network needs the container to join');
     if (network.mode !== 'bridge') return;
+    // An unknown network fails the start, not the create, as in dockerd
+    // (a 404 from create makes the docker CLI pull the image).
     const eps = network.endpoints?.length ? network.endpoints : [{ network: 'bridge', aliases: [] }];
-    for (const e of eps) this.checkEndpoint(this.get(e.network), e);
+    for (const e of eps) {
+      const n = this.find(e.network);
+      if (n) this.checkEndpoint(n, e);
+    }
     const seen = new Set<string>();
     for (const p of network.ports ?? []) {
       if (!(p.containerPort > 0 && p.containerPort < 65536) || !(p.hostPort >= 0 && p.hostPort < 65536)) throw invalidArgument(`invalid port mapping ${p.hostPort}:${p.containerPort}`);
@@ -323,7 +328,10 @@ export class NetworkService implements Networks {
         name: ep.name,
         hostname: ep.hostname,
         mode: 'bridge',
-        endpoints: eps.map((e) => ({ network: this.get(e.network).id, aliases: e.aliases, ...(e.ip ? { ip: e.ip } : {}), ...(e.mac ? { mac: e.mac } : {}) })),
+        endpoints: eps.map((e) => {
+          const n = this.find(e.network);
+          return { network: n?.id ?? e.network, name: n?.name ?? e.network, aliases: e.aliases, ...(e.ip ? { ip: e.ip } : {}), ...(e.mac ? { mac: e.mac } : {}) };
+        }),
         ports: (net.ports ?? []).map((p) => ({ ...p })),
         attached: [],
       };
@@ -406,7 +414,20 @@ export class NetworkService implements Networks {
     // Held before anything is wired: a port in use fails the start cleanly.
     const ports = await this.holdPorts(c.ports);
     c.attached = [];
-    for (const [i, e] of c.endpoints.entries()) c.attached.push(this.allocate(c, e, i === 0 ? ports : []));
+    try {
+      for (const [i, e] of c.endpoints.entries()) {
+        // By id; by name when it was removed and made again meanwhile.
+        const n = this.networks.get(e.network) ?? this.byName(e.name);
+        if (!n) throw notFound(`network ${e.name} not found`);
+        if (n.id !== e.network) e.network = n.id;
+        this.checkEndpoint(n, e);
+        c.attached.push(this.allocate(c, e, i === 0 ? ports : []));
+      }
+    } catch (err) {
+      for (const p of ports) this.ports.release(p);
+      c.attached = [];
+      throw err;
+    }
     await this.store.saveContainer(c);
   }
 
@@ -630,7 +651,7 @@ export class NetworkService implements Networks {
     this.checkEndpoint(n, e);
     await this.lock.run(c.id, async () => {
       if (c.endpoints.some((x) => x.network === n.id)) throw new BerthError('Forbidden', `endpoint with name ${c.name} already exists in network ${n.name}`);
-      const cfg: EndpointConfig = { network: n.id, aliases: e.aliases, ...(e.ip ? { ip: e.ip } : {}), ...(e.mac ? { mac: e.mac } : {}) };
+      const cfg: EndpointConfig = { network: n.id, name: n.name, aliases: e.aliases, ...(e.ip ? { ip: e.ip } : {}), ...(e.mac ? { mac: e.mac } : {}) };
       if (pid && c.netns) {
         const a = this.allocate(c, cfg, []);
         c.attached.push(a);

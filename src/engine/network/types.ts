@@ -44,7 +44,8 @@ export interface Attachment {
 
 // What a container asked for on one network (create, or connect).
 export interface EndpointConfig {
-  network: string; // id
+  network: string; // id, or the name as asked when no such network existed
+  name: string; // the network's name when asked
   ip?: string;
   mac?: string;
   aliases: string[];
