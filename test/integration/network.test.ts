@@ -171,6 +171,9 @@ describe('bridge networking', { timeout: 300_000 }, () => {
     assert.equal(await get('127.0.0.1', local), 'hi-from-web\n');
     // Hairpin: another container on the bridge, through the host's address.
     assert.equal(ok(await docker(d, 'run', '--rm', 'busybox', 'wget', '-qO-', `http://${hostIP}:${port}/index.html`), 'hairpin'), 'hi-from-web');
+    // Its traffic shows in stats.
+    const stats = JSON.parse((await api(d, 'GET', '/containers/web/stats?stream=false')).body);
+    assert.ok(stats.networks.eth0.rx_bytes > 0 && stats.networks.eth0.tx_bytes > 0, JSON.stringify(stats.networks));
     // The held port: a second container cannot have it, and is not left half-wired.
     const dup = await docker(d, 'run', '-d', '--name', 'dup', '-p', `${port}:80`, 'busybox', 'sleep', '30');
     assert.notEqual(dup.code, 0);
