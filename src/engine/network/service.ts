@@ -398,7 +398,8 @@ export class NetworkService implements Networks {
       }
       return c.netns!;
     });
-    const wired = this.lock.run(c.id, () => this.wire(c, ep));
+    const t0 = Date.now();
+    const wired = this.lock.run(c.id, () => this.wire(c, ep)).finally(() => this.o.log('debug', `network wiring of ${c.id.slice(0, 12)}: ${Date.now() - t0} ms`));
     wired.catch(() => {});
     this.pending.set(c.id, wired);
     return netns;

@@ -41,8 +41,11 @@ export class NetworkStore {
     await fsp.rm(path.join(this.nets, `${id}.json`), { force: true });
   }
 
+  // No fsync: a container's wiring is kernel state that a host crash takes
+  // with it; what must survive is a crash of the daemon, and the rename
+  // does that.
   saveContainer(c: ContainerNet): Promise<void> {
-    return writeFileAtomic(path.join(this.ctrs, `${c.id}.json`), JSON.stringify(c));
+    return writeFileAtomic(path.join(this.ctrs, `${c.id}.json`), JSON.stringify(c), { sync: false });
   }
 
   async removeContainer(id: string): Promise<void> {
