@@ -33,7 +33,6 @@ describe('create fields', { timeout: 120_000 }, () => {
       ['anonymous volumes', ['-v', '/data'], /Config\.Volumes is not supported yet/],
       ['mounts', ['--mount', 'type=tmpfs,target=/x'], /HostConfig\.Mounts is not supported yet/],
       ['tmpfs', ['--tmpfs', '/run'], /HostConfig\.Tmpfs is not supported yet/],
-      ['published ports', ['-p', '8080:80'], /HostConfig\.PortBindings is not supported yet/],
       ['memory limit', ['-m', '64m'], /HostConfig\.Memory is not supported yet/],
       ['cpus', ['--cpus', '1'], /HostConfig\.NanoCpus is not supported yet/],
       ['pids limit', ['--pids-limit', '10'], /HostConfig\.PidsLimit is not supported yet/],
@@ -47,7 +46,6 @@ describe('create fields', { timeout: 120_000 }, () => {
       ['healthcheck', ['--health-cmd', 'true'], /Config\.Healthcheck is not supported yet/],
       ['log driver', ['--log-driver', 'none'], /HostConfig\.LogConfig\.Type "none" is not supported yet/],
       ['log options', ['--log-opt', 'max-size=1m'], /HostConfig\.LogConfig\.Config is not supported yet/],
-      ['dns', ['--dns', '1.1.1.1'], /HostConfig\.Dns is not supported yet/],
       ['init', ['--init'], /HostConfig\.Init is not supported yet/],
     ];
     for (const [what, flags, message] of cases) {

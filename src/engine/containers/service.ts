@@ -422,14 +422,21 @@ export class ContainerService {
     // A lost auto-remove exit is repaired at start: no fsync for it.
     const saved = await this.saveQuietly(c, !c.spec.autoRemove);
     // Unsaved (a full disk), the runtime keeps the exit code for a restart.
-    // Side by side: the runtime's delete and the network's teardown.
-    await Promise.all([
-      saved ? this.d.runtime.delete(this.ref(c)).catch((err) => this.opts.log('warn', `runtime delete ${c.id.slice(0, 12)}: ${err.message}`)) : undefined,
-      this.d.networks.detach(c.id).catch((err) => this.opts.log('warn', `network detach ${c.id.slice(0, 12)}: ${err.message}`)),
-    ]);
-    this.unmountRootfs(c.id);
-    this.internal.emit('exit', c.id);
-    this.publish(c, 'die', { exitCode: String(code) });
+    // Side by side: the runtime's delete and the network's teardown (whose
+    // disconnect events follow the die, as dockerd's do).
+    let died!: () => void;
+    const dieSent = new Promise<void>((r) => (died = r));
+    try {
+      await Promise.all([
+        saved ? this.d.runtime.delete(this.ref(c)).catch((err) => this.opts.log('warn', `runtime delete ${c.id.slice(0, 12)}: ${err.message}`)) : undefined,
+        this.d.networks.detach(c.id, { announceAfter: dieSent }).catch((err) => this.opts.log('warn', `network detach ${c.id.slice(0, 12)}: ${err.message}`)),
+      ]);
+      this.unmountRootfs(c.id);
+      this.internal.emit('exit', c.id);
+      this.publish(c, 'die', { exitCode: String(code) });
+    } finally {
+      died();
+    }
     if (c.spec.autoRemove) {
       await this.remove(c.id, { force: true }).catch((err) => this.opts.log('warn', `auto-remove ${c.id.slice(0, 12)}: ${err.message}`));
     }

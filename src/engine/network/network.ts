@@ -29,8 +29,9 @@ export interface Networks {
   prepare?(ep: NetworkEndpoint): Promise<string | undefined>;
   // Before the process runs: wires its namespace (pid is its init process).
   attach(ep: NetworkEndpoint, pid: number): Promise<void>;
-  // After it exited, or when it is removed; safe to call twice.
-  detach(id: string): Promise<void>;
+  // After it exited, or when it is removed; safe to call twice. Its events
+  // wait for `announceAfter` (dockerd's order: die, then disconnect).
+  detach(id: string, o?: { announceAfter?: Promise<unknown> }): Promise<void>;
   // When the container is removed: what was kept for it goes too.
   forget?(id: string): Promise<void>;
 }

@@ -540,13 +540,17 @@ export class NetworkService implements Networks {
     return hits.length === 1 ? hits[0] : undefined;
   }
 
-  async detach(id: string): Promise<void> {
+  async detach(id: string, o: { announceAfter?: Promise<unknown> } = {}): Promise<void> {
     const c = this.ctrs.get(id);
     if (!c || (!c.attached.length && !c.netns)) return;
     await this.lock.run(id, async () => {
-      const was = c.attached.map((a) => a.network);
+      const was = c.attached.map((a) => ({ id: a.network, name: this.networks.get(a.network)?.name ?? '' }));
       await this.teardown(c);
-      for (const n of was) this.events.publish('network', 'disconnect', n, { container: c.id, name: this.networks.get(n)?.name ?? '', type: 'bridge' });
+      const announce = () => {
+        for (const n of was) this.events.publish('network', 'disconnect', n.id, { container: c.id, name: n.name, type: 'bridge' });
+      };
+      if (o.announceAfter) void o.announceAfter.then(announce, announce);
+      else announce();
     });
   }
 
