@@ -42,6 +42,62 @@ const CMD_TIMEOUT_MS = 120_000;
 const DAEMON_START_TIMEOUT_MS = 60_000;
 const DAEMON_STOP_TIMEOUT_MS = 30_000;
 const CGROUP_PARENT = 'berthbench-dockerd';
+const NET_BYTES = 256 * 2 ** 20;
+// Each engine's bridge and subnets: 10.a.b.0/22 that no route uses, picked
+// per run (another run, or tests, may use the machine at the same time).
+const NETS = pickNets();
+
+function pickNets() {
+  const routes = fs.readFileSync('/proc/net/route', 'utf8');
+  for (;;) {
+    const a = 64 + Math.floor(Math.random() * 64);
+    const b = 4 * Math.floor(Math.random() * 64);
+    const hex = (x) => x.toString(16).toUpperCase().padStart(2, '0');
+    if ([0, 1, 2, 3].some((k) => routes.includes(`00${hex(b + k)}${hex(a)}0A`))) continue;
+    const tag = Math.random().toString(16).slice(2, 8);
+    return {
+      dockerd: { bridge: `bbd${tag}`, cidr: `10.${a}.${b}.1/24` },
+      berth: { bridge: `bbb${tag}`, args: ['--bridge', `bbb${tag}`, '--bip', `10.${a}.${b + 1}.1/24`, '--default-address-pool', `base=10.${a}.${b + 2}.0/23,size=24`] },
+    };
+  }
+}
+
+// Sends `bytes` to 127.0.0.1:port and resolves with the milliseconds until
+// the receiver closed; a refused or reset connect (the receiver between two
+// connections) is tried again, untimed.
+async function sendBytes(port, bytes) {
+  const chunk = Buffer.alloc(1 << 20, 0x61);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await new Promise((resolve, reject) => {
+        const t0 = process.hrtime.bigint();
+        let sent = 0;
+        const sock = net.connect({ host: '127.0.0.1', port });
+        sock.on('error', reject);
+        sock.on('connect', () => {
+          const pump = () => {
+            while (sent < bytes) {
+              const n = Math.min(chunk.length, bytes - sent);
+              sent += n;
+              if (!sock.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void sock.once('drain', pump);
+            }
+            sock.end();
+          };
+          pump();
+        });
+        sock.resume();
+        sock.on('close', (hadError) => {
+          if (hadError) return;
+          if (sent < bytes) return reject(Object.assign(new Error('closed early'), { code: 'ECONNRESET' }));
+          resolve(Number(process.hrtime.bigint() - t0) / 1e6);
+        });
+      });
+    } catch (err) {
+      if (attempt > 50 || !['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(err.code)) throw err;
+      await sleep(20);
+    }
+  }
+}
 
 // ---------------------------------------------------------------------------
 // Benchmark cases.
@@ -359,8 +415,64 @@ const CASES = {
       await ctx.registry?.stop();
     },
   },
+  // Bridge networking (net: the reference engine then runs with a bridge of
+  // its own, iptables and its userland proxy; see startDockerd). The cost
+  // of a container's network: `run --rm` on the default bridge minus `run
+  // --rm --network none`, both measured in each iteration.
+  'net-setup': {
+    title: 'network setup',
+    net: true,
+    command: 'docker run --rm busybox true, minus docker run --rm --network none busybox true',
+    async setup(eng, ctx) {
+      const r = await eng.dockerOk(['run', '--rm', IMAGE, 'sh', '-c', 'ip -4 addr show eth0; ip route']);
+      if (!/inet \d+\.\d+\.\d+\.\d+\//.test(r.stdout) || !/default via/.test(r.stdout)) throw new Error(`${eng.name}: no bridge address or route in a container: ${r.stdout}`);
+      ctx.details[eng.name] = { bridge: [], none: [] };
+    },
+    async measure(eng, ctx, i) {
+      const bridge = (await eng.dockerOk(['run', '--rm', IMAGE, 'true'])).ms;
+      const none = (await eng.dockerOk(['run', '--rm', '--network', 'none', IMAGE, 'true'])).ms;
+      if (i >= 0) {
+        ctx.details[eng.name].bridge.push(r2(bridge));
+        ctx.details[eng.name].none.push(r2(none));
+      }
+      return bridge - none;
+    },
+    async teardown(eng, ctx) {
+      const med = (a) => r2([...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]);
+      const d = ctx.details[eng.name];
+      Object.assign(d, { bridgeMedian: med(d.bridge), noneMedian: med(d.none) });
+      const r = await eng.dockerOk(['ps', '-aq']);
+      if (r.stdout.trim()) warn(`${eng.name}: containers left after 'net-setup': ${r.stdout.trim().split('\n').length}`);
+    },
+  },
+  // TCP throughput from the host to a published port on 127.0.0.1 (berth:
+  // netavark's DNAT; dockerd: its userland proxy, docker-proxy): the time to
+  // send NET_BYTES and see the container's receiver (busybox nc) close.
+  'net-throughput': {
+    title: 'TCP to a published port',
+    net: true,
+    // (nc -e: a plain nc would also end at the EOF of its own stdin.)
+    command: `${NET_BYTES / 2 ** 20} MiB from the host to 127.0.0.1:<published port>, busybox nc -l -e 'dd of=/dev/null bs=1M' in the container`,
+    async setup(eng, ctx) {
+      await eng.dockerOk(['run', '-d', '--name', 'bench-sink', '-p', '127.0.0.1::5001', IMAGE, 'sh', '-c', 'while true; do nc -l -p 5001 -e dd of=/dev/null bs=1M 2>/dev/null; done']);
+      const port = Number(/:(\d+)\s*$/.exec((await eng.dockerOk(['port', 'bench-sink', '5001'])).stdout.trim())?.[1]);
+      if (!port) throw new Error(`${eng.name}: no published port`);
+      eng.sinkPort = port;
+      await sendBytes(port, 1 << 20); // it answers
+      ctx.details[eng.name] = { port, bytes: NET_BYTES, mibPerS: [] };
+    },
+    async measure(eng, ctx, i) {
+      const ms = await sendBytes(eng.sinkPort, NET_BYTES);
+      if (i >= 0) ctx.details[eng.name].mibPerS.push(r2(NET_BYTES / 2 ** 20 / (ms / 1000)));
+      return ms;
+    },
+    async teardown(eng, ctx) {
+      const a = [...ctx.details[eng.name].mibPerS].sort((x, y) => x - y);
+      ctx.details[eng.name].medianMiBPerS = a[Math.floor(a.length / 2)];
+      await eng.dockerOk(['rm', '-f', 'bench-sink']);
+    },
+  },
 };
-
 // ---------------------------------------------------------------------------
 // Helpers of the image cases.
 
@@ -1115,11 +1227,13 @@ function startBerth(tmp, dockerBin) {
   const root = path.join(tmp, 'b');
   fs.mkdirSync(root);
   const e = new Engine('berth', root, dockerBin);
-  e.start(berthd, ['--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'x'), '-H', `unix://${e.sock}`, '--pidfile', path.join(root, 'berthd.pid')]);
+  e.start(berthd, ['--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'x'), '-H', `unix://${e.sock}`, '--pidfile', path.join(root, 'berthd.pid'), ...NETS.berth.args]);
+  e.cleanupNetworks = () => spawnSync(berthd, ['--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'x'), '--config-file', path.join(root, 'none.json'), '--cleanup-networks'], { stdio: 'ignore', env: { ...process.env } });
+  fs.writeFileSync(path.join(root, 'none.json'), '{}');
   return e;
 }
 
-function startDockerd(tmp, dockerBin, dockerd) {
+function startDockerd(tmp, dockerBin, dockerd, withNet = false) {
   const root = path.join(tmp, 'd');
   fs.mkdirSync(root);
   const cfg = path.join(root, 'daemon.json');
@@ -1136,11 +1250,40 @@ function startDockerd(tmp, dockerBin, dockerd) {
     '--containerd-namespace', 'berthbench',
     '--containerd-plugins-namespace', 'berthbench-plugins',
     '--cgroup-parent', `/${CGROUP_PARENT}`,
-    // The host network is not ours to touch.
-    '--iptables=false', '--ip6tables=false', '--ip-masq=false', '--ip-forward=false', '--bridge=none',
-    '--userland-proxy=false',
+    // The host network is not ours to touch; for the network cases, a
+    // bridge of its own and the rules it needs (removed again, see
+    // removeDockerdNet).
+    ...(withNet
+      ? [`--bridge=${NETS.dockerd.bridge}`, '--iptables=true', '--ip6tables=false', '--ip-masq=true', '--ip-forward=true', '--userland-proxy=true']
+      : ['--iptables=false', '--ip6tables=false', '--ip-masq=false', '--ip-forward=false', '--bridge=none', '--userland-proxy=false']),
   ]);
   return e;
+}
+
+// dockerd's -b wants an existing bridge, with the gateway address on it.
+function makeDockerdBridge() {
+  const { bridge, cidr } = NETS.dockerd;
+  for (const args of [['link', 'add', bridge, 'type', 'bridge'], ['addr', 'add', cidr, 'dev', bridge], ['link', 'set', bridge, 'up']]) {
+    const r = spawnSync('ip', args, { encoding: 'utf8' });
+    if (r.status !== 0) die(`ip ${args.join(' ')}: ${r.stderr}`);
+  }
+  state.dockerdNet = true;
+}
+
+// What a dockerd with --iptables leaves: its chains, the jumps into them,
+// and its bridge. (Its FORWARD policy is put back by restoreHost.)
+function removeDockerdNet() {
+  for (const table of ['nat', 'filter']) {
+    const save = spawnSync('iptables-save', ['-t', table], { encoding: 'utf8' }).stdout || '';
+    const chains = [...save.matchAll(/^:(DOCKER\S*)/gm)].map((m) => m[1]);
+    for (const line of save.split('\n')) {
+      const m = /^-A (\S+) (.*)$/.exec(line);
+      if (m && !m[1].startsWith('DOCKER') && / -j DOCKER/.test(line)) spawnSync('iptables', ['-t', table, '-D', m[1], ...m[2].split(' ')], { stdio: 'ignore' });
+    }
+    for (const c of chains) spawnSync('iptables', ['-t', table, '-F', c], { stdio: 'ignore' });
+    for (const c of chains) spawnSync('iptables', ['-t', table, '-X', c], { stdio: 'ignore' });
+  }
+  if (linkExists(NETS.dockerd.bridge)) spawnSync('ip', ['link', 'delete', NETS.dockerd.bridge], { stdio: 'ignore' });
 }
 
 // ---------------------------------------------------------------------------
@@ -1256,6 +1399,9 @@ function cleanup() {
 async function doCleanup() {
   const { tmp, engines, before } = state;
   await Promise.all(engines.map((e) => e.stop().catch((err) => warn(`stopping ${e.name}: ${err.message}`))));
+  // berthd's bridges, rules and namespaces (its containers were stopped above).
+  for (const e of engines) e.cleanupNetworks?.();
+  if (state.dockerdNet) removeDockerdNet();
   if (tmp) {
     if (state.keep) {
       const dst = path.join(RESULTS_DIR, 'logs');
@@ -1320,7 +1466,9 @@ async function main() {
 
   const engines = [];
   for (const name of opts.engines) {
-    const e = name === 'berth' ? startBerth(base, dockerBin) : startDockerd(base, dockerBin, dockerd);
+    const withNet = cases.some((n) => CASES[n].net);
+    if (name === 'dockerd' && withNet) makeDockerdBridge();
+    const e = name === 'berth' ? startBerth(base, dockerBin) : startDockerd(base, dockerBin, dockerd, withNet);
     engines.push(e);
     state.engines.push(e);
   }

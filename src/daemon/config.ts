@@ -17,6 +17,8 @@ export interface DaemonConfig {
   certsDir: string;
   // --exec-opt native.cgroupdriver=…; dockerd's pick when unset.
   cgroupDriver?: string;
+  // The default bridge network and where new networks' subnets come from.
+  network: { bridge: string; bip?: string; fixedCidr?: string; mtu?: number; pools?: { base: string; size: number }[] };
 }
 
 export const DEFAULTS = {
@@ -44,6 +46,12 @@ Options:
       --default-runtime string  Default OCI runtime for containers (default "${DEFAULTS.defaultRuntime}")
       --exec-root string        Root of runtime state (default "${DEFAULTS.execRoot}")
       --certs-dir string        Registry CA certificates, <dir>/<host:port>/ca.crt (default "${DEFAULTS.certsDir}")
+  -b, --bridge string           The default bridge network's interface (default "berth0")
+      --cleanup-networks        Tear down every network's wiring (containers must be stopped) and exit
+      --bip string              The default bridge network's gateway and subnet, e.g. 172.18.0.1/16
+      --default-address-pool    Where networks' subnets come from: base=CIDR,size=N (repeatable)
+      --fixed-cidr string       Where the default bridge network's addresses come from (within bip)
+      --mtu int                 The default bridge network's MTU
   -H, --host list               Daemon socket to listen on (default ${DEFAULTS.host})
       --insecure-registry list  Registries reached over plain HTTP (host:port or CIDR; 127.0.0.0/8 always)
   -h, --help                    Print usage
@@ -72,10 +80,10 @@ function which(bin: string): string | undefined {
 // Parses argv; returns "help"/"version" for those flags.
 export function parseArgs(argv: string[]): { flags: Record<string, string | string[] | boolean>; action?: 'help' | 'version' } {
   const flags: Record<string, string | string[] | boolean> = {};
-  const multi = new Set(['host', 'add-runtime', 'insecure-registry', 'exec-opt']);
-  const alias: Record<string, string> = { H: 'host', D: 'debug', l: 'log-level', p: 'pidfile', h: 'help', v: 'version', G: 'group' };
-  const boolFlags = new Set(['debug', 'help', 'version']);
-  const known = new Set(['data-root', 'exec-root', 'host', 'default-runtime', 'add-runtime', 'log-level', 'pidfile', 'config-file', 'debug', 'help', 'version', 'group', 'insecure-registry', 'certs-dir', 'exec-opt']);
+  const multi = new Set(['host', 'add-runtime', 'insecure-registry', 'exec-opt', 'default-address-pool']);
+  const alias: Record<string, string> = { H: 'host', D: 'debug', l: 'log-level', p: 'pidfile', h: 'help', v: 'version', G: 'group', b: 'bridge' };
+  const boolFlags = new Set(['debug', 'help', 'version', 'cleanup-networks']);
+  const known = new Set(['data-root', 'exec-root', 'host', 'default-runtime', 'add-runtime', 'log-level', 'pidfile', 'config-file', 'debug', 'help', 'version', 'group', 'insecure-registry', 'certs-dir', 'exec-opt', 'bridge', 'bip', 'fixed-cidr', 'mtu', 'default-address-pool', 'cleanup-networks']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     let name: string;
@@ -167,6 +175,7 @@ export function loadConfig(argv: string[]): DaemonConfig {
     insecureRegistries: [...((file['insecure-registries'] as string[]) ?? []), ...((flags['insecure-registry'] as string[]) ?? [])],
     certsDir: path.resolve(pick('certs-dir', 'certs-dir', DEFAULTS.certsDir)),
     ...cgroupDriverOf([...((file['exec-opts'] as string[]) ?? []), ...((flags['exec-opt'] as string[]) ?? [])]),
+    network: networkConfig(flags, file),
   };
 }
 
@@ -181,4 +190,38 @@ function cgroupDriverOf(opts: string[]): { cgroupDriver?: string } {
     if (driver !== 'cgroupfs' && driver !== 'systemd') throw new ConfigError(`native.cgroupdriver option ${driver} not supported`);
   }
   return driver ? { cgroupDriver: driver } : {};
+}
+
+// bip, fixed-cidr, mtu, bridge and default-address-pools, as dockerd takes them.
+function networkConfig(flags: Record<string, string | string[] | boolean>, file: Record<string, any>): DaemonConfig['network'] {
+  const str = (flag: string): string | undefined => (flags[flag] as string | undefined) ?? (typeof file[flag] === 'string' ? file[flag] : undefined);
+  const cidr = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
+  const out: DaemonConfig['network'] = { bridge: str('bridge') ?? 'berth0' };
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(out.bridge)) throw new ConfigError(`invalid bridge name ${JSON.stringify(out.bridge)}`);
+  for (const [flag, key] of [['bip', 'bip'], ['fixed-cidr', 'fixedCidr']] as const) {
+    const v = str(flag);
+    if (v === undefined) continue;
+    if (!cidr.test(v)) throw new ConfigError(`invalid ${flag} ${JSON.stringify(v)}: expected an IPv4 CIDR`);
+    out[key] = v;
+  }
+  const mtu = flags.mtu ?? file.mtu;
+  if (mtu !== undefined) {
+    const n = Number(mtu);
+    if (!Number.isInteger(n) || n < 68 || n > 65535) throw new ConfigError(`invalid mtu ${JSON.stringify(mtu)}`);
+    out.mtu = n;
+  }
+  const pools: { base: string; size: number }[] = [];
+  for (const p of (file['default-address-pools'] ?? []) as { base?: unknown; size?: unknown }[]) {
+    if (typeof p?.base !== 'string' || !cidr.test(p.base) || typeof p.size !== 'number') throw new ConfigError(`invalid default-address-pools entry ${JSON.stringify(p)}`);
+    pools.push({ base: p.base, size: p.size });
+  }
+  const flagPools = (flags['default-address-pool'] as string[] | undefined) ?? [];
+  if (flagPools.length) pools.length = 0;
+  for (const s of flagPools) {
+    const kv = Object.fromEntries(s.split(',').map((x) => x.split('=').map((y) => y.trim())));
+    if (!cidr.test(kv.base ?? '') || !/^\d+$/.test(kv.size ?? '')) throw new ConfigError(`invalid --default-address-pool ${JSON.stringify(s)}: expected base=CIDR,size=N`);
+    pools.push({ base: kv.base, size: Number(kv.size) });
+  }
+  if (pools.length) out.pools = pools;
+  return out;
 }

@@ -16,7 +16,9 @@ import { EventBus } from '../engine/events/bus';
 import { ImageService } from '../engine/images/service';
 import { ImageStore } from '../engine/images/store';
 import { LayerHelpers, RootHelpers } from '../engine/layers';
-import { LocalNetworks } from '../engine/network/local';
+import { NetworkService } from '../engine/network/service';
+import { DEFAULT_POOLS } from '../engine/network/ipam';
+import { networkRoutes } from '../server/routes/networks';
 import { ConmonRuntime } from '../engine/runtime/conmon';
 import { capabilitiesOfMask } from '../engine/runtime/spec';
 import { OverlaySnapshotter } from '../engine/snapshots/overlay';
@@ -56,6 +58,7 @@ export class Daemon {
   readonly execs: ExecService;
   readonly volumes: LocalVolumes;
   readonly server: ApiServer;
+  readonly networks: NetworkService;
 
   constructor(readonly config: DaemonConfig, readonly host: Host, readonly log: Logger) {
     const root = config.dataRoot;
@@ -80,6 +83,12 @@ export class Daemon {
     this.facts.cgroups = { driver: cgroupDriver, features };
     this.runtime = new ConmonRuntime(host, { execRoot: config.execRoot, runtimes: config.runtimes, conmonPath: config.conmonPath, debug: config.debug, systemdCgroup: cgroupDriver === 'systemd' });
     let containers: ContainerService | undefined;
+    this.networks = new NetworkService(host, this.events, {
+      root: path.join(root, 'network'),
+      execRoot: config.execRoot,
+      config: { ...config.network, pools: config.network.pools ?? DEFAULT_POOLS },
+      log,
+    });
     this.images = new ImageService({
       store: this.imageStore,
       content: this.content,
@@ -105,7 +114,7 @@ export class Daemon {
         runtime: this.runtime,
         rootfs: this.snapshots,
         images: this.imageStore,
-        networks: new LocalNetworks(),
+        networks: this.networks,
         volumes: this.volumes,
         events: this.events,
       },
@@ -154,6 +163,7 @@ export class Daemon {
       lowers: (chainID) => this.snapshots.lowers(chainID),
       execIDs: (id) => this.execs.idsOf(id),
       volumeMountpoint: (name) => this.volumes.mountpoint(name),
+      networks: { container: (id) => this.networks.container(id), network: (id) => this.networks.find(id) },
     };
     const router = new Router();
     systemRoutes(router, { facts: this.facts, containers, containerView, images: imageBackend });
@@ -183,6 +193,7 @@ export class Daemon {
     });
     statsRoutes(router, { stats: new ContainerStats({ host, cgroups: cgroupReader(), machine: () => readMachine(), containers, events: this.events }) });
     eventRoutes(router, { events: this.events });
+    networkRoutes(router, { networks: this.networks, containers });
     this.server = new ApiServer(router, { log: (m) => log('error', m), debug: (m) => log('debug', m) });
   }
 
@@ -197,10 +208,15 @@ export class Daemon {
     await this.images.init();
     await this.runtime.init();
     await this.volumes.init();
+    await this.networks.init();
     await this.containers.init();
     await this.volumes.reconcile((id) => {
       const s = this.containers.list().find((c) => c.id === id)?.state.status;
       return s === 'running' || s === 'paused';
+    });
+    await this.networks.reconcile((id) => {
+      const c = this.containers.list().find((x) => x.id === id);
+      return !c ? 'gone' : c.state.status === 'running' || c.state.status === 'paused' ? 'running' : 'stopped';
     });
     for (const h of this.config.hosts) {
       const sock = h.slice('unix://'.length);
@@ -216,6 +232,7 @@ export class Daemon {
     await this.containers.shutdown();
     this.execs.shutdown();
     this.runtime.close();
+    this.networks.close();
   }
 }
 

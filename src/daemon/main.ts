@@ -19,6 +19,10 @@ async function main(): Promise<void> {
     return;
   }
   const config = loadConfig(process.argv.slice(2));
+  if (parseArgs(process.argv.slice(2)).flags['cleanup-networks']) {
+    await cleanupNetworks(config);
+    return;
+  }
   const min = LEVELS[config.logLevel];
   const log: Logger = (level, msg) => {
     if (LEVELS[level] >= min) process.stderr.write(`time="${new Date().toISOString()}" level=${level} msg=${JSON.stringify(msg)}\n`);
@@ -44,6 +48,23 @@ async function main(): Promise<void> {
     throw err;
   }
   log('info', `berthd ${VERSION} started (data root ${config.dataRoot})`);
+}
+
+// Bridges, rules, DNS and namespaces of a data root whose containers are
+// gone (a test harness's last step, or a host being reset).
+async function cleanupNetworks(config: ReturnType<typeof loadConfig>): Promise<void> {
+  const { NetworkService } = await import('../engine/network/service');
+  const { DEFAULT_POOLS } = await import('../engine/network/ipam');
+  const log: Logger = (level, msg) => process.stderr.write(`level=${level} msg=${JSON.stringify(msg)}\n`);
+  const n = new NetworkService(new LinuxHost(), { publish() {} }, {
+    root: path.join(config.dataRoot, 'network'),
+    execRoot: config.execRoot,
+    config: { ...config.network, pools: config.network.pools ?? DEFAULT_POOLS },
+    log,
+  });
+  await n.init();
+  await n.teardownAll();
+  n.close();
 }
 
 function claimPidfile(file: string): void {

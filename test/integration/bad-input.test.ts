@@ -204,9 +204,15 @@ describe('bad input', { timeout: 120_000 }, () => {
       await rejects(d, 'empty Image', createReq(d, JSON.stringify({ Image: '', Cmd: ['true'] })), 400);
     });
 
-    it('rejects an unknown runtime with 400 and an unknown network with 404', async () => {
+    it('rejects an unknown runtime with 400; an unknown network fails the start with 404, as in dockerd', async () => {
       await rejects(d, 'runtime', createReq(d, JSON.stringify({ Image: 'busybox', Cmd: ['true'], HostConfig: { Runtime: 'nosuchruntime' } })), 400, /nosuchruntime/);
-      await rejects(d, 'network', createReq(d, JSON.stringify({ Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'nosuchnet' } })), 404, /network nosuchnet not found/);
+      // (A 404 from create would make the docker CLI try to pull the image.)
+      const c = await api(d, 'POST', '/containers/create', JSON.stringify({ Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'nosuchnet' } }));
+      assert.equal(c.status, 201, c.body);
+      const id = JSON.parse(c.body).Id;
+      const r = await api(d, 'POST', `/containers/${id}/start`);
+      assertErrorBody(r, 404, 'network', /^network nosuchnet not found$/);
+      await api(d, 'DELETE', `/containers/${id}?force=1`);
     });
 
     it('gives a name to exactly one of several concurrent creates', async () => {

@@ -31,14 +31,12 @@ describe('create fields', { timeout: 120_000 }, () => {
     const cases: [string, string[], RegExp][] = [
       ['volume plugins', ['--volume-driver', 'flocker', '-v', 'v:/x'], /HostConfig\.VolumeDriver "flocker" is not supported yet/],
       ['image mounts', ['--mount', 'type=image,source=busybox,target=/x'], /HostConfig\.Mounts\.Type "image" is not supported yet/],
-      ['published ports', ['-p', '8080:80'], /HostConfig\.PortBindings is not supported yet/],
       ['real-time cpu', ['--cpu-rt-runtime', '1000'], /HostConfig\.CpuRealtimeRuntime is not supported yet/],
       ['an AppArmor profile', ['--security-opt', 'apparmor=docker-default'], /HostConfig\.SecurityOpt "apparmor=docker-default" is not supported: berth loads no AppArmor profiles/],
       ['restart policy', ['--restart', 'always'], /HostConfig\.RestartPolicy "always" is not supported yet/],
       ['healthcheck', ['--health-cmd', 'true'], /Config\.Healthcheck is not supported yet/],
       ['log driver', ['--log-driver', 'none'], /HostConfig\.LogConfig\.Type "none" is not supported yet/],
       ['log options', ['--log-opt', 'max-size=1m'], /HostConfig\.LogConfig\.Config is not supported yet/],
-      ['dns', ['--dns', '1.1.1.1'], /HostConfig\.Dns is not supported yet/],
       ['init', ['--init'], /HostConfig\.Init is not supported yet/],
     ];
     for (const [what, flags, message] of cases) {

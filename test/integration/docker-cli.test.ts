@@ -180,7 +180,8 @@ describe('docker CLI against berthd', () => {
     const w = await docker(d, 'wait', 'web');
     assert.equal(w.stdout.trim(), '42');
 
-    assert.equal((await docker(d, 'start', 'web')).code, 0);
+    const again = await docker(d, 'start', 'web');
+    assert.equal(again.code, 0, again.stderr);
     assert.equal((await docker(d, 'rm', '-f', 'web')).code, 0);
     assert.equal((await docker(d, 'ps', '-aq', '--filter', `id=${id}`)).stdout.trim(), '');
     assert.ok(!fs.readFileSync('/proc/mounts', 'utf8').includes(id), 'rootfs unmounted');
@@ -202,8 +203,10 @@ describe('docker CLI against berthd', () => {
     await docker(d, 'rm', 'counter');
   });
 
-  it('gives a container only loopback by default and the host network with --network host', async () => {
-    const none = await docker(d, 'run', '--rm', 'busybox', 'sh', '-c', 'ls /sys/class/net');
+  it('puts a container on the default bridge, only loopback with --network none, and the host network with --network host', async () => {
+    const bridged = await docker(d, 'run', '--rm', 'busybox', 'sh', '-c', 'ls /sys/class/net');
+    assert.deepEqual(bridged.stdout.trim().split('\n').sort(), ['eth0', 'lo']);
+    const none = await docker(d, 'run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net');
     assert.equal(none.stdout.trim(), 'lo');
     const host = await docker(d, 'run', '--rm', '--network', 'host', 'busybox', 'sh', '-c', 'ls /sys/class/net | wc -l');
     assert.ok(Number(host.stdout.trim()) > 1, host.stdout);

@@ -49,16 +49,17 @@ describe('docker events', { timeout: 180_000 }, () => {
     });
     const events = lines.map((l) => JSON.parse(l));
     // docker run attaches before it starts, and dockerd logs the attach too.
-    assert.deepEqual(events.map((e) => `${e.Type} ${e.Action}`), ['container create', 'container attach', 'container start', 'container die', 'container destroy', 'image tag']);
+    assert.deepEqual(events.map((e) => `${e.Type} ${e.Action}`), ['container create', 'container attach', 'network connect', 'container start', 'container die', 'network disconnect', 'container destroy', 'image tag']);
     const create = events[0];
     assert.equal(create.status, 'create');
     assert.equal(create.id, create.Actor.ID);
     assert.equal(create.from, 'busybox');
     assert.equal(create.scope, 'local');
     assert.deepEqual(create.Actor.Attributes, { image: 'busybox', name: 'ev1', team: 'a' });
-    assert.equal(events[3].Actor.Attributes.exitCode, '0');
+    assert.equal(events[4].Actor.Attributes.exitCode, '0');
+    assert.deepEqual(events[2].Actor.Attributes, { container: create.id, name: 'bridge', type: 'bridge' });
     assert.equal(String(create.time), String(create.timeNano).slice(0, 10));
-    assert.equal(events[5].Actor.Attributes.name, 'ev:1');
+    assert.equal(events[7].Actor.Attributes.name, 'ev:1');
   });
 
   it('filters by type, container (name or id), event, image and label', async () => {

@@ -28,6 +28,38 @@ export interface TestDaemon {
   // Starts berthd again on the same roots.
   restart(): Promise<void>;
   stop(): Promise<void>;
+  // Its default bridge and the /20 its networks' subnets come from: every
+  // test daemon has its own, since tests of several engineers run at once.
+  net: TestNet;
+}
+
+export interface TestNet {
+  bridge: string;
+  // The default bridge's subnet (the /20's first /24).
+  bridgeSubnet: string;
+  // The i-th /24 of the /20 (1-15), for networks created with --subnet.
+  subnet(i: number): string;
+  args: string[];
+}
+
+// A bridge name and a 10.x.y.0/20 no route of this host uses, picked at random.
+export function testNet(): TestNet {
+  const routes = fs.readFileSync('/proc/net/route', 'utf8');
+  for (;;) {
+    const a = 64 + Math.floor(Math.random() * 64);
+    const b = 16 * Math.floor(Math.random() * 16);
+    // /proc/net/route holds little-endian hex: 10.a.b.0 is 00bbaa0a.
+    const hex = (x: number) => x.toString(16).toUpperCase().padStart(2, '0');
+    if (new RegExp(`\\t[0-9A-F]{2}${hex(b).slice(0, 1)}[0-9A-F]${hex(a)}0A\\t`).test(routes)) continue;
+    const bridge = `bt${Math.random().toString(16).slice(2, 8)}`;
+    const subnet = (i: number) => `10.${a}.${b + i}.0/24`;
+    return {
+      bridge,
+      bridgeSubnet: subnet(0),
+      subnet,
+      args: ['--bridge', bridge, '--bip', `10.${a}.${b}.1/24`, '--default-address-pool', `base=10.${a}.${b}.0/20,size=24`],
+    };
+  }
 }
 
 export interface DaemonOptions {
@@ -51,12 +83,13 @@ export async function startDaemon(extraArgs: string[] = [], opts: DaemonOptions 
   const execRoot = path.join(base, 'x');
   const socket = path.join(base, 's.sock');
   const logFile = path.join(base, 'berthd.log');
+  const net = testNet();
   let child: ChildProcess | undefined;
   const running = () => !!child && child.exitCode === null && child.signalCode === null;
 
   const launch = async () => {
     const out = fs.openSync(logFile, 'a');
-    child = spawn(BERTHD, ['--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--pidfile', path.join(base, 'berthd.pid'), '--log-level', 'debug', '--config-file', path.join(base, 'daemon.json'), ...extraArgs], {
+    child = spawn(BERTHD, ['--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--pidfile', path.join(base, 'berthd.pid'), '--log-level', 'debug', '--config-file', path.join(base, 'daemon.json'), ...net.args, ...extraArgs], {
       stdio: ['ignore', out, out],
     });
     fs.closeSync(out);
@@ -74,6 +107,7 @@ export async function startDaemon(extraArgs: string[] = [], opts: DaemonOptions 
     dataRoot,
     execRoot,
     socket,
+    net,
     env: { ...process.env, DOCKER_HOST: `unix://${socket}`, BERTH_HOST: `unix://${socket}`, DOCKER_CONFIG: path.join(base, 'docker-config') },
     log: () => fs.readFileSync(logFile, 'utf8'),
     kill9: async () => {
@@ -129,6 +163,7 @@ export async function cleanupRoots(base: string, execRoot: string): Promise<void
       await pexec(rt === 'crun' ? 'crun' : 'runc', ['--root', stateRoot, 'delete', '--force', id]).catch(() => {});
     }
   }
+  await cleanupNetworks(base, execRoot);
   const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && (m.startsWith(base + '/') || m === base));
   for (const m of mounts.sort((a, b) => b.length - a.length)) await pexec('umount', ['-l', m]).catch(() => {});
   // Loop devices of a data root on a filesystem of its own.
@@ -137,6 +172,18 @@ export async function cleanupRoots(base: string, execRoot: string): Promise<void
     if (file?.startsWith(base + '/')) await pexec('losetup', ['-d', dev]).catch(() => {});
   }
   fs.rmSync(base, { recursive: true, force: true });
+}
+
+// The bridges, veths, rules, DNS and namespaces of a data root whose
+// containers were killed: berthd tears them down itself.
+async function cleanupNetworks(base: string, execRoot: string): Promise<void> {
+  const dataRoot = path.join(base, 'd');
+  if (!fs.existsSync(path.join(dataRoot, 'network'))) return;
+  const cfg = path.join(base, 'cleanup.json');
+  fs.writeFileSync(cfg, '{}');
+  await pexec(BERTHD, ['--data-root', dataRoot, '--exec-root', execRoot, '--config-file', cfg, '--cleanup-networks']).catch((err) => {
+    process.stderr.write(`network cleanup of ${base}: ${err.stderr ?? err.message}\n`);
+  });
 }
 
 function safeReaddir(p: string): string[] {

@@ -289,7 +289,7 @@ export class ContainerService {
   }
 
   private endpoint(c: ContainerRecord): NetworkEndpoint {
-    return { id: c.id, hostname: c.spec.hostname, domainname: c.spec.domainname, network: c.spec.network };
+    return { id: c.id, name: c.name.replace(/^\//, ''), files: this.d.store.files(c.id), hostname: c.spec.hostname, domainname: c.spec.domainname, network: c.spec.network };
   }
 
   // ----- start -----
@@ -331,6 +331,8 @@ export class ContainerService {
         pid: this.nsChoice(c.spec.pid, 'pid'),
         uts: this.nsChoice(c.spec.uts, 'uts'),
       };
+      const netns = this.d.networks.prepare?.(this.endpoint(c));
+      netns?.catch(() => {});
       const rootfs = await this.mountRootfs(id, image, c.spec.autoRemove);
       mounted = true;
       const [passwd, group] = await Promise.all([readFileInRoot(rootfs, '/etc/passwd'), readFileInRoot(rootfs, '/etc/group')]);
@@ -355,7 +357,7 @@ export class ContainerService {
         domainname: c.spec.domainname,
         tty: p.terminal,
         ...(p.terminal && p.consoleSize ? { consoleSize: p.consoleSize } : {}),
-        network: joined.network ? { path: joined.network.path } : c.spec.network.mode === 'host' ? 'host' : 'none',
+        network: joined.network ? { path: joined.network.path } : c.spec.network.mode === 'host' ? 'host' : (await netns) ? { path: (await netns)! } : 'none',
         ipc: joined.ipc,
         pid: joined.pid,
         uts: joined.uts,
@@ -506,22 +508,32 @@ export class ContainerService {
     // exited, then removed).
     const saved = c.spec.autoRemove || (await this.saveQuietly(c));
     // Unsaved (a full disk), the runtime keeps the exit code for a restart.
+    // Side by side: the runtime's delete and the network's teardown (whose
+    // disconnect events follow the die, as dockerd's do).
     let released = saved;
-    if (saved) {
-      await this.d.runtime.delete(this.ref(c)).catch((err) => {
-        released = false;
-        this.opts.log('warn', `runtime delete ${c.id.slice(0, 12)}: ${err.message}`);
-      });
+    let died!: () => void;
+    const dieSent = new Promise<void>((r) => (died = r));
+    try {
+      await Promise.all([
+        saved
+          ? this.d.runtime.delete(this.ref(c)).catch((err) => {
+              released = false;
+              this.opts.log('warn', `runtime delete ${c.id.slice(0, 12)}: ${err.message}`);
+            })
+          : undefined,
+        this.d.networks.detach(c.id, { announceAfter: dieSent }).catch((err) => {
+          released = false;
+          this.opts.log('warn', `network detach ${c.id.slice(0, 12)}: ${err.message}`);
+        }),
+      ]);
+      this.unmountRootfs(c.id);
+      await this.d.volumes.unmount(c.id, c.spec.mounts).catch((err) => this.opts.log('warn', `volume unmount ${c.id.slice(0, 12)}: ${err.message}`));
+      e.released = released;
+      this.internal.emit('exit', c.id);
+      this.publish(c, 'die', { exitCode: String(code) });
+    } finally {
+      died();
     }
-    await this.d.networks.detach(c.id).catch((err) => {
-      released = false;
-      this.opts.log('warn', `network detach ${c.id.slice(0, 12)}: ${err.message}`);
-    });
-    this.unmountRootfs(c.id);
-    await this.d.volumes.unmount(c.id, c.spec.mounts).catch((err) => this.opts.log('warn', `volume unmount ${c.id.slice(0, 12)}: ${err.message}`));
-    e.released = released;
-    this.internal.emit('exit', c.id);
-    this.publish(c, 'die', { exitCode: String(code) });
     if (c.spec.autoRemove) {
       await this.remove(c.id, { force: true, auto: true, volumes: true }).catch((err) => this.opts.log('warn', `auto-remove ${c.id.slice(0, 12)}: ${err.message}`));
     }
@@ -722,6 +734,7 @@ export class ContainerService {
           await this.d.networks.detach(id);
           this.unmountRootfs(id);
         }
+        await this.d.networks.forget?.(id);
         await this.d.store.forget(id, !opts.auto);
       } catch (err) {
         c.state.status = before;

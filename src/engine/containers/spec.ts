@@ -13,9 +13,34 @@ export type Namespace = { mode: 'private' } | { mode: 'host' } | { mode: 'contai
 
 export interface NetworkSpec {
   // 'none': a namespace with loopback only; 'host': the host's stack;
-  // 'container': another container's namespace (and its hosts/resolv.conf).
-  mode: 'none' | 'host' | 'container';
+  // 'container': another container's namespace (and its hosts/resolv.conf);
+  // 'bridge': bridge networks (`endpoints`, the first one the primary).
+  mode: 'none' | 'host' | 'container' | 'bridge';
   container?: string;
+  endpoints?: NetworkEndpointSpec[];
+  // Published on the primary network; hostPort 0 is an ephemeral port.
+  ports?: PortSpec[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  // "name" → an address, or "host-gateway".
+  extraHosts?: { name: string; ip: string }[];
+  // Another container's address under an alias in /etc/hosts.
+  links?: { container: string; alias: string }[];
+}
+
+export interface NetworkEndpointSpec {
+  network: string; // a network's name or id
+  ip?: string;
+  mac?: string;
+  aliases: string[];
+}
+
+export interface PortSpec {
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+  hostIP: string; // "" = every address
+  hostPort: number;
 }
 
 export interface ProcessSpec {

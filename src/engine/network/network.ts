@@ -12,6 +12,8 @@ export interface NetworkFiles {
 
 export interface NetworkEndpoint {
   id: string;
+  name: string; // without the leading "/"
+  files: NetworkFiles;
   hostname: string; // the container's, resolved ("" never reaches here)
   domainname: string;
   network: NetworkSpec;
@@ -22,8 +24,14 @@ export interface Networks {
   check(network: NetworkSpec): void;
   // Writes the container's files for its network.
   writeFiles(ep: NetworkEndpoint, files: NetworkFiles): Promise<void>;
+  // Before the runtime makes the container: a network namespace for it to
+  // join (undefined: the runtime makes one, or joins the host's).
+  prepare?(ep: NetworkEndpoint): Promise<string | undefined>;
   // Before the process runs: wires its namespace (pid is its init process).
   attach(ep: NetworkEndpoint, pid: number): Promise<void>;
-  // After it exited, or when it is removed; safe to call twice.
-  detach(id: string): Promise<void>;
+  // After it exited, or when it is removed; safe to call twice. Its events
+  // wait for `announceAfter` (dockerd's order: die, then disconnect).
+  detach(id: string, o?: { announceAfter?: Promise<unknown> }): Promise<void>;
+  // When the container is removed: what was kept for it goes too.
+  forget?(id: string): Promise<void>;
 }

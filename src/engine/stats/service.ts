@@ -8,12 +8,15 @@ import { isRunning, type ContainerRecord } from '../containers/record';
 import type { EventPublisher } from '../events/bus';
 import type { CgroupReader, CgroupSample } from './cgroup';
 import type { MachineSample } from './machine';
+import { parseNetDev, readNetDev, type NetIfStats } from './netdev';
 
 export interface StatsSample {
   read: Date;
   // undefined: the container is not running.
   cgroup?: CgroupSample;
   machine: MachineSample;
+  // Per interface, for a container with a network namespace of its own on bridge networks.
+  networks?: Record<string, NetIfStats>;
 }
 
 export interface StatsDeps {
@@ -25,6 +28,8 @@ export interface StatsDeps {
   events: EventPublisher;
   // Where ps lives; the host's, never a binary from a container.
   ps?: string;
+  // /proc/<pid>/net/dev of a container's process.
+  netDev?: (pid: number) => Promise<string>;
 }
 
 export interface TopResult {
@@ -46,7 +51,11 @@ export class ContainerStats {
     const read = new Date();
     if (!isRunning(rec.state)) return { rec, sample: { read, machine } };
     try {
-      return { rec, sample: { read, machine, cgroup: await this.d.cgroups.read(cgroupOf(rec)) } };
+      const [cgroup, networks] = await Promise.all([
+        this.d.cgroups.read(cgroupOf(rec)),
+        rec.spec.network.mode === 'bridge' && rec.state.pid ? (this.d.netDev ?? readNetDev)(rec.state.pid).then(parseNetDev, () => undefined) : undefined,
+      ]);
+      return { rec, sample: { read, machine, cgroup, ...(networks ? { networks } : {}) } };
     } catch (err) {
       // Exited meanwhile: its cgroup is gone.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { rec, sample: { read, machine } };

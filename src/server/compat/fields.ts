@@ -48,7 +48,6 @@ export interface CreateBodyView {
   hostConfig: Record<string, unknown>;
 }
 
-const NETWORKING = 'with bridge networking (issue 9)';
 const SUPERVISION = 'with supervision (issue 10)';
 const WINDOWS = 'Windows only';
 
@@ -120,7 +119,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'Config.AttachStdin': applied('boolean', 'kept for `docker start -a`'),
   'Config.AttachStdout': applied('boolean', 'kept for `docker start -a`'),
   'Config.AttachStderr': applied('boolean', 'kept for `docker start -a`'),
-  'Config.ExposedPorts': applied('map', 'kept and shown; publishing them (-P) comes ' + NETWORKING),
+  'Config.ExposedPorts': applied('map', 'kept and shown; `PublishAllPorts` (-P) publishes them'),
   'Config.Tty': applied('boolean', 'a pty (conmon -t, OCI `process.terminal`), `TERM=xterm` unless set; output is one raw stream'),
   'Config.OpenStdin': applied('boolean'),
   'Config.StdinOnce': applied('boolean'),
@@ -148,7 +147,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'Config.WorkingDir': applied('string', 'an absolute path; made when missing'),
   'Config.Entrypoint': applied('strOrStrings'),
   'Config.NetworkDisabled': applied('boolean', 'the container gets a network namespace with loopback only'),
-  'Config.MacAddress': refused('string', 'deprecated; comes ' + NETWORKING),
+  'Config.MacAddress': applied('string', 'deprecated: the MAC address on the container\'s primary network (bridge networks only)'),
   'Config.OnBuild': applied('strings', 'kept in the config, as Docker does'),
   'Config.Labels': applied('stringmap'),
   'Config.StopSignal': applied('string', 'the signal `docker stop` sends', { validate: (v) => { if (v) parseSignalNamed('Config.StopSignal', v); } }),
@@ -205,8 +204,8 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
       }
     },
   }),
-  'HostConfig.NetworkMode': partial('string', '`bridge` (the default; for now a network namespace with loopback only, bridge networking comes ' + NETWORKING + '), `none`, `host`, `container:<name|id>`; an unknown network is 404', () => {}),
-  'HostConfig.PortBindings': refused('map', 'port publishing comes ' + NETWORKING, { validate: validatePortBindings }),
+  'HostConfig.NetworkMode': applied('string', '`bridge` (the default), `none`, `host`, `container:<name|id>`, or a user-defined bridge network by name or id; an unknown network is 404 `network <name> not found`'),
+  'HostConfig.PortBindings': applied('map', 'DNAT by netavark from every host address (or `HostIp`) and 127.0.0.1; the host port is held; an empty `HostPort` is an ephemeral port; IPv4 only; sctp is refused', { validate: validatePortBindings }),
   'HostConfig.RestartPolicy': partial('object', '`no` only; the other policies come ' + SUPERVISION, (v) => {
     if (v.Name && v.Name !== 'no') throw notSupported('HostConfig.RestartPolicy', v.Name);
   }, {
@@ -240,20 +239,20 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.CapAdd': applied('strings', 'with or without `CAP_`, any case, or `ALL`; applied after CapDrop, as Docker; `ALL` is every capability berthd holds, and one it does not hold (CAP_SYS_RESOURCE on some hosts) is refused by name', { validate: (v: string[]) => normalizeCapabilities(v) }),
   'HostConfig.CapDrop': applied('strings', 'from Docker\'s 14 defaults; `ALL` keeps only CapAdd', { validate: (v: string[]) => normalizeCapabilities(v) }),
   'HostConfig.CgroupnsMode': applied('string', '`private` (the default, also on cgroup v1, where dockerd defaults to `host`) or `host`'),
-  'HostConfig.Dns': refused('strings', NETWORKING),
-  'HostConfig.DnsOptions': refused('strings', NETWORKING),
-  'HostConfig.DnsSearch': refused('strings', NETWORKING),
-  'HostConfig.ExtraHosts': refused('strings', NETWORKING),
+  'HostConfig.Dns': applied('strings', 'the nameservers in /etc/resolv.conf (on a user-defined network after the network\'s own DNS server)'),
+  'HostConfig.DnsOptions': applied('strings', '`options` in /etc/resolv.conf'),
+  'HostConfig.DnsSearch': applied('strings', '`search` in /etc/resolv.conf'),
+  'HostConfig.ExtraHosts': applied('strings', '`name:ip` (or `name=ip`) lines in /etc/hosts; `host-gateway` is the default bridge\'s gateway'),
   'HostConfig.GroupAdd': applied('strings', 'names resolved in the container\'s /etc/group (read inside its root), or numeric gids; exec sessions get them too'),
   'HostConfig.IpcMode': partial('string', '`private`, `shareable` (both the container\'s own), `host`, `container:<name|id>`', (v) => {
     if (v === 'none') throw notSupported('HostConfig.IpcMode', v);
   }, { validate: namespaceMode('HostConfig.IpcMode', ['', 'private', 'shareable', 'host', 'none']) }),
   'HostConfig.Cgroup': refused('string', 'joining another container\'s cgroup is not planned'),
-  'HostConfig.Links': refused('strings', NETWORKING),
+  'HostConfig.Links': applied('strings', '`name[:alias]`: the running container\'s address under its name, alias and short id in /etc/hosts'),
   'HostConfig.OomScoreAdj': applied('integer', 'OCI process.oomScoreAdj; a negative value is refused when berthd lacks CAP_SYS_RESOURCE (it could not lower it)'),
   'HostConfig.PidMode': partial('string', '`host`, `container:<name|id>`', () => {}, { validate: namespaceMode('HostConfig.PidMode', ['', 'host']) }),
   'HostConfig.Privileged': applied('boolean', 'every capability berthd holds (not CAP_SYS_RESOURCE where root lacks it: dockerd fails there), every host device, no seccomp, no masked or read-only paths, /sys and the cgroup tree writable, all devices allowed in the cgroup'),
-  'HostConfig.PublishAllPorts': refused('boolean', NETWORKING),
+  'HostConfig.PublishAllPorts': applied('boolean', 'every exposed port without a binding gets an ephemeral host port'),
   'HostConfig.ReadonlyRootfs': applied('boolean'),
   'HostConfig.SecurityOpt': partial('strings', '`seccomp=unconfined|builtin|<profile JSON>` (Docker\'s format: names, actions, args, includes/excludes), `no-new-privileges[=true|false]`, `apparmor=unconfined`, `label=disable`; other AppArmor profiles and SELinux labels are refused (neither is used by berth or present here)', (v: string[]) => {
     securityOptions(v);
@@ -282,18 +281,24 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.ReadonlyPaths': applied('strings', 'replaces the default read-only paths'),
 
   // ----- NetworkingConfig -----
-  'NetworkingConfig.EndpointsConfig': partial('map', 'an entry for the container\'s own network, with no settings; aliases, addresses, links and driver options come ' + NETWORKING, (v) => {
+  'NetworkingConfig.EndpointsConfig': partial('map', 'per network: `IPAMConfig.IPv4Address`, `Aliases`, `MacAddress`; `bridge` is the primary network unless `NetworkMode` names another; a network besides the container\'s own mode is joined too (bridge networks only)', (v) => {
     for (const [net, ep] of Object.entries(v as Record<string, Record<string, unknown> | null>)) {
       for (const [k, val] of Object.entries(ep ?? {})) {
+        if (['IPAMConfig', 'Aliases', 'MacAddress', 'NetworkID', 'EndpointID', 'Gateway', 'IPAddress', 'IPPrefixLen', 'DNSNames'].includes(k)) continue;
         if (!isZero(val)) throw notSupported(`NetworkingConfig.EndpointsConfig.${net}.${k}`);
+      }
+      const ipam = (ep?.IPAMConfig ?? {}) as Record<string, unknown>;
+      for (const [k, val] of Object.entries(ipam)) {
+        if (k !== 'IPv4Address' && !isZero(val)) throw notSupported(`NetworkingConfig.EndpointsConfig.${net}.IPAMConfig.${k}`);
       }
     }
   }, {
     validate: (v: Record<string, unknown>, body) => {
       const mode = String(body.hostConfig.NetworkMode || 'default');
-      const own = mode === 'default' || mode === 'bridge' ? ['default', 'bridge'] : [mode];
-      for (const net of Object.keys(v)) {
-        if (!own.includes(net)) throw notSupported(`NetworkingConfig.EndpointsConfig: connecting to ${JSON.stringify(net)} besides the container's network mode`);
+      if (['host', 'none'].includes(mode) || containerOf(mode) !== undefined) {
+        for (const net of Object.keys(v)) {
+          if (net !== mode) throw invalidArgument(`container sharing network namespace with another container or host cannot be connected to any other network (${net})`);
+        }
       }
     },
   }),

@@ -33,6 +33,15 @@ export const QUERY: Record<string, Record<string, QueryRule>> = {
     filters: { use: 'applied', note: 'type, event, container, image, label, daemon, network, volume, scope; others are refused' },
   },
 
+  // networks
+  'GET /networks': { filters: { use: 'applied', note: 'name, id, label, driver, type, dangling, scope' } },
+  'GET /networks/{id}': { verbose: ignored('verbose adds swarm services; berth has no swarm'), scope: { use: 'applied', note: 'only `local` networks exist' } },
+  'DELETE /networks/{id}': {},
+  'POST /networks/create': {},
+  'POST /networks/{id}/connect': {},
+  'POST /networks/{id}/disconnect': {},
+  'POST /networks/prune': { filters: { use: 'applied', note: 'until, label, label!' } },
+
   // containers
   'GET /containers/json': { all: applied, limit: applied, size: applied, filters: applied },
   'POST /containers/create': { name: applied, platform: refused('containers run images of the host platform only') },

@@ -4,7 +4,7 @@
 // spellings. The body as merged is kept with the container (meta) for
 // inspect and commit.
 import { invalidArgument, notFound } from '../../errors';
-import type { ContainerSpec, DeviceSpec, Namespace, NetworkSpec } from '../../engine/containers/spec';
+import type { ContainerSpec, DeviceSpec, Namespace } from '../../engine/containers/spec';
 import { parseReference } from '../../oci/reference';
 import type { ImageRecord } from '../../engine/images/types';
 import { formatPlatform, hostPlatform, normalizePlatform } from '../../oci/platform';
@@ -13,6 +13,7 @@ import { adaptHostConfig, checkHostLimits, checkResources, limitsOf } from './re
 import { mountsOf } from './mounts';
 import { securityOptions } from './seccomp';
 import { normalizeCapabilities } from '../../engine/runtime/security';
+import { networkSpecOf } from './network';
 import type { DockerConfig, DockerHostConfig, DockerMeta } from './meta';
 
 export interface CreateBody extends Record<string, unknown> {
@@ -70,7 +71,8 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
   // (The engine refuses an empty command and a relative working directory.)
   const workdir = s('WorkingDir') || img.WorkingDir || '';
 
-  const network = networkOf(String(hc.NetworkMode ?? ''), cfg.NetworkDisabled === true);
+  const netWarnings: string[] = [];
+  const network = networkSpecOf(hc, cfg, { ...(img.ExposedPorts ?? {}), ...((cfg.ExposedPorts as Record<string, object>) ?? {}) }, netWarnings);
   const stopSignal = s('StopSignal') || img.StopSignal || '';
   const config: DockerConfig = {
     Hostname: s('Hostname'),
@@ -101,7 +103,7 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
   };
   const hostConfig: DockerHostConfig = {
     ...adaptHostConfig(hc),
-    NetworkMode: network.mode === 'container' ? `container:${network.container}` : !hc.NetworkMode || hc.NetworkMode === 'default' ? 'bridge' : String(hc.NetworkMode),
+    NetworkMode: network.spec.mode === 'container' ? `container:${network.spec.container}` : !hc.NetworkMode || hc.NetworkMode === 'default' ? 'bridge' : String(hc.NetworkMode),
     AutoRemove: !!hc.AutoRemove,
     RestartPolicy: (hc.RestartPolicy as DockerHostConfig['RestartPolicy']) ?? { Name: 'no', MaximumRetryCount: 0 },
     LogConfig: { Type: 'k8s-file', Config: {} },
@@ -164,7 +166,7 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     runtime: typeof hc.Runtime === 'string' ? hc.Runtime : '',
     ...(limitsOf(hostConfig) ? { limits: limitsOf(hostConfig) } : {}),
   };
-  return { spec, meta: { Config: config, HostConfig: hostConfig }, warnings: platformWarnings(image) };
+  return { spec, meta: { Config: config, HostConfig: hostConfig }, warnings: [...platformWarnings(image), ...netWarnings] };
 }
 
 // dockerd warns when an image was made for another platform than the host's
@@ -177,23 +179,6 @@ function platformWarnings(image: ImageRecord): string[] {
   const got = normalizePlatform({ os: c.os, architecture: c.architecture, variant: c.variant });
   if (got.os === want.os && got.architecture === want.architecture) return [];
   return [`The requested image's platform (${formatPlatform(got)}) does not match the detected host platform (${formatPlatform(host)}) and no specific platform was requested`];
-}
-
-// NetworkMode as clients spell it: "" and "default" mean the default bridge
-// network; NetworkDisabled wins over all of them.
-function networkOf(mode: string, disabled: boolean): { spec: NetworkSpec; mode: string; container?: string } {
-  if (disabled) return { spec: { mode: 'none' }, mode: 'none' };
-  const other = containerOf(mode);
-  if (other !== undefined) return { spec: { mode: 'container', container: other }, mode: 'container', container: other };
-  switch (mode) {
-    case '': case 'default': case 'bridge': case 'none':
-      // The default network has no bridge yet: a namespace of its own, loopback only.
-      return { spec: { mode: 'none' }, mode };
-    case 'host':
-      return { spec: { mode: 'host' }, mode };
-    default:
-      throw notFound(`network ${mode} not found`);
-  }
 }
 
 interface DockerDevice { PathOnHost: string; PathInContainer?: string; CgroupPermissions?: string }

@@ -9,6 +9,7 @@ import type { ImageRecord } from '../../engine/images/types';
 import { humanDuration } from '../../util/duration';
 import { dockerMeta } from './meta';
 import { mountPoints } from './mounts';
+import { networkSettings, summaryPorts, type NetworkView } from './netsettings';
 
 // What the shapes need beyond the record.
 export interface ContainerViewDeps {
@@ -20,6 +21,8 @@ export interface ContainerViewDeps {
   lowers(chainID: string): string[];
   // The exec sessions of a container not yet finished.
   execIDs?(id: string): string[];
+  // Bridge networking's view of a container (absent: loopback only).
+  networks?: NetworkView;
   // A volume's directory on the host (inspect's Mounts[].Source).
   volumeMountpoint?(name: string): string;
 }
@@ -79,7 +82,7 @@ export async function containerSummary(d: ContainerViewDeps, c: ContainerRecord,
     ImageID: c.spec.image.id,
     Command: [path, ...args.map(quoteArg)].join(' '),
     Created: Math.floor(Date.parse(c.created) / 1000),
-    Ports: [],
+    Ports: (d.networks ? summaryPorts(c, d.networks, dockerMeta(c).Config.ExposedPorts ?? {}) : []) as ContainerSummary['Ports'],
     Labels: c.spec.labels,
     State: c.state.status,
     Status: statusText(c),
@@ -140,7 +143,7 @@ export async function inspectContainer(d: ContainerViewDeps, c: ContainerRecord,
     ...(size ? await sizes(d, c) : {}),
     Mounts: mountsView(d, c),
     Config: { ...Config, Hostname: c.spec.hostname } as ContainerInspectResponse['Config'],
-    NetworkSettings: {
+    NetworkSettings: d.networks && c.spec.network.mode === 'bridge' ? (networkSettings(c, d.networks, Config.ExposedPorts ?? {}) as unknown as ContainerInspectResponse['NetworkSettings']) : {
       Bridge: '', SandboxID: '', SandboxKey: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
       Ports: {}, Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '',
       // Go's nil pointers (IPAMConfig) are null on the wire.

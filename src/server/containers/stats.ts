@@ -3,6 +3,7 @@
 // memory use (usage minus inactive file pages) and block I/O from it.
 import type { ContainerBlkioStats, ContainerCPUStats, ContainerMemoryStats, ContainerStatsResponse } from '../../api/types';
 import type { ContainerRecord } from '../../engine/containers/record';
+import type { NetIfStats } from '../../engine/stats/netdev';
 import type { StatsSample } from '../../engine/stats/service';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -83,7 +84,15 @@ export function statsJSON(c: ContainerRecord, s: StatsSample, prev?: PrevStats):
     cpu_stats: cpu,
     precpu_stats: prev?.cpu ?? zeroCpu(),
     memory_stats: memory,
+    ...(s.networks ? { networks: networksJSON(s.networks) } : {}),
   };
+}
+
+function networksJSON(n: Record<string, NetIfStats>): ContainerStatsResponse['networks'] {
+  return Object.fromEntries(Object.entries(n).map(([k, v]) => [k, {
+    rx_bytes: v.rxBytes, rx_packets: v.rxPackets, rx_errors: v.rxErrors, rx_dropped: v.rxDropped,
+    tx_bytes: v.txBytes, tx_packets: v.txPackets, tx_errors: v.txErrors, tx_dropped: v.txDropped,
+  }]));
 }
 
 // Go's omitempty: zero and missing fields are left out.

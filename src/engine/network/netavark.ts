@@ -1,0 +1,83 @@
+// netavark (with aardvark-dns) wires one container into one bridge network:
+// bridge, veth, addresses, NAT, isolation, port DNAT and the network's DNS
+// records. It is handed what berth decided (addresses, MAC, ports) as the
+// JSON podman sends it, and gives back what it made.
+import type { Host } from '../../host';
+import type { Attachment, NetworkRecord } from './types';
+
+export const NETAVARK = '/usr/lib/podman/netavark';
+export const AARDVARK = '/usr/lib/podman/aardvark-dns';
+
+// netavark looks its iptables up on PATH: a short one saves the misses.
+const ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+
+export interface NetavarkContainer {
+  id: string;
+  name: string;
+}
+
+export class Netavark {
+  constructor(private host: Host, private opts: { configDir: string; binary?: string; aardvark?: string; log?: (msg: string) => void }) {}
+
+  private options(c: NetavarkContainer, a: Attachment, n: NetworkRecord): string {
+    const netOptions: Record<string, string> = { isolate: 'true' };
+    if (n.mtu) netOptions.mtu = String(n.mtu);
+    return JSON.stringify({
+      container_id: c.id,
+      container_name: c.name,
+      port_mappings: a.ports.map((p) => ({ host_ip: p.hostIP, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol })),
+      networks: {
+        [n.name]: {
+          static_ips: [a.ip],
+          aliases: a.aliases,
+          interface_name: a.iface,
+          ...(a.mac ? { static_mac: a.mac } : {}),
+        },
+      },
+      network_info: {
+        [n.name]: {
+          name: n.name,
+          id: n.id,
+          driver: 'bridge',
+          network_interface: n.bridge,
+          subnets: [{ subnet: n.subnet, gateway: n.gateway }],
+          ipv6_enabled: false,
+          internal: n.internal,
+          dns_enabled: n.dns,
+          options: netOptions,
+        },
+      },
+    });
+  }
+
+  private async call(verb: 'setup' | 'teardown', netns: string, input: string): Promise<string> {
+    const args = ['--config', this.opts.configDir, '--aardvark-binary', this.opts.aardvark ?? AARDVARK, verb, netns];
+    const t0 = Date.now();
+    const r = await this.host.run(this.opts.binary ?? NETAVARK, args, { input, env: ENV, timeoutMs: 30000 });
+    this.opts.log?.(`netavark ${verb} ${Date.now() - t0}ms`);
+    if (r.code !== 0) {
+      let msg = r.stdout.trim() || r.stderr.trim();
+      try {
+        msg = JSON.parse(msg).error ?? msg;
+      } catch {
+        // not JSON: as printed
+      }
+      throw new Error(`netavark ${verb}: ${msg}`);
+    }
+    return r.stdout;
+  }
+
+  // Returns the MAC address the container's interface got.
+  async setup(netns: string, c: NetavarkContainer, a: Attachment, n: NetworkRecord): Promise<string> {
+    const out = await this.call('setup', netns, this.options(c, a, n));
+    try {
+      return JSON.parse(out)[n.name].interfaces[a.iface].mac_address ?? a.mac;
+    } catch {
+      return a.mac;
+    }
+  }
+
+  async teardown(netns: string, c: NetavarkContainer, a: Attachment, n: NetworkRecord): Promise<void> {
+    await this.call('teardown', netns, this.options(c, a, n));
+  }
+}
