@@ -80,7 +80,10 @@ export class LocalVolumes implements Volumes {
       const existing = this.d.store.get(name);
       if (existing) return existing; // as dockerd: creating a name that exists returns it
       validateLocalOptions(options);
-      const rec: VolumeRecord = { name, driver, labels: o.labels ?? {}, options, createdAt: rfc3339(new Date()), mountedBy: [] };
+      // As dockerd: a volume created without a name is anonymous (prune
+      // takes it without `all`).
+      const labels = o.name ? (o.labels ?? {}) : { [ANONYMOUS_LABEL]: '', ...(o.labels ?? {}) };
+      const rec: VolumeRecord = { name, driver, labels, options, createdAt: rfc3339(new Date()), mountedBy: [] };
       await this.d.store.create(rec);
       this.d.events.publish('volume', 'create', name, { driver });
       return rec;

@@ -281,10 +281,10 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.ReadonlyPaths': applied('strings', 'replaces the default read-only paths'),
 
   // ----- NetworkingConfig -----
-  'NetworkingConfig.EndpointsConfig': partial('map', 'per network: `IPAMConfig.IPv4Address`, `Aliases`, `MacAddress`; `bridge` is the primary network unless `NetworkMode` names another; a network besides the container\'s own mode is joined too (bridge networks only)', (v) => {
+  'NetworkingConfig.EndpointsConfig': partial('map', 'per network: `IPAMConfig.IPv4Address`, `Aliases`, `MacAddress`, `Links` (as HostConfig.Links: in /etc/hosts); `bridge` is the primary network unless `NetworkMode` names another; a network besides the container\'s own mode is joined too (bridge networks only)', (v) => {
     for (const [net, ep] of Object.entries(v as Record<string, Record<string, unknown> | null>)) {
       for (const [k, val] of Object.entries(ep ?? {})) {
-        if (['IPAMConfig', 'Aliases', 'MacAddress', 'NetworkID', 'EndpointID', 'Gateway', 'IPAddress', 'IPPrefixLen', 'DNSNames'].includes(k)) continue;
+        if (['IPAMConfig', 'Aliases', 'MacAddress', 'Links', 'NetworkID', 'EndpointID', 'Gateway', 'IPAddress', 'IPPrefixLen', 'DNSNames'].includes(k)) continue;
         if (!isZero(val)) throw notSupported(`NetworkingConfig.EndpointsConfig.${net}.${k}`);
       }
       const ipam = (ep?.IPAMConfig ?? {}) as Record<string, unknown>;

@@ -9,6 +9,7 @@ interface EndpointBody {
   IPAMConfig?: { IPv4Address?: string } | null;
   Aliases?: string[] | null;
   MacAddress?: string;
+  Links?: string[] | null;
 }
 
 export function networkSpecOf(
@@ -47,7 +48,10 @@ export function networkSpecOf(
     if (name === primary || (primary === 'bridge' && name === 'default')) continue;
     endpoints.push(endpoint(name, e ?? {}));
   }
-  const links = strs(hc.Links).map((l) => {
+  // A link on a user network (docker sends it in the endpoint) is an alias
+  // only this container sees: an /etc/hosts line, as a legacy link.
+  const endpointLinks = Object.values(eps).flatMap((e) => strs(e?.Links));
+  const links = [...strs(hc.Links), ...endpointLinks].map((l) => {
     const [name, alias] = l.split(':');
     const n = name.replace(/^\//, '');
     return { container: n, alias: alias ? alias.split('/').pop()! : n };

@@ -136,12 +136,9 @@ export const createCommand: Command = {
     } catch (err) {
       throw runError('create', err);
     }
-    let id: string;
-    try {
-      id = await createContainer(ctx, config, opts);
-    } catch (err) {
-      throw runError('create', err);
-    }
+    // docker's runCreate returns what createContainer fails with as it is
+    // (status 1, no "docker: " and no hint), unlike run's reportError.
+    const id = await createContainer(ctx, config, opts);
     ctx.out.write(`${id}\n`);
     return 0;
   },

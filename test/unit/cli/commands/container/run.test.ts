@@ -89,7 +89,7 @@ describe('berth run and create', () => {
     assert.equal(again.err, `berth: container ID file found, make sure the other container isn't running or delete ${file}\n\nRun 'berth run --help' for more information\n`);
     assert.deepEqual(creates(), []);
     const failed = path.join(tmp, 'failed');
-    assert.equal((await berth(['create', '--pull', 'never', '--cidfile', failed, 'nosuchimage'])).code, 125);
+    assert.equal((await berth(['create', '--pull', 'never', '--cidfile', failed, 'nosuchimage'])).code, 1);
     assert.equal(fs.existsSync(failed), false);
   });
 
