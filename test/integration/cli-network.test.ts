@@ -106,7 +106,8 @@ describe('berth network, port and run --network, next to docker', { timeout: 300
       ['port', 'web', '80/tcp'],
       ['container', 'port', 'web', '90'],
       ['port', 'web', '81/udp'],
-      ['ps', '--filter', 'name=web'],
+      // The table without STATUS and CREATED, which move between the two runs.
+      ['ps', '--filter', 'name=web', '--format', 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Ports}}\t{{.Names}}'],
       ['ps', '--filter', 'publish=18080', '--format', '{{.Names}} {{.Ports}}'],
       ['ps', '--filter', 'expose=90', '--format', '{{.Names}}'],
       ['inspect', '--format', '{{json .NetworkSettings.Ports}} {{json .HostConfig.PortBindings}}', 'web'],

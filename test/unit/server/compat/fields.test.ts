@@ -172,10 +172,11 @@ describe('checkFields', () => {
     assert.throws(() => checkFields(view({}, { KernelMemory: 1 << 20 }), undefined), isInvalid(/^unknown field HostConfig\.KernelMemory$/));
   });
 
-  test('endpoint settings: addresses, aliases and MACs pass; others are refused by name; no other network beside host, none or a container', () => {
+  test('endpoint settings: addresses, aliases, MACs and links pass; others are refused by name; no other network beside host, none or a container', () => {
     checkFields(view({}, { NetworkMode: 'host' }), { EndpointsConfig: { host: {} } });
     checkFields(view({}, {}), { EndpointsConfig: { default: { Aliases: ['web'], IPAMConfig: { IPv4Address: '10.1.0.5' }, MacAddress: '02:42:0a:01:00:05' }, other: {} } });
-    assert.throws(() => checkFields(view({}, {}), { EndpointsConfig: { default: { Links: ['a:b'] } } }), isInvalid(/NetworkingConfig\.EndpointsConfig\.default\.Links is not supported yet/));
+    checkFields(view({}, {}), { EndpointsConfig: { default: { Links: ['a:b'] } } });
+    assert.throws(() => checkFields(view({}, {}), { EndpointsConfig: { default: { DriverOpts: { a: 'b' } } } }), isInvalid(/NetworkingConfig\.EndpointsConfig\.default\.DriverOpts is not supported yet/));
     assert.throws(() => checkFields(view({}, {}), { EndpointsConfig: { net: { IPAMConfig: { IPv6Address: '::5' } } } }), isInvalid(/EndpointsConfig\.net\.IPAMConfig\.IPv6Address is not supported yet/));
     assert.throws(() => checkFields(view({}, { NetworkMode: 'host' }), { EndpointsConfig: { other: {} } }), isInvalid(/cannot be connected to any other network \(other\)/));
   });
