@@ -15,6 +15,9 @@ export interface DaemonConfig {
   conmonPath: string;
   insecureRegistries: string[];
   certsDir: string;
+  // Exec sessions of runc containers through berth-exec rather than `runc
+  // exec` (daemon.json "exec-helper", default true).
+  execHelper: boolean;
 }
 
 export const DEFAULTS = {
@@ -159,5 +162,12 @@ export function loadConfig(argv: string[]): DaemonConfig {
     conmonPath,
     insecureRegistries: [...((file['insecure-registries'] as string[]) ?? []), ...((flags['insecure-registry'] as string[]) ?? [])],
     certsDir: path.resolve(pick('certs-dir', 'certs-dir', DEFAULTS.certsDir)),
+    execHelper: execHelperOf(file['exec-helper']),
   };
+}
+
+function execHelperOf(v: unknown): boolean {
+  if (v === undefined) return true;
+  if (typeof v !== 'boolean') throw new ConfigError(`invalid exec-helper ${JSON.stringify(v)}: expected true or false`);
+  return v;
 }

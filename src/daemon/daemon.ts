@@ -28,6 +28,7 @@ import type { Host } from '../host';
 import { ApiServer } from '../server';
 import type { ContainerViewDeps } from '../server/containers/inspect';
 import { Router } from '../server/router';
+import { nativeBuild } from '../util/paths';
 import { archiveRoutes } from '../server/routes/archive';
 import { containerRoutes } from '../server/routes/containers';
 import { execRoutes } from '../server/routes/exec';
@@ -67,7 +68,10 @@ export class Daemon {
     this.content = new ContentStore(path.join(root, 'content'));
     this.snapshots = new OverlaySnapshotter(path.join(root, 'overlay'));
     this.imageStore = new ImageStore(path.join(root, 'image'), this.content, this.snapshots);
-    this.runtime = new ConmonRuntime(host, { execRoot: config.execRoot, runtimes: config.runtimes, conmonPath: config.conmonPath, debug: config.debug });
+    this.runtime = new ConmonRuntime(host, {
+      execRoot: config.execRoot, runtimes: config.runtimes, conmonPath: config.conmonPath, debug: config.debug,
+      ...(config.execHelper ? { execHelper: { path: nativeBuild('berth-exec'), seccompCache: path.join(root, 'seccomp') } } : {}),
+    });
     let containers: ContainerService | undefined;
     this.images = new ImageService({
       store: this.imageStore,

@@ -14,6 +14,10 @@ export interface RuntimeOptions {
   runtimes: Record<string, string>; // name -> binary path
   conmonPath: string;
   debug?: boolean;
+  // berth-exec (src/host/native/exec-main.c): what conmon runs instead of
+  // `runc exec` for a runc container's exec sessions, with the dir where
+  // it keeps compiled seccomp programs. Unset: runc exec.
+  execHelper?: { path: string; seccompCache: string };
 }
 
 // Stream ids on conmon's attach socket: the first byte of each packet.
@@ -473,7 +477,7 @@ export class ConmonRuntime implements Runtime {
     const args = [
       '--api-version', '1',
       '-c', ref.id, '-u', link,
-      '-r', this.runtimePath(ref.runtime),
+      ...this.execRuntimeArgs(ref.runtime),
       '--runtime-arg', '--root', '--runtime-arg', this.stateRoot(ref.runtime),
       '-b', dir, '-p', path.join(dir, 'pid'),
       '-l', 'none',
@@ -531,6 +535,15 @@ export class ConmonRuntime implements Runtime {
       start?.end();
       ready?.close();
     }
+  }
+
+  // conmon's runtime for an exec: berth-exec for runc (it hands anything
+  // it does not do itself to runc), the runtime itself otherwise.
+  private execRuntimeArgs(runtime: string): string[] {
+    const bin = this.runtimePath(runtime);
+    const helper = this.opts.execHelper;
+    if (!helper || path.basename(bin) !== 'runc' || !fs.existsSync(helper.path)) return ['-r', bin];
+    return ['-r', helper.path, '--runtime-arg', '--runc', '--runtime-arg', bin, '--runtime-arg', '--seccomp-cache', '--runtime-arg', helper.seccompCache];
   }
 
   async execExitCode(id: string, session: string): Promise<number | undefined> {
