@@ -173,9 +173,10 @@ struct job {
   int ns_fds[8];
   const char *ns_names[8];
   int nns;
-  int cg_fds[32];
+  int cg_fds[32]; // a v1 hierarchy's tasks file, or the unified dir
   const char *cg_paths[32];
   int ncg;
+  int unified_fd;
   json_t *seccomp;
   struct bpf_prog filter;
   int new_keyring;
@@ -340,15 +341,22 @@ static void load_state(struct job *j, const char *root, const char *cacheDir) {
     j->ns_names[j->nns] = namespace_order[k];
     j->ns_fds[j->nns++] = fd;
   }
-  // Every cgroup it is in, v1 controllers and the unified hierarchy alike.
+  // Every cgroup it is in, v1 controllers and the unified hierarchy alike:
+  // the v1 tasks files (the fast way in, below) and the unified dir.
   const char *key;
   json_t *v;
   json_object_foreach(json_object_get(state, "cgroup_paths"), key, v) {
     const char *p = json_string_value(v);
     if (!p || j->ncg == 32) continue;
-    snprintf(file, sizeof file, "%s/cgroup.procs", p);
-    int fd = open(file, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) die("unable to start container process: error adding pid to cgroups: open %s: %s", file, go_err(errno));
+    int fd;
+    if (*key == 0) {
+      fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      j->unified_fd = fd;
+    } else {
+      snprintf(file, sizeof file, "%s/tasks", p);
+      fd = open(file, O_WRONLY | O_CLOEXEC);
+    }
+    if (fd < 0) die("unable to start container process: error adding pid to cgroups: open %s: %s", *key ? file : p, go_err(errno));
     j->cg_paths[j->ncg] = p;
     j->cg_fds[j->ncg++] = fd;
   }
@@ -654,6 +662,81 @@ static void become(struct job *j) {
 
 // --- the parent's side -----------------------------------------------------
 
+// runc's way into the cgroups: the parent writes the process's pid into
+// every cgroup.procs. Each such move takes the kernel's global lock on
+// thread groups, whose first taking waits for an RCU grace period (10-15
+// ms here).
+static void join_cgroups(struct job *j, pid_t pid) {
+  char file[PATH_MAX], num[32];
+  int len = snprintf(num, sizeof num, "%d", pid);
+  for (int k = 0; k < j->ncg; k++) {
+    snprintf(file, sizeof file, "%s/cgroup.procs", j->cg_paths[k]);
+    int fd = open(file, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, num, len) != len) {
+      int e = errno;
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      die("unable to start container process: error adding pid %d to cgroups: failed to write %d: %s", pid, pid, go_err(e));
+    }
+    close(fd);
+  }
+}
+
+struct clone_args_v2 {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+// The child that joins the namespaces and starts the process, which it
+// makes a child of the parent (CLONE_PARENT, as runc's nsexec does), so
+// the parent can reap it should it fail.
+//
+// The fast way into the cgroups ends up where runc's does without the
+// global lock: this child, one thread, moves itself into each v1 hierarchy
+// ("0" to its tasks file: the kernel skips the lock for the writer's own
+// thread), and the process is cloned straight into the unified cgroup
+// (CLONE_INTO_CGROUP). That clone must come before the cgroup namespace is
+// joined (its permission check wants both cgroups inside the caller's
+// namespace), so the process joins that one itself. Anything failing here
+// ("slow": a pids limit reached, an old kernel) sends the parent runc's way.
+static void setns_child(struct job *j, int fast) {
+  int cgroupns = -1;
+  if (fast) {
+    for (int k = 0; k < j->ncg; k++) {
+      if (j->cg_fds[k] == j->unified_fd) continue;
+      if (write(j->cg_fds[k], "0", 1) != 1) fail("slow");
+    }
+  }
+  for (int k = 0; k < j->nns; k++) {
+    if (fast && strcmp(j->ns_names[k], "NEWCGROUP") == 0) {
+      cgroupns = j->ns_fds[k];
+      continue;
+    }
+    if (setns(j->ns_fds[k], 0) < 0) fail("unable to start container process: failed to join namespace %s: %s", j->ns_names[k], go_err(errno));
+  }
+  pid_t p;
+  if (fast && j->unified_fd >= 0) {
+    struct clone_args_v2 args = {.flags = CLONE_PARENT | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)j->unified_fd};
+    p = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+    if (p < 0) fail("slow");
+  } else {
+    p = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+    if (p < 0) fail(fast ? "slow" : "unable to start container process: clone: %s", go_err(errno));
+  }
+  if (p == 0) {
+    if (cgroupns >= 0 && setns(cgroupns, 0) < 0) fail("failed to join namespace NEWCGROUP: %s", go_err(errno));
+    for (int k = 0; k < j->nns; k++) close(j->ns_fds[k]);
+    for (int k = 0; k < j->ncg; k++) close(j->cg_fds[k]);
+    become(j);
+  }
+  char msg[32];
+  int n = snprintf(msg, sizeof msg, "pid %d", p);
+  if (write(sync_fd, msg, n) != n) _exit(1);
+  _exit(0);
+}
+
 static void write_pid_file(const char *file, pid_t pid) {
   // runc's createPidFile: ".<name>" beside it, then renamed.
   char tmp[PATH_MAX];
@@ -683,7 +766,7 @@ int main(int argc, char **argv) {
   orig_argv = argv;
   const char *root = "/run/runc", *cacheDir = NULL, *pidFile = NULL, *processFile = NULL, *consoleSocket = NULL;
   int i = 1, detach = 0;
-  struct job j = {0};
+  struct job j = {.unified_fd = -1};
   for (; i < argc && strcmp(argv[i], "exec") != 0; i++) {
     if (strcmp(argv[i], "--runc") == 0 && i + 1 < argc) runc_path = argv[++i];
     else if (strcmp(argv[i], "--seccomp-cache") == 0 && i + 1 < argc) cacheDir = argv[++i];
@@ -708,50 +791,38 @@ int main(int argc, char **argv) {
   if (j.terminal && !consoleSocket) die("cannot allocate tty if runc will detach without setting console socket");
   j.console = j.terminal ? connect_console(consoleSocket) : -1;
 
+  pid_t pid = 0;
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) die("socketpair: %s", go_err(errno));
-  pid_t child = fork();
-  if (child < 0) die("fork: %s", go_err(errno));
-  if (child == 0) {
-    close(sv[0]);
-    sync_fd = sv[1];
-    for (int k = 0; k < j.ncg; k++) close(j.cg_fds[k]);
-    for (int k = 0; k < j.nns; k++) {
-      if (setns(j.ns_fds[k], 0) < 0) fail("unable to start container process: failed to join namespace %s: %s", j.ns_names[k], go_err(errno));
-      close(j.ns_fds[k]);
+  // The fast way first; should it fail, runc's.
+  for (int fast = 1;; fast = 0) {
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) die("socketpair: %s", go_err(errno));
+    pid_t child = fork();
+    if (child < 0) die("fork: %s", go_err(errno));
+    if (child == 0) {
+      close(sv[0]);
+      sync_fd = sv[1];
+      setns_child(&j, fast);
     }
-    // The process: a child of the parent (so it can reap a failed one),
-    // in the container's pid namespace.
-    pid_t p = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
-    if (p < 0) fail("unable to start container process: clone: %s", go_err(errno));
-    if (p == 0) become(&j);
-    char msg[32];
-    int n = snprintf(msg, sizeof msg, "pid %d", p);
-    if (write(sync_fd, msg, n) != n) _exit(1);
-    _exit(0);
+    close(sv[1]);
+    char msg[2048];
+    ssize_t n = read(sv[0], msg, sizeof msg - 1);
+    waitpid(child, NULL, 0);
+    if (n <= 0) die("unable to start container process: the setns child ended without a word");
+    msg[n] = 0;
+    if (fast && strcmp(msg, "slow") == 0) {
+      close(sv[0]);
+      continue;
+    }
+    if (sscanf(msg, "pid %d", &pid) != 1) die("%s", msg);
+    if (!fast) join_cgroups(&j, pid);
+    break;
   }
-  close(sv[1]);
   for (int k = 0; k < j.nns; k++) close(j.ns_fds[k]);
+  for (int k = 0; k < j.ncg; k++) close(j.cg_fds[k]);
   if (j.console >= 0) close(j.console);
   char msg[2048];
-  ssize_t n = read(sv[0], msg, sizeof msg - 1);
-  waitpid(child, NULL, 0);
-  if (n <= 0) die("unable to start container process: the setns child ended without a word");
-  msg[n] = 0;
-  pid_t pid = 0;
-  if (sscanf(msg, "pid %d", &pid) != 1) die("%s", msg);
-  // runc's setnsProcess.start: cgroups, then rlimits, then go.
-  char num[32];
-  int len = snprintf(num, sizeof num, "%d", pid);
-  for (int k = 0; k < j.ncg; k++) {
-    if (write(j.cg_fds[k], num, len) != len) {
-      int e = errno;
-      kill(pid, SIGKILL);
-      waitpid(pid, NULL, 0);
-      die("unable to start container process: error adding pid %d to cgroups: failed to write %d: %s", pid, pid, go_err(e));
-    }
-    close(j.cg_fds[k]);
-  }
+  ssize_t n;
+  // runc's setnsProcess.start: cgroups (done), then rlimits, then go.
   for (int k = 0; k < j.nrlimits; k++) {
     if (prlimit(pid, j.rlimits[k].res, &j.rlimits[k].lim, NULL) < 0) {
       int e = errno;
