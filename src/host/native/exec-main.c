@@ -7,27 +7,28 @@
 //
 // runc exec is a Go program that re-executes itself as `runc init` and
 // compiles the container's seccomp profile on every call: 40-60 ms here.
-// This does the same steps in C, in runc 1.1's order, from the same inputs
-// (runc's state.json for the container, the OCI process for the session):
-//   parent  checks the container runs and is not frozen, opens its
-//           namespaces, cgroup.procs files and the console socket, and
-//           writes config.oom_score_adj;
-//   child   joins the namespaces (user, ipc, uts, net, pid, mnt, cgroup:
-//           the ones the container has), then clones the process (with
-//           CLONE_PARENT, so it is the parent's child, in the pid namespace);
-//   parent  moves that process into every cgroup of the container, sets
-//           its rlimits (prlimit), and lets it go;
-//   process setsid, the session keyring, the pty (made inside the
-//           container, its master sent over the console socket), no_new_
-//           privs, the seccomp filter (seccomp.c: runc's program, cached),
-//           the bounding set, user and groups (stdio chowned to it), cwd,
-//           capabilities, and execve after Go's LookPath rules;
-//   parent  waits for the execve (the sync socket closes on exec) or the
-//           error, writes the pid file and exits; conmon, a subreaper,
-//           inherits the process.
-// Anything it does not do (a user namespace, AppArmor or SELinux labels,
-// seccomp notify, Intel RDT, options it does not know) is left to runc:
-// it executes RUNC with the same arguments.
+// This does the same steps in C, from the same inputs (runc's state.json
+// for the container, the OCI process for the session), in runc 1.1's order:
+//   it checks the container runs and is not frozen (init's pid and start
+//   time, the freezer); opens its namespaces, cgroup dirs, the console
+//   socket and the pid file's dir; writes config.oom_score_adj; joins the
+//   namespaces (ipc, uts, net, pid, mnt: the ones the container has) and
+//   clones the process, straight into the unified cgroup;
+//   the process moves itself into each v1 cgroup, joins the cgroup
+//   namespace, sets its rlimits, then as runc's setns init: setsid, the
+//   session keyring, the pty (made inside the container, its master sent
+//   over the console socket), no_new_privs, the seccomp filter (exec-
+//   seccomp.c: runc's very program, cached), the bounding set, user and
+//   groups (stdio chowned to it), cwd, capabilities, and execve after Go's
+//   LookPath rules;
+//   this process waits for the execve (the sync socket closes on exec) or
+//   the error (said in runc's words, exit 255), writes the pid file and
+//   exits; conmon, a subreaper, inherits the process.
+// It differs from runc in how, not what: one process less (runc's parent,
+// its init and the init's child), and no move by pid into a cgroup (see
+// start and become). Anything it does not do (a user namespace, AppArmor
+// or SELinux labels, seccomp notify, Intel RDT, options it does not know)
+// is left to runc: it executes RUNC with the same arguments.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -173,7 +174,7 @@ struct job {
   int ns_fds[8];
   const char *ns_names[8];
   int nns;
-  int cg_fds[32]; // a v1 hierarchy's tasks file, or the unified dir
+  int cg_fds[32]; // each cgroup's dir
   const char *cg_paths[32];
   int ncg;
   int unified_fd;
@@ -196,6 +197,8 @@ struct job {
   struct rlim rlimits[32];
   int nrlimits, own_rlimits;
   int console;
+  int cgroupns; // joined by the process itself (see start)
+  int slow;     // moved into its cgroups by the parent, runc's way
 };
 
 static char **strings_of(json_t *arr) {
@@ -341,22 +344,17 @@ static void load_state(struct job *j, const char *root, const char *cacheDir) {
     j->ns_names[j->nns] = namespace_order[k];
     j->ns_fds[j->nns++] = fd;
   }
-  // Every cgroup it is in, v1 controllers and the unified hierarchy alike:
-  // the v1 tasks files (the fast way in, below) and the unified dir.
+  // Every cgroup it is in, v1 controllers and the unified hierarchy alike,
+  // as dirs opened now (the process's own moves happen inside the
+  // container's mount namespace).
   const char *key;
   json_t *v;
   json_object_foreach(json_object_get(state, "cgroup_paths"), key, v) {
     const char *p = json_string_value(v);
     if (!p || j->ncg == 32) continue;
-    int fd;
-    if (*key == 0) {
-      fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      j->unified_fd = fd;
-    } else {
-      snprintf(file, sizeof file, "%s/tasks", p);
-      fd = open(file, O_WRONLY | O_CLOEXEC);
-    }
-    if (fd < 0) die("unable to start container process: error adding pid to cgroups: open %s: %s", *key ? file : p, go_err(errno));
+    int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) die("unable to start container process: error adding pid to cgroups: open %s: %s", p, go_err(errno));
+    if (*key == 0) j->unified_fd = fd;
     j->cg_paths[j->ncg] = p;
     j->cg_fds[j->ncg++] = fd;
   }
@@ -432,7 +430,8 @@ static void load_process(struct job *j, const char *file) {
 
 // --- the process's side ----------------------------------------------------
 
-static int sync_fd = -1;
+// The process's end of the sync socket, and the parent's.
+static int sync_fd = -1, parent_fd = -1;
 
 // An error before execve goes to the parent, which reports it.
 static void fail(const char *fmt, ...) {
@@ -603,14 +602,35 @@ static void run(struct job *j) {
   fail("exec %s: %s", path, go_err(errno));
 }
 
-// runc's setns init and finalizeNamespace, in their order.
+// The process's side: into the cgroups and the cgroup namespace, its
+// rlimits, then runc's setns init and finalizeNamespace, in their order.
 static void become(struct job *j) {
-  char go;
-  if (read(sync_fd, &go, 1) != 1) _exit(1);
-  // What conmon's child held does not carry over: runc init is a fresh
-  // Go program, whose signal mask and handlers start clear.
+  if (j->slow) {
+    char go;
+    if (read(sync_fd, &go, 1) != 1) _exit(1);
+  } else {
+    // Each v1 hierarchy: "0" to its tasks file moves the writer's own
+    // thread, for which the kernel skips its global thread-group lock (a
+    // move by pid takes it, and its first taking waits for an RCU grace
+    // period: 10-15 ms here). One thread: the whole process.
+    for (int k = 0; k < j->ncg; k++) {
+      if (j->cg_fds[k] == j->unified_fd) continue;
+      int fd = openat(j->cg_fds[k], "tasks", O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || write(fd, "0", 1) != 1) fail("error adding pid %d to cgroups: failed to write 0 to %s/tasks: %s", getpid(), j->cg_paths[k], go_err(errno));
+      close(fd);
+    }
+  }
+  if (j->cgroupns >= 0 && setns(j->cgroupns, 0) < 0) fail("failed to join namespace NEWCGROUP: %s", go_err(errno));
+  for (int k = 0; k < j->nns; k++) close(j->ns_fds[k]);
+  for (int k = 0; k < j->ncg; k++) close(j->cg_fds[k]);
+  // runc sets them from its parent (prlimit) before its init goes on; the
+  // process has every capability yet, and no user namespace to lose them to.
+  for (int k = 0; k < j->nrlimits; k++) {
+    if (setrlimit(j->rlimits[k].res, &j->rlimits[k].lim) < 0) fail("error setting rlimits for process: error setting rlimit type %d: %s", j->rlimits[k].res, go_err(errno));
+  }
   // Go keeps only an ignored SIGHUP or SIGINT; every other signal gets a
-  // handler of its own, which execve resets to the default.
+  // handler of its own, which execve resets to the default. And its mask
+  // starts clear.
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
@@ -662,21 +682,17 @@ static void become(struct job *j) {
 
 // --- the parent's side -----------------------------------------------------
 
-// runc's way into the cgroups: the parent writes the process's pid into
-// every cgroup.procs. Each such move takes the kernel's global lock on
-// thread groups, whose first taking waits for an RCU grace period (10-15
-// ms here).
+// runc's way into the cgroups: the pid into every cgroup.procs.
 static void join_cgroups(struct job *j, pid_t pid) {
-  char file[PATH_MAX], num[32];
+  char num[32];
   int len = snprintf(num, sizeof num, "%d", pid);
   for (int k = 0; k < j->ncg; k++) {
-    snprintf(file, sizeof file, "%s/cgroup.procs", j->cg_paths[k]);
-    int fd = open(file, O_WRONLY | O_CLOEXEC);
+    int fd = openat(j->cg_fds[k], "cgroup.procs", O_WRONLY | O_CLOEXEC);
     if (fd < 0 || write(fd, num, len) != len) {
       int e = errno;
       kill(pid, SIGKILL);
       waitpid(pid, NULL, 0);
-      die("unable to start container process: error adding pid %d to cgroups: failed to write %d: %s", pid, pid, go_err(e));
+      die("unable to start container process: error adding pid %d to cgroups: failed to write %d to %s/cgroup.procs: %s", pid, pid, j->cg_paths[k], go_err(e));
     }
     close(fd);
   }
@@ -689,67 +705,53 @@ struct clone_args_v2 {
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 
-// The child that joins the namespaces and starts the process, which it
-// makes a child of the parent (CLONE_PARENT, as runc's nsexec does), so
-// the parent can reap it should it fail.
-//
-// The fast way into the cgroups ends up where runc's does without the
-// global lock: this child, one thread, moves itself into each v1 hierarchy
-// ("0" to its tasks file: the kernel skips the lock for the writer's own
-// thread), and the process is cloned straight into the unified cgroup
-// (CLONE_INTO_CGROUP). That clone must come before the cgroup namespace is
-// joined (its permission check wants both cgroups inside the caller's
-// namespace), so the process joins that one itself. Anything failing here
-// ("slow": a pids limit reached, an old kernel) sends the parent runc's way.
-static void setns_child(struct job *j, int fast) {
-  int cgroupns = -1;
-  if (fast) {
-    for (int k = 0; k < j->ncg; k++) {
-      if (j->cg_fds[k] == j->unified_fd) continue;
-      if (write(j->cg_fds[k], "0", 1) != 1) fail("slow");
-    }
-  }
+// Joins the container's namespaces (but its cgroup one) and starts the
+// process in them: cloned straight into the unified cgroup
+// (CLONE_INTO_CGROUP: no move, so no global lock), the v1 ones it joins
+// itself. The cgroup namespace comes last, from the process: the clone's
+// permission check wants both cgroups inside the caller's namespace.
+// Should that clone fail (a pids limit on cgroup v2, an old kernel), it is
+// runc's way: a plain clone, moved by pid into every cgroup.procs. Returns
+// the process's pid.
+static pid_t start(struct job *j) {
   for (int k = 0; k < j->nns; k++) {
-    if (fast && strcmp(j->ns_names[k], "NEWCGROUP") == 0) {
-      cgroupns = j->ns_fds[k];
+    if (strcmp(j->ns_names[k], "NEWCGROUP") == 0) {
+      j->cgroupns = j->ns_fds[k];
       continue;
     }
-    if (setns(j->ns_fds[k], 0) < 0) fail("unable to start container process: failed to join namespace %s: %s", j->ns_names[k], go_err(errno));
+    if (setns(j->ns_fds[k], 0) < 0) die("unable to start container process: failed to join namespace %s: %s", j->ns_names[k], go_err(errno));
   }
-  pid_t p;
-  if (fast && j->unified_fd >= 0) {
-    struct clone_args_v2 args = {.flags = CLONE_PARENT | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)j->unified_fd};
+  pid_t p = -1;
+  if (j->unified_fd >= 0) {
+    struct clone_args_v2 args = {.flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)j->unified_fd};
     p = (pid_t)syscall(SYS_clone3, &args, sizeof args);
-    if (p < 0) fail("slow");
-  } else {
-    p = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
-    if (p < 0) fail(fast ? "slow" : "unable to start container process: clone: %s", go_err(errno));
   }
-  if (p == 0) {
-    if (cgroupns >= 0 && setns(cgroupns, 0) < 0) fail("failed to join namespace NEWCGROUP: %s", go_err(errno));
-    for (int k = 0; k < j->nns; k++) close(j->ns_fds[k]);
-    for (int k = 0; k < j->ncg; k++) close(j->cg_fds[k]);
-    become(j);
+  if (p < 0) {
+    j->slow = j->unified_fd >= 0;
+    p = fork();
   }
-  char msg[32];
-  int n = snprintf(msg, sizeof msg, "pid %d", p);
-  if (write(sync_fd, msg, n) != n) _exit(1);
-  _exit(0);
+  if (p < 0) die("unable to start container process: clone: %s", go_err(errno));
+  if (p == 0) become(j);
+  if (j->slow) {
+    join_cgroups(j, p);
+    if (write(parent_fd, "g", 1) != 1) die("unable to start container process: sync: %s", go_err(errno));
+  }
+  return p;
 }
 
-static void write_pid_file(const char *file, pid_t pid) {
+static void write_pid_file(int dir, const char *file, pid_t pid) {
   // runc's createPidFile: ".<name>" beside it, then renamed.
-  char tmp[PATH_MAX];
   const char *slash = strrchr(file, '/');
-  if (slash) snprintf(tmp, sizeof tmp, "%.*s/.%s", (int)(slash - file), file, slash + 1);
-  else snprintf(tmp, sizeof tmp, ".%s", file);
-  int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  const char *base = slash ? slash + 1 : file;
+  char tmp[PATH_MAX];
+  snprintf(tmp, sizeof tmp, ".%s", base);
+  int fd = openat(dir, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) die("open %s: %s", tmp, go_err(errno));
   char buf[32];
   int n = snprintf(buf, sizeof buf, "%d", pid);
   if (write(fd, buf, n) != n) die("write %s: %s", tmp, go_err(errno));
   close(fd);
-  if (rename(tmp, file) < 0) die("rename %s %s: %s", tmp, file, go_err(errno));
+  if (renameat(dir, tmp, dir, base) < 0) die("rename %s %s: %s", tmp, file, go_err(errno));
 }
 
 static int connect_console(const char *path) {
@@ -766,7 +768,7 @@ int main(int argc, char **argv) {
   orig_argv = argv;
   const char *root = "/run/runc", *cacheDir = NULL, *pidFile = NULL, *processFile = NULL, *consoleSocket = NULL;
   int i = 1, detach = 0;
-  struct job j = {.unified_fd = -1};
+  struct job j = {.unified_fd = -1, .cgroupns = -1};
   for (; i < argc && strcmp(argv[i], "exec") != 0; i++) {
     if (strcmp(argv[i], "--runc") == 0 && i + 1 < argc) runc_path = argv[++i];
     else if (strcmp(argv[i], "--seccomp-cache") == 0 && i + 1 < argc) cacheDir = argv[++i];
@@ -790,55 +792,31 @@ int main(int argc, char **argv) {
   load_state(&j, root, cacheDir);
   if (j.terminal && !consoleSocket) die("cannot allocate tty if runc will detach without setting console socket");
   j.console = j.terminal ? connect_console(consoleSocket) : -1;
+  // The pid file's dir, opened before this process joins the container's
+  // mount namespace.
+  int pidDir = AT_FDCWD;
+  if (pidFile) {
+    char dir[PATH_MAX];
+    const char *slash = strrchr(pidFile, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - pidFile) + (slash == pidFile) : 1, slash ? pidFile : ".");
+    pidDir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pidDir < 0) die("open %s: %s", dir, go_err(errno));
+  }
 
-  pid_t pid = 0;
   int sv[2];
-  // The fast way first; should it fail, runc's.
-  for (int fast = 1;; fast = 0) {
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) die("socketpair: %s", go_err(errno));
-    pid_t child = fork();
-    if (child < 0) die("fork: %s", go_err(errno));
-    if (child == 0) {
-      close(sv[0]);
-      sync_fd = sv[1];
-      setns_child(&j, fast);
-    }
-    close(sv[1]);
-    char msg[2048];
-    ssize_t n = read(sv[0], msg, sizeof msg - 1);
-    waitpid(child, NULL, 0);
-    if (n <= 0) die("unable to start container process: the setns child ended without a word");
-    msg[n] = 0;
-    if (fast && strcmp(msg, "slow") == 0) {
-      close(sv[0]);
-      continue;
-    }
-    if (sscanf(msg, "pid %d", &pid) != 1) die("%s", msg);
-    if (!fast) join_cgroups(&j, pid);
-    break;
-  }
-  for (int k = 0; k < j.nns; k++) close(j.ns_fds[k]);
-  for (int k = 0; k < j.ncg; k++) close(j.cg_fds[k]);
-  if (j.console >= 0) close(j.console);
-  char msg[2048];
-  ssize_t n;
-  // runc's setnsProcess.start: cgroups (done), then rlimits, then go.
-  for (int k = 0; k < j.nrlimits; k++) {
-    if (prlimit(pid, j.rlimits[k].res, &j.rlimits[k].lim, NULL) < 0) {
-      int e = errno;
-      kill(pid, SIGKILL);
-      waitpid(pid, NULL, 0);
-      die("unable to start container process: error setting rlimits for process: error setting rlimit type %d: %s", j.rlimits[k].res, go_err(e));
-    }
-  }
-  if (write(sv[0], "g", 1) != 1) die("unable to start container process: sync: %s", go_err(errno));
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) die("socketpair: %s", go_err(errno));
+  sync_fd = sv[1];
+  parent_fd = sv[0];
+  pid_t pid = start(&j);
+  close(sv[1]);
   // The socket closes when the process has called execve; before, it says why not.
-  n = read(sv[0], msg, sizeof msg - 1);
+  char msg[2048];
+  ssize_t n = read(sv[0], msg, sizeof msg - 1);
   if (n > 0) {
     msg[n] = 0;
     waitpid(pid, NULL, 0);
     die("unable to start container process: %s", msg);
   }
-  if (pidFile) write_pid_file(pidFile, pid);
+  if (pidFile) write_pid_file(pidDir, pidFile, pid);
   return 0;
 }
