@@ -469,11 +469,13 @@ export class ConmonRuntime implements Runtime {
   // process runs and no output is missed.
   async exec(ref: RuntimeRef, session: string, proc: OciProcess, o: ExecOptions): Promise<ExecProcess> {
     const dir = this.execDir(ref.id, session);
-    await fsp.mkdir(dir, { recursive: true });
+    // At once, not through the thread pool: a few small steps on the path
+    // of every exec, each a pool round trip otherwise.
+    fs.mkdirSync(dir, { recursive: true });
     const spec = path.join(dir, 'process.json');
-    await fsp.writeFile(spec, JSON.stringify(proc));
+    fs.writeFileSync(spec, JSON.stringify(proc));
     const link = this.execLink(session);
-    await fsp.rm(path.join(this.socketDir, link), { force: true });
+    fs.rmSync(path.join(this.socketDir, link), { force: true });
     const args = [
       '--api-version', '1',
       '-c', ref.id, '-u', link,
