@@ -196,3 +196,10 @@ test('loadConfig: the pidfile defaults to <exec-root>/berthd.pid, from a flag or
   assert.equal(loadConfig([...empty(), '--exec-root', '/run/other', '--pidfile', '/p.pid']).pidfile, '/p.pid');
   assert.match(usage(), /--pidfile string .*\(default "<exec-root>\/berthd\.pid"\)/);
 });
+
+test('exec-helper: berth-exec by default, runc exec with false, anything else refused', () => {
+  assert.equal(loadConfig(empty()).execHelper, true);
+  assert.equal(loadConfig(configFile({ 'exec-helper': false })).execHelper, false);
+  assert.equal(loadConfig(configFile({ 'exec-helper': true })).execHelper, true);
+  assert.throws(() => loadConfig(configFile({ 'exec-helper': 'no' })), isConfigError(/invalid exec-helper "no": expected true or false/));
+});
