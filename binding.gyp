@@ -23,7 +23,7 @@
       "type": "executable",
       "sources": ["src/host/native/exec-main.c", "src/host/native/exec-seccomp.c"],
       "cflags": ["-O2", "-Wall"],
-      "libraries": ["-lseccomp", "-ljansson"]
+      "libraries": ["-Wl,-Bstatic", "-lseccomp", "-ljansson", "-Wl,-Bdynamic"]
     },
     {
       "target_name": "berth-cp",

@@ -547,9 +547,11 @@ static void apply_caps(const uint64_t caps[5]) {
     d[i].inheritable = (uint32_t)(caps[3] >> (32 * i));
   }
   if (syscall(SYS_capset, &h, d) < 0) fail("unable to apply caps: %s", go_err(errno));
-  // gocapability ignores what the ambient calls return.
+  // gocapability lowers every ambient capability not in the set and raises
+  // those in it, ignoring what the calls return: the same end state.
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   for (int c = 0; c <= last_cap(); c++) {
-    prctl(PR_CAP_AMBIENT, (caps[4] & (1ull << c)) ? PR_CAP_AMBIENT_RAISE : PR_CAP_AMBIENT_LOWER, c, 0, 0);
+    if (caps[4] & (1ull << c)) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0);
   }
 }
 
