@@ -24,9 +24,9 @@
 //   this process waits for the execve (the sync socket closes on exec) or
 //   the error (said in runc's words, exit 255), writes the pid file and
 //   exits; conmon, a subreaper, inherits the process.
-// It differs from runc in how, not what: one process less (runc's parent,
-// its init and the init's child), and no move by pid into a cgroup (see
-// start and become). Anything it does not do (a user namespace, AppArmor
+// It differs from runc in how, not what: two processes where runc has four
+// (runc and the three stages of its re-executed init), and no move by pid
+// into a cgroup (see start and become). Anything it does not do (a user namespace, AppArmor
 // or SELinux labels, seccomp notify, Intel RDT, options it does not know)
 // is left to runc: it executes RUNC with the same arguments.
 #define _GNU_SOURCE
