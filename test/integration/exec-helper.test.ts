@@ -123,7 +123,12 @@ describe('berth-exec against runc exec', { timeout: 240_000 }, () => {
     const pid = JSON.parse((await api(d, 'GET', `/exec/${exec}/json`)).body).Pid as number;
     let runtime = '';
     for (const p of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-      const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      let argv: string[];
+      try {
+        argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      } catch {
+        continue; // gone since the listing
+      }
       if (argv.includes('--exec-process-spec') && argv.some((a) => a.includes(exec))) runtime = argv[argv.indexOf('-r') + 1];
     }
     return { pid, runtime };
