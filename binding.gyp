@@ -19,6 +19,13 @@
       "libraries": ["-larchive"]
     },
     {
+      "target_name": "berth-exec",
+      "type": "executable",
+      "sources": ["src/host/native/exec-main.c", "src/host/native/exec-seccomp.c"],
+      "cflags": ["-O2", "-Wall"],
+      "libraries": ["-Wl,-Bstatic", "-lseccomp", "-ljansson", "-Wl,-Bdynamic"]
+    },
+    {
       "target_name": "berth-cp",
       "type": "executable",
       "sources": ["src/host/native/cp-main.c", "src/host/native/binds.c"],

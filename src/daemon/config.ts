@@ -19,6 +19,9 @@ export interface DaemonConfig {
   cgroupDriver?: string;
   // The default bridge network and where new networks' subnets come from.
   network: { bridge: string; bip?: string; fixedCidr?: string; mtu?: number; pools?: { base: string; size: number }[] };
+  // Exec sessions of runc containers through berth-exec rather than `runc
+  // exec` (daemon.json "exec-helper", default true).
+  execHelper: boolean;
 }
 
 export const DEFAULTS = {
@@ -176,6 +179,7 @@ export function loadConfig(argv: string[]): DaemonConfig {
     certsDir: path.resolve(pick('certs-dir', 'certs-dir', DEFAULTS.certsDir)),
     ...cgroupDriverOf([...((file['exec-opts'] as string[]) ?? []), ...((flags['exec-opt'] as string[]) ?? [])]),
     network: networkConfig(flags, file),
+    execHelper: execHelperOf(file['exec-helper']),
   };
 }
 
@@ -224,4 +228,10 @@ function networkConfig(flags: Record<string, string | string[] | boolean>, file:
   }
   if (pools.length) out.pools = pools;
   return out;
+}
+
+function execHelperOf(v: unknown): boolean {
+  if (v === undefined) return true;
+  if (typeof v !== 'boolean') throw new ConfigError(`invalid exec-helper ${JSON.stringify(v)}: expected true or false`);
+  return v;
 }

@@ -33,6 +33,7 @@ import type { Host } from '../host';
 import { ApiServer } from '../server';
 import type { ContainerViewDeps } from '../server/containers/inspect';
 import { Router } from '../server/router';
+import { nativeBuild } from '../util/paths';
 import { archiveRoutes } from '../server/routes/archive';
 import { containerRoutes } from '../server/routes/containers';
 import { execRoutes } from '../server/routes/exec';
@@ -81,7 +82,11 @@ export class Daemon {
     const features = cgroupFeatures(cgroupRoot);
     const cgroupDriver = pickDriver(config.cgroupDriver, features.version === 2, systemdRunning());
     this.facts.cgroups = { driver: cgroupDriver, features };
-    this.runtime = new ConmonRuntime(host, { execRoot: config.execRoot, runtimes: config.runtimes, conmonPath: config.conmonPath, debug: config.debug, systemdCgroup: cgroupDriver === 'systemd' });
+    this.runtime = new ConmonRuntime(host, {
+      execRoot: config.execRoot, runtimes: config.runtimes, conmonPath: config.conmonPath, debug: config.debug,
+      systemdCgroup: cgroupDriver === 'systemd',
+      ...(config.execHelper ? { execHelper: { path: nativeBuild('berth-exec'), seccompCache: path.join(root, 'seccomp') } } : {}),
+    });
     let containers: ContainerService | undefined;
     this.networks = new NetworkService(host, this.events, {
       root: path.join(root, 'network'),

@@ -9,7 +9,7 @@
 // restart forgets them (as dockerd does), while their processes run on.
 import { BerthError, conflict, invalidArgument, notFound } from '../../errors';
 import { newId } from '../../util/ids';
-import { readFileInRoot } from '../../util/rootfs';
+import { readFileInRootSync } from '../../util/rootfs';
 import type { EventPublisher } from '../events/bus';
 import type { ProcessStream, Runtime, RuntimeRef } from '../runtime/runtime';
 import { ociRlimits } from '../runtime/resources';
@@ -271,8 +271,9 @@ export class ExecService {
 
   private async resolveUser(c: ContainerRecord, user: string) {
     const root = this.d.rootfs(c.id);
-    const group = await readFileInRoot(root, '/etc/group');
-    const u = resolveUser(user, await readFileInRoot(root, '/etc/passwd'), group);
+    // Read at once: two small files, on the path of every exec.
+    const group = readFileInRootSync(root, '/etc/group');
+    const u = resolveUser(user, readFileInRootSync(root, '/etc/passwd'), group);
     // The container's --group-add, as dockerd gives an exec.
     u.additionalGids = [...new Set([...u.additionalGids, ...resolveGroupAdd(c.spec.security.groupAdd ?? [], group)])];
     return u;

@@ -210,3 +210,10 @@ test('loadConfig: userns-remap is refused by name, not ignored', () => {
   assert.throws(() => loadConfig(['--userns-remap', 'default']), isConfigError(/unknown flag: --userns-remap/));
   loadConfig(configFile({ 'userns-remap': '' }));
 });
+
+test('exec-helper: berth-exec by default, runc exec with false, anything else refused', () => {
+  assert.equal(loadConfig(empty()).execHelper, true);
+  assert.equal(loadConfig(configFile({ 'exec-helper': false })).execHelper, false);
+  assert.equal(loadConfig(configFile({ 'exec-helper': true })).execHelper, true);
+  assert.throws(() => loadConfig(configFile({ 'exec-helper': 'no' })), isConfigError(/invalid exec-helper "no": expected true or false/));
+});

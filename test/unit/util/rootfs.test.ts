@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { readFileInRoot, resolveInRoot } from '../../../src/util/rootfs';
+import { readFileInRoot, readFileInRootSync, resolveInRoot, resolveInRootSync } from '../../../src/util/rootfs';
 
 // A fake container root:
 //   etc/passwd            file
@@ -95,4 +95,15 @@ test('readFileInRoot reads through links and gives undefined for missing files',
   assert.equal(await readFileInRoot(root, '/etc/group'), undefined);
   assert.equal(await readFileInRoot(root, '/loop1'), undefined);
   assert.equal(await readFileInRoot(root, '/escape/secret'), undefined);
+});
+
+test('the synchronous versions resolve and read exactly as the async ones', async () => {
+  const paths = ['/etc/passwd', '/abs/passwd', '/up/passwd', '/dir/rel/passwd', '/dir/dot/dot/rel/passwd', '/deep/chain', '/nope/../etc/passwd', '/escape/secret', '/etc/group', '/../../etc'];
+  for (const p of paths) {
+    assert.equal(resolveInRootSync(root, p), await resolveInRoot(root, p), p);
+    assert.equal(readFileInRootSync(root, p), await readFileInRoot(root, p), p);
+  }
+  assert.throws(() => resolveInRootSync(root, '/loop1'), { code: 'ELOOP' });
+  assert.throws(() => resolveInRootSync(root, '/self/x'), { code: 'ELOOP' });
+  assert.equal(readFileInRootSync(root, '/loop1'), undefined);
 });

@@ -460,3 +460,28 @@ test('create: a TTY or a stdin that outlives its client gets --leave-stdin-open;
     rt.close();
   }
 });
+
+test('exec: conmon runs berth-exec for a runc container (runc and the seccomp cache as its arguments), the runtime itself otherwise', async () => {
+  const helper = path.join(execRoot, 'berth-exec');
+  fs.writeFileSync(helper, '');
+  const withHelper = new ConmonRuntime(host, {
+    execRoot, runtimes: { runc: '/fake/runc', crun: '/fake/crun' }, conmonPath: '/fake/conmon',
+    execHelper: { path: helper, seccompCache: '/data/seccomp' },
+  });
+  const proc = { args: ['true'], env: [], cwd: '/', user: { uid: 0, gid: 0 } } as never;
+  const runtimeArgs = async (r: ConmonRuntime, runtime: string) => {
+    host.onSpawn = conmonReplies({ sync: '{"data": 4242}\n' });
+    const before = host.callsOf('spawn').length;
+    const p = await r.exec({ id: ID, runtime }, `s${before}`, proc, { attach: false, stdin: false, tty: false });
+    assert.equal(p.pid, 4242);
+    const args = host.callsOf('spawn')[before].args[1] as string[];
+    return args.slice(args.indexOf('-r'), args.indexOf('-b')).join(' ');
+  };
+  const root = (rt: string) => `--runtime-arg --root --runtime-arg ${withHelper.stateRoot(rt)}`;
+  assert.equal(await runtimeArgs(withHelper, 'runc'), `-r ${helper} --runtime-arg --runc --runtime-arg /fake/runc --runtime-arg --seccomp-cache --runtime-arg /data/seccomp ${root('runc')}`);
+  assert.equal(await runtimeArgs(withHelper, 'crun'), `-r /fake/crun ${root('crun')}`);
+  assert.equal(await runtimeArgs(rt, 'runc'), `-r /fake/runc ${root('runc')}`);
+  // A helper that was not built: runc exec.
+  fs.rmSync(helper);
+  assert.equal(await runtimeArgs(withHelper, 'runc'), `-r /fake/runc ${root('runc')}`);
+});
