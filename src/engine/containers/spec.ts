@@ -5,6 +5,8 @@
 // are added here when the engine applies them, never before, so a front-end
 // cannot hand over something that is then ignored.
 
+import type { LogSettings } from '../logs/settings';
+
 // A namespace is the container's own, the host's, or another container's
 // (pods: several containers in one network, IPC and PID namespace).
 export type Namespace = { mode: 'private' } | { mode: 'host' } | { mode: 'container'; container: string };
@@ -79,6 +81,9 @@ export interface ContainerSpec {
   autoRemove: boolean;
   // An OCI runtime name the daemon knows (runc, crun, …).
   runtime: string;
+  // The log driver and its rotation; a container from before the drivers
+  // has none (conmon's k8s-file).
+  log?: LogSettings;
 }
 
 // Fills what a front-end may leave out.

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { BerthError, invalidArgument, isKind } from '../../errors';
 import { SHUT_WR, type Host, type PacketWatch } from '../../host';
 import type { CreateOptions, ExecOptions, ExecProcess, ProcessStream, Runtime, RuntimeRef, RuntimeStatus } from './runtime';
+import { loggerDone, startLogger, stopLogger } from './logger';
 import type { OciProcess, OciSpec } from './spec';
 
 export interface RuntimeOptions {
@@ -267,13 +268,17 @@ export class ConmonRuntime implements Runtime {
     await fsp.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
     await fsp.rm(path.join(this.exitDir, id), { force: true });
     await fsp.rm(path.join(this.socketDir, id.slice(0, 12)), { force: true });
+    // conmon writes its records into berth-logger's FIFO, which writes the
+    // driver's files (logger.ts); older containers keep conmon's own file.
+    const logger = o.log && (o.log.driver === 'json-file' || o.log.driver === 'local') ? await startLogger(this.host, bundle, { ...o.log, path: o.logPath }) : undefined;
+    const logArg = o.log?.driver === 'none' ? 'none' : `k8s-file:${logger ? logger.fifo : o.logPath}`;
     const args = [
       '--api-version', '1',
       '-c', id, '-u', id.slice(0, 12), '-n', o.name,
       '-r', this.runtimePath(ref.runtime),
       '--runtime-arg', '--root', '--runtime-arg', this.stateRoot(ref.runtime),
       '-b', bundle, '-p', path.join(bundle, 'pid'),
-      '-l', `k8s-file:${o.logPath}`,
+      '-l', logArg,
       '--exit-dir', this.exitDir,
       '--socket-dir-path', this.socketDir,
       '--conmon-pidfile', path.join(bundle, 'conmon.pid'),
@@ -306,6 +311,9 @@ export class ConmonRuntime implements Runtime {
       pipe.on('end', () => resolve(Buffer.concat(chunks).toString()));
       pipe.on('error', reject);
       child.on('error', reject);
+    }).catch((err) => {
+      if (logger) stopLogger(this.host, logger.pid);
+      throw err;
     });
     child.unref();
     let parsed: { data?: number; message?: string } = {};
@@ -317,6 +325,7 @@ export class ConmonRuntime implements Runtime {
     if (!parsed.data || parsed.data < 0) {
       const stderr = Buffer.concat(errOut).toString().split('\n').filter((l) => l && !l.includes('oom_score_adj')).join('\n');
       const reason = parsed.message || stderr || msg || 'conmon exited without reporting a pid';
+      if (logger) stopLogger(this.host, logger.pid);
       throw new BerthError('Internal', `failed to create container: ${cleanRuntimeError(reason)}`);
     }
     const conmonPid = Number((await fsp.readFile(path.join(bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim());
@@ -412,7 +421,8 @@ export class ConmonRuntime implements Runtime {
   // an exited shim can linger as a zombie that kill(pid, 0) calls alive.
   async status(ref: RuntimeRef): Promise<RuntimeStatus> {
     const exit = await this.exitStatus(ref.id);
-    if (exit) return { state: 'stopped', exit };
+    // Exited once its log writer has written the last of its output too.
+    if (exit) return loggerDone(this.host, this.bundleDir(ref.id)).then(() => ({ state: 'stopped', exit }));
     if (!this.hasState(ref.id, ref.runtime)) return { state: 'gone' };
     const r = await this.host.run(this.runtimePath(ref.runtime), ['--root', this.stateRoot(ref.runtime), 'state', ref.id]);
     if (r.code !== 0) return { state: 'gone' };
@@ -424,7 +434,7 @@ export class ConmonRuntime implements Runtime {
     }
     // conmon may have written the exit file while runc was looking.
     const late = await this.exitStatus(ref.id);
-    if (late) return { state: 'stopped', exit: late };
+    if (late) return loggerDone(this.host, this.bundleDir(ref.id)).then(() => ({ state: 'stopped', exit: late }));
     return { state: status === 'running' || status === 'created' || status === 'paused' ? status : 'stopped' };
   }
 

@@ -1,6 +1,7 @@
 // The seam between the container lifecycle and an OCI runtime. The conmon
 // adapter (conmon.ts, runc or crun underneath) implements it; unit tests use
 // a fake. Update will join these methods.
+import type { LogSettings } from '../logs/settings';
 import type { OciProcess, OciSpec } from './spec';
 
 // Which runtime holds a container (runc and crun keep separate state).
@@ -10,7 +11,9 @@ export interface RuntimeRef {
 }
 
 export interface CreateOptions {
+  // The log's file (none for the none driver), and its driver.
   logPath: string;
+  log?: LogSettings;
   name: string;
   stdin: boolean;
   tty: boolean;

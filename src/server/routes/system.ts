@@ -23,6 +23,7 @@ export interface DaemonFacts {
   insecureRegistries: string[];
   runtimeVersion: string;
   conmonVersion: string;
+  logDriver?: string;
 }
 
 // What the system routes need of the daemon.
@@ -85,7 +86,7 @@ export function systemRoutes(r: Router, d: SystemBackend): void {
       Images: d.images.images.list().length,
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true']],
-      Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['k8s-file'] },
+      Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['json-file', 'local'] },
       // Only what berth applies: no resource limits yet (issue 10), so the
       // docker CLI warns about each, truthfully.
       MemoryLimit: false,
@@ -102,7 +103,7 @@ export function systemRoutes(r: Router, d: SystemBackend): void {
       NFd: countDir('/proc/self/fd'),
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
-      LoggingDriver: 'k8s-file',
+      LoggingDriver: d.facts.logDriver ?? 'json-file',
       CgroupDriver: 'cgroupfs',
       CgroupVersion: fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1',
       NEventsListener: 0,
