@@ -144,9 +144,10 @@ static void rotate(void) {
 
 // ---- one record ----
 
-static void json_string(const unsigned char *s, size_t n) {
+// The body of a JSON string (no quotes), escaped as docker's marshaller
+// does.
+static void json_chars(const unsigned char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
-  putc1('"');
   size_t start = 0, i = 0;
   while (i < n) {
     unsigned char b = s[i];
@@ -187,7 +188,6 @@ static void json_string(const unsigned char *s, size_t n) {
     i += len;
   }
   put(s + start, n - start);
-  putc1('"');
 }
 
 static void varint(uint64_t v) {
@@ -277,29 +277,30 @@ static void json_record(int err, int64_t nanos, const unsigned char *line, size_
   // "log" is left out when empty, as docker's marshaller does.
   size_t ln = n + (partial ? 0 : 1);
   if (ln) {
-    puts1("\"log\":");
+    puts1("\"log\":\"");
+    json_chars(line, n);
     // The newline the process wrote is part of the message.
-    if (!partial) {
-      unsigned char *tmp = malloc(ln);
-      if (!tmp) die("malloc");
-      memcpy(tmp, line, n);
-      tmp[n] = '\n';
-      json_string(tmp, ln);
-      free(tmp);
-    } else {
-      json_string(line, n);
-    }
-    putc1(',');
+    if (!partial) puts1("\\n");
+    puts1("\",");
   }
   puts1(err ? "\"stream\":\"stderr\"," : "\"stream\":\"stdout\",");
   if (attrs && *attrs) { puts1("\"attrs\":"); puts1(attrs); putc1(','); }
   // RFC 3339 with nanoseconds, trailing zeros dropped (Go's RFC3339Nano).
+  // conmon stamps every record of one read alike: the seconds are cached.
+  static time_t last_sec = -1;
+  static char sec_text[32];
+  static int sec_len;
   time_t sec = (time_t)(nanos / 1000000000);
   long ns = (long)(nanos % 1000000000);
-  struct tm tm;
-  gmtime_r(&sec, &tm);
+  if (sec != last_sec) {
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    sec_len = (int)strftime(sec_text, sizeof sec_text, "%Y-%m-%dT%H:%M:%S", &tm);
+    last_sec = sec;
+  }
   char tbuf[64];
-  int k = (int)strftime(tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%S", &tm);
+  memcpy(tbuf, sec_text, (size_t)sec_len);
+  int k = sec_len;
   if (ns) {
     char frac[16];
     snprintf(frac, sizeof frac, ".%09ld", ns);
@@ -315,7 +316,23 @@ static void json_record(int err, int64_t nanos, const unsigned char *line, size_
 }
 
 // conmon's "2006-01-02T15:04:05.999999999+07:00" into Unix nanoseconds.
+static int64_t parse_time_text(const char *s, size_t n);
 static int64_t parse_time(const char *s, size_t n) {
+  // conmon stamps every record of one read alike.
+  static char last[64];
+  static size_t last_n;
+  static int64_t last_t;
+  if (n == last_n && n < sizeof last && memcmp(s, last, n) == 0) return last_t;
+  int64_t t = parse_time_text(s, n);
+  if (n < sizeof last) {
+    memcpy(last, s, n);
+    last_n = n;
+    last_t = t;
+  }
+  return t;
+}
+
+static int64_t parse_time_text(const char *s, size_t n) {
   struct tm tm = { 0 };
   int Y, M, D, h, m, sec;
   if (n < 20 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &Y, &M, &D, &h, &m, &sec) != 6) goto now;
@@ -399,6 +416,9 @@ int main(int argc, char **argv) {
 
   int in = open(fifo, O_RDONLY | O_CLOEXEC);
   if (in < 0) die(fifo);
+  // A roomier pipe: fewer wakeups of both ends under a flood (best effort;
+  // capped by /proc/sys/fs/pipe-max-size).
+  fcntl(in, F_SETPIPE_SZ, 1 << 20);
   // conmon has its end open now; the FIFO's name is no longer needed.
   unlink(fifo);
 
