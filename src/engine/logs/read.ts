@@ -9,24 +9,11 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { parseLine } from '../containers/logs';
+import { parseLine } from './k8s';
 import type { LogDriver } from './settings';
+import type { LogOptions, LogRecord } from './types';
 
-export interface LogRecord {
-  stream: 1 | 2;
-  data: Buffer;
-  time: string; // RFC 3339 with nine fraction digits, UTC ("...Z")
-  attrs?: Record<string, string>;
-}
-
-export interface LogOptions {
-  stdout: boolean;
-  stderr: boolean;
-  tail?: number; // records from the end; undefined = all
-  since?: number; // unix seconds
-  until?: number;
-  follow: boolean;
-}
+export type { LogOptions, LogRecord } from './types';
 
 // ---- decoders: bytes in, whole records out ----
 
