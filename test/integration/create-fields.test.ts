@@ -45,8 +45,9 @@ describe('create fields', { timeout: 120_000 }, () => {
       ['no-new-privileges', ['--security-opt', 'no-new-privileges'], /HostConfig\.SecurityOpt "no-new-privileges" is not supported yet/],
       ['restart policy', ['--restart', 'always'], /HostConfig\.RestartPolicy "always" is not supported yet/],
       ['healthcheck', ['--health-cmd', 'true'], /Config\.Healthcheck is not supported yet/],
-      ['log driver', ['--log-driver', 'none'], /HostConfig\.LogConfig\.Type "none" is not supported yet/],
-      ['log options', ['--log-opt', 'max-size=1m'], /HostConfig\.LogConfig\.Config is not supported yet/],
+      ['an unknown log driver', ['--log-driver', 'bogus'], /logger: no log driver named 'bogus' is registered/],
+      ['a log driver berth lacks', ['--log-driver', 'syslog'], /berth does not implement the syslog log driver yet/],
+      ['an unknown log option', ['--log-opt', 'max-bytes=1m'], /unknown log opt 'max-bytes' for json-file log driver/],
       ['dns', ['--dns', '1.1.1.1'], /HostConfig\.Dns is not supported yet/],
       ['init', ['--init'], /HostConfig\.Init is not supported yet/],
     ];

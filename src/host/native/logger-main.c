@@ -362,20 +362,7 @@ now:;
 }
 
 // One CRI record without its newline: "<time> <stream> <F|P> <content>".
-static void record(const char *rec, size_t n) {
-  const char *s1 = memchr(rec, ' ', n);
-  if (!s1) return;
-  const char *s2 = memchr(s1 + 1, ' ', n - (size_t)(s1 + 1 - rec));
-  if (!s2) return;
-  const char *tag = s2 + 1;
-  const char *s3 = memchr(tag, ' ', n - (size_t)(tag - rec));
-  size_t taglen = s3 ? (size_t)(s3 - tag) : n - (size_t)(tag - rec);
-  const unsigned char *content = s3 ? (const unsigned char *)s3 + 1 : (const unsigned char *)rec + n;
-  size_t clen = (size_t)((const unsigned char *)rec + n - content);
-  int err = (size_t)(s2 - s1 - 1) == 6 && memcmp(s1 + 1, "stderr", 6) == 0;
-  int partial = memchr(tag, 'P', taglen) != NULL;
-  int64_t nanos = parse_time(rec, (size_t)(s1 - rec));
-
+static void emit(int err, int64_t nanos, const unsigned char *content, size_t clen, int partial) {
   size_t before = olen;
   if (fmt == FMT_JSON) json_record(err, nanos, content, clen, partial);
   else local_record(err, nanos, content, clen, partial);
@@ -391,6 +378,60 @@ static void record(const char *rec, size_t n) {
     rotate();
     put(tmp, len);
     free(tmp);
+  }
+}
+
+// conmon cuts a line wherever one of its 8 KiB reads ends (a P record, the
+// rest follows). Pieces are joined here, up to docker's 16 KiB message
+// buffer, so a line is one record (and a rotation never falls inside it)
+// unless it is longer than that, as in docker.
+#define LINE_MAX_PIECES 16384
+static unsigned char pend[2][LINE_MAX_PIECES];
+static size_t pend_len[2];
+static int64_t pend_time[2];
+
+static void flush_pending(int s) {
+  if (pend_len[s]) emit(s, pend_time[s], pend[s], pend_len[s], 1);
+  pend_len[s] = 0;
+}
+
+// One CRI record without its newline: "<time> <stream> <F|P> <content>".
+static void record(const char *rec, size_t n) {
+  const char *s1 = memchr(rec, ' ', n);
+  if (!s1) return;
+  const char *s2 = memchr(s1 + 1, ' ', n - (size_t)(s1 + 1 - rec));
+  if (!s2) return;
+  const char *tag = s2 + 1;
+  const char *s3 = memchr(tag, ' ', n - (size_t)(tag - rec));
+  size_t taglen = s3 ? (size_t)(s3 - tag) : n - (size_t)(tag - rec);
+  const unsigned char *content = s3 ? (const unsigned char *)s3 + 1 : (const unsigned char *)rec + n;
+  size_t clen = (size_t)((const unsigned char *)rec + n - content);
+  int err = (size_t)(s2 - s1 - 1) == 6 && memcmp(s1 + 1, "stderr", 6) == 0;
+  int partial = memchr(tag, 'P', taglen) != NULL;
+  int64_t nanos = parse_time(rec, (size_t)(s1 - rec));
+
+  if (!pend_len[err] && !partial) {
+    emit(err, nanos, content, clen, 0);
+    return;
+  }
+  while (clen > 0 || !partial) {
+    if (!pend_len[err]) pend_time[err] = nanos;
+    size_t room = LINE_MAX_PIECES - pend_len[err];
+    size_t k = clen < room ? clen : room;
+    memcpy(pend[err] + pend_len[err], content, k);
+    pend_len[err] += k;
+    content += k;
+    clen -= k;
+    if (pend_len[err] == LINE_MAX_PIECES && (clen > 0 || partial)) {
+      // Longer than the buffer: this piece goes as a partial message.
+      flush_pending(err);
+      continue;
+    }
+    if (!partial) {
+      emit(err, pend_time[err], pend[err], pend_len[err], 0);
+      pend_len[err] = 0;
+    }
+    break;
   }
 }
 
@@ -452,6 +493,9 @@ int main(int argc, char **argv) {
     flush_out();
   }
   if (have) record(buf, have);
+  // What was left without its newline when the container's output ended.
+  flush_pending(0);
+  flush_pending(1);
   flush_out();
   close(out_fd);
   return 0;

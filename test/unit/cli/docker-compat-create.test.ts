@@ -129,7 +129,8 @@ describe('run and create send what the docker CLI sends', { skip: haveDocker ? f
     ['a name', ['--name', 'web']],
     ['namespaces of the host', ['--pid', 'host', '--ipc', 'host', '--uts', 'host', '--userns', 'host', '--cgroupns', 'private']],
     ['namespaces of another container', ['--network', 'container:pod', '--pid', 'container:pod', '--ipc', 'container:pod']],
-    ['a log driver', ['--log-driver', 'k8s-file']],
+    ['a log driver', ['--log-driver', 'local']],
+    ['log options', ['--log-opt', 'max-size=1m', '--log-opt', 'max-file=2', '--log-opt', 'compress']],
     ['a cid file', ['--cidfile', '@/cid']],
     ['zero values of flags berth refuses otherwise', ['--privileged=false', '--memory', '0', '--restart', 'no', '--memory-swappiness', '-1', '-t=false', '--init=false']],
   ];

@@ -79,7 +79,7 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'link', type: 'list', desc: 'Add link to another container', unsupported: true },
   { name: 'link-local-ip', type: 'list', desc: 'Container IPv4/IPv6 link-local addresses', unsupported: true },
   { name: 'log-driver', type: 'string', desc: 'Logging driver for the container' },
-  { name: 'log-opt', type: 'list', desc: 'Log driver options', unsupported: true },
+  { name: 'log-opt', type: 'list', desc: 'Log driver options' },
   { name: 'mac-address', type: 'string', desc: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)', unsupported: true },
   { name: 'memory', short: 'm', type: 'bytes', desc: 'Memory limit', unsupported: true },
   { name: 'memory-reservation', type: 'bytes', desc: 'Memory soft limit', unsupported: true },
@@ -315,6 +315,9 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
   const securityOpt = parseSecurityOpts(f['security-opt']);
   const network = networkMode(f.network);
   const annotations = parseMap(f.annotation);
+  const logOpts: string[] = f['log-opt'] ?? [];
+  // The docker CLI's own check.
+  if (f['log-driver'] === 'none' && logOpts.length) throw new UsageError('invalid logging opts for driver none');
 
   let entrypoint: string[] | null = null;
   if (f.entrypoint) entrypoint = [f.entrypoint];
@@ -366,7 +369,7 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
       ...(f.uts ? { UTSMode: f.uts } : {}),
       ...(f.userns ? { UsernsMode: f.userns } : {}),
       ...(f.cgroupns ? { CgroupnsMode: f.cgroupns } : {}),
-      ...(f['log-driver'] ? { LogConfig: { Type: f['log-driver'], Config: {} } } : {}),
+      ...(f['log-driver'] || logOpts.length ? { LogConfig: { Type: f['log-driver'] ?? '', Config: parseMap(logOpts) } } : {}),
     },
     ...(Object.keys(endpoints).length ? { NetworkingConfig: { EndpointsConfig: endpoints } } : {}),
   };

@@ -138,9 +138,10 @@ test('berth-logger escapes as docker does and reads back to the bytes written', 
   await runLogger(['json', f, '0', '1', '0'], cri(1, 'stdout', 'F', odd) + cri(2, 'stderr', 'P', 'part') + cri(3, 'stderr', 'F', 'ial') + cri(4, 'stdout', 'F', ''));
   const raw = fs.readFileSync(f, 'utf8');
   assert.match(raw, /^\{"log":"q\\"uo\\\\te \\u003ca\\u003e\\u0026b \\u0009 tab \\u0001 é ✓ \\u2028 end\\n","stream":"stdout","time":"2024-01-01T00:00:01\.000000001Z"\}\n/);
-  assert.match(raw, /\{"log":"part","stream":"stderr","time":"2024-01-01T00:00:02.000000002Z"\}\n/);
+  // conmon's pieces of one line are joined into one record, stamped with the first's time.
+  assert.match(raw, /\{"log":"partial\\n","stream":"stderr","time":"2024-01-01T00:00:02.000000002Z"\}\n/);
   const recs = await collect(readLog(f, 'json-file', opts(), Promise.resolve()));
-  assert.deepEqual(recs.map((r) => [r.stream, r.data.toString()]), [[1, `${odd}\n`], [2, 'part'], [2, 'ial\n'], [1, '\n']]);
+  assert.deepEqual(recs.map((r) => [r.stream, r.data.toString()]), [[1, `${odd}\n`], [2, 'partial\n'], [1, '\n']]);
   assert.equal(recs[0].time, '2024-01-01T00:00:01.000000001Z');
 });
 
@@ -173,11 +174,16 @@ test('berth-logger rotates before a record would pass max-size: every file withi
   }
 });
 
-test('berth-logger in local format keeps long lines\' pieces and attributes', async () => {
+test('berth-logger joins conmon\'s pieces of a line; a line past 16 KiB goes in pieces (local keeps their metadata); attributes', async () => {
   const f = path.join(dir, 'local.log');
-  await runLogger(['local', f, '0', '1', '0', 'a=1\x01b=two'], cri(1, 'stdout', 'P', 'long ') + cri(2, 'stdout', 'P', 'line ') + cri(3, 'stdout', 'F', 'ends') + cri(4, 'stderr', 'F', 'e'));
+  const [a, b, c] = ['a', 'b', 'c'].map((x) => x.repeat(8000));
+  await runLogger(['local', f, '0', '1', '0', 'a=1\x01b=two'],
+    cri(1, 'stdout', 'P', 'short ') + cri(2, 'stdout', 'F', 'line') + cri(3, 'stdout', 'P', a) + cri(4, 'stdout', 'P', b) + cri(5, 'stdout', 'P', c) + cri(6, 'stdout', 'F', 'd') + cri(7, 'stderr', 'F', 'e') + cri(8, 'stdout', 'P', 'no newline at the end'));
   const recs = await collect(readLog(f, 'local', opts(), Promise.resolve()));
-  assert.deepEqual(recs.map((r) => r.data.toString()), ['long ', 'line ', 'ends\n', 'e\n']);
+  assert.deepEqual(recs.map((r) => r.data.length), [11, 16384, 24001 - 16384 + 1, 2, 21]);
+  assert.equal(recs[0].data.toString(), 'short line\n');
+  assert.equal(Buffer.concat([recs[1].data, recs[2].data]).toString(), `${a}${b}${c}d\n`);
+  assert.equal(recs[4].data.toString(), 'no newline at the end');
   assert.deepEqual(recs[3].attrs, { a: '1', b: 'two' });
   assert.equal(recs[3].stream, 2);
   assert.equal(recs[0].time, '2024-01-01T00:00:01.000000001Z');
