@@ -230,6 +230,42 @@ async function sameFile(file: string, fh: fsp.FileHandle | undefined): Promise<b
   return mine.ino === st.ino && mine.dev === st.dev;
 }
 
+async function openCurrent(file: string): Promise<Opened | undefined> {
+  const fh = await fsp.open(file, 'r').catch(() => undefined);
+  return fh && { fh, gz: false };
+}
+
+// The file written after the one with inode `ino`: found by its inode
+// among the rotated names (<base>.N came before <base>.N-1, and <base>.1
+// before the current file). One no longer found (compressed, or dropped
+// while the reader lagged) leaves only the current file to go on with.
+async function successor(file: string, ino: number): Promise<Opened | undefined> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const names = await rotatedNames(file);
+    let n = 0;
+    for (const r of names) {
+      for (const name of r.gz ? [r.name] : [r.name, r.name + '.gz']) {
+        const st = await fsp.stat(name).catch(() => undefined);
+        if (st && st.ino === ino) n = r.n;
+      }
+    }
+    if (n === 0) return openCurrent(file);
+    const base = n === 1 ? file : `${file}.${n - 1}`;
+    for (const [name, gz] of (n === 1 ? [[base, false]] : [[base, false], [base + '.gz', true]]) as [string, boolean][]) {
+      const fh = await fsp.open(name, 'r').catch(() => undefined);
+      if (!fh) continue;
+      // Still where it was: no rotation came between the lookup and the open.
+      const again = await fsp.stat(`${file}.${n}`).catch(() => undefined) ?? await fsp.stat(`${file}.${n}.gz`).catch(() => undefined);
+      if (again && again.ino === ino) return { fh, gz };
+      await fh.close();
+      break;
+    }
+    // Between the writer's rename and its new file: a moment.
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return openCurrent(file);
+}
+
 async function* chunksOf(o: Opened): AsyncGenerator<Buffer> {
   const stream = o.fh.createReadStream({ autoClose: false, start: 0 });
   const src: AsyncIterable<Buffer> = o.gz ? stream.pipe(zlib.createGunzip()) : stream;
@@ -314,13 +350,23 @@ export async function* readLog(file: string, driver: LogDriver, o: LogOptions, d
       yield* await readMore();
       if (pos !== before) continue;
       // Rotated: the old file is complete once its name has moved (the
-      // writer closes it first), so drain it, then take the new one.
+      // writer closes it first), so drain it, then take the one written
+      // after it (not merely the current one: several rotations may have
+      // passed meanwhile).
       if (!(await sameFile(file, cur))) {
         yield* await readMore();
-        const next = await fsp.open(file, 'r').catch(() => undefined);
+        let next = cur ? await successor(file, (await cur.stat()).ino) : await openCurrent(file);
+        // One already compressed is complete: read it whole, then its own.
+        while (next?.gz) {
+          const d = decoderFor(driver);
+          for await (const c of chunksOf(next)) yield* d.push(c).filter((x) => wanted(x, o));
+          const ino = (await next.fh.stat()).ino;
+          await next.fh.close();
+          next = await successor(file, ino);
+        }
         if (next) {
           await cur?.close();
-          cur = next;
+          cur = next.fh;
           pos = 0;
           dec = decoderFor(driver);
           continue;

@@ -95,6 +95,11 @@ static void gzip_file(const char *from) {
   char *to, *tmp;
   if (asprintf(&to, "%s.gz", from) < 0 || asprintf(&tmp, "%s.gz.tmp", from) < 0) die("asprintf");
   int in = open(from, O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    free(to);
+    free(tmp);
+    return;
+  }
   gzFile gz = gzopen(tmp, "wb1");
   if (in >= 0 && gz) {
     char buf[1 << 16];
@@ -113,8 +118,8 @@ static void gzip_file(const char *from) {
   free(tmp);
 }
 
-// path.N-1 is dropped, path.i becomes path.i+1, path becomes path.1 (then
-// compressed), and a new empty path is opened. With max-file 1 the file is
+// path.N-1 is dropped, path.i becomes path.i+1, path becomes path.1, and a
+// new empty path is opened. With max-file 1 the file is
 // emptied in place, as docker does.
 static void rotate(void) {
   if (max_file <= 1) {
@@ -138,7 +143,14 @@ static void rotate(void) {
   char *first = numbered(1, 0);
   rename(path, first);
   out_fd = open_log();
-  if (gz_rotated) gzip_file(first);
+  // The newest rotated file stays plain for one more rotation (with three
+  // files or more), so a follower that fell a file behind finds it there by
+  // its inode; the one before it is compressed now.
+  if (gz_rotated) {
+    char *older = max_file >= 3 ? numbered(2, 0) : NULL;
+    gzip_file(older ? older : first);
+    free(older);
+  }
   free(first);
 }
 

@@ -100,6 +100,36 @@ test('a follow goes on through a rotation without losing or repeating a line, an
   assert.equal(text(rest), '6\n7\n');
 });
 
+test('a follow that missed whole rotations reads the files written meanwhile, plain or compressed, in order', async () => {
+  for (const compress of [false, true]) {
+    const f = path.join(dir, `r${compress ? 'z' : 'p'}-json.log`);
+    fs.writeFileSync(f, jl('a1\n', 1));
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const it = readLog(f, 'json-file', opts({ follow: true }), done)[Symbol.asyncIterator]();
+    assert.equal(text(await take(it, 1)), 'a1\n');
+    // Three rotations while the follower is not looking.
+    fs.appendFileSync(f, jl('a2\n', 2));
+    fs.renameSync(f, `${f}.1`);
+    fs.writeFileSync(f, jl('b\n', 3));
+    fs.renameSync(`${f}.1`, `${f}.2`);
+    fs.renameSync(f, `${f}.1`);
+    fs.writeFileSync(f, jl('c\n', 4));
+    fs.renameSync(`${f}.2`, `${f}.3`);
+    fs.renameSync(`${f}.1`, `${f}.2`);
+    fs.renameSync(f, `${f}.1`);
+    fs.writeFileSync(f, jl('d\n', 5));
+    if (compress) {
+      fs.writeFileSync(`${f}.2.gz`, zlib.gzipSync(fs.readFileSync(`${f}.2`)));
+      fs.rmSync(`${f}.2`);
+    }
+    resolve();
+    const rest = [];
+    for (let r = await it.next(); !r.done; r = await it.next()) rest.push(r.value);
+    assert.equal(text(rest), 'a2\nb\nc\nd\n', compress ? 'compressed' : 'plain');
+  }
+});
+
 test('a follow of a file emptied in place (max-file 1) starts again from its beginning', async () => {
   const f = path.join(dir, 'c-json.log');
   fs.writeFileSync(f, jl('a\n', 1) + jl('b\n', 2));
@@ -158,7 +188,8 @@ test('berth-logger rotates before a record would pass max-size: every file withi
     }
     await runLogger([format, f, '4000', '3', compress], input);
     const names = fs.readdirSync(sub).sort();
-    assert.deepEqual(names, compress === '1' ? ['x.log', 'x.log.1.gz', 'x.log.2.gz'] : ['x.log', 'x.log.1', 'x.log.2']);
+    // The newest rotated file is compressed one rotation later.
+    assert.deepEqual(names, compress === '1' ? ['x.log', 'x.log.1', 'x.log.2.gz'] : ['x.log', 'x.log.1', 'x.log.2']);
     let total = 0;
     for (const n of names) {
       const data = fs.readFileSync(path.join(sub, n));
