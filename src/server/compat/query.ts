@@ -46,7 +46,7 @@ export const QUERY: Record<string, Record<string, QueryRule>> = {
     link: refused('berth has no container links; removing a link would remove the container itself'),
   },
   'POST /containers/{id}/wait': { condition: applied },
-  'GET /containers/{id}/logs': { follow: applied, stdout: applied, stderr: applied, since: applied, until: applied, timestamps: applied, tail: applied, details: applied },
+  'GET /containers/{id}/logs': { follow: applied, stdout: applied, stderr: applied, since: applied, until: applied, timestamps: applied, tail: applied },
   'POST /containers/{id}/attach': {
     detachKeys: { use: 'applied', note: 'a TTY client detaches with it (default ctrl-p,ctrl-q), as in dockerd' },
     logs: applied,

@@ -226,6 +226,7 @@ async function logs(b: ContainerBackend, ctx: Ctx): Promise<void> {
   const follow = boolParam(q, 'follow') && (c.state.status === 'running' || c.state.status === 'paused');
   const since = parseTime(q.get('since'), 'since');
   const until = parseTime(q.get('until'), 'until');
+  // Not in the spec's list for this route, but the docker CLI sends it (--details).
   const details = boolParam(q, 'details');
   const ac = new AbortController();
   ctx.res.on('close', () => ac.abort());
