@@ -60,6 +60,9 @@ export async function startLogger(host: Host, bundle: string, o: LoggerOptions):
 export async function loggerDone(host: Host, bundle: string, ms = 5000): Promise<void> {
   const pid = Number((await fsp.readFile(loggerFile(bundle), 'utf8').catch(() => '')).trim());
   if (!pid) return;
+  // A pid file left from long ago may name another process by now.
+  const comm = await fsp.readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
+  if (comm.trim() !== 'berth-logger') return;
   const end = Date.now() + ms;
   // isAlive counts a zombie as gone.
   while (host.isAlive(pid) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
