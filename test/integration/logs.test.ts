@@ -158,9 +158,10 @@ describe('log drivers', () => {
     const id = (await docker(d, 'create', '--name', 'rot', '--log-opt', 'max-size=20k', '--log-opt', 'max-file=20', 'busybox', 'sh', '-c', script)).stdout.trim();
     assert.equal((await docker(d, 'start', 'rot')).code, 0);
     const follow = spawn('docker', ['logs', '-f', 'rot'], { env: d.env });
+    const exited = new Promise<number | null>((resolve) => follow.on('exit', resolve));
     let out = '';
     follow.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    const code = await new Promise<number | null>((resolve) => follow.on('exit', resolve));
+    const code = await exited;
     assert.equal(code, 0);
     const nums = checkNumbered(out, 'the follower');
     assert.deepEqual([nums[0], nums.length], [0, 2500]);
@@ -199,11 +200,12 @@ describe('log drivers', () => {
     const after = checkNumbered((await docker(d, 'logs', 'survivor')).stdout, 'after the restart');
     assert.ok(after[after.length - 1] > before[before.length - 1] + 50, `${after[after.length - 1]} is not well past ${before[before.length - 1]}`);
     const follow = spawn('docker', ['logs', '-f', '--tail', '3', 'survivor'], { env: d.env });
+    const exited = new Promise<number | null>((resolve) => follow.on('exit', resolve));
     let out = '';
     follow.stdout.on('data', (c: Buffer) => (out += c.toString()));
     await sleep(1500);
     await docker(d, 'stop', '-t', '1', 'survivor');
-    assert.equal(await new Promise<number | null>((resolve) => follow.on('exit', resolve)), 0);
+    assert.equal(await exited, 0);
     const followed = checkNumbered(out, 'logs -f after the restart');
     assert.ok(followed.length > 3, 'the follower saw nothing new');
   });
