@@ -240,7 +240,8 @@ async function openCurrent(file: string): Promise<Opened | undefined> {
 // before the current file). One no longer found (compressed, or dropped
 // while the reader lagged) leaves only the current file to go on with.
 async function successor(file: string, ino: number): Promise<Opened | undefined> {
-  for (let attempt = 0; attempt < 5; attempt++) {
+  const pause = () => new Promise((r) => setTimeout(r, 5));
+  for (let attempt = 0; attempt < 10; attempt++) {
     const names = await rotatedNames(file);
     let n = 0;
     for (const r of names) {
@@ -249,7 +250,15 @@ async function successor(file: string, ino: number): Promise<Opened | undefined>
         if (st && st.ino === ino) n = r.n;
       }
     }
-    if (n === 0) return openCurrent(file);
+    if (n === 0) {
+      // Not found: the writer may be between its renames (the names were
+      // read one by one), so look again before giving up on it.
+      if (attempt < 9) {
+        await pause();
+        continue;
+      }
+      return openCurrent(file);
+    }
     const base = n === 1 ? file : `${file}.${n - 1}`;
     for (const [name, gz] of (n === 1 ? [[base, false]] : [[base, false], [base + '.gz', true]]) as [string, boolean][]) {
       const fh = await fsp.open(name, 'r').catch(() => undefined);
@@ -260,10 +269,11 @@ async function successor(file: string, ino: number): Promise<Opened | undefined>
       await fh.close();
       break;
     }
-    // Between the writer's rename and its new file: a moment.
-    await new Promise((r) => setTimeout(r, 5));
+    // Between the writer's rename and its new file, or moved on meanwhile.
+    await pause();
   }
-  return openCurrent(file);
+  // Asked again at the next wakeup.
+  return undefined;
 }
 
 async function* chunksOf(o: Opened): AsyncGenerator<Buffer> {
@@ -362,7 +372,8 @@ export async function* readLog(file: string, driver: LogDriver, o: LogOptions, d
           for await (const c of chunksOf(next)) yield* d.push(c).filter((x) => wanted(x, o));
           const ino = (await next.fh.stat()).ino;
           await next.fh.close();
-          next = await successor(file, ino);
+          // (Going back to the old file would read this one again.)
+          next = (await successor(file, ino)) ?? (await openCurrent(file));
         }
         if (next) {
           await cur?.close();
