@@ -30,6 +30,13 @@
       "type": "executable",
       "sources": ["src/host/native/cp-main.c", "src/host/native/binds.c"],
       "cflags": ["-O2", "-Wall"]
+    },
+    {
+      "target_name": "berth-logger",
+      "type": "executable",
+      "sources": ["src/host/native/logger-main.c"],
+      "cflags": ["-O2", "-Wall"],
+      "libraries": ["-lz"]
     }
   ]
 }

@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'Unauthorized'
   | 'Forbidden'
   | 'Unavailable'
+  | 'NotImplemented'
   | 'Internal';
 
 export class BerthError extends Error {

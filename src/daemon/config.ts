@@ -1,6 +1,7 @@
 // berthd configuration: dockerd's flag names, a daemon.json (flags win over it).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DEFAULT_JSON_FILE_OPTS, DEFAULT_LOG_DRIVER, logSettings } from '../engine/logs/settings';
 
 export interface DaemonConfig {
   dataRoot: string;
@@ -22,6 +23,10 @@ export interface DaemonConfig {
   // Exec sessions of runc containers through berth-exec rather than `runc
   // exec` (daemon.json "exec-helper", default true).
   execHelper: boolean;
+  // Containers' default log driver and its options (--log-driver,
+  // --log-opt, daemon.json's log-driver and log-opts).
+  logDriver?: string;
+  logOpts?: Record<string, string>;
 }
 
 export const DEFAULTS = {
@@ -57,6 +62,8 @@ Options:
       --mtu int                 The default bridge network's MTU
   -H, --host list               Daemon socket to listen on (default ${DEFAULTS.host})
       --insecure-registry list  Registries reached over plain HTTP (host:port or CIDR; 127.0.0.0/8 always)
+      --log-driver string       Default driver for container logs (default "json-file")
+      --log-opt map             Default log driver options for containers (default max-size=10m, max-file=3)
   -h, --help                    Print usage
   -l, --log-level string        Set the logging level (debug|info|warn|error|fatal) (default "info")
   -p, --pidfile string          Path to use for daemon PID file (default "<exec-root>/berthd.pid")
@@ -83,10 +90,10 @@ function which(bin: string): string | undefined {
 // Parses argv; returns "help"/"version" for those flags.
 export function parseArgs(argv: string[]): { flags: Record<string, string | string[] | boolean>; action?: 'help' | 'version' } {
   const flags: Record<string, string | string[] | boolean> = {};
-  const multi = new Set(['host', 'add-runtime', 'insecure-registry', 'exec-opt', 'default-address-pool']);
+  const multi = new Set(['host', 'add-runtime', 'insecure-registry', 'exec-opt', 'default-address-pool', 'log-opt']);
   const alias: Record<string, string> = { H: 'host', D: 'debug', l: 'log-level', p: 'pidfile', h: 'help', v: 'version', G: 'group', b: 'bridge' };
   const boolFlags = new Set(['debug', 'help', 'version', 'cleanup-networks']);
-  const known = new Set(['data-root', 'exec-root', 'host', 'default-runtime', 'add-runtime', 'log-level', 'pidfile', 'config-file', 'debug', 'help', 'version', 'group', 'insecure-registry', 'certs-dir', 'exec-opt', 'bridge', 'bip', 'fixed-cidr', 'mtu', 'default-address-pool', 'cleanup-networks']);
+  const known = new Set(['data-root', 'exec-root', 'host', 'default-runtime', 'add-runtime', 'log-level', 'pidfile', 'config-file', 'debug', 'help', 'version', 'group', 'insecure-registry', 'certs-dir', 'exec-opt', 'bridge', 'bip', 'fixed-cidr', 'mtu', 'default-address-pool', 'cleanup-networks', 'log-driver', 'log-opt']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     let name: string;
@@ -163,7 +170,10 @@ export function loadConfig(argv: string[]): DaemonConfig {
   const conmonPath = which('conmon');
   if (!conmonPath) throw new ConfigError('conmon not found in PATH (apt-get install conmon)');
   const execRoot = path.resolve(pick('exec-root', 'exec-root', DEFAULTS.execRoot));
+  const log = logConfigOf(flags, file);
   return {
+    logDriver: log.type,
+    logOpts: log.config,
     dataRoot: path.resolve(pick('data-root', 'data-root', DEFAULTS.dataRoot)),
     execRoot,
     hosts,
@@ -234,4 +244,29 @@ function execHelperOf(v: unknown): boolean {
   if (v === undefined) return true;
   if (typeof v !== 'boolean') throw new ConfigError(`invalid exec-helper ${JSON.stringify(v)}: expected true or false`);
   return v;
+}
+
+// The containers' default log driver and options, checked now as dockerd
+// checks them at start. With neither log-opts nor --log-opt, json-file gets
+// berth's cap (docker's default is unbounded).
+function logConfigOf(flags: Record<string, unknown>, file: Record<string, any>): { type: string; config: Record<string, string> } {
+  const type = (flags['log-driver'] as string) ?? (file['log-driver'] as string) ?? DEFAULT_LOG_DRIVER;
+  let config: Record<string, string> | undefined;
+  if (file['log-opts'] !== undefined) {
+    const o = file['log-opts'];
+    if (!o || typeof o !== 'object' || Array.isArray(o) || Object.values(o).some((v) => typeof v !== 'string')) throw new ConfigError('log-opts must be an object of strings');
+    config = { ...o };
+  }
+  for (const kv of (flags['log-opt'] as string[]) ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`invalid --log-opt ${JSON.stringify(kv)}: expected key=value`);
+    config = { ...(config ?? {}), [kv.slice(0, eq)]: kv.slice(eq + 1) };
+  }
+  if (config === undefined) config = type === 'json-file' ? { ...DEFAULT_JSON_FILE_OPTS } : {};
+  try {
+    logSettings(type, config);
+  } catch (err) {
+    throw new ConfigError(`failed to set log opts: ${(err as Error).message}`);
+  }
+  return { type, config };
 }

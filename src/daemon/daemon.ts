@@ -69,6 +69,7 @@ export class Daemon {
       dataRoot: root,
       runtimes: config.runtimes,
       defaultRuntime: config.defaultRuntime,
+      logDriver: config.logDriver,
       insecureRegistries: config.insecureRegistries,
       runtimeVersion: '',
       conmonVersion: '',
@@ -176,6 +177,7 @@ export class Daemon {
       containers,
       resolveImage: (ref) => this.images.tryResolve(ref),
       view: containerView,
+      ...(config.logDriver ? { logDefaults: { type: config.logDriver, config: config.logOpts ?? {} } } : {}),
       snapshots: new ContainerSnapshots({ host, content: this.content, snapshots: this.snapshots, imageStore: this.imageStore, containers }),
     });
     imageRoutes(router, imageBackend);

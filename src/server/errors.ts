@@ -11,6 +11,7 @@ const STATUS: Record<ErrorKind, number> = {
   FailedPrecondition: 409,
   NotModified: 304,
   Unavailable: 503,
+  NotImplemented: 501,
   Internal: 500,
 };
 

@@ -35,8 +35,9 @@ describe('create fields', { timeout: 120_000 }, () => {
       ['an AppArmor profile', ['--security-opt', 'apparmor=docker-default'], /HostConfig\.SecurityOpt "apparmor=docker-default" is not supported: berth loads no AppArmor profiles/],
       ['restart policy', ['--restart', 'always'], /HostConfig\.RestartPolicy "always" is not supported yet/],
       ['healthcheck', ['--health-cmd', 'true'], /Config\.Healthcheck is not supported yet/],
-      ['log driver', ['--log-driver', 'none'], /HostConfig\.LogConfig\.Type "none" is not supported yet/],
-      ['log options', ['--log-opt', 'max-size=1m'], /HostConfig\.LogConfig\.Config is not supported yet/],
+      ['an unknown log driver', ['--log-driver', 'bogus'], /logger: no log driver named 'bogus' is registered/],
+      ['a log driver berth lacks', ['--log-driver', 'syslog'], /berth does not implement the syslog log driver yet/],
+      ['an unknown log option', ['--log-opt', 'max-bytes=1m'], /unknown log opt 'max-bytes' for json-file log driver/],
       ['init', ['--init'], /HostConfig\.Init is not supported yet/],
     ];
     for (const [what, flags, message] of cases) {

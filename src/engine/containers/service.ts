@@ -26,7 +26,8 @@ import type { RootfsSnapshotter } from '../snapshots/snapshotter';
 import type { Volumes } from '../volumes/volumes';
 import { Attachments, noAttach, type AttachHandle, type AttachOptions, type AttachSink } from './io';
 import { blockDevice, fitLimits, type HostLimits, type LimitsSpec } from './limits';
-import { readLogs, type LogOptions, type LogRecord } from './logs';
+import { readLog, type LogOptions, type LogRecord } from '../logs/read';
+import { logPath } from '../logs/settings';
 import { randomName, validateName } from './names';
 import { initialState, isRunning, type ContainerRecord } from './record';
 import { argvOf, type ContainerSpec, type MountSpec, type Namespace, type VolumesFromSpec } from './spec';
@@ -382,7 +383,8 @@ export class ContainerService {
         mounts,
       });
       const { pid, conmonPid } = await this.d.runtime.create(this.ref(c), spec, {
-        logPath: this.d.store.files(id).log,
+        logPath: this.logFile(c),
+        ...(c.spec.log ? { log: c.spec.log } : {}),
         name: c.name.slice(1),
         stdin: p.stdin,
         tty: p.terminal,
@@ -769,10 +771,19 @@ export class ContainerService {
 
   // ----- logs and attach -----
 
+  // Throws before the first record (for the route's status) when the
+  // driver keeps nothing to read.
   logs(ref: string, o: LogOptions, signal?: AbortSignal): AsyncGenerator<LogRecord> {
     const e = this.entry(ref);
+    const driver = e.rec.spec.log?.driver ?? 'k8s-file';
+    if (driver === 'none') throw new BerthError('NotImplemented', 'configured logging driver does not support reading');
     const done = o.follow ? this.exited(e, signal) : Promise.resolve();
-    return readLogs(this.d.store.files(e.rec.id).log, o, done, signal);
+    return readLog(this.logFile(e.rec), driver, o, done, signal);
+  }
+
+  // The container's log file as its driver names it ("" for none).
+  logFile(c: ContainerRecord): string {
+    return logPath(this.d.store.files(c.id).dir, c.id, c.spec.log?.driver ?? 'k8s-file');
   }
 
   async attach(ref: string, opts: AttachOptions, sink: AttachSink): Promise<AttachHandle> {
@@ -782,8 +793,8 @@ export class ContainerService {
     // A client's stdin goes nowhere unless the container keeps stdin open.
     opts = { ...opts, stdin: opts.stdin && c.spec.process.stdin };
     this.publish(c, 'attach');
-    if (opts.logs) {
-      const past = readLogs(this.d.store.files(e.rec.id).log, { stdout: opts.stdout, stderr: opts.stderr, follow: false }, Promise.resolve());
+    if (opts.logs && c.spec.log?.driver !== 'none') {
+      const past = readLog(this.logFile(c), c.spec.log?.driver ?? 'k8s-file', { stdout: opts.stdout, stderr: opts.stderr, follow: false }, Promise.resolve());
       for await (const r of past) sink.out(r.stream, r.data);
     }
     if (!opts.stream) {

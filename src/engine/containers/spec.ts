@@ -6,6 +6,7 @@
 // cannot hand over something that is then ignored.
 
 import type { LimitsSpec } from './limits';
+import type { LogSettings } from '../logs/settings';
 
 // A namespace is the container's own, the host's, or another container's
 // (pods: several containers in one network, IPC and PID namespace).
@@ -159,6 +160,9 @@ export interface ContainerSpec {
   runtime: string;
   // Resource limits (limits.ts); none when absent.
   limits?: LimitsSpec;
+  // The log driver and its rotation; a container from before the drivers
+  // has none (conmon's k8s-file).
+  log?: LogSettings;
 }
 
 // Fills what a front-end may leave out.

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { BerthError, invalidArgument, isKind } from '../../errors';
 import { SHUT_WR, type Host, type PacketWatch } from '../../host';
 import type { CreateOptions, ExecOptions, ExecProcess, ProcessStream, Runtime, RuntimeRef, RuntimeStatus } from './runtime';
+import { loggerDone, startLogger, stopLogger } from './logger';
 import type { OciProcess, OciSpec } from './spec';
 import { ociJSON, type OciResources } from './resources';
 
@@ -277,6 +278,10 @@ export class ConmonRuntime implements Runtime {
     fs.writeFileSync(path.join(bundle, 'config.json'), ociJSON(spec));
     fs.rmSync(path.join(this.exitDir, id), { force: true });
     fs.rmSync(path.join(this.socketDir, id.slice(0, 12)), { force: true });
+    // conmon writes its records into berth-logger's FIFO, which writes the
+    // driver's files (logger.ts); older containers keep conmon's own file.
+    const logger = o.log && (o.log.driver === 'json-file' || o.log.driver === 'local') ? await startLogger(this.host, bundle, { ...o.log, path: o.logPath }) : undefined;
+    const logArg = o.log?.driver === 'none' ? 'none' : `k8s-file:${logger ? logger.fifo : o.logPath}`;
     const args = [
       '--api-version', '1',
       '-c', id, '-u', id.slice(0, 12), '-n', o.name,
@@ -284,7 +289,7 @@ export class ConmonRuntime implements Runtime {
       '--runtime-arg', '--root', '--runtime-arg', this.stateRoot(ref.runtime),
       ...(this.opts.systemdCgroup ? ['--runtime-arg', '--systemd-cgroup'] : []),
       '-b', bundle, '-p', path.join(bundle, 'pid'),
-      '-l', `k8s-file:${o.logPath}`,
+      '-l', logArg,
       '--exit-dir', this.exitDir,
       '--socket-dir-path', this.socketDir,
       '--conmon-pidfile', path.join(bundle, 'conmon.pid'),
@@ -317,6 +322,9 @@ export class ConmonRuntime implements Runtime {
       pipe.on('end', () => resolve(Buffer.concat(chunks).toString()));
       pipe.on('error', reject);
       child.on('error', reject);
+    }).catch((err) => {
+      if (logger) stopLogger(this.host, logger.pid);
+      throw err;
     });
     child.unref();
     let parsed: { data?: number; message?: string } = {};
@@ -328,6 +336,7 @@ export class ConmonRuntime implements Runtime {
     if (!parsed.data || parsed.data < 0) {
       const stderr = Buffer.concat(errOut).toString().split('\n').filter((l) => l && !l.includes('oom_score_adj')).join('\n');
       const reason = parsed.message || stderr || msg || 'conmon exited without reporting a pid';
+      if (logger) stopLogger(this.host, logger.pid);
       throw new BerthError('Internal', `failed to create container: ${cleanRuntimeError(reason)}`);
     }
     return { pid: parsed.data, conmonPid: this.readPid(path.join(bundle, 'conmon.pid')) };
@@ -431,7 +440,8 @@ export class ConmonRuntime implements Runtime {
   // an exited shim can linger as a zombie that kill(pid, 0) calls alive.
   async status(ref: RuntimeRef): Promise<RuntimeStatus> {
     const exit = await this.exitStatus(ref.id);
-    if (exit) return { state: 'stopped', exit };
+    // Exited once its log writer has written the last of its output too.
+    if (exit) return loggerDone(this.host, this.bundleDir(ref.id)).then(() => ({ state: 'stopped', exit }));
     if (!this.hasState(ref.id, ref.runtime)) return { state: 'gone' };
     const r = await this.host.run(this.runtimePath(ref.runtime), ['--root', this.stateRoot(ref.runtime), 'state', ref.id]);
     if (r.code !== 0) return { state: 'gone' };
@@ -443,7 +453,7 @@ export class ConmonRuntime implements Runtime {
     }
     // conmon may have written the exit file while runc was looking.
     const late = await this.exitStatus(ref.id);
-    if (late) return { state: 'stopped', exit: late };
+    if (late) return loggerDone(this.host, this.bundleDir(ref.id)).then(() => ({ state: 'stopped', exit: late }));
     return { state: status === 'running' || status === 'created' || status === 'paused' ? status : 'stopped' };
   }
 

@@ -2,6 +2,7 @@
 // adapter (conmon.ts, runc or crun underneath) implements it; unit tests use
 // a fake.
 import type { OciResources } from './resources';
+import type { LogSettings } from '../logs/settings';
 import type { OciProcess, OciSpec } from './spec';
 
 // Which runtime holds a container (runc and crun keep separate state).
@@ -11,7 +12,9 @@ export interface RuntimeRef {
 }
 
 export interface CreateOptions {
+  // The log's file (none for the none driver), and its driver.
   logPath: string;
+  log?: LogSettings;
   name: string;
   stdin: boolean;
   tty: boolean;

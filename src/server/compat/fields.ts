@@ -8,6 +8,7 @@
 // Clients send every field with its zero value (the docker CLI sends
 // `"Memory": 0`, `"CapAdd": null`), so a zero value is always accepted; only a
 // value that asks for something is refused.
+import { checkDriver } from '../../engine/logs/settings';
 import { invalidArgument } from '../../errors';
 import { parseSignal } from '../../util/signals';
 import { securityOptions } from '../containers/seccomp';
@@ -193,9 +194,9 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   // ----- HostConfig: the rest -----
   'HostConfig.Binds': applied('strings', '`host:ctr[:ro|rw|z|Z|propagation|nocopy]` (a missing host path is made as a directory) and `name:ctr` (a named volume, made if missing)'),
   'HostConfig.ContainerIDFile': ignored('string', 'written by the client (`docker run --cidfile`); dockerd ignores it too'),
-  'HostConfig.LogConfig': partial('object', 'the `k8s-file` driver (what `docker logs` reads), with no options; other drivers come ' + SUPERVISION, (v) => {
-    if (v.Type && v.Type !== 'k8s-file') throw notSupported('HostConfig.LogConfig.Type', v.Type);
-    if (v.Config && Object.keys(v.Config).length) throw notSupported('HostConfig.LogConfig.Config');
+  'HostConfig.LogConfig': partial('object', '`json-file` (the default, docker\'s file and name; rotated at 10m x 3 unless daemon.json\'s `log-opts` say otherwise: docker\'s default is unbounded), `local` (docker\'s format and defaults, 20m x 5, compressed) and `none`, with `max-size`, `max-file`, `compress`, `labels`, `labels-regex`, `env`, `env-regex` and `mode=blocking`; other drivers and opts (`tag`, `mode=non-blocking`, `max-buffer-size`) are refused by name; merged with daemon.json\'s `log-driver`/`log-opts` as dockerd does', (v) => {
+    if (v.Type) checkDriver(v.Type);
+    if (v.Config) for (const [k, x] of Object.entries(v.Config)) if (typeof x !== 'string') throw invalidArgument(`json: cannot unmarshal into field HostConfig.LogConfig.Config.${k} of type string`);
   }, {
     validate: (v) => {
       if (v.Type !== undefined && v.Type !== null && typeof v.Type !== 'string') throw invalidArgument('json: cannot unmarshal into field HostConfig.LogConfig.Type of type string');

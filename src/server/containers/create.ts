@@ -3,6 +3,7 @@
 // field table), the merge with the image's config, and NetworkMode's
 // spellings. The body as merged is kept with the container (meta) for
 // inspect and commit.
+import { DEFAULT_JSON_FILE_OPTS, DEFAULT_LOG_DRIVER, logSettings, mergeLogConfig } from '../../engine/logs/settings';
 import { invalidArgument, notFound } from '../../errors';
 import type { ContainerSpec, DeviceSpec, Namespace } from '../../engine/containers/spec';
 import { parseReference } from '../../oci/reference';
@@ -54,7 +55,16 @@ export function imageOf(ref: string | undefined, resolve: (ref: string) => Image
   throw notFound(`No such image: ${parsed && !parsed.tag && !parsed.digest ? `${ref}:latest` : ref}`);
 }
 
-export function translateCreate(raw: Record<string, unknown> | undefined, resolve: (ref: string) => ImageRecord | undefined): Translated {
+// The daemon's log-driver and log-opts (daemon.json), merged into each
+// container's LogConfig as dockerd does.
+export interface LogDefaults {
+  type: string;
+  config: Record<string, string>;
+}
+
+const BERTH_LOG_DEFAULTS: LogDefaults = { type: DEFAULT_LOG_DRIVER, config: DEFAULT_JSON_FILE_OPTS };
+
+export function translateCreate(raw: Record<string, unknown> | undefined, resolve: (ref: string) => ImageRecord | undefined, logDefaults: LogDefaults = BERTH_LOG_DEFAULTS): Translated {
   const cfg = validateCreateBody(raw);
   const hc = cfg.HostConfig;
   const view: CreateBodyView = { config: cfg, hostConfig: hc };
@@ -101,12 +111,15 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     // shown, since berth does not run healthchecks yet.
     ...(cfg.Healthcheck ? { Healthcheck: cfg.Healthcheck } : {}),
   };
+  const lc = (hc.LogConfig ?? {}) as { Type?: string | null; Config?: Record<string, string> | null };
+  const logConfig = mergeLogConfig(lc.Type ?? '', lc.Config ?? {}, logDefaults);
+  const log = logSettings(logConfig.type, logConfig.config, { labels: config.Labels ?? {}, env: config.Env });
   const hostConfig: DockerHostConfig = {
     ...adaptHostConfig(hc),
     NetworkMode: network.spec.mode === 'container' ? `container:${network.spec.container}` : !hc.NetworkMode || hc.NetworkMode === 'default' ? 'bridge' : String(hc.NetworkMode),
     AutoRemove: !!hc.AutoRemove,
     RestartPolicy: (hc.RestartPolicy as DockerHostConfig['RestartPolicy']) ?? { Name: 'no', MaximumRetryCount: 0 },
-    LogConfig: { Type: 'k8s-file', Config: {} },
+    LogConfig: { Type: logConfig.type, Config: logConfig.config },
     Binds: (hc.Binds as string[] | undefined) ?? null,
     ReadonlyRootfs: !!hc.ReadonlyRootfs,
     Privileged: !!hc.Privileged,
@@ -165,6 +178,7 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     autoRemove: !!hc.AutoRemove,
     runtime: typeof hc.Runtime === 'string' ? hc.Runtime : '',
     ...(limitsOf(hostConfig) ? { limits: limitsOf(hostConfig) } : {}),
+    log,
   };
   return { spec, meta: { Config: config, HostConfig: hostConfig }, warnings: [...platformWarnings(image), ...netWarnings] };
 }

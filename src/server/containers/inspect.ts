@@ -1,6 +1,7 @@
 // The engine's container records in Docker's shapes: `GET
 // /containers/{id}/json` (inspect) and the list entries of `GET
 // /containers/json` and `/system/df`.
+import { logPath } from '../../engine/logs/settings';
 import type { ContainerInspectResponse, ContainerState, ContainerSummary, EndpointSettings } from '../../api/types';
 import type { ContainerRecord } from '../../engine/containers/record';
 import { argvOf, type Namespace } from '../../engine/containers/spec';
@@ -114,7 +115,8 @@ export async function inspectContainer(d: ContainerViewDeps, c: ContainerRecord,
     ResolvConfPath: files.resolvConf,
     HostnamePath: files.hostname,
     HostsPath: files.hosts,
-    LogPath: own.log,
+    // dockerd keeps the local driver's path to itself (its format is not an API).
+    LogPath: c.spec.log?.driver === 'local' ? '' : logPath(own.dir, c.id, c.spec.log?.driver ?? 'k8s-file'),
     Name: c.name,
     RestartCount: c.restartCount,
     Driver: 'overlay2',
@@ -123,7 +125,8 @@ export async function inspectContainer(d: ContainerViewDeps, c: ContainerRecord,
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: d.execIDs?.(c.id).length ? d.execIDs(c.id) : null,
-    // LogConfig.Type is k8s-file, which the spec's list of drivers lacks.
+    // LogConfig.Type is k8s-file for containers made before the drivers,
+    // which the spec's list of drivers lacks.
     HostConfig: {
       ...HostConfig,
       Runtime: c.spec.runtime,

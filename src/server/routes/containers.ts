@@ -10,7 +10,7 @@ import { linearRegExp } from '../../util/linear-regexp';
 import type { ContainerService, WaitCondition } from '../../engine/containers/service';
 import type { ImageRecord } from '../../engine/images/types';
 import { translateCommit } from '../containers/commit';
-import { translateCreate } from '../containers/create';
+import { translateCreate, type LogDefaults } from '../containers/create';
 import { containerSummary, inspectContainer, type ContainerViewDeps } from '../containers/inspect';
 import { dockerMeta, type DockerHostConfig } from '../containers/meta';
 import { limitsOf, mergeUpdate } from '../containers/resources';
@@ -25,6 +25,8 @@ export interface ContainerBackend {
   // Resolves a create body's image reference (name, id or digest).
   resolveImage(ref: string): ImageRecord | undefined;
   view: ContainerViewDeps;
+  // daemon.json's log-driver and log-opts.
+  logDefaults?: LogDefaults;
 }
 
 export function containerRoutes(r: Router, b: ContainerBackend): void {
@@ -38,7 +40,7 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
     for (const k of ['name', 'platform']) {
       if (body && k in body && (body[k] ?? '') === (ctx.query.get(k) ?? '')) delete body[k];
     }
-    const { spec, meta, warnings } = translateCreate(body, (ref) => b.resolveImage(ref));
+    const { spec, meta, warnings } = translateCreate(body, (ref) => b.resolveImage(ref), b.logDefaults);
     const out = await cs.create(spec, { name: ctx.query.get('name') || undefined, meta });
     sendJSON(ctx.res, 201, { Id: out.id, Warnings: [...warnings, ...out.warnings] });
   });
@@ -238,18 +240,31 @@ async function logs(b: ContainerBackend, ctx: Ctx): Promise<void> {
   const follow = boolParam(q, 'follow') && (c.state.status === 'running' || c.state.status === 'paused');
   const since = parseTime(q.get('since'), 'since');
   const until = parseTime(q.get('until'), 'until');
+  // Not in the spec's list for this route, but the docker CLI sends it (--details).
+  const details = boolParam(q, 'details');
   const ac = new AbortController();
   ctx.res.on('close', () => ac.abort());
   const tty = c.spec.process.terminal;
+  // Before the headers: a driver with nothing to read is an error status.
+  const records = b.containers.logs(c.id, { stdout, stderr, tail, follow, since, until }, ac.signal);
   ctx.res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
   ctx.res.flushHeaders();
-  for await (const rec of b.containers.logs(c.id, { stdout, stderr, tail, follow, since, until }, ac.signal)) {
-    const data = timestamps ? Buffer.concat([Buffer.from(`${rec.time} `), rec.data]) : rec.data;
+  for await (const rec of records) {
+    // dockerd's order: the time, then (details) the attributes, then the line.
+    const prefix = `${timestamps ? `${rec.time} ` : ''}${details ? `${logAttrs(rec.attrs)} ` : ''}`;
+    const data = prefix ? Buffer.concat([Buffer.from(prefix), rec.data]) : rec.data;
     const ok = ctx.res.write(tty ? data : stdcopyFrame(rec.stream, data));
     if (!ok) await new Promise((r) => ctx.res.once('drain', r));
     if (ac.signal.aborted) break;
   }
   ctx.res.end();
+}
+
+// --details: the record's labels/env attributes as dockerd prints them,
+// query-escaped "k=v" pairs sorted by key and joined by commas.
+export function logAttrs(attrs: Record<string, string> | undefined): string {
+  const esc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return Object.keys(attrs ?? {}).sort().map((k) => `${esc(k)}=${esc(attrs![k])}`).join(',');
 }
 
 // A resize dimension as dockerd reads it (an unsigned 32-bit integer), and

@@ -23,6 +23,7 @@ export interface DaemonFacts {
   conmonVersion: string;
   // The cgroup driver and what the host's cgroups can limit.
   cgroups?: { driver: CgroupDriver; features: CgroupFeatures };
+  logDriver?: string;
 }
 
 // What the system routes need of the daemon.
@@ -69,7 +70,7 @@ export function systemRoutes(r: Router, d: SystemBackend): void {
       Images: d.images.images.list().length,
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true']],
-      Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['k8s-file'] },
+      Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['json-file', 'local'] },
       // What the host's cgroups let berth limit (the docker CLI warns about the rest).
       MemoryLimit: !!cg?.memory,
       SwapLimit: !!cg?.swap,
@@ -85,7 +86,7 @@ export function systemRoutes(r: Router, d: SystemBackend): void {
       NFd: countDir('/proc/self/fd'),
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
-      LoggingDriver: 'k8s-file',
+      LoggingDriver: d.facts.logDriver ?? 'json-file',
       CgroupDriver: d.facts.cgroups?.driver ?? 'cgroupfs',
       CgroupVersion: fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1',
       NEventsListener: 0,

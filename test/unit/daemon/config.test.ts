@@ -217,3 +217,18 @@ test('exec-helper: berth-exec by default, runc exec with false, anything else re
   assert.equal(loadConfig(configFile({ 'exec-helper': true })).execHelper, true);
   assert.throws(() => loadConfig(configFile({ 'exec-helper': 'no' })), isConfigError(/invalid exec-helper "no": expected true or false/));
 });
+
+test('loadConfig: log-driver and log-opts, with berth\'s cap on json-file when none are given', () => {
+  const d = loadConfig(empty());
+  assert.equal(d.logDriver, 'json-file');
+  assert.deepEqual(d.logOpts, { 'max-size': '10m', 'max-file': '3' });
+  const f = loadConfig(configFile({ 'log-driver': 'json-file', 'log-opts': { 'max-size': '1m' } }));
+  assert.deepEqual([f.logDriver, f.logOpts], ['json-file', { 'max-size': '1m' }]);
+  const l = loadConfig([...empty(), '--log-driver', 'local', '--log-opt', 'max-file=2']);
+  assert.deepEqual([l.logDriver, l.logOpts], ['local', { 'max-file': '2' }]);
+  assert.deepEqual(loadConfig([...empty(), '--log-driver', 'local']).logOpts, {});
+  assert.throws(() => loadConfig([...empty(), '--log-driver', 'bogus']), isConfigError(/failed to set log opts: logger: no log driver named 'bogus' is registered/));
+  assert.throws(() => loadConfig([...empty(), '--log-opt', 'nope=1']), isConfigError(/unknown log opt 'nope' for json-file log driver/));
+  assert.throws(() => loadConfig([...empty(), '--log-opt', 'novalue']), isConfigError(/invalid --log-opt "novalue": expected key=value/));
+  assert.throws(() => loadConfig(configFile({ 'log-opts': { 'max-size': 5 } })), isConfigError(/log-opts must be an object of strings/));
+});

@@ -18,6 +18,7 @@ test('statusOf maps every error kind', () => {
     FailedPrecondition: 409,
     NotModified: 304,
     Unavailable: 503,
+    NotImplemented: 501,
     Internal: 500,
   };
   for (const [kind, status] of Object.entries(want)) assert.equal(statusOf(new BerthError(kind as ErrorKind, 'x')), status, kind);

@@ -95,7 +95,7 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'link', type: 'list', desc: 'Add link to another container', validate: validateLink },
   { name: 'link-local-ip', type: 'list', desc: 'Container IPv4/IPv6 link-local addresses' },
   { name: 'log-driver', type: 'string', desc: 'Logging driver for the container' },
-  { name: 'log-opt', type: 'list', desc: 'Log driver options', unsupported: true },
+  { name: 'log-opt', type: 'list', desc: 'Log driver options' },
   { name: 'mac-address', type: 'string', desc: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
   { name: 'memory', short: 'm', type: 'bytes', desc: 'Memory limit' },
   { name: 'memory-reservation', type: 'bytes', desc: 'Memory soft limit' },
@@ -410,6 +410,9 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
   const unconfinedPaths = (f['security-opt'] as string[]).includes('systempaths=unconfined');
   const securityOpt = parseSecurityOpts((f['security-opt'] as string[]).filter((o) => o !== 'systempaths=unconfined'));
   const annotations = parseMap(f.annotation);
+  const logOpts: string[] = f['log-opt'] ?? [];
+  // The docker CLI's own check.
+  if (f['log-driver'] === 'none' && logOpts.length) throw new UsageError('invalid logging opts for driver none');
 
   let entrypoint: string[] | null = null;
   if (f.entrypoint) entrypoint = [f.entrypoint];
@@ -478,7 +481,7 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
       ...(f.userns ? { UsernsMode: f.userns } : {}),
       ...(f.cgroupns ? { CgroupnsMode: f.cgroupns } : {}),
       ...resourceFields(p),
-      ...(f['log-driver'] ? { LogConfig: { Type: f['log-driver'], Config: {} } } : {}),
+      ...(f['log-driver'] || logOpts.length ? { LogConfig: { Type: f['log-driver'] ?? '', Config: parseMap(logOpts) } } : {}),
     },
     ...(Object.keys(endpoints).length ? { NetworkingConfig: { EndpointsConfig: endpoints } } : {}),
   };

@@ -127,7 +127,7 @@ describe('checkFields', () => {
   test('partial fields: applied values pass, the others are refused naming field and value', () => {
     const ok: [Record<string, unknown>, Record<string, unknown>][] = [
       [{}, { NetworkMode: 'host' }], [{}, { NetworkMode: 'none' }], [{}, { NetworkMode: 'container:web' }],
-      [{}, { RestartPolicy: { Name: 'no' } }], [{}, { LogConfig: { Type: 'k8s-file', Config: {} } }],
+      [{}, { RestartPolicy: { Name: 'no' } }], [{}, { LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } } }], [{}, { LogConfig: { Type: 'local', Config: {} } }], [{}, { LogConfig: { Type: 'none', Config: null } }],
       [{}, { SecurityOpt: ['seccomp=unconfined'] }], [{}, { SecurityOpt: ['seccomp:unconfined'] }], [{}, { SecurityOpt: ['seccomp=builtin'] }],
       [{}, { IpcMode: 'host' }], [{}, { IpcMode: 'shareable' }], [{}, { PidMode: 'host' }], [{}, { PidMode: 'container:web' }], [{}, { UTSMode: 'host' }],
       [{}, { UsernsMode: 'host' }], [{}, { Isolation: 'default' }], [{}, { CgroupnsMode: 'private' }],
@@ -136,8 +136,8 @@ describe('checkFields', () => {
     for (const [c, h] of ok) checkFields(view(c, h), undefined);
     const bad: [Record<string, unknown>, Record<string, unknown>, RegExp][] = [
       [{}, { RestartPolicy: { Name: 'always' } }, /^HostConfig\.RestartPolicy "always" is not supported yet$/],
-      [{}, { LogConfig: { Type: 'none' } }, /^HostConfig\.LogConfig\.Type "none" is not supported yet$/],
-      [{}, { LogConfig: { Type: 'k8s-file', Config: { 'max-size': '1m' } } }, /^HostConfig\.LogConfig\.Config is not supported yet$/],
+      [{}, { LogConfig: { Type: 'syslog' } }, /^berth does not implement the syslog log driver yet/],
+      [{}, { LogConfig: { Type: 'k8s-file' } }, /^logger: no log driver named 'k8s-file' is registered$/],
       [{}, { SecurityOpt: ['apparmor=docker-default'] }, /^HostConfig\.SecurityOpt "apparmor=docker-default" is not supported: berth loads no AppArmor profiles/],
       [{}, { SecurityOpt: ['label=user:system_u'] }, /^HostConfig\.SecurityOpt "label=user:system_u" is not supported: berth sets no SELinux labels/],
       [{}, { SecurityOpt: ['nope=1'] }, /^invalid --security-opt 2: "nope=1"$/],

@@ -4,7 +4,10 @@ import { getEventListeners } from 'node:events';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { parseLine, readLogs, timeOf, type LogOptions, type LogRecord } from '../../../../src/engine/containers/logs';
+import { parseLine } from '../../../../src/engine/logs/k8s';
+import { readLog, timeOf, type LogOptions, type LogRecord } from '../../../../src/engine/logs/read';
+
+const readLogs = (file: string, o: LogOptions, done: Promise<void>, signal?: AbortSignal) => readLog(file, 'k8s-file', o, done, signal);
 
 let dir: string;
 before(() => {
