@@ -4,7 +4,23 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 
+// A handful of lstat calls on small paths: done at once (see
+// resolveInRootSync), behind the promise its callers expect.
 export async function resolveInRoot(root: string, p: string): Promise<string> {
+  return resolveInRootSync(root, p);
+}
+
+export async function readFileInRoot(root: string, p: string): Promise<string | undefined> {
+  try {
+    return await fsp.readFile(await resolveInRoot(root, p), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+// At once rather than through the thread pool, where each step would be a
+// round trip (an exec's passwd and group are on a latency-bound path).
+export function resolveInRootSync(root: string, p: string): string {
   let pending = p.split('/').filter(Boolean);
   const done: string[] = [];
   let links = 0;
@@ -18,49 +34,9 @@ export async function resolveInRoot(root: string, p: string): Promise<string> {
     const full = path.join(root, ...done, part);
     let st;
     try {
-      st = await fsp.lstat(full);
+      st = fs.lstatSync(full);
     } catch {
       // A missing component is kept; later ".." and links are still resolved.
-      done.push(part);
-      continue;
-    }
-    if (st.isSymbolicLink()) {
-      if (++links > 255) throw Object.assign(new Error(`too many levels of symbolic links: ${p}`), { code: 'ELOOP' });
-      const target = await fsp.readlink(full);
-      if (target.startsWith('/')) done.length = 0;
-      pending = [...target.split('/').filter(Boolean), ...pending];
-    } else {
-      done.push(part);
-    }
-  }
-  return path.join(root, ...done);
-}
-
-export async function readFileInRoot(root: string, p: string): Promise<string | undefined> {
-  try {
-    return await fsp.readFile(await resolveInRoot(root, p), 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-// The same, at once: for small files on a latency-bound path (an exec's
-// passwd and group), where each of the async version's steps is a trip
-// through the thread pool.
-export function resolveInRootSync(root: string, p: string): string {
-  let pending = p.split('/').filter(Boolean);
-  const done: string[] = [];
-  let links = 0;
-  while (pending.length) {
-    const part = pending.shift()!;
-    if (part === '.') continue;
-    if (part === '..') {
-      done.pop();
-      continue;
-    }
-    const full = path.join(root, ...done, part);
-    const st = fs.lstatSync(full, { throwIfNoEntry: false });
-    if (!st) {
       done.push(part);
       continue;
     }
