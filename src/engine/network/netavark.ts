@@ -8,6 +8,15 @@ import type { Attachment, NetworkRecord } from './types';
 export const NETAVARK = '/usr/lib/podman/netavark';
 export const AARDVARK = '/usr/lib/podman/aardvark-dns';
 
+// netavark runs under this host-wide lock (util-linux flock), one at a
+// time: its iptables chains (NETAVARK_FORWARD, …) are the host's, and two
+// setups at once, in one daemon or two, race to make them ("Chain already
+// exists"). podman serializes its netavark calls the same way. `-o`: the
+// lock's fd is closed for netavark, so the aardvark-dns it leaves running
+// does not keep holding it.
+export const LOCK = '/run/lock/berth-netavark.lock';
+const FLOCK = '/usr/bin/flock';
+
 // netavark looks its iptables up on PATH: a short one saves the misses.
 const ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 
@@ -51,9 +60,9 @@ export class Netavark {
   }
 
   private async call(verb: 'setup' | 'teardown', netns: string, input: string): Promise<string> {
-    const args = ['--config', this.opts.configDir, '--aardvark-binary', this.opts.aardvark ?? AARDVARK, verb, netns];
+    const args = ['-o', LOCK, this.opts.binary ?? NETAVARK, '--config', this.opts.configDir, '--aardvark-binary', this.opts.aardvark ?? AARDVARK, verb, netns];
     const t0 = Date.now();
-    const r = await this.host.run(this.opts.binary ?? NETAVARK, args, { input, env: ENV, timeoutMs: 30000 });
+    const r = await this.host.run(FLOCK, args, { input, env: ENV, timeoutMs: 30000 });
     this.opts.log?.(`netavark ${verb} ${Date.now() - t0}ms`);
     if (r.code !== 0) {
       let msg = r.stdout.trim() || r.stderr.trim();
