@@ -216,10 +216,36 @@ async function openAll(file: string): Promise<{ rotated: Opened[]; current?: fsp
       }
     }
     const same = await sameFile(file, current);
-    if (same || attempt >= 5) return { rotated, current };
+    if (same) return { rotated, current };
+    if (attempt >= 5) return { rotated: await distinct(rotated, current), current };
     await current?.close();
     for (const r of rotated) await r.fh.close();
   }
+}
+
+// Rotations kept coming while the files were opened (a flood with a small
+// max-size): names shifted under the opens, so one file may have been
+// opened twice (as <base>.2 and <base>.1, or as <base>.1 and the current
+// one). Each file is read once, where it was first met, and the current
+// one last.
+async function distinct(rotated: Opened[], current: fsp.FileHandle | undefined): Promise<Opened[]> {
+  const seen = new Set<string>();
+  if (current) {
+    const st = await current.stat();
+    seen.add(`${st.dev}:${st.ino}`);
+  }
+  const keep: Opened[] = [];
+  for (const r of rotated) {
+    const st = await r.fh.stat();
+    const key = `${st.dev}:${st.ino}`;
+    if (seen.has(key)) {
+      await r.fh.close();
+      continue;
+    }
+    seen.add(key);
+    keep.push(r);
+  }
+  return keep;
 }
 
 async function sameFile(file: string, fh: fsp.FileHandle | undefined): Promise<boolean> {
