@@ -6,25 +6,8 @@
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { same, ok } from './compare';
 import { berth, docker, importBusybox, startDaemon, type TestDaemon } from './harness';
-
-// The two commands run a moment apart: relative times ("7 seconds ago",
-// "Up Less than a second") may differ, and with them a table's widths.
-const steady = (s: string) =>
-  s.replace(/\b(?:Less than a|About an?|an?|\d+) (?:second|minute|hour)s?\b/g, 'T').replace(/ {2,}/g, '  ');
-
-const same = async (d: TestDaemon, args: string[]) => {
-  const b = await berth(d, ...args);
-  const k = await docker(d, ...args);
-  assert.deepEqual({ ...b, stdout: steady(b.stdout) }, { ...k, stdout: steady(k.stdout), stderr: k.stderr.replace(/docker/g, 'berth') }, args.join(' '));
-  return b;
-};
-
-const ok = async (d: TestDaemon, ...args: string[]) => {
-  const r = await berth(d, ...args);
-  assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
 
 function get(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
