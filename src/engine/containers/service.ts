@@ -70,6 +70,9 @@ export interface ContainerServiceOptions {
   // The capabilities berthd holds (its bounding set): what --privileged and
   // --cap-add ALL grant. Docker's 14 when not given.
   heldCaps?: string[];
+  // The init (--init): whether containers get one when their spec does
+  // not say, and the host's binary (none found: such a start fails).
+  init?: { default: boolean; path?: string; name: string };
 }
 
 export interface CreateOptions {
@@ -377,6 +380,7 @@ export class ContainerService {
         devices: sec.devices,
         deviceRules: sec.deviceRules,
         privileged: sec.privileged,
+        ...(this.initFor(c.spec) ? { init: this.initFor(c.spec) } : {}),
         annotations: c.spec.annotations,
         maskedPaths: c.spec.security.maskedPaths,
         readonlyPaths: c.spec.security.readonlyPaths,
@@ -427,6 +431,16 @@ export class ContainerService {
     // exit code says so (asking the runtime itself would start a process
     // on the path of every start).
     if (await this.d.runtime.exited(this.ref(c))) void this.handleExit(id);
+  }
+
+  // The host's init binary when the container runs under one: asked for, or
+  // the daemon's default; never in a pid namespace it does not own (pid 1
+  // is another's there), as dockerd.
+  private initFor(spec: ContainerSpec): string | undefined {
+    const o = this.opts.init;
+    if (spec.pid.mode !== 'private' || !(spec.init ?? o?.default ?? false)) return undefined;
+    if (!o?.path) throw new BerthError('InvalidArgument', `exec: "${o?.name ?? 'docker-init'}": executable file not found in $PATH`);
+    return o.path;
   }
 
   // The id of a container whose namespaces a new one will join. Not a 404:
