@@ -92,6 +92,8 @@ interface Entry {
   // Its exit's cleanup has let go of the runtime's state, the network and
   // the mount (what an auto-removal that follows need not do again).
   released?: boolean;
+  // An `oom` event was published since it started (the exit then sends none).
+  oomReported?: boolean;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -116,6 +118,7 @@ export class ContainerService {
   // leftovers of exits whose cleanup was interrupted.
   async init(): Promise<void> {
     this.d.runtime.onExit((id) => void this.handleExit(id));
+    this.d.runtime.onOom((id) => this.handleOom(id));
     const { records, orphans } = await this.d.store.load();
     for (const id of orphans) await this.dropOrphan(id);
     for (const rec of records) this.entries.set(rec.id, { rec, io: this.attachments(rec) });
@@ -322,6 +325,7 @@ export class ContainerService {
     const image = this.d.images.get(c.spec.image.id);
     if (!image) throw notFound(`image ${c.spec.image.id} of container ${c.id.slice(0, 12)} not found`);
     e.released = false;
+    e.oomReported = false;
     const id = c.id;
     const p = c.spec.process;
     let mounted = false;
@@ -492,6 +496,15 @@ export class ContainerService {
 
   // ----- exit -----
 
+  // An OOM event of a running container's memory cgroup: dockerd's `oom`
+  // event, at once (the container may well live on: a child was killed).
+  private handleOom(id: string): void {
+    const e = this.entries.get(id);
+    if (!e || !isRunning(e.rec.state)) return;
+    e.oomReported = true;
+    this.publish(e.rec, 'oom');
+  }
+
   // Called for each change in the exit dir; the first complete exit wins.
   private handleExit(id: string): Promise<void> {
     const e = this.entries.get(id);
@@ -546,6 +559,10 @@ export class ContainerService {
       await this.d.volumes.unmount(c.id, c.spec.mounts).catch((err) => this.opts.log('warn', `volume unmount ${c.id.slice(0, 12)}: ${err.message}`));
       e.released = released;
       this.internal.emit('exit', c.id);
+      // An OOM kill whose event did not come first (conmon reports it as
+      // the process dies, or the daemon was down) still precedes the die.
+      if (oomKilled && !e.oomReported) this.publish(c, 'oom');
+      e.oomReported = false;
       this.publish(c, 'die', { exitCode: String(code) });
     } finally {
       died();
