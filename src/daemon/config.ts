@@ -1,6 +1,7 @@
 // berthd configuration: dockerd's flag names, a daemon.json (flags win over it).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseRemap } from './userns';
 import { DEFAULT_JSON_FILE_OPTS, DEFAULT_LOG_DRIVER, logSettings } from '../engine/logs/settings';
 
 export interface DaemonConfig {
@@ -35,6 +36,8 @@ export interface DaemonConfig {
   init: boolean;
   initPath?: string;
   initBinary: string;
+  // userns-remap: "user[:group]" or "default" (resolved at start: daemon/userns.ts).
+  usernsRemap?: string;
 }
 
 export const DEFAULTS = {
@@ -61,6 +64,7 @@ Options:
       --exec-opt list           Runtime execution options (native.cgroupdriver=cgroupfs|systemd)
       --default-runtime string  Default OCI runtime for containers (default "${DEFAULTS.defaultRuntime}")
       --exec-root string        Root of runtime state (default "${DEFAULTS.execRoot}")
+      --userns-remap string     User/Group setting for user namespaces (user[:group] or default)
       --init                    Run an init in the container to forward signals and reap processes
       --init-path string        Path to the docker-init binary (default: docker-init, else tini-static, in PATH)
       --certs-dir string        Registry CA certificates, <dir>/<host:port>/ca.crt (default "${DEFAULTS.certsDir}")
@@ -103,7 +107,7 @@ export function parseArgs(argv: string[]): { flags: Record<string, string | stri
   const multi = new Set(['host', 'add-runtime', 'insecure-registry', 'exec-opt', 'default-address-pool', 'log-opt']);
   const alias: Record<string, string> = { H: 'host', D: 'debug', l: 'log-level', p: 'pidfile', h: 'help', v: 'version', G: 'group', b: 'bridge' };
   const boolFlags = new Set(['debug', 'help', 'version', 'cleanup-networks', 'init']);
-  const known = new Set(['data-root', 'exec-root', 'host', 'default-runtime', 'add-runtime', 'log-level', 'pidfile', 'config-file', 'debug', 'help', 'version', 'group', 'insecure-registry', 'certs-dir', 'exec-opt', 'bridge', 'bip', 'fixed-cidr', 'mtu', 'default-address-pool', 'cleanup-networks', 'log-driver', 'log-opt', 'init', 'init-path']);
+  const known = new Set(['data-root', 'exec-root', 'host', 'default-runtime', 'add-runtime', 'log-level', 'pidfile', 'config-file', 'debug', 'help', 'version', 'group', 'insecure-registry', 'certs-dir', 'exec-opt', 'bridge', 'bip', 'fixed-cidr', 'mtu', 'default-address-pool', 'cleanup-networks', 'log-driver', 'log-opt', 'init', 'init-path', 'userns-remap']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     let name: string;
@@ -148,10 +152,6 @@ export function loadConfig(argv: string[]): DaemonConfig {
     }
   } else if (flags['config-file']) {
     throw new ConfigError(`open ${configFile}: no such file or directory`);
-  }
-  // Not silently ignored: containers would run with root as the host's root.
-  if (file['userns-remap']) {
-    throw new ConfigError(`unable to configure the daemon with file ${configFile}: userns-remap is not supported yet (containers run without a user namespace; see docs/SECURITY.md)`);
   }
   const pick = <T>(flag: string, key: string, dflt: T): T => (flags[flag] as T) ?? (file[key] as T) ?? dflt;
   const runtimes: Record<string, string> = {};
@@ -201,7 +201,20 @@ export function loadConfig(argv: string[]): DaemonConfig {
     network: networkConfig(flags, file),
     execHelper: execHelperOf(file['exec-helper']),
     ...initConfigOf(flags, file),
+    ...usernsRemapOf(flags, file),
   };
+}
+
+function usernsRemapOf(flags: Record<string, unknown>, file: Record<string, any>): { usernsRemap?: string } {
+  const v = flags['userns-remap'] ?? file['userns-remap'];
+  if (v === undefined || v === '') return {};
+  if (typeof v !== 'string') throw new ConfigError(`invalid userns-remap ${JSON.stringify(v)}: expected user[:group] or default`);
+  try {
+    parseRemap(v);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  return { usernsRemap: v };
 }
 
 // dockerd's --init / --init-path (daemon.json "init", "init-path"). Its

@@ -29,7 +29,7 @@ import { readHostLimits } from '../engine/containers/limits';
 import { cgroupFeatures, oomKilledIn, pickDriver, systemdRunning } from '../engine/runtime/cgroups';
 import { readMachine } from '../engine/stats/machine';
 import { ContainerStats } from '../engine/stats/service';
-import type { Host } from '../host';
+import { MNT_DETACH, type Host } from '../host';
 import { ApiServer } from '../server';
 import type { ContainerViewDeps } from '../server/containers/inspect';
 import { Router } from '../server/router';
@@ -44,6 +44,7 @@ import { systemRoutes, type DaemonFacts } from '../server/routes/system';
 import { diskRoutes } from '../server/routes/disk';
 import { volumeRoutes } from '../server/routes/volumes';
 import type { DaemonConfig } from './config';
+import { resolveRemap, type Remap } from './userns';
 
 export type Logger = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
 
@@ -61,8 +62,12 @@ export class Daemon {
   readonly server: ApiServer;
   readonly networks: NetworkService;
 
+  // userns-remap: the host ids containers' root maps to (daemon/userns.ts).
+  readonly remap?: Remap;
+
   constructor(readonly config: DaemonConfig, readonly host: Host, readonly log: Logger) {
     const root = config.dataRoot;
+    if (config.usernsRemap) this.remap = resolveRemap(config.usernsRemap);
     this.facts = {
       id: createHash('sha256').update(root).digest('hex').slice(0, 32),
       debug: config.debug,
@@ -132,6 +137,7 @@ export class Daemon {
         oomKilled: (group) => oomKilledIn(cgroupRoot, features.version, group),
         heldCaps: capabilitiesOfMask(capBnd()),
         init: { default: config.init, ...(config.initPath ? { path: config.initPath } : {}), name: config.initBinary },
+        ...(this.remap ? { remap: { ...this.remap, view: (p: string) => this.remapView(p) } } : {}),
       },
     );
     this.containers = containers;
@@ -214,6 +220,7 @@ export class Daemon {
     this.facts.init = { binary: this.config.initBinary, ...(initVersion ? { version: initVersion } : {}) };
     await this.content.init();
     await this.snapshots.init();
+    if (this.remap) this.mountRemapView();
     await this.imageStore.init();
     await this.images.init();
     await this.runtime.init();
@@ -234,6 +241,41 @@ export class Daemon {
       await this.server.listenUnix(sock);
       this.log('info', `API listen on ${sock}`);
     }
+  }
+
+  // <data-root>/<uid>.<gid>/overlay: the overlay's dir through an idmapped
+  // mount (its own submounts, the containers' root filesystems, not in it),
+  // where remapped containers' layers are taken from. Made again at each
+  // start.
+  private remapViewRoot(): string {
+    return path.join(this.config.dataRoot, `${this.remap!.uid}.${this.remap!.gid}`, 'overlay');
+  }
+
+  private remapView(p: string): string {
+    const from = path.join(this.config.dataRoot, 'overlay');
+    return p === from || p.startsWith(from + '/') ? this.remapViewRoot() + p.slice(from.length) : p;
+  }
+
+  private mountRemapView(): void {
+    // As dockerd: a parent the remapped root cannot search would fail every start.
+    const r = this.remap!;
+    for (let dir = path.dirname(this.config.dataRoot); ; dir = path.dirname(dir)) {
+      const st = fs.statSync(dir);
+      const x = st.mode & 0o001 || (st.uid === r.uid && st.mode & 0o100) || (st.gid === r.gid && st.mode & 0o010);
+      if (!x) throw new Error(`a subdirectory in your graphroot path (${this.config.dataRoot}) restricts access to the remapped root uid/gid; please fix by allowing 'o+x' permissions on existing directories`);
+      if (dir === '/') break;
+    }
+    const view = this.remapViewRoot();
+    fs.mkdirSync(view, { recursive: true, mode: 0o711 });
+    for (;;) {
+      try {
+        this.host.umount(view, MNT_DETACH);
+      } catch {
+        break;
+      }
+    }
+    this.host.idmapMount(path.join(this.config.dataRoot, 'overlay'), view, this.remap!);
+    this.log('info', `userns-remap: ${this.remap!.user}:${this.remap!.group}, container root is ${this.remap!.uid}:${this.remap!.gid} (${this.remap!.size} ids)`);
   }
 
   async stop(): Promise<void> {

@@ -11,6 +11,11 @@ export interface RunResult {
 export interface Host {
   mount(source: string, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount(target: string, flags?: number): void;
+  // userns-remap: a mount made with the filesystem ids (fsuid, fsgid)
+  // (overlayfs works in its layers with its mounter's ids), and an
+  // idmapped bind of source at target (ids 0..size-1 seen as uid.., gid..).
+  mountAs(ids: { uid: number; gid: number }, source: string, target: string, fstype: string | null, flags: number, data: string | null): void;
+  idmapMount(source: string, target: string, map: { uid: number; gid: number; size: number }): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
   lsetxattr(path: string, name: string, value: Buffer): void;
   lgetxattr(path: string, name: string): Buffer | null;

@@ -7,6 +7,8 @@ import { nativeBuild } from '../util/paths';
 interface Native {
   mount(s: string | null, t: string, f: string | null, flags: number, d: string | null): void;
   umount(t: string, flags: number): void;
+  mountAs(uid: number, gid: number, s: string | null, t: string, f: string | null, flags: number, d: string | null): void;
+  idmapMount(s: string, t: string, uid: number, gid: number, size: number): void;
   mknod(p: string, mode: number, major: number, minor: number): void;
   lsetxattr(p: string, n: string, v: Buffer): void;
   lgetxattr(p: string, n: string): Buffer | null;
@@ -60,6 +62,12 @@ export class LinuxHost implements Host {
   }
   umount(target: string, flags = 0): void {
     call(() => load().umount(target, flags), target);
+  }
+  mountAs(ids: { uid: number; gid: number }, source: string, target: string, fstype: string | null, flags: number, data: string | null): void {
+    call(() => load().mountAs(ids.uid, ids.gid, source, target, fstype, flags, data), target);
+  }
+  idmapMount(source: string, target: string, map: { uid: number; gid: number; size: number }): void {
+    call(() => load().idmapMount(source, target, map.uid, map.gid, map.size), target);
   }
   mknod(p: string, mode: number, major: number, minor: number): void {
     call(() => load().mknod(p, mode, major, minor), p);

@@ -3,6 +3,7 @@
 // (snapshotter), networks, volumes, an OCI runtime and the event bus. It
 // takes the engine's own ContainerSpec; no API shape reaches it.
 import { EventEmitter } from 'node:events';
+import { realpathSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -73,6 +74,10 @@ export interface ContainerServiceOptions {
   // The init (--init): whether containers get one when their spec does
   // not say, and the host's binary (none found: such a start fails).
   init?: { default: boolean; path?: string; name: string };
+  // userns-remap: the host ids container root maps to, and where the
+  // overlay's layers are seen through an idmapped mount (view() turns a
+  // path of the overlay into the same path in that view).
+  remap?: { uid: number; gid: number; size: number; view: (p: string) => string };
 }
 
 export interface CreateOptions {
@@ -215,6 +220,9 @@ export class ContainerService {
     if (argvOf(spec.process).length === 0) throw invalidArgument('No command specified');
     if (spec.stop.signal !== undefined) parseSignal(spec.stop.signal);
     const warnings = this.checkLimits(spec);
+    if (this.opts.remap && spec.userns !== 'host' && spec.security.privileged) {
+      throw invalidArgument('privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode');
+    }
     checkSecurity(spec, this.heldCaps());
     // A container to join is named by its id from here on, as Docker does.
     if (spec.network.mode === 'container') spec.network = { mode: 'container', container: this.joinTarget(spec.network.container ?? '') };
@@ -341,7 +349,8 @@ export class ContainerService {
       };
       const netns = this.d.networks.prepare?.(this.endpoint(c));
       netns?.catch(() => {});
-      const rootfs = await this.mountRootfs(id, image, c.spec.autoRemove);
+      const remap = this.remapOf(c.spec);
+      const rootfs = await this.mountRootfs(id, image, c.spec.autoRemove, remap);
       mounted = true;
       const [passwd, group] = await Promise.all([readFileInRoot(rootfs, '/etc/passwd'), readFileInRoot(rootfs, '/etc/group')]);
       const sec = securityOf(c.spec, this.heldCaps(), group, os.release());
@@ -353,6 +362,8 @@ export class ContainerService {
       await checkWorkdirInRoot(rootfs, cwd);
       if (cwd !== '/') await ensureDir(rootfs, cwd, user.uid, user.gid);
       const files = joined.network ? this.d.store.files(joined.network.container.id) : this.d.store.files(id);
+      // Root in the container owns its hosts, hostname and resolv.conf, as with dockerd.
+      if (remap && !joined.network) await Promise.all([files.hosts, files.hostname, files.resolvConf].map((f) => fsp.chown(f, remap.uid, remap.gid).catch(() => {})));
       const limits = c.spec.limits ?? {};
       const cgroup = cgroupPaths(this.opts.cgroupDriver ?? 'cgroupfs', id, limits.cgroupParent);
       const spec = generateSpec({
@@ -385,6 +396,7 @@ export class ContainerService {
         deviceRules: sec.deviceRules,
         privileged: sec.privileged,
         ...(this.initFor(c.spec) ? { init: this.initFor(c.spec) } : {}),
+        ...(remap ? { userns: { uid: remap.uid, gid: remap.gid, size: remap.size } } : {}),
         annotations: c.spec.annotations,
         maskedPaths: c.spec.security.maskedPaths,
         readonlyPaths: c.spec.security.readonlyPaths,
@@ -473,16 +485,39 @@ export class ContainerService {
   // removes the container too), and its unmount then waits for no
   // writeback of the whole filesystem. A kernel without the option (before
   // 5.10) mounts it as any other.
-  private async mountRootfs(id: string, image: ImageRecord, volatile = false): Promise<string> {
+  // With userns-remap the layers are taken through the idmapped view, so
+  // that the container's root (a host id of the remapped range) owns what
+  // root owns on disk, and what it writes lands as root's there: the layers
+  // and the container's own stay as without remapping (commit, diff, cp of
+  // a stopped container, --userns=host). overlayfs works in the upper dir
+  // with its mounter's ids, which must be mapped ones: mountAs.
+  private async mountRootfs(id: string, image: ImageRecord, volatile = false, remap?: ContainerServiceOptions['remap']): Promise<string> {
     const m = await this.d.rootfs.prepare(id, image.chainID ?? '', { volatile });
     this.unmountRootfs(id);
+    // The init link is absolute: it would lead out of the view.
+    const inView = (p: string) => remap!.view(path.basename(p) === 'init' ? realpathSync(p) : p);
+    const options = remap ? m.options.map((o) => o.replace(/^(lowerdir|upperdir|workdir)=(.*)$/, (_, k: string, v: string) => `${k}=${v.split(':').map(inView).join(':')}`)) : m.options;
+    const mount = (opts: string[]) => remap
+      ? this.d.host.mountAs({ uid: remap.uid, gid: remap.gid }, m.source, m.target, m.type, 0, opts.join(','))
+      : this.d.host.mount(m.source, m.target, m.type, 0, opts.join(','));
     try {
-      this.d.host.mount(m.source, m.target, m.type, 0, m.options.join(','));
+      mount(options);
     } catch (err: any) {
       if (!volatile || err.code !== 'EINVAL') throw err;
-      this.d.host.mount(m.source, m.target, m.type, 0, m.options.filter((o) => o !== 'volatile').join(','));
+      mount(options.filter((o) => o !== 'volatile'));
     }
     return m.target;
+  }
+
+  // The remapping a container runs under: the daemon's, unless --userns=host.
+  private remapOf(spec: ContainerSpec): ContainerServiceOptions['remap'] {
+    return spec.userns === 'host' ? undefined : this.opts.remap;
+  }
+
+  // Whether the container runs in a user namespace of its own (what
+  // berthd cannot yet do for it from outside: cp and export while running).
+  remapped(c: ContainerRecord): boolean {
+    return !!this.remapOf(c.spec);
   }
 
   private unmountRootfs(id: string): void {

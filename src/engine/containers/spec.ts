@@ -158,6 +158,8 @@ export interface ContainerSpec {
   // the process, forwards signals to it and reaps orphans; unset is the
   // daemon's default. Only with a pid namespace of the container's own.
   init?: boolean;
+  // 'host': no user namespace even when the daemon remaps (--userns=host).
+  userns?: 'host';
   // Remove the container once it has exited.
   autoRemove: boolean;
   // An OCI runtime name the daemon knows (runc, crun, …).

@@ -56,7 +56,15 @@ export interface OciSpec {
     sysctl?: Record<string, string>;
     seccomp?: OciSeccomp;
     devices?: OciDevice[];
+    uidMappings?: OciIdMapping[];
+    gidMappings?: OciIdMapping[];
   };
+}
+
+export interface OciIdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
 }
 
 export interface SpecInput {
@@ -108,6 +116,9 @@ export interface SpecInput {
   // The host's init binary: bound read-only at /sbin/docker-init, which
   // runs the args (dockerd's `--init`).
   init?: string;
+  // A user namespace of its own: container ids 0..size-1 are host ids
+  // uid.., gid.. (userns-remap).
+  userns?: { uid: number; gid: number; size: number };
 }
 
 export const INIT_PATH = '/sbin/docker-init';
@@ -142,6 +153,7 @@ export function generateSpec(input: SpecInput): OciSpec {
   // runc refuses a hostname (or domain name) without a UTS namespace of the container's own.
   const ownUts = input.uts === undefined || input.uts === 'private' || input.uts === 'none';
   const namespaces = [
+    ...(input.userns ? [{ type: 'user' }] : []),
     ...namespace('pid', input.pid), ...namespace('ipc', input.ipc), ...namespace('uts', input.uts),
     { type: 'mount' }, ...(input.cgroupns === 'host' ? [] : [{ type: 'cgroup' }]), ...namespace('network', input.network),
   ];
@@ -149,8 +161,15 @@ export function generateSpec(input: SpecInput): OciSpec {
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', input.privileged ? 'rw' : 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [input.privileged ? 'rw' : 'ro', 'nosuid', 'noexec', 'nodev'] },
+    // In a user namespace sysfs can only be mounted in a network namespace
+    // that namespace owns: one made for it by the runtime. One made before
+    // (bridge networks) or the host's gets the host's /sys bound instead.
+    input.userns && input.network !== 'private' && input.network !== 'none'
+      ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
+      : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', input.privileged ? 'rw' : 'ro'] },
+    // Not remounted read-only in a user namespace, as dockerd (the kernel
+    // refuses it there); its files are the host root's all the same.
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [input.privileged || input.userns ? 'rw' : 'ro', 'nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', input.shmSize ?? 'size=65536k'] },
     { destination: '/etc/resolv.conf', type: 'bind', source: input.files.resolvConf, options: ['rbind', 'rprivate'] },
@@ -186,6 +205,10 @@ export function generateSpec(input: SpecInput): OciSpec {
       readonlyPaths: input.privileged ? [] : [...(input.readonlyPaths ?? READONLY_PATHS)],
       ...(input.seccomp ? { seccomp: input.seccomp } : {}),
       ...(input.devices?.length ? { devices: input.devices.map((d) => ({ ...d })) } : {}),
+      ...(input.userns ? {
+        uidMappings: [{ containerID: 0, hostID: input.userns.uid, size: input.userns.size }],
+        gidMappings: [{ containerID: 0, hostID: input.userns.gid, size: input.userns.size }],
+      } : {}),
     },
   };
 }

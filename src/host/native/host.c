@@ -9,8 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <linux/capability.h>
+#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -86,6 +91,97 @@ static napi_value js_mount(napi_env env, napi_callback_info info) {
     return NULL;
   unsigned long flags = (unsigned long)get_i64(env, argv[3]);
   if (mount(s, t, f, flags, d) != 0) return throw_errno(env, "mount", errno);
+  return undefined(env);
+}
+
+// mountAs(fsuid, fsgid, source, target, fstype, flags, data): a mount made
+// with the calling thread's filesystem ids set to (fsuid, fsgid) and its
+// capabilities kept. overlayfs does its own work in the upper and work
+// dirs with its mounter's credentials: on layers seen through an idmapped
+// mount (userns-remap), those ids must be mapped ones. Per thread; the ids
+// and capabilities are restored before it returns.
+static napi_value js_mount_as(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  if (get_args(env, info, 7, argv)) return NULL;
+  static char src[MAX_ARG], tgt[MAX_ARG], fst[256], data[MAX_ARG];
+  char *s, *t, *f, *d;
+  if (get_str(env, argv[2], src, sizeof src, &s) || get_str(env, argv[3], tgt, sizeof tgt, &t) ||
+      get_str(env, argv[4], fst, sizeof fst, &f) || get_str(env, argv[6], data, sizeof data, &d))
+    return NULL;
+  uid_t fsuid = (uid_t)get_i64(env, argv[0]);
+  gid_t fsgid = (gid_t)get_i64(env, argv[1]);
+  unsigned long flags = (unsigned long)get_i64(env, argv[5]);
+  struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct saved[2], caps[2];
+  if (syscall(SYS_capget, &h, saved) != 0) return throw_errno(env, "capget", errno);
+  uid_t old_uid = (uid_t)setfsuid((uid_t)-1);
+  gid_t old_gid = (gid_t)setfsgid((gid_t)-1);
+  setfsgid(fsgid);
+  setfsuid(fsuid);
+  // A non-zero fsuid drops the filesystem capabilities from the effective set.
+  memcpy(caps, saved, sizeof caps);
+  caps[0].effective = caps[0].permitted;
+  caps[1].effective = caps[1].permitted;
+  int err = 0;
+  if (syscall(SYS_capset, &h, caps) != 0) err = errno;
+  else if (mount(s, t, f, flags, d) != 0) err = errno;
+  setfsuid(old_uid);
+  setfsgid(old_gid);
+  syscall(SYS_capset, &h, saved);
+  if (err) return throw_errno(env, "mount", err);
+  return undefined(env);
+}
+
+static int idmap_child(void *arg) {
+  (void)arg;
+  pause();
+  return 0;
+}
+
+// idmapMount(source, target, hostUid, hostGid, size): an idmapped bind of
+// source at target, ids 0..size-1 on disk seen as hostUid.., hostGid.. (and
+// written back as 0..). The user namespace that carries the mapping is a
+// child's, made for it and gone once the mount holds it.
+static napi_value js_idmap_mount(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (get_args(env, info, 5, argv)) return NULL;
+  static char src[MAX_ARG], tgt[MAX_ARG];
+  char *s, *t;
+  if (get_str(env, argv[0], src, sizeof src, &s) || get_str(env, argv[1], tgt, sizeof tgt, &t)) return NULL;
+  if (!s || !t) return throw_errno(env, "idmap", EINVAL);
+  long uid = (long)get_i64(env, argv[2]), gid = (long)get_i64(env, argv[3]), size = (long)get_i64(env, argv[4]);
+  static char stack[16384] __attribute__((aligned(16)));
+  pid_t pid = clone(idmap_child, stack + sizeof stack, CLONE_NEWUSER | SIGCHLD, NULL);
+  if (pid < 0) return throw_errno(env, "clone", errno);
+  char path[64], map[96];
+  int err = 0, ns = -1, tree = -1;
+  const char *what = "idmap";
+  for (int i = 0; i < 2 && !err; i++) {
+    snprintf(path, sizeof path, "/proc/%d/%s", pid, i ? "gid_map" : "uid_map");
+    snprintf(map, sizeof map, "0 %ld %ld\n", i ? gid : uid, size);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, map, strlen(map)) < 0) { err = errno; what = "write uid_map"; }
+    if (fd >= 0) close(fd);
+  }
+  if (!err) {
+    snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
+    ns = open(path, O_RDONLY | O_CLOEXEC);
+    if (ns < 0) { err = errno; what = "open userns"; }
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  if (!err) {
+    tree = open_tree(AT_FDCWD, s, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (tree < 0) { err = errno; what = "open_tree"; }
+  }
+  if (!err) {
+    struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (unsigned long long)ns };
+    if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) { err = errno; what = "mount_setattr"; }
+  }
+  if (!err && move_mount(tree, "", AT_FDCWD, t, MOVE_MOUNT_F_EMPTY_PATH) != 0) { err = errno; what = "move_mount"; }
+  if (tree >= 0) close(tree);
+  if (ns >= 0) close(ns);
+  if (err) return throw_errno(env, what, err);
   return undefined(env);
 }
 
@@ -454,6 +550,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"mount", 0, js_mount, 0, 0, 0, napi_default, 0},
     {"umount", 0, js_umount, 0, 0, 0, napi_default, 0},
+    {"mountAs", 0, js_mount_as, 0, 0, 0, napi_default, 0},
+    {"idmapMount", 0, js_idmap_mount, 0, 0, 0, napi_default, 0},
     {"mknod", 0, js_mknod, 0, 0, 0, napi_default, 0},
     {"lsetxattr", 0, js_lsetxattr, 0, 0, 0, napi_default, 0},
     {"lgetxattr", 0, js_lgetxattr, 0, 0, 0, napi_default, 0},

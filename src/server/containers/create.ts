@@ -177,6 +177,7 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     },
     // Unset (null) is the daemon's default, decided at each start.
     ...(typeof hc.Init === 'boolean' ? { init: hc.Init } : {}),
+    ...(hc.UsernsMode === 'host' ? { userns: 'host' as const } : {}),
     autoRemove: !!hc.AutoRemove,
     runtime: typeof hc.Runtime === 'string' ? hc.Runtime : '',
     ...(limitsOf(hostConfig) ? { limits: limitsOf(hostConfig) } : {}),

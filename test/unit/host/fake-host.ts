@@ -182,6 +182,16 @@ export class FakeHost implements Host {
     this.mounts.set(target, { source, fstype, flags, data });
   }
 
+  mountAs(ids: { uid: number; gid: number }, source: string, target: string, fstype: string | null, flags: number, data: string | null): void {
+    this.record('mountAs', [ids, source, target, fstype, flags, data]);
+    this.mounts.set(target, { source, fstype, flags, data });
+  }
+
+  idmapMount(source: string, target: string, map: { uid: number; gid: number; size: number }): void {
+    this.record('idmapMount', [source, target, map]);
+    this.mounts.set(target, { source, fstype: 'idmap', flags: 0, data: JSON.stringify(map) });
+  }
+
   umount(target: string, flags = 0): void {
     this.record('umount', [target, flags]);
     if (!this.mounts.delete(target)) throw errno('EINVAL', 'umount', target);
