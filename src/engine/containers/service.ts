@@ -89,6 +89,11 @@ interface Entry {
   // Its exit's cleanup has let go of the runtime's state, the network and
   // the mount (what an auto-removal that follows need not do again).
   released?: boolean;
+  // An exit's cleanup in progress. The state says "exited" from its first
+  // moment, so a `wait` answers and a client may start the container again
+  // at once: that start waits for this, or the old run's unmount and
+  // network teardown would take the new run's.
+  settling?: Promise<void>;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -314,6 +319,7 @@ export class ContainerService {
 
   private async startProcess(e: Entry): Promise<void> {
     const c = e.rec;
+    if (e.settling) await e.settling;
     if (isRunning(c.state)) throw notModified('container already started');
     if (c.state.status === 'removing' || !this.entries.has(c.id)) throw notFound(`No such container: ${c.id}`);
     const image = this.d.images.get(c.spec.image.id);
@@ -503,6 +509,23 @@ export class ContainerService {
     if (!isRunning(c.state)) return;
     const oomKilled = !!c.cgroup && !!this.opts.oomKilled?.(c.cgroup);
     Object.assign(c.state, { status: 'exited', pid: 0, exitCode: code, error, finishedAt: at.toISOString(), oomKilled });
+    let settled!: () => void;
+    e.settling = new Promise<void>((r) => (settled = r));
+    try {
+      await this.releaseExit(e, code);
+    } finally {
+      e.settling = undefined;
+      settled();
+    }
+    if (c.spec.autoRemove) {
+      await this.remove(c.id, { force: true, auto: true, volumes: true }).catch((err) => this.opts.log('warn', `auto-remove ${c.id.slice(0, 12)}: ${err.message}`));
+    }
+  }
+
+  // The rest of an exit: saved, and the runtime, network, mount and volumes
+  // let go of; then the die event.
+  private async releaseExit(e: Entry, code: number): Promise<void> {
+    const c = e.rec;
     c.conmonPid = 0;
     // An auto-removed container's exit is not saved: it is removed next,
     // and a daemon stopped before that removes it at start whatever its
@@ -535,9 +558,6 @@ export class ContainerService {
       this.publish(c, 'die', { exitCode: String(code) });
     } finally {
       died();
-    }
-    if (c.spec.autoRemove) {
-      await this.remove(c.id, { force: true, auto: true, volumes: true }).catch((err) => this.opts.log('warn', `auto-remove ${c.id.slice(0, 12)}: ${err.message}`));
     }
   }
 

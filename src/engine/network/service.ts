@@ -399,7 +399,11 @@ export class NetworkService implements Networks {
       return c.netns!;
     });
     const t0 = Date.now();
-    const wired = this.lock.run(c.id, () => this.wire(c, ep)).finally(() => this.o.log('debug', `network wiring of ${c.id.slice(0, 12)}: ${Date.now() - t0} ms`));
+    // A failure here leaves the namespace in place: runc may be joining it
+    // right now, and removing it would make the start fail with runc's
+    // "lstat …/netns/<id>" instead of the network's own error, which
+    // attach() reports. The start's failure path detaches.
+    const wired = this.lock.run(c.id, () => this.wire(c, ep, false)).finally(() => this.o.log('debug', `network wiring of ${c.id.slice(0, 12)}: ${Date.now() - t0} ms`));
     wired.catch(() => {});
     this.pending.set(c.id, wired);
     return netns;
@@ -432,7 +436,7 @@ export class NetworkService implements Networks {
     await this.store.saveContainer(c);
   }
 
-  private async wire(c: ContainerNet, ep: NetworkEndpoint): Promise<void> {
+  private async wire(c: ContainerNet, ep: NetworkEndpoint, undoOnError = true): Promise<void> {
     try {
       for (const a of c.attached) {
         const n = this.networks.get(a.network)!;
@@ -442,7 +446,7 @@ export class NetworkService implements Networks {
       await this.store.saveContainer(c);
       await fsp.writeFile(ep.files.hosts, this.hostsText(ep, c.attached[0]));
     } catch (err) {
-      await this.teardown(c).catch((e) => this.o.log('warn', `network teardown of ${c.id.slice(0, 12)}: ${e.message}`));
+      if (undoOnError) await this.teardown(c).catch((e) => this.o.log('warn', `network teardown of ${c.id.slice(0, 12)}: ${e.message}`));
       throw err instanceof BerthError ? err : new BerthError('Internal', `network setup: ${(err as Error).message}`);
     }
   }

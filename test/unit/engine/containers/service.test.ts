@@ -127,6 +127,37 @@ describe('ContainerService', () => {
       assert.equal(h.events.at(-1)?.attributes.exitCode, '7');
     });
 
+    test('a start that comes while an exit is being cleaned up waits for it', async () => {
+      const { id } = await h.service.create(spec());
+      await h.service.start(id);
+      // The exit's runtime delete hangs until let go.
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const del = h.runtime.delete.bind(h.runtime);
+      h.runtime.delete = async (ref) => {
+        await gate;
+        return del(ref);
+      };
+      h.runtime.exit(id, 42);
+      while (h.service.get(id).state.status === 'running') await new Promise((r) => setImmediate(r));
+      // The state says exited from the cleanup's start, so a `docker wait`
+      // that comes now answers at once…
+      assert.deepEqual(await h.service.wait(id, 'not-running'), { StatusCode: 42, Error: null });
+      // …and the client starts it again while the old run is let go of.
+      const started = h.service.start(id);
+      let done = false;
+      void started.then(() => (done = true));
+      await new Promise((r) => setImmediate(r));
+      assert.equal(done, false, 'the start waits for the exit\'s cleanup');
+      assert.ok(!h.runtime.log.slice(-1)[0]?.startsWith('create'), h.runtime.log.join(','));
+      release();
+      await started;
+      const tail = h.runtime.log.slice(-3);
+      assert.deepEqual(tail.map((l) => l.split(' ')[0]), ['delete', 'create', 'start']);
+      assert.equal(h.service.get(id).state.status, 'running');
+      assert.ok(h.host.mounts.has(path.join(h.rootfs.containerDir(id), 'merged')), 'the new run keeps its mount');
+    });
+
     test('a waiter or log follower that goes away is let go before the container exits', { timeout: 10_000 }, async () => {
       const { id } = await h.service.create(spec());
       await h.service.start(id);

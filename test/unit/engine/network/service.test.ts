@@ -113,10 +113,15 @@ describe('NetworkService', () => {
     nv.failSetup = true;
     svc.check(e.network);
     await svc.writeFiles(e, e.files);
-    await svc.prepare(e);
+    const netns = (await svc.prepare(e))!;
     await assert.rejects(svc.attach(e, 1), /netavark setup: boom/);
+    // The namespace stays until the start's failure path detaches: runc may
+    // be joining it while the wiring fails.
+    assert.ok(fs.existsSync(netns));
+    await svc.detach(e.id);
     assert.deepEqual(svc.container(e.id)!.attached, []);
     assert.equal(svc.container(e.id)!.netns, undefined);
+    assert.ok(!fs.existsSync(netns));
   });
 
   test('static addresses need a user subnet; a taken address and a network in use are refused', async () => {
