@@ -8,6 +8,7 @@
 // the exec service (exec sessions, exec events and all).
 import { goDuration } from '../../util/duration';
 import type { EventPublisher } from '../events/bus';
+import type { ExecService } from './exec';
 import type { ContainerRecord, HealthResult, HealthState, HealthStatus } from './record';
 import type { HealthcheckSpec } from './spec';
 
@@ -306,5 +307,49 @@ export class HealthMonitor {
         (err) => { if (!timedOut) finish({ exitCode: -1, output: (err as Error).message }); },
       );
     });
+  }
+}
+
+// What the prober needs of the exec service.
+export type ProbeExecs = Pick<ExecService, 'create' | 'start' | 'inspect' | 'kill' | 'remove'>;
+
+// Probes as exec sessions (moby's cmdProbe): the container's user, env and
+// working directory, no TTY, no stdin; stdout and stderr both kept; the
+// exec_create, exec_start and exec_die events as for any exec. A finished
+// probe's session is dropped once its code is read.
+export class ExecProber implements Prober {
+  constructor(private exec: ProbeExecs) {}
+
+  start(c: ContainerRecord, cmd: string[], output: (data: Buffer) => void): ProbeRun {
+    let id: string | undefined;
+    let killed = false;
+    let streamEnded!: () => void;
+    const ended = new Promise<void>((r) => (streamEnded = r));
+    const started = (async () => {
+      id = await this.exec.create(c.id, { cmd, env: [], user: '', cwd: '', tty: false, privileged: false, stdin: false, stdout: true, stderr: true });
+      await this.exec.start(id, { detach: false }, { out: (_stream, data) => void output(data), end: () => streamEnded() });
+      if (killed) this.exec.kill(id);
+    })();
+    const exit = started.then(async () => {
+      // The stream ends once the exit code is recorded (or the container has gone).
+      await ended;
+      let code: number | undefined;
+      try {
+        code = this.exec.inspect(id!).exitCode;
+      } finally {
+        this.exec.remove(id!);
+      }
+      if (code === undefined) throw new Error(`healthcheck for container ${c.id} has no exit code`);
+      return code;
+    });
+    exit.catch(() => {});
+    return {
+      started,
+      exit,
+      kill: () => {
+        killed = true;
+        if (id) this.exec.kill(id);
+      },
+    };
   }
 }
