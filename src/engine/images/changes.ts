@@ -100,19 +100,17 @@ function healthcheck(arg: string): Record<string, unknown> {
     if (ns !== 0 && ns < MIN_DURATION_NS) throw invalidArgument(`Interval ${JSON.stringify(name)} cannot be less than ${goDuration(MIN_DURATION_NS)}`);
     return ns;
   };
-  const hc: Record<string, unknown> = {
-    Test: test,
-    Interval: interval('interval'),
-    Timeout: interval('timeout'),
-    StartPeriod: interval('start-period'),
-    StartInterval: interval('start-interval'),
-    Retries: 0,
-  };
+  // Zero fields are left out, as Go's omitempty leaves them.
+  const hc: Record<string, unknown> = { Test: test };
+  for (const [field, flag] of [['Interval', 'interval'], ['Timeout', 'timeout'], ['StartPeriod', 'start-period'], ['StartInterval', 'start-interval']]) {
+    const ns = interval(flag);
+    if (ns) hc[field] = ns;
+  }
   if (flags.retries) {
     if (!/^[+-]?\d+$/.test(flags.retries)) throw invalidArgument(`strconv.ParseInt: parsing ${JSON.stringify(flags.retries)}: invalid syntax`);
     const n = Number(flags.retries);
     if (n < 0) throw invalidArgument(`--retries cannot be negative (${n})`);
-    hc.Retries = n;
+    if (n) hc.Retries = n;
   }
   return hc;
 }

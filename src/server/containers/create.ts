@@ -206,12 +206,16 @@ export interface DockerHealthcheck {
 
 // dockerd's merge of a create's Healthcheck with the image's: without one,
 // the image's; with one, each field it leaves zero is the image's.
+// Zero fields are left out, as Go's omitempty leaves them in inspect.
 export function mergeHealthcheck(user: DockerHealthcheck | null | undefined, image: DockerHealthcheck | null | undefined): DockerHealthcheck | undefined {
-  if (!user) return image ?? undefined;
-  if (!image) return user;
-  const out: DockerHealthcheck = { ...user };
-  if (!user.Test || user.Test.length === 0) out.Test = image.Test;
-  for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) if (!user[k] && image[k]) out[k] = image[k];
+  if (!user && !image) return undefined;
+  const out: DockerHealthcheck = {};
+  const test = user?.Test?.length ? user.Test : image?.Test;
+  if (test?.length) out.Test = test;
+  for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) {
+    const v = user?.[k] || image?.[k];
+    if (v) out[k] = v;
+  }
   return out;
 }
 

@@ -114,7 +114,7 @@ test('HEALTHCHECK: the shell form is CMD-SHELL, the JSON form CMD; flags are Go 
     Test: ['CMD-SHELL', 'test -f /tmp/ok'], Interval: 1e9, Timeout: 5e8, StartPeriod: 60e9, StartInterval: 2e9, Retries: 4,
   });
   assert.deepEqual(applyChanges({}, ['HEALTHCHECK CMD ["cat", "/tmp/ok"]']).Healthcheck, {
-    Test: ['CMD', 'cat', '/tmp/ok'], Interval: 0, Timeout: 0, StartPeriod: 0, StartInterval: 0, Retries: 0,
+    Test: ['CMD', 'cat', '/tmp/ok'],
   });
   assert.deepEqual(applyChanges({}, ['healthcheck none']).Healthcheck, { Test: ['NONE'] });
 });
