@@ -49,8 +49,8 @@ describe('healthchecks', { timeout: 300_000 }, () => {
     const since = (Date.now() / 1000).toFixed(3);
     const r = await docker(d, 'run', '-d', '--name', 'hc', '--health-cmd', 'test -f /tmp/ok', '--health-interval', '1s', '--health-retries', '2', 'busybox', 'sleep', '1d');
     assert.equal(r.code, 0, r.stderr);
-    // One whose first probe is a minute away: starting for as long as this test looks.
-    const slow = await berth(d, 'run', '-d', '--name', 'slow', '--health-cmd', 'true', '--health-interval', '1m', 'busybox', 'sleep', '1d');
+    // One whose first probe is ten minutes away: starting for as long as this test looks.
+    const slow = await berth(d, 'run', '-d', '--name', 'slow', '--health-cmd', 'true', '--health-interval', '10m', 'busybox', 'sleep', '1d');
     assert.equal(slow.code, 0, slow.stderr);
     const none = await docker(d, 'run', '-d', '--name', 'plain', 'busybox', 'sleep', '1d');
     assert.equal(none.code, 0, none.stderr);
