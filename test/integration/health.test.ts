@@ -177,6 +177,14 @@ describe('healthchecks', { timeout: 300_000 }, () => {
     assert.equal((await docker(d, 'exec', 'hc', 'touch', '/tmp/ok')).code, 0);
     await until('hc', (h) => h?.Status === 'healthy', 'healthy after the restart');
 
+    // Paused, it is not probed, and unhealthy (dockerd's word for a stopped
+    // monitor); unpaused, probing resumes.
+    assert.equal((await docker(d, 'pause', 'hc')).code, 0);
+    assert.equal((await health('hc'))?.Status, 'unhealthy');
+    assert.match(await status('hc'), /^Up .* \(Paused\)$/);
+    assert.equal((await docker(d, 'unpause', 'hc')).code, 0);
+    await until('hc', (h) => h?.Status === 'healthy', 'healthy after unpause');
+
     assert.equal((await docker(d, 'stop', '-t', '1', 'hc')).code, 0);
     const stopped = await health('hc');
     assert.equal(stopped?.Status, 'unhealthy');
