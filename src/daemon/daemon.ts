@@ -9,6 +9,7 @@ import { VERSION } from '../api/version';
 import { ContainerArchives } from '../engine/containers/archive';
 import { ContainerSnapshots } from '../engine/containers/commit';
 import { ExecService } from '../engine/containers/exec';
+import { ExecProber, HealthMonitor, wallClock } from '../engine/containers/health';
 import { ContainerService } from '../engine/containers/service';
 import { ContainerStore } from '../engine/containers/store';
 import { ContentStore } from '../engine/content/store';
@@ -57,6 +58,7 @@ export class Daemon {
   readonly runtime: ConmonRuntime;
   readonly containers: ContainerService;
   readonly execs: ExecService;
+  readonly health: HealthMonitor;
   readonly volumes: LocalVolumes;
   readonly server: ApiServer;
   readonly networks: NetworkService;
@@ -150,6 +152,22 @@ export class Daemon {
       if (e.action === 'destroy') this.execs.containerRemoved(e.id);
     });
 
+    // Healthchecks run while their container does (probes are exec sessions).
+    this.health = new HealthMonitor({ clock: wallClock, prober: new ExecProber(this.execs), events: this.events, save: (c) => void containers!.saveRunning(c.id) });
+    this.events.subscribe((e) => {
+      if (e.type !== 'container') return;
+      if (e.action === 'destroy') return this.health.removed(e.id);
+      const hook = { start: 'started', die: 'stopped', pause: 'stopped', unpause: 'unpaused' }[e.action] as 'started' | 'stopped' | 'unpaused' | undefined;
+      if (!hook) return;
+      let c;
+      try {
+        c = containers!.get(e.id);
+      } catch {
+        return;
+      }
+      this.health[hook](c);
+    });
+
     // Lifecycle and image events are logged at info ("container start 1a2b3c4d5e6f name=web").
     this.events.subscribe((e) => {
       const attrs = ['name', 'image', 'exitCode', 'signal'].filter((k) => e.attributes[k] !== undefined).map((k) => `${k}=${e.attributes[k]}`);
@@ -217,6 +235,8 @@ export class Daemon {
     await this.volumes.init();
     await this.networks.init();
     await this.containers.init();
+    // Running containers' healthchecks resume where their records left them.
+    for (const c of this.containers.list()) this.health.restored(c);
     await this.volumes.reconcile((id) => {
       const s = this.containers.list().find((c) => c.id === id)?.state.status;
       return s === 'running' || s === 'paused';
@@ -236,6 +256,7 @@ export class Daemon {
   async stop(): Promise<void> {
     // Containers keep running under conmon; only our side goes away.
     await this.server.close();
+    this.health.shutdown();
     await this.containers.shutdown();
     this.execs.shutdown();
     this.runtime.close();

@@ -122,10 +122,10 @@ describe('berth run flags against berthd', () => {
   });
 
   it('refuses a flag berthd does not apply, and creates nothing', async () => {
-    const r = await berth(d, 'run', '--health-cmd', 'true', 'busybox', 'true');
+    const r = await berth(d, 'run', '--storage-opt', 'size=1g', 'busybox', 'true');
     assert.equal(r.code, 125);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /^`--health-cmd` is not supported by berth yet\n/);
+    assert.match(r.stderr, /^`--storage-opt` is not supported by berth yet\n/);
     const long = await berth(d, 'create', '--name', 'never', '--kernel-memory=64m', '--restart', 'always', 'busybox', 'true');
     assert.equal(long.code, 125);
     assert.match(long.stderr, /^`--kernel-memory` is not supported by berth yet\n/);

@@ -34,7 +34,7 @@ describe('create fields', { timeout: 120_000 }, () => {
       ['real-time cpu', ['--cpu-rt-runtime', '1000'], /HostConfig\.CpuRealtimeRuntime is not supported yet/],
       ['an AppArmor profile', ['--security-opt', 'apparmor=docker-default'], /HostConfig\.SecurityOpt "apparmor=docker-default" is not supported: berth loads no AppArmor profiles/],
       ['restart policy', ['--restart', 'always'], /HostConfig\.RestartPolicy "always" is not supported yet/],
-      ['healthcheck', ['--health-cmd', 'true'], /Config\.Healthcheck is not supported yet/],
+      ['a healthcheck interval under 1ms', ['--health-cmd', 'true', '--health-interval', '500us'], /Interval in Healthcheck cannot be less than 1ms/],
       ['an unknown log driver', ['--log-driver', 'bogus'], /logger: no log driver named 'bogus' is registered/],
       ['a log driver berth lacks', ['--log-driver', 'syslog'], /berth does not implement the syslog log driver yet/],
       ['an unknown log option', ['--log-opt', 'max-bytes=1m'], /unknown log opt 'max-bytes' for json-file log driver/],

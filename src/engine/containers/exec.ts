@@ -68,7 +68,7 @@ export interface ExecContainers {
 
 export interface ExecDeps {
   containers: ExecContainers;
-  runtime: Pick<Runtime, 'exec' | 'resizeExec' | 'forgetExec'>;
+  runtime: Pick<Runtime, 'exec' | 'resizeExec' | 'forgetExec' | 'kill'>;
   // A running container's root filesystem, as mounted (its /etc/passwd).
   rootfs(id: string): string;
   events: EventPublisher;
@@ -223,6 +223,21 @@ export class ExecService {
     if (!s.spec.tty) return;
     if (s.exitCode !== undefined) throw conflict(`exec ${id} has exited`);
     await this.d.runtime.resizeExec(this.ref(c), id, height, width);
+  }
+
+  // Signals a running session's process (a healthcheck past its timeout).
+  kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): void {
+    const s = this.sessions.get(id);
+    if (s?.running && s.pid) this.d.runtime.kill(s.pid, signal);
+  }
+
+  // Forgets a finished session at once (a healthcheck's, its code read),
+  // so that frequent probes do not pile sessions up.
+  remove(id: string): void {
+    const s = this.sessions.get(id);
+    if (!s || s.exitCode === undefined) return;
+    clearTimeout(s.timer);
+    this.sessions.delete(id);
   }
 
   // The container has stopped or is gone: its sessions go with it, as

@@ -14,6 +14,25 @@ export interface ContainerState {
   startedAt: string;
   finishedAt: string;
   oomKilled: boolean;
+  // A container with a healthcheck, once started (health.ts).
+  health?: HealthState;
+}
+
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
+export interface HealthState {
+  status: HealthStatus;
+  failingStreak: number;
+  // The last five probes, oldest first.
+  log: HealthResult[];
+}
+
+export interface HealthResult {
+  // ISO 8601.
+  start: string;
+  end: string;
+  exitCode: number;
+  output: string;
 }
 
 export interface ContainerRecord {

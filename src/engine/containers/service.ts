@@ -992,6 +992,13 @@ export class ContainerService {
     });
   }
 
+  // Saves a running container's record as it is (its health, which the
+  // health monitor keeps in its state), quietly and without fsync.
+  async saveRunning(id: string): Promise<void> {
+    const e = this.entries.get(id);
+    if (e && isRunning(e.rec.state)) await this.saveQuietly(e.rec, false);
+  }
+
   // Saves, logging instead of failing: a full disk must not take the
   // daemon down or leave the container's state unsettled in memory.
   private async saveQuietly(c: ContainerRecord, sync = true): Promise<boolean> {

@@ -112,6 +112,30 @@ function validateDevices(v: unknown[]): void {
   }
 }
 
+// Config.Healthcheck's types, and dockerd's checks (validateHealthCheck:
+// each duration set is at least 1ms, retries not negative), and a test
+// berth can run.
+function validateHealthcheck(v: Record<string, unknown>): void {
+  if (v.Test !== undefined && v.Test !== null && !(Array.isArray(v.Test) && v.Test.every((x: unknown) => typeof x === 'string'))) {
+    throw invalidArgument('json: cannot unmarshal into field Config.Healthcheck.Test of type []string');
+  }
+  for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries']) {
+    if (v[k] !== undefined && v[k] !== null && (typeof v[k] !== 'number' || !Number.isInteger(v[k]))) {
+      throw invalidArgument(`json: cannot unmarshal into field Config.Healthcheck.${k} of type int64`);
+    }
+  }
+  const ns = (k: string) => (typeof v[k] === 'number' ? (v[k] as number) : 0);
+  for (const k of ['Interval', 'Timeout']) if (ns(k) !== 0 && ns(k) < 1e6) throw invalidArgument(`${k} in Healthcheck cannot be less than 1ms`);
+  if (ns('Retries') < 0) throw invalidArgument('Retries in Healthcheck cannot be negative');
+  for (const k of ['StartPeriod', 'StartInterval']) if (ns(k) !== 0 && ns(k) < 1e6) throw invalidArgument(`${k} in Healthcheck cannot be less than 1ms`);
+  const test = (v.Test as string[] | null | undefined) ?? [];
+  if (test.length === 0) return; // the image's test
+  if (!['NONE', 'CMD', 'CMD-SHELL'].includes(test[0])) {
+    throw invalidArgument(`invalid Config.Healthcheck.Test: unknown type ${JSON.stringify(test[0])} (expected NONE, CMD or CMD-SHELL)`);
+  }
+  if (test[0] !== 'NONE' && test.length < 2) throw invalidArgument(`invalid Config.Healthcheck.Test: ${test[0]} needs a command`);
+}
+
 export const CREATE_FIELDS: Record<string, FieldRule> = {
   // ----- ContainerConfig -----
   'Config.Hostname': applied('string', 'default: the first 12 characters of the id; the host\'s name with host networking'),
@@ -126,21 +150,8 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'Config.StdinOnce': applied('boolean'),
   'Config.Env': applied('strings'),
   'Config.Cmd': applied('strOrStrings'),
-  'Config.Healthcheck': partial('object', '`{"Test": ["NONE"]}` (no healthcheck) only; healthchecks, an image\'s HEALTHCHECK too, come ' + SUPERVISION, (v) => {
-    if (Array.isArray(v.Test) && v.Test.length === 1 && v.Test[0] === 'NONE') return;
-    throw notSupported('Config.Healthcheck');
-  }, {
-    validate: (v) => {
-      if (v.Test !== undefined && v.Test !== null && !(Array.isArray(v.Test) && v.Test.every((x: unknown) => typeof x === 'string'))) {
-        throw invalidArgument('json: cannot unmarshal into field Config.Healthcheck.Test of type []string');
-      }
-      for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries']) {
-        if (v[k] !== undefined && v[k] !== null && (typeof v[k] !== 'number' || !Number.isInteger(v[k]))) {
-          throw invalidArgument(`json: cannot unmarshal into field Config.Healthcheck.${k} of type int64`);
-        }
-        if (typeof v[k] === 'number' && v[k] < 0) throw invalidArgument(`invalid Config.Healthcheck.${k}: it must not be negative`);
-      }
-    },
+  'Config.Healthcheck': applied('object', 'run in the container as exec processes (`CMD`, `CMD-SHELL` through Config.Shell or `/bin/sh -c`; `NONE` turns off the image\'s), merged field by field over the image\'s HEALTHCHECK; dockerd\'s defaults (30s interval and timeout, 3 retries, 5s start interval) and its 1ms minimum; `State.Health`, `health_status` events', {
+    validate: validateHealthcheck,
   }),
   'Config.ArgsEscaped': ignored('boolean', WINDOWS),
   'Config.Image': applied('string'),

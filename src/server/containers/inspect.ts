@@ -49,12 +49,23 @@ function dockerState(c: ContainerRecord): ContainerState {
     Error: s.error,
     StartedAt: s.startedAt || ZERO_TIME,
     FinishedAt: s.finishedAt || ZERO_TIME,
+    ...(s.health ? {
+      Health: {
+        Status: s.health.status,
+        FailingStreak: s.health.failingStreak,
+        Log: s.health.log.map((r) => ({ Start: r.start, End: r.end, ExitCode: r.exitCode, Output: r.output })),
+      },
+    } : {}),
   };
 }
 
+// dockerd's words for the health in a status: "healthy", "unhealthy",
+// "health: starting".
+const healthText = (c: ContainerRecord) => (c.state.health ? ` (${c.state.health.status === 'starting' ? 'health: starting' : c.state.health.status})` : '');
+
 export function statusText(c: ContainerRecord): string {
   const s = c.state;
-  if (s.status === 'running') return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt))}`;
+  if (s.status === 'running') return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt))}${healthText(c)}`;
   if (s.status === 'paused') return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt))} (Paused)`;
   if (s.status === 'removing') return 'Removal In Progress';
   if (s.status === 'exited') return `Exited (${s.exitCode}) ${humanDuration(Date.now() - Date.parse(s.finishedAt))} ago`;

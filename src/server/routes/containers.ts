@@ -49,6 +49,8 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
     const all = boolParam(ctx.query, 'all');
     const limit = intParam(ctx.query, 'limit');
     const filters = filtersParam(ctx.query);
+    // Checked up front, as dockerd does, even when no container is listed.
+    for (const v of filters.get('health') ?? []) if (!['starting', 'healthy', 'unhealthy', 'none'].includes(v)) throw invalidArgument(`Unrecognised filter value for health: ${v}`);
     let list = cs.list().filter((c) => (all || limit !== undefined && limit > 0 || filters.has('status') ? true : c.state.status === 'running' || c.state.status === 'paused'));
     list = list.filter((c) => matchFilters(c, filters));
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
@@ -212,6 +214,8 @@ function matchFilters(c: ContainerRecord, f: Map<string, string[]>): boolean {
         }
         case 'exited':
           return c.state.status === 'exited' && String(c.state.exitCode) === v;
+        case 'health':
+          return (c.state.health?.status ?? 'none') === v;
         case 'ancestor':
           return c.spec.image.ref === v || c.spec.image.id === v || c.spec.image.id.startsWith(`sha256:${v}`);
         default:

@@ -131,7 +131,7 @@ describe('checkFields', () => {
       [{}, { SecurityOpt: ['seccomp=unconfined'] }], [{}, { SecurityOpt: ['seccomp:unconfined'] }], [{}, { SecurityOpt: ['seccomp=builtin'] }],
       [{}, { IpcMode: 'host' }], [{}, { IpcMode: 'shareable' }], [{}, { PidMode: 'host' }], [{}, { PidMode: 'container:web' }], [{}, { UTSMode: 'host' }],
       [{}, { UsernsMode: 'host' }], [{}, { Isolation: 'default' }], [{}, { CgroupnsMode: 'private' }],
-      [{ Healthcheck: { Test: ['NONE'] } }, {}], [{ Healthcheck: { Test: [] } }, {}],
+      [{ Healthcheck: { Test: ['NONE'] } }, {}], [{ Healthcheck: { Test: [] } }, {}], [{ Healthcheck: { Test: ['CMD', 'true'] } }, {}],
     ];
     for (const [c, h] of ok) checkFields(view(c, h), undefined);
     const bad: [Record<string, unknown>, Record<string, unknown>, RegExp][] = [
@@ -144,7 +144,6 @@ describe('checkFields', () => {
       [{}, { IpcMode: 'none' }, /HostConfig\.IpcMode "none" is not supported yet/],
       [{}, { UsernsMode: 'keep-id' }, /HostConfig\.UsernsMode "keep-id" is not supported yet/],
       [{}, { Isolation: 'hyperv' }, /HostConfig\.Isolation "hyperv" is not supported yet/],
-      [{ Healthcheck: { Test: ['CMD', 'true'] } }, {}, /^Config\.Healthcheck is not supported yet$/],
     ];
     for (const [c, h, re] of bad) assert.throws(() => checkFields(view(c, h), undefined), isInvalid(re), JSON.stringify([c, h]));
   });
@@ -158,6 +157,16 @@ describe('checkFields', () => {
       [{}, { PortBindings: { 'eighty/tcp': [] } }, /invalid HostConfig\.PortBindings port "eighty\/tcp"/],
       [{}, { Tmpfs: { run: '' } }, /invalid HostConfig\.Tmpfs mount point "run"/],
       [{ Healthcheck: { Test: 5 } }, {}, /Config\.Healthcheck\.Test/],
+      // dockerd's validateHealthCheck, in its order and words.
+      [{ Healthcheck: { Interval: -10_000_000 } }, {}, /^Interval in Healthcheck cannot be less than 1ms$/],
+      [{ Healthcheck: { Interval: 500_000 } }, {}, /^Interval in Healthcheck cannot be less than 1ms$/],
+      [{ Healthcheck: { Timeout: -100_000_000 } }, {}, /^Timeout in Healthcheck cannot be less than 1ms$/],
+      [{ Healthcheck: { Retries: -10 } }, {}, /^Retries in Healthcheck cannot be negative$/],
+      [{ Healthcheck: { StartPeriod: 100 } }, {}, /^StartPeriod in Healthcheck cannot be less than 1ms$/],
+      [{ Healthcheck: { StartInterval: 100 } }, {}, /^StartInterval in Healthcheck cannot be less than 1ms$/],
+      [{ Healthcheck: { Interval: 1.5 } }, {}, /Config\.Healthcheck\.Interval of type int64/],
+      [{ Healthcheck: { Test: ['RUN', 'true'] } }, {}, /unknown type "RUN"/],
+      [{ Healthcheck: { Test: ['CMD'] } }, {}, /CMD needs a command/],
       [{}, { PidMode: 'bogus' }, /invalid HostConfig\.PidMode "bogus"/],
       [{}, { PidMode: 'container:' }, /invalid HostConfig\.PidMode "container:"/],
       [{}, { ConsoleSize: [-1, 80] }, /invalid HostConfig\.ConsoleSize \[-1,80\]/],
