@@ -30,7 +30,7 @@ import { readLog, type LogOptions, type LogRecord } from '../logs/read';
 import { logPath } from '../logs/settings';
 import { randomName, validateName } from './names';
 import { initialState, isRunning, type ContainerRecord } from './record';
-import { decide, PendingRestarts, restartsAtAll, shouldRestart, systemClock, type Clock, type RestartPolicy } from './restart';
+import { BACKOFF_MAX_MS, decide, PendingRestarts, restartsAtAll, shouldRestart, systemClock, type Clock, type RestartPolicy } from './restart';
 import { argvOf, type ContainerSpec, type MountSpec, type Namespace, type VolumesFromSpec } from './spec';
 import type { ContainerFiles, ContainerStore } from './store';
 
@@ -168,7 +168,7 @@ export class ContainerService {
     await this.d.runtime.delete(this.ref(c));
     this.unmountRootfs(c.id);
     // A policy restart the daemon did not live to make: due when it was.
-    if (s.status === 'restarting') this.scheduleRestart(e, c.restartAt ? Date.parse(c.restartAt) - this.pending.clock.now() : 0);
+    if (s.status === 'restarting') this.scheduleRestart(e, Math.min(c.restartAt ? Date.parse(c.restartAt) - this.pending.clock.now() : 0, BACKOFF_MAX_MS));
   }
 
   // The end of the daemon's start: pending policy restarts may run, and, as
@@ -981,6 +981,7 @@ export class ContainerService {
     const e = this.entry(ref);
     await this.lock.run(e.rec.id, async () => {
       const c = e.rec;
+      if (c.state.status === 'restarting') throw conflict(`Container ${c.id} is restarting, wait until the container is running`);
       if (!isRunning(c.state)) throw conflict(`container ${c.id} is not running`);
       if (c.state.status === 'paused') throw conflict(`Container ${c.id} is already paused`);
       try {
