@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { berth, docker, importBusybox, sleep, startDaemon, type RunResult, type TestDaemon } from './harness';
+import { api, berth, docker, importBusybox, sleep, startDaemon, type RunResult, type TestDaemon } from './harness';
 
 describe('restart policies', () => {
   let d: TestDaemon;
@@ -37,11 +37,13 @@ describe('restart policies', () => {
 
   it('on-failure:2 restarts a failing container twice, then leaves it exited; die then start each time', async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
-    const id = ok(await docker(d, 'run', '-d', '--name', 'fails', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'exit 3'), 'run');
+    const id = ok(await docker(d, 'run', '-d', '--name', 'fails', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'echo run; exit 3'), 'run');
     const c = await until('fails', (x) => x.State.Status === 'exited' && x.RestartCount === 2, 'exited after two restarts');
     assert.equal(c.State.ExitCode, 3);
     assert.equal(c.State.Restarting, false);
     assert.deepEqual(c.HostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 2 });
+    // Each run's output stays in the log.
+    assert.equal((await docker(d, 'logs', 'fails')).stdout, 'run\nrun\nrun\n');
     const ev = ok(await docker(d, 'events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', `container=${id}`, '--format', '{{.Action}}'), 'events');
     assert.deepEqual(ev.split('\n').filter((a) => ['start', 'die', 'restart'].includes(a)), ['start', 'die', 'start', 'die', 'start', 'die']);
     // A start by hand counts from 0 again (and the exit's restarts follow).
@@ -107,7 +109,21 @@ describe('restart policies', () => {
     ok(await docker(d, 'exec', 'upd', 'touch', '/tmp/go'), 'exec');
     const c = await until('upd', (x) => x.State.Status === 'exited' && x.RestartCount === 1, 'exited after one restart');
     assert.equal(c.State.ExitCode, 2);
+
+    // Over the raw API: a name replaces the policy, a bad one is a 400 in dockerd's words.
+    const bad = await api(d, 'POST', '/v1.51/containers/upd/update', JSON.stringify({ RestartPolicy: { Name: 'sometimes' } }));
+    assert.equal(bad.status, 400, bad.body);
+    assert.equal(JSON.parse(bad.body).message, "invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'");
+    const good = await api(d, 'POST', '/v1.51/containers/upd/update', JSON.stringify({ RestartPolicy: { Name: 'unless-stopped' } }));
+    assert.equal(good.status, 200, good.body);
+    assert.deepEqual((await inspect('upd')).HostConfig.RestartPolicy, { Name: 'unless-stopped', MaximumRetryCount: 0 });
     ok(await docker(d, 'rm', 'upd'), 'rm');
+
+    // An attached run ends at the first exit, with its code; the policy goes on.
+    const att = await docker(d, 'run', '--name', 'att', '--restart', 'on-failure:1', 'busybox', 'sh', '-c', 'echo x; exit 2');
+    assert.deepEqual([att.code, att.stdout], [2, 'x\n']);
+    await until('att', (x) => x.State.Status === 'exited' && x.RestartCount === 1, 'exited after one restart');
+    ok(await docker(d, 'rm', 'att'), 'rm');
 
     const refused = await docker(d, 'run', '--rm', '--restart', 'always', 'busybox', 'true');
     assert.equal(refused.code, 125);
