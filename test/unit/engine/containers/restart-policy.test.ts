@@ -175,6 +175,7 @@ describe('restart policies', () => {
     const id = await running({ name: 'always' });
     await exits(id, 1);
     await assert.rejects(h.service.start(id), (err: unknown) => err instanceof BerthError && err.kind === 'NotModified');
+    await assert.rejects(h.service.pause(id), /is restarting, wait until the container is running/);
     await assert.rejects(h.service.attach(id, { stdin: false, stdout: true, stderr: true, stream: true, logs: false }, { out() {}, end() {} } as never), /is restarting, wait until the container is running/);
     await h.service.restart(id);
     assert.equal(status(id), 'running');
