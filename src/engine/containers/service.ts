@@ -625,6 +625,11 @@ export class ContainerService {
         await this.startLocked(e);
       } catch (err) {
         this.opts.log('warn', `restart of ${c.id.slice(0, 12)} by its policy: ${(err as Error).message}`);
+        // Refused before anything ran (its image gone): exited all the same.
+        if (c.state.status === 'restarting') {
+          Object.assign(c.state, { status: 'exited', error: (err as Error).message });
+          await this.saveQuietly(c);
+        }
         this.internal.emit('exit', c.id);
       }
     }).catch((err) => this.opts.log('error', `restart of ${c.id.slice(0, 12)}: ${(err as Error).message}`));

@@ -202,6 +202,15 @@ describe('restart policies', () => {
     assert.equal(status(id), 'exited');
     assert.match(h.service.get(id).state.error, /boom/);
     h.runtime.create = create;
+    // Refused before anything runs: exited too.
+    await h.service.start(id);
+    await exits(id, 1);
+    h.service.get(id).spec.image.id = 'sha256:' + 'f'.repeat(64);
+    const w2 = h.service.wait(id, 'not-running');
+    clock.advance(100);
+    await w2;
+    assert.equal(status(id), 'exited');
+    assert.match(h.service.get(id).state.error, /not found/);
   });
 
   test('update sets the policy for the next exit; --rm and a policy do not go together', async () => {
