@@ -220,7 +220,8 @@ export class ContainerService {
   }
 
   usersOfImage(imageId: string): { id: string; running: boolean }[] {
-    return this.list().filter((c) => c.spec.image.id === imageId).map((c) => ({ id: c.id, running: isRunning(c.state) }));
+    // A restarting one counts as running, as in dockerd: its image must stay.
+    return this.list().filter((c) => c.spec.image.id === imageId).map((c) => ({ id: c.id, running: isRunning(c.state) || c.state.status === 'restarting' }));
   }
 
   private heldCaps(): string[] {
