@@ -245,6 +245,8 @@ export class Daemon {
       const c = this.containers.list().find((x) => x.id === id);
       return !c ? 'gone' : c.state.status === 'running' || c.state.status === 'paused' ? 'running' : 'stopped';
     });
+    // Restart policies run from here on, the networks knowing who runs.
+    await this.containers.autostart();
     for (const h of this.config.hosts) {
       const sock = h.slice('unix://'.length);
       fs.mkdirSync(path.dirname(sock), { recursive: true });

@@ -281,6 +281,7 @@ export class ExecService {
   // dockerd's words, with the name or id the client used.
   private checkRunning(c: ContainerRecord, ref: string): void {
     if (c.state.status === 'paused') throw conflict(`Container ${ref} is paused, unpause the container before exec`);
+    if (c.state.status === 'restarting') throw conflict(`Container ${c.id} is restarting, wait until the container is running`);
     if (c.state.status !== 'running') throw conflict(`container ${c.id} is not running`);
   }
 

@@ -41,7 +41,15 @@ export interface ContainerRecord {
   created: string;
   spec: ContainerSpec;
   state: ContainerState;
+  // Restarts by its restart policy since it was last started by hand.
   restartCount: number;
+  // Stopped or killed through the API (dockerd's HasBeenManuallyStopped):
+  // its policy does not restart it (`unless-stopped`: not at daemon start
+  // either); a start by hand clears it.
+  manuallyStopped?: boolean;
+  // While `restarting`: when the policy's pending start is due (ISO 8601),
+  // so that a daemon stopped meanwhile keeps it.
+  restartAt?: string;
   // The shim's pid, while the container runs.
   conmonPid: number;
   // Its cgroup below each hierarchy's root, set at start (stats read it).

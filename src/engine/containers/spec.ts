@@ -7,6 +7,7 @@
 
 import type { LimitsSpec } from './limits';
 import type { LogSettings } from '../logs/settings';
+import type { RestartPolicy } from './restart';
 
 // A namespace is the container's own, the host's, or another container's
 // (pods: several containers in one network, IPC and PID namespace).
@@ -171,6 +172,8 @@ export interface ContainerSpec {
   stop: StopSpec;
   // Remove the container once it has exited.
   autoRemove: boolean;
+  // What happens when it exits (restart.ts); none is `no`.
+  restart?: RestartPolicy;
   // An OCI runtime name the daemon knows (runc, crun, …).
   runtime: string;
   // Resource limits (limits.ts); none when absent.

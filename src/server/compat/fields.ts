@@ -79,7 +79,27 @@ function namespaceMode(field: string, allowed: string[]) {
   };
 }
 
-const RESTART_POLICIES = ['', 'no', 'always', 'unless-stopped', 'on-failure'];
+// dockerd's ValidateRestartPolicy, for create and update: "" (what clients
+// before 25.0 sent for none) passes with any count.
+export function validateRestartPolicy(v: { Name?: unknown; MaximumRetryCount?: unknown }, field = 'HostConfig.RestartPolicy'): void {
+  if (v.Name !== undefined && v.Name !== null && typeof v.Name !== 'string') throw invalidArgument(`json: cannot unmarshal into field ${field}.Name of type string`);
+  const n = v.MaximumRetryCount ?? 0;
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw invalidArgument(`json: cannot unmarshal into field ${field}.MaximumRetryCount of type int`);
+  switch (v.Name ?? '') {
+    case '':
+      return;
+    case 'no':
+    case 'always':
+    case 'unless-stopped':
+      if (n !== 0) throw invalidArgument(`invalid restart policy: maximum retry count can only be used with 'on-failure'${n < 0 ? ' and cannot be negative' : ''}`);
+      return;
+    case 'on-failure':
+      if (n < 0) throw invalidArgument('invalid restart policy: maximum retry count cannot be negative');
+      return;
+    default:
+      throw invalidArgument(`invalid restart policy: unknown policy '${v.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+  }
+}
 
 function validatePortBindings(v: Record<string, unknown>): void {
   for (const [port, bindings] of Object.entries(v)) {
@@ -218,20 +238,8 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   }),
   'HostConfig.NetworkMode': applied('string', '`bridge` (the default), `none`, `host`, `container:<name|id>`, or a user-defined bridge network by name or id; an unknown network is 404 `network <name> not found`'),
   'HostConfig.PortBindings': applied('map', 'DNAT by netavark from every host address (or `HostIp`) and 127.0.0.1; the host port is held; an empty `HostPort` is an ephemeral port; IPv4 only; sctp is refused', { validate: validatePortBindings }),
-  'HostConfig.RestartPolicy': partial('object', '`no` only; the other policies come ' + SUPERVISION, (v) => {
-    if (v.Name && v.Name !== 'no') throw notSupported('HostConfig.RestartPolicy', v.Name);
-  }, {
-    validate: (v) => {
-      if (v.Name !== undefined && v.Name !== null && (typeof v.Name !== 'string' || !RESTART_POLICIES.includes(v.Name))) {
-        throw invalidArgument(`invalid restart policy ${JSON.stringify(v.Name)} in HostConfig.RestartPolicy.Name: expected no, always, unless-stopped or on-failure`);
-      }
-      const n = v.MaximumRetryCount;
-      if (n !== undefined && n !== null) {
-        if (typeof n !== 'number' || !Number.isInteger(n)) throw invalidArgument('json: cannot unmarshal into field HostConfig.RestartPolicy.MaximumRetryCount of type int');
-        if (n < 0) throw invalidArgument('invalid HostConfig.RestartPolicy.MaximumRetryCount: it must not be negative');
-        if (n > 0 && v.Name !== 'on-failure') throw invalidArgument(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
-      }
-    },
+  'HostConfig.RestartPolicy': applied('object', '`no`, `always`, `unless-stopped`, `on-failure[:N]` as dockerd: a back-off of 100 ms doubled at each restart up to 1 min (back to 100 ms after a 10 s run); a container stopped or killed by a client is not restarted; at daemon start, containers that exited meanwhile are restarted by their policy, and `always` and `unless-stopped` (unless stopped by a client) ones are started; not with `AutoRemove`', {
+    validate: (v) => validateRestartPolicy(v),
   }),
   'HostConfig.AutoRemove': applied('boolean'),
   'HostConfig.VolumeDriver': partial('string', '`local` only (no volume plugins)', (v) => {

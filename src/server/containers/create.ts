@@ -16,6 +16,7 @@ import { securityOptions } from './seccomp';
 import { normalizeCapabilities } from '../../engine/runtime/security';
 import { networkSpecOf } from './network';
 import type { DockerConfig, DockerHostConfig, DockerMeta } from './meta';
+import { dockerRestartPolicy, restartPolicyOf, type DockerRestartPolicy } from './restart';
 
 export interface CreateBody extends Record<string, unknown> {
   Image?: string;
@@ -117,7 +118,7 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     ...adaptHostConfig(hc),
     NetworkMode: network.spec.mode === 'container' ? `container:${network.spec.container}` : !hc.NetworkMode || hc.NetworkMode === 'default' ? 'bridge' : String(hc.NetworkMode),
     AutoRemove: !!hc.AutoRemove,
-    RestartPolicy: (hc.RestartPolicy as DockerHostConfig['RestartPolicy']) ?? { Name: 'no', MaximumRetryCount: 0 },
+    RestartPolicy: dockerRestartPolicy(hc.RestartPolicy as DockerRestartPolicy | undefined),
     LogConfig: { Type: logConfig.type, Config: logConfig.config },
     Binds: (hc.Binds as string[] | undefined) ?? null,
     ReadonlyRootfs: !!hc.ReadonlyRootfs,
@@ -175,6 +176,7 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
       ...(typeof cfg.StopTimeout === 'number' ? { timeout: cfg.StopTimeout } : {}),
     },
     autoRemove: !!hc.AutoRemove,
+    ...(restartPolicyOf(hostConfig.RestartPolicy) ? { restart: restartPolicyOf(hostConfig.RestartPolicy) } : {}),
     runtime: typeof hc.Runtime === 'string' ? hc.Runtime : '',
     ...(limitsOf(hostConfig) ? { limits: limitsOf(hostConfig) } : {}),
     log,

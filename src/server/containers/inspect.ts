@@ -39,7 +39,8 @@ function dockerState(c: ContainerRecord): ContainerState {
   const s = c.state;
   return {
     Status: s.status,
-    Running: s.status === 'running' || s.status === 'paused',
+    // A container between a policy's restarts is running too, as in dockerd.
+    Running: s.status === 'running' || s.status === 'paused' || s.status === 'restarting',
     Paused: s.status === 'paused',
     Restarting: s.status === 'restarting',
     OOMKilled: s.oomKilled,
@@ -67,6 +68,7 @@ export function statusText(c: ContainerRecord): string {
   const s = c.state;
   if (s.status === 'running') return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt))}${healthText(c)}`;
   if (s.status === 'paused') return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt))} (Paused)`;
+  if (s.status === 'restarting') return `Restarting (${s.exitCode}) ${humanDuration(Date.now() - Date.parse(s.finishedAt))} ago`;
   if (s.status === 'removing') return 'Removal In Progress';
   if (s.status === 'exited') return `Exited (${s.exitCode}) ${humanDuration(Date.now() - Date.parse(s.finishedAt))} ago`;
   return s.status === 'created' ? 'Created' : s.status;

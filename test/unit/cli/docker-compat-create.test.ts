@@ -167,6 +167,11 @@ describe('run and create send what the docker CLI sends', { skip: haveDocker ? f
     ['a healthcheck', ['--health-cmd', 'test -f /tmp/ok || exit 1', '--health-interval', '1s', '--health-timeout', '500ms', '--health-retries', '2', '--health-start-period', '1m', '--health-start-interval', '2s']],
     ['healthcheck settings without a command', ['--health-interval', '1m30s']],
     ['--no-healthcheck', ['--no-healthcheck']],
+    ['restart on-failure with a count', ['--restart', 'on-failure:3']],
+    ['restart always, and a policy the daemon judges', ['--restart', 'always']],
+    ['restart unless-stopped with --rm=false', ['--restart', 'unless-stopped', '--rm=false']],
+    ['an empty restart policy with --rm', ['--restart=', '--rm']],
+    ['restart always:2 (the daemon refuses the count)', ['--restart', 'always:2']],
     ['zero values of flags berth refuses otherwise', ['--privileged=false', '--memory', '0', '--restart', 'no', '--memory-swappiness', '-1', '-t=false', '--init=false']],
   ];
 
@@ -215,6 +220,11 @@ describe('run and create send what the docker CLI sends', { skip: haveDocker ? f
     ['--network', 'host', '--link', 'a:b', '--network', 'name=host,alias=y'],
     ['--network', 'name=n,alias=a', '--network-alias', 'b'],
     ['--network', 'name=n,mac-address=xx', '--mac-address', '02:42:ac:11:00:02'],
+    ['--restart', ':3'],
+    ['--restart', 'on-failure:x'],
+    ['--restart', 'on-failure:1.5'],
+    ['--rm', '--restart', 'always'],
+    ['--rm', '--restart', 'on-failure:2'],
   ];
   for (const flags of errorCases) {
     it(`refuses ${flags.join(' ')} as docker does`, async () => {

@@ -22,6 +22,7 @@ function checked(parse: (v: string) => unknown): (v: string) => string {
   };
 }
 import { resourceFields, validateBps, validateIops, validateUlimit, validateWeightDevice } from './limits';
+import { isNoRestart, parseRestartPolicy } from '../../opts/restart';
 
 // -a: docker's validateAttach.
 function attachStream(v: string): string {
@@ -118,7 +119,7 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'pull', type: 'string', default: 'missing', desc: 'Pull image before running ("always", "missing", "never")' },
   { name: 'quiet', short: 'q', type: 'bool', desc: 'Suppress the pull output' },
   { name: 'read-only', type: 'bool', desc: "Mount the container's root filesystem as read only" },
-  { name: 'restart', type: 'string', default: 'no', desc: 'Restart policy to apply when a container exits', unsupported: true },
+  { name: 'restart', type: 'string', default: 'no', desc: 'Restart policy to apply when a container exits' },
   { name: 'rm', type: 'bool', desc: 'Automatically remove the container and its associated anonymous volumes when it exits' },
   { name: 'runtime', type: 'string', desc: 'Runtime to use for this container' },
   { name: 'security-opt', type: 'list', desc: 'Security Options' },
@@ -425,6 +426,7 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
       linkLocalIPs: f['link-local-ip'],
     }),
   );
+  const restartPolicy = wrapUsage(() => parseRestartPolicy(f.restart ?? ''));
   const envList = readKVFiles(f['env-file'], env);
   for (const e of f.env as string[]) envList.push(parseEnvFlag(e, env));
   const labels = [...readKVFiles(f['label-file'], undefined), ...(f.label as string[])];
@@ -450,6 +452,7 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
   if (opts.detach) attachStdin = attachStdout = attachStderr = stdinOnce = false;
 
   const health = healthcheck(f);
+  if (f.rm && !isNoRestart(restartPolicy)) throw new UsageError('conflicting options: cannot specify both --restart and --rm');
 
   // Without --network docker names the endpoint it wants ("default"); with
   // one and nothing to say about it, it leaves the endpoint to the daemon.
@@ -480,6 +483,7 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
       ...(f.tty && opts.consoleSize ? { ConsoleSize: opts.consoleSize } : {}),
       AutoRemove: Boolean(f.rm),
       NetworkMode: net.mode,
+      ...(p.changed.has('restart') ? { RestartPolicy: restartPolicy as NonNullable<HostConfig['RestartPolicy']> } : {}),
       ...(vols.binds.length ? { Binds: vols.binds } : {}),
       ...(Object.keys(ports.bindings).length ? { PortBindings: ports.bindings } : {}),
       ...(f['publish-all'] ? { PublishAllPorts: true } : {}),

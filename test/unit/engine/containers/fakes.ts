@@ -296,6 +296,7 @@ export async function harness(opts: Partial<ContainerServiceOptions> = {}, store
       { defaultRuntime: 'runc', log: (level, m) => logs.push(`${level}: ${m}`), livenessCheckMs: 20, ...opts },
     );
     await service.init();
+    await service.autostart();
     return { service, store: s };
   };
   const first = await make();

@@ -127,7 +127,7 @@ describe('checkFields', () => {
   test('partial fields: applied values pass, the others are refused naming field and value', () => {
     const ok: [Record<string, unknown>, Record<string, unknown>][] = [
       [{}, { NetworkMode: 'host' }], [{}, { NetworkMode: 'none' }], [{}, { NetworkMode: 'container:web' }],
-      [{}, { RestartPolicy: { Name: 'no' } }], [{}, { LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } } }], [{}, { LogConfig: { Type: 'local', Config: {} } }], [{}, { LogConfig: { Type: 'none', Config: null } }],
+      [{}, { RestartPolicy: { Name: 'no' } }], [{}, { RestartPolicy: { Name: 'always' } }], [{}, { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 } }], [{}, { RestartPolicy: { Name: '', MaximumRetryCount: 3 } }], [{}, { LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } } }], [{}, { LogConfig: { Type: 'local', Config: {} } }], [{}, { LogConfig: { Type: 'none', Config: null } }],
       [{}, { SecurityOpt: ['seccomp=unconfined'] }], [{}, { SecurityOpt: ['seccomp:unconfined'] }], [{}, { SecurityOpt: ['seccomp=builtin'] }],
       [{}, { IpcMode: 'host' }], [{}, { IpcMode: 'shareable' }], [{}, { PidMode: 'host' }], [{}, { PidMode: 'container:web' }], [{}, { UTSMode: 'host' }],
       [{}, { UsernsMode: 'host' }], [{}, { Isolation: 'default' }], [{}, { CgroupnsMode: 'private' }],
@@ -135,7 +135,6 @@ describe('checkFields', () => {
     ];
     for (const [c, h] of ok) checkFields(view(c, h), undefined);
     const bad: [Record<string, unknown>, Record<string, unknown>, RegExp][] = [
-      [{}, { RestartPolicy: { Name: 'always' } }, /^HostConfig\.RestartPolicy "always" is not supported yet$/],
       [{}, { LogConfig: { Type: 'syslog' } }, /^berth does not implement the syslog log driver yet/],
       [{}, { LogConfig: { Type: 'k8s-file' } }, /^logger: no log driver named 'k8s-file' is registered$/],
       [{}, { SecurityOpt: ['apparmor=docker-default'] }, /^HostConfig\.SecurityOpt "apparmor=docker-default" is not supported: berth loads no AppArmor profiles/],
@@ -150,8 +149,11 @@ describe('checkFields', () => {
 
   test('malformed values are 400s naming the field, whatever the status', () => {
     const bad: [Record<string, unknown>, Record<string, unknown>, RegExp][] = [
-      [{}, { RestartPolicy: { Name: 'bogus' } }, /invalid restart policy "bogus" in HostConfig\.RestartPolicy\.Name/],
-      [{}, { RestartPolicy: { Name: 'always', MaximumRetryCount: 3 } }, /maximum retry count can only be used with 'on-failure'/],
+      [{}, { RestartPolicy: { Name: 'bogus' } }, /^invalid restart policy: unknown policy 'bogus'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'$/],
+      [{}, { RestartPolicy: { Name: 'always', MaximumRetryCount: 3 } }, /^invalid restart policy: maximum retry count can only be used with 'on-failure'$/],
+      [{}, { RestartPolicy: { Name: 'no', MaximumRetryCount: -1 } }, /^invalid restart policy: maximum retry count can only be used with 'on-failure' and cannot be negative$/],
+      [{}, { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: -1 } }, /^invalid restart policy: maximum retry count cannot be negative$/],
+      [{}, { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 1.5 } }, /MaximumRetryCount of type int/],
       [{ StopSignal: 'SIGBOGUS' }, {}, /invalid Config\.StopSignal "SIGBOGUS"/],
       [{}, { PortBindings: { '80/tcp': [{ HostPort: '99999' }] } }, /invalid HostConfig\.PortBindings host port "99999"/],
       [{}, { PortBindings: { 'eighty/tcp': [] } }, /invalid HostConfig\.PortBindings port "eighty\/tcp"/],
