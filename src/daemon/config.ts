@@ -27,6 +27,14 @@ export interface DaemonConfig {
   // --log-opt, daemon.json's log-driver and log-opts).
   logDriver?: string;
   logOpts?: Record<string, string>;
+  // An init (tini) as every container's pid 1 unless it says otherwise
+  // (--init, daemon.json "init"), and the binary: --init-path /
+  // "init-path", else docker-init or tini-static found in PATH (undefined
+  // when none is: a container asking for one then fails to start, as with
+  // dockerd). `initBinary` is what `docker info` shows.
+  init: boolean;
+  initPath?: string;
+  initBinary: string;
 }
 
 export const DEFAULTS = {
@@ -53,6 +61,8 @@ Options:
       --exec-opt list           Runtime execution options (native.cgroupdriver=cgroupfs|systemd)
       --default-runtime string  Default OCI runtime for containers (default "${DEFAULTS.defaultRuntime}")
       --exec-root string        Root of runtime state (default "${DEFAULTS.execRoot}")
+      --init                    Run an init in the container to forward signals and reap processes
+      --init-path string        Path to the docker-init binary (default: docker-init, else tini-static, in PATH)
       --certs-dir string        Registry CA certificates, <dir>/<host:port>/ca.crt (default "${DEFAULTS.certsDir}")
   -b, --bridge string           The default bridge network's interface (default "berth0")
       --cleanup-networks        Tear down every network's wiring (containers must be stopped) and exit
@@ -92,8 +102,8 @@ export function parseArgs(argv: string[]): { flags: Record<string, string | stri
   const flags: Record<string, string | string[] | boolean> = {};
   const multi = new Set(['host', 'add-runtime', 'insecure-registry', 'exec-opt', 'default-address-pool', 'log-opt']);
   const alias: Record<string, string> = { H: 'host', D: 'debug', l: 'log-level', p: 'pidfile', h: 'help', v: 'version', G: 'group', b: 'bridge' };
-  const boolFlags = new Set(['debug', 'help', 'version', 'cleanup-networks']);
-  const known = new Set(['data-root', 'exec-root', 'host', 'default-runtime', 'add-runtime', 'log-level', 'pidfile', 'config-file', 'debug', 'help', 'version', 'group', 'insecure-registry', 'certs-dir', 'exec-opt', 'bridge', 'bip', 'fixed-cidr', 'mtu', 'default-address-pool', 'cleanup-networks', 'log-driver', 'log-opt']);
+  const boolFlags = new Set(['debug', 'help', 'version', 'cleanup-networks', 'init']);
+  const known = new Set(['data-root', 'exec-root', 'host', 'default-runtime', 'add-runtime', 'log-level', 'pidfile', 'config-file', 'debug', 'help', 'version', 'group', 'insecure-registry', 'certs-dir', 'exec-opt', 'bridge', 'bip', 'fixed-cidr', 'mtu', 'default-address-pool', 'cleanup-networks', 'log-driver', 'log-opt', 'init', 'init-path']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     let name: string;
@@ -190,7 +200,25 @@ export function loadConfig(argv: string[]): DaemonConfig {
     ...cgroupDriverOf([...((file['exec-opts'] as string[]) ?? []), ...((flags['exec-opt'] as string[]) ?? [])]),
     network: networkConfig(flags, file),
     execHelper: execHelperOf(file['exec-helper']),
+    ...initConfigOf(flags, file),
   };
+}
+
+// dockerd's --init / --init-path (daemon.json "init", "init-path"). Its
+// default binary is "docker-init" (Debian's docker.io links it to
+// tini-static); berth falls back to Debian tini's static build, which runs
+// in any image.
+function initConfigOf(flags: Record<string, unknown>, file: Record<string, any>): Pick<DaemonConfig, 'init' | 'initPath' | 'initBinary'> {
+  const init = flags.init ?? file.init ?? false;
+  if (typeof init !== 'boolean') throw new ConfigError(`invalid init ${JSON.stringify(init)}: expected true or false`);
+  const given = (flags['init-path'] as string | undefined) ?? file['init-path'];
+  if (given !== undefined && (typeof given !== 'string' || given === '')) throw new ConfigError(`invalid init-path ${JSON.stringify(given)}`);
+  if (given) return { init, initPath: given.includes('/') ? path.resolve(given) : which(given), initBinary: given };
+  for (const name of ['docker-init', 'tini-static']) {
+    const p = which(name);
+    if (p) return { init, initPath: p, initBinary: name };
+  }
+  return { init, initBinary: 'docker-init' };
 }
 
 // dockerd's exec options: only native.cgroupdriver is known.

@@ -133,6 +133,7 @@ export class Daemon {
         hostLimits: readHostLimits(features),
         oomKilled: (group) => oomKilledIn(cgroupRoot, features.version, group),
         heldCaps: capabilitiesOfMask(capBnd()),
+        init: { default: config.init, ...(config.initPath ? { path: config.initPath } : {}), name: config.initBinary },
       },
     );
     this.containers = containers;
@@ -227,6 +228,8 @@ export class Daemon {
     fs.mkdirSync(this.config.execRoot, { recursive: true, mode: 0o700 });
     this.facts.runtimeVersion = firstLine(this.config.runtimes[this.config.defaultRuntime], ['--version']);
     this.facts.conmonVersion = firstLine(this.config.conmonPath, ['--version']).replace(/^conmon version /, '');
+    const initVersion = this.config.initPath ? firstLine(this.config.initPath, ['--version']) : '';
+    this.facts.init = { binary: this.config.initBinary, ...(initVersion ? { version: initVersion } : {}) };
     await this.content.init();
     await this.snapshots.init();
     await this.imageStore.init();

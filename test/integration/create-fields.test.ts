@@ -38,7 +38,6 @@ describe('create fields', { timeout: 120_000 }, () => {
       ['an unknown log driver', ['--log-driver', 'bogus'], /logger: no log driver named 'bogus' is registered/],
       ['a log driver berth lacks', ['--log-driver', 'syslog'], /berth does not implement the syslog log driver yet/],
       ['an unknown log option', ['--log-opt', 'max-bytes=1m'], /unknown log opt 'max-bytes' for json-file log driver/],
-      ['init', ['--init'], /HostConfig\.Init is not supported yet/],
     ];
     for (const [what, flags, message] of cases) {
       it(`refuses ${what} (${flags.join(' ')}) and creates nothing`, async () => {

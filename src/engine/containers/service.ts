@@ -73,6 +73,9 @@ export interface ContainerServiceOptions {
   heldCaps?: string[];
   // Time for restart policies' back-off (tests pass a fake).
   clock?: Clock;
+  // The init (--init): whether containers get one when their spec does
+  // not say, and the host's binary (none found: such a start fails).
+  init?: { default: boolean; path?: string; name: string };
 }
 
 export interface CreateOptions {
@@ -101,6 +104,8 @@ interface Entry {
   // client's signal meant to end it (dockerd's ExitOnNext).
   backoffMs?: number;
   noRestart?: boolean;
+  // An `oom` event was published since it started (the exit then sends none).
+  oomReported?: boolean;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -132,6 +137,7 @@ export class ContainerService {
   // leftovers of exits whose cleanup was interrupted.
   async init(): Promise<void> {
     this.d.runtime.onExit((id) => void this.handleExit(id));
+    this.d.runtime.onOom((id) => this.handleOom(id));
     const { records, orphans } = await this.d.store.load();
     for (const id of orphans) await this.dropOrphan(id);
     for (const rec of records) this.entries.set(rec.id, { rec, io: this.attachments(rec) });
@@ -368,6 +374,7 @@ export class ContainerService {
     const image = this.d.images.get(c.spec.image.id);
     if (!image) throw notFound(`image ${c.spec.image.id} of container ${c.id.slice(0, 12)} not found`);
     e.released = false;
+    e.oomReported = false;
     const id = c.id;
     const p = c.spec.process;
     let mounted = false;
@@ -426,6 +433,7 @@ export class ContainerService {
         devices: sec.devices,
         deviceRules: sec.deviceRules,
         privileged: sec.privileged,
+        ...(this.initFor(c.spec) ? { init: this.initFor(c.spec) } : {}),
         annotations: c.spec.annotations,
         maskedPaths: c.spec.security.maskedPaths,
         readonlyPaths: c.spec.security.readonlyPaths,
@@ -478,6 +486,16 @@ export class ContainerService {
     if (await this.d.runtime.exited(this.ref(c))) void this.handleExit(id);
   }
 
+  // The host's init binary when the container runs under one: asked for, or
+  // the daemon's default; never in a pid namespace it does not own (pid 1
+  // is another's there), as dockerd.
+  private initFor(spec: ContainerSpec): string | undefined {
+    const o = this.opts.init;
+    if (spec.pid.mode !== 'private' || !(spec.init ?? o?.default ?? false)) return undefined;
+    if (!o?.path) throw new BerthError('InvalidArgument', `exec: "${o?.name ?? 'docker-init'}": executable file not found in $PATH`);
+    return o.path;
+  }
+
   // The id of a container whose namespaces a new one will join. Not a 404:
   // clients take a 404 from create for a missing image and try to pull.
   private joinTarget(ref: string): string {
@@ -526,6 +544,15 @@ export class ContainerService {
   }
 
   // ----- exit -----
+
+  // An OOM event of a running container's memory cgroup: dockerd's `oom`
+  // event, at once (the container may well live on: a child was killed).
+  private handleOom(id: string): void {
+    const e = this.entries.get(id);
+    if (!e || !isRunning(e.rec.state)) return;
+    e.oomReported = true;
+    this.publish(e.rec, 'oom');
+  }
 
   // Called for each change in the exit dir; the first complete exit wins.
   private handleExit(id: string): Promise<void> {
@@ -600,6 +627,10 @@ export class ContainerService {
       await this.d.volumes.unmount(c.id, c.spec.mounts).catch((err) => this.opts.log('warn', `volume unmount ${c.id.slice(0, 12)}: ${err.message}`));
       e.released = released;
       this.internal.emit('exit', c.id);
+      // An OOM kill whose event did not come first (conmon reports it as
+      // the process dies, or the daemon was down) still precedes the die.
+      if (c.state.oomKilled && !e.oomReported) this.publish(c, 'oom');
+      e.oomReported = false;
       this.publish(c, 'die', { exitCode: String(code) });
     } finally {
       died();

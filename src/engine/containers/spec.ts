@@ -170,6 +170,10 @@ export interface ContainerSpec {
   volumesFrom?: VolumesFromSpec[];
   security: SecuritySpec;
   stop: StopSpec;
+  // An init as pid 1 (tini, bind-mounted at /sbin/docker-init) that runs
+  // the process, forwards signals to it and reaps orphans; unset is the
+  // daemon's default. Only with a pid namespace of the container's own.
+  init?: boolean;
   // Remove the container once it has exited.
   autoRemove: boolean;
   // What happens when it exits (restart.ts); none is `no`.

@@ -218,6 +218,11 @@ export class ConmonRuntime implements Runtime {
   readonly exitDir: string;
   private watcher?: fs.FSWatcher;
   private exitListeners: ((id: string) => void)[] = [];
+  // OOM events: conmon listens to the memory cgroup's (v1's eventfd on
+  // memory.oom_control, v2's memory.events) and creates a file "oom" in its
+  // working directory at each, which is the bundle: one watch per bundle.
+  private oomWatchers = new Map<string, fs.FSWatcher>();
+  private oomListeners: ((id: string) => void)[] = [];
 
   constructor(private host: Host, private opts: RuntimeOptions) {
     this.bundles = path.join(opts.execRoot, 'c');
@@ -231,14 +236,52 @@ export class ConmonRuntime implements Runtime {
     this.watcher = fs.watch(this.exitDir, (_event, name) => {
       if (name && /^[a-f0-9]{64}$/.test(name)) for (const l of this.exitListeners) l(name);
     });
+    // Containers still running from before (an OOM meanwhile went unseen,
+    // as containerd's events do while dockerd is down).
+    for (const id of fs.readdirSync(this.bundles)) if (/^[a-f0-9]{64}$/.test(id)) this.watchOom(id);
   }
 
   close(): void {
     this.watcher?.close();
+    for (const id of [...this.oomWatchers.keys()]) this.unwatchOom(id);
   }
 
   onExit(listener: (id: string) => void): void {
     this.exitListeners.push(listener);
+  }
+
+  onOom(listener: (id: string) => void): void {
+    this.oomListeners.push(listener);
+  }
+
+  // Each "oom" conmon creates is taken (removed) so that the next OOM
+  // creates it again: one event each.
+  private watchOom(id: string): void {
+    if (this.oomWatchers.has(id)) return;
+    const dir = this.bundleDir(id);
+    const file = path.join(dir, 'oom');
+    const take = () => {
+      try {
+        fs.unlinkSync(file);
+      } catch {
+        return;
+      }
+      for (const l of this.oomListeners) l(id);
+    };
+    try {
+      const w = fs.watch(dir, (_event, name) => { if (name === 'oom') take(); });
+      w.on('error', () => this.unwatchOom(id));
+      // It keeps no process alive (the server does).
+      w.unref();
+      this.oomWatchers.set(id, w);
+    } catch {
+      // the bundle is gone
+    }
+  }
+
+  private unwatchOom(id: string): void {
+    this.oomWatchers.get(id)?.close();
+    this.oomWatchers.delete(id);
   }
 
   check(runtime: string): void {
@@ -275,6 +318,8 @@ export class ConmonRuntime implements Runtime {
     // earlier run goes first, so nothing of it mixes with the new one.
     fs.rmSync(bundle, { recursive: true, force: true });
     fs.mkdirSync(bundle, { recursive: true });
+    this.unwatchOom(id);
+    this.watchOom(id);
     fs.writeFileSync(path.join(bundle, 'config.json'), ociJSON(spec));
     fs.rmSync(path.join(this.exitDir, id), { force: true });
     fs.rmSync(path.join(this.socketDir, id.slice(0, 12)), { force: true });
@@ -307,6 +352,8 @@ export class ConmonRuntime implements Runtime {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
       env: { ...process.env, _OCI_SYNCPIPE: '3' },
       detached: true,
+      // Where conmon writes its "oom" file.
+      cwd: bundle,
     });
     const errOut: Buffer[] = [];
     child.stderr!.on('data', (d: Buffer) => errOut.push(d));
@@ -324,6 +371,7 @@ export class ConmonRuntime implements Runtime {
       child.on('error', reject);
     }).catch((err) => {
       if (logger) stopLogger(this.host, logger.pid);
+      this.unwatchOom(id);
       throw err;
     });
     child.unref();
@@ -337,6 +385,7 @@ export class ConmonRuntime implements Runtime {
       const stderr = Buffer.concat(errOut).toString().split('\n').filter((l) => l && !l.includes('oom_score_adj')).join('\n');
       const reason = parsed.message || stderr || msg || 'conmon exited without reporting a pid';
       if (logger) stopLogger(this.host, logger.pid);
+      this.unwatchOom(id);
       throw new BerthError('Internal', `failed to create container: ${cleanRuntimeError(reason)}`);
     }
     return { pid: parsed.data, conmonPid: this.readPid(path.join(bundle, 'conmon.pid')) };
@@ -529,6 +578,9 @@ export class ConmonRuntime implements Runtime {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe', ...(o.attach ? (['pipe', 'pipe'] as const) : [])],
       env: { ...process.env, _OCI_SYNCPIPE: '3', ...(o.attach ? { _OCI_STARTPIPE: '4', _OCI_ATTACHPIPE: '5' } : {}) },
       detached: true,
+      // Its "oom" file (the container's conmon reports the same OOMs) stays
+      // in the session's dir, not the daemon's working directory.
+      cwd: dir,
     });
     const errOut: Buffer[] = [];
     child.stderr!.on('data', (d: Buffer) => errOut.push(d));
@@ -644,6 +696,7 @@ export class ConmonRuntime implements Runtime {
       // none
     }
     for (const session of sessions) fs.rmSync(path.join(this.socketDir, this.execLink(session)), { force: true });
+    this.unwatchOom(id);
     fs.rmSync(this.bundleDir(id), { recursive: true, force: true });
     fs.rmSync(path.join(this.socketDir, id.slice(0, 12)), { force: true });
     fs.rmSync(path.join(this.exitDir, id), { force: true });

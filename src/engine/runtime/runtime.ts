@@ -95,6 +95,9 @@ export interface Runtime {
   forgetExec(ref: RuntimeRef, session: string): Promise<void>;
   // Called with a container id whenever its exit may have been recorded.
   onExit(listener: (id: string) => void): void;
+  // Called with a container id at each OOM event of its memory cgroup (a
+  // process of it was OOM-killed, or it is under OOM with the killer off).
+  onOom(listener: (id: string) => void): void;
   // Throws InvalidArgument for a runtime name the daemon does not know.
   check(runtime: string): void;
 }

@@ -105,7 +105,12 @@ export interface SpecInput {
   deviceRules?: { allow: boolean; type?: string; major?: number; minor?: number; access?: string }[];
   // /sys and the cgroup tree writable, every device allowed, nothing masked.
   privileged?: boolean;
+  // The host's init binary: bound read-only at /sbin/docker-init, which
+  // runs the args (dockerd's `--init`).
+  init?: string;
 }
+
+export const INIT_PATH = '/sbin/docker-init';
 
 // 'none' is a private network namespace with loopback only.
 export type NsChoice = 'private' | 'none' | 'host' | { path: string };
@@ -151,13 +156,15 @@ export function generateSpec(input: SpecInput): OciSpec {
     { destination: '/etc/resolv.conf', type: 'bind', source: input.files.resolvConf, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hostname', type: 'bind', source: input.files.hostname, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hosts', type: 'bind', source: input.files.hosts, options: ['rbind', 'rprivate'] },
+    // Before the container's own mounts, as dockerd puts it.
+    ...(input.init ? [{ destination: INIT_PATH, type: 'bind', source: input.init, options: ['bind', 'ro'] }] : []),
     ...(input.mounts ?? []),
   ];
   return {
     ociVersion: '1.0.2',
     ...(input.annotations && Object.keys(input.annotations).length ? { annotations: { ...input.annotations } } : {}),
     process: Object.assign(processSpec({
-      args: input.args,
+      args: input.init ? [INIT_PATH, '--', ...input.args] : input.args,
       env: input.env,
       cwd: input.cwd,
       user: input.user,

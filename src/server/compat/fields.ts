@@ -49,7 +49,6 @@ export interface CreateBodyView {
   hostConfig: Record<string, unknown>;
 }
 
-const SUPERVISION = 'with supervision (issue 10)';
 const WINDOWS = 'Windows only';
 
 const applied = (type: JsonType, note?: string, extra: Partial<FieldRule> = {}): FieldRule => ({ type, status: 'applied', note, ...extra });
@@ -214,7 +213,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'HostConfig.MemorySwappiness': applied('integer', 'memory.swappiness (cgroup v1 only; dropped with dockerd\'s warning on v2)', { zero: [-1] }),
   'HostConfig.NanoCpus': applied('integer', 'a CFS quota over a 100ms period; at most the host\'s CPUs'),
   'HostConfig.OomKillDisable': applied('boolean', 'memory.oom_control (cgroup v1 only; dropped with dockerd\'s warning on v2)'),
-  'HostConfig.Init': refused('boolean', 'an init process (tini) comes ' + SUPERVISION),
+  'HostConfig.Init': applied('boolean', 'tini (Debian\'s static build, or the daemon\'s `init-path`) bound read-only at /sbin/docker-init runs the command as pid 1, forwarding signals and reaping orphans; unset (null) is daemon.json\'s `init`; only with a pid namespace of the container\'s own, as dockerd'),
   'HostConfig.PidsLimit': applied('integer', 'pids.max; 0 and -1 are unlimited', { zero: [-1] }),
   'HostConfig.Ulimits': applied('array', 'OCI process.rlimits; a hard limit above the daemon\'s is refused when berthd lacks CAP_SYS_RESOURCE'),
   'HostConfig.CpuCount': ignored('integer', WINDOWS),

@@ -175,6 +175,8 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
       ...(stopSignal ? { signal: stopSignal } : {}),
       ...(typeof cfg.StopTimeout === 'number' ? { timeout: cfg.StopTimeout } : {}),
     },
+    // Unset (null) is the daemon's default, decided at each start.
+    ...(typeof hc.Init === 'boolean' ? { init: hc.Init } : {}),
     autoRemove: !!hc.AutoRemove,
     ...(restartPolicyOf(hostConfig.RestartPolicy) ? { restart: restartPolicyOf(hostConfig.RestartPolicy) } : {}),
     runtime: typeof hc.Runtime === 'string' ? hc.Runtime : '',

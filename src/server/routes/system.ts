@@ -24,6 +24,39 @@ export interface DaemonFacts {
   // The cgroup driver and what the host's cgroups can limit.
   cgroups?: { driver: CgroupDriver; features: CgroupFeatures };
   logDriver?: string;
+  // The init binary (--init): its name or configured path, and what its
+  // `--version` says (tini: "tini version 0.19.0 - git.de40ad0"); no
+  // version when it could not be run.
+  init?: { binary: string; version?: string };
+}
+
+// dockerd's parseInitVersion: the version and the git commit of tini's
+// `--version`.
+export function parseInitVersion(v: string): { version: string; commit: string } | undefined {
+  const parts = v.split(' - ');
+  let commit = '';
+  if (parts.length >= 2) {
+    const git = parts[1].trim().split('.');
+    if (git.length === 2 && git[0] === 'git') commit = git[1];
+  }
+  const first = parts[0].trim();
+  const version = first.startsWith('tini version ') ? first.slice('tini version '.length) : '';
+  return version || commit ? { version, commit } : undefined;
+}
+
+// InitCommit as dockerd gives it: the git commit, "N/A" when the binary
+// cannot be run; Expected (the same, "for backward compatibility") only
+// below API 1.49, which dropped it.
+export function initCommit(init: DaemonFacts['init'], apiVersion: string): { ID: string; Expected?: string } {
+  const parsed = init?.version !== undefined ? parseInitVersion(init.version) : undefined;
+  const id = init?.version === undefined ? 'N/A' : parsed?.commit ?? '';
+  return cmpApi(apiVersion, '1.49') < 0 ? { ID: id, Expected: id } : { ID: id };
+}
+
+function cmpApi(a: string, b: string): number {
+  const [am, an] = a.split('.').map(Number);
+  const [bm, bn] = b.split('.').map(Number);
+  return am - bm || an - bn;
 }
 
 // What the system routes need of the daemon.
@@ -112,10 +145,10 @@ export function systemRoutes(r: Router, d: SystemBackend): void {
       Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
       LiveRestoreEnabled: true,
       Isolation: '',
-      InitBinary: '',
+      InitBinary: d.facts.init?.binary ?? '',
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
-      InitCommit: { ID: '' },
+      InitCommit: initCommit(d.facts.init, ctx.version),
       SecurityOptions: ['name=seccomp,profile=builtin', 'name=cgroupns'],
       Warnings: [],
     };
@@ -130,6 +163,10 @@ export function version(d: SystemBackend): SystemVersion {
       { Name: 'Engine', Version: VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: hostPlatform().architecture, KernelVersion: os.release() } },
       { Name: 'runtime', Version: d.facts.runtimeVersion, Details: { Path: d.facts.runtimes[d.facts.defaultRuntime] } },
       { Name: 'conmon', Version: d.facts.conmonVersion, Details: {} },
+      // As dockerd lists docker-init: its file name, tini's version and commit.
+      ...(d.facts.init?.version !== undefined && parseInitVersion(d.facts.init.version)
+        ? [{ Name: d.facts.init.binary.split('/').pop()!, Version: parseInitVersion(d.facts.init.version)!.version, Details: { GitCommit: parseInitVersion(d.facts.init.version)!.commit } }]
+        : []),
     ],
     Version: VERSION,
     ApiVersion: API_VERSION,

@@ -125,6 +125,8 @@ describe('run and create send what the docker CLI sends', { skip: haveDocker ? f
     ['--network=bridge', ['--network=bridge']],
     ['--network default', ['--network', 'default']],
     ['--rm --read-only --runtime', ['--rm', '--read-only', '--runtime', 'runc']],
+    ['--init', ['--init']],
+    ['--init=false', ['--init=false']],
     ['seccomp=unconfined', ['--security-opt', 'seccomp=unconfined']],
     ['a seccomp profile file', ['--security-opt', 'seccomp=@/seccomp.json']],
     ['annotations', ['--annotation', 'a=b', '--annotation', 'c', '--annotation', 'd=']],

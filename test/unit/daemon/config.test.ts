@@ -232,3 +232,20 @@ test('loadConfig: log-driver and log-opts, with berth\'s cap on json-file when n
   assert.throws(() => loadConfig([...empty(), '--log-opt', 'novalue']), isConfigError(/invalid --log-opt "novalue": expected key=value/));
   assert.throws(() => loadConfig(configFile({ 'log-opts': { 'max-size': 5 } })), isConfigError(/log-opts must be an object of strings/));
 });
+
+test('init: off by default, on from --init or daemon.json; init-path names the binary', () => {
+  const bin = path.join(dir, 'my-init');
+  fs.writeFileSync(bin, '#!/bin/sh\n', { mode: 0o755 });
+  const plain = loadConfig(empty());
+  assert.equal(plain.init, false);
+  assert.ok(plain.initBinary === 'docker-init' || plain.initBinary === 'tini-static');
+  assert.equal(loadConfig([...empty(), '--init']).init, true);
+  const fromFile = loadConfig(configFile({ init: true, 'init-path': bin }));
+  assert.equal(fromFile.init, true);
+  assert.equal(fromFile.initPath, bin);
+  assert.equal(fromFile.initBinary, bin);
+  // The flag wins over the file.
+  assert.equal(loadConfig([...configFile({ init: true }), '--init=false']).init, false);
+  assert.equal(loadConfig([...empty(), '--init-path', bin]).initPath, bin);
+  assert.throws(() => loadConfig(configFile({ init: 'yes' })), isConfigError(/invalid init "yes"/));
+});

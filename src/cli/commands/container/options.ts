@@ -82,7 +82,7 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'health-timeout', type: 'duration', desc: 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)' },
   HELP_FLAG,
   { name: 'hostname', short: 'h', type: 'string', desc: 'Container host name' },
-  { name: 'init', type: 'bool', desc: 'Run an init inside the container that forwards signals and reaps processes', unsupported: true },
+  { name: 'init', type: 'bool', desc: 'Run an init inside the container that forwards signals and reaps processes' },
   { name: 'interactive', short: 'i', type: 'bool', desc: 'Keep STDIN open even if not attached' },
   { name: 'io-maxbandwidth', type: 'bytes', desc: 'Maximum IO bandwidth limit for the system drive (Windows only)', unsupported: true },
   { name: 'io-maxiops', type: 'uint', desc: 'Maximum IOps limit for the system drive (Windows only)', unsupported: true },
@@ -498,6 +498,8 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
       // The type goes as given; the daemon names one it does not know.
       ...(mounts.length ? { Mounts: mounts as NonNullable<HostConfig['Mounts']> } : {}),
       ...(f['read-only'] ? { ReadonlyRootfs: true } : {}),
+      // As docker: sent only when given, so --init=false opts out of the daemon's default.
+      ...(p.changed.has('init') ? { Init: Boolean(f.init) } : {}),
       ...securityFields(f),
       ...(unconfinedPaths ? { MaskedPaths: [], ReadonlyPaths: [] } : {}),
       ...(securityOpt.length ? { SecurityOpt: securityOpt } : {}),

@@ -222,9 +222,20 @@ export class FakeRuntime implements Runtime {
     this.listeners.push(listener);
   }
 
+  private oomListeners: ((id: string) => void)[] = [];
+  onOom(listener: (id: string) => void): void {
+    this.oomListeners.push(listener);
+  }
+
+  // An OOM event of the container's cgroup, as conmon reports it.
+  oom(id: string): void {
+    for (const l of this.oomListeners) l(id);
+  }
+
   // A restarted daemon's watcher replaces the old one's.
   clearListeners(): void {
     this.listeners = [];
+    this.oomListeners = [];
   }
 }
 

@@ -123,4 +123,42 @@ describe('limits through the container service', () => {
     await h.service.start(id);
     assert.equal(h.service.get(id).state.oomKilled, false);
   });
+
+  // Ends the process and waits for its exit to be handled (the die is
+  // published as the waiters are told).
+  const exit = async (id: string, code: number) => {
+    const w = h.service.wait(id, 'next-exit');
+    h.runtime.exit(id, code);
+    await w;
+  };
+  const actions = (id: string) => h.events.filter((e) => e.id === id && ['oom', 'die', 'start'].includes(e.action)).map((e) => e.action);
+
+  test('an OOM event of a running container is published at once, and the die does not repeat it', async () => {
+    h = await harness({ oomKilled: () => true });
+    const { id } = await h.service.create(spec());
+    await h.service.start(id);
+    h.runtime.oom(id);
+    assert.deepEqual(actions(id), ['start', 'oom']);
+    // Another OOM (another process killed) is another event.
+    h.runtime.oom(id);
+    await exit(id, 137);
+    assert.deepEqual(actions(id), ['start', 'oom', 'oom', 'die']);
+    assert.equal(h.events.find((e) => e.action === 'oom')!.attributes.name, h.service.get(id).name.slice(1));
+    // Stopped, a late report is not an event.
+    h.runtime.oom(id);
+    assert.equal(actions(id).length, 4);
+  });
+
+  test('an OOM kill seen only at the exit still sends oom before die; none without one', async () => {
+    let killed = true;
+    h = await harness({ oomKilled: () => killed });
+    const { id } = await h.service.create(spec());
+    await h.service.start(id);
+    await exit(id, 137);
+    assert.deepEqual(actions(id), ['start', 'oom', 'die']);
+    killed = false;
+    await h.service.start(id);
+    await exit(id, 0);
+    assert.deepEqual(actions(id), ['start', 'oom', 'die', 'start', 'die']);
+  });
 });

@@ -186,6 +186,30 @@ test('create writes the bundle, starts conmon with the right flags and returns t
     assert.equal(opts.detached, true);
     assert.deepEqual(opts.stdio, ['ignore', 'ignore', 'pipe', 'pipe']);
     assert.equal(host.children[0].unrefCalled, true);
+    // conmon writes its "oom" file into its working directory.
+    assert.equal((opts as { cwd?: string }).cwd, bundle);
+  } finally {
+    rt.close();
+  }
+});
+
+test('each "oom" file conmon creates in the bundle is one OOM event, and is taken away', async () => {
+  await rt.init();
+  try {
+    host.onSpawn = conmonReplies({ sync: '{"data": 4242}\n', conmonPid: '777\n' });
+    await rt.create({ id: ID, runtime: 'runc' }, spec(), { logPath: path.join(execRoot, 'l'), name: 'web', stdin: false, tty: false });
+    const seen: string[] = [];
+    let next!: () => void;
+    rt.onOom((id) => { seen.push(id); next(); });
+    const file = path.join(execRoot, 'c', ID, 'oom');
+    for (const n of [1, 2]) {
+      const got = new Promise<void>((r) => { next = r; });
+      fs.closeSync(fs.openSync(file, 'a'));
+      await got;
+      assert.equal(seen.length, n);
+      assert.equal(fs.existsSync(file), false);
+    }
+    assert.deepEqual(seen, [ID, ID]);
   } finally {
     rt.close();
   }

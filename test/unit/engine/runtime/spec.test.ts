@@ -215,3 +215,14 @@ describe('generateSpec security inputs', () => {
     assert.equal(s.linux.devices, undefined);
   });
 });
+
+test('an init is bound read-only at /sbin/docker-init before the container\'s mounts and runs the args', () => {
+  const s = generateSpec(input({ init: '/usr/bin/tini-static', mounts: [{ destination: '/data', type: 'bind', source: '/srv', options: ['rbind'] }] }));
+  assert.deepEqual(s.process.args, ['/sbin/docker-init', '--', '/bin/sh', '-c', 'echo hi']);
+  const i = s.mounts.findIndex((m) => m.destination === '/sbin/docker-init');
+  assert.deepEqual(s.mounts[i], { destination: '/sbin/docker-init', type: 'bind', source: '/usr/bin/tini-static', options: ['bind', 'ro'] });
+  assert.ok(i < s.mounts.findIndex((m) => m.destination === '/data'));
+  const plain = generateSpec(input());
+  assert.deepEqual(plain.process.args, ['/bin/sh', '-c', 'echo hi']);
+  assert.ok(!plain.mounts.some((m) => m.destination === '/sbin/docker-init'));
+});
