@@ -20,7 +20,7 @@ import { registryClient, type RegistrySettings } from './registries';
 import type { ImageStore } from './store';
 import type { ImageRecord } from './types';
 
-const MAX_CONCURRENT_UPLOADS = 5;
+const MAX_CONCURRENT_UPLOADS = 5; // dockerd's default of max-concurrent-uploads
 const short = (d: string) => d.replace(/^sha256:/, '').slice(0, 12);
 
 export class Pusher {
@@ -73,7 +73,7 @@ export class Pusher {
         layers[i] = await this.pushLayer(client, ref, diffIDs[i], chains[i], progress);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(MAX_CONCURRENT_UPLOADS, diffIDs.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.settings.maxConcurrentUploads ?? MAX_CONCURRENT_UPLOADS, diffIDs.length) }, worker));
 
     const configBytes = await this.content.read(rec.id);
     if ((await client.blobSize(ref.path, rec.id)) === undefined) {
