@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BERTHD, docker, importBusybox, run, startDaemon, type TestDaemon } from './harness';
-import { forwardTcp } from './pull-push-helpers';
+import { FakeRegistry, buildImage, forwardTcp, tarOf } from './pull-push-helpers';
 import { freePort, haveRegistry, startRegistry, tmpDir, type RegistryProcess } from './registry/helpers';
 
 const noRegistry = !haveRegistry && !process.env.CI && 'docker-registry is not installed (apt-get install docker-registry)';
@@ -34,7 +34,7 @@ describe('registry mirrors and insecure CIDRs', { skip: noRegistry, timeout: 300
     for (const l of [link, `${link}p`]) assert.equal(spawnSync('ip', ['link', 'set', l, 'up']).status, 0);
     fwd = await forwardTcp(addr, reg.port);
     [d, plain] = await Promise.all([
-      startDaemon(['--registry-mirror', mirrors[0], '--registry-mirror', `http://${reg.host}`, '--insecure-registry', '10.251.0.0/16']),
+      startDaemon(['--registry-mirror', mirrors[0], '--registry-mirror', `http://${reg.host}`, '--insecure-registry', '10.251.0.0/16', '--allow-nondistributable-artifacts', reg.host, '--max-concurrent-downloads', '1']),
       startDaemon(),
     ]);
     // The second mirror holds busybox as the Hub names it.
@@ -107,6 +107,56 @@ describe('registry mirrors and insecure CIDRs', { skip: noRegistry, timeout: 300
     assert.equal((await docker(d, 'rmi', image)).code, 0);
     const pull = await docker(d, 'pull', image);
     assert.equal(pull.code, 0, pull.stderr);
+  });
+});
+
+describe('foreign layers and allow-nondistributable-artifacts', { skip: noRegistry, timeout: 300_000 }, () => {
+  let allow: TestDaemon;
+  let deny: TestDaemon;
+  let reg: RegistryProcess;
+  let fake: FakeRegistry;
+  const urls = ['https://example.invalid/layers/foreign.tar.gz'];
+  let layerDigest: string;
+
+  before(async () => {
+    // distribution takes foreign layers' URLs only where validation allows them.
+    [reg, fake] = await Promise.all([startRegistry({ extra: { validation: { manifests: { urls: { allow: ['^https?://'] } } } } }), new FakeRegistry().start()]);
+    [allow, deny] = await Promise.all([startDaemon(['--allow-nondistributable-artifacts', '127.0.0.0/8']), startDaemon()]);
+    // A Docker schema 2 image whose only layer is foreign, with its URLs.
+    const img = buildImage({ oci: false, layers: [{ tar: await tarOf({ 'etc/foreign': 'x\n' }), compression: 'gzip', mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip' }] });
+    const m = JSON.parse(img.manifest.toString());
+    m.layers[0].urls = urls;
+    img.manifest = Buffer.from(JSON.stringify(m));
+    layerDigest = img.layers[0].digest;
+    fake.addImage('foreign/img', 'v1', img);
+  });
+  after(async () => {
+    await Promise.all([allow?.stop(), deny?.stop(), reg?.stop(), fake?.close()]);
+  });
+
+  const manifestIn = async (repo: string) => {
+    const res = await fetch(`http://${reg.host}/v2/${repo}/manifests/v1`, { headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+    assert.equal(res.status, 200);
+    return (await res.json()) as { layers: { mediaType: string; digest: string; urls?: string[] }[] };
+  };
+  const blobIn = async (repo: string, digest: string) => (await fetch(`http://${reg.host}/v2/${repo}/blobs/${digest}`, { method: 'HEAD' })).status;
+
+  it('is skipped on push to a registry not allowed (the manifest keeps its URLs), pushed to one that is', async () => {
+    for (const [d, repo] of [[deny, 'skipped'], [allow, 'pushed']] as const) {
+      const pull = await docker(d, 'pull', `${fake.host}/foreign/img:v1`);
+      assert.equal(pull.code, 0, pull.stderr);
+      assert.equal((await docker(d, 'tag', `${fake.host}/foreign/img:v1`, `${reg.host}/${repo}:v1`)).code, 0);
+      const push = await docker(d, 'push', `${reg.host}/${repo}:v1`);
+      assert.equal(push.code, 0, push.stderr);
+      if (repo === 'skipped') assert.match(push.stdout, /Skipped foreign layer/);
+      else assert.doesNotMatch(push.stdout, /Skipped foreign layer/);
+    }
+    const skipped = await manifestIn('skipped');
+    assert.deepEqual(skipped.layers.map((l) => [l.mediaType, l.digest, l.urls]), [['application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', layerDigest, urls]]);
+    assert.equal(await blobIn('skipped', layerDigest), 404);
+    const pushed = await manifestIn('pushed');
+    assert.deepEqual(pushed.layers.map((l) => [l.mediaType, l.digest, l.urls]), [['application/vnd.docker.image.rootfs.diff.tar.gzip', layerDigest, undefined]]);
+    assert.equal(await blobIn('pushed', layerDigest), 200);
   });
 });
 

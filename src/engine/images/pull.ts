@@ -252,7 +252,7 @@ export class Puller {
         await blob.commit();
         blobCommitted = true;
       }
-      await this.metadata.add(diffID, { digest: desc.digest, mediaType: desc.mediaType, size: desc.size }, fullName(ref));
+      await this.metadata.add(diffID, { digest: desc.digest, mediaType: desc.mediaType, size: desc.size, ...(desc.urls?.length ? { urls: desc.urls } : {}) }, fullName(ref));
       progress({ type: 'progress', id, status: 'Extracting', current: size, total: size });
       const info = await this.snapshots.commit(scratch, p?.chainID, diffID, size);
       progress({ type: 'progress', id, status: 'Pull complete' });
