@@ -44,7 +44,7 @@ describe('berth knows the docker CLI flags of its commands', { skip: haveDocker 
     it(path.join(' '), async () => {
       const cmd = await ref.load();
       const docker = dockerFlags(path);
-      assert.ok(docker.size > 0 || ['wait', 'tag', 'logout', 'diff', 'top', 'pause', 'unpause', 'rename', 'port'].includes(cmd.name), `no flags read from docker ${path.join(' ')} --help`);
+      assert.ok(docker.size > 0 || ['wait', 'tag', 'logout', 'diff', 'top', 'pause', 'unpause', 'rename', 'port', 'show', 'use'].includes(cmd.name), `no flags read from docker ${path.join(' ')} --help`);
       const ours = berthFlags(cmd.flags);
       docker.delete('help');
       ours.delete('help');

@@ -22,7 +22,7 @@ export const infoCommand: Command = {
     const lines = [
       'Client:',
       ` Version:    ${c.Version}`,
-      ` Context:    default`,
+      ` Context:    ${ctx.contextName?.() ?? 'default'}`,
       '',
       'Server:',
       ` Containers: ${info.Containers ?? 0}`,
