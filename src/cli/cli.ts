@@ -4,26 +4,13 @@ import type { Readable, Writable } from 'node:stream';
 import { Client } from '../client/client';
 import { ConfigFile, configDir } from './config';
 import { ContextError, resolveHost } from './context';
-import { flagsHelp, parseArgs, refuseUnsupported, UsageError, type FlagSpec } from './args';
+import { flagsHelp, parseArgs, refuseUnsupported, UsageError } from './args';
 import { errorText, StatusError, type Command, type Context } from './command';
 import { GROUPS, notImplemented, TOP, type CommandRef, type Group } from './commands';
+import { GLOBAL_FLAGS } from './globals';
 import pkg from '../../package.json';
 
-export const GLOBAL_FLAGS: FlagSpec[] = [
-  { name: 'config', type: 'string', desc: 'Location of client config files (default: $DOCKER_CONFIG, ~/.docker)' },
-  { name: 'context', short: 'c', type: 'string', desc: 'Name of the context to use to connect to the daemon (overrides DOCKER_HOST env var and default context set with "berth context use")' },
-  { name: 'debug', short: 'D', type: 'bool', desc: 'Enable debug mode' },
-  { name: 'host', short: 'H', type: 'list', desc: 'Daemon socket to connect to (default: $BERTH_HOST, $DOCKER_HOST, unix:///run/berth/berth.sock)' },
-  // berth logs nothing of its own.
-  { name: 'log-level', short: 'l', type: 'string', default: 'info', desc: 'Set the logging level ("debug", "info", "warn", "error", "fatal")', unsupported: true },
-  { name: 'help', short: 'h', type: 'bool', desc: 'Print usage' },
-  { name: 'tls', type: 'bool', desc: 'Use TLS; implied by --tlsverify', unsupported: true },
-  { name: 'tlscacert', type: 'string', desc: 'Trust certs signed only by this CA', unsupported: true },
-  { name: 'tlscert', type: 'string', desc: 'Path to TLS certificate file', unsupported: true },
-  { name: 'tlskey', type: 'string', desc: 'Path to TLS key file', unsupported: true },
-  { name: 'tlsverify', type: 'bool', desc: 'Use TLS and verify the remote', unsupported: true },
-  { name: 'version', short: 'v', type: 'bool', desc: 'Print version information and quit' },
-];
+export { GLOBAL_FLAGS };
 
 export interface IO {
   out: Writable;
@@ -206,6 +193,7 @@ export async function runCli(argv: string[], io: IO): Promise<number> {
       return client;
     },
     contextName: () => resolve().name,
+    commandTable: { top: TOP, groups: GROUPS },
     globalOpts: { context: g.flags.context || undefined, host: g.flags.host[0] },
     out,
     err,

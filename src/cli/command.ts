@@ -14,6 +14,8 @@ export interface Context {
   configDir?: string;
   // The context the command talks through (see context.ts).
   contextName?(): string;
+  // The command table, for completion and man pages (see cli.ts).
+  commandTable?: { top: import('./commands').CommandRef[]; groups: Record<string, import('./commands').Group> };
   // The global --context and -H, for the context commands.
   globalOpts?: { context?: string; host?: string };
 }

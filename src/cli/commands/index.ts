@@ -75,6 +75,8 @@ const contextLsRef = ref('ls', () => import('./context/context').then((m) => m.c
 const contextRmRef = ref('rm', () => import('./context/context').then((m) => m.contextRmCommand));
 const contextShowRef = ref('show', () => import('./context/context').then((m) => m.contextShowCommand));
 const contextUseRef = ref('use', () => import('./context/context').then((m) => m.contextUseCommand));
+const completionRef = ref('completion', () => import('./system/completion').then((m) => m.completionCommand));
+const docsRef = ref('docs', () => import('./system/docs').then((m) => m.docsCommand));
 const volumeCreateRef = ref('create', () => import('./volume/create').then((m) => m.volumeCreateCommand));
 const volumeInspectRef = ref('inspect', () => import('./volume/inspect').then((m) => m.volumeInspectCommand));
 const volumeLsRef = ref('ls', () => import('./volume/list').then((m) => m.volumeLsCommand));
@@ -90,6 +92,7 @@ export const TOP: CommandRef[] = [
   imagesRef, pullRef, pushRef, importRef, saveRef, loadRef, historyRef, tagRef, rmiRef,
   loginRef, logoutRef,
   infoRef, versionRef,
+  completionRef, docsRef,
 ];
 
 export interface Group {
