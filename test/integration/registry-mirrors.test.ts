@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BERTHD, docker, importBusybox, run, startDaemon, type TestDaemon } from './harness';
+import { BERTH, BERTHD, docker, importBusybox, run, startDaemon, type TestDaemon } from './harness';
 import { FakeRegistry, buildImage, forwardTcp, tarOf } from './pull-push-helpers';
 import { freePort, haveRegistry, startRegistry, tmpDir, type RegistryProcess } from './registry/helpers';
 
@@ -82,6 +82,10 @@ describe('registry mirrors and insecure CIDRs', { skip: noRegistry, timeout: 300
     const rc = JSON.parse((await docker(d, 'info', '-f', '{{json .RegistryConfig}}')).stdout);
     assert.deepEqual(rc.Mirrors, mirrors);
     assert.deepEqual(rc.IndexConfigs['docker.io'], { Name: 'docker.io', Mirrors: mirrors, Secure: true, Official: true });
+    // berth info prints the same sections.
+    const b = await run(BERTH, ['info'], d.env);
+    assert.equal(b.code, 0, b.stderr);
+    assert.ok(b.stdout.includes(` Insecure Registries:\n  127.0.0.0/8\n  10.251.0.0/16\n Registry Mirrors:\n  ${mirrors[0]}\n  ${mirrors[1]}\n`), b.stdout);
     const plainInfo = await docker(plain, 'info');
     assert.doesNotMatch(plainInfo.stdout, /Registry Mirrors/);
     // The fields clients read, filled.
