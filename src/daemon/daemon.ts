@@ -73,6 +73,8 @@ export class Daemon {
       defaultRuntime: config.defaultRuntime,
       logDriver: config.logDriver,
       insecureRegistries: config.insecureRegistries,
+      registryMirrors: config.registryMirrors,
+      allowNondistributable: config.allowNondistributable,
       runtimeVersion: '',
       conmonVersion: '',
     };
@@ -104,7 +106,11 @@ export class Daemon {
       tars: new LayerHelpers(host),
       inUse: (id) => containers!.usersOfImage(id),
       root: path.join(root, 'image'),
-      registries: { insecure: config.insecureRegistries, certsDir: config.certsDir, userAgent: `berth/${VERSION}` },
+      registries: {
+        insecure: config.insecureRegistries, certsDir: config.certsDir, userAgent: `berth/${VERSION}`,
+        mirrors: config.registryMirrors, allowNondistributable: config.allowNondistributable,
+        maxConcurrentDownloads: config.maxConcurrentDownloads, maxConcurrentUploads: config.maxConcurrentUploads,
+      },
       events: this.events,
     });
     this.volumes = new LocalVolumes({

@@ -69,6 +69,14 @@ const networkInspectRef = ref('inspect', () => import('./network/inspect').then(
 const networkLsRef = ref('ls', () => import('./network/list').then((m) => m.networkLsCommand));
 const networkPruneRef = ref('prune', () => import('./network/prune').then((m) => m.networkPruneCommand));
 const networkRmRef = ref('rm', () => import('./network/rm').then((m) => m.networkRmCommand));
+const contextCreateRef = ref('create', () => import('./context/context').then((m) => m.contextCreateCommand));
+const contextInspectRef = ref('inspect', () => import('./context/context').then((m) => m.contextInspectCommand));
+const contextLsRef = ref('ls', () => import('./context/context').then((m) => m.contextLsCommand));
+const contextRmRef = ref('rm', () => import('./context/context').then((m) => m.contextRmCommand));
+const contextShowRef = ref('show', () => import('./context/context').then((m) => m.contextShowCommand));
+const contextUseRef = ref('use', () => import('./context/context').then((m) => m.contextUseCommand));
+const completionRef = ref('completion', () => import('./system/completion').then((m) => m.completionCommand));
+const docsRef = ref('docs', () => import('./system/docs').then((m) => m.docsCommand));
 const volumeCreateRef = ref('create', () => import('./volume/create').then((m) => m.volumeCreateCommand));
 const volumeInspectRef = ref('inspect', () => import('./volume/inspect').then((m) => m.volumeInspectCommand));
 const volumeLsRef = ref('ls', () => import('./volume/list').then((m) => m.volumeLsCommand));
@@ -84,6 +92,7 @@ export const TOP: CommandRef[] = [
   imagesRef, pullRef, pushRef, importRef, saveRef, loadRef, historyRef, tagRef, rmiRef,
   loginRef, logoutRef,
   infoRef, versionRef,
+  completionRef, docsRef,
 ];
 
 export interface Group {
@@ -128,6 +137,13 @@ export const GROUPS: Record<string, Group> = {
       prune: volumePruneRef, rm: volumeRmRef, remove: volumeRmRef,
     },
   },
+  context: {
+    summary: 'Manage contexts',
+    commands: {
+      create: contextCreateRef, inspect: contextInspectRef, ls: contextLsRef, list: contextLsRef,
+      rm: contextRmRef, remove: contextRmRef, show: contextShowRef, use: contextUseRef,
+    },
+  },
   base: {
     summary: 'Create base images without a registry',
     commands: { busybox: baseBusyboxRef, debian: baseDebianRef },
@@ -146,7 +162,7 @@ export const NOT_IMPLEMENTED = {
     checkpoint: ['create', 'ls', 'list', 'rm', 'remove'],
     config: ['create', 'inspect', 'ls', 'list', 'rm', 'remove'],
     container: [],
-    context: ['create', 'export', 'import', 'inspect', 'ls', 'list', 'rm', 'remove', 'show', 'update', 'use'],
+    context: ['export', 'import', 'update'],
     image: ['build'],
     manifest: ['annotate', 'create', 'inspect', 'push', 'rm'],
     node: ['demote', 'inspect', 'ls', 'list', 'promote', 'ps', 'rm', 'remove', 'update'],

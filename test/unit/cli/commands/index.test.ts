@@ -81,7 +81,10 @@ describe('the command table', () => {
     }
     const global = await berth(['--tlsverify', 'ps']);
     assert.deepEqual(global, { code: 125, out: '', err: "`--tlsverify` is not supported by berth yet\n\nRun 'berth --help' for more information\n" });
-    assert.equal((await berth(['-c', 'remote', 'ps'])).code, 125);
+    // A context that does not exist: docker's init failure, no request.
+    const remote = await berth(['-c', 'remote', 'ps']);
+    assert.equal(remote.code, 1);
+    assert.match(remote.err, /^Failed to initialize: unable to resolve docker endpoint: context "remote": context not found: /);
     assert.deepEqual(d.requests, []);
     assert.equal((await berth(['-c', 'default', 'ps'])).code, 0);
     assert.equal((await berth(['pull', '--disable-content-trust', '-q', 'nothing-here'])).err, "Error response from daemon: pull access denied for nothing-here, repository does not exist or may require 'docker login'\n");
