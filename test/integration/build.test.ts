@@ -169,6 +169,39 @@ CMD ["cat", "/out/two.txt"]
     assert.deepEqual(await leftovers(d), { containers: '', mounts: [] });
   });
 
+  it('ADD extracts a local tar inside the image (escapes refused or contained); COPY --chown and --chmod', async () => {
+    const ctx = path.join(tmp, 'addtar');
+    const canary = path.join(tmp, `escaped-${process.pid}`);
+    const hostEtc = `/etc/berth-escaped-${process.pid}`;
+    writeTree(ctx, { Dockerfile: 'FROM busybox\nADD evil.tar /x/\n', 'Dockerfile.link': 'FROM busybox\nADD link.tar /x/\nCOPY --chown=7:8 --chmod=751 f /f\nRUN stat -c "%u:%g %a" /f && find /x /etc | sort\n', f: 'f' });
+    // One tar with a "../" name; one with a link pointing out and a file through it.
+    const py = `import tarfile, io
+def tar(name, entries):
+    t = tarfile.open(name, 'w')
+    for n, kw in entries:
+        i = tarfile.TarInfo(n); i.size = 1
+        for k, v in kw.items(): setattr(i, k, v)
+        if i.type == tarfile.REGTYPE: t.addfile(i, io.BytesIO(b'x'))
+        else: i.size = 0; t.addfile(i)
+    t.close()
+tar(${JSON.stringify(path.join(ctx, 'evil.tar'))}, [('ok.txt', {}), ('../../../../../../..${canary}', {})])
+tar(${JSON.stringify(path.join(ctx, 'link.tar'))}, [('ok.txt', {}), ('link', dict(type=tarfile.SYMTYPE, linkname='/etc')), ('link/${path.basename(hostEtc)}', {})])`;
+    ok(await run('python3', ['-c', py], process.env));
+    const evil = await classic(ctx);
+    assert.notEqual(evil.code, 0);
+    assert.match(evil.stderr, /ADD failed: .*outside of the extraction directory/);
+    assert.equal(fs.existsSync(canary), false, 'nothing escaped');
+
+    const r = await classic('-f', path.join(ctx, 'Dockerfile.link'), ctx);
+    ok(r, 'ADD link.tar');
+    assert.equal(fs.existsSync(hostEtc), false, 'nothing escaped through the link');
+    assert.match(r.stdout, /7:8 751/);
+    assert.match(r.stdout, /\/x\/ok.txt/);
+    // The link resolved inside the image: the file is under the image's own path.
+    assert.ok(r.stdout.includes(hostEtc), r.stdout);
+    assert.deepEqual(await leftovers(d), { containers: '', mounts: [] });
+  });
+
   it('docker history shows the steps', async () => {
     const ctx = path.join(tmp, 'history');
     writeTree(ctx, { Dockerfile: 'FROM busybox\nENV A=1\nRUN echo layer > /layer.txt\nCMD ["sh"]\n' });
