@@ -16,7 +16,7 @@ const applied: QueryRule = { use: 'applied' };
 const refused = (reason: string, when?: (q: URLSearchParams) => boolean): QueryRule => ({ use: 'refused', reason, when });
 const ignored = (reason: string): QueryRule => ({ use: 'ignored', reason });
 
-const NO_CACHE = 'berth keeps no build cache yet, so there is nothing to prune';
+const NO_CACHE = 'the build cache is the builder\'s intermediate images, which `docker image prune` removes; this prune has nothing of its own to remove';
 const BUILD_LIMITS = 'resource limits on the build\'s RUN containers are not applied yet';
 const PLATFORM = 'berth keeps one platform per image and does not select among platforms yet';
 
