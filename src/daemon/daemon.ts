@@ -63,6 +63,7 @@ export class Daemon {
   readonly volumes: LocalVolumes;
   readonly server: ApiServer;
   readonly networks: NetworkService;
+  readonly builder: Builder;
 
   constructor(readonly config: DaemonConfig, readonly host: Host, readonly log: Logger) {
     const root = config.dataRoot;
@@ -187,7 +188,7 @@ export class Daemon {
       events: this.events,
       volumeDir: (name) => this.volumes.mountpoint(name),
     });
-    const builder = new Builder(new EngineBuildBackend({
+    const builder = (this.builder = new Builder(new EngineBuildBackend({
       root: path.join(root, 'builder'),
       host,
       containers,
@@ -198,7 +199,7 @@ export class Daemon {
       content: this.content,
       lowers: (chainID) => this.snapshots.lowers(chainID),
       tools: new RootHelpers(host),
-    }));
+    })));
     const router = new Router();
     systemRoutes(router, { facts: this.facts, containers, containerView, images: imageBackend });
     containerRoutes(router, {
@@ -233,6 +234,7 @@ export class Daemon {
     await this.volumes.init();
     await this.networks.init();
     await this.containers.init();
+    await this.builder.init();
     await this.volumes.reconcile((id) => {
       const s = this.containers.list().find((c) => c.id === id)?.state.status;
       return s === 'running' || s === 'paused';

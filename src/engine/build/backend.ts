@@ -23,6 +23,10 @@ import type { ImageStore } from '../images/store';
 import type { ImageRecord, ImageRunConfig } from '../images/types';
 import type { RootTools } from '../layers';
 
+// Marks the builder's own containers, so a build cut short by a crash
+// leaves none behind after the next start.
+export const BUILD_LABEL = 'berth.build';
+
 export interface RunOptions {
   image: ImageRecord;
   config: ImageRunConfig; // the step's config: Env, User, WorkingDir
@@ -34,6 +38,8 @@ export interface RunOptions {
 export interface BuildBackend {
   // Where the builder keeps its cache index and temporary contexts.
   dataDir: string;
+  // Drops what a build cut short by a crash left: contexts, mounts.
+  cleanup?(): Promise<void>;
   image(id: string): ImageRecord | undefined;
   findImage(ref: string): ImageRecord | undefined;
   pullImage(ref: string, progress: ProgressSink): Promise<ImageRecord>;
@@ -74,6 +80,20 @@ export class EngineBuildBackend implements BuildBackend {
     this.dataDir = d.root;
   }
 
+  async cleanup(): Promise<void> {
+    for (const c of this.d.containers.list()) if (c.spec.labels[BUILD_LABEL]) await this.removeContainer(c.id).catch(() => {});
+    const mnt = path.join(this.d.root, 'mnt');
+    for (const dir of await fsp.readdir(mnt).catch(() => [] as string[])) {
+      try {
+        this.d.host.umount(path.join(mnt, dir, 'root'), MNT_DETACH);
+      } catch {
+        // not mounted
+      }
+    }
+    await fsp.rm(mnt, { recursive: true, force: true });
+    await fsp.rm(path.join(this.d.root, 'contexts'), { recursive: true, force: true });
+  }
+
   image(id: string): ImageRecord | undefined {
     return this.d.imageStore.get(id);
   }
@@ -110,7 +130,7 @@ export class EngineBuildBackend implements BuildBackend {
       process: { entrypoint: null, cmd: argv, env, cwd: config.WorkingDir || '/', user: config.User ?? '', terminal: false, stdin: false, stdinOnce: false },
       runtime: '',
       network,
-      labels: {},
+      labels: { [BUILD_LABEL]: 'true' },
     });
   }
 

@@ -135,6 +135,11 @@ export class Builder {
     this.cache = new BuildCache(path.join(b.dataDir, 'cache.json'));
   }
 
+  // At daemon start: what a crash mid-build left.
+  async init(): Promise<void> {
+    await this.b.cleanup?.();
+  }
+
   cacheSize(): number {
     this.cache.forgetMissing((id) => !!this.b.image(id));
     return this.cache.size();
