@@ -102,7 +102,7 @@ CMD ["cat", "/out/two.txt"]
     assert.match(id, /^sha256:[0-9a-f]{64}$/);
 
     const created = async () => (await docker(d, 'events', '--since', since, '--until', `${Math.ceil(Date.now() / 1000) + 1}`, '--filter', 'type=container', '--filter', 'event=create', '--format', '{{.ID}}')).stdout.trim();
-    let since = `${Math.floor(Date.now() / 1000)}`;
+    let since = (Date.now() / 1000).toFixed(3);
     const again = await classic(ctx);
     ok(again);
     assert.equal((again.stdout.match(/Using cache/g) ?? []).length, 4, again.stdout);
@@ -112,7 +112,7 @@ CMD ["cat", "/out/two.txt"]
     // Touching or changing an ignored file invalidates nothing.
     fs.writeFileSync(path.join(ctx, 'src/x.tmp'), 'changed');
     fs.writeFileSync(path.join(ctx, 'src/y.tmp'), 'new');
-    since = `${Math.floor(Date.now() / 1000)}`;
+    since = (Date.now() / 1000).toFixed(3);
     const ignored = await classic('-q', ctx);
     ok(ignored);
     assert.equal(ignored.stdout.trim(), id);
@@ -199,6 +199,26 @@ tar(${JSON.stringify(path.join(ctx, 'link.tar'))}, [('ok.txt', {}), ('link', dic
     assert.match(r.stdout, /\/x\/ok.txt/);
     // The link resolved inside the image: the file is under the image's own path.
     assert.ok(r.stdout.includes(hostEtc), r.stdout);
+    assert.deepEqual(await leftovers(d), { containers: '', mounts: [] });
+  });
+
+  it('RUN --mount: a bind of the context (read-only, not in the image), a cache kept across builds, a tmpfs', async () => {
+    const ctx = path.join(tmp, 'mounts');
+    writeTree(ctx, {
+      Dockerfile: 'FROM busybox\nRUN --mount=type=bind,source=conf,target=/conf --mount=type=cache,target=/var/cache/app --mount=type=tmpfs,target=/scratch ' +
+        'cat /conf/x && (touch /conf/new 2>/dev/null && echo writable || echo read-only) && echo run >> /var/cache/app/log && wc -l < /var/cache/app/log && ' +
+        'touch /scratch/t && mount | grep -c " /scratch " && echo done > /done\n',
+      'conf/x': 'from context\n',
+    });
+    const one = await classic('--no-cache', '-t', 'mounts', ctx);
+    ok(one, 'first build');
+    assert.match(one.stdout, /from context\nread-only\n1\n1\n/);
+    const two = await classic('--no-cache', ctx);
+    ok(two, 'second build');
+    assert.match(two.stdout, /from context\nread-only\n2\n1\n/, 'the cache mount kept its content');
+    const ls = await docker(d, 'run', '--rm', 'mounts', 'sh', '-c', 'find /conf /scratch /var/cache/app -mindepth 1 2>/dev/null | wc -l; cat /done');
+    // Only the empty mount points stay, as the runtime made them.
+    assert.equal(ls.stdout, '0\ndone\n', 'the mounts left nothing in the image');
     assert.deepEqual(await leftovers(d), { containers: '', mounts: [] });
   });
 

@@ -15,7 +15,7 @@ import { parseReference } from '../../oci/reference';
 import type { ContainerArchives } from '../containers/archive';
 import { childImageConfig, type ContainerSnapshots } from '../containers/commit';
 import type { ContainerService } from '../containers/service';
-import { withDefaults, type NetworkSpec } from '../containers/spec';
+import { withDefaults, type MountSpec, type NetworkSpec } from '../containers/spec';
 import type { ContentStore } from '../content/store';
 import type { ProgressSink } from '../events/progress';
 import type { ImageService } from '../images/service';
@@ -33,6 +33,7 @@ export interface RunOptions {
   argv: string[];
   env: string[];
   network: NetworkSpec;
+  mounts?: MountSpec[]; // RUN --mount
 }
 
 export interface BuildBackend {
@@ -135,7 +136,7 @@ export class EngineBuildBackend implements BuildBackend {
   }
 
   async runContainer(o: RunOptions, out: (data: Buffer) => void, created: (id: string) => void): Promise<number> {
-    const { id } = await this.d.containers.create(this.spec(o.image, o.config, o.argv, o.env, o.network));
+    const { id } = await this.d.containers.create({ ...this.spec(o.image, o.config, o.argv, o.env, o.network), mounts: o.mounts ?? [] });
     created(id);
     let ended!: () => void;
     const drained = new Promise<void>((r) => (ended = r));

@@ -19,10 +19,10 @@ import { resolveInRootSync } from '../../util/rootfs';
 import { writeFileAtomic } from '../../util/fs';
 import { parseSignal } from '../../util/signals';
 import type { ImageRecord, ImageRunConfig } from '../images/types';
-import type { NetworkSpec } from '../containers/spec';
+import type { MountSpec, NetworkSpec } from '../containers/spec';
 import { resolveUser } from '../runtime/user';
 import type { BuildBackend } from './backend';
-import { CopyError, packEntries, plan, resolveSources, type SourceOptions } from './copy';
+import { CopyError, hashTree, packEntries, plan, resolveSources, type SourceOptions } from './copy';
 import { DockerfileError, instructionOf, parseDockerfile, type Instruction, type Stage } from './instructions';
 import { envLookup, LexError, ShellLex } from './lexer';
 import { parse, parseHeredoc } from './parser';
@@ -532,7 +532,6 @@ export class Builder {
   }
 
   private async run(c: StageCtx, st: StageState, ins: Instruction & { kind: 'run' }, shell: string[], out: (data: string) => void): Promise<boolean> {
-    if (ins.mounts.length) throw new BuildError('RUN --mount is not supported by berth\'s builder yet');
     if (ins.security) throw new BuildError('RUN --security is not supported by berth\'s builder yet');
     if (ins.network && !['default', 'none', 'host'].includes(ins.network)) throw new BuildError(`unsupported network mode: ${ins.network}`);
     let args = ins.cmdLine;
@@ -560,17 +559,19 @@ export class Builder {
       env.push(`${k}=${v}`);
     }
     const createdBy = `${argPairs.length ? `|${argPairs.length} ${argPairs.join(' ')} ` : ''}${argv.join(' ')}`;
-    const key = this.key(st.image!, createdBy, ins.network ?? '');
-    const hit = await this.cached(c, key);
-    if (hit) {
-      c.emit({ type: 'stream', stage: c.i, text: ' ---> Using cache\n' });
-      st.image = hit;
-      return true;
-    }
+    const releases: { release(): Promise<void> }[] = [];
     let id: string | undefined;
     try {
+      const { mounts, key: mountKey } = await this.runMounts(c, st, ins.mounts, releases);
+      const key = this.key(st.image!, createdBy, `${ins.network ?? ''}\n${mountKey}`);
+      const hit = await this.cached(c, key);
+      if (hit) {
+        c.emit({ type: 'stream', stage: c.i, text: ' ---> Using cache\n' });
+        st.image = hit;
+        return true;
+      }
       const code = await this.b.runContainer(
-        { image: st.image!, config: st.config, argv, env, network: this.network(c, ins.network) },
+        { image: st.image!, config: st.config, argv, env, network: this.network(c, ins.network), mounts },
         (d) => out(d.toString('utf8')),
         (cid) => {
           id = cid;
@@ -589,8 +590,76 @@ export class Builder {
         await this.b.removeContainer(id);
         c.emit({ type: 'stream', stage: c.i, text: ` ---> Removed intermediate container ${short(id)}\n` });
       }
+      for (const r of releases) await r.release().catch(() => {});
     }
     return false;
+  }
+
+  // RUN --mount=type=bind|cache|tmpfs (BuildKit's CSV): the container's
+  // mounts, and what the cache key takes of them (a bind's content hash).
+  // A bind's source resolves inside its root (the context, a stage or an
+  // image mounted read-only), so "..", or a link, cannot lead out.
+  private async runMounts(c: StageCtx, st: StageState, specs: string[], releases: { release(): Promise<void> }[]): Promise<{ mounts: MountSpec[]; key: string }> {
+    const mounts: MountSpec[] = [];
+    const keys: string[] = [];
+    const env = envLookup(st.args, st.config.Env);
+    for (const raw of specs) {
+      const spec = this.expand(c.lex, raw, env);
+      const f: Record<string, string> = {};
+      for (const part of spec.split(',')) {
+        const eq = part.indexOf('=');
+        const k = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
+        f[k] = eq < 0 ? 'true' : part.slice(eq + 1);
+      }
+      const type = f.type ?? 'bind';
+      if (!['bind', 'cache', 'tmpfs'].includes(type)) throw new BuildError(`RUN --mount type=${type} is not supported by berth's builder yet`);
+      const target = f.target ?? f.dst ?? f.destination;
+      if (!target) throw new BuildError(`RUN --mount=${spec}: the mount target must be specified`);
+      const abs = target.startsWith('/') ? path.posix.normalize(target) : path.posix.join(st.config.WorkingDir || '/', target);
+      const rw = f.rw === 'true' || f.readwrite === 'true';
+      const ro = f.ro === 'true' || f.readonly === 'true';
+      for (const k of Object.keys(f)) {
+        const known: Record<string, string[]> = {
+          bind: ['type', 'target', 'dst', 'destination', 'source', 'src', 'from', 'ro', 'readonly', 'rw', 'readwrite'],
+          cache: ['type', 'target', 'dst', 'destination', 'id', 'sharing', 'ro', 'readonly', 'mode', 'uid', 'gid'],
+          tmpfs: ['type', 'target', 'dst', 'destination', 'size'],
+        };
+        if (!known[type]) throw new BuildError(`RUN --mount type=${type} is not supported by berth's builder yet`);
+        if (!known[type].includes(k)) throw new BuildError(`RUN --mount=${spec}: unexpected key '${k}' for type ${type}`);
+      }
+      if (type === 'tmpfs') {
+        mounts.push({ type: 'tmpfs', source: '', target: abs, readonly: false, ...(f.size ? { tmpfsOptions: [`size=${f.size}`] } : {}) });
+        keys.push(`tmpfs ${abs} ${f.size ?? ''}`);
+      } else if (type === 'cache') {
+        if (f.sharing && f.sharing !== 'shared') throw new BuildError(`RUN --mount type=cache,sharing=${f.sharing} is not supported by berth's builder yet (only shared)`);
+        if (f.mode || f.uid || f.gid) throw new BuildError('RUN --mount type=cache with mode, uid or gid is not supported by berth\'s builder yet');
+        const id = createHash('sha256').update(f.id ?? abs).digest('hex').slice(0, 32);
+        const dir = path.join(this.b.dataDir, 'cache-mounts', id);
+        await fsp.mkdir(dir, { recursive: true, mode: 0o755 });
+        mounts.push({ type: 'bind', source: dir, target: abs, readonly: ro });
+        // The cache's content is not part of the key (BuildKit's rule).
+        keys.push(`cache ${f.id ?? abs} ${abs} ${ro}`);
+      } else {
+        if (rw) throw new BuildError('RUN --mount type=bind,rw is not supported by berth\'s builder yet');
+        let root = c.ctxDir;
+        let opts: SourceOptions = { root, fromContext: true, ignore: c.ignore, cmd: 'COPY' };
+        if (f.from) {
+          const dep = c.stageRef(f.from, c.i);
+          const img = dep !== undefined ? await c.run(dep) : await this.baseImage(f.from, false, (t) => c.emit({ type: 'stream', stage: c.i, text: t }));
+          const m = await this.b.mountImage(img);
+          releases.push(m);
+          root = m.root;
+          opts = { root, fromContext: false, cmd: 'COPY' };
+        }
+        const src = path.posix.normalize((f.source ?? f.src ?? '.').replace(/^\/+/, '') || '.');
+        if (!f.from && (src === '..' || src.startsWith('../'))) throw new BuildError(`RUN --mount: forbidden path outside the build context: ${f.source}`);
+        const host = resolveInRootSync(root, src === '.' ? '' : src);
+        if (!exists(host)) throw new BuildError(`RUN --mount: ${f.source ?? '.'} not found${f.from ? '' : ' in the build context'}`);
+        mounts.push({ type: 'bind', source: host, target: abs, readonly: true });
+        keys.push(`bind ${f.from ?? ''} ${src} ${abs} ${await hashTree(opts, src === '.' ? '' : src)}`);
+      }
+    }
+    return { mounts, key: keys.join('\n') };
   }
 
   private async copy(c: StageCtx, st: StageState, ins: Instruction & { kind: 'copy' | 'add' }, x: (w: string) => string, nop: string, argKey: () => string): Promise<boolean> {

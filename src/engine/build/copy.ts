@@ -220,6 +220,15 @@ export async function plan(i: PlanInput): Promise<CopyPlan> {
   return { base, entries, hash: await hashEntries(entries, n > 1 ? 'multi' : i.sources[0]?.stat.isDirectory() ? 'dir' : 'file') };
 }
 
+// The content hash of a tree (or file) in a root, as COPY's: what a RUN
+// --mount=type=bind's cache key takes.
+export async function hashTree(o: SourceOptions, rel: string): Promise<string> {
+  const host = resolveInRootSync(o.root, rel);
+  const entries: CopyEntry[] = [];
+  walk(o, host, rel, '', entries);
+  return hashEntries(entries, 'tree');
+}
+
 async function fileHash(p: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of fs.createReadStream(p)) h.update(chunk as Buffer);

@@ -264,3 +264,24 @@ test('StageOrder: holds a later stage until the earlier ones are done', () => {
   o.push({ type: 'stageDone', stage: 2, image: '' });
   assert.deepEqual(out, ['plan', '0:a', '0:done', '1:b', '1:done', '2:c', '2:done']);
 });
+
+test('builder: RUN --mount bind (contained, keyed by content), cache and tmpfs', async () => {
+  const be = new FakeBackend();
+  const b = new Builder(be);
+  const df = 'FROM busybox\nRUN --mount=type=bind,source=conf,target=/conf --mount=type=cache,target=/root/.cache --mount=type=tmpfs,target=/t,size=1m cat /conf/x\n';
+  await build(b, { Dockerfile: df, 'conf/x': '1' });
+  const m = be.runs[0].mounts!;
+  assert.equal(m[0].type, 'bind');
+  assert.equal(m[0].readonly, true);
+  assert.ok(m[0].source.endsWith('/conf'));
+  assert.equal(m[0].target, '/conf');
+  assert.ok(m[1].source.includes('/cache-mounts/'));
+  assert.equal(m[1].target, '/root/.cache');
+  assert.deepEqual(m[2], { type: 'tmpfs', source: '', target: '/t', readonly: false, tmpfsOptions: ['size=1m'] });
+  await build(b, { Dockerfile: df, 'conf/x': '1' });
+  assert.equal(be.runs.length, 1, 'same bound content: cached');
+  await build(b, { Dockerfile: df, 'conf/x': '2' });
+  assert.equal(be.runs.length, 2, 'changed bound content: runs again');
+  await assert.rejects(build(b, { Dockerfile: 'FROM busybox\nRUN --mount=type=bind,source=../x,target=/x true\n' }), /outside the build context/);
+  await assert.rejects(build(b, { Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=s true\n' }), /type=secret is not supported/);
+});
