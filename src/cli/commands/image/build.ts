@@ -182,7 +182,7 @@ class TtyDisplay extends PlainDisplay {
     const r = this.rows[this.byStep.get(step) ?? -1];
     if (r && r.state === 'running') r.state = `done ${secs(ms)}s`;
     super.done(step, ms);
-    this.draw(this.t0 + ms);
+    this.draw(Date.now());
   }
   line(): void {}
   finish(v: Vertex, now: number): void {
