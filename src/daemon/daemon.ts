@@ -43,6 +43,9 @@ import { statsRoutes } from '../server/routes/stats';
 import { imageRoutes, type ImageBackend } from '../server/routes/images';
 import { systemRoutes, type DaemonFacts } from '../server/routes/system';
 import { diskRoutes } from '../server/routes/disk';
+import { buildRoutes } from '../server/routes/build';
+import { Builder } from '../engine/build/builder';
+import { EngineBuildBackend } from '../engine/build/backend';
 import { volumeRoutes } from '../server/routes/volumes';
 import type { DaemonConfig } from './config';
 
@@ -62,6 +65,7 @@ export class Daemon {
   readonly volumes: LocalVolumes;
   readonly server: ApiServer;
   readonly networks: NetworkService;
+  readonly builder: Builder;
 
   constructor(readonly config: DaemonConfig, readonly host: Host, readonly log: Logger) {
     const root = config.dataRoot;
@@ -196,6 +200,31 @@ export class Daemon {
       volumeMountpoint: (name) => this.volumes.mountpoint(name),
       networks: { container: (id) => this.networks.container(id), network: (id) => this.networks.find(id) },
     };
+    const snapshots = new ContainerSnapshots({ host, content: this.content, snapshots: this.snapshots, imageStore: this.imageStore, containers });
+    const archives = new ContainerArchives({
+      host,
+      tools: new RootHelpers(host),
+      snapshots: this.snapshots,
+      imageChain: (id) => {
+        const image = this.imageStore.get(id);
+        return image ? image.chainID ?? '' : undefined;
+      },
+      containers,
+      events: this.events,
+      volumeDir: (name) => this.volumes.mountpoint(name),
+    });
+    const builder = (this.builder = new Builder(new EngineBuildBackend({
+      root: path.join(root, 'builder'),
+      host,
+      containers,
+      snapshots,
+      archives,
+      images: this.images,
+      imageStore: this.imageStore,
+      content: this.content,
+      lowers: (chainID) => this.snapshots.lowers(chainID),
+      tools: new RootHelpers(host),
+    })));
     const router = new Router();
     systemRoutes(router, { facts: this.facts, containers, containerView, images: imageBackend });
     containerRoutes(router, {
@@ -203,26 +232,14 @@ export class Daemon {
       resolveImage: (ref) => this.images.tryResolve(ref),
       view: containerView,
       ...(config.logDriver ? { logDefaults: { type: config.logDriver, config: config.logOpts ?? {} } } : {}),
-      snapshots: new ContainerSnapshots({ host, content: this.content, snapshots: this.snapshots, imageStore: this.imageStore, containers }),
+      snapshots,
     });
     imageRoutes(router, imageBackend);
     volumeRoutes(router, { volumes: this.volumes });
     diskRoutes(router, { containers, containerView, images: imageBackend, volumes: { volumes: this.volumes } });
     execRoutes(router, { exec: this.execs });
-    archiveRoutes(router, {
-      archives: new ContainerArchives({
-        host,
-        tools: new RootHelpers(host),
-        snapshots: this.snapshots,
-        imageChain: (id) => {
-          const image = this.imageStore.get(id);
-          return image ? image.chainID ?? '' : undefined;
-        },
-        containers,
-        events: this.events,
-        volumeDir: (name) => this.volumes.mountpoint(name),
-      }),
-    });
+    archiveRoutes(router, { archives });
+    buildRoutes(router, { builder });
     statsRoutes(router, { stats: new ContainerStats({ host, cgroups: cgroupReader(), machine: () => readMachine(), containers, events: this.events }) });
     eventRoutes(router, { events: this.events });
     networkRoutes(router, { networks: this.networks, containers });
@@ -244,6 +261,7 @@ export class Daemon {
     await this.volumes.init();
     await this.networks.init();
     await this.containers.init();
+    await this.builder.init();
     // Running containers' healthchecks resume where their records left them.
     for (const c of this.containers.list()) this.health.restored(c);
     await this.volumes.reconcile((id) => {

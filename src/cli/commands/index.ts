@@ -40,6 +40,7 @@ const stopRef = ref('stop', () => import('./container/stop').then((m) => m.stopC
 const topRef = ref('top', () => import('./container/top').then((m) => m.topCommand));
 const unpauseRef = ref('unpause', () => import('./container/unpause').then((m) => m.unpauseCommand));
 const waitRef = ref('wait', () => import('./container/wait').then((m) => m.waitCommand));
+const buildRef = ref('build', () => import('./image/build').then((m) => m.buildCommand));
 const historyRef = ref('history', () => import('./image/history').then((m) => m.historyCommand));
 const importRef = ref('import', () => import('./image/import').then((m) => m.importCommand));
 const imageInspectRef = ref('inspect', () => import('./image/inspect').then((m) => m.imageInspectCommand));
@@ -89,7 +90,7 @@ export const TOP: CommandRef[] = [
   commitRef, exportRef,
   attachRef, execRef, cpRef, diffRef, topRef, pauseRef, unpauseRef, renameRef, statsRef, eventsRef, updateRef,
   portRef,
-  imagesRef, pullRef, pushRef, importRef, saveRef, loadRef, historyRef, tagRef, rmiRef,
+  buildRef, imagesRef, pullRef, pushRef, importRef, saveRef, loadRef, historyRef, tagRef, rmiRef,
   loginRef, logoutRef,
   infoRef, versionRef,
   completionRef, docsRef,
@@ -115,7 +116,7 @@ export const GROUPS: Record<string, Group> = {
   image: {
     summary: 'Manage images',
     commands: {
-      history: historyRef, import: importRef, inspect: imageInspectRef, load: loadRef, ls: imageLsRef, list: imageLsRef,
+      build: buildRef, history: historyRef, import: importRef, inspect: imageInspectRef, load: loadRef, ls: imageLsRef, list: imageLsRef,
       prune: imagePruneRef, pull: pullRef, push: pushRef, rm: rmiRef, remove: rmiRef, save: saveRef, tag: tagRef,
     },
   },
@@ -155,7 +156,7 @@ export const GROUPS: Record<string, Group> = {
 // than calling them unknown.
 export const NOT_IMPLEMENTED = {
   top: [
-    'build', 'search',
+    'search',
   ],
   groups: {
     builder: ['build', 'prune'],
@@ -163,7 +164,7 @@ export const NOT_IMPLEMENTED = {
     config: ['create', 'inspect', 'ls', 'list', 'rm', 'remove'],
     container: [],
     context: ['export', 'import', 'update'],
-    image: ['build'],
+    image: [],
     manifest: ['annotate', 'create', 'inspect', 'push', 'rm'],
     node: ['demote', 'inspect', 'ls', 'list', 'promote', 'ps', 'rm', 'remove', 'update'],
     plugin: ['create', 'disable', 'enable', 'inspect', 'install', 'ls', 'list', 'push', 'rm', 'remove', 'set', 'upgrade'],
