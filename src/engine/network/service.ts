@@ -624,18 +624,21 @@ export class NetworkService implements Networks {
     const c = this.ctrs.get(id);
     if (!o.background) await this.tearing.get(id)?.done;
     if (!c || (!c.attached.length && !c.netns)) return;
-    const was = c.attached.map((a) => ({ id: a.network, name: this.networks.get(a.network)?.name ?? '' }));
+    let was: { id: string; name: string }[] = [];
+    const seen = () => (was = c.attached.map((a) => ({ id: a.network, name: this.networks.get(a.network)?.name ?? '' })));
     const announce = () => {
       for (const n of was) this.events.publish('network', 'disconnect', n.id, { container: c.id, name: n.name, type: 'bridge' });
     };
     if (!o.background) {
       await this.lock.run(id, async () => {
+        seen();
         await this.teardown(c);
         if (o.announceAfter) void o.announceAfter.then(announce, announce);
         else announce();
       });
       return;
     }
+    seen();
     let finished!: () => void;
     const w: Wired = { netns: c.netns, attached: c.attached, done: new Promise<void>((r) => (finished = r)) };
     c.attached = [];
