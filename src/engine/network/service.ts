@@ -644,6 +644,9 @@ export class NetworkService implements Networks {
     c.attached = [];
     delete c.netns;
     this.tearing.set(id, w);
+    // Announced now (after the die), as dockerd does before the destroy:
+    // the endpoint is gone from view; the kernel's side follows.
+    void (o.announceAfter ?? Promise.resolve()).then(announce, announce);
     const t0 = Date.now();
     this.track(
       this.lock
@@ -653,7 +656,6 @@ export class NetworkService implements Networks {
           this.o.log('debug', `network teardown of ${id.slice(0, 12)}: ${Date.now() - t0} ms`);
           this.tearing.delete(id);
           finished();
-          void (o.announceAfter ?? Promise.resolve()).then(announce, announce);
         }),
     );
   }

@@ -173,7 +173,7 @@ describe('NetworkService', () => {
     await svc.idle();
     assert.deepEqual(nv.calls.filter((x) => x.verb === 'teardown').map((x) => x.ip), ['10.99.0.2']);
     assert.deepEqual(fs.readdirSync(path.join(dir, 'd', 'containers')), [`${b.id}.json`]);
-    assert.deepEqual(events.filter((x) => x.type === 'network' && x.id).map((x) => `${x.action} ${x.attrs.container?.slice(0, 2)}`), ['connect d1', 'connect d2', 'disconnect d1']);
+    assert.deepEqual(events.filter((x) => x.type === 'network' && x.id).map((x) => `${x.action} ${x.attrs.container?.slice(0, 2)}`), ['connect d1', 'disconnect d1', 'connect d2']);
   });
 
   test('the pool: a plain container takes a namespace wired in advance, others are wired for themselves, and a restart tears down what was left', async () => {
