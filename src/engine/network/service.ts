@@ -424,7 +424,13 @@ export class NetworkService implements Networks {
       if (c.attached.length || c.netns) await this.teardown(c); // a start after a crash
       try {
         this.checkLinks(ep);
-        const p = this.takePooled(c);
+        let p = this.takePooled(c);
+        // None ready but one being wired: it is done sooner than a setup
+        // of this container's own, which would wait for netavark's lock.
+        if (!p && this.filling && this.poolable(c)) {
+          await this.filling;
+          p = this.takePooled(c);
+        }
         if (p) {
           pooled = true;
           c.netns = p.netns;
@@ -785,11 +791,16 @@ export class NetworkService implements Networks {
 
   // Only for what needs nothing of its own: the default bridge, no ports,
   // no static address or MAC.
-  private takePooled(c: ContainerNet): PoolEntry | undefined {
-    if (c.ports.length || c.endpoints.length !== 1) return undefined;
+  private poolable(c: ContainerNet): boolean {
+    if (c.ports.length || c.endpoints.length !== 1) return false;
     const e = c.endpoints[0]!;
     const n = this.byName('bridge');
-    if (e.ip || e.mac || e.aliases.length || !n || e.network !== n.id) return undefined;
+    return !(e.ip || e.mac || e.aliases.length || !n || e.network !== n.id);
+  }
+
+  private takePooled(c: ContainerNet): PoolEntry | undefined {
+    const n = this.byName('bridge');
+    if (!n || !this.poolable(c)) return undefined;
     for (const p of this.pool.values()) {
       if (!p.ready || p.network !== n.id) continue;
       this.pool.delete(p.key);
