@@ -67,4 +67,16 @@ export class InternalGuard {
     await this.run(['iptables', '-w', '-F', chain]);
     await this.run(['iptables', '-w', '-X', chain]);
   }
+
+  // netavark 1.4 removes the host's `-A FORWARD -j NETAVARK_ISOLATION_1`
+  // with the complete teardown of any isolated network (its rule's policy
+  // is OnComplete), though every other network still needs it; it comes
+  // back with the next setup of any container. Put back, as netavark
+  // makes it, after a network of ours goes, while networks remain.
+  async restoreIsolation(): Promise<void> {
+    const jump = ['FORWARD', '-j', 'NETAVARK_ISOLATION_1'];
+    if ((await this.run(['iptables', '-w', '-n', '-L', 'NETAVARK_ISOLATION_1'])).code !== 0) return;
+    if ((await this.run(['iptables', '-w', '-C', ...jump])).code === 0) return;
+    await this.run(['iptables', '-w', '-I', 'FORWARD', '1', '-j', 'NETAVARK_ISOLATION_1']);
+  }
 }

@@ -301,6 +301,7 @@ export class NetworkService implements Networks {
     // Containers that left it may still be being torn down.
     await Promise.all([...this.tearing.values()].filter((w) => w.attached.some((a) => a.network === n.id)).map((w) => w.done));
     await this.lock.run(`net:${n.id}`, () => this.dropAnchor(n));
+    if (this.list().some((x) => x.anchor)) await this.guard.restoreIsolation().catch((err) => this.o.log('warn', `isolation rules: ${err.message}`));
     await this.store.removeNetwork(n.id);
     this.networks.delete(n.id);
     this.events.publish('network', 'destroy', n.id, { name: n.name, type: 'bridge' });
