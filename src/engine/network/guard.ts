@@ -69,14 +69,33 @@ export class InternalGuard {
   }
 
   // netavark 1.4 removes the host's `-A FORWARD -j NETAVARK_ISOLATION_1`
-  // with the complete teardown of any isolated network (its rule's policy
-  // is OnComplete), though every other network still needs it; it comes
-  // back with the next setup of any container. Put back, as netavark
-  // makes it, after a network of ours goes, while networks remain.
-  async restoreIsolation(): Promise<void> {
-    const jump = ['FORWARD', '-j', 'NETAVARK_ISOLATION_1'];
+  // with the complete teardown of any isolated network (the rule's policy
+  // is OnComplete), in this daemon or any other on the host, though every
+  // other network still needs it, until the next setup of any container
+  // puts it back. So each daemon keeps a jump of its own, which netavark's
+  // exact-match removal leaves alone (a comment naming the daemon's default
+  // bridge); netavark never removes the isolation chains themselves.
+  private isolationJump(tag: string): string[] {
+    return ['FORWARD', '-m', 'comment', '--comment', `berth isolation ${tag}`, '-j', 'NETAVARK_ISOLATION_1'];
+  }
+
+  async keepIsolation(tag: string): Promise<void> {
     if ((await this.run(['iptables', '-w', '-n', '-L', 'NETAVARK_ISOLATION_1'])).code !== 0) return;
+    const jump = this.isolationJump(tag);
     if ((await this.run(['iptables', '-w', '-C', ...jump])).code === 0) return;
-    await this.run(['iptables', '-w', '-I', 'FORWARD', '1', '-j', 'NETAVARK_ISOLATION_1']);
+    const r = await this.run(['iptables', '-w', '-I', jump[0]!, '1', ...jump.slice(1)]);
+    if (r.code !== 0) throw new Error(`iptables -I FORWARD: ${r.stderr.trim()}`);
+  }
+
+  // Every daemon's jump whose bridge is gone (this one's, after its
+  // networks were torn down; a killed daemon's): a cleanup may run with
+  // another config than the daemon had.
+  async dropIsolation(): Promise<void> {
+    const save = await this.host.run('iptables-save', ['-t', 'filter'], { env: ENV, timeoutMs: 30000 });
+    const tags = [...save.stdout.matchAll(/^-A FORWARD -m comment --comment "berth isolation (\S+)" -j NETAVARK_ISOLATION_1$/gm)].map((m) => m[1]!);
+    for (const tag of new Set(tags)) {
+      if (fs.existsSync(`/sys/class/net/${tag}`)) continue;
+      for (let i = 0; i < 8; i++) if ((await this.run(['iptables', '-w', '-D', ...this.isolationJump(tag)])).code !== 0) break;
+    }
   }
 }

@@ -85,6 +85,8 @@ export class NetworkService implements Networks {
   private guard: InternalGuard;
   // Internal networks whose guard this daemon has checked (guard.ts).
   private guarded = new Set<string>();
+  // This daemon's own jump into netavark's isolation chains (guard.ts).
+  private isolationKept = false;
 
   constructor(private host: Host, private events: EventPublisher, private o: NetworkServiceOptions) {
     this.store = new NetworkStore(o.root);
@@ -301,7 +303,6 @@ export class NetworkService implements Networks {
     // Containers that left it may still be being torn down.
     await Promise.all([...this.tearing.values()].filter((w) => w.attached.some((a) => a.network === n.id)).map((w) => w.done));
     await this.lock.run(`net:${n.id}`, () => this.dropAnchor(n));
-    if (this.list().some((x) => x.anchor)) await this.guard.restoreIsolation().catch((err) => this.o.log('warn', `isolation rules: ${err.message}`));
     await this.store.removeNetwork(n.id);
     this.networks.delete(n.id);
     this.events.publish('network', 'destroy', n.id, { name: n.name, type: 'bridge' });
@@ -542,7 +543,15 @@ export class NetworkService implements Networks {
   // namespace of berth's own with one address on the bridge, keeps netavark
   // from tearing them down with each last container, which costs about
   // 165 ms (measured: 250 ms for a last teardown against 85 ms).
-  private anchor(n: NetworkRecord): Promise<void> {
+  private async anchor(n: NetworkRecord): Promise<void> {
+    await this.anchorLocked(n);
+    if (!this.isolationKept) {
+      await this.guard.keepIsolation(this.byName('bridge')?.bridge ?? this.o.config.bridge);
+      this.isolationKept = true;
+    }
+  }
+
+  private anchorLocked(n: NetworkRecord): Promise<void> {
     return this.lock.run(`net:${n.id}`, async () => {
       if (n.anchor && fs.existsSync(n.anchor.netns)) {
         // Made by a daemon before the guard existed, or torn down by hand.
@@ -614,6 +623,7 @@ export class NetworkService implements Networks {
     await this.idle();
     for (const c of this.ctrs.values()) await this.teardown(c).catch((err) => this.o.log('warn', `teardown of ${c.id.slice(0, 12)}: ${err.message}`));
     for (const n of this.list()) await this.dropAnchor(n).catch((err) => this.o.log('warn', `teardown of network ${n.name}: ${err.message}`));
+    await this.guard.dropIsolation().catch((err) => this.o.log('warn', `isolation rule: ${err.message}`));
   }
 
   private linked(ref: string): ContainerNet | undefined {

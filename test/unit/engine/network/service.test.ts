@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import type { InternalGuard } from '../../../../src/engine/network/guard';
 import type { Netavark } from '../../../../src/engine/network/netavark';
 import type { NetworkEndpoint } from '../../../../src/engine/network/network';
 import { NetworkService } from '../../../../src/engine/network/service';
@@ -35,6 +36,7 @@ describe('NetworkService', () => {
   const make = (poolSize = 0) =>
     new NetworkService(host, { publish: (type, action, id, attrs = {}) => events.push({ type, action, id, attrs }) }, {
       poolSize,
+      guard: { install: async () => {}, remove: async () => {}, keepIsolation: async () => {}, dropIsolation: async () => {} } as unknown as InternalGuard,
       root: path.join(dir, 'd'),
       execRoot: path.join(dir, 'x'),
       config: { bridge: 'btest0', bip: '10.99.0.1/24', pools: [{ base: '10.98.0.0/16', size: 24 }] },
