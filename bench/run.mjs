@@ -1378,14 +1378,15 @@ function makeDockerdBridge() {
 }
 
 // What a dockerd with --iptables leaves: its chains, the jumps into them,
-// and its bridge. (Its FORWARD policy is put back by restoreHost.)
+// the rules naming its bridge, and its bridge. (Its FORWARD policy is put back by restoreHost.)
 function removeDockerdNet() {
   for (const table of ['nat', 'filter']) {
     const save = spawnSync('iptables-save', ['-t', table], { encoding: 'utf8' }).stdout || '';
     const chains = [...save.matchAll(/^:(DOCKER\S*)/gm)].map((m) => m[1]);
     for (const line of save.split('\n')) {
       const m = /^-A (\S+) (.*)$/.exec(line);
-      if (m && !m[1].startsWith('DOCKER') && / -j DOCKER/.test(line)) spawnSync('iptables', ['-t', table, '-D', m[1], ...m[2].split(' ')], { stdio: 'ignore' });
+      // (and its FORWARD accepts for its bridge, which name no DOCKER chain)
+      if (m && !m[1].startsWith('DOCKER') && (/ -j DOCKER/.test(line) || line.includes(` ${NETS.dockerd.bridge} `) || line.endsWith(` ${NETS.dockerd.bridge}`))) spawnSync('iptables', ['-t', table, '-D', m[1], ...m[2].split(' ')], { stdio: 'ignore' });
     }
     for (const c of chains) spawnSync('iptables', ['-t', table, '-F', c], { stdio: 'ignore' });
     for (const c of chains) spawnSync('iptables', ['-t', table, '-X', c], { stdio: 'ignore' });

@@ -102,6 +102,7 @@ export class Daemon {
       execRoot: config.execRoot,
       config: { ...config.network, pools: config.network.pools ?? DEFAULT_POOLS },
       log,
+      poolSize: 2,
     });
     this.images = new ImageService({
       store: this.imageStore,
@@ -289,7 +290,7 @@ export class Daemon {
     await this.containers.shutdown();
     this.execs.shutdown();
     this.runtime.close();
-    this.networks.close();
+    await this.networks.stop();
   }
 }
 

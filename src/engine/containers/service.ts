@@ -618,7 +618,7 @@ export class ContainerService {
               this.opts.log('warn', `runtime delete ${c.id.slice(0, 12)}: ${err.message}`);
             })
           : undefined,
-        this.d.networks.detach(c.id, { announceAfter: dieSent }).catch((err) => {
+        this.d.networks.detach(c.id, { announceAfter: dieSent, background: true }).catch((err) => {
           released = false;
           this.opts.log('warn', `network detach ${c.id.slice(0, 12)}: ${err.message}`);
         }),
@@ -943,7 +943,7 @@ export class ContainerService {
           await this.d.networks.detach(id);
           this.unmountRootfs(id);
         }
-        await this.d.networks.forget?.(id);
+        await this.d.networks.forget?.(id, { background: !!opts.auto });
         await this.d.store.forget(id, !opts.auto);
       } catch (err) {
         c.state.status = before;
