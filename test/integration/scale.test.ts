@@ -216,14 +216,23 @@ describe('live restore at scale', { timeout: 900000 }, () => {
     // No mounts under the data root or exec root but the anchor netns.
     const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '');
     const ours = mounts.filter((m) => m.startsWith(d.base + '/'));
-    assert.deepEqual(ours.filter((m) => !/\/netns\/anchor-/.test(m)), [], 'no container mounts left');
-    // Network namespaces: only the bridge's anchor.
-    const netns = fs.existsSync(path.join(d.execRoot, 'netns')) ? fs.readdirSync(path.join(d.execRoot, 'netns')) : [];
-    assert.deepEqual(netns.filter((n) => !n.startsWith('anchor-')), []);
-    // veths: only the anchor's end stays on the test bridge.
+    // Only the bridge's anchor and the pool of pre-wired namespaces stay.
+    const kept = (m: string) => /\/netns\/(anchor|pool)-/.test(m);
+    assert.deepEqual(ours.filter((m) => !kept(m)), [], 'no container mounts left');
+    const netnsDir = path.join(d.execRoot, 'netns');
+    const netns = fs.existsSync(netnsDir) ? fs.readdirSync(netnsDir) : [];
+    assert.deepEqual(netns.filter((n) => !kept(`/netns/${n}`)), []);
+    const pooled = netns.filter((n) => n.startsWith('pool-'));
+    assert.ok(pooled.length <= 2, `at most two pooled namespaces: ${pooled.join(' ')}`);
+    // veths: the anchor's end and the pool's stay on the test bridge.
     const links = (await run('ip', ['-o', 'link', 'show', 'master', d.net.bridge], process.env)).stdout.trim().split('\n').filter(Boolean);
-    assert.equal(links.length, 1, `one veth (the anchor's) on ${d.net.bridge}: ${links.join('; ')}`);
-    // No iptables rule names a container's address or a published port.
+    assert.equal(links.length, 1 + pooled.length, `the anchor's and the pool's veths only on ${d.net.bridge}: ${links.join('; ')}`);
+    // No iptables rule names a container's address (one a pooled namespace
+    // holds now is not a container's) or a published port.
+    for (const n of pooled) {
+      const a = (await run('nsenter', [`--net=${path.join(netnsDir, n)}`, 'ip', '-4', '-o', 'addr', 'show'], process.env)).stdout;
+      for (const m of a.matchAll(/inet (\d+\.\d+\.\d+\.\d+)\//g)) ips.delete(m[1]);
+    }
     const rules = (await run('iptables-save', [], process.env)).stdout;
     for (const ip of ips) assert.ok(!new RegExp(`\\b${ip.replace(/\./g, '\\.')}\\b`).test(rules), `no rule for ${ip}`);
     for (const hp of hostPorts.values()) assert.ok(!new RegExp(`--dport ${hp}\\b`).test(rules), `no rule for host port ${hp}`);
