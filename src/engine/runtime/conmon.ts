@@ -402,6 +402,11 @@ export class ConmonRuntime implements Runtime {
     await this.cleanup(ref.id);
   }
 
+  forget(id: string): Promise<void> {
+    const runtime = Object.keys(this.opts.runtimes).find((name) => this.hasState(id, name)) ?? Object.keys(this.opts.runtimes)[0];
+    return runtime ? this.delete({ id, runtime }) : this.cleanup(id);
+  }
+
   // What `runc delete` does for a container whose process has exited and
   // left its exit code: remove its cgroups, then its state dir. Done here it
   // spares a runtime process on the path of every `run --rm`. Anything else
