@@ -92,6 +92,12 @@ async function startBerthd(root, i) {
 
 async function teardown() {
   for (const d of daemons) {
+    // Containers first (a run cut short leaves them running), so their
+    // shims, loggers and cgroups go with them.
+    if (d.child.exitCode === null) {
+      const ids = spawnSync('docker', ['ps', '-aq'], { env: d.env, encoding: 'utf8' }).stdout?.split('\n').filter(Boolean) ?? [];
+      if (ids.length) spawnSync('docker', ['rm', '-f', ...ids], { env: d.env, stdio: 'ignore' });
+    }
     if (d.child.exitCode === null) {
       d.child.kill('SIGTERM');
       await new Promise((r) => { d.child.once('exit', r); setTimeout(r, 10000); });
