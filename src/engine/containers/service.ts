@@ -10,7 +10,7 @@ import { BerthError, conflict, invalidArgument, isKind, notFound, notModified } 
 import { MNT_DETACH, type Host } from '../../host';
 import { newId } from '../../util/ids';
 import { KeyedLock } from '../../util/lock';
-import { readFileInRoot, resolveInRoot } from '../../util/rootfs';
+import { readFileInRootSync, resolveInRoot } from '../../util/rootfs';
 import { parseSignal } from '../../util/signals';
 import type { EventPublisher } from '../events/bus';
 import type { ImageRecord } from '../images/types';
@@ -106,6 +106,10 @@ interface Entry {
   noRestart?: boolean;
   // An `oom` event was published since it started (the exit then sends none).
   oomReported?: boolean;
+  // The runtime's state of the last exit is still there: an auto-removed
+  // container's, removed once its removal has been answered, or before it
+  // starts again (a restart that came first).
+  runtimeLeft?: boolean;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -203,7 +207,9 @@ export class ContainerService {
   }
 
   private async dropOrphan(id: string): Promise<void> {
-    // A create cut short, or a removal after its point of no return.
+    // A create cut short, or a removal after its point of no return (whose
+    // runtime state may be left: an auto-removal's goes last).
+    await this.d.runtime.forget(id).catch((err) => this.opts.log('warn', `runtime state of ${id.slice(0, 12)}: ${(err as Error).message}`));
     this.unmountRootfs(id);
     await this.d.rootfs.removeContainer(id);
     await this.d.store.removeDir(id);
@@ -375,6 +381,10 @@ export class ContainerService {
     if (!image) throw notFound(`image ${c.spec.image.id} of container ${c.id.slice(0, 12)} not found`);
     e.released = false;
     e.oomReported = false;
+    if (e.runtimeLeft) {
+      await this.d.runtime.delete(this.ref(c));
+      e.runtimeLeft = false;
+    }
     const id = c.id;
     const p = c.spec.process;
     let mounted = false;
@@ -392,7 +402,10 @@ export class ContainerService {
       netns?.catch(() => {});
       const rootfs = await this.mountRootfs(id, image, c.spec.autoRemove);
       mounted = true;
-      const [passwd, group] = await Promise.all([readFileInRoot(rootfs, '/etc/passwd'), readFileInRoot(rootfs, '/etc/group')]);
+      // At once, as exec's: two small files, where the thread pool's
+      // round trips (open, stat, read, close each) cost more than the reads.
+      const passwd = readFileInRootSync(rootfs, '/etc/passwd');
+      const group = readFileInRootSync(rootfs, '/etc/group');
       const sec = securityOf(c.spec, this.heldCaps(), group, os.release());
       const user = resolveUser(p.user, passwd, group);
       const mounts = await this.d.volumes.mount(id, c.spec.mounts, rootfs);
@@ -606,13 +619,16 @@ export class ContainerService {
     const saved = c.spec.autoRemove || (await this.saveQuietly(c));
     // Unsaved (a full disk), the runtime keeps the exit code for a restart.
     // Side by side: the runtime's delete and the network's teardown (whose
-    // disconnect events follow the die, as dockerd's do).
+    // disconnect events follow the die, as dockerd's do). An auto-removed
+    // container's runtime state goes after its removal is answered
+    // (remove()): nothing needs it before, and a start again deletes it first.
+    const deferRuntime = !!c.spec.autoRemove;
     let released = saved;
     let died!: () => void;
     const dieSent = new Promise<void>((r) => (died = r));
     try {
       await Promise.all([
-        saved
+        saved && !deferRuntime
           ? this.d.runtime.delete(this.ref(c)).catch((err) => {
               released = false;
               this.opts.log('warn', `runtime delete ${c.id.slice(0, 12)}: ${err.message}`);
@@ -626,6 +642,7 @@ export class ContainerService {
       this.unmountRootfs(c.id);
       await this.d.volumes.unmount(c.id, c.spec.mounts).catch((err) => this.opts.log('warn', `volume unmount ${c.id.slice(0, 12)}: ${err.message}`));
       e.released = released;
+      e.runtimeLeft = deferRuntime;
       this.internal.emit('exit', c.id);
       // An OOM kill whose event did not come first (conmon reports it as
       // the process dies, or the daemon was down) still precedes the die.
@@ -936,6 +953,9 @@ export class ContainerService {
       // An auto-removed container is removed at start anyway.
       if (!opts.auto) await this.saveQuietly(c, false);
       e.io.endAll();
+      // Left by the exit for after the answer (a daemon killed before it
+      // leaves an orphaned directory, whose runtime state init() removes).
+      const runtimeLeft = !!(opts.auto && e.released && e.runtimeLeft);
       try {
         // What the exit's cleanup did is not done again.
         if (!(opts.auto && e.released)) {
@@ -954,6 +974,7 @@ export class ContainerService {
       this.d.store.drop(c);
       await this.d.volumes.release(id, c.spec.mounts, { removeAnonymous: !!opts.volumes }).catch((err) => this.opts.log('warn', `volumes of ${id.slice(0, 12)}: ${(err as Error).message}`));
       const dirs = async () => {
+        if (runtimeLeft) await this.d.runtime.delete(this.ref(c)).catch((err) => this.opts.log('warn', `runtime delete ${id.slice(0, 12)}: ${(err as Error).message}`));
         await this.d.rootfs.removeContainer(id);
         await this.d.store.removeDir(id);
       };

@@ -152,6 +152,12 @@ export class FakeRuntime implements Runtime {
     this.exits.delete(ref.id);
   }
 
+  async forget(id: string): Promise<void> {
+    this.log.push(`forget ${id}`);
+    this.procs.delete(id);
+    this.exits.delete(id);
+  }
+
   async status(ref: RuntimeRef): Promise<RuntimeStatus> {
     const exit = this.exits.get(ref.id);
     if (exit) return { state: 'stopped', exit };

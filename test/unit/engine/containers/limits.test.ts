@@ -90,6 +90,7 @@ describe('limits through the container service', () => {
     assert.deepEqual(h.service.get(id).spec.limits, { memory: 1 << 27, cpuPeriod: 100000, cpuQuota: 50000 });
     assert.deepEqual(h.service.get(id).meta, { note: 'new meta' });
     assert.equal(h.events.at(-1)!.action, 'update');
+    // The exit settled, not a timer (which a loaded machine outruns).
     const exited = h.service.wait(id, 'next-exit');
     h.runtime.exit(id, 0);
     await exited;

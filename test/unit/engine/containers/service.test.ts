@@ -186,6 +186,58 @@ describe('ContainerService', () => {
       assert.deepEqual(h.events.map((e) => e.action), ['create', 'start', 'die', 'destroy']);
     });
 
+    test('auto-remove: the runtime state of the exit goes after the removal is answered (the daemon\'s stop waits for it)', async () => {
+      const { id } = await h.service.create(spec({ autoRemove: true }));
+      await h.service.start(id);
+      let release!: () => void;
+      const del = h.runtime.delete.bind(h.runtime);
+      h.runtime.delete = async (ref) => {
+        await new Promise<void>((r) => { release = r; });
+        return del(ref);
+      };
+      const removed = h.service.wait(id, 'removed');
+      h.runtime.exit(id, 0);
+      assert.deepEqual(await removed, { StatusCode: 0, Error: null });
+      assert.throws(() => h.service.get(id), isKind('NotFound'));
+      assert.ok(!h.runtime.log.includes(`delete ${id}`));
+      let idle = false;
+      const settled = h.service.idle().then(() => { idle = true; });
+      await new Promise((r) => setImmediate(r));
+      assert.equal(idle, false);
+      release();
+      await settled;
+      assert.ok(h.runtime.log.includes(`delete ${id}`));
+      assert.equal(fs.existsSync(path.join(h.dir, 'containers', id)), false);
+    });
+
+    test('a --rm container restarted before its auto-removal has the runtime state of its exit deleted before it is created again', async () => {
+      const { id } = await h.service.create(spec({ autoRemove: true, stop: { signal: 'SIGTERM', timeout: 5 } }));
+      await h.service.start(id);
+      await h.service.restart(id);
+      const log = h.runtime.log.filter((l) => l.endsWith(id));
+      const second = log.lastIndexOf(`create ${id}`);
+      assert.ok(second > 0 && log.slice(0, second).includes(`delete ${id}`), log.join(', '));
+      assert.equal(h.service.get(id).state.status, 'running');
+      // Its next exit removes it.
+      const removed = h.service.wait(id, 'removed');
+      h.runtime.exit(id, 0);
+      await removed;
+      await h.service.idle();
+      assert.equal(h.runtime.log.filter((l) => l === `delete ${id}`).length, 2);
+    });
+
+    test('an orphaned container directory has whatever the runtime kept of it removed at the next start', async () => {
+      const { id } = await h.service.create(spec({ autoRemove: true }));
+      await h.service.start(id);
+      // A removal cut short after its point of no return: the record is
+      // gone, the directory and the runtime's state are not.
+      fs.rmSync(path.join(h.dir, 'containers', id, 'config.v2.json'));
+      const s2 = await h.restart();
+      assert.throws(() => s2.get(id), isKind('NotFound'));
+      assert.ok(h.runtime.log.includes(`forget ${id}`));
+      assert.equal(fs.existsSync(path.join(h.dir, 'containers', id)), false);
+    });
+
     test('an auto-removed container whose removal a daemon stop cut short is removed at the next start', async () => {
       const { id } = await h.service.create(spec({ autoRemove: true }));
       await h.service.start(id);
