@@ -1,5 +1,7 @@
-// Live restore at scale (issue 10 §5): fifty containers of every kind are
-// running when berthd is killed with SIGKILL; a few exit while it is down.
+// Live restore at scale (issue 10 §5): fifty containers of every kind (TTYs,
+// restart policies, healthchecks, published ports, volumes) are running when
+// berthd is killed with SIGKILL; a few exit while it is down, and the
+// policies of those apply when it is back.
 // Started again, berthd finds every one: the same processes, the real exit
 // codes of those that exited, published ports answering, and attach, logs -f,
 // exec, stats, resize, stop and rm all working. Afterwards nothing is left:
@@ -104,11 +106,13 @@ describe('live restore at scale', { timeout: 900000 }, () => {
 
   it('starts fifty containers of every kind', async () => {
     const specs: string[][] = [
-      ...names.plain.map((n) => ['--name', n, 'busybox', 'sh', '-c', 'trap "exit 0" TERM; while :; do echo tick; sleep 0.5; done']),
+      // Five plain ones with a restart policy, five with a healthcheck.
+      ...names.plain.map((n, i) => ['--name', n, ...(i < 5 ? ['--restart', 'always'] : i < 10 ? ['--health-cmd', 'test -d /proc/1', '--health-interval', '1s'] : []), 'busybox', 'sh', '-c', 'trap "exit 0" TERM; while :; do echo tick; sleep 0.5; done']),
       ...names.tty.map((n) => ['-t', '--name', n, 'busybox', 'sh', '-c', 'while :; do stty size; sleep 0.5; done']),
       ...names.port.map((n) => ['--name', n, '-p', '127.0.0.1::80', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']),
       ...names.vol.map((n, i) => ['--name', n, '-v', `data${i}:/data`, 'busybox', 'sh', '-c', `echo ${n} > /data/f; exec sleep 100000`]),
-      ...names.exit.map((n, i) => ['--name', n, '-v', `${trigger}:/t`, 'busybox', 'sh', '-c', `while [ ! -f /t/go ]; do sleep 0.2; done; exit ${11 + i}`]),
+      // The last two may restart once after a failure.
+      ...names.exit.map((n, i) => ['--name', n, '-v', `${trigger}:/t`, ...(i >= 3 ? ['--restart', 'on-failure:1'] : []), 'busybox', 'sh', '-c', `while [ ! -f /t/go ]; do sleep 0.2; done; exit ${11 + i}`]),
     ];
     const results = await pool(specs, 6, (args) => docker(d, 'run', '-d', ...args));
     for (const r of results) assert.equal(r.code, 0, r.stderr);
@@ -146,10 +150,19 @@ describe('live restore at scale', { timeout: 900000 }, () => {
     for (const n of all) if (!names.exit.includes(n)) assert.ok(fs.existsSync(`/proc/${pids.get(n)}`), `${n} still runs`);
     await d.restart();
 
+    // The policy of those that exited applies: restarted once, they end
+    // again at once (the trigger is still there), and on-failure:1 is spent.
+    for (const n of names.exit.slice(3)) {
+      await until(`${n} restarted once and exited again`, async () => {
+        const c = await inspect(d, n);
+        return c.State.Status === 'exited' && c.RestartCount === 1;
+      });
+    }
     const ps = (await docker(d, 'ps', '-a', '--format', '{{.Names}} {{.Status}}')).stdout;
     for (const n of all) {
       const c = await inspect(d, n);
       if (names.exit.includes(n)) {
+        assert.equal(c.RestartCount, names.exit.indexOf(n) >= 3 ? 1 : 0, n);
         assert.equal(c.State.Status, 'exited', n);
         assert.equal(c.State.ExitCode, 11 + names.exit.indexOf(n), `${n}: its real exit code`);
         assert.match(ps, new RegExp(`^${n} Exited \\(${c.State.ExitCode}\\) `, 'm'));
@@ -162,6 +175,12 @@ describe('live restore at scale', { timeout: 900000 }, () => {
   });
 
   it('serves every running container after the restart', async () => {
+    // Healthchecks go on: healthy, and ps says so.
+    for (const n of names.plain.slice(5, 10)) {
+      await until(`${n} healthy`, async () => (await inspect(d, n)).State.Health?.Status === 'healthy');
+    }
+    assert.match((await docker(d, 'ps', '--filter', `name=^${names.plain[5]}$`, '--format', '{{.Status}}')).stdout, /\(healthy\)/);
+    assert.equal((await docker(d, 'ps', '-q', '--filter', 'health=healthy')).stdout.trim().split('\n').length, 5);
     // Published ports answer, at the ports they had.
     for (const n of names.port) {
       const c = await inspect(d, n);
@@ -197,6 +216,9 @@ describe('live restore at scale', { timeout: 900000 }, () => {
     const stopped = await pool(names.plain.slice(0, 4), 4, (n) => docker(d, 'stop', '-t', '2', n));
     for (const r of stopped) assert.equal(r.code, 0, r.stderr);
     assert.equal((await inspect(d, names.plain[0])).State.ExitCode, 0, 'stopped by its TERM trap');
+    // Stopped by hand, `always` does not bring them back.
+    await sleep(1000);
+    for (const n of names.plain.slice(0, 4)) assert.equal((await inspect(d, n)).State.Status, 'exited', n);
     const removed = await pool(all, 6, (n) => docker(d, 'rm', '-f', n));
     for (const r of removed) assert.equal(r.code, 0, r.stderr);
     assert.equal((await docker(d, 'ps', '-aq')).stdout.trim(), '');
