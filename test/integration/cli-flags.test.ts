@@ -139,7 +139,7 @@ describe('berth run flags against berthd', () => {
   });
 
   it('says a docker command berth lacks is not implemented', async () => {
-    assert.deepEqual(await berth(d, 'build', '.'), { code: 1, stdout: '', stderr: "berth: 'build' is not implemented yet\n" });
+    assert.deepEqual(await berth(d, 'search', 'busybox'), { code: 1, stdout: '', stderr: "berth: 'search' is not implemented yet\n" });
     assert.deepEqual(await berth(d, 'secret', 'ls'), { code: 1, stdout: '', stderr: "berth: 'secret ls' is not implemented yet\n" });
     const typo = await berth(d, 'exce');
     assert.equal(typo.code, 1);

@@ -952,7 +952,9 @@ export class ContainerService {
       // on a full disk it cannot be written, and removing must still work.
       // An auto-removed container is removed at start anyway.
       if (!opts.auto) await this.saveQuietly(c, false);
-      e.io.endAll();
+      // The process has exited: what the shim still holds of its output
+      // reaches the attached clients (docker run --rm of a quick command).
+      e.io.endAll({ drainMs: 2000 });
       // Left by the exit for after the answer (a daemon killed before it
       // leaves an orphaned directory, whose runtime state init() removes).
       const runtimeLeft = !!(opts.auto && e.released && e.runtimeLeft);

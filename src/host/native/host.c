@@ -613,6 +613,13 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   sigset_t all, none;
   sigfillset(&all);
   sigemptyset(&none);
+#ifdef __GLIBC__
+  // glibc's sigfillset leaves out its two internal signals (32 and 33), and
+  // its posix_spawn leaves those ignored in the child, which every container
+  // would then inherit through conmon and runc. Their bits set by hand make
+  // them default, as Node's spawn leaves every signal.
+  all.__val[0] |= (1UL << (32 - 1)) | (1UL << (33 - 1));
+#endif
   if (!err) err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   if (!err) err = posix_spawnattr_setsigmask(&attr, &none);
   if (!err) err = posix_spawnattr_setsigdefault(&attr, &all);

@@ -118,6 +118,15 @@ test('launch: the child gets /dev/null and socket pairs on the fds asked for, it
   assert.throws(() => host.launch('/nonexistent/program', [], { stdio: ['pipe'], env: {} }), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
 });
 
+test('launch: the child ignores no signal, glibc\'s internal ones included', async () => {
+  const child = new LinuxHost().launch('/bin/cat', ['/proc/self/status'], { stdio: ['ignore', 'pipe'], env: {} });
+  const out: Buffer[] = [];
+  child.stdio[1]!.on('data', (d: Buffer) => out.push(d));
+  await child.exit;
+  await new Promise((r) => (child.stdio[1]!.readableEnded ? r(undefined) : child.stdio[1]!.once('end', r)));
+  assert.match(Buffer.concat(out).toString(), /^SigIgn:\t0{16}$/m);
+});
+
 test('launch: the child starts in the working directory asked for', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-launch-'));
   try {
