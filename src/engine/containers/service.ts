@@ -573,6 +573,9 @@ export class ContainerService {
     if (!e || !isRunning(e.rec.state)) return Promise.resolve();
     if (!e.exiting) {
       e.exiting = (async () => {
+        // A start still finishing (its record saved, its `start` event not
+        // yet out) goes first: a quick process's `die` follows its `start`.
+        if (e.starting) await e.starting;
         // Only a recorded exit code settles it; a process gone without
         // one is checkAlive's to find.
         const exit = await this.d.runtime.exited(this.ref(e.rec));

@@ -127,6 +127,32 @@ describe('ContainerService', () => {
       assert.equal(h.events.at(-1)?.attributes.exitCode, '7');
     });
 
+    test('a process that exits while its start is finishing dies after its start event', async () => {
+      const { id } = await h.service.create(spec());
+      // The process exits the moment it starts, while the start's record
+      // save is still on its way.
+      const start = h.runtime.start.bind(h.runtime);
+      h.runtime.start = async (ref) => {
+        await start(ref);
+        h.runtime.exit(ref.id, 0);
+      };
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const save = h.store.save.bind(h.store);
+      h.store.save = async (rec, sync) => {
+        if (rec.state.status === 'running') await gate;
+        return save(rec, sync);
+      };
+      const exited = h.service.wait(id, 'next-exit');
+      const started = h.service.start(id);
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      release();
+      await started;
+      await exited;
+      const actions = h.events.filter((e) => e.type === 'container').map((e) => e.action);
+      assert.deepEqual(actions.slice(-2), ['start', 'die']);
+    });
+
     test('a start that comes while an exit is being cleaned up waits for it', async () => {
       const { id } = await h.service.create(spec());
       await h.service.start(id);
