@@ -35,6 +35,13 @@ const LISTERS: Record<string, string> = {
   shell: "printf '%s\\n' bash zsh fish",
 };
 
+// The same shell function in bash and zsh: the objects of one kind.
+const LIST_FUNCTION = `_berth_list() {
+  case "$1" in
+${Object.entries(LISTERS).map(([k, v]) => `    ${k}) ${v} ;;`).join('\n')}
+  esac
+}`;
+
 function commandWords(t: CommandTree): string {
   return [...t.top.map((c) => c.path[0]), ...t.groups.map((g) => g.name)].join(' ');
 }
@@ -52,11 +59,7 @@ ${assoc('_berth_flags', (e) => words(e.flags))}
 ${assoc('_berth_valflags', (e) => valueWords(e.flags))}
 ${assoc('_berth_args', (e) => e.kind)}
 
-_berth_list() {
-  case "$1" in
-${Object.entries(LISTERS).map(([k, v]) => `    ${k}) ${v} ;;`).join('\n')}
-  esac
-}
+${LIST_FUNCTION}
 
 _berth() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="" cmd="" sub="" key="" i w skip=0
@@ -112,11 +115,7 @@ ${assoc('_berth_flags', (e) => words(e.flags))}
 ${assoc('_berth_valflags', (e) => valueWords(e.flags))}
 ${assoc('_berth_args', (e) => e.kind)}
 
-_berth_list() {
-  case "$1" in
-${Object.entries(LISTERS).map(([k, v]) => `    ${k}) ${v} ;;`).join('\n')}
-  esac
-}
+${LIST_FUNCTION}
 
 _berth() {
   local cur="\${words[CURRENT]}" prev="\${words[CURRENT-1]}" cmd="" sub="" key="" w
