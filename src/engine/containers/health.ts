@@ -11,6 +11,7 @@ import type { EventPublisher } from '../events/bus';
 import type { ExecService } from './exec';
 import type { ContainerRecord, HealthResult, HealthState, HealthStatus } from './record';
 import type { HealthcheckSpec } from './spec';
+import type { Clock } from '../../util/clock';
 
 // dockerd's defaults (a zero in the config takes them) and limits.
 export const DEFAULT_INTERVAL_MS = 30_000;
@@ -25,29 +26,6 @@ export const MAX_LOG = 5;
 // How long a probe may take to start before it counts as failed; its own
 // timeout counts from when it runs.
 export const START_TIMEOUT_MS = 30_000;
-
-export interface HealthClock {
-  // Milliseconds since the epoch.
-  now(): number;
-  // Calls fn once, ms from now; the returned function cancels it.
-  after(ms: number, fn: () => void): () => void;
-}
-
-// Node's timers hold at most 2^31-1 ms (a longer one fires at once): a
-// longer wait is made of several.
-const MAX_TIMER = 2 ** 31 - 1;
-export const wallClock: HealthClock = {
-  now: () => Date.now(),
-  after(ms, fn) {
-    let t: NodeJS.Timeout;
-    const arm = (left: number) => {
-      t = setTimeout(() => (left > MAX_TIMER ? arm(left - MAX_TIMER) : fn()), Math.min(Math.max(left, 0), MAX_TIMER));
-      t.unref();
-    };
-    arm(ms);
-    return () => clearTimeout(t);
-  },
-};
 
 // One probe process.
 export interface ProbeRun {
@@ -67,7 +45,7 @@ export interface Prober {
 }
 
 export interface HealthDeps {
-  clock: HealthClock;
+  clock: Clock;
   prober: Prober;
   events: EventPublisher;
   // Keeps the record (its state's health) on disk; quietly.

@@ -4,6 +4,7 @@
 // pending restarts go through an injected Clock, so tests need no real time.
 // The lifecycle (service.ts) keeps the state: the policy in the spec, the
 // count and the "stopped by hand" flag in the record, the back-off in memory.
+import type { Clock } from '../../util/clock';
 
 export type RestartPolicyName = 'no' | 'always' | 'unless-stopped' | 'on-failure';
 
@@ -70,22 +71,6 @@ export function decide(policy: RestartPolicy | undefined, f: ExitFacts & { ranMs
   return { delayMs: backoffMs, backoffMs };
 }
 
-// Time and timers, injectable.
-export interface Clock {
-  now(): number;
-  // Runs fn after ms; the function returned cancels it.
-  after(ms: number, fn: () => void): () => void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  after(ms, fn) {
-    const t = setTimeout(fn, ms);
-    // A pending restart does not keep a stopping daemon alive.
-    t.unref();
-    return () => clearTimeout(t);
-  },
-};
 
 // Pending restarts by container id: at most one each.
 export class PendingRestarts {

@@ -30,7 +30,8 @@ import { readLog, type LogOptions, type LogRecord } from '../logs/read';
 import { logPath } from '../logs/settings';
 import { randomName, validateName } from './names';
 import { initialState, isRunning, type ContainerRecord } from './record';
-import { BACKOFF_MAX_MS, decide, PendingRestarts, restartsAtAll, shouldRestart, systemClock, type Clock, type RestartPolicy } from './restart';
+import { wallClock, type Clock } from '../../util/clock';
+import { BACKOFF_MAX_MS, decide, PendingRestarts, restartsAtAll, shouldRestart, type RestartPolicy } from './restart';
 import { argvOf, type ContainerSpec, type MountSpec, type Namespace, type VolumesFromSpec } from './spec';
 import type { ContainerFiles, ContainerStore } from './store';
 
@@ -133,7 +134,7 @@ export class ContainerService {
 
   constructor(private d: ContainerDeps, private opts: ContainerServiceOptions) {
     this.internal.setMaxListeners(0);
-    this.pending = new PendingRestarts(opts.clock ?? systemClock);
+    this.pending = new PendingRestarts(opts.clock ?? wallClock);
   }
 
   // Loads the records and reconciles them with what the runtime left: exits

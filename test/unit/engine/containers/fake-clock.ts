@@ -1,6 +1,6 @@
 // A clock whose time moves only when a test says so: timers run in
 // advance(), in the order they fall due. No real timer is involved.
-import type { Clock } from '../../../../src/engine/containers/restart';
+import type { Clock } from '../../../../src/util/clock';
 
 interface Timer {
   at: number;

@@ -5,15 +5,16 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   applyResult, HealthMonitor, LimitedBuffer, nextDelay, resolveHealthcheck, MAX_OUTPUT,
-  type HealthClock, type ProbeRun, type Prober,
+  type ProbeRun, type Prober,
 } from '../../../../src/engine/containers/health';
 import type { ContainerRecord, HealthState } from '../../../../src/engine/containers/record';
 import { withDefaults, type HealthcheckSpec } from '../../../../src/engine/containers/spec';
+import type { Clock } from '../../../../src/util/clock';
 import { goDuration, parseGoDuration } from '../../../../src/util/duration';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
-class FakeClock implements HealthClock {
+class FakeClock implements Clock {
   t = T0;
   private timers: { at: number; seq: number; fn: () => void }[] = [];
   private seq = 0;
