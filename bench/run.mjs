@@ -43,6 +43,7 @@ const DAEMON_START_TIMEOUT_MS = 60_000;
 const DAEMON_STOP_TIMEOUT_MS = 30_000;
 const CGROUP_PARENT = 'berthbench-dockerd';
 const NET_BYTES = 256 * 2 ** 20;
+const SCALE_N = 50; // containers in the scale-* cases
 // Each engine's bridge and subnets: 10.a.b.0/22 that no route uses, picked
 // per run (another run, or tests, may use the machine at the same time).
 const NETS = pickNets();
@@ -472,7 +473,113 @@ const CASES = {
       await eng.dockerOk(['rm', '-f', 'bench-sink']);
     },
   },
+  // ---------------------------------------------------------------------------
+  // Fifty containers (issue 10 §6), all `--network none` (the network has its
+  // own cases). scale-start: fifty `docker run -d` started at once, timed
+  // until `docker ps` lists them all running (heavy: few runs). scale-memory:
+  // the daemon's memory with fifty running, PSS summed over every process of
+  // the engine (berthd and its conmons; dockerd, containerd and their shims),
+  // in MB, not ms. scale-stats: `docker stats --no-stream` over fifty.
+  'scale-start': {
+    title: 'scale: start',
+    heavy: true,
+    command: `${SCALE_N} x docker run -d --network none busybox sleep, concurrently, until docker ps lists them all`,
+    async prepare(eng) {
+      await scaleRemoveAll(eng);
+    },
+    async measure(eng) {
+      const t0 = performance.now();
+      await scaleStartAll(eng);
+      return performance.now() - t0;
+    },
+    async teardown(eng) {
+      await scaleRemoveAll(eng);
+    },
+  },
+  'scale-memory': {
+    title: 'scale: memory',
+    unit: 'MB',
+    command: `PSS of the daemon and its shims (MB) with ${SCALE_N} containers running`,
+    async setup(eng, ctx) {
+      await scaleStartAll(eng);
+      await sleep(3000); // let start-up garbage be collected and shims settle
+      ctx.details[eng.name] = { processes: engineProcs(eng).length };
+    },
+    async measure(eng) {
+      await sleep(200);
+      return engineMemory(eng);
+    },
+    async teardown(eng, ctx) {
+      ctx.details[eng.name].byCommand = engineMemoryByCommand(eng);
+      await scaleRemoveAll(eng);
+    },
+  },
+  'scale-stats': {
+    title: 'scale: stats',
+    command: `docker stats --no-stream with ${SCALE_N} containers running`,
+    async setup(eng) {
+      await scaleStartAll(eng);
+      const r = await eng.dockerOk(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}']);
+      const rows = r.stdout.trim().split('\n').filter((l) => / [1-9]\d*$/.test(l));
+      if (rows.length !== SCALE_N) throw new Error(`${eng.name}: stats listed ${rows.length} running containers, not ${SCALE_N}`);
+    },
+    async measure(eng) {
+      return (await eng.dockerOk(['stats', '--no-stream'])).ms;
+    },
+    async teardown(eng) {
+      await scaleRemoveAll(eng);
+    },
+  },
 };
+// ---------------------------------------------------------------------------
+// Helpers of the scale cases.
+
+async function scaleStartAll(eng) {
+  const runs = Array.from({ length: SCALE_N }, () => eng.dockerOk(['run', '-d', '--network', 'none', IMAGE, 'sleep', '1000000']));
+  await Promise.all(runs);
+  const end = Date.now() + CMD_TIMEOUT_MS;
+  for (;;) {
+    const ps = (await eng.dockerOk(['ps', '-q'])).stdout.trim().split('\n').filter(Boolean);
+    if (ps.length >= SCALE_N) return;
+    if (Date.now() > end) throw new Error(`${eng.name}: only ${ps.length} of ${SCALE_N} containers running`);
+    await sleep(20);
+  }
+}
+
+async function scaleRemoveAll(eng) {
+  const ids = (await eng.dockerOk(['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
+  for (let i = 0; i < ids.length; i += 25) await eng.dockerOk(['rm', '-f', ...ids.slice(i, i + 25)]);
+}
+
+// The engine's own processes: everything that carries its root in its
+// command line (containers' processes do not).
+function engineProcs(eng) {
+  return procsUnder(eng.root);
+}
+
+function pssKiB(pid) {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function engineMemory(eng) {
+  return engineProcs(eng).reduce((sum, p) => sum + pssKiB(p.pid), 0) / 1024;
+}
+
+function engineMemoryByCommand(eng) {
+  const out = {};
+  for (const p of engineProcs(eng)) {
+    const name = path.basename(p.cmd.split(' ')[0]);
+    const e = (out[name] ??= { count: 0, pssMB: 0 });
+    e.count++;
+    e.pssMB = r2(e.pssMB + pssKiB(p.pid) / 1024);
+  }
+  return out;
+}
 // ---------------------------------------------------------------------------
 // Helpers of the image cases.
 
@@ -1271,14 +1378,15 @@ function makeDockerdBridge() {
 }
 
 // What a dockerd with --iptables leaves: its chains, the jumps into them,
-// and its bridge. (Its FORWARD policy is put back by restoreHost.)
+// the rules naming its bridge, and its bridge. (Its FORWARD policy is put back by restoreHost.)
 function removeDockerdNet() {
   for (const table of ['nat', 'filter']) {
     const save = spawnSync('iptables-save', ['-t', table], { encoding: 'utf8' }).stdout || '';
     const chains = [...save.matchAll(/^:(DOCKER\S*)/gm)].map((m) => m[1]);
     for (const line of save.split('\n')) {
       const m = /^-A (\S+) (.*)$/.exec(line);
-      if (m && !m[1].startsWith('DOCKER') && / -j DOCKER/.test(line)) spawnSync('iptables', ['-t', table, '-D', m[1], ...m[2].split(' ')], { stdio: 'ignore' });
+      // (and its FORWARD accepts for its bridge, which name no DOCKER chain)
+      if (m && !m[1].startsWith('DOCKER') && (/ -j DOCKER/.test(line) || line.includes(` ${NETS.dockerd.bridge} `) || line.endsWith(` ${NETS.dockerd.bridge}`))) spawnSync('iptables', ['-t', table, '-D', m[1], ...m[2].split(' ')], { stdio: 'ignore' });
     }
     for (const c of chains) spawnSync('iptables', ['-t', table, '-F', c], { stdio: 'ignore' });
     for (const c of chains) spawnSync('iptables', ['-t', table, '-X', c], { stdio: 'ignore' });
@@ -1366,8 +1474,8 @@ function settleDisks() {
   spawnSync('sync', [], { stdio: 'ignore' });
 }
 
-function report(name, command, result, runs) {
-  const rows = [['engine', 'n', 'median ms', 'p90 ms', 'min ms', 'max ms', 'mean ms', 'stddev']];
+function report(name, command, result, runs, unit = 'ms') {
+  const rows = [['engine', 'n', `median ${unit}`, `p90 ${unit}`, `min ${unit}`, `max ${unit}`, `mean ${unit}`, 'stddev']];
   for (const [eng, s] of Object.entries(result)) {
     if (s.unsupported) rows.push([eng, 'unsupported', '', '', '', '', '', '']);
     else rows.push([eng, String(s.n), fmt(s.median), fmt(s.p90), fmt(s.min), fmt(s.max), fmt(s.mean), fmt(s.stddev)]);
@@ -1512,11 +1620,12 @@ async function main() {
       continue;
     }
     const command = ctx.command ?? c.command;
-    const { ratio, row } = report(name, command, result, runs);
+    const { ratio, row } = report(name, command, result, runs, c.unit);
     rows.push(row);
     const json = {
       case: name,
       command,
+      ...(c.unit ? { unit: c.unit } : {}),
       runs,
       warmup,
       ...info,

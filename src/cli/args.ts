@@ -68,31 +68,9 @@ export function parseBytes(value: string): number {
   return Math.trunc(Number(m[1]) * SIZE_UNITS[(m[2] ?? '').toLowerCase()]);
 }
 
-const DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-
 // Go's time.ParseDuration, in nanoseconds.
-export function parseDuration(value: string): number {
-  const invalid = () => new Error(`time: invalid duration ${JSON.stringify(value)}`);
-  let rest = value;
-  let sign = 1;
-  if (rest[0] === '-' || rest[0] === '+') {
-    sign = rest[0] === '-' ? -1 : 1;
-    rest = rest.slice(1);
-  }
-  if (rest === '0') return 0;
-  if (rest === '') throw invalid();
-  let total = 0;
-  while (rest) {
-    const m = /^(\d*\.?\d*)([a-zµμ]*)/.exec(rest)!;
-    if (m[1] === '' || m[1] === '.') throw invalid();
-    if (!m[2]) throw new Error(`time: missing unit in duration ${JSON.stringify(value)}`);
-    const unit = DURATION_UNITS[m[2]];
-    if (unit === undefined) throw new Error(`time: unknown unit ${JSON.stringify(m[2])} in duration ${JSON.stringify(value)}`);
-    total += Number(m[1]) * unit;
-    rest = rest.slice(m[0].length);
-  }
-  return sign * Math.round(total);
-}
+import { parseGoDuration as parseDuration } from '../util/duration';
+export { parseDuration };
 
 // docker's opts.ParseCPUs: a rational number of CPUs, in billionths.
 export function parseDecimal(value: string): number {

@@ -2,28 +2,15 @@
 // 125 for bad usage, 1 for errors, the container's status for run/start -a.
 import type { Readable, Writable } from 'node:stream';
 import { Client } from '../client/client';
-import { selectHost } from '../client/host';
-import { flagsHelp, parseArgs, refuseUnsupported, UsageError, type FlagSpec } from './args';
+import { ConfigFile, configDir } from './config';
+import { ContextError, resolveHost } from './context';
+import { flagsHelp, parseArgs, refuseUnsupported, UsageError } from './args';
 import { errorText, StatusError, type Command, type Context } from './command';
 import { GROUPS, notImplemented, TOP, type CommandRef, type Group } from './commands';
+import { GLOBAL_FLAGS } from './globals';
 import pkg from '../../package.json';
 
-export const GLOBAL_FLAGS: FlagSpec[] = [
-  { name: 'config', type: 'string', desc: 'Location of client config files (default: $DOCKER_CONFIG, ~/.docker)' },
-  // berth has no contexts but docker's default one.
-  { name: 'context', short: 'c', type: 'string', default: 'default', desc: 'Name of the context to use to connect to the daemon', unsupported: true },
-  { name: 'debug', short: 'D', type: 'bool', desc: 'Enable debug mode' },
-  { name: 'host', short: 'H', type: 'list', desc: 'Daemon socket to connect to (default: $BERTH_HOST, $DOCKER_HOST, unix:///run/berth/berth.sock)' },
-  // berth logs nothing of its own.
-  { name: 'log-level', short: 'l', type: 'string', default: 'info', desc: 'Set the logging level ("debug", "info", "warn", "error", "fatal")', unsupported: true },
-  { name: 'help', short: 'h', type: 'bool', desc: 'Print usage' },
-  { name: 'tls', type: 'bool', desc: 'Use TLS; implied by --tlsverify', unsupported: true },
-  { name: 'tlscacert', type: 'string', desc: 'Trust certs signed only by this CA', unsupported: true },
-  { name: 'tlscert', type: 'string', desc: 'Path to TLS certificate file', unsupported: true },
-  { name: 'tlskey', type: 'string', desc: 'Path to TLS key file', unsupported: true },
-  { name: 'tlsverify', type: 'bool', desc: 'Use TLS and verify the remote', unsupported: true },
-  { name: 'version', short: 'v', type: 'bool', desc: 'Print version information and quit' },
-];
+export { GLOBAL_FLAGS };
 
 export interface IO {
   out: Writable;
@@ -113,6 +100,10 @@ export async function runCli(argv: string[], io: IO): Promise<number> {
     err.write(`${errorText(e)}\n\nRun 'berth --help' for more information\n`);
     return 125;
   }
+  if (g.flags.host.length && g.flags.context) {
+    err.write('conflicting options: cannot specify both --host and --context\n');
+    return 1;
+  }
   if (g.flags.version) {
     out.write(`berth version ${pkg.version}, API ${'1.51'}\n`);
     return 0;
@@ -178,11 +169,32 @@ export async function runCli(argv: string[], io: IO): Promise<number> {
   }
 
   let client: Client | undefined;
+  let endpoint: { name: string; host: string } | undefined;
+  const cfgDir = configDir(io.env, g.flags.config || undefined);
+  const resolve = () => {
+    if (endpoint) return endpoint;
+    let cfg: ConfigFile;
+    try {
+      cfg = ConfigFile.load(cfgDir);
+    } catch {
+      cfg = ConfigFile.empty(cfgDir);
+    }
+    try {
+      endpoint = resolveHost({ context: g.flags.context || undefined, host: g.flags.host[0] }, io.env, cfgDir, cfg);
+    } catch (e) {
+      if (e instanceof ContextError) throw new Error(`Failed to initialize: unable to resolve docker endpoint: ${e.message}`);
+      throw e;
+    }
+    return endpoint;
+  };
   const ctx: Context = {
     client() {
-      client ??= new Client(selectHost(g.flags.host[0], io.env));
+      client ??= new Client(resolve().host);
       return client;
     },
+    contextName: () => resolve().name,
+    commandTable: { top: TOP, groups: GROUPS },
+    globalOpts: { context: g.flags.context || undefined, host: g.flags.host[0] },
     out,
     err,
     // A getter: process.stdin is made on first use, and most commands never touch it.

@@ -12,6 +12,12 @@ export interface Context {
   env: NodeJS.ProcessEnv;
   // --config: where config.json lives (else $DOCKER_CONFIG, else ~/.docker).
   configDir?: string;
+  // The context the command talks through (see context.ts).
+  contextName?(): string;
+  // The command table, for completion and man pages (see cli.ts).
+  commandTable?: { top: import('./commands').CommandRef[]; groups: Record<string, import('./commands').Group> };
+  // The global --context and -H, for the context commands.
+  globalOpts?: { context?: string; host?: string };
 }
 
 export interface Command {

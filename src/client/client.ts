@@ -1,9 +1,16 @@
 // Engine API client over HTTP (normally on a Unix socket). No dependencies:
-// the CLI's start time depends on a small import graph.
-import * as http from 'node:http';
+// the CLI's start time depends on a small import graph. Plain calls (json,
+// call, get) go through wire.ts over node:net; node:http, about 2 ms more of
+// every start, is loaded only for streamed bodies and upgrades.
+import type * as Http from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { parseHost, type Endpoint } from './host';
+import { exchange, type Target } from './wire';
+
+let httpModule: typeof Http | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const http = (): typeof Http => (httpModule ??= require('node:http') as typeof Http);
 
 import { API_VERSION } from '../api/version';
 
@@ -21,13 +28,13 @@ export interface RequestOptions {
 
 export interface Response {
   status: number;
-  headers: http.IncomingHttpHeaders;
-  body: http.IncomingMessage;
+  headers: Http.IncomingHttpHeaders;
+  body: Http.IncomingMessage;
 }
 
 export interface Hijacked {
   socket: Socket;
-  headers: http.IncomingHttpHeaders;
+  headers: Http.IncomingHttpHeaders;
 }
 
 // An error response from the daemon: its HTTP status and `message`.
@@ -76,25 +83,28 @@ function errorFromBody(status: number, body: Buffer): ClientError {
   } catch {
     // not JSON: use the text as it is
   }
-  return new ClientError(status, message || `${status} ${http.STATUS_CODES[status] ?? ''}`.trim());
+  return new ClientError(status, message || `${status} ${http().STATUS_CODES[status] ?? ''}`.trim());
 }
 
 export class Client {
   readonly endpoint: Endpoint;
   readonly version: string;
-  private readonly agent: http.Agent;
+  private agentCache?: Http.Agent;
 
   constructor(host: string | Endpoint, opts: { version?: string } = {}) {
     this.endpoint = typeof host === 'string' ? parseHost(host) : host;
     this.version = opts.version ?? API_VERSION;
-    this.agent = new http.Agent({ keepAlive: true });
   }
 
-  private target(): http.RequestOptions {
+  private get agent(): Http.Agent {
+    return (this.agentCache ??= new (http().Agent)({ keepAlive: true }));
+  }
+
+  private target(): Http.RequestOptions & Target {
     const e = this.endpoint;
     // An explicit (unused, TLS-only) servername stops node's agent from
     // calling net.isIP on the host, whose IPv6 regex costs ~4 ms at start.
-    const opts: http.RequestOptions = e.kind === 'unix' ? { socketPath: e.socketPath } : { host: e.host, port: e.port };
+    const opts = e.kind === 'unix' ? { socketPath: e.socketPath } : { host: e.host, port: e.port };
     return Object.assign(opts, { servername: '' });
   }
 
@@ -113,8 +123,7 @@ export class Client {
     return `/v${this.version}${path}${encodeQuery(query)}`;
   }
 
-  // Resolves when the response headers arrive; rejects with ClientError on status >= 400.
-  request(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
+  private prepare(method: string, opts: RequestOptions): { headers: Record<string, string>; payload?: Buffer; stream?: Readable } {
     const headers: Record<string, string> = { 'User-Agent': 'berth-cli', ...opts.headers };
     let payload: Buffer | undefined;
     let stream: Readable | undefined;
@@ -130,9 +139,28 @@ export class Client {
     }
     if (payload) headers['Content-Length'] = String(payload.length);
     else if (!stream && method !== 'GET' && method !== 'HEAD') headers['Content-Length'] = '0';
+    return { headers, payload, stream };
+  }
 
+  // The whole response of a request whose body is in memory (or none),
+  // without node:http; rejects with ClientError on status >= 400.
+  private async whole(method: string, path: string, opts: RequestOptions): Promise<{ status: number; body: Buffer }> {
+    const { headers, payload } = this.prepare(method, opts);
+    let res;
+    try {
+      res = await exchange(this.target(), method, this.url(path, opts.query), headers, payload);
+    } catch (err) {
+      throw (err as NodeJS.ErrnoException).code ? this.connError(err as NodeJS.ErrnoException) : err;
+    }
+    if (res.status >= 400) throw errorFromBody(res.status, res.body);
+    return res;
+  }
+
+  // Resolves when the response headers arrive; rejects with ClientError on status >= 400.
+  request(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
+    const { headers, payload, stream } = this.prepare(method, opts);
     return new Promise((resolve, reject) => {
-      const req = http.request({
+      const req = http().request({
         ...this.target(),
         agent: this.agent,
         method,
@@ -159,13 +187,15 @@ export class Client {
 
   // Sends a request and parses the JSON response body (undefined when empty).
   async json<T = any>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const res = await this.request(method, path, opts);
-    const text = (await readAll(res.body)).toString('utf8');
+    const text = opts.body instanceof Readable
+      ? (await readAll((await this.request(method, path, opts)).body)).toString('utf8')
+      : (await this.whole(method, path, opts)).body.toString('utf8');
     return (text.trim() ? JSON.parse(text) : undefined) as T;
   }
 
   // Sends a request whose response body is ignored (204s, 304s).
   async call(method: string, path: string, opts: RequestOptions = {}): Promise<number> {
+    if (!(opts.body instanceof Readable)) return (await this.whole(method, path, opts)).status;
     const res = await this.request(method, path, opts);
     res.body.resume();
     await new Promise((r) => res.body.once('end', r));
@@ -180,7 +210,7 @@ export class Client {
   hijack(path: string, query?: Query, opts: { body?: unknown } = {}): Promise<Hijacked> {
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     return new Promise((resolve, reject) => {
-      const req = http.request({
+      const req = http().request({
         ...this.target(),
         agent: false,
         method: 'POST',
@@ -210,6 +240,6 @@ export class Client {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.agentCache?.destroy();
   }
 }

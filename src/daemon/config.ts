@@ -16,6 +16,12 @@ export interface DaemonConfig {
   debug: boolean;
   conmonPath: string;
   insecureRegistries: string[];
+  // Docker Hub mirrors, tried in order before the Hub ("https://host:port/").
+  registryMirrors: string[];
+  // Registries (host:port or CIDR) that get foreign layers pushed to them.
+  allowNondistributable: string[];
+  maxConcurrentDownloads: number;
+  maxConcurrentUploads: number;
   certsDir: string;
   // --exec-opt native.cgroupdriver=…; dockerd's pick when unset.
   cgroupDriver?: string;
@@ -76,6 +82,13 @@ Options:
       --mtu int                 The default bridge network's MTU
   -H, --host list               Daemon socket to listen on (default ${DEFAULTS.host})
       --insecure-registry list  Registries reached over plain HTTP (host:port or CIDR; 127.0.0.0/8 always)
+      --registry-mirror list    Docker Hub mirrors, tried in order before the Hub (repeatable)
+      --allow-nondistributable-artifacts list
+                                Registries (host:port or CIDR) that foreign layers are pushed to
+      --max-concurrent-downloads int
+                                Layers downloaded at once per pull (default 3)
+      --max-concurrent-uploads int
+                                Layers uploaded at once per push (default 5)
       --log-driver string       Default driver for container logs (default "json-file")
       --log-opt map             Default log driver options for containers (default max-size=10m, max-file=3)
   -h, --help                    Print usage
@@ -104,10 +117,10 @@ function which(bin: string): string | undefined {
 // Parses argv; returns "help"/"version" for those flags.
 export function parseArgs(argv: string[]): { flags: Record<string, string | string[] | boolean>; action?: 'help' | 'version' } {
   const flags: Record<string, string | string[] | boolean> = {};
-  const multi = new Set(['host', 'add-runtime', 'insecure-registry', 'exec-opt', 'default-address-pool', 'log-opt']);
+  const multi = new Set(['host', 'add-runtime', 'insecure-registry', 'exec-opt', 'default-address-pool', 'log-opt', 'registry-mirror', 'allow-nondistributable-artifacts']);
   const alias: Record<string, string> = { H: 'host', D: 'debug', l: 'log-level', p: 'pidfile', h: 'help', v: 'version', G: 'group', b: 'bridge' };
   const boolFlags = new Set(['debug', 'help', 'version', 'cleanup-networks', 'init']);
-  const known = new Set(['data-root', 'exec-root', 'host', 'default-runtime', 'add-runtime', 'log-level', 'pidfile', 'config-file', 'debug', 'help', 'version', 'group', 'insecure-registry', 'certs-dir', 'exec-opt', 'bridge', 'bip', 'fixed-cidr', 'mtu', 'default-address-pool', 'cleanup-networks', 'log-driver', 'log-opt', 'init', 'init-path', 'userns-remap']);
+  const known = new Set(['data-root', 'exec-root', 'host', 'default-runtime', 'add-runtime', 'log-level', 'pidfile', 'config-file', 'debug', 'help', 'version', 'group', 'insecure-registry', 'certs-dir', 'exec-opt', 'bridge', 'bip', 'fixed-cidr', 'mtu', 'default-address-pool', 'cleanup-networks', 'log-driver', 'log-opt', 'init', 'init-path', 'registry-mirror', 'allow-nondistributable-artifacts', 'max-concurrent-downloads', 'max-concurrent-uploads', 'userns-remap']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     let name: string;
@@ -153,6 +166,9 @@ export function loadConfig(argv: string[]): DaemonConfig {
   } else if (flags['config-file']) {
     throw new ConfigError(`open ${configFile}: no such file or directory`);
   }
+  // As dockerd: a key nothing reads is a mistake, refused by name.
+  const unknown = Object.keys(file).filter((k) => !FILE_KEYS.has(k));
+  if (unknown.length) throw new ConfigError(`unable to configure the daemon with file ${configFile}: the following directives don't match any configuration option: ${unknown.join(', ')}`);
   const pick = <T>(flag: string, key: string, dflt: T): T => (flags[flag] as T) ?? (file[key] as T) ?? dflt;
   const runtimes: Record<string, string> = {};
   for (const name of ['runc', 'crun']) {
@@ -195,7 +211,7 @@ export function loadConfig(argv: string[]): DaemonConfig {
     configFile,
     debug: debug || logLevel === 'debug',
     conmonPath,
-    insecureRegistries: [...((file['insecure-registries'] as string[]) ?? []), ...((flags['insecure-registry'] as string[]) ?? [])],
+    ...registryConfigOf(flags, file),
     certsDir: path.resolve(pick('certs-dir', 'certs-dir', DEFAULTS.certsDir)),
     ...cgroupDriverOf([...((file['exec-opts'] as string[]) ?? []), ...((flags['exec-opt'] as string[]) ?? [])]),
     network: networkConfig(flags, file),
@@ -232,6 +248,64 @@ function initConfigOf(flags: Record<string, unknown>, file: Record<string, any>)
     if (p) return { init, initPath: p, initBinary: name };
   }
   return { init, initBinary: 'docker-init' };
+}
+
+// The daemon.json keys berthd reads (dockerd's names; "exec-helper" is berth's own).
+const FILE_KEYS = new Set([
+  'data-root', 'exec-root', 'hosts', 'default-runtime', 'runtimes', 'log-level', 'pidfile', 'debug',
+  'insecure-registries', 'registry-mirrors', 'allow-nondistributable-artifacts', 'max-concurrent-downloads', 'max-concurrent-uploads',
+  'certs-dir', 'exec-opts', 'bridge', 'bip', 'fixed-cidr', 'mtu', 'default-address-pools', 'exec-helper', 'log-driver', 'log-opts', 'init', 'init-path',
+  'userns-remap',
+]);
+
+function stringList(v: unknown, key: string): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ConfigError(`${key} must be a list of strings`);
+  return v as string[];
+}
+
+// A registry entry: host[:port] or an IPv4 CIDR, as dockerd's ValidateIndexName/CIDR checks.
+function registryEntry(v: string, what: string): string {
+  if (v.includes('://')) throw new ConfigError(`${what} ${JSON.stringify(v)}: expected host[:port] or a CIDR, without a scheme`);
+  if (v.includes('/')) {
+    const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(v);
+    if (!m || m[1].split('.').some((o) => Number(o) > 255) || Number(m[2]) > 32) throw new ConfigError(`${what} ${JSON.stringify(v)}: invalid CIDR`);
+  }
+  return v;
+}
+
+// dockerd's ValidateMirror: an http(s) URL with no path, credentials, query
+// or fragment; kept with a trailing slash as docker info shows it.
+export function normalizeMirror(v: string): string {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new ConfigError(`invalid mirror: ${JSON.stringify(v)} is not a valid URI`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`invalid mirror: unsupported scheme ${JSON.stringify(u.protocol.slice(0, -1))} in ${JSON.stringify(v)}`);
+  if (u.username || u.password) throw new ConfigError(`invalid mirror: username/password not allowed in URI ${JSON.stringify(v)}`);
+  if ((u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) throw new ConfigError(`invalid mirror: path, query, or fragment at end of the URI ${JSON.stringify(v)}`);
+  return `${u.protocol}//${u.host}/`;
+}
+
+function positiveInt(v: unknown, what: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`invalid ${what}: ${v}`);
+  return n;
+}
+
+// Registry settings: the file's lists and the flags' entries together, as dockerd merges them.
+function registryConfigOf(flags: Record<string, unknown>, file: Record<string, any>): Pick<DaemonConfig, 'insecureRegistries' | 'registryMirrors' | 'allowNondistributable' | 'maxConcurrentDownloads' | 'maxConcurrentUploads'> {
+  const both = (flag: string, key: string) => [...stringList(file[key], key), ...((flags[flag] as string[]) ?? [])];
+  return {
+    insecureRegistries: both('insecure-registry', 'insecure-registries').map((v) => registryEntry(v, 'insecure registry')),
+    registryMirrors: [...new Set(both('registry-mirror', 'registry-mirrors').map(normalizeMirror))],
+    allowNondistributable: both('allow-nondistributable-artifacts', 'allow-nondistributable-artifacts').map((v) => registryEntry(v, 'allow-nondistributable-artifacts')),
+    maxConcurrentDownloads: positiveInt(flags['max-concurrent-downloads'] ?? file['max-concurrent-downloads'], 'max concurrent downloads', 3),
+    maxConcurrentUploads: positiveInt(flags['max-concurrent-uploads'] ?? file['max-concurrent-uploads'], 'max concurrent uploads', 5),
+  };
 }
 
 // dockerd's exec options: only native.cgroupdriver is known.

@@ -9,6 +9,8 @@ import { VERSION } from '../api/version';
 import { ContainerArchives } from '../engine/containers/archive';
 import { ContainerSnapshots } from '../engine/containers/commit';
 import { ExecService } from '../engine/containers/exec';
+import { ExecProber, HealthMonitor } from '../engine/containers/health';
+import { wallClock } from '../util/clock';
 import { ContainerService } from '../engine/containers/service';
 import { ContainerStore } from '../engine/containers/store';
 import { ContentStore } from '../engine/content/store';
@@ -42,6 +44,9 @@ import { statsRoutes } from '../server/routes/stats';
 import { imageRoutes, type ImageBackend } from '../server/routes/images';
 import { systemRoutes, type DaemonFacts } from '../server/routes/system';
 import { diskRoutes } from '../server/routes/disk';
+import { buildRoutes } from '../server/routes/build';
+import { Builder } from '../engine/build/builder';
+import { EngineBuildBackend } from '../engine/build/backend';
 import { volumeRoutes } from '../server/routes/volumes';
 import type { DaemonConfig } from './config';
 import { resolveRemap, type Remap } from './userns';
@@ -58,9 +63,11 @@ export class Daemon {
   readonly runtime: ConmonRuntime;
   readonly containers: ContainerService;
   readonly execs: ExecService;
+  readonly health: HealthMonitor;
   readonly volumes: LocalVolumes;
   readonly server: ApiServer;
   readonly networks: NetworkService;
+  readonly builder: Builder;
 
   // userns-remap: the host ids containers' root maps to (daemon/userns.ts).
   readonly remap?: Remap;
@@ -76,6 +83,8 @@ export class Daemon {
       defaultRuntime: config.defaultRuntime,
       logDriver: config.logDriver,
       insecureRegistries: config.insecureRegistries,
+      registryMirrors: config.registryMirrors,
+      allowNondistributable: config.allowNondistributable,
       runtimeVersion: '',
       conmonVersion: '',
     };
@@ -99,6 +108,7 @@ export class Daemon {
       execRoot: config.execRoot,
       config: { ...config.network, pools: config.network.pools ?? DEFAULT_POOLS },
       log,
+      poolSize: 2,
     });
     this.images = new ImageService({
       store: this.imageStore,
@@ -107,7 +117,11 @@ export class Daemon {
       tars: new LayerHelpers(host),
       inUse: (id) => containers!.usersOfImage(id),
       root: path.join(root, 'image'),
-      registries: { insecure: config.insecureRegistries, certsDir: config.certsDir, userAgent: `berth/${VERSION}` },
+      registries: {
+        insecure: config.insecureRegistries, certsDir: config.certsDir, userAgent: `berth/${VERSION}`,
+        mirrors: config.registryMirrors, allowNondistributable: config.allowNondistributable,
+        maxConcurrentDownloads: config.maxConcurrentDownloads, maxConcurrentUploads: config.maxConcurrentUploads,
+      },
       events: this.events,
     });
     this.volumes = new LocalVolumes({
@@ -157,6 +171,22 @@ export class Daemon {
       if (e.action === 'destroy') this.execs.containerRemoved(e.id);
     });
 
+    // Healthchecks run while their container does (probes are exec sessions).
+    this.health = new HealthMonitor({ clock: wallClock, prober: new ExecProber(this.execs), events: this.events, save: (c) => void containers!.saveRunning(c.id) });
+    this.events.subscribe((e) => {
+      if (e.type !== 'container') return;
+      if (e.action === 'destroy') return this.health.removed(e.id);
+      const hook = { start: 'started', die: 'stopped', pause: 'stopped', unpause: 'unpaused' }[e.action] as 'started' | 'stopped' | 'unpaused' | undefined;
+      if (!hook) return;
+      let c;
+      try {
+        c = containers!.get(e.id);
+      } catch {
+        return;
+      }
+      this.health[hook](c);
+    });
+
     // Lifecycle and image events are logged at info ("container start 1a2b3c4d5e6f name=web").
     this.events.subscribe((e) => {
       const attrs = ['name', 'image', 'exitCode', 'signal'].filter((k) => e.attributes[k] !== undefined).map((k) => `${k}=${e.attributes[k]}`);
@@ -178,6 +208,31 @@ export class Daemon {
       volumeMountpoint: (name) => this.volumes.mountpoint(name),
       networks: { container: (id) => this.networks.container(id), network: (id) => this.networks.find(id) },
     };
+    const snapshots = new ContainerSnapshots({ host, content: this.content, snapshots: this.snapshots, imageStore: this.imageStore, containers });
+    const archives = new ContainerArchives({
+      host,
+      tools: new RootHelpers(host),
+      snapshots: this.snapshots,
+      imageChain: (id) => {
+        const image = this.imageStore.get(id);
+        return image ? image.chainID ?? '' : undefined;
+      },
+      containers,
+      events: this.events,
+      volumeDir: (name) => this.volumes.mountpoint(name),
+    });
+    const builder = (this.builder = new Builder(new EngineBuildBackend({
+      root: path.join(root, 'builder'),
+      host,
+      containers,
+      snapshots,
+      archives,
+      images: this.images,
+      imageStore: this.imageStore,
+      content: this.content,
+      lowers: (chainID) => this.snapshots.lowers(chainID),
+      tools: new RootHelpers(host),
+    })));
     const router = new Router();
     systemRoutes(router, { facts: this.facts, containers, containerView, images: imageBackend });
     containerRoutes(router, {
@@ -185,26 +240,14 @@ export class Daemon {
       resolveImage: (ref) => this.images.tryResolve(ref),
       view: containerView,
       ...(config.logDriver ? { logDefaults: { type: config.logDriver, config: config.logOpts ?? {} } } : {}),
-      snapshots: new ContainerSnapshots({ host, content: this.content, snapshots: this.snapshots, imageStore: this.imageStore, containers }),
+      snapshots,
     });
     imageRoutes(router, imageBackend);
     volumeRoutes(router, { volumes: this.volumes });
     diskRoutes(router, { containers, containerView, images: imageBackend, volumes: { volumes: this.volumes } });
     execRoutes(router, { exec: this.execs });
-    archiveRoutes(router, {
-      archives: new ContainerArchives({
-        host,
-        tools: new RootHelpers(host),
-        snapshots: this.snapshots,
-        imageChain: (id) => {
-          const image = this.imageStore.get(id);
-          return image ? image.chainID ?? '' : undefined;
-        },
-        containers,
-        events: this.events,
-        volumeDir: (name) => this.volumes.mountpoint(name),
-      }),
-    });
+    archiveRoutes(router, { archives });
+    buildRoutes(router, { builder });
     statsRoutes(router, { stats: new ContainerStats({ host, cgroups: cgroupReader(), machine: () => readMachine(), containers, events: this.events }) });
     eventRoutes(router, { events: this.events });
     networkRoutes(router, { networks: this.networks, containers });
@@ -227,6 +270,9 @@ export class Daemon {
     await this.volumes.init();
     await this.networks.init();
     await this.containers.init();
+    await this.builder.init();
+    // Running containers' healthchecks resume where their records left them.
+    for (const c of this.containers.list()) this.health.restored(c);
     await this.volumes.reconcile((id) => {
       const s = this.containers.list().find((c) => c.id === id)?.state.status;
       return s === 'running' || s === 'paused';
@@ -235,6 +281,8 @@ export class Daemon {
       const c = this.containers.list().find((x) => x.id === id);
       return !c ? 'gone' : c.state.status === 'running' || c.state.status === 'paused' ? 'running' : 'stopped';
     });
+    // Restart policies run from here on, the networks knowing who runs.
+    await this.containers.autostart();
     for (const h of this.config.hosts) {
       const sock = h.slice('unix://'.length);
       fs.mkdirSync(path.dirname(sock), { recursive: true });
@@ -281,10 +329,11 @@ export class Daemon {
   async stop(): Promise<void> {
     // Containers keep running under conmon; only our side goes away.
     await this.server.close();
+    this.health.shutdown();
     await this.containers.shutdown();
     this.execs.shutdown();
     this.runtime.close();
-    this.networks.close();
+    await this.networks.stop();
   }
 }
 

@@ -1,6 +1,7 @@
 // Every kernel and process side effect the engine makes goes through Host,
 // so engine logic can be unit-tested with a fake (see test/unit/host/fake-host.ts).
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import type { Duplex } from 'node:stream';
 
 export interface RunResult {
   code: number;
@@ -34,10 +35,32 @@ export interface Host {
   // Runs a program to completion and collects its output.
   run(cmd: string, args: string[], opts?: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult>;
   spawn(cmd: string, args: string[], opts: SpawnOptions): ChildProcess;
+  // Starts a long-lived helper (conmon, berth-logger) as a session of its
+  // own, without forking the daemon (see LaunchOptions). Throws when the
+  // program cannot be run (ENOENT, EACCES).
+  launch(cmd: string, args: string[], opts: LaunchOptions): Launched;
   // Signals a process; false when it no longer exists.
   kill(pid: number, signal: NodeJS.Signals | number): boolean;
   // Whether the process exists and has not exited (a zombie has).
   isAlive(pid: number): boolean;
+}
+
+export interface LaunchOptions {
+  env: NodeJS.ProcessEnv;
+  // The child's fds 0..n-1: /dev/null, or one end of a socket pair whose
+  // other end is in Launched.stdio (what Node's spawn makes for 'pipe').
+  stdio: ('ignore' | 'pipe')[];
+  // The child's working directory (the daemon's when not given).
+  cwd?: string;
+}
+
+export interface Launched {
+  readonly pid: number;
+  // The daemon's end of each 'pipe', by the child's fd; null elsewhere.
+  readonly stdio: (Duplex | null)[];
+  // Settles once the process has exited and been reaped (a signal's
+  // number, or null). Watching it never keeps the daemon alive.
+  readonly exit: Promise<{ code: number | null; signal: number | null }>;
 }
 
 export interface PacketWatch {

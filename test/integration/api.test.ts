@@ -353,6 +353,10 @@ describe('Engine API', { timeout: 120_000 }, () => {
         assert.ok(Date.parse(insp1.State.StartedAt) >= Date.parse(insp1.Created));
         assert.equal(insp1.State.FinishedAt, ZERO_TIME);
         assert.ok(fs.existsSync(`/proc/${insp1.State.Pid}`), 'the process is alive');
+        // The shell catches TERM once it has run its trap (SigCgt bit 14):
+        // a stop before that, on a loaded machine, would find no handler.
+        const caught = () => BigInt('0x' + (/^SigCgt:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${insp1.State.Pid}/status`, 'utf8'))?.[1] ?? '0'));
+        for (let i = 0; i < 100 && !(caught() & (1n << 14n)); i++) await new Promise((r) => setTimeout(r, 50));
 
         const stop = await api(d, 'POST', `/containers/${id}/stop?t=5`);
         assert.equal(stop.status, 204, stop.body);

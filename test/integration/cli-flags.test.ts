@@ -122,10 +122,10 @@ describe('berth run flags against berthd', () => {
   });
 
   it('refuses a flag berthd does not apply, and creates nothing', async () => {
-    const r = await berth(d, 'run', '--health-cmd', 'true', 'busybox', 'true');
+    const r = await berth(d, 'run', '--storage-opt', 'size=1g', 'busybox', 'true');
     assert.equal(r.code, 125);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /^`--health-cmd` is not supported by berth yet\n/);
+    assert.match(r.stderr, /^`--storage-opt` is not supported by berth yet\n/);
     const long = await berth(d, 'create', '--name', 'never', '--kernel-memory=64m', '--restart', 'always', 'busybox', 'true');
     assert.equal(long.code, 125);
     assert.match(long.stderr, /^`--kernel-memory` is not supported by berth yet\n/);
@@ -139,7 +139,7 @@ describe('berth run flags against berthd', () => {
   });
 
   it('says a docker command berth lacks is not implemented', async () => {
-    assert.deepEqual(await berth(d, 'build', '.'), { code: 1, stdout: '', stderr: "berth: 'build' is not implemented yet\n" });
+    assert.deepEqual(await berth(d, 'search', 'busybox'), { code: 1, stdout: '', stderr: "berth: 'search' is not implemented yet\n" });
     assert.deepEqual(await berth(d, 'secret', 'ls'), { code: 1, stdout: '', stderr: "berth: 'secret ls' is not implemented yet\n" });
     const typo = await berth(d, 'exce');
     assert.equal(typo.code, 1);

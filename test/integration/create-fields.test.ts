@@ -33,8 +33,8 @@ describe('create fields', { timeout: 120_000 }, () => {
       ['image mounts', ['--mount', 'type=image,source=busybox,target=/x'], /HostConfig\.Mounts\.Type "image" is not supported yet/],
       ['real-time cpu', ['--cpu-rt-runtime', '1000'], /HostConfig\.CpuRealtimeRuntime is not supported yet/],
       ['an AppArmor profile', ['--security-opt', 'apparmor=docker-default'], /HostConfig\.SecurityOpt "apparmor=docker-default" is not supported: berth loads no AppArmor profiles/],
-      ['restart policy', ['--restart', 'always'], /HostConfig\.RestartPolicy "always" is not supported yet/],
-      ['healthcheck', ['--health-cmd', 'true'], /Config\.Healthcheck is not supported yet/],
+      ['a healthcheck interval under 1ms', ['--health-cmd', 'true', '--health-interval', '500us'], /Interval in Healthcheck cannot be less than 1ms/],
+      ['a restart policy with a count it cannot have', ['--restart', 'always:2'], /invalid restart policy: maximum retry count can only be used with 'on-failure'/],
       ['an unknown log driver', ['--log-driver', 'bogus'], /logger: no log driver named 'bogus' is registered/],
       ['a log driver berth lacks', ['--log-driver', 'syslog'], /berth does not implement the syslog log driver yet/],
       ['an unknown log option', ['--log-opt', 'max-bytes=1m'], /unknown log opt 'max-bytes' for json-file log driver/],
@@ -62,7 +62,8 @@ describe('create fields', { timeout: 120_000 }, () => {
 
     it('rejects malformed values with 400 naming the field, over the raw API', async () => {
       const cases: [object, RegExp][] = [
-        [{ HostConfig: { RestartPolicy: { Name: 'bogus' } } }, /HostConfig\.RestartPolicy\.Name/],
+        [{ HostConfig: { RestartPolicy: { Name: 'bogus' } } }, /invalid restart policy: unknown policy 'bogus'/],
+        [{ HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always' } } }, /can't create 'AutoRemove' container with restart policy/],
         [{ StopSignal: 'SIGBOGUS' }, /Config\.StopSignal "SIGBOGUS"/],
         [{ HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '99999' }] } } }, /HostConfig\.PortBindings host port "99999"/],
         [{ HostConfig: { ShmSize: -1 } }, /SHM size can not be less than 0/],

@@ -55,7 +55,10 @@ describe('docker CLI against berthd', () => {
   it('logs each lifecycle action at info', async () => {
     const r = await docker(d, 'run', '--rm', '--name', 'logged', 'busybox', 'sh', '-c', 'exit 4');
     assert.equal(r.code, 4);
-    const lines = d.log().split('\n').filter((l) => l.includes('msg="container ') && l.includes('name=logged'));
+    // The last line may reach the log a moment after the CLI has its answer.
+    const logged = () => d.log().split('\n').filter((l) => l.includes('msg="container ') && l.includes('name=logged'));
+    for (let i = 0; i < 50 && !logged().some((l) => l.includes('msg="container destroy ')); i++) await sleep(100);
+    const lines = logged();
     // docker run attaches before it starts; dockerd logs that as attach too.
     assert.deepEqual(lines.map((l) => /level=(\w+) msg="container (\w+) [0-9a-f]{12} /.exec(l)?.slice(1).join(' ')), ['info create', 'info attach', 'info start', 'info die', 'info destroy']);
     assert.match(lines[3], /exitCode=4/);

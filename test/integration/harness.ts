@@ -236,6 +236,16 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?:
 export const docker = (d: TestDaemon, ...args: string[]) => run('docker', args, d.env);
 export const berth = (d: TestDaemon, ...args: string[]) => run(BERTH, args, d.env);
 
+// A docker command that must succeed: its stdout, trimmed.
+export async function dockerOk(d: TestDaemon, ...args: string[]): Promise<string> {
+  const r = await docker(d, ...args);
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+// `docker inspect` of one object, parsed.
+export const inspectOf = async (d: TestDaemon, ref: string) => JSON.parse(await dockerOk(d, 'inspect', ref))[0];
+
 let tarFile: string | undefined;
 // A busybox rootfs tar from Debian's busybox-static, built once per process.
 export async function busyboxTarFile(): Promise<string> {

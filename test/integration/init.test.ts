@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { api, berth, docker, importBusybox, sleep, startDaemon, type TestDaemon } from './harness';
+import { api, berth, docker, dockerOk, importBusybox, sleep, startDaemon, type TestDaemon } from './harness';
 
 describe('--init', { timeout: 300_000 }, () => {
   let d: TestDaemon;
@@ -18,11 +18,7 @@ describe('--init', { timeout: 300_000 }, () => {
     await d?.stop();
   });
 
-  const ok = async (...args: string[]) => {
-    const r = await docker(d, ...args);
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const ok = (...args: string[]) => dockerOk(d, ...args);
 
   // Each process of the container: its state letter and its command line
   // (a zombie's is empty).

@@ -194,8 +194,7 @@ describe('resource limits', { timeout: 300_000 }, () => {
     // dockerd's merge rules: a memory above the swap already set needs a new swap.
     assert.match(await fails('update', '-m', '300m', id), /Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time/);
     assert.match(await fails('update', '--cpu-period', '50000', id), /Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set/);
-    // Restart policies come with supervision.
-    assert.match(await fails('update', '--restart', 'always', id), /RestartPolicy "always" is not supported yet/);
+    assert.match(await fails('update', '--restart', 'always:1', id), /invalid restart policy: maximum retry count can only be used with 'on-failure'/);
     await ok('rm', '-f', id);
   });
 

@@ -188,7 +188,9 @@ describe('log drivers', () => {
   });
 
   it('the log goes on, rotated and capped, while berthd is down; logs -f works after the restart', async () => {
-    const id = (await docker(d, 'run', '-d', '--name', 'survivor', '--log-opt', 'max-size=4k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', `${numbered()} | while read l; do echo "$l"; usleep 5000; done`)).stdout.trim();
+    // 50 lines a second: the 12k the files keep is seconds of output, so a
+    // follower slowed by a loaded machine does not fall a whole file behind.
+    const id = (await docker(d, 'run', '-d', '--name', 'survivor', '--log-opt', 'max-size=4k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', `${numbered()} | while read l; do echo "$l"; usleep 20000; done`)).stdout.trim();
     await sleep(500);
     const before = checkNumbered((await docker(d, 'logs', 'survivor')).stdout, 'before the kill');
     await d.kill9();

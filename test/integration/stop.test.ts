@@ -6,7 +6,7 @@
 // default is 10 s). docker CLI and berth.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { berth, docker, importBusybox, run, sleep, startDaemon, type TestDaemon } from './harness';
+import { berth, docker, dockerOk, inspectOf, importBusybox, run, sleep, startDaemon, type TestDaemon } from './harness';
 
 // pid 1 ignores a signal it has no handler for: only the trap ends it.
 const TRAP = 'trap "echo got-usr1; exit 3" USR1; echo ready; while :; do sleep 1 & wait $!; done';
@@ -21,12 +21,8 @@ describe('stop signals and timeouts', { timeout: 300_000 }, () => {
     await d?.stop();
   });
 
-  const ok = async (...args: string[]) => {
-    const r = await docker(d, ...args);
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
-  const inspect = async (id: string) => JSON.parse(await ok('inspect', id))[0];
+  const ok = (...args: string[]) => dockerOk(d, ...args);
+  const inspect = (id: string) => inspectOf(d, id);
   // The trap is set once the shell has said so.
   const ready = async (id: string) => {
     const deadline = Date.now() + 30_000;

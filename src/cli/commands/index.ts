@@ -40,6 +40,7 @@ const stopRef = ref('stop', () => import('./container/stop').then((m) => m.stopC
 const topRef = ref('top', () => import('./container/top').then((m) => m.topCommand));
 const unpauseRef = ref('unpause', () => import('./container/unpause').then((m) => m.unpauseCommand));
 const waitRef = ref('wait', () => import('./container/wait').then((m) => m.waitCommand));
+const buildRef = ref('build', () => import('./image/build').then((m) => m.buildCommand));
 const historyRef = ref('history', () => import('./image/history').then((m) => m.historyCommand));
 const importRef = ref('import', () => import('./image/import').then((m) => m.importCommand));
 const imageInspectRef = ref('inspect', () => import('./image/inspect').then((m) => m.imageInspectCommand));
@@ -69,6 +70,14 @@ const networkInspectRef = ref('inspect', () => import('./network/inspect').then(
 const networkLsRef = ref('ls', () => import('./network/list').then((m) => m.networkLsCommand));
 const networkPruneRef = ref('prune', () => import('./network/prune').then((m) => m.networkPruneCommand));
 const networkRmRef = ref('rm', () => import('./network/rm').then((m) => m.networkRmCommand));
+const contextCreateRef = ref('create', () => import('./context/context').then((m) => m.contextCreateCommand));
+const contextInspectRef = ref('inspect', () => import('./context/context').then((m) => m.contextInspectCommand));
+const contextLsRef = ref('ls', () => import('./context/context').then((m) => m.contextLsCommand));
+const contextRmRef = ref('rm', () => import('./context/context').then((m) => m.contextRmCommand));
+const contextShowRef = ref('show', () => import('./context/context').then((m) => m.contextShowCommand));
+const contextUseRef = ref('use', () => import('./context/context').then((m) => m.contextUseCommand));
+const completionRef = ref('completion', () => import('./system/completion').then((m) => m.completionCommand));
+const docsRef = ref('docs', () => import('./system/docs').then((m) => m.docsCommand));
 const volumeCreateRef = ref('create', () => import('./volume/create').then((m) => m.volumeCreateCommand));
 const volumeInspectRef = ref('inspect', () => import('./volume/inspect').then((m) => m.volumeInspectCommand));
 const volumeLsRef = ref('ls', () => import('./volume/list').then((m) => m.volumeLsCommand));
@@ -81,9 +90,10 @@ export const TOP: CommandRef[] = [
   commitRef, exportRef,
   attachRef, execRef, cpRef, diffRef, topRef, pauseRef, unpauseRef, renameRef, statsRef, eventsRef, updateRef,
   portRef,
-  imagesRef, pullRef, pushRef, importRef, saveRef, loadRef, historyRef, tagRef, rmiRef,
+  buildRef, imagesRef, pullRef, pushRef, importRef, saveRef, loadRef, historyRef, tagRef, rmiRef,
   loginRef, logoutRef,
   infoRef, versionRef,
+  completionRef, docsRef,
 ];
 
 export interface Group {
@@ -106,7 +116,7 @@ export const GROUPS: Record<string, Group> = {
   image: {
     summary: 'Manage images',
     commands: {
-      history: historyRef, import: importRef, inspect: imageInspectRef, load: loadRef, ls: imageLsRef, list: imageLsRef,
+      build: buildRef, history: historyRef, import: importRef, inspect: imageInspectRef, load: loadRef, ls: imageLsRef, list: imageLsRef,
       prune: imagePruneRef, pull: pullRef, push: pushRef, rm: rmiRef, remove: rmiRef, save: saveRef, tag: tagRef,
     },
   },
@@ -128,6 +138,13 @@ export const GROUPS: Record<string, Group> = {
       prune: volumePruneRef, rm: volumeRmRef, remove: volumeRmRef,
     },
   },
+  context: {
+    summary: 'Manage contexts',
+    commands: {
+      create: contextCreateRef, inspect: contextInspectRef, ls: contextLsRef, list: contextLsRef,
+      rm: contextRmRef, remove: contextRmRef, show: contextShowRef, use: contextUseRef,
+    },
+  },
   base: {
     summary: 'Create base images without a registry',
     commands: { busybox: baseBusyboxRef, debian: baseDebianRef },
@@ -139,15 +156,15 @@ export const GROUPS: Record<string, Group> = {
 // than calling them unknown.
 export const NOT_IMPLEMENTED = {
   top: [
-    'build', 'search',
+    'search',
   ],
   groups: {
     builder: ['build', 'prune'],
     checkpoint: ['create', 'ls', 'list', 'rm', 'remove'],
     config: ['create', 'inspect', 'ls', 'list', 'rm', 'remove'],
     container: [],
-    context: ['create', 'export', 'import', 'inspect', 'ls', 'list', 'rm', 'remove', 'show', 'update', 'use'],
-    image: ['build'],
+    context: ['export', 'import', 'update'],
+    image: [],
     manifest: ['annotate', 'create', 'inspect', 'push', 'rm'],
     node: ['demote', 'inspect', 'ls', 'list', 'promote', 'ps', 'rm', 'remove', 'update'],
     plugin: ['create', 'disable', 'enable', 'inspect', 'install', 'ls', 'list', 'push', 'rm', 'remove', 'set', 'upgrade'],

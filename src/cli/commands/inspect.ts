@@ -57,7 +57,17 @@ export async function inspect(ctx: Context, kinds: Kind[], refs: string[], forma
   }
   if (format) {
     const tmpl = format === 'json' ? '{{json .}}' : format;
-    for (const raw of raws) ctx.out.write(renderTemplate(tmpl, JSON.parse(raw)) + '\n');
+    // As docker's TemplateInspector on the raw JSON: a key the object lacks
+    // is an error (missingkey=error), and nothing written at all is a "\n".
+    let wrote = '';
+    for (const raw of raws) {
+      try {
+        wrote += renderTemplate(tmpl, JSON.parse(raw), { missingKeyError: true }) + '\n';
+      } catch (err) {
+        errs.push((err as Error).message);
+      }
+    }
+    ctx.out.write(wrote || '\n');
   } else {
     ctx.out.write(raws.length ? `${indentJSON(`[${raws.join(',')}]`)}\n` : '[]\n');
   }

@@ -57,9 +57,9 @@ export { goValue } from './template';
 
 // Renders `tmpl` (docker's \t and \n escapes allowed) against decoded JSON,
 // as `inspect --format` does. Errors read "template parsing error: …".
-export function renderTemplate(tmpl: string, data: unknown): string {
+export function renderTemplate(tmpl: string, data: unknown, opts: { missingKeyError?: boolean } = {}): string {
   try {
-    return executeTemplate(parseTemplate(tmpl.replace(/\\t/g, '\t').replace(/\\n/g, '\n')), data);
+    return executeTemplate(parseTemplate(tmpl.replace(/\\t/g, '\t').replace(/\\n/g, '\n')), data, undefined, opts);
   } catch (e) {
     if (e instanceof TemplateError) throw new Error(`template parsing error: ${e.message}`);
     throw e;

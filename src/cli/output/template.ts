@@ -271,8 +271,10 @@ class ActionParser {
     switch (t.t) {
       case 'field': {
         const names = [t.v];
+        // Go places a chained field (.A.B) at its second name.
+        const chainPos = this.peek()?.t === 'field' && this.peek()!.adj ? this.peek()!.pos : t.pos;
         while (this.peek()?.t === 'field' && this.peek()!.adj) names.push((this.toks[this.i++] as any).v);
-        op = { k: 'field', names, pos: t.pos, text: '' };
+        op = { k: 'field', names, pos: chainPos, text: '' };
         break;
       }
       case 'dot':
@@ -280,8 +282,9 @@ class ActionParser {
         break;
       case 'var': {
         const names: string[] = [];
+        const chainPos = this.peek()?.t === 'field' && this.peek()!.adj ? this.peek()!.pos : t.pos;
         while (this.peek()?.t === 'field' && this.peek()!.adj) names.push((this.toks[this.i++] as any).v);
-        op = { k: 'var', name: t.v, names, pos: t.pos, text: '' };
+        op = { k: 'var', name: t.v, names, pos: chainPos, text: '' };
         break;
       }
       case 'str':
@@ -622,7 +625,7 @@ class Exec {
   private vars: { name: string; value: unknown }[][] = [];
   out = '';
 
-  constructor(private t: Template, private funcs: Record<string, Fn>, root: unknown) {
+  constructor(private t: Template, private funcs: Record<string, Fn>, root: unknown, private missingKeyError = false) {
     this.vars.push([{ name: '$', value: root }]);
   }
 
@@ -674,7 +677,10 @@ class Exec {
     if (typeof recv !== 'object' || Array.isArray(recv)) {
       this.fail(op.pos, op.text, `can't evaluate field ${name} in type ${Array.isArray(recv) ? '[]interface {}' : typeof recv === 'string' ? 'string' : typeof recv === 'number' ? 'float64' : 'bool'}`);
     }
-    return Object.hasOwn(recv, name) ? (recv as any)[name] : undefined;
+    if (Object.hasOwn(recv, name)) return (recv as any)[name];
+    // Go's Option("missingkey=error"), which docker's inspect uses on raw JSON.
+    if (this.missingKeyError) this.fail(op.pos, op.text, `map has no entry for key "${name}"`);
+    return undefined;
   }
 
   private chain(recv: unknown, names: string[], args: unknown[], op: Operand): unknown {
@@ -814,8 +820,8 @@ class Exec {
   }
 }
 
-export function executeTemplate(t: Template, data: unknown, funcs: Record<string, Fn> = FUNCS): string {
-  const ex = new Exec(t, funcs, data);
+export function executeTemplate(t: Template, data: unknown, funcs: Record<string, Fn> = FUNCS, opts: { missingKeyError?: boolean } = {}): string {
+  const ex = new Exec(t, funcs, data, opts.missingKeyError);
   try {
     ex.list(data, t.root);
   } catch (e) {

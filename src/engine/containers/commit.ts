@@ -31,6 +31,9 @@ export interface CommitOptions {
   containerConfig: unknown;
   // Freeze a running container while its layer is read.
   pause?: boolean;
+  // The history entry's created_by (the builder's step); the container's
+  // command when unset.
+  createdBy?: string;
 }
 
 export interface SnapshotDeps {
@@ -167,7 +170,7 @@ export class ContainerSnapshots {
         containerConfig: o.containerConfig,
         containerID: c.id,
         created: new Date().toISOString(),
-        createdBy: (o.container.Cmd ?? []).join(' '),
+        createdBy: o.createdBy ?? (o.container.Cmd ?? []).join(' '),
         author: o.author || undefined,
         comment: o.comment || undefined,
         diffID,

@@ -68,7 +68,7 @@ export interface ExecContainers {
 
 export interface ExecDeps {
   containers: ExecContainers;
-  runtime: Pick<Runtime, 'exec' | 'resizeExec' | 'forgetExec'>;
+  runtime: Pick<Runtime, 'exec' | 'resizeExec' | 'forgetExec' | 'kill'>;
   // A running container's root filesystem, as mounted (its /etc/passwd).
   rootfs(id: string): string;
   events: EventPublisher;
@@ -225,6 +225,21 @@ export class ExecService {
     await this.d.runtime.resizeExec(this.ref(c), id, height, width);
   }
 
+  // Signals a running session's process (a healthcheck past its timeout).
+  kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): void {
+    const s = this.sessions.get(id);
+    if (s?.running && s.pid) this.d.runtime.kill(s.pid, signal);
+  }
+
+  // Forgets a finished session at once (a healthcheck's, its code read),
+  // so that frequent probes do not pile sessions up.
+  remove(id: string): void {
+    const s = this.sessions.get(id);
+    if (!s || s.exitCode === undefined) return;
+    clearTimeout(s.timer);
+    this.sessions.delete(id);
+  }
+
   // The container has stopped or is gone: its sessions go with it, as
   // dockerd unregisters them at the container's cleanup (their processes
   // died with it; an exit still on its way is published all the same).
@@ -266,6 +281,7 @@ export class ExecService {
   // dockerd's words, with the name or id the client used.
   private checkRunning(c: ContainerRecord, ref: string): void {
     if (c.state.status === 'paused') throw conflict(`Container ${ref} is paused, unpause the container before exec`);
+    if (c.state.status === 'restarting') throw conflict(`Container ${c.id} is restarting, wait until the container is running`);
     if (c.state.status !== 'running') throw conflict(`container ${c.id} is not running`);
   }
 

@@ -115,8 +115,14 @@ export class Attachments {
   }
 
   // Ends every attachment (the container is gone or failed to start).
-  endAll(): void {
-    for (const a of [...this.live]) this.end(a);
+  // `drainMs`: a connected one whose process has exited may still have
+  // output on its way from the shim (a loaded machine, a removal right
+  // after the exit): it ends when the shim's stream does, or after that long.
+  endAll(o: { drainMs?: number } = {}): void {
+    for (const a of [...this.live]) {
+      if (a.conn && o.drainMs) setTimeout(() => this.end(a), o.drainMs).unref();
+      else this.end(a);
+    }
   }
 
   // Drops the streams without telling the clients (the daemon shuts down).

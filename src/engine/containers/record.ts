@@ -14,6 +14,25 @@ export interface ContainerState {
   startedAt: string;
   finishedAt: string;
   oomKilled: boolean;
+  // A container with a healthcheck, once started (health.ts).
+  health?: HealthState;
+}
+
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
+export interface HealthState {
+  status: HealthStatus;
+  failingStreak: number;
+  // The last five probes, oldest first.
+  log: HealthResult[];
+}
+
+export interface HealthResult {
+  // ISO 8601.
+  start: string;
+  end: string;
+  exitCode: number;
+  output: string;
 }
 
 export interface ContainerRecord {
@@ -22,7 +41,15 @@ export interface ContainerRecord {
   created: string;
   spec: ContainerSpec;
   state: ContainerState;
+  // Restarts by its restart policy since it was last started by hand.
   restartCount: number;
+  // Stopped or killed through the API (dockerd's HasBeenManuallyStopped):
+  // its policy does not restart it (`unless-stopped`: not at daemon start
+  // either); a start by hand clears it.
+  manuallyStopped?: boolean;
+  // While `restarting`: when the policy's pending start is due (ISO 8601),
+  // so that a daemon stopped meanwhile keeps it.
+  restartAt?: string;
   // The shim's pid, while the container runs.
   conmonPid: number;
   // Its cgroup below each hierarchy's root, set at start (stats read it).

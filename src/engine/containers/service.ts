@@ -11,7 +11,7 @@ import { BerthError, conflict, invalidArgument, isKind, notFound, notModified } 
 import { MNT_DETACH, type Host } from '../../host';
 import { newId } from '../../util/ids';
 import { KeyedLock } from '../../util/lock';
-import { readFileInRoot, resolveInRoot } from '../../util/rootfs';
+import { readFileInRootSync, resolveInRoot } from '../../util/rootfs';
 import { parseSignal } from '../../util/signals';
 import type { EventPublisher } from '../events/bus';
 import type { ImageRecord } from '../images/types';
@@ -31,6 +31,8 @@ import { readLog, type LogOptions, type LogRecord } from '../logs/read';
 import { logPath } from '../logs/settings';
 import { randomName, validateName } from './names';
 import { initialState, isRunning, type ContainerRecord } from './record';
+import { wallClock, type Clock } from '../../util/clock';
+import { BACKOFF_MAX_MS, decide, PendingRestarts, restartsAtAll, shouldRestart, type RestartPolicy } from './restart';
 import { argvOf, type ContainerSpec, type MountSpec, type Namespace, type VolumesFromSpec } from './spec';
 import type { ContainerFiles, ContainerStore } from './store';
 
@@ -71,6 +73,8 @@ export interface ContainerServiceOptions {
   // The capabilities berthd holds (its bounding set): what --privileged and
   // --cap-add ALL grant. Docker's 14 when not given.
   heldCaps?: string[];
+  // Time for restart policies' back-off (tests pass a fake).
+  clock?: Clock;
   // The init (--init): whether containers get one when their spec does
   // not say, and the host's binary (none found: such a start fails).
   init?: { default: boolean; path?: string; name: string };
@@ -97,8 +101,21 @@ interface Entry {
   // Its exit's cleanup has let go of the runtime's state, the network and
   // the mount (what an auto-removal that follows need not do again).
   released?: boolean;
+  // An exit's cleanup in progress. The state says "exited" from its first
+  // moment, so a `wait` answers and a client may start the container again
+  // at once: that start waits for this, or the old run's unmount and
+  // network teardown would take the new run's.
+  settling?: Promise<void>;
+  // Restart policy: the last back-off, and a restart called off by a
+  // client's signal meant to end it (dockerd's ExitOnNext).
+  backoffMs?: number;
+  noRestart?: boolean;
   // An `oom` event was published since it started (the exit then sends none).
   oomReported?: boolean;
+  // The runtime's state of the last exit is still there: an auto-removed
+  // container's, removed once its removal has been answered, or before it
+  // starts again (a restart that came first).
+  runtimeLeft?: boolean;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -113,9 +130,16 @@ export class ContainerService {
   private lock = new KeyedLock();
   // 'exit' and 'removed' with the container id: what wait and stop wait for.
   private internal = new EventEmitter();
+  // Restart policies' pending starts; they wait for autostart(), which the
+  // daemon calls once the networks know the containers restored.
+  private pending: PendingRestarts;
+  private letStart!: () => void;
+  private startable = new Promise<void>((r) => (this.letStart = r));
+  private closing = false;
 
   constructor(private d: ContainerDeps, private opts: ContainerServiceOptions) {
     this.internal.setMaxListeners(0);
+    this.pending = new PendingRestarts(opts.clock ?? wallClock);
   }
 
   // Loads the records and reconciles them with what the runtime left: exits
@@ -164,10 +188,34 @@ export class ContainerService {
     // An exit whose cleanup was cut short, or a start that failed halfway.
     await this.d.runtime.delete(this.ref(c));
     this.unmountRootfs(c.id);
+    // A policy restart the daemon did not live to make: due when it was.
+    if (s.status === 'restarting') this.scheduleRestart(e, Math.min(c.restartAt ? Date.parse(c.restartAt) - this.pending.clock.now() : 0, BACKOFF_MAX_MS));
+  }
+
+  // The end of the daemon's start: pending policy restarts may run, and, as
+  // dockerd's restore, containers that were started once and whose policy
+  // wants them running are started (`always` even if stopped by hand,
+  // `unless-stopped` unless, `on-failure` after a failure within its
+  // retries), as a start by hand (the count starts over).
+  async autostart(): Promise<void> {
+    this.letStart();
+    const wanted = (e: Entry) => {
+      const c = e.rec;
+      return c.state.status === 'exited' && !!c.state.startedAt && !c.spec.autoRemove && this.entries.has(c.id) &&
+        shouldRestart(c.spec.restart, { exitCode: c.state.exitCode, manuallyStopped: !!c.manuallyStopped, restartCount: c.restartCount });
+    };
+    await Promise.all([...this.entries.values()].filter(wanted).map((e) =>
+      this.lock.run(e.rec.id, async () => {
+        if (!wanted(e) || this.closing) return;
+        this.resetRestarts(e);
+        await this.startLocked(e);
+      }).catch((err) => this.opts.log('error', `autostart ${e.rec.id.slice(0, 12)}: ${(err as Error).message}`))));
   }
 
   private async dropOrphan(id: string): Promise<void> {
-    // A create cut short, or a removal after its point of no return.
+    // A create cut short, or a removal after its point of no return (whose
+    // runtime state may be left: an auto-removal's goes last).
+    await this.d.runtime.forget(id).catch((err) => this.opts.log('warn', `runtime state of ${id.slice(0, 12)}: ${(err as Error).message}`));
     this.unmountRootfs(id);
     await this.d.rootfs.removeContainer(id);
     await this.d.store.removeDir(id);
@@ -195,7 +243,8 @@ export class ContainerService {
   }
 
   usersOfImage(imageId: string): { id: string; running: boolean }[] {
-    return this.list().filter((c) => c.spec.image.id === imageId).map((c) => ({ id: c.id, running: isRunning(c.state) }));
+    // A restarting one counts as running, as in dockerd: its image must stay.
+    return this.list().filter((c) => c.spec.image.id === imageId).map((c) => ({ id: c.id, running: isRunning(c.state) || c.state.status === 'restarting' }));
   }
 
   private heldCaps(): string[] {
@@ -219,6 +268,7 @@ export class ContainerService {
     }
     if (argvOf(spec.process).length === 0) throw invalidArgument('No command specified');
     if (spec.stop.signal !== undefined) parseSignal(spec.stop.signal);
+    if (spec.autoRemove && restartsAtAll(spec.restart)) throw invalidArgument("can't create 'AutoRemove' container with restart policy");
     const warnings = this.checkLimits(spec);
     if (this.opts.remap && spec.userns !== 'host' && spec.security.privileged) {
       throw invalidArgument('privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode');
@@ -311,7 +361,12 @@ export class ContainerService {
 
   async start(ref: string): Promise<void> {
     const e = this.entry(ref);
-    await this.lock.run(e.rec.id, () => this.startLocked(e));
+    await this.lock.run(e.rec.id, async () => {
+      // Restarting counts as running, as in dockerd.
+      if (e.rec.state.status === 'restarting') throw notModified('container already started');
+      if (!isRunning(e.rec.state)) this.resetRestarts(e);
+      await this.startLocked(e);
+    });
   }
 
   // The process runs, and may print, before the runtime's start returns and
@@ -328,12 +383,17 @@ export class ContainerService {
 
   private async startProcess(e: Entry): Promise<void> {
     const c = e.rec;
+    if (e.settling) await e.settling;
     if (isRunning(c.state)) throw notModified('container already started');
     if (c.state.status === 'removing' || !this.entries.has(c.id)) throw notFound(`No such container: ${c.id}`);
     const image = this.d.images.get(c.spec.image.id);
     if (!image) throw notFound(`image ${c.spec.image.id} of container ${c.id.slice(0, 12)} not found`);
     e.released = false;
     e.oomReported = false;
+    if (e.runtimeLeft) {
+      await this.d.runtime.delete(this.ref(c));
+      e.runtimeLeft = false;
+    }
     const id = c.id;
     const p = c.spec.process;
     let mounted = false;
@@ -352,7 +412,10 @@ export class ContainerService {
       const remap = this.remapOf(c.spec);
       const rootfs = await this.mountRootfs(id, image, c.spec.autoRemove, remap);
       mounted = true;
-      const [passwd, group] = await Promise.all([readFileInRoot(rootfs, '/etc/passwd'), readFileInRoot(rootfs, '/etc/group')]);
+      // At once, as exec's: two small files, where the thread pool's
+      // round trips (open, stat, read, close each) cost more than the reads.
+      const passwd = readFileInRootSync(rootfs, '/etc/passwd');
+      const group = readFileInRootSync(rootfs, '/etc/group');
       const sec = securityOf(c.spec, this.heldCaps(), group, os.release());
       const user = resolveUser(p.user, passwd, group);
       const mounts = await this.d.volumes.mount(id, c.spec.mounts, rootfs);
@@ -546,6 +609,9 @@ export class ContainerService {
     if (!e || !isRunning(e.rec.state)) return Promise.resolve();
     if (!e.exiting) {
       e.exiting = (async () => {
+        // A start still finishing (its record saved, its `start` event not
+        // yet out) goes first: a quick process's `die` follows its `start`.
+        if (e.starting) await e.starting;
         // Only a recorded exit code settles it; a process gone without
         // one is checkAlive's to find.
         const exit = await this.d.runtime.exited(this.ref(e.rec));
@@ -564,7 +630,26 @@ export class ContainerService {
     const c = e.rec;
     if (!isRunning(c.state)) return;
     const oomKilled = !!c.cgroup && !!this.opts.oomKilled?.(c.cgroup);
-    Object.assign(c.state, { status: 'exited', pid: 0, exitCode: code, error, finishedAt: at.toISOString(), oomKilled });
+    const restartIn = this.planRestart(e, code, at);
+    Object.assign(c.state, { status: restartIn === undefined ? 'exited' : 'restarting', pid: 0, exitCode: code, error, finishedAt: at.toISOString(), oomKilled });
+    let settled!: () => void;
+    e.settling = new Promise<void>((r) => (settled = r));
+    try {
+      await this.releaseExit(e, code);
+    } finally {
+      e.settling = undefined;
+      settled();
+    }
+    if (restartIn !== undefined) this.scheduleRestart(e, restartIn);
+    else if (c.spec.autoRemove) {
+      await this.remove(c.id, { force: true, auto: true, volumes: true }).catch((err) => this.opts.log('warn', `auto-remove ${c.id.slice(0, 12)}: ${err.message}`));
+    }
+  }
+
+  // The rest of an exit: saved, and the runtime, network, mount and volumes
+  // let go of; then the die event.
+  private async releaseExit(e: Entry, code: number): Promise<void> {
+    const c = e.rec;
     c.conmonPid = 0;
     // An auto-removed container's exit is not saved: it is removed next,
     // and a daemon stopped before that removes it at start whatever its
@@ -573,19 +658,22 @@ export class ContainerService {
     const saved = c.spec.autoRemove || (await this.saveQuietly(c));
     // Unsaved (a full disk), the runtime keeps the exit code for a restart.
     // Side by side: the runtime's delete and the network's teardown (whose
-    // disconnect events follow the die, as dockerd's do).
+    // disconnect events follow the die, as dockerd's do). An auto-removed
+    // container's runtime state goes after its removal is answered
+    // (remove()): nothing needs it before, and a start again deletes it first.
+    const deferRuntime = !!c.spec.autoRemove;
     let released = saved;
     let died!: () => void;
     const dieSent = new Promise<void>((r) => (died = r));
     try {
       await Promise.all([
-        saved
+        saved && !deferRuntime
           ? this.d.runtime.delete(this.ref(c)).catch((err) => {
               released = false;
               this.opts.log('warn', `runtime delete ${c.id.slice(0, 12)}: ${err.message}`);
             })
           : undefined,
-        this.d.networks.detach(c.id, { announceAfter: dieSent }).catch((err) => {
+        this.d.networks.detach(c.id, { announceAfter: dieSent, background: true }).catch((err) => {
           released = false;
           this.opts.log('warn', `network detach ${c.id.slice(0, 12)}: ${err.message}`);
         }),
@@ -593,18 +681,104 @@ export class ContainerService {
       this.unmountRootfs(c.id);
       await this.d.volumes.unmount(c.id, c.spec.mounts).catch((err) => this.opts.log('warn', `volume unmount ${c.id.slice(0, 12)}: ${err.message}`));
       e.released = released;
+      e.runtimeLeft = deferRuntime;
       this.internal.emit('exit', c.id);
       // An OOM kill whose event did not come first (conmon reports it as
       // the process dies, or the daemon was down) still precedes the die.
-      if (oomKilled && !e.oomReported) this.publish(c, 'oom');
+      if (c.state.oomKilled && !e.oomReported) this.publish(c, 'oom');
       e.oomReported = false;
       this.publish(c, 'die', { exitCode: String(code) });
     } finally {
       died();
     }
-    if (c.spec.autoRemove) {
-      await this.remove(c.id, { force: true, auto: true, volumes: true }).catch((err) => this.opts.log('warn', `auto-remove ${c.id.slice(0, 12)}: ${err.message}`));
-    }
+  }
+
+  // ----- restart policies (restart.ts) -----
+
+  // The policy's word on an exit: a restart is counted, and when it is due
+  // is kept with the record. Returns its delay.
+  private planRestart(e: Entry, code: number, at: Date): number | undefined {
+    const c = e.rec;
+    const d = decide(c.spec.restart, {
+      exitCode: code,
+      manuallyStopped: !!c.manuallyStopped,
+      restartCount: c.restartCount,
+      ranMs: at.getTime() - Date.parse(c.state.startedAt),
+      lastBackoffMs: e.backoffMs ?? 0,
+      canceled: !!e.noRestart,
+    });
+    e.backoffMs = d.backoffMs;
+    delete c.restartAt;
+    if (d.delayMs === undefined) return undefined;
+    c.restartCount++;
+    c.restartAt = new Date(this.pending.clock.now() + d.delayMs).toISOString();
+    return d.delayMs;
+  }
+
+  // A daemon going away leaves it to the record (restore schedules it again).
+  private scheduleRestart(e: Entry, ms: number): void {
+    if (this.closing) return;
+    this.pending.schedule(e.rec.id, ms, () => void this.policyRestart(e));
+  }
+
+  // The start a policy asked for, unless called off meanwhile. One that
+  // fails leaves the container exited (its waiters are told).
+  private async policyRestart(e: Entry): Promise<void> {
+    await this.startable;
+    const c = e.rec;
+    await this.lock.run(c.id, async () => {
+      if (c.state.status !== 'restarting' || !this.entries.has(c.id) || this.closing) return;
+      delete c.restartAt;
+      try {
+        await this.startLocked(e);
+      } catch (err) {
+        this.opts.log('warn', `restart of ${c.id.slice(0, 12)} by its policy: ${(err as Error).message}`);
+        // Refused before anything ran (its image gone): exited all the same.
+        if (c.state.status === 'restarting') {
+          Object.assign(c.state, { status: 'exited', error: (err as Error).message });
+          await this.saveQuietly(c);
+        }
+        this.internal.emit('exit', c.id);
+      }
+    }).catch((err) => this.opts.log('error', `restart of ${c.id.slice(0, 12)}: ${(err as Error).message}`));
+  }
+
+  // A start by hand: the count starts over, the back-off too, and the
+  // container is no longer "stopped by hand" (moby's ResetRestartManager).
+  private resetRestarts(e: Entry): void {
+    e.rec.restartCount = 0;
+    delete e.rec.manuallyStopped;
+    e.backoffMs = 0;
+    e.noRestart = false;
+  }
+
+  // Calls off a pending restart (holding the lock): the container is
+  // exited, with the code of its last exit.
+  private async cancelRestart(e: Entry): Promise<void> {
+    const c = e.rec;
+    this.pending.cancel(c.id);
+    if (c.state.status !== 'restarting') return;
+    c.state.status = 'exited';
+    delete c.restartAt;
+    await this.saveQuietly(c);
+    this.internal.emit('exit', c.id);
+  }
+
+  // A client's stop, kill, restart or rm -f: the container is "stopped by
+  // hand", saved before the signal goes, and a signal meant to end it calls
+  // off the restart its exit would bring (dockerd's kill).
+  private async markStopped(e: Entry, sig: NodeJS.Signals | number): Promise<void> {
+    if (this.meantToEnd(e.rec, sig)) e.noRestart = true;
+    if (e.rec.manuallyStopped) return;
+    e.rec.manuallyStopped = true;
+    await this.saveQuietly(e.rec, false);
+  }
+
+  // dockerd's rule for a signal meant to end a container: SIGKILL, its stop
+  // signal, or any signal when it has none set.
+  private meantToEnd(c: ContainerRecord, sig: NodeJS.Signals | number): boolean {
+    const n = parseSignal(String(sig));
+    return c.spec.stop.signal === undefined || n === 9 || n === parseSignal(c.spec.stop.signal);
   }
 
   // Resolves once the container is not running any more. While waiting it
@@ -665,9 +839,17 @@ export class ContainerService {
 
   private async stopLocked(e: Entry, timeout?: number, signal?: string): Promise<void> {
     const c = e.rec;
-    if (!isRunning(c.state)) throw notModified('container already stopped');
     const sig = parseSignal(signal || c.spec.stop.signal, 'SIGTERM');
+    if (c.state.status === 'restarting') {
+      // No process to signal: the pending restart is called off.
+      await this.markStopped(e, 'SIGKILL');
+      await this.cancelRestart(e);
+      this.publish(c, 'stop');
+      return;
+    }
+    if (!isRunning(c.state)) throw notModified('container already stopped');
     const t = timeout ?? c.spec.stop.timeout ?? 10;
+    await this.markStopped(e, sig);
     const done = this.exited(e);
     this.signal(e, sig);
     this.publish(c, 'kill', { signal: String(sig) });
@@ -679,6 +861,7 @@ export class ContainerService {
       ]);
       clearTimeout(timer);
       if (timedOut) {
+        e.noRestart = true;
         this.signal(e, 'SIGKILL');
         this.publish(c, 'kill', { signal: '9' });
       }
@@ -697,9 +880,7 @@ export class ContainerService {
       return;
     }
     const c = e.rec;
-    if (c.state.status !== 'paused') return;
-    const n = parseSignal(String(sig));
-    if (c.spec.stop.signal !== undefined && n !== 9 && n !== parseSignal(c.spec.stop.signal)) return;
+    if (c.state.status !== 'paused' || !this.meantToEnd(c, sig)) return;
     c.state.status = 'running';
     void this.d.runtime.pause(this.ref(c), true)
       .then(() => this.saveQuietly(c, false))
@@ -713,7 +894,18 @@ export class ContainerService {
     // As dockerd's kill waits for the container's lock held by a start: a
     // client forwarding a signal as soon as it sees output is not refused.
     if (e.starting) await e.starting;
+    if (c.state.status === 'restarting') {
+      // As dockerd: no process to signal; one meant to end it calls off the restart.
+      const calledOff = await this.lock.run(c.id, async () => {
+        if (c.state.status !== 'restarting') return false;
+        await this.markStopped(e, sig);
+        if (e.noRestart) await this.cancelRestart(e);
+        return true;
+      });
+      if (calledOff) return;
+    }
     if (!isRunning(c.state)) throw conflict(`cannot kill container: ${ref}: container ${c.id} is not running`);
+    await this.markStopped(e, sig);
     const done = this.exited(e);
     this.signal(e, sig);
     this.publish(c, 'kill', { signal: String(sig) });
@@ -724,7 +916,8 @@ export class ContainerService {
   async restart(ref: string, o: { timeout?: number; signal?: string } = {}): Promise<void> {
     const e = this.entry(ref);
     await this.lock.run(e.rec.id, async () => {
-      if (isRunning(e.rec.state)) await this.stopLocked(e, o.timeout, o.signal);
+      if (isRunning(e.rec.state) || e.rec.state.status === 'restarting') await this.stopLocked(e, o.timeout, o.signal);
+      this.resetRestarts(e);
       await this.startLocked(e);
     });
     this.publish(e.rec, 'restart');
@@ -740,7 +933,7 @@ export class ContainerService {
     const e = this.entry(ref);
     const id = e.rec.id;
     const result = (): WaitResult => ({ StatusCode: e.rec.state.exitCode, Error: null });
-    if (condition === 'not-running' && !isRunning(e.rec.state)) return Promise.resolve(result());
+    if (condition === 'not-running' && !isRunning(e.rec.state) && e.rec.state.status !== 'restarting') return Promise.resolve(result());
     return new Promise((resolve) => {
       const settle = (eid: string, removed: boolean) => {
         if (eid !== id || (condition === 'removed' && !removed)) return;
@@ -779,10 +972,14 @@ export class ContainerService {
       // it. Killing it here would wait for an exit that this removal, part
       // of the last exit's handling, keeps from being handled.
       if (opts.auto && isRunning(c.state)) return;
-      if (isRunning(c.state)) {
+      if (isRunning(c.state) || c.state.status === 'restarting') {
         if (!opts.force) {
-          throw conflict(`cannot remove container "${c.name}": container is running: stop the container before removing or force remove`);
+          throw conflict(`cannot remove container "${c.name}": container is ${c.state.status === 'restarting' ? 'restarting' : 'running'}: stop the container before removing or force remove`);
         }
+        await this.markStopped(e, 'SIGKILL');
+      }
+      if (c.state.status === 'restarting') await this.cancelRestart(e);
+      if (isRunning(c.state)) {
         const done = this.exited(e);
         this.signal(e, 'SIGKILL');
         await done;
@@ -794,7 +991,12 @@ export class ContainerService {
       // on a full disk it cannot be written, and removing must still work.
       // An auto-removed container is removed at start anyway.
       if (!opts.auto) await this.saveQuietly(c, false);
-      e.io.endAll();
+      // The process has exited: what the shim still holds of its output
+      // reaches the attached clients (docker run --rm of a quick command).
+      e.io.endAll({ drainMs: 2000 });
+      // Left by the exit for after the answer (a daemon killed before it
+      // leaves an orphaned directory, whose runtime state init() removes).
+      const runtimeLeft = !!(opts.auto && e.released && e.runtimeLeft);
       try {
         // What the exit's cleanup did is not done again.
         if (!(opts.auto && e.released)) {
@@ -802,7 +1004,7 @@ export class ContainerService {
           await this.d.networks.detach(id);
           this.unmountRootfs(id);
         }
-        await this.d.networks.forget?.(id);
+        await this.d.networks.forget?.(id, { background: !!opts.auto });
         await this.d.store.forget(id, !opts.auto);
       } catch (err) {
         c.state.status = before;
@@ -813,6 +1015,7 @@ export class ContainerService {
       this.d.store.drop(c);
       await this.d.volumes.release(id, c.spec.mounts, { removeAnonymous: !!opts.volumes }).catch((err) => this.opts.log('warn', `volumes of ${id.slice(0, 12)}: ${(err as Error).message}`));
       const dirs = async () => {
+        if (runtimeLeft) await this.d.runtime.delete(this.ref(c)).catch((err) => this.opts.log('warn', `runtime delete ${id.slice(0, 12)}: ${(err as Error).message}`));
         await this.d.rootfs.removeContainer(id);
         await this.d.store.removeDir(id);
       };
@@ -856,6 +1059,7 @@ export class ContainerService {
     const e = this.entry(ref);
     const c = e.rec;
     if (c.state.status === 'paused') throw conflict(`container ${ref} is paused, unpause the container before attach`);
+    if (c.state.status === 'restarting') throw conflict(`container ${ref} is restarting, wait until the container is running`);
     // A client's stdin goes nowhere unless the container keeps stdin open.
     opts = { ...opts, stdin: opts.stdin && c.spec.process.stdin };
     this.publish(c, 'attach');
@@ -896,6 +1100,7 @@ export class ContainerService {
     const e = this.entry(ref);
     await this.lock.run(e.rec.id, async () => {
       const c = e.rec;
+      if (c.state.status === 'restarting') throw conflict(`Container ${c.id} is restarting, wait until the container is running`);
       if (!isRunning(c.state)) throw conflict(`container ${c.id} is not running`);
       if (c.state.status === 'paused') throw conflict(`Container ${c.id} is already paused`);
       try {
@@ -971,16 +1176,20 @@ export class ContainerService {
   }
 
   // Replaces the container's limits (the front-end merges an update into
-  // the old ones) and its meta; a running or paused container's cgroup
-  // changes at once, a stopped one's at its next start. Returns warnings.
-  async update(ref: string, limits: LimitsSpec, meta?: unknown): Promise<string[]> {
+  // the old ones), its restart policy when given, and its meta; a running or
+  // paused container's cgroup changes at once, a stopped one's at its next
+  // start; a new policy rules the next exit. Returns warnings.
+  async update(ref: string, limits: LimitsSpec, meta?: unknown, restart?: RestartPolicy): Promise<string[]> {
     const e = this.entry(ref);
     return this.lock.run(e.rec.id, async () => {
       const c = e.rec;
       if (c.state.status === 'removing' || c.state.status === 'dead') {
         throw conflict(`Cannot update container ${c.id}: container is marked for removal and cannot be "update"`);
       }
-      const spec: ContainerSpec = { ...c.spec, limits };
+      if (restart && c.spec.autoRemove && restartsAtAll(restart)) {
+        throw conflict(`Cannot update container ${c.id}: Restart policy cannot be updated because AutoRemove is enabled for the container`);
+      }
+      const spec: ContainerSpec = { ...c.spec, limits, ...(restart ? { restart } : {}) };
       const warnings = this.checkLimits(spec);
       if (isRunning(c.state)) {
         try {
@@ -1013,6 +1222,9 @@ export class ContainerService {
   // Lets go of the clients' streams and waits for what is left in the
   // background.
   shutdown(): Promise<void> {
+    // Pending policy restarts stay in the records, for the next start.
+    this.closing = true;
+    this.pending.cancelAll();
     for (const e of this.entries.values()) e.io.closeAll();
     return this.idle();
   }
@@ -1036,6 +1248,13 @@ export class ContainerService {
         }
       }
     });
+  }
+
+  // Saves a running container's record as it is (its health, which the
+  // health monitor keeps in its state), quietly and without fsync.
+  async saveRunning(id: string): Promise<void> {
+    const e = this.entries.get(id);
+    if (e && isRunning(e.rec.state)) await this.saveQuietly(e.rec, false);
   }
 
   // Saves, logging instead of failing: a full disk must not take the

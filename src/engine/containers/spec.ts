@@ -7,6 +7,7 @@
 
 import type { LimitsSpec } from './limits';
 import type { LogSettings } from '../logs/settings';
+import type { RestartPolicy } from './restart';
 
 // A namespace is the container's own, the host's, or another container's
 // (pods: several containers in one network, IPC and PID namespace).
@@ -135,6 +136,21 @@ export interface StopSpec {
   timeout?: number; // seconds before SIGKILL; the default is 10
 }
 
+// A healthcheck (health.ts runs it): a command run in the container now
+// and then, its exit code saying whether the container is healthy.
+export interface HealthcheckSpec {
+  // The probe's argv: CMD's arguments, or the shell and CMD-SHELL's command.
+  cmd: string[];
+  // Milliseconds (0: health.ts's default): between probes, one probe's
+  // longest run, the start period and the interval within it.
+  interval: number;
+  timeout: number;
+  startPeriod: number;
+  startInterval: number;
+  // Failures in a row that make it unhealthy (0: the default, 3).
+  retries: number;
+}
+
 export interface ContainerSpec {
   image: { id: string; ref: string };
   process: ProcessSpec;
@@ -162,6 +178,8 @@ export interface ContainerSpec {
   userns?: 'host';
   // Remove the container once it has exited.
   autoRemove: boolean;
+  // What happens when it exits (restart.ts); none is `no`.
+  restart?: RestartPolicy;
   // An OCI runtime name the daemon knows (runc, crun, …).
   runtime: string;
   // Resource limits (limits.ts); none when absent.
@@ -169,6 +187,8 @@ export interface ContainerSpec {
   // The log driver and its rotation; a container from before the drivers
   // has none (conmon's k8s-file).
   log?: LogSettings;
+  // None: no healthcheck (or NONE).
+  healthcheck?: HealthcheckSpec;
 }
 
 // Fills what a front-end may leave out.

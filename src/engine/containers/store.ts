@@ -108,16 +108,32 @@ export class ContainerStore {
   }
 
   // Always atomic; fsync is skipped only where a restart repairs the loss.
-  async save(rec: ContainerRecord, sync = true): Promise<void> {
-    await writeFileAtomic(path.join(this.root, rec.id, RECORD), JSON.stringify(rec), { sync });
+  // The record is taken as it is now, and the writes of one record land in
+  // the order they were asked for: a save that started earlier (a health
+  // result's, without fsync) never lands over a later one (an exit's).
+  save(rec: ContainerRecord, sync = true): Promise<void> {
+    const data = JSON.stringify(rec);
+    return this.inOrder(rec.id, () => writeFileAtomic(path.join(this.root, rec.id, RECORD), data, { sync }));
   }
 
   // The point of no return of a removal: once the record is gone, a restart
   // finishes the job from the orphaned directory. Needs no free space.
   // Without sync, a host crash may bring the record back.
-  async forget(id: string, sync = true): Promise<void> {
-    await fsp.rm(path.join(this.root, id, RECORD), { force: true });
-    if (sync) await syncDir(path.join(this.root, id)).catch(() => {});
+  forget(id: string, sync = true): Promise<void> {
+    return this.inOrder(id, async () => {
+      await fsp.rm(path.join(this.root, id, RECORD), { force: true });
+      if (sync) await syncDir(path.join(this.root, id)).catch(() => {});
+    });
+  }
+
+  // The last write asked for, per record.
+  private writes = new Map<string, Promise<void>>();
+  private inOrder(id: string, write: () => Promise<void>): Promise<void> {
+    const p = (this.writes.get(id) ?? Promise.resolve()).then(write);
+    const tail = p.catch(() => {});
+    this.writes.set(id, tail);
+    void tail.then(() => { if (this.writes.get(id) === tail) this.writes.delete(id); });
+    return p;
   }
 
   async removeDir(id: string): Promise<void> {

@@ -1,6 +1,7 @@
 // `docker import --change` / `commit --change`: a few Dockerfile
 // instructions applied to an image's run config.
 import { invalidArgument } from '../../errors';
+import { goDuration, parseGoDuration } from '../../util/duration';
 import type { ImageRunConfig } from './types';
 
 function jsonOrShell(arg: string, shell = true): string[] {
@@ -47,6 +48,73 @@ function keyValues(arg: string, change: string): [string, string][] {
   return out;
 }
 
+const HEALTH_FLAGS = ['interval', 'timeout', 'start-period', 'start-interval', 'retries'];
+const MIN_DURATION_NS = 1e6;
+
+// A Dockerfile's `HEALTHCHECK [--interval=D …] CMD command` or
+// `HEALTHCHECK NONE`, as the builder reads it: the shell form runs through
+// the shell (CMD-SHELL), the JSON form as is (CMD); durations are Go's,
+// at least 1ms.
+function healthcheck(arg: string): Record<string, unknown> {
+  let rest = arg.trim();
+  const flags: Record<string, string> = {};
+  for (;;) {
+    const m = /^--([^\s=]+)(=\S*)?(?:\s+|$)/.exec(rest);
+    if (!m) break;
+    if (!HEALTH_FLAGS.includes(m[1])) throw invalidArgument(`Unknown flag: ${m[1]}`);
+    if (m[2] === undefined) throw invalidArgument(`Missing a value on flag: --${m[1]}`);
+    flags[m[1]] = m[2].slice(1);
+    rest = rest.slice(m[0].length);
+  }
+  const m = /^(\S+)\s*(.*)$/s.exec(rest);
+  if (!m) throw invalidArgument('HEALTHCHECK requires at least one argument');
+  const type = m[1].toUpperCase();
+  const args = m[2].trim();
+  if (type === 'NONE') {
+    if (args || Object.keys(flags).length) throw invalidArgument('HEALTHCHECK NONE takes no arguments');
+    return { Test: ['NONE'] };
+  }
+  if (type !== 'CMD') throw invalidArgument(`Unknown type ${JSON.stringify(type)} in HEALTHCHECK (try CMD)`);
+  if (!args) throw invalidArgument('Missing command after HEALTHCHECK CMD');
+  let test: string[] = ['CMD-SHELL', args];
+  if (args.startsWith('[')) {
+    try {
+      const v = JSON.parse(args);
+      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
+        if (v.length === 0) throw invalidArgument('Missing command after HEALTHCHECK CMD');
+        test = ['CMD', ...v];
+      }
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err;
+    }
+  }
+  const interval = (name: string): number => {
+    const v = flags[name];
+    if (!v) return 0;
+    let ns: number;
+    try {
+      ns = parseGoDuration(v);
+    } catch (err) {
+      throw invalidArgument((err as Error).message);
+    }
+    if (ns !== 0 && ns < MIN_DURATION_NS) throw invalidArgument(`Interval ${JSON.stringify(name)} cannot be less than ${goDuration(MIN_DURATION_NS)}`);
+    return ns;
+  };
+  // Zero fields are left out, as Go's omitempty leaves them.
+  const hc: Record<string, unknown> = { Test: test };
+  for (const [field, flag] of [['Interval', 'interval'], ['Timeout', 'timeout'], ['StartPeriod', 'start-period'], ['StartInterval', 'start-interval']]) {
+    const ns = interval(flag);
+    if (ns) hc[field] = ns;
+  }
+  if (flags.retries) {
+    if (!/^[+-]?\d+$/.test(flags.retries)) throw invalidArgument(`strconv.ParseInt: parsing ${JSON.stringify(flags.retries)}: invalid syntax`);
+    const n = Number(flags.retries);
+    if (n < 0) throw invalidArgument(`--retries cannot be negative (${n})`);
+    if (n) hc.Retries = n;
+  }
+  return hc;
+}
+
 export function applyChanges(cfg: ImageRunConfig, changes: string[]): ImageRunConfig {
   const c: ImageRunConfig = { ...cfg };
   for (const raw of changes) {
@@ -87,6 +155,9 @@ export function applyChanges(cfg: ImageRunConfig, changes: string[]): ImageRunCo
         break;
       case 'WORKDIR':
         c.WorkingDir = arg.trim();
+        break;
+      case 'HEALTHCHECK':
+        c.Healthcheck = healthcheck(arg);
         break;
       case 'STOPSIGNAL':
         c.StopSignal = arg.trim();

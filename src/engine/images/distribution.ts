@@ -9,6 +9,7 @@ export interface BlobSource {
   mediaType: string;
   size: number;
   repos: string[]; // "localhost:5000/library/busybox"
+  urls?: string[]; // a foreign layer's own locations, from its manifest
 }
 
 export class DistributionMetadata {

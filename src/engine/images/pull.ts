@@ -17,11 +17,11 @@ import type { LayerInfo, LayerSnapshotter } from '../snapshots/snapshotter';
 import type { DistributionMetadata } from './distribution';
 import type { LayerHolds } from './holds';
 import { familiarString, fullName, type Reference } from '../../oci/reference';
-import { registryClient, type RegistrySettings } from './registries';
+import { pullEndpoints, type RegistrySettings } from './registries';
 import type { ImageStore } from './store';
 import type { ImageConfig, ImageRecord } from './types';
 
-const MAX_CONCURRENT_DOWNLOADS = 3;
+const MAX_CONCURRENT_DOWNLOADS = 3; // dockerd's default of max-concurrent-downloads
 
 export type Platform = PlatformSpec;
 
@@ -72,14 +72,15 @@ export class Puller {
   ) {}
 
   async pull(ref: Reference, opts: { platform?: Platform; auth?: RegistryAuth; progress: ProgressSink }): Promise<ImageRecord> {
-    const client = registryClient(ref.domain, this.settings, opts.auth);
     const reference = ref.digest ?? ref.tag ?? 'latest';
     const name = familiarString(ref);
     const platform = opts.platform ?? hostPlatform();
 
     // As in dockerd, progress starts once the manifest is there, so an
     // unknown image or a refused login gets its own HTTP status.
-    let { descriptor, bytes } = await client.getManifest(ref.path, reference).catch(noLoginPrompt);
+    const found = await this.resolve(ref, reference, opts.auth);
+    const client = found.client;
+    let { descriptor, bytes } = found;
     opts.progress({ type: 'status', status: `Pulling from ${ref.path}`, id: ref.digest ? ref.digest : reference });
     let manifest = parseManifest(bytes, descriptor.mediaType);
     const topDigest = descriptor.digest;
@@ -147,7 +148,7 @@ export class Puller {
       opts.progress({ type: 'progress', id: short(manifest.layers[i].digest), status: 'Pulling fs layer' });
     }
     try {
-      await eachLimit(todo, MAX_CONCURRENT_DOWNLOADS, async (i) => {
+      await eachLimit(todo, this.settings.maxConcurrentDownloads ?? MAX_CONCURRENT_DOWNLOADS, async (i) => {
         const r = resolvers.get(i)!;
         try {
           const info = await this.fetchLayer(client, ref, manifest.layers[i], diffIDs[i], i === 0 ? Promise.resolve(undefined) : layerDone[i - 1], opts.progress);
@@ -175,6 +176,30 @@ export class Puller {
     opts.progress({ type: 'status', status: `Digest: ${topDigest}` });
     opts.progress({ type: 'status', status: existed ? `Status: Image is up to date for ${name}` : `Status: Downloaded newer image for ${name}` });
     return rec;
+  }
+
+  // The first endpoint (mirrors of Docker Hub in order, then the registry
+  // itself) that has the manifest serves the whole pull. A mirror's failure
+  // of any kind moves on to the next; when the last one fails too, the error
+  // names what each endpoint said.
+  private async resolve(ref: Reference, reference: string, auth?: RegistryAuth): Promise<{ client: RegistryClient; descriptor: Descriptor; bytes: Buffer }> {
+    const endpoints = pullEndpoints(ref.domain, this.settings, auth);
+    const failures: string[] = [];
+    for (const ep of endpoints) {
+      try {
+        const got = await ep.client.getManifest(ref.path, reference);
+        return { client: ep.client, ...got };
+      } catch (err) {
+        if (!ep.mirror) {
+          if (!failures.length) noLoginPrompt(err);
+          const e = err as BerthError;
+          const kind = isKind(err, 'Unauthorized') ? 'Forbidden' : e instanceof BerthError ? e.kind : 'Unavailable';
+          throw new BerthError(kind, `${e.message} (after the mirrors failed: ${failures.join('; ')})`, { cause: err });
+        }
+        failures.push(`${ep.label}: ${(err as Error).message}`);
+      }
+    }
+    throw new Error('unreachable');
   }
 
   private async fetchSmallBlob(client: RegistryClient, repo: string, desc: Descriptor): Promise<Buffer> {
@@ -227,7 +252,7 @@ export class Puller {
         await blob.commit();
         blobCommitted = true;
       }
-      await this.metadata.add(diffID, { digest: desc.digest, mediaType: desc.mediaType, size: desc.size }, fullName(ref));
+      await this.metadata.add(diffID, { digest: desc.digest, mediaType: desc.mediaType, size: desc.size, ...(desc.urls?.length ? { urls: desc.urls } : {}) }, fullName(ref));
       progress({ type: 'progress', id, status: 'Extracting', current: size, total: size });
       const info = await this.snapshots.commit(scratch, p?.chainID, diffID, size);
       progress({ type: 'progress', id, status: 'Pull complete' });
@@ -260,6 +285,14 @@ export class Puller {
   }
 
   async tags(ref: Reference, auth?: RegistryAuth): Promise<string[]> {
-    return registryClient(ref.domain, this.settings, auth).listTags(ref.path).catch(noLoginPrompt);
+    const endpoints = pullEndpoints(ref.domain, this.settings, auth);
+    for (const ep of endpoints) {
+      try {
+        return await ep.client.listTags(ref.path);
+      } catch (err) {
+        if (!ep.mirror) noLoginPrompt(err);
+      }
+    }
+    throw new Error('unreachable');
   }
 }

@@ -16,11 +16,20 @@ import type { LayerHolds } from './holds';
 import { ingestTee } from '../content/streams';
 import { ParallelGzip } from './pgzip';
 import { familiarString, parseReference, fullName, withDefaultTag, type Reference } from '../../oci/reference';
-import { registryClient, type RegistrySettings } from './registries';
+import { allowsNondistributable, registryClient, type RegistrySettings } from './registries';
 import type { ImageStore } from './store';
 import type { ImageRecord } from './types';
 
-const MAX_CONCURRENT_UPLOADS = 5;
+const MAX_CONCURRENT_UPLOADS = 5; // dockerd's default of max-concurrent-uploads
+// Foreign (non-distributable) layer types and what they are once a registry
+// that allows them has the bytes.
+const FOREIGN: Record<string, string> = {
+  [MEDIA_TYPES.dockerForeignLayerGzip]: MEDIA_TYPES.dockerLayerGzip,
+  [MEDIA_TYPES.ociLayerNondistributableTar]: MEDIA_TYPES.ociLayerTar,
+  [MEDIA_TYPES.ociLayerNondistributableGzip]: MEDIA_TYPES.ociLayerGzip,
+  [MEDIA_TYPES.ociLayerNondistributableZstd]: MEDIA_TYPES.ociLayerZstd,
+};
+
 const short = (d: string) => d.replace(/^sha256:/, '').slice(0, 12);
 
 export class Pusher {
@@ -73,7 +82,7 @@ export class Pusher {
         layers[i] = await this.pushLayer(client, ref, diffIDs[i], chains[i], progress);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(MAX_CONCURRENT_UPLOADS, diffIDs.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.settings.maxConcurrentUploads ?? MAX_CONCURRENT_UPLOADS, diffIDs.length) }, worker));
 
     const configBytes = await this.content.read(rec.id);
     if ((await client.blobSize(ref.path, rec.id)) === undefined) {
@@ -83,7 +92,7 @@ export class Pusher {
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.dockerManifest,
       config: { mediaType: MEDIA_TYPES.dockerConfig, size: configBytes.length, digest: rec.id },
-      layers: layers.map((l) => ({ mediaType: l.mediaType, size: l.size, digest: l.digest })),
+      layers: layers.map((l) => ({ mediaType: l.mediaType, size: l.size, digest: l.digest, ...(l.urls ? { urls: l.urls } : {}) })),
     };
     const bytes = Buffer.from(JSON.stringify(manifest, null, 3));
     const tag = ref.tag ?? 'latest';
@@ -98,7 +107,16 @@ export class Pusher {
   private async pushLayer(client: RegistryClient, ref: Reference, diffID: string, chainID: string, progress: ProgressSink): Promise<Descriptor> {
     const id = short(diffID);
     const target = fullName(ref);
-    const sources = this.metadata.sources(diffID);
+    let sources = this.metadata.sources(diffID);
+    // As dockerd: a foreign layer stays where its URLs point unless the
+    // registry is in allow-nondistributable-artifacts; there its bytes are
+    // pushed as an ordinary layer.
+    const foreign = sources.find((s) => FOREIGN[s.mediaType] && s.urls?.length);
+    if (foreign && !allowsNondistributable(ref.domain, this.settings)) {
+      progress({ type: 'progress', id, status: 'Skipped foreign layer' });
+      return { mediaType: foreign.mediaType, digest: foreign.digest, size: foreign.size, urls: foreign.urls };
+    }
+    sources = sources.map((s) => (FOREIGN[s.mediaType] ? { ...s, mediaType: FOREIGN[s.mediaType], urls: undefined } : s));
     const sameRegistry = sources.flatMap((s) => s.repos.filter((r) => r.startsWith(`${ref.domain}/`)).map((r) => ({ s, repo: r })));
     // 1. The registry already has one of our blobs for this layer in this repository.
     for (const { s } of sameRegistry.filter((x) => x.repo === target)) {

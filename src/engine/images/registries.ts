@@ -9,6 +9,10 @@ export interface RegistrySettings {
   insecure: string[]; // "host:port" entries or CIDRs
   certsDir: string;
   userAgent: string;
+  mirrors?: string[]; // Docker Hub mirrors, "http(s)://host:port/", tried in order
+  allowNondistributable?: string[]; // "host:port" entries or CIDRs
+  maxConcurrentDownloads?: number;
+  maxConcurrentUploads?: number;
 }
 
 function inCidr(ip: string, cidr: string): boolean {
@@ -21,13 +25,23 @@ function inCidr(ip: string, cidr: string): boolean {
 }
 
 export function isInsecure(host: string, settings: RegistrySettings): boolean {
+  return matchesRegistry(host, ['127.0.0.0/8', ...settings.insecure]) || /^\[?::1\]?(:\d+)?$/.test(host);
+}
+
+// Whether foreign (non-distributable) layers may be pushed to this registry.
+export function allowsNondistributable(host: string, settings: RegistrySettings): boolean {
+  return matchesRegistry(host, settings.allowNondistributable ?? []);
+}
+
+// host:port, host, or a CIDR holding the host's address (as dockerd, only
+// literal IPs and localhost are matched against CIDRs; no DNS lookup here).
+function matchesRegistry(host: string, list: string[]): boolean {
   const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  const list = ['127.0.0.0/8', ...settings.insecure];
   for (const entry of list) {
     if (entry === host || entry === name) return true;
     if (entry.includes('/') && inCidr(name === 'localhost' ? '127.0.0.1' : name, entry)) return true;
   }
-  return name === '::1';
+  return false;
 }
 
 // A registry address the reference grammar allows but no URL can hold
@@ -44,4 +58,25 @@ export function checkRegistryHost(host: string, what: string): void {
 
 export function registryClient(host: string, settings: RegistrySettings, auth?: RegistryAuth): RegistryClient {
   return new RegistryClient({ host, insecure: isInsecure(host, settings), certsDir: settings.certsDir, auth, userAgent: settings.userAgent });
+}
+
+// The endpoints a pull of `domain` tries, in order: for Docker Hub, each
+// mirror and then the Hub itself (as dockerd); anything else is its own.
+export interface PullEndpoint {
+  label: string; // for messages: "mirror http://127.0.0.1:5000/" or "docker.io"
+  client: RegistryClient;
+  mirror: boolean;
+}
+
+export function pullEndpoints(domain: string, settings: RegistrySettings, auth?: RegistryAuth): PullEndpoint[] {
+  const out: PullEndpoint[] = [];
+  if (domain === 'docker.io') {
+    for (const m of settings.mirrors ?? []) {
+      const u = new URL(m);
+      // No credentials to a mirror: the user's Hub login is for the Hub.
+      out.push({ label: `mirror ${m}`, mirror: true, client: new RegistryClient({ host: u.host, insecure: u.protocol === 'http:' || isInsecure(u.host, settings), certsDir: settings.certsDir, userAgent: settings.userAgent }) });
+    }
+  }
+  out.push({ label: domain === 'docker.io' ? 'Docker Hub (registry-1.docker.io)' : domain, mirror: false, client: registryClient(domain, settings, auth) });
+  return out;
 }

@@ -16,6 +16,12 @@ export const AARDVARK = '/usr/lib/podman/aardvark-dns';
 // does not keep holding it.
 export const LOCK = '/run/lock/berth-netavark.lock';
 const FLOCK = '/usr/bin/flock';
+const NICE = '/usr/bin/nice';
+export const BACKGROUND_NICE = 10;
+
+export interface CallOptions {
+  background?: boolean;
+}
 
 // netavark looks its iptables up on PATH: a short one saves the misses.
 const ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
@@ -59,10 +65,13 @@ export class Netavark {
     });
   }
 
-  private async call(verb: 'setup' | 'teardown', netns: string, input: string): Promise<string> {
+  // background: work no caller waits for (the pool, a teardown after an
+  // exit) runs at a lower priority, so it takes less from the containers
+  // being started on a busy machine.
+  private async call(verb: 'setup' | 'teardown', netns: string, input: string, o: CallOptions = {}): Promise<string> {
     const args = ['-o', LOCK, this.opts.binary ?? NETAVARK, '--config', this.opts.configDir, '--aardvark-binary', this.opts.aardvark ?? AARDVARK, verb, netns];
     const t0 = Date.now();
-    const r = await this.host.run(FLOCK, args, { input, env: ENV, timeoutMs: 30000 });
+    const r = o.background ? await this.host.run(NICE, ['-n', String(BACKGROUND_NICE), FLOCK, ...args], { input, env: ENV, timeoutMs: 60000 }) : await this.host.run(FLOCK, args, { input, env: ENV, timeoutMs: 30000 });
     this.opts.log?.(`netavark ${verb} ${Date.now() - t0}ms`);
     if (r.code !== 0) {
       let msg = r.stdout.trim() || r.stderr.trim();
@@ -77,8 +86,8 @@ export class Netavark {
   }
 
   // Returns the MAC address the container's interface got.
-  async setup(netns: string, c: NetavarkContainer, a: Attachment, n: NetworkRecord): Promise<string> {
-    const out = await this.call('setup', netns, this.options(c, a, n));
+  async setup(netns: string, c: NetavarkContainer, a: Attachment, n: NetworkRecord, o: CallOptions = {}): Promise<string> {
+    const out = await this.call('setup', netns, this.options(c, a, n), o);
     try {
       return JSON.parse(out)[n.name].interfaces[a.iface].mac_address ?? a.mac;
     } catch {
@@ -86,7 +95,7 @@ export class Netavark {
     }
   }
 
-  async teardown(netns: string, c: NetavarkContainer, a: Attachment, n: NetworkRecord): Promise<void> {
-    await this.call('teardown', netns, this.options(c, a, n));
+  async teardown(netns: string, c: NetavarkContainer, a: Attachment, n: NetworkRecord, o: CallOptions = {}): Promise<void> {
+    await this.call('teardown', netns, this.options(c, a, n), o);
   }
 }

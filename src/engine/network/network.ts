@@ -31,7 +31,10 @@ export interface Networks {
   attach(ep: NetworkEndpoint, pid: number): Promise<void>;
   // After it exited, or when it is removed; safe to call twice. Its events
   // wait for `announceAfter` (dockerd's order: die, then disconnect).
-  detach(id: string, o?: { announceAfter?: Promise<unknown> }): Promise<void>;
+  // background: may return before the wiring is undone (an exit); a start
+  // or removal of the same container still comes after it.
+  detach(id: string, o?: { announceAfter?: Promise<unknown>; background?: boolean }): Promise<void>;
   // When the container is removed: what was kept for it goes too.
-  forget?(id: string): Promise<void>;
+  // background: as detach's (an auto-removal's answer does not wait).
+  forget?(id: string, o?: { background?: boolean }): Promise<void>;
 }

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { BerthError, conflict, invalidArgument, notFound } from '../../errors';
 import { MNT_DETACH, MS_BIND, type Host } from '../../host';
 import { newId } from '../../util/ids';
@@ -15,14 +16,15 @@ import { KeyedLock } from '../../util/lock';
 import type { EventPublisher } from '../events/bus';
 import type { NetworkEndpointSpec, NetworkSpec } from '../containers/spec';
 import { BASE_HOSTS, hostsFile, resolvConf } from './files';
+import { InternalGuard } from './guard';
 import {
   allocate, contains, formatCidr, hostRoutes, intToIp, ipToInt, isIPv4, overlaps, parseCidr, pickSubnet, type AddressPool, type Cidr,
 } from './ipam';
-import { Netavark } from './netavark';
+import { BACKGROUND_NICE, Netavark } from './netavark';
 import type { NetworkEndpoint, NetworkFiles, Networks } from './network';
 import { PortHolder } from './ports';
 import { NetworkStore } from './store';
-import type { Attachment, ContainerNet, EndpointConfig, NetworkRecord, PortMapping } from './types';
+import type { Attachment, ContainerNet, EndpointConfig, NetworkRecord, PoolEntry, PortMapping } from './types';
 
 export interface BridgeConfig {
   bridge: string; // the default network's interface (dockerd's --bridge)
@@ -38,6 +40,16 @@ export interface NetworkServiceOptions {
   config: BridgeConfig;
   log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
   netavark?: Netavark;
+  guard?: InternalGuard;
+  // Namespaces kept wired in advance on the default bridge (0: none).
+  poolSize?: number;
+}
+
+// What a container had wired, being torn down after its exit.
+interface Wired {
+  netns?: string;
+  attached: Attachment[];
+  done: Promise<void>;
 }
 
 export interface CreateNetworkOptions {
@@ -63,10 +75,23 @@ export class NetworkService implements Networks {
   private ports = new PortHolder();
   private lock = new KeyedLock();
   private pending = new Map<string, Promise<void>>();
+  // Teardowns that run after the exit was answered, by container id.
+  private tearing = new Map<string, Wired>();
+  // Work in the background (teardowns, the pool's refills): stop() waits.
+  private jobs = new Set<Promise<unknown>>();
+  private pool = new Map<string, PoolEntry>();
+  private filling?: Promise<void>;
+  private stopped = false;
+  private guard: InternalGuard;
+  // Internal networks whose guard this daemon has checked (guard.ts).
+  private guarded = new Set<string>();
+  // This daemon's own jump into netavark's isolation chains (guard.ts).
+  private isolationKept = false;
 
   constructor(private host: Host, private events: EventPublisher, private o: NetworkServiceOptions) {
     this.store = new NetworkStore(o.root);
     this.netavark = o.netavark ?? new Netavark(host, { configDir: path.join(o.execRoot, 'netavark'), log: (m) => o.log('debug', m) });
+    this.guard = o.guard ?? new InternalGuard(host);
   }
 
   private get netnsDir(): string {
@@ -78,9 +103,12 @@ export class NetworkService implements Networks {
   async init(): Promise<void> {
     await fsp.mkdir(this.netnsDir, { recursive: true, mode: 0o700 });
     await fsp.mkdir(path.join(this.o.execRoot, 'netavark'), { recursive: true, mode: 0o700 });
-    const { networks, containers } = await this.store.init();
+    const { networks, containers, pool } = await this.store.init();
     for (const n of networks) this.networks.set(n.id, n);
     for (const c of containers) this.ctrs.set(c.id, c);
+    // An earlier daemon's pool (killed, or stopped mid-way): torn down on
+    // its network as it was then, before the default bridge may change.
+    for (const p of pool) await this.dropPooled(p);
     for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const) {
       if (!this.byName(name)) await this.save({ id: newId(), name, driver, created: new Date().toISOString(), internal: false, dns: false, labels: {}, options: {}, predefined: true });
     }
@@ -150,10 +178,14 @@ export class NetworkService implements Networks {
       await this.detach(c.id).catch((err) => this.o.log('warn', `network teardown of ${c.id.slice(0, 12)}: ${err.message}`));
       if (s === 'gone') await this.forget(c.id);
     }
-    // Pins no container owns (a crash between pinning and saving).
+    // Pins nothing owns (a crash between pinning and saving).
+    const owned = new Set<string>();
+    for (const c of this.ctrs.values()) if (c.netns) owned.add(c.netns);
+    for (const n of this.list()) if (n.anchor) owned.add(n.anchor.netns);
     for (const f of await fsp.readdir(this.netnsDir).catch(() => [] as string[])) {
-      if (f.startsWith('anchor-') ? !this.list().some((n) => n.anchor?.netns === path.join(this.netnsDir, f)) : !this.ctrs.get(f)?.netns) await this.unpin(path.join(this.netnsDir, f));
+      if (!owned.has(path.join(this.netnsDir, f))) await this.unpin(path.join(this.netnsDir, f));
     }
+    this.refill();
   }
 
   // ----- lookup -----
@@ -268,6 +300,8 @@ export class NetworkService implements Networks {
     const n = this.get(ref);
     if (n.predefined) throw new BerthError('Forbidden', `${n.name} is a pre-defined network and cannot be removed`);
     if (this.users(n.id).length) throw new BerthError('Forbidden', `error while removing network: network ${n.name} id ${n.id} has active endpoints`);
+    // Containers that left it may still be being torn down.
+    await Promise.all([...this.tearing.values()].filter((w) => w.attached.some((a) => a.network === n.id)).map((w) => w.done));
     await this.lock.run(`net:${n.id}`, () => this.dropAnchor(n));
     await this.store.removeNetwork(n.id);
     this.networks.delete(n.id);
@@ -387,9 +421,28 @@ export class NetworkService implements Networks {
     if (ep.network.mode !== 'bridge') return undefined;
     const c = this.ctrs.get(ep.id);
     if (!c) throw notFound(`network settings of container ${ep.id.slice(0, 12)} not found`);
+    let pooled = false;
     const netns = await this.lock.run(c.id, async () => {
       if (c.attached.length || c.netns) await this.teardown(c); // a start after a crash
       try {
+        this.checkLinks(ep);
+        let p = this.takePooled(c);
+        // None ready but one being wired: it is done sooner than a setup
+        // of this container's own, which would wait for netavark's lock.
+        if (!p && this.filling && this.poolable(c)) {
+          await this.filling;
+          p = this.takePooled(c);
+        }
+        if (p) {
+          pooled = true;
+          c.netns = p.netns;
+          c.attached = [{ ...p.attachment, endpointId: newId() }];
+          await this.store.saveContainer(c);
+          await this.store.removePool(p.key);
+          await fsp.writeFile(ep.files.hosts, this.hostsText(ep, c.attached[0]));
+          this.refill();
+          return c.netns;
+        }
         await this.allocateAll(c, ep);
         await this.makeNetns(c.netns!);
       } catch (err) {
@@ -398,8 +451,17 @@ export class NetworkService implements Networks {
       }
       return c.netns!;
     });
+    if (pooled) {
+      this.o.log('debug', `network of ${c.id.slice(0, 12)}: pooled namespace ${path.basename(netns)}`);
+      this.pending.set(c.id, Promise.resolve());
+      return netns;
+    }
     const t0 = Date.now();
-    const wired = this.lock.run(c.id, () => this.wire(c, ep)).finally(() => this.o.log('debug', `network wiring of ${c.id.slice(0, 12)}: ${Date.now() - t0} ms`));
+    // A failure here leaves the namespace in place: runc may be joining it
+    // right now, and removing it would make the start fail with runc's
+    // "lstat …/netns/<id>" instead of the network's own error, which
+    // attach() reports. The start's failure path detaches.
+    const wired = this.lock.run(c.id, () => this.wire(c, ep, false)).finally(() => this.o.log('debug', `network wiring of ${c.id.slice(0, 12)}: ${Date.now() - t0} ms`));
     wired.catch(() => {});
     this.pending.set(c.id, wired);
     return netns;
@@ -407,10 +469,18 @@ export class NetworkService implements Networks {
 
   // Ports held, addresses allocated, saved: from here a crash is undone at
   // the next start (reconcile).
-  private async allocateAll(c: ContainerNet, ep: NetworkEndpoint): Promise<void> {
+  private checkLinks(ep: NetworkEndpoint): void {
     for (const l of ep.network.links ?? []) {
       if (!this.linked(l.container)?.attached.length) throw invalidArgument(`Cannot link to a non running container: /${l.container} AS /${ep.name}/${l.alias}`);
     }
+  }
+
+  private async allocateAll(c: ContainerNet, ep: NetworkEndpoint): Promise<void> {
+    this.checkLinks(ep);
+    // A port of a container still being torn down is free once that is done.
+    const same = (p: PortMapping, q: PortMapping) => p.hostPort !== 0 && p.hostPort === q.hostPort && p.protocol === q.protocol;
+    const busy = [...this.tearing.values()].filter((w) => w.attached.some((a) => a.ports.some((p) => c.ports.some((q) => same(q, p)))));
+    await Promise.all(busy.map((w) => w.done));
     c.netns = path.join(this.netnsDir, c.id);
     // Held before anything is wired: a port in use fails the start cleanly.
     const ports = await this.holdPorts(c.ports);
@@ -432,7 +502,7 @@ export class NetworkService implements Networks {
     await this.store.saveContainer(c);
   }
 
-  private async wire(c: ContainerNet, ep: NetworkEndpoint): Promise<void> {
+  private async wire(c: ContainerNet, ep: NetworkEndpoint, undoOnError = true): Promise<void> {
     try {
       for (const a of c.attached) {
         const n = this.networks.get(a.network)!;
@@ -442,7 +512,7 @@ export class NetworkService implements Networks {
       await this.store.saveContainer(c);
       await fsp.writeFile(ep.files.hosts, this.hostsText(ep, c.attached[0]));
     } catch (err) {
-      await this.teardown(c).catch((e) => this.o.log('warn', `network teardown of ${c.id.slice(0, 12)}: ${e.message}`));
+      if (undoOnError) await this.teardown(c).catch((e) => this.o.log('warn', `network teardown of ${c.id.slice(0, 12)}: ${e.message}`));
       throw err instanceof BerthError ? err : new BerthError('Internal', `network setup: ${(err as Error).message}`);
     }
   }
@@ -477,9 +547,24 @@ export class NetworkService implements Networks {
   // namespace of berth's own with one address on the bridge, keeps netavark
   // from tearing them down with each last container, which costs about
   // 165 ms (measured: 250 ms for a last teardown against 85 ms).
-  private anchor(n: NetworkRecord): Promise<void> {
+  private async anchor(n: NetworkRecord): Promise<void> {
+    await this.anchorLocked(n);
+    if (!this.isolationKept) {
+      await this.guard.keepIsolation(this.byName('bridge')?.bridge ?? this.o.config.bridge);
+      this.isolationKept = true;
+    }
+  }
+
+  private anchorLocked(n: NetworkRecord): Promise<void> {
     return this.lock.run(`net:${n.id}`, async () => {
-      if (n.anchor && fs.existsSync(n.anchor.netns)) return;
+      if (n.anchor && fs.existsSync(n.anchor.netns)) {
+        // Made by a daemon before the guard existed, or torn down by hand.
+        if (n.internal && !this.guarded.has(n.id)) {
+          await this.guard.install(n);
+          this.guarded.add(n.id);
+        }
+        return;
+      }
       const used = this.usedIPs(n);
       const ip = allocate(parseCidr(n.subnet!), n.ipRange ? parseCidr(n.ipRange) : undefined, used);
       if (ip === undefined) throw new BerthError('Unavailable', `no available IPv4 addresses on network ${n.name}`);
@@ -489,6 +574,10 @@ export class NetworkService implements Networks {
       try {
         await this.makeNetns(anchor.netns);
         await this.netavark.setup(anchor.netns, this.anchorCtr(n), this.anchorAttachment(n), n);
+        if (n.internal) {
+          await this.guard.install(n);
+          this.guarded.add(n.id);
+        }
       } catch (err) {
         await this.dropAnchor(n).catch(() => {});
         throw err;
@@ -515,6 +604,10 @@ export class NetworkService implements Networks {
       });
     }
     await this.unpin(a.netns);
+    if (n.internal) {
+      await this.guard.remove(n).catch((err) => this.o.log('warn', `guard of network ${n.name}: ${err.message}`));
+      this.guarded.delete(n.id);
+    }
     delete n.anchor;
     if (this.networks.has(n.id)) await this.save(n);
   }
@@ -522,7 +615,8 @@ export class NetworkService implements Networks {
   private usedIPs(n: NetworkRecord): Set<number> {
     const used = new Set<number>([ipToInt(n.gateway!)]);
     if (n.anchor) used.add(ipToInt(n.anchor.ip));
-    for (const o of this.ctrs.values()) for (const a of o.attached) if (a.network === n.id) used.add(ipToInt(a.ip));
+    const all = [...[...this.ctrs.values()].flatMap((o) => o.attached), ...[...this.tearing.values()].flatMap((w) => w.attached), ...[...this.pool.values()].map((p) => p.attachment)];
+    for (const a of all) if (a.network === n.id) used.add(ipToInt(a.ip));
     return used;
   }
 
@@ -530,8 +624,10 @@ export class NetworkService implements Networks {
   // a host being cleaned up (`berthd --cleanup-networks`), never while
   // containers run.
   async teardownAll(): Promise<void> {
+    await this.idle();
     for (const c of this.ctrs.values()) await this.teardown(c).catch((err) => this.o.log('warn', `teardown of ${c.id.slice(0, 12)}: ${err.message}`));
     for (const n of this.list()) await this.dropAnchor(n).catch((err) => this.o.log('warn', `teardown of network ${n.name}: ${err.message}`));
+    await this.guard.dropIsolation().catch((err) => this.o.log('warn', `isolation rule: ${err.message}`));
   }
 
   private linked(ref: string): ContainerNet | undefined {
@@ -540,47 +636,100 @@ export class NetworkService implements Networks {
     return hits.length === 1 ? hits[0] : undefined;
   }
 
-  async detach(id: string, o: { announceAfter?: Promise<unknown> } = {}): Promise<void> {
+  // background: the teardown runs after this returns (an exit's answer
+  // does not wait for netavark). Meanwhile the container shows no network;
+  // its record on disk keeps the wiring until it is undone (a crash: the
+  // next start's reconcile undoes it), its addresses stay taken, its ports
+  // held, and anything else of this container waits (one lock).
+  async detach(id: string, o: { announceAfter?: Promise<unknown>; background?: boolean } = {}): Promise<void> {
     const c = this.ctrs.get(id);
+    if (!o.background) await this.tearing.get(id)?.done;
     if (!c || (!c.attached.length && !c.netns)) return;
-    await this.lock.run(id, async () => {
-      const was = c.attached.map((a) => ({ id: a.network, name: this.networks.get(a.network)?.name ?? '' }));
-      await this.teardown(c);
-      const announce = () => {
-        for (const n of was) this.events.publish('network', 'disconnect', n.id, { container: c.id, name: n.name, type: 'bridge' });
-      };
-      if (o.announceAfter) void o.announceAfter.then(announce, announce);
-      else announce();
-    });
+    let was: { id: string; name: string }[] = [];
+    const seen = () => (was = c.attached.map((a) => ({ id: a.network, name: this.networks.get(a.network)?.name ?? '' })));
+    const announce = () => {
+      for (const n of was) this.events.publish('network', 'disconnect', n.id, { container: c.id, name: n.name, type: 'bridge' });
+    };
+    if (!o.background) {
+      await this.lock.run(id, async () => {
+        seen();
+        await this.teardown(c);
+        if (o.announceAfter) void o.announceAfter.then(announce, announce);
+        else announce();
+      });
+      return;
+    }
+    seen();
+    let finished!: () => void;
+    const w: Wired = { netns: c.netns, attached: c.attached, done: new Promise<void>((r) => (finished = r)) };
+    c.attached = [];
+    delete c.netns;
+    this.tearing.set(id, w);
+    // Announced now (after the die), as dockerd does before the destroy:
+    // the endpoint is gone from view; the kernel's side follows.
+    void (o.announceAfter ?? Promise.resolve()).then(announce, announce);
+    const t0 = Date.now();
+    this.track(
+      this.lock
+        .run(id, () => this.teardown(c, w, true))
+        .catch((err) => this.o.log('warn', `network teardown of ${id.slice(0, 12)}: ${err.message}`))
+        .finally(() => {
+          this.o.log('debug', `network teardown of ${id.slice(0, 12)}: ${Date.now() - t0} ms`);
+          this.tearing.delete(id);
+          finished();
+        }),
+    );
   }
 
-  async forget(id: string): Promise<void> {
-    if (!this.ctrs.has(id)) return;
+  // The record goes once any teardown of it is done (in the background:
+  // queued behind it; until then a crash leaves it for reconcile).
+  async forget(id: string, o: { background?: boolean } = {}): Promise<void> {
+    const c = this.ctrs.get(id);
+    if (!c) return;
+    if (o.background && this.tearing.has(id)) {
+      this.ctrs.delete(id);
+      this.track(this.lock.run(id, () => this.store.removeContainer(id)).catch((err) => this.o.log('warn', `network record of ${id.slice(0, 12)}: ${err.message}`)));
+      return;
+    }
     await this.detach(id);
     await this.store.removeContainer(id);
     this.ctrs.delete(id);
   }
 
+  private track(p: Promise<unknown>): void {
+    this.jobs.add(p);
+    void p.finally(() => this.jobs.delete(p));
+  }
+
+  // Until nothing runs in the background.
+  async idle(): Promise<void> {
+    while (this.jobs.size || this.filling) await Promise.all([...this.jobs, this.filling]);
+  }
+
   // Undoes what attach did, whatever got done; the state is saved empty
   // only once netavark has torn down every network.
-  private async teardown(c: ContainerNet): Promise<void> {
+  private async teardown(c: ContainerNet, w: { netns?: string; attached: Attachment[] } = c, background = false): Promise<void> {
     const errors: string[] = [];
-    if (c.netns && fs.existsSync(c.netns)) {
-      for (const a of c.attached) {
+    if (w.netns && fs.existsSync(w.netns)) {
+      for (const a of w.attached) {
         const n = this.networks.get(a.network);
         if (!n) continue;
-        await this.netavark.teardown(c.netns, { id: c.id, name: c.name }, a, n).catch((err) => {
+        await this.netavark.teardown(w.netns, this.wiredAs(c, a), a, n, { background }).catch((err) => {
           // Not wired at all (setup never ran): nothing to undo.
           if (!/No such device|not found/i.test(err.message)) errors.push(err.message);
         });
       }
     }
     if (errors.length) this.o.log('warn', `network teardown of ${c.id.slice(0, 12)}: ${errors.join('; ')}`);
-    for (const a of c.attached) for (const p of a.ports) this.ports.release(p);
-    if (c.netns) await this.unpin(c.netns);
+    for (const a of w.attached) for (const p of a.ports) this.ports.release(p);
+    if (w.netns) await this.unpin(w.netns);
     c.attached = [];
     delete c.netns;
     await this.store.saveContainer(c);
+  }
+
+  private wiredAs(c: ContainerNet, a: Attachment): { id: string; name: string } {
+    return a.wiredAs ? { id: a.wiredAs, name: a.wiredAs } : { id: c.id, name: c.name };
   }
 
   private allocate(c: ContainerNet, e: EndpointConfig, ports: PortMapping[]): Attachment {
@@ -625,9 +774,9 @@ export class NetworkService implements Networks {
   }
 
   // A network namespace of its own, kept by a bind mount on `file`.
-  private async makeNetns(file: string): Promise<void> {
+  private async makeNetns(file: string, background = false): Promise<void> {
     await fsp.writeFile(file, '');
-    const r = await this.host.run('unshare', [`--net=${file}`, 'true']);
+    const r = background ? await this.host.run('nice', ['-n', String(BACKGROUND_NICE), 'unshare', `--net=${file}`, 'true']) : await this.host.run('unshare', [`--net=${file}`, 'true']);
     if (r.code !== 0) throw new Error(`unshare --net: ${r.stderr.trim()}`);
   }
 
@@ -643,6 +792,104 @@ export class NetworkService implements Networks {
       if (err.code !== 'EINVAL' && err.code !== 'ENOENT') this.o.log('warn', `unmount ${file}: ${err.message}`);
     }
     await fsp.rm(file, { force: true });
+  }
+
+  // ----- the pool -----
+  //
+  // A few namespaces wired in advance on the default bridge (netns, veth,
+  // address, the network's rules: netavark's setup, under a placeholder
+  // container id), so that a plain container's start does not wait for
+  // netavark: it takes one, and another is wired in the background. Each
+  // entry is recorded before its namespace is made and forgotten once it
+  // is gone or handed over; the next start tears down what a killed daemon
+  // left, stop() what is there.
+
+  // Only for what needs nothing of its own: the default bridge, no ports,
+  // no static address or MAC.
+  private poolable(c: ContainerNet): boolean {
+    if (c.ports.length || c.endpoints.length !== 1) return false;
+    const e = c.endpoints[0]!;
+    const n = this.byName('bridge');
+    return !(e.ip || e.mac || e.aliases.length || !n || e.network !== n.id);
+  }
+
+  private takePooled(c: ContainerNet): PoolEntry | undefined {
+    const n = this.byName('bridge');
+    if (!n || !this.poolable(c)) return undefined;
+    for (const p of this.pool.values()) {
+      if (!p.ready || p.network !== n.id) continue;
+      this.pool.delete(p.key);
+      return p;
+    }
+    return undefined;
+  }
+
+  private refill(): void {
+    const size = this.o.poolSize ?? 0;
+    if (this.stopped || this.filling || this.pool.size >= size) return;
+    const n = this.byName('bridge');
+    if (!n || n.driver !== 'bridge') return;
+    // One at a time; a failure stops it until the next take.
+    this.filling = this.fillOne(n).then((ok) => {
+      this.filling = undefined;
+      if (ok) this.refill();
+    });
+  }
+
+  private async fillOne(n: NetworkRecord): Promise<boolean> {
+    const ip = allocate(parseCidr(n.subnet!), n.ipRange ? parseCidr(n.ipRange) : undefined, this.usedIPs(n));
+    if (ip === undefined) return false;
+    const key = randomBytes(6).toString('hex');
+    const p: PoolEntry = {
+      key,
+      network: n.id,
+      netns: path.join(this.netnsDir, `pool-${key}`),
+      attachment: { network: n.id, iface: 'eth0', ip: intToIp(ip), prefix: parseCidr(n.subnet!).prefix, gateway: n.gateway!, mac: macFor(ip), aliases: [], endpointId: '', ports: [], wiredAs: `berth-pool-${key}` },
+      ready: false,
+    };
+    this.pool.set(key, p);
+    const t0 = Date.now();
+    try {
+      await this.store.savePool(p);
+      await this.anchor(n);
+      await this.makeNetns(p.netns, true);
+      p.attachment.mac = await this.netavark.setup(p.netns, { id: p.attachment.wiredAs!, name: p.attachment.wiredAs! }, p.attachment, n, { background: true });
+      if (this.stopped) throw new Error('stopping');
+      p.ready = true;
+      await this.store.savePool(p);
+      this.o.log('debug', `network pool: ${p.netns} wired in ${Date.now() - t0} ms`);
+      return true;
+    } catch (err) {
+      if (!this.stopped) this.o.log('warn', `network pool: ${(err as Error).message}`);
+      await this.dropPooled(p).catch(() => {});
+      return false;
+    }
+  }
+
+  // Undone by netavark on the network as recorded; a namespace a container
+  // took (a crash in the hand-over) is that container's to tear down.
+  private async dropPooled(p: PoolEntry): Promise<void> {
+    this.pool.delete(p.key);
+    const taken = [...this.ctrs.values()].some((c) => c.netns === p.netns);
+    const n = this.networks.get(p.network);
+    if (!taken) {
+      if (n && fs.existsSync(p.netns)) {
+        await this.netavark.teardown(p.netns, { id: p.attachment.wiredAs!, name: p.attachment.wiredAs! }, p.attachment, n, { background: true }).catch((err) => {
+          if (!/No such device|not found/i.test(err.message)) this.o.log('warn', `network pool teardown: ${err.message}`);
+        });
+      }
+      await this.unpin(p.netns);
+    }
+    await this.store.removePool(p.key);
+  }
+
+  // The daemon stops: the pool goes, background work ends (containers keep
+  // running, and their ports are no longer held).
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.idle();
+    for (const p of [...this.pool.values()]) await this.dropPooled(p).catch((err) => this.o.log('warn', `network pool: ${err.message}`));
+    this.close();
   }
 
   // ----- connect / disconnect -----
@@ -682,7 +929,7 @@ export class NetworkService implements Networks {
     await this.lock.run(c.id, async () => {
       const a = c.attached.find((x) => x.network === n.id);
       if (a && c.netns) {
-        await this.netavark.teardown(c.netns, { id: c.id, name: c.name }, a, n);
+        await this.netavark.teardown(c.netns, this.wiredAs(c, a), a, n);
         for (const p of a.ports) this.ports.release(p);
         c.attached = c.attached.filter((x) => x !== a);
       }

@@ -3,7 +3,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { readJSON, writeFileAtomic } from '../../util/fs';
-import type { ContainerNet, NetworkRecord } from './types';
+import type { ContainerNet, NetworkRecord, PoolEntry } from './types';
 
 export class NetworkStore {
   constructor(readonly root: string) {}
@@ -14,10 +14,14 @@ export class NetworkStore {
   private get ctrs(): string {
     return path.join(this.root, 'containers');
   }
+  private get pooled(): string {
+    return path.join(this.root, 'pool');
+  }
 
-  async init(): Promise<{ networks: NetworkRecord[]; containers: ContainerNet[] }> {
+  async init(): Promise<{ networks: NetworkRecord[]; containers: ContainerNet[]; pool: PoolEntry[] }> {
     await fsp.mkdir(this.nets, { recursive: true, mode: 0o700 });
     await fsp.mkdir(this.ctrs, { recursive: true, mode: 0o700 });
+    await fsp.mkdir(this.pooled, { recursive: true, mode: 0o700 });
     const load = async <T>(dir: string): Promise<T[]> => {
       const out: T[] = [];
       for (const f of await fsp.readdir(dir)) {
@@ -30,7 +34,7 @@ export class NetworkStore {
       }
       return out;
     };
-    return { networks: await load<NetworkRecord>(this.nets), containers: await load<ContainerNet>(this.ctrs) };
+    return { networks: await load<NetworkRecord>(this.nets), containers: await load<ContainerNet>(this.ctrs), pool: await load<PoolEntry>(this.pooled) };
   }
 
   saveNetwork(n: NetworkRecord): Promise<void> {
@@ -50,5 +54,15 @@ export class NetworkStore {
 
   async removeContainer(id: string): Promise<void> {
     await fsp.rm(path.join(this.ctrs, `${id}.json`), { force: true });
+  }
+
+  // Pool entries: written before their namespace exists and removed after
+  // it is gone, so that whatever a crash leaves is found at the next start.
+  savePool(p: PoolEntry): Promise<void> {
+    return writeFileAtomic(path.join(this.pooled, `${p.key}.json`), JSON.stringify(p), { sync: false });
+  }
+
+  async removePool(key: string): Promise<void> {
+    await fsp.rm(path.join(this.pooled, `${key}.json`), { force: true });
   }
 }

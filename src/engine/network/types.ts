@@ -40,6 +40,19 @@ export interface Attachment {
   aliases: string[];
   endpointId: string;
   ports: PortMapping[]; // the primary network's only
+  // The container id netavark wired it under, when not the container's
+  // own (a pooled namespace, service.ts): its teardown must say the same.
+  wiredAs?: string;
+}
+
+// A network namespace wired in advance on the default bridge, handed to
+// the next plain container (service.ts, the pool).
+export interface PoolEntry {
+  key: string; // 12 hex
+  network: string; // the default bridge's id
+  netns: string; // <exec-root>/netns/pool-<key>
+  attachment: Attachment; // eth0, its address and MAC; wiredAs berth-pool-<key>
+  ready: boolean; // netavark's setup is done
 }
 
 // What a container asked for on one network (create, or connect).

@@ -348,33 +348,38 @@ export class ConmonRuntime implements Runtime {
     // must outlive a detach.
     if (o.stdin && (o.tty || !o.stdinOnce)) args.push('--leave-stdin-open');
     if (o.tty) args.push('-t');
-    const child = this.host.spawn(this.opts.conmonPath, args, {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-      env: { ...process.env, _OCI_SYNCPIPE: '3' },
-      detached: true,
-      // Where conmon writes its "oom" file.
-      cwd: bundle,
-    });
+    let child;
+    try {
+      child = this.host.launch(this.opts.conmonPath, args, {
+        stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+        env: { ...process.env, _OCI_SYNCPIPE: '3' },
+        // Where conmon writes its "oom" file.
+        cwd: bundle,
+      });
+    } catch (err) {
+      if (logger) stopLogger(this.host, logger.pid);
+      this.unwatchOom(id);
+      throw err;
+    }
     const errOut: Buffer[] = [];
-    child.stderr!.on('data', (d: Buffer) => errOut.push(d));
+    child.stdio[2]!.on('data', (d: Buffer) => errOut.push(d));
+    child.stdio[2]!.on('error', () => {});
     // conmon reports {"data": pid} (or a negative value and "message") on the
     // sync pipe once the runtime's create has finished.
     const msg = await new Promise<string>((resolve, reject) => {
       const chunks: Buffer[] = [];
-      const pipe = child.stdio[3] as NodeJS.ReadableStream;
+      const pipe = child.stdio[3]!;
       pipe.on('data', (d: Buffer) => {
         chunks.push(d);
         if (d.includes(10)) resolve(Buffer.concat(chunks).toString());
       });
       pipe.on('end', () => resolve(Buffer.concat(chunks).toString()));
       pipe.on('error', reject);
-      child.on('error', reject);
     }).catch((err) => {
       if (logger) stopLogger(this.host, logger.pid);
       this.unwatchOom(id);
       throw err;
     });
-    child.unref();
     let parsed: { data?: number; message?: string } = {};
     try {
       parsed = JSON.parse(msg.trim().split('\n')[0] || '{}');
@@ -445,6 +450,11 @@ export class ConmonRuntime implements Runtime {
   async delete(ref: RuntimeRef): Promise<void> {
     if (this.hasState(ref.id, ref.runtime) && !(await this.deleteExited(ref))) await this.deleteState(ref, true);
     await this.cleanup(ref.id);
+  }
+
+  forget(id: string): Promise<void> {
+    const runtime = Object.keys(this.opts.runtimes).find((name) => this.hasState(id, name)) ?? Object.keys(this.opts.runtimes)[0];
+    return runtime ? this.delete({ id, runtime }) : this.cleanup(id);
   }
 
   // What `runc delete` does for a container whose process has exited and
@@ -574,22 +584,21 @@ export class ConmonRuntime implements Runtime {
     if (o.attach) args.push('--exec-attach');
     if (o.stdin) args.push('-i');
     if (o.tty) args.push('-t');
-    const child = this.host.spawn(this.opts.conmonPath, args, {
+    const child = this.host.launch(this.opts.conmonPath, args, {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe', ...(o.attach ? (['pipe', 'pipe'] as const) : [])],
       env: { ...process.env, _OCI_SYNCPIPE: '3', ...(o.attach ? { _OCI_STARTPIPE: '4', _OCI_ATTACHPIPE: '5' } : {}) },
-      detached: true,
       // Its "oom" file (the container's conmon reports the same OOMs) stays
       // in the session's dir, not the daemon's working directory.
       cwd: dir,
     });
     const errOut: Buffer[] = [];
-    child.stderr!.on('data', (d: Buffer) => errOut.push(d));
-    child.on('error', () => {});
-    const fds = child.stdio as unknown as (NodeJS.ReadWriteStream & { end(): void })[];
-    const sync = new SyncReader(fds[3]);
-    const start = o.attach ? fds[4] : undefined;
-    const ready = o.attach ? new SyncReader(fds[5]) : undefined;
-    child.unref();
+    const fds = child.stdio;
+    fds[2]!.on('data', (d: Buffer) => errOut.push(d));
+    fds[2]!.on('error', () => {});
+    const sync = new SyncReader(fds[3]!);
+    const start = o.attach ? fds[4]! : undefined;
+    start?.on('error', () => {});
+    const ready = o.attach ? new SyncReader(fds[5]!) : undefined;
     const failed = (reason: string): BerthError => {
       const stderr = Buffer.concat(errOut).toString().split('\n').filter((l) => l && !l.includes('oom_score_adj')).join('\n');
       return new BerthError('Internal', cleanRuntimeError(reason || stderr || 'conmon exited without reporting a pid'));

@@ -33,24 +33,32 @@ export async function startLogger(host: Host, bundle: string, o: LoggerOptions):
     : '';
   const args = [fifo, o.driver === 'local' ? 'local' : 'json', o.path, String(o.maxSize), String(o.maxFile), o.compress ? '1' : '0'];
   if (attrs) args.push(attrs);
-  const child = host.spawn(nativeBuild('berth-logger'), args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let child;
+  try {
+    child = host.launch(nativeBuild('berth-logger'), args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+  } catch (e) {
+    throw new BerthError('Internal', `failed to start the log writer: ${(e as Error).message}`);
+  }
+  const [, stdout, stderr] = child.stdio as [null, NonNullable<(typeof child.stdio)[0]>, NonNullable<(typeof child.stdio)[0]>];
   const err: Buffer[] = [];
-  child.stderr!.on('data', (d: Buffer) => err.push(d));
+  stderr.on('data', (d: Buffer) => err.push(d));
+  stderr.on('error', () => {});
+  stdout.on('error', () => {});
   const ok = await new Promise<boolean>((resolve) => {
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('ok\n')) resolve(true);
     });
-    child.on('exit', () => resolve(false));
-    child.on('error', () => resolve(false));
+    void child.exit.then(() => resolve(false));
   });
-  if (!ok || !child.pid) {
+  if (!ok) {
+    // What it said before it went: its stderr closes with the process.
+    if (!stderr.destroyed) await new Promise((r) => stderr.once('close', r));
     throw new BerthError('Internal', `failed to start the log writer: ${Buffer.concat(err).toString().trim() || 'it exited'}`);
   }
-  child.stdout!.destroy();
-  child.stderr!.destroy();
-  child.unref();
+  stdout.destroy();
+  stderr.destroy();
   await fsp.writeFile(loggerFile(bundle), String(child.pid));
   return { fifo, pid: child.pid };
 }

@@ -73,6 +73,9 @@ export interface Runtime {
   kill(pid: number, signal: NodeJS.Signals | number): boolean;
   // Forgets the container: the runtime's state, the bundle, the exit code.
   delete(ref: RuntimeRef): Promise<void>;
+  // The same for a container no record names any more (an orphaned
+  // directory), whichever runtime ran it; nothing when none kept anything.
+  forget(id: string): Promise<void>;
   status(ref: RuntimeRef): Promise<RuntimeStatus>;
   // The exit code the shim recorded, if any, without asking the runtime
   // (no process is started): what the path of every exit needs.

@@ -1,7 +1,7 @@
 // The host's side of a stats sample, read from /proc as dockerd reads it:
 // the CPU time of the whole machine (the denominator of CPU %), the CPUs
 // online, and the memory a container without a limit may use.
-import * as fsp from 'node:fs/promises';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 // /proc/stat counts in USER_HZ (100).
@@ -14,8 +14,10 @@ export interface MachineSample {
   memoryBytes: number;
 }
 
+// Synchronous: /proc files are read from kernel memory (see cgroup.ts).
 export async function readMachine(proc = '/proc'): Promise<MachineSample> {
-  const [stat, meminfo] = await Promise.all([fsp.readFile(path.join(proc, 'stat'), 'utf8'), fsp.readFile(path.join(proc, 'meminfo'), 'utf8')]);
+  const stat = fs.readFileSync(path.join(proc, 'stat'), 'utf8');
+  const meminfo = fs.readFileSync(path.join(proc, 'meminfo'), 'utf8');
   return { ...parseProcStat(stat), memoryBytes: parseMemTotal(meminfo) };
 }
 

@@ -1,6 +1,6 @@
 // A container's network I/O: /proc/<pid>/net/dev, seen from its own network
 // namespace, without loopback (dockerd reports its interfaces the same way).
-import * as fsp from 'node:fs/promises';
+import { readPseudo } from './cgroup';
 
 export interface NetIfStats {
   rxBytes: number;
@@ -25,4 +25,4 @@ export function parseNetDev(text: string): Record<string, NetIfStats> {
   return out;
 }
 
-export const readNetDev = (pid: number): Promise<string> => fsp.readFile(`/proc/${pid}/net/dev`, 'utf8');
+export const readNetDev = (pid: number): Promise<string> => readPseudo(`/proc/${pid}/net/dev`);

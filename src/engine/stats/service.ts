@@ -70,6 +70,8 @@ export class ContainerStats {
     const args = psArgs || '-ef';
     validatePsArgs(args);
     const rec = this.d.containers.get(ref);
+    // dockerd's words for a container waiting on its restart policy.
+    if (rec.state.status === 'restarting') throw conflict(`Container ${rec.id} is restarting, wait until the container is running`);
     if (!isRunning(rec.state)) throw conflict(`container ${rec.id} is not running`);
     let pids: number[];
     try {

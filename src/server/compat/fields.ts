@@ -49,7 +49,6 @@ export interface CreateBodyView {
   hostConfig: Record<string, unknown>;
 }
 
-const SUPERVISION = 'with supervision (issue 10)';
 const WINDOWS = 'Windows only';
 
 const applied = (type: JsonType, note?: string, extra: Partial<FieldRule> = {}): FieldRule => ({ type, status: 'applied', note, ...extra });
@@ -79,7 +78,27 @@ function namespaceMode(field: string, allowed: string[]) {
   };
 }
 
-const RESTART_POLICIES = ['', 'no', 'always', 'unless-stopped', 'on-failure'];
+// dockerd's ValidateRestartPolicy, for create and update: "" (what clients
+// before 25.0 sent for none) passes with any count.
+export function validateRestartPolicy(v: { Name?: unknown; MaximumRetryCount?: unknown }, field = 'HostConfig.RestartPolicy'): void {
+  if (v.Name !== undefined && v.Name !== null && typeof v.Name !== 'string') throw invalidArgument(`json: cannot unmarshal into field ${field}.Name of type string`);
+  const n = v.MaximumRetryCount ?? 0;
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw invalidArgument(`json: cannot unmarshal into field ${field}.MaximumRetryCount of type int`);
+  switch (v.Name ?? '') {
+    case '':
+      return;
+    case 'no':
+    case 'always':
+    case 'unless-stopped':
+      if (n !== 0) throw invalidArgument(`invalid restart policy: maximum retry count can only be used with 'on-failure'${n < 0 ? ' and cannot be negative' : ''}`);
+      return;
+    case 'on-failure':
+      if (n < 0) throw invalidArgument('invalid restart policy: maximum retry count cannot be negative');
+      return;
+    default:
+      throw invalidArgument(`invalid restart policy: unknown policy '${v.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+  }
+}
 
 function validatePortBindings(v: Record<string, unknown>): void {
   for (const [port, bindings] of Object.entries(v)) {
@@ -112,6 +131,30 @@ function validateDevices(v: unknown[]): void {
   }
 }
 
+// Config.Healthcheck's types, and dockerd's checks (validateHealthCheck:
+// each duration set is at least 1ms, retries not negative), and a test
+// berth can run.
+function validateHealthcheck(v: Record<string, unknown>): void {
+  if (v.Test !== undefined && v.Test !== null && !(Array.isArray(v.Test) && v.Test.every((x: unknown) => typeof x === 'string'))) {
+    throw invalidArgument('json: cannot unmarshal into field Config.Healthcheck.Test of type []string');
+  }
+  for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries']) {
+    if (v[k] !== undefined && v[k] !== null && (typeof v[k] !== 'number' || !Number.isInteger(v[k]))) {
+      throw invalidArgument(`json: cannot unmarshal into field Config.Healthcheck.${k} of type int64`);
+    }
+  }
+  const ns = (k: string) => (typeof v[k] === 'number' ? (v[k] as number) : 0);
+  for (const k of ['Interval', 'Timeout']) if (ns(k) !== 0 && ns(k) < 1e6) throw invalidArgument(`${k} in Healthcheck cannot be less than 1ms`);
+  if (ns('Retries') < 0) throw invalidArgument('Retries in Healthcheck cannot be negative');
+  for (const k of ['StartPeriod', 'StartInterval']) if (ns(k) !== 0 && ns(k) < 1e6) throw invalidArgument(`${k} in Healthcheck cannot be less than 1ms`);
+  const test = (v.Test as string[] | null | undefined) ?? [];
+  if (test.length === 0) return; // the image's test
+  if (!['NONE', 'CMD', 'CMD-SHELL'].includes(test[0])) {
+    throw invalidArgument(`invalid Config.Healthcheck.Test: unknown type ${JSON.stringify(test[0])} (expected NONE, CMD or CMD-SHELL)`);
+  }
+  if (test[0] !== 'NONE' && test.length < 2) throw invalidArgument(`invalid Config.Healthcheck.Test: ${test[0]} needs a command`);
+}
+
 export const CREATE_FIELDS: Record<string, FieldRule> = {
   // ----- ContainerConfig -----
   'Config.Hostname': applied('string', 'default: the first 12 characters of the id; the host\'s name with host networking'),
@@ -126,21 +169,8 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   'Config.StdinOnce': applied('boolean'),
   'Config.Env': applied('strings'),
   'Config.Cmd': applied('strOrStrings'),
-  'Config.Healthcheck': partial('object', '`{"Test": ["NONE"]}` (no healthcheck) only; healthchecks, an image\'s HEALTHCHECK too, come ' + SUPERVISION, (v) => {
-    if (Array.isArray(v.Test) && v.Test.length === 1 && v.Test[0] === 'NONE') return;
-    throw notSupported('Config.Healthcheck');
-  }, {
-    validate: (v) => {
-      if (v.Test !== undefined && v.Test !== null && !(Array.isArray(v.Test) && v.Test.every((x: unknown) => typeof x === 'string'))) {
-        throw invalidArgument('json: cannot unmarshal into field Config.Healthcheck.Test of type []string');
-      }
-      for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries']) {
-        if (v[k] !== undefined && v[k] !== null && (typeof v[k] !== 'number' || !Number.isInteger(v[k]))) {
-          throw invalidArgument(`json: cannot unmarshal into field Config.Healthcheck.${k} of type int64`);
-        }
-        if (typeof v[k] === 'number' && v[k] < 0) throw invalidArgument(`invalid Config.Healthcheck.${k}: it must not be negative`);
-      }
-    },
+  'Config.Healthcheck': applied('object', 'run in the container as exec processes (`CMD`, `CMD-SHELL` through Config.Shell or `/bin/sh -c`; `NONE` turns off the image\'s), merged field by field over the image\'s HEALTHCHECK; dockerd\'s defaults (30s interval and timeout, 3 retries, 5s start interval) and its 1ms minimum; `State.Health`, `health_status` events', {
+    validate: validateHealthcheck,
   }),
   'Config.ArgsEscaped': ignored('boolean', WINDOWS),
   'Config.Image': applied('string'),
@@ -207,20 +237,8 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
   }),
   'HostConfig.NetworkMode': applied('string', '`bridge` (the default), `none`, `host`, `container:<name|id>`, or a user-defined bridge network by name or id; an unknown network is 404 `network <name> not found`'),
   'HostConfig.PortBindings': applied('map', 'DNAT by netavark from every host address (or `HostIp`) and 127.0.0.1; the host port is held; an empty `HostPort` is an ephemeral port; IPv4 only; sctp is refused', { validate: validatePortBindings }),
-  'HostConfig.RestartPolicy': partial('object', '`no` only; the other policies come ' + SUPERVISION, (v) => {
-    if (v.Name && v.Name !== 'no') throw notSupported('HostConfig.RestartPolicy', v.Name);
-  }, {
-    validate: (v) => {
-      if (v.Name !== undefined && v.Name !== null && (typeof v.Name !== 'string' || !RESTART_POLICIES.includes(v.Name))) {
-        throw invalidArgument(`invalid restart policy ${JSON.stringify(v.Name)} in HostConfig.RestartPolicy.Name: expected no, always, unless-stopped or on-failure`);
-      }
-      const n = v.MaximumRetryCount;
-      if (n !== undefined && n !== null) {
-        if (typeof n !== 'number' || !Number.isInteger(n)) throw invalidArgument('json: cannot unmarshal into field HostConfig.RestartPolicy.MaximumRetryCount of type int');
-        if (n < 0) throw invalidArgument('invalid HostConfig.RestartPolicy.MaximumRetryCount: it must not be negative');
-        if (n > 0 && v.Name !== 'on-failure') throw invalidArgument(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
-      }
-    },
+  'HostConfig.RestartPolicy': applied('object', '`no`, `always`, `unless-stopped`, `on-failure[:N]` as dockerd: a back-off of 100 ms doubled at each restart up to 1 min (back to 100 ms after a 10 s run); a container stopped or killed by a client is not restarted; at daemon start, containers that exited meanwhile are restarted by their policy, and `always` and `unless-stopped` (unless stopped by a client) ones are started; not with `AutoRemove`', {
+    validate: (v) => validateRestartPolicy(v),
   }),
   'HostConfig.AutoRemove': applied('boolean'),
   'HostConfig.VolumeDriver': partial('string', '`local` only (no volume plugins)', (v) => {

@@ -16,7 +16,8 @@ const applied: QueryRule = { use: 'applied' };
 const refused = (reason: string, when?: (q: URLSearchParams) => boolean): QueryRule => ({ use: 'refused', reason, when });
 const ignored = (reason: string): QueryRule => ({ use: 'ignored', reason });
 
-const NO_CACHE = 'berth keeps no build cache yet, so there is nothing to prune';
+const NO_CACHE = 'the build cache is the builder\'s intermediate images, which `docker image prune` removes; this prune has nothing of its own to remove';
+const BUILD_LIMITS = 'resource limits on the build\'s RUN containers are not applied yet';
 const PLATFORM = 'berth keeps one platform per image and does not select among platforms yet';
 
 export const QUERY: Record<string, Record<string, QueryRule>> = {
@@ -136,6 +137,35 @@ export const QUERY: Record<string, Record<string, QueryRule>> = {
   'GET /volumes/{name}': {},
   'DELETE /volumes/{name}': { force: { use: 'applied', note: 'a missing volume is no error; one in use is still refused, as in dockerd' } },
   'POST /volumes/prune': { filters: { use: 'applied', note: 'label, label!, all (from API 1.42 only anonymous volumes go unless all=true)' } },
+
+  // the builder (engine/build): the classic builder's protocol
+  'POST /build': {
+    dockerfile: { use: 'applied', note: 'a path in the context' },
+    t: { use: 'applied', note: 'several allowed' },
+    extrahosts: applied,
+    q: applied,
+    nocache: applied,
+    pull: applied,
+    rm: applied,
+    forcerm: { use: 'applied', note: 'a failed step\'s container is always removed' },
+    buildargs: applied,
+    labels: applied,
+    networkmode: { use: 'applied', note: 'default, bridge, host, none or a network\'s name; container:<id> is refused' },
+    target: applied,
+    platform: { use: 'applied', note: 'the host\'s platform only; another is refused' },
+    version: refused('only the classic builder (version 1) is served; BuildKit\'s session protocol is not', (q) => q.get('version') === '2'),
+    remote: refused('remote build contexts (URLs, git repositories) are not supported yet'),
+    cachefrom: refused('importing cache from images is not supported yet'),
+    memory: refused(BUILD_LIMITS),
+    memswap: refused(BUILD_LIMITS),
+    cpushares: refused(BUILD_LIMITS),
+    cpusetcpus: refused(BUILD_LIMITS),
+    cpuperiod: refused(BUILD_LIMITS),
+    cpuquota: refused(BUILD_LIMITS),
+    shmsize: refused(BUILD_LIMITS),
+    squash: refused('squashing a build into one layer is not supported'),
+    outputs: refused('build outputs other than an image are BuildKit\'s and not supported'),
+  },
 
   // build cache
   'POST /build/prune': {

@@ -6,7 +6,7 @@
 // with the spec. dockerd ignores most fields an update cannot change; berth
 // refuses them by name instead.
 import { invalidArgument } from '../../errors';
-import { checkType, isZero, notSupported, type FieldRule } from './fields';
+import { checkType, isZero, notSupported, validateRestartPolicy, type FieldRule } from './fields';
 
 const applied = (type: FieldRule['type'], note?: string): FieldRule => ({ type, status: 'applied', note });
 const refused = (type: FieldRule['type'], note: string, extra: Partial<FieldRule> = {}): FieldRule => ({ type, status: 'refused', note, ...extra });
@@ -45,7 +45,7 @@ export const UPDATE_FIELDS: Record<string, FieldRule> = {
   CpuPercent: { type: 'integer', status: 'ignored', note: WINDOWS },
   IOMaximumIOps: { type: 'integer', status: 'ignored', note: WINDOWS },
   IOMaximumBandwidth: { type: 'integer', status: 'ignored', note: WINDOWS },
-  RestartPolicy: refused('object', 'restart policies come with supervision (issue 10)'),
+  RestartPolicy: applied('object', 'a `Name` replaces the policy (with its `MaximumRetryCount`) for the next exit; not for an `AutoRemove` container (409, as dockerd)'),
 };
 
 // Types, then refusals by name: of fields the table does not know, of
@@ -58,10 +58,10 @@ export function checkUpdateBody(body: Record<string, unknown>): void {
       continue;
     }
     checkType(field, v, rule.type);
+    if (field === 'RestartPolicy' && v) validateRestartPolicy(v as Record<string, unknown>, 'RestartPolicy');
     if (v === null || v === undefined || isZero(v, rule.type) || rule.zero?.includes(v)) continue;
     if (rule.status === 'refused' || rule.status === 'ignored') {
-      const name = field === 'RestartPolicy' ? (v as { Name?: unknown }).Name : undefined;
-      throw name ? notSupported(field, name) : notSupported(field);
+      throw notSupported(field);
     }
   }
 }

@@ -5,7 +5,7 @@
 // inspect and commit.
 import { DEFAULT_JSON_FILE_OPTS, DEFAULT_LOG_DRIVER, logSettings, mergeLogConfig } from '../../engine/logs/settings';
 import { invalidArgument, notFound } from '../../errors';
-import type { ContainerSpec, DeviceSpec, Namespace } from '../../engine/containers/spec';
+import type { ContainerSpec, DeviceSpec, HealthcheckSpec, Namespace } from '../../engine/containers/spec';
 import { parseReference } from '../../oci/reference';
 import type { ImageRecord } from '../../engine/images/types';
 import { formatPlatform, hostPlatform, normalizePlatform } from '../../oci/platform';
@@ -16,6 +16,7 @@ import { securityOptions } from './seccomp';
 import { normalizeCapabilities } from '../../engine/runtime/security';
 import { networkSpecOf } from './network';
 import type { DockerConfig, DockerHostConfig, DockerMeta } from './meta';
+import { dockerRestartPolicy, restartPolicyOf, type DockerRestartPolicy } from './restart';
 
 export interface CreateBody extends Record<string, unknown> {
   Image?: string;
@@ -107,10 +108,9 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     ...(cfg.OnBuild ? { OnBuild: cfg.OnBuild as string[] } : {}),
     ...(cfg.Shell || img.Shell ? { Shell: (cfg.Shell as string[]) ?? img.Shell } : {}),
     ...(cfg.NetworkDisabled ? { NetworkDisabled: true } : {}),
-    // Only "no healthcheck" passes the field table; the image's own is not
-    // shown, since berth does not run healthchecks yet.
-    ...(cfg.Healthcheck ? { Healthcheck: cfg.Healthcheck } : {}),
   };
+  const healthcheck = mergeHealthcheck(cfg.Healthcheck as DockerHealthcheck | null | undefined, img.Healthcheck as DockerHealthcheck | null | undefined);
+  if (healthcheck) config.Healthcheck = healthcheck;
   const lc = (hc.LogConfig ?? {}) as { Type?: string | null; Config?: Record<string, string> | null };
   const logConfig = mergeLogConfig(lc.Type ?? '', lc.Config ?? {}, logDefaults);
   const log = logSettings(logConfig.type, logConfig.config, { labels: config.Labels ?? {}, env: config.Env });
@@ -118,7 +118,7 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     ...adaptHostConfig(hc),
     NetworkMode: network.spec.mode === 'container' ? `container:${network.spec.container}` : !hc.NetworkMode || hc.NetworkMode === 'default' ? 'bridge' : String(hc.NetworkMode),
     AutoRemove: !!hc.AutoRemove,
-    RestartPolicy: (hc.RestartPolicy as DockerHostConfig['RestartPolicy']) ?? { Name: 'no', MaximumRetryCount: 0 },
+    RestartPolicy: dockerRestartPolicy(hc.RestartPolicy as DockerRestartPolicy | undefined),
     LogConfig: { Type: logConfig.type, Config: logConfig.config },
     Binds: (hc.Binds as string[] | undefined) ?? null,
     ReadonlyRootfs: !!hc.ReadonlyRootfs,
@@ -179,9 +179,11 @@ export function translateCreate(raw: Record<string, unknown> | undefined, resolv
     ...(typeof hc.Init === 'boolean' ? { init: hc.Init } : {}),
     ...(hc.UsernsMode === 'host' ? { userns: 'host' as const } : {}),
     autoRemove: !!hc.AutoRemove,
+    ...(restartPolicyOf(hostConfig.RestartPolicy) ? { restart: restartPolicyOf(hostConfig.RestartPolicy) } : {}),
     runtime: typeof hc.Runtime === 'string' ? hc.Runtime : '',
     ...(limitsOf(hostConfig) ? { limits: limitsOf(hostConfig) } : {}),
     log,
+    ...(healthcheckSpec(healthcheck, config.Shell) ? { healthcheck: healthcheckSpec(healthcheck, config.Shell) } : {}),
   };
   return { spec, meta: { Config: config, HostConfig: hostConfig }, warnings: [...platformWarnings(image), ...netWarnings] };
 }
@@ -196,6 +198,47 @@ function platformWarnings(image: ImageRecord): string[] {
   const got = normalizePlatform({ os: c.os, architecture: c.architecture, variant: c.variant });
   if (got.os === want.os && got.architecture === want.architecture) return [];
   return [`The requested image's platform (${formatPlatform(got)}) does not match the detected host platform (${formatPlatform(host)}) and no specific platform was requested`];
+}
+
+export interface DockerHealthcheck {
+  Test?: string[] | null;
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
+}
+
+// dockerd's merge of a create's Healthcheck with the image's: without one,
+// the image's; with one, each field it leaves zero is the image's.
+// Zero fields are left out, as Go's omitempty leaves them in inspect.
+export function mergeHealthcheck(user: DockerHealthcheck | null | undefined, image: DockerHealthcheck | null | undefined): DockerHealthcheck | undefined {
+  if (!user && !image) return undefined;
+  const out: DockerHealthcheck = {};
+  const test = user?.Test?.length ? user.Test : image?.Test;
+  if (test?.length) out.Test = test;
+  for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) {
+    const v = user?.[k] || image?.[k];
+    if (v) out[k] = v;
+  }
+  return out;
+}
+
+// The engine's healthcheck: none for NONE, no test, or a test berth cannot
+// run (an image's of an unknown type, which dockerd ignores too); CMD-SHELL
+// runs through the container's shell (Config.Shell), /bin/sh -c by default.
+export function healthcheckSpec(h: DockerHealthcheck | undefined, shell: string[] | undefined): HealthcheckSpec | undefined {
+  const test = h?.Test ?? [];
+  if (!h || test.length < 2 || (test[0] !== 'CMD' && test[0] !== 'CMD-SHELL')) return undefined;
+  const ms = (ns: number | undefined) => (typeof ns === 'number' && ns > 0 ? ns / 1e6 : 0);
+  return {
+    cmd: test[0] === 'CMD' ? test.slice(1) : [...(shell && shell.length ? shell : ['/bin/sh', '-c']), ...test.slice(1)],
+    interval: ms(h.Interval),
+    timeout: ms(h.Timeout),
+    startPeriod: ms(h.StartPeriod),
+    startInterval: ms(h.StartInterval),
+    retries: typeof h.Retries === 'number' && h.Retries > 0 ? h.Retries : 0,
+  };
 }
 
 interface DockerDevice { PathOnHost: string; PathInContainer?: string; CgroupPermissions?: string }

@@ -39,7 +39,8 @@ function dockerState(c: ContainerRecord): ContainerState {
   const s = c.state;
   return {
     Status: s.status,
-    Running: s.status === 'running' || s.status === 'paused',
+    // A container between a policy's restarts is running too, as in dockerd.
+    Running: s.status === 'running' || s.status === 'paused' || s.status === 'restarting',
     Paused: s.status === 'paused',
     Restarting: s.status === 'restarting',
     OOMKilled: s.oomKilled,
@@ -49,13 +50,25 @@ function dockerState(c: ContainerRecord): ContainerState {
     Error: s.error,
     StartedAt: s.startedAt || ZERO_TIME,
     FinishedAt: s.finishedAt || ZERO_TIME,
+    ...(s.health ? {
+      Health: {
+        Status: s.health.status,
+        FailingStreak: s.health.failingStreak,
+        Log: s.health.log.map((r) => ({ Start: r.start, End: r.end, ExitCode: r.exitCode, Output: r.output })),
+      },
+    } : {}),
   };
 }
 
+// dockerd's words for the health in a status: "healthy", "unhealthy",
+// "health: starting".
+const healthText = (c: ContainerRecord) => (c.state.health ? ` (${c.state.health.status === 'starting' ? 'health: starting' : c.state.health.status})` : '');
+
 export function statusText(c: ContainerRecord): string {
   const s = c.state;
-  if (s.status === 'running') return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt))}`;
+  if (s.status === 'running') return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt))}${healthText(c)}`;
   if (s.status === 'paused') return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt))} (Paused)`;
+  if (s.status === 'restarting') return `Restarting (${s.exitCode}) ${humanDuration(Date.now() - Date.parse(s.finishedAt))} ago`;
   if (s.status === 'removing') return 'Removal In Progress';
   if (s.status === 'exited') return `Exited (${s.exitCode}) ${humanDuration(Date.now() - Date.parse(s.finishedAt))} ago`;
   return s.status === 'created' ? 'Created' : s.status;

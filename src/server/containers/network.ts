@@ -64,7 +64,7 @@ export function networkSpecOf(
 
 const strs = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
 
-function extraHost(h: string): { name: string; ip: string } {
+export function extraHost(h: string): { name: string; ip: string } {
   // "name:ip", or "name=ip" (the form that lets an IPv6 address through).
   const i = h.includes('=') ? h.indexOf('=') : h.indexOf(':');
   if (i <= 0) throw invalidArgument(`invalid extra host entry: ${JSON.stringify(h)}: expected name:ip`);

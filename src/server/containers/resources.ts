@@ -210,6 +210,9 @@ export function mergeUpdate(body: Record<string, unknown> | undefined, old: Reso
   }
   if (num(b.MemorySwap) !== 0) out.MemorySwap = b.MemorySwap;
   if (typeof pids === 'number') out.PidsLimit = pids <= 0 ? 0 : pids;
+  // A policy's name replaces the policy, its count with it (dockerd's UpdateContainer).
+  const rp = b.RestartPolicy as { Name?: string | null; MaximumRetryCount?: number | null } | null | undefined;
+  if (rp?.Name) out.RestartPolicy = { Name: rp.Name, MaximumRetryCount: rp.MaximumRetryCount ?? 0 };
   // The merged whole must hold together too (a new swap below the old memory).
   checkResources(out, true);
   return out;

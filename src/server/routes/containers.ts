@@ -16,6 +16,7 @@ import { dockerMeta, type DockerHostConfig } from '../containers/meta';
 import { limitsOf, mergeUpdate } from '../containers/resources';
 import { attachedStream, boolParam, detachKeysValue, filtersParam, intParam, readJSON, requestBody, sendJSON, sendNoContent, sendStream, stdcopyFrame, timestampValue } from '../http';
 import type { Ctx, Router } from '../router';
+import { restartPolicyOf } from '../containers/restart';
 
 // What the container routes need of the daemon.
 export interface ContainerBackend {
@@ -49,7 +50,10 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
     const all = boolParam(ctx.query, 'all');
     const limit = intParam(ctx.query, 'limit');
     const filters = filtersParam(ctx.query);
-    let list = cs.list().filter((c) => (all || limit !== undefined && limit > 0 || filters.has('status') ? true : c.state.status === 'running' || c.state.status === 'paused'));
+    // Checked up front, as dockerd does, even when no container is listed.
+    for (const v of filters.get('health') ?? []) if (!['starting', 'healthy', 'unhealthy', 'none'].includes(v)) throw invalidArgument(`Unrecognised filter value for health: ${v}`);
+    // Restarting counts as running, as in dockerd.
+    let list = cs.list().filter((c) => (all || limit !== undefined && limit > 0 || filters.has('status') ? true : ['running', 'paused', 'restarting'].includes(c.state.status)));
     list = list.filter((c) => matchFilters(c, filters));
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
     const size = boolParam(ctx.query, 'size');
@@ -68,7 +72,7 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
     const deleted: string[] = [];
     let reclaimed = 0;
     for (const c of cs.list()) {
-      if (c.state.status === 'running' || c.state.status === 'paused') continue;
+      if (c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'restarting') continue;
       if (until !== undefined && !(Date.parse(c.created) / 1000 < until)) continue;
       if (!labels.every((l) => hasLabel(c.spec.labels, l))) continue;
       if (notLabels.some((l) => hasLabel(c.spec.labels, l))) continue;
@@ -140,7 +144,8 @@ export function containerRoutes(r: Router, b: ContainerBackend): void {
     const rec = cs.get(ctx.params.id);
     const meta = dockerMeta(rec);
     const hostConfig = mergeUpdate(body, meta.HostConfig, ctx.version) as DockerHostConfig;
-    const warnings = await cs.update(rec.id, limitsOf(hostConfig) ?? {}, { ...meta, HostConfig: hostConfig });
+    const policy = (body as { RestartPolicy?: { Name?: string } } | undefined)?.RestartPolicy?.Name ? restartPolicyOf(hostConfig.RestartPolicy) ?? { name: 'no' as const } : undefined;
+    const warnings = await cs.update(rec.id, limitsOf(hostConfig) ?? {}, { ...meta, HostConfig: hostConfig }, policy);
     sendJSON(ctx.res, 200, { Warnings: warnings });
   });
 
@@ -212,6 +217,8 @@ function matchFilters(c: ContainerRecord, f: Map<string, string[]>): boolean {
         }
         case 'exited':
           return c.state.status === 'exited' && String(c.state.exitCode) === v;
+        case 'health':
+          return (c.state.health?.status ?? 'none') === v;
         case 'ancestor':
           return c.spec.image.ref === v || c.spec.image.id === v || c.spec.image.id.startsWith(`sha256:${v}`);
         default:

@@ -9,13 +9,18 @@ import type { Router } from '../router';
 // What the stats routes need of the daemon.
 export interface StatsBackend {
   stats: Pick<ContainerStats, 'sample' | 'top'>;
-  // Between two samples of a stream, and between the two a single answer
-  // is computed from (so its CPU % is not 0); dockerd's is 1 s.
+  // Between two samples of a stream; dockerd's is 1 s.
   intervalMs?: number;
+  // Between the two samples a single answer (stream=false) is computed from,
+  // so its CPU % is not 0. dockerd waits for two ticks of its 1 s collector
+  // (1–2 s); berth's 0.5 s gives as true a CPU % and halves the wait of
+  // `docker stats --no-stream`.
+  windowMs?: number;
 }
 
 export function statsRoutes(r: Router, b: StatsBackend): void {
   const interval = b.intervalMs ?? 1000;
+  const window = b.windowMs ?? 500;
 
   r.get('/containers/:id/stats', async (ctx) => {
     const q = ctx.query;
@@ -36,7 +41,7 @@ export function statsRoutes(r: Router, b: StatsBackend): void {
       // sample a moment later, so precpu_stats is filled.
       if (!oneShot && sample.cgroup) {
         next();
-        await sleep(interval);
+        await sleep(window);
         ({ rec, sample } = await b.stats.sample(rec.id));
       }
       const body = statsText(next());

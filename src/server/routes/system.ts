@@ -19,6 +19,8 @@ export interface DaemonFacts {
   runtimes: Record<string, string>;
   defaultRuntime: string;
   insecureRegistries: string[];
+  registryMirrors?: string[];
+  allowNondistributable?: string[];
   runtimeVersion: string;
   conmonVersion: string;
   // The cgroup driver and what the host's cgroups can limit.
@@ -121,7 +123,7 @@ export function systemRoutes(r: Router, d: SystemBackend): void {
       SystemTime: new Date().toISOString(),
       LoggingDriver: d.facts.logDriver ?? 'json-file',
       CgroupDriver: d.facts.cgroups?.driver ?? 'cgroupfs',
-      CgroupVersion: fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1',
+      CgroupVersion: cg ? (String(cg.version) as '1' | '2') : fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1',
       NEventsListener: 0,
       KernelVersion: os.release(),
       OperatingSystem: osName(),
@@ -129,7 +131,7 @@ export function systemRoutes(r: Router, d: SystemBackend): void {
       OSType: 'linux',
       Architecture: os.machine(),
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: { IndexConfigs: Object.fromEntries(d.facts.insecureRegistries.filter((r) => !r.includes('/')).map((r) => [r, { Name: r, Mirrors: [], Secure: false, Official: false }])), InsecureRegistryCIDRs: ['127.0.0.0/8', ...d.facts.insecureRegistries.filter((r) => r.includes('/'))], Mirrors: [] },
+      RegistryConfig: registryConfig(d.facts),
       NCPU: os.cpus().length,
       MemTotal: os.totalmem(),
       DockerRootDir: d.facts.dataRoot,
@@ -150,7 +152,7 @@ export function systemRoutes(r: Router, d: SystemBackend): void {
       RuncCommit: { ID: '' },
       InitCommit: initCommit(d.facts.init, ctx.version),
       SecurityOptions: ['name=seccomp,profile=builtin', 'name=cgroupns'],
-      Warnings: [],
+      Warnings: warnings(info0(cg)),
     };
     sendJSON(ctx.res, 200, info);
   });
@@ -178,6 +180,51 @@ export function version(d: SystemBackend): SystemVersion {
     KernelVersion: os.release(),
     BuildTime: '',
   };
+}
+
+// dockerd's RegistryConfig: Docker Hub with its mirrors, the insecure
+// registries by name and by CIDR (127.0.0.0/8 always), and the registries
+// foreign layers are pushed to (fields API < 1.49 clients read).
+export function registryConfig(f: Pick<DaemonFacts, 'insecureRegistries' | 'registryMirrors' | 'allowNondistributable'>): SystemInfo['RegistryConfig'] & Record<string, unknown> {
+  const mirrors = f.registryMirrors ?? [];
+  const isCidr = (r: string) => r.includes('/');
+  const index: Record<string, { Name: string; Mirrors: string[]; Secure: boolean; Official: boolean }> = {
+    'docker.io': { Name: 'docker.io', Mirrors: mirrors, Secure: true, Official: true },
+  };
+  for (const r of f.insecureRegistries.filter((x) => !isCidr(x))) index[r] = { Name: r, Mirrors: [], Secure: false, Official: false };
+  const allow = f.allowNondistributable ?? [];
+  return {
+    AllowNondistributableArtifactsCIDRs: allow.filter(isCidr),
+    AllowNondistributableArtifactsHostnames: allow.filter((x) => !isCidr(x)),
+    InsecureRegistryCIDRs: [...new Set(['127.0.0.0/8', ...f.insecureRegistries.filter(isCidr)])],
+    IndexConfigs: index,
+    Mirrors: mirrors,
+  };
+}
+
+function info0(cg: CgroupFeatures | undefined) {
+  return { cg, ipForward: readProc('/proc/sys/net/ipv4/ip_forward') === '1', nf: [readProc('/proc/sys/net/bridge/bridge-nf-call-iptables'), readProc('/proc/sys/net/bridge/bridge-nf-call-ip6tables')] };
+}
+
+// dockerd's warnings about what the host cannot do (the docker CLI prints
+// them at the end of `docker info`).
+export function warnings(h: { cg?: CgroupFeatures; ipForward: boolean; nf: string[] }): string[] {
+  const w: string[] = [];
+  const cg = h.cg;
+  if (cg) {
+    if (!cg.memory) w.push('WARNING: No memory limit support');
+    if (!cg.swap) w.push('WARNING: No swap limit support');
+    if (!cg.oomKillDisable && cg.version !== 2) w.push('WARNING: No oom kill disable support');
+    if (!cg.cpuCfs) w.push('WARNING: No cpu cfs quota support', 'WARNING: No cpu cfs period support');
+    if (!cg.cpuShares) w.push('WARNING: No cpu shares support');
+    if (!cg.cpuset) w.push('WARNING: No cpuset support');
+    if (!cg.pids) w.push('WARNING: No pids limit support');
+  }
+  if (!h.ipForward) w.push('WARNING: IPv4 forwarding is disabled');
+  // Only when br_netfilter is loaded and switched off (berth's bridges need neither).
+  if (h.nf[0] === '0') w.push('WARNING: bridge-nf-call-iptables is disabled');
+  if (h.nf[1] === '0') w.push('WARNING: bridge-nf-call-ip6tables is disabled');
+  return w;
 }
 
 function readProc(p: string): string {

@@ -60,6 +60,7 @@ export interface RegistryConfig {
   tls?: { certificate: string; key: string; clientcas?: string[] };
   htpasswd?: string; // path
   token?: { realm: string; service: string; issuer: string; rootcertbundle: string };
+  extra?: Record<string, unknown>; // more top-level config sections (validation, …)
 }
 
 export async function startRegistry(cfg: RegistryConfig = {}): Promise<RegistryProcess> {
@@ -73,6 +74,7 @@ export async function startRegistry(cfg: RegistryConfig = {}): Promise<RegistryP
   };
   if (cfg.htpasswd) config.auth = { htpasswd: { realm: 'berth-test', path: cfg.htpasswd } };
   if (cfg.token) config.auth = { token: cfg.token };
+  Object.assign(config, cfg.extra ?? {});
   // YAML is a superset of JSON.
   const configPath = path.join(dir, 'config.yml');
   fs.writeFileSync(configPath, JSON.stringify(config, null, 2));

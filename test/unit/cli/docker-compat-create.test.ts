@@ -166,11 +166,24 @@ describe('run and create send what the docker CLI sends', { skip: haveDocker ? f
     ['devices', ['--device', '/dev/loop0', '--device', '/dev/loop1:/dev/xl1', '--device', '/dev/loop2:r', '--device', '/dev/loop3:/dev/xl3:rw', '--device-cgroup-rule', 'b 7:* rwm']],
     ['systempaths=unconfined', ['--security-opt', 'systempaths=unconfined']],
     ['security options', ['--security-opt', 'no-new-privileges', '--security-opt', 'no-new-privileges:false', '--security-opt', 'label=disable', '--security-opt', 'seccomp=unconfined']],
+    ['a healthcheck', ['--health-cmd', 'test -f /tmp/ok || exit 1', '--health-interval', '1s', '--health-timeout', '500ms', '--health-retries', '2', '--health-start-period', '1m', '--health-start-interval', '2s']],
+    ['healthcheck settings without a command', ['--health-interval', '1m30s']],
+    ['--no-healthcheck', ['--no-healthcheck']],
+    ['restart on-failure with a count', ['--restart', 'on-failure:3']],
+    ['restart always, and a policy the daemon judges', ['--restart', 'always']],
+    ['restart unless-stopped with --rm=false', ['--restart', 'unless-stopped', '--rm=false']],
+    ['an empty restart policy with --rm', ['--restart=', '--rm']],
+    ['restart always:2 (the daemon refuses the count)', ['--restart', 'always:2']],
     ['zero values of flags berth refuses otherwise', ['--privileged=false', '--memory', '0', '--restart', 'no', '--memory-swappiness', '-1', '-t=false', '--init=false']],
   ];
 
   // Bad values: docker's message and exit status, before any request.
   const errorCases: string[][] = [
+    ['--no-healthcheck', '--health-cmd', 'true'],
+    ['--no-healthcheck', '--health-retries', '1'],
+    ['--health-interval', '-1s'],
+    ['--health-retries', '-1'],
+    ['--health-start-interval', '-5ms'],
     ['-p', '8080:abc'],
     ['-p', 'abc:80'],
     ['-p', '1.2.3:80:80'],
@@ -209,6 +222,11 @@ describe('run and create send what the docker CLI sends', { skip: haveDocker ? f
     ['--network', 'host', '--link', 'a:b', '--network', 'name=host,alias=y'],
     ['--network', 'name=n,alias=a', '--network-alias', 'b'],
     ['--network', 'name=n,mac-address=xx', '--mac-address', '02:42:ac:11:00:02'],
+    ['--restart', ':3'],
+    ['--restart', 'on-failure:x'],
+    ['--restart', 'on-failure:1.5'],
+    ['--rm', '--restart', 'always'],
+    ['--rm', '--restart', 'on-failure:2'],
   ];
   for (const flags of errorCases) {
     it(`refuses ${flags.join(' ')} as docker does`, async () => {

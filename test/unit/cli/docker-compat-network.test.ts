@@ -155,6 +155,8 @@ describe('network, volume, port and prune output match the docker CLI', { skip: 
       child.stdout.on('data', (d) => out.push(d));
       child.stderr.on('data', (d) => err.push(d));
       child.on('close', (code) => resolve({ code: code ?? -1, out: Buffer.concat(out).toString(), err: Buffer.concat(err).toString() }));
+      // A CLI that refuses its arguments exits without reading stdin.
+      child.stdin.on('error', () => {});
       child.stdin.end(input);
     });
 

@@ -61,6 +61,9 @@ describe('update sends what the docker CLI sends', { skip: haveDocker ? false : 
     ['memory and cpus', ['-m', '100m', '--memory-swap', '200m', '--cpus', '0.5']],
     ['every applied flag', ['--blkio-weight', '300', '--cpu-period', '50000', '--cpu-quota', '25000', '-c', '512', '--cpuset-cpus', '0-1', '--cpuset-mems', '0', '--memory-reservation', '32m', '--pids-limit', '30']],
     ['unlimited pids and swap', ['--pids-limit', '-1', '--memory-swap', '-1']],
+    ['a restart policy', ['--restart', 'on-failure:2']],
+    ['a restart policy with limits', ['--restart', 'unless-stopped', '-m', '64m']],
+    ['an empty restart policy', ['--restart=', '--cpus', '1']],
   ];
 
   for (const [what, flags] of cases) {
@@ -84,6 +87,16 @@ describe('update sends what the docker CLI sends', { skip: haveDocker ? false : 
     assert.deepEqual({ code: ours.code, out: ours.out }, { code: theirs.code, out: theirs.out });
     assert.match(ours.err, /Error response from daemon: No such container: missing/);
   });
+
+  for (const bad of ['on-failure:x', ':1']) {
+    it(`refuses --restart ${bad} as docker does, before any request`, async () => {
+      bodies = [];
+      const theirs = await docker(['update', '--restart', bad, 'web']);
+      const ours = await berth(`unix://${sock}`, ['update', '--restart', bad, 'web'], { env });
+      assert.deepEqual(bodies, []);
+      assert.deepEqual({ code: ours.code, out: ours.out, err: ours.err }, { code: theirs.code, out: theirs.out, err: theirs.err });
+    });
+  }
 
   it('needs a flag, as docker does', async () => {
     const theirs = await docker(['update', 'web']);

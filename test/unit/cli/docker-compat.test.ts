@@ -159,6 +159,10 @@ describe('output matches the docker CLI', { skip: haveDocker ? false : 'docker C
   same(['image', 'ls', '-q', '--no-trunc']);
   same(['inspect', 'web']);
   same(['container', 'inspect', '--format', '{{json .Config.Env}} {{.State.Pid}}', 'web']);
+  // A key the object lacks: docker's missingkey=error fallback.
+  same(['inspect', '-f', '{{.Missing}}', 'web']);
+  same(['inspect', '-f', '{{.State.Nope}}', 'web']);
+  same(['container', 'inspect', '-f', '{{.Name}} {{.Missing}}', 'web']);
   same(['stop', 'nope1', 'nope2']);
   same(['ps', '--nope']);
   same(['ps', '-n', 'x']);

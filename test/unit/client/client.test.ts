@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { Socket } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -127,5 +128,49 @@ describe('Client', () => {
     assert.equal((await readAll(socket)).toString(), 'early:pingbye');
     await assert.rejects(c.hijack('/containers/bad/attach'), (e: unknown) => e instanceof ClientError && e.status === 404 && e.message === 'no attach');
     c.close();
+  });
+
+  it('reads whole answers over a raw connection: chunked in pieces, by length, to the close, none for 204 and HEAD; an empty error body gives the status text', async () => {
+    const raw = path.join(dir, 'raw.sock');
+    const heads: string[] = [];
+    const rawServer = net.createServer((s) => {
+      let got = '';
+      s.on('data', (d) => {
+        got += d.toString('latin1');
+        if (!got.includes('\r\n\r\n')) return;
+        heads.push(got);
+        const url = got.split(' ')[1];
+        const send = async (parts: string[]) => {
+          for (const p of parts) {
+            s.write(p);
+            await new Promise((r) => setImmediate(r));
+          }
+          s.end();
+        };
+        if (url.endsWith('/chunked')) void send(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\nX-A: 2\r\n\r\n', '7\r\n{"a":[1', '\r\n', '3\r\n,2]\r\n6\r\n,"b":3', '\r\n1\r\n}\r\n0\r', '\n\r\n']);
+        else if (url.endsWith('/length')) s.write('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n[1, 2]'); // left open: the length ends it
+        else if (url.endsWith('/close')) void send(['HTTP/1.0 200 OK\r\n\r\n{"x"', ':true}']);
+        else if (url.endsWith('/none')) s.end('HTTP/1.1 204 No Content\r\n\r\n');
+        else if (url.endsWith('/empty-error')) s.end('HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n');
+        else if (url.endsWith('/cut')) s.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{"a"');
+        else s.end('HTTP/1.1 200 OK\r\n\r\n');
+      });
+    });
+    await new Promise<void>((r) => rawServer.listen(raw, r));
+    try {
+      const c = new Client(`unix://${raw}`);
+      assert.deepEqual(await c.get('/chunked'), { a: [1, 2], b: 3 });
+      assert.deepEqual(await c.json('POST', '/length', { body: { q: 'é' } }), [1, 2]);
+      assert.equal(heads.at(-1)!, `POST /v1.51/length HTTP/1.1\r\nHost: localhost\r\nUser-Agent: berth-cli\r\nContent-Type: application/json\r\nContent-Length: 10\r\nConnection: close\r\n\r\n${Buffer.from('{"q":"é"}').toString('latin1')}`);
+      assert.deepEqual(await c.get('/close'), { x: true });
+      assert.equal(await c.call('DELETE', '/none'), 204);
+      assert.match(heads.at(-1)!, /Content-Length: 0\r\n/);
+      assert.equal(await c.call('HEAD', '/length'), 200);
+      await assert.rejects(c.get('/empty-error'), (e: unknown) => e instanceof ClientError && e.status === 500 && e.message === '500 Internal Server Error');
+      await assert.rejects(c.get('/cut'), (e: unknown) => e instanceof ConnectionError && /socket hang up/.test((e as Error).message));
+      c.close();
+    } finally {
+      await new Promise((r) => rawServer.close(r));
+    }
   });
 });

@@ -205,10 +205,17 @@ test('loadConfig: native.cgroupdriver from --exec-opt or daemon.json exec-opts',
   assert.throws(() => loadConfig([...empty(), '--exec-opt', 'isolation=hyperv']), isConfigError(/unknown exec-opt "isolation=hyperv"/));
 });
 
-test('loadConfig: userns-remap is refused by name, not ignored', () => {
-  assert.throws(() => loadConfig(configFile({ 'userns-remap': 'default' })), isConfigError(/userns-remap is not supported yet/));
-  assert.throws(() => loadConfig(['--userns-remap', 'default']), isConfigError(/unknown flag: --userns-remap/));
-  loadConfig(configFile({ 'userns-remap': '' }));
+test('loadConfig: userns-remap from daemon.json or --userns-remap (the flag wins), checked for its form', () => {
+  assert.equal(loadConfig(empty()).usernsRemap, undefined);
+  assert.equal(loadConfig(configFile({ 'userns-remap': '' })).usernsRemap, undefined);
+  assert.equal(loadConfig(configFile({ 'userns-remap': 'default' })).usernsRemap, 'default');
+  assert.equal(loadConfig(configFile({ 'userns-remap': 'alice:staff' })).usernsRemap, 'alice:staff');
+  assert.equal(loadConfig([...configFile({ 'userns-remap': 'alice' }), '--userns-remap', '1000:1000']).usernsRemap, '1000:1000');
+  assert.equal(loadConfig([...empty(), '--userns-remap=bob']).usernsRemap, 'bob');
+  assert.throws(() => loadConfig(configFile({ 'userns-remap': 'a:b:c' })), isConfigError(/invalid userns-remap "a:b:c": expected user\[:group\] or default/));
+  assert.throws(() => loadConfig(configFile({ 'userns-remap': ':g' })), isConfigError(/invalid userns-remap/));
+  assert.throws(() => loadConfig(configFile({ 'userns-remap': 'u:' })), isConfigError(/invalid userns-remap/));
+  assert.throws(() => loadConfig(configFile({ 'userns-remap': 5 })), isConfigError(/invalid userns-remap 5/));
 });
 
 test('exec-helper: berth-exec by default, runc exec with false, anything else refused', () => {
@@ -248,4 +255,38 @@ test('init: off by default, on from --init or daemon.json; init-path names the b
   assert.equal(loadConfig([...configFile({ init: true }), '--init=false']).init, false);
   assert.equal(loadConfig([...empty(), '--init-path', bin]).initPath, bin);
   assert.throws(() => loadConfig(configFile({ init: 'yes' })), isConfigError(/invalid init "yes"/));
+});
+
+test('loadConfig: daemon.json keys nothing reads are refused by name, as dockerd', () => {
+  assert.throws(() => loadConfig(configFile({ 'registry-mirror': ['https://m/'], debug: true, 'live-restor': true })), isConfigError(/the following directives don't match any configuration option: registry-mirror, live-restor$/));
+});
+
+test('loadConfig: registry mirrors from daemon.json and --registry-mirror, normalized and checked', () => {
+  const c = loadConfig([...configFile({ 'registry-mirrors': ['http://127.0.0.1:5001', 'https://mirror.example/'] }), '--registry-mirror', 'http://127.0.0.1:5002/']);
+  assert.deepEqual(c.registryMirrors, ['http://127.0.0.1:5001/', 'https://mirror.example/', 'http://127.0.0.1:5002/']);
+  assert.deepEqual(loadConfig(empty()).registryMirrors, []);
+  assert.throws(() => loadConfig([...empty(), '--registry-mirror', 'mirror.example']), isConfigError(/invalid mirror/));
+  assert.throws(() => loadConfig([...empty(), '--registry-mirror', 'ftp://mirror.example']), isConfigError(/invalid mirror: unsupported scheme "ftp"/));
+  assert.throws(() => loadConfig([...empty(), '--registry-mirror', 'https://m.example/v2/']), isConfigError(/path, query, or fragment/));
+  assert.throws(() => loadConfig([...empty(), '--registry-mirror', 'https://u:p@m.example/']), isConfigError(/username\/password/));
+  assert.throws(() => loadConfig(configFile({ 'registry-mirrors': 'https://m/' })), isConfigError(/registry-mirrors must be a list of strings/));
+});
+
+test('loadConfig: insecure registries and allow-nondistributable-artifacts take host:port or CIDRs', () => {
+  const c = loadConfig([...configFile({ 'insecure-registries': ['10.0.0.0/8', 'reg.local:5000'], 'allow-nondistributable-artifacts': ['127.0.0.0/8'] }), '--insecure-registry', 'other:80', '--allow-nondistributable-artifacts', 'r.example:5000']);
+  assert.deepEqual(c.insecureRegistries, ['10.0.0.0/8', 'reg.local:5000', 'other:80']);
+  assert.deepEqual(c.allowNondistributable, ['127.0.0.0/8', 'r.example:5000']);
+  assert.throws(() => loadConfig([...empty(), '--insecure-registry', '10.0.0.0/33']), isConfigError(/invalid CIDR/));
+  assert.throws(() => loadConfig([...empty(), '--insecure-registry', 'http://r:5000']), isConfigError(/without a scheme/));
+});
+
+test('loadConfig: max-concurrent-downloads/-uploads default to dockerd\'s 3 and 5 and must be positive', () => {
+  const d = loadConfig(empty());
+  assert.equal(d.maxConcurrentDownloads, 3);
+  assert.equal(d.maxConcurrentUploads, 5);
+  const c = loadConfig([...configFile({ 'max-concurrent-downloads': 1, 'max-concurrent-uploads': 2 }), '--max-concurrent-uploads', '7']);
+  assert.equal(c.maxConcurrentDownloads, 1);
+  assert.equal(c.maxConcurrentUploads, 7);
+  assert.throws(() => loadConfig(configFile({ 'max-concurrent-downloads': 0 })), isConfigError(/invalid max concurrent downloads: 0/));
+  assert.throws(() => loadConfig([...empty(), '--max-concurrent-uploads', 'x']), isConfigError(/invalid max concurrent uploads: x/));
 });

@@ -8,7 +8,7 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
-import type { Host, PacketWatch, RunResult } from '../../../src/host';
+import type { Host, LaunchOptions, Launched, PacketWatch, RunResult } from '../../../src/host';
 
 export interface HostCall {
   method: keyof Host;
@@ -257,6 +257,18 @@ export class FakeHost implements Host {
     this.alive.add(child.pid);
     this.onSpawn?.(child);
     return child as unknown as ChildProcess;
+  }
+
+  // The same FakeChild as spawn's (onSpawn plays it); its exit() settles
+  // the Launched's exit.
+  launch(cmd: string, args: string[], opts: LaunchOptions): Launched {
+    this.record('launch', [cmd, args, opts]);
+    const child = new FakeChild(cmd, args, opts, this.nextPid++);
+    this.children.push(child);
+    this.alive.add(child.pid);
+    const exit = new Promise<{ code: number | null; signal: number | null }>((r) => child.once('exit', (code: number | null) => r({ code, signal: null })));
+    this.onSpawn?.(child);
+    return { pid: child.pid, stdio: child.stdio, exit };
   }
 
   kill(pid: number, signal: NodeJS.Signals | number): boolean {

@@ -75,3 +75,68 @@ test('unreadBytes counts what a pipe\'s reader has not taken', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('launch: the child gets /dev/null and socket pairs on the fds asked for, its own session, default signals and the env given; its exit is reaped and reported', { timeout: 30_000 }, async (t) => {
+  const host = new LinuxHost();
+  // The exit watch does not keep the loop alive (nor does an unref'd
+  // ChildProcess): this does, meanwhile.
+  const keep = setInterval(() => {}, 1000);
+  t.after(() => clearInterval(keep));
+  // fd 3 is a pipe the child reads from and answers on; SIGPIPE (ignored by
+  // Node) must be back to its default in the child.
+  const script = [
+    'read line <&3',
+    'echo "got:$line sid:$(ps -o sid= -p $$ | tr -d " ") pid:$$ env:$BERTH_T" >&3',
+    'grep -E "^SigIgn" /proc/$$/status >&2',
+    'ls -l /proc/$$/fd/0 | sed "s/.*-> //" >&2',
+    'exit 7',
+  ].join('\n');
+  const child = host.launch('/bin/sh', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, BERTH_T: 'x y' } });
+  assert.equal(child.stdio[0], null);
+  assert.equal(child.stdio[1], null);
+  const err: Buffer[] = [];
+  child.stdio[2]!.on('data', (d: Buffer) => err.push(d));
+  const out: Buffer[] = [];
+  child.stdio[3]!.on('data', (d: Buffer) => out.push(d));
+  child.stdio[3]!.write('hello\n');
+  const exit = await child.exit;
+  assert.deepEqual(exit, { code: 7, signal: null });
+  await new Promise((r) => (child.stdio[3]!.readableEnded ? r(undefined) : child.stdio[3]!.once('end', r)));
+  assert.equal(Buffer.concat(out).toString(), `got:hello sid:${child.pid} pid:${child.pid} env:x y\n`);
+  await new Promise((r) => (child.stdio[2]!.readableEnded ? r(undefined) : child.stdio[2]!.once('end', r)));
+  const [sigIgn, stdin] = Buffer.concat(err).toString().trim().split('\n');
+  // Bit 13 (SIGPIPE) is not ignored: the mask is the shell's own (none here).
+  assert.equal(BigInt('0x' + sigIgn.split(/\s+/)[1]) & (1n << 12n), 0n, sigIgn);
+  assert.equal(stdin, '/dev/null');
+  // Reaped: no zombie is left.
+  assert.equal(fs.existsSync(`/proc/${child.pid}`), false);
+
+  const killed = host.launch('/bin/sleep', ['100'], { stdio: [], env: {} });
+  host.kill(killed.pid, 'SIGKILL');
+  assert.deepEqual(await killed.exit, { code: null, signal: 9 });
+
+  assert.throws(() => host.launch('/nonexistent/program', [], { stdio: ['pipe'], env: {} }), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+});
+
+test('launch: the child ignores no signal, glibc\'s internal ones included', async () => {
+  const child = new LinuxHost().launch('/bin/cat', ['/proc/self/status'], { stdio: ['ignore', 'pipe'], env: {} });
+  const out: Buffer[] = [];
+  child.stdio[1]!.on('data', (d: Buffer) => out.push(d));
+  await child.exit;
+  await new Promise((r) => (child.stdio[1]!.readableEnded ? r(undefined) : child.stdio[1]!.once('end', r)));
+  assert.match(Buffer.concat(out).toString(), /^SigIgn:\t0{16}$/m);
+});
+
+test('launch: the child starts in the working directory asked for', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-launch-'));
+  try {
+    const child = new LinuxHost().launch('/bin/sh', ['-c', 'pwd'], { stdio: ['ignore', 'pipe'], env: { PATH: '/bin:/usr/bin' }, cwd: dir });
+    const out: Buffer[] = [];
+    child.stdio[1]!.on('data', (d: Buffer) => out.push(d));
+    await child.exit;
+    await new Promise((r) => (child.stdio[1]!.readableEnded ? r(undefined) : child.stdio[1]!.once('end', r)));
+    assert.equal(Buffer.concat(out).toString().trim(), fs.realpathSync(dir));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -3,6 +3,7 @@
 // ValidateThrottleBpsDevice, ValidateThrottleIOpsDevice, units.ParseUlimit).
 import type { Parsed } from '../../args';
 import { parseBytes } from '../../args';
+import { parseRestartPolicy } from '../../opts/restart';
 
 // ulimit names go-units knows.
 const ULIMITS = new Set(['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack']);
@@ -143,6 +144,6 @@ export function updateBody(p: Parsed): Record<string, unknown> {
     CpuPercent: 0,
     IOMaximumIOps: 0,
     IOMaximumBandwidth: 0,
-    RestartPolicy: { Name: '', MaximumRetryCount: 0 },
+    RestartPolicy: parseRestartPolicy(f.restart ?? ''),
   };
 }

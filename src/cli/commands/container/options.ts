@@ -22,6 +22,7 @@ function checked(parse: (v: string) => unknown): (v: string) => string {
   };
 }
 import { resourceFields, validateBps, validateIops, validateUlimit, validateWeightDevice } from './limits';
+import { isNoRestart, parseRestartPolicy } from '../../opts/restart';
 
 // -a: docker's validateAttach.
 function attachStream(v: string): string {
@@ -73,12 +74,12 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'expose', type: 'list', desc: 'Expose a port or a range of ports' },
   { name: 'gpus', type: 'list', meta: 'gpu-request', desc: "GPU devices to add to the container ('all' to pass all GPUs)", unsupported: true },
   { name: 'group-add', type: 'list', desc: 'Add additional groups to join' },
-  { name: 'health-cmd', type: 'string', desc: 'Command to run to check health', unsupported: true },
-  { name: 'health-interval', type: 'duration', desc: 'Time between running the check (ms|s|m|h) (default 0s)', unsupported: true },
-  { name: 'health-retries', type: 'int', desc: 'Consecutive failures needed to report unhealthy', unsupported: true },
-  { name: 'health-start-interval', type: 'duration', desc: 'Time between running the check during the start period (ms|s|m|h) (default 0s)', unsupported: true },
-  { name: 'health-start-period', type: 'duration', desc: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)', unsupported: true },
-  { name: 'health-timeout', type: 'duration', desc: 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)', unsupported: true },
+  { name: 'health-cmd', type: 'string', desc: 'Command to run to check health' },
+  { name: 'health-interval', type: 'duration', desc: 'Time between running the check (ms|s|m|h) (default 0s)' },
+  { name: 'health-retries', type: 'int', desc: 'Consecutive failures needed to report unhealthy' },
+  { name: 'health-start-interval', type: 'duration', desc: 'Time between running the check during the start period (ms|s|m|h) (default 0s)' },
+  { name: 'health-start-period', type: 'duration', desc: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)' },
+  { name: 'health-timeout', type: 'duration', desc: 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)' },
   HELP_FLAG,
   { name: 'hostname', short: 'h', type: 'string', desc: 'Container host name' },
   { name: 'init', type: 'bool', desc: 'Run an init inside the container that forwards signals and reaps processes' },
@@ -105,7 +106,7 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'name', type: 'string', desc: 'Assign a name to the container' },
   { name: 'network', type: 'list', meta: 'network', aliases: ['net'], desc: 'Connect a container to a network', validate: checked(parseNetworkOpt) },
   { name: 'network-alias', type: 'list', aliases: ['net-alias'], desc: 'Add network-scoped alias for the container' },
-  { name: 'no-healthcheck', type: 'bool', desc: 'Disable any container-specified HEALTHCHECK', unsupported: true },
+  { name: 'no-healthcheck', type: 'bool', desc: 'Disable any container-specified HEALTHCHECK' },
   { name: 'oom-kill-disable', type: 'bool', desc: 'Disable OOM Killer' },
   { name: 'oom-score-adj', type: 'int', desc: "Tune host's OOM preferences (-1000 to 1000)" },
   { name: 'pid', type: 'string', desc: 'PID namespace to use' },
@@ -118,7 +119,7 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'pull', type: 'string', default: 'missing', desc: 'Pull image before running ("always", "missing", "never")' },
   { name: 'quiet', short: 'q', type: 'bool', desc: 'Suppress the pull output' },
   { name: 'read-only', type: 'bool', desc: "Mount the container's root filesystem as read only" },
-  { name: 'restart', type: 'string', default: 'no', desc: 'Restart policy to apply when a container exits', unsupported: true },
+  { name: 'restart', type: 'string', default: 'no', desc: 'Restart policy to apply when a container exits' },
   { name: 'rm', type: 'bool', desc: 'Automatically remove the container and its associated anonymous volumes when it exits' },
   { name: 'runtime', type: 'string', desc: 'Runtime to use for this container' },
   { name: 'security-opt', type: 'list', desc: 'Security Options' },
@@ -379,6 +380,29 @@ function securityFields(f: Parsed['flags']): Record<string, unknown> {
   };
 }
 
+// docker's healthcheck flags: --no-healthcheck is Test NONE and excludes
+// the others; any of them makes a HealthConfig (Test only with --health-cmd,
+// run through the shell; zeros left out, as Go's omitempty leaves them).
+function healthcheck(f: Parsed['flags']): Record<string, unknown> | undefined {
+  const cmd = (f['health-cmd'] as string | undefined) ?? '';
+  const n = (k: string) => (f[k] as number | undefined) ?? 0;
+  const durations: [string, string][] = [['Interval', 'health-interval'], ['Timeout', 'health-timeout'], ['StartPeriod', 'health-start-period'], ['StartInterval', 'health-start-interval']];
+  const any = cmd !== '' || durations.some(([, k]) => n(k) !== 0) || n('health-retries') !== 0;
+  if (f['no-healthcheck']) {
+    if (any) throw new UsageError('--no-healthcheck conflicts with --health-* options');
+    return { Test: ['NONE'] };
+  }
+  if (!any) return undefined;
+  for (const k of ['health-interval', 'health-timeout', 'health-retries', 'health-start-period', 'health-start-interval']) {
+    if (n(k) < 0) throw new UsageError(`--${k} cannot be negative`);
+  }
+  return {
+    ...(cmd ? { Test: ['CMD-SHELL', cmd] } : {}),
+    ...Object.fromEntries(durations.filter(([, k]) => n(k)).map(([field, k]) => [field, n(k)])),
+    ...(n('health-retries') ? { Retries: n('health-retries') } : {}),
+  };
+}
+
 // consoleSize: our terminal's [height, width], sent with -t as docker does.
 export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: boolean; consoleSize?: [number, number] }): CreateBody {
   const f = p.flags;
@@ -402,6 +426,7 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
       linkLocalIPs: f['link-local-ip'],
     }),
   );
+  const restartPolicy = wrapUsage(() => parseRestartPolicy(f.restart ?? ''));
   const envList = readKVFiles(f['env-file'], env);
   for (const e of f.env as string[]) envList.push(parseEnvFlag(e, env));
   const labels = [...readKVFiles(f['label-file'], undefined), ...(f.label as string[])];
@@ -426,6 +451,9 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
   let stdinOnce = interactive && attachStdin;
   if (opts.detach) attachStdin = attachStdout = attachStderr = stdinOnce = false;
 
+  const health = healthcheck(f);
+  if (f.rm && !isNoRestart(restartPolicy)) throw new UsageError('conflicting options: cannot specify both --restart and --rm');
+
   // Without --network docker names the endpoint it wants ("default"); with
   // one and nothing to say about it, it leaves the endpoint to the daemon.
   const endpoints: Record<string, EndpointSettings> = net.endpoints;
@@ -442,6 +470,7 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
     StdinOnce: stdinOnce,
     Env: envList.length ? envList : null,
     Cmd: cmd.length ? cmd : null,
+    ...(health ? { Healthcheck: health } : {}),
     Image: image,
     WorkingDir: f.workdir ?? '',
     Entrypoint: entrypoint,
@@ -454,6 +483,7 @@ export function buildConfig(p: Parsed, env: NodeJS.ProcessEnv, opts: { detach: b
       ...(f.tty && opts.consoleSize ? { ConsoleSize: opts.consoleSize } : {}),
       AutoRemove: Boolean(f.rm),
       NetworkMode: net.mode,
+      ...(p.changed.has('restart') ? { RestartPolicy: restartPolicy as NonNullable<HostConfig['RestartPolicy']> } : {}),
       ...(vols.binds.length ? { Binds: vols.binds } : {}),
       ...(Object.keys(ports.bindings).length ? { PortBindings: ports.bindings } : {}),
       ...(f['publish-all'] ? { PublishAllPorts: true } : {}),

@@ -2,6 +2,7 @@
 // apply to a running container at once.
 import type { FlagSpec } from '../../args';
 import { errorText, HELP_FLAG, StatusError, type Command } from '../../command';
+import { parseRestartPolicy } from '../../opts/restart';
 import { updateBody } from './limits';
 
 const FLAGS: FlagSpec[] = [
@@ -19,8 +20,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'memory-reservation', type: 'bytes', desc: 'Memory soft limit' },
   { name: 'memory-swap', type: 'bytes', desc: "Swap limit equal to memory plus swap: -1 to enable unlimited swap" },
   { name: 'pids-limit', type: 'int', desc: 'Tune container pids limit (set -1 for unlimited)' },
-  // Restart policies come with supervision.
-  { name: 'restart', type: 'string', desc: 'Restart policy to apply when a container exits', unsupported: true },
+  { name: 'restart', type: 'string', desc: 'Restart policy to apply when a container exits' },
 ];
 
 export const updateCommand: Command = {
@@ -31,6 +31,12 @@ export const updateCommand: Command = {
   flags: FLAGS,
   async run(ctx, p) {
     if (![...p.changed].some((f) => f !== 'help')) throw new StatusError(1, 'you must provide one or more flags when using this command');
+    // docker reads --restart here, and prints its error as is.
+    try {
+      parseRestartPolicy(p.flags.restart ?? '');
+    } catch (err) {
+      throw new StatusError(1, (err as Error).message);
+    }
     const body = updateBody(p);
     const errs: string[] = [];
     const warnings: string[] = [];

@@ -22,7 +22,7 @@ export const infoCommand: Command = {
     const lines = [
       'Client:',
       ` Version:    ${c.Version}`,
-      ` Context:    default`,
+      ` Context:    ${ctx.contextName?.() ?? 'default'}`,
       '',
       'Server:',
       ` Containers: ${info.Containers ?? 0}`,
@@ -49,6 +49,7 @@ export const infoCommand: Command = {
       ` Docker Root Dir: ${info.DockerRootDir ?? ''}`,
       ` Debug Mode: ${Boolean(info.Debug)}`,
       ` Experimental: ${Boolean(info.ExperimentalBuild)}`,
+      ...registryLines(info),
       ` Live Restore Enabled: ${Boolean(info.LiveRestoreEnabled)}`,
     ];
     ctx.out.write(lines.join('\n') + '\n');
@@ -56,6 +57,18 @@ export const infoCommand: Command = {
     return 0;
   },
 };
+
+// As docker's CLI: insecure registries by name, then by CIDR; mirrors if any.
+function registryLines(info: SystemInfo): string[] {
+  const rc = info.RegistryConfig;
+  if (!rc) return [];
+  const out: string[] = [];
+  const names = Object.values(rc.IndexConfigs ?? {}).filter((i) => i.Secure === false).map((i) => i.Name ?? '');
+  const cidrs = rc.InsecureRegistryCIDRs ?? [];
+  if (names.length + cidrs.length) out.push(' Insecure Registries:', ...names.map((n) => `  ${n}`), ...cidrs.map((c) => `  ${c}`));
+  if (rc.Mirrors?.length) out.push(' Registry Mirrors:', ...rc.Mirrors.map((m) => `  ${m}`));
+  return out;
+}
 
 // go-units BytesSize ("%.4g" with binary units), as docker info's memory.
 function humanBinary(size: number): string {

@@ -7,7 +7,7 @@ import { clientInfo } from './client-info';
 
 // docker's version layout: tab-separated "key:\tvalue" lines through a
 // tabwriter with minwidth 20 and padding 1.
-function versionText(server: SystemVersion | undefined, host: string): string {
+function versionText(server: SystemVersion | undefined, host: string, context: string): string {
   const c = clientInfo();
   const lines: string[][] = [
     ['Client: berth'],
@@ -15,6 +15,7 @@ function versionText(server: SystemVersion | undefined, host: string): string {
     [' API version:', c.ApiVersion],
     [' Node version:', c.NodeVersion],
     [' OS/Arch:', `${c.Os}/${c.Arch}`],
+    [' Context:', context],
     [' Host:', host],
   ];
   if (server) {
@@ -78,11 +79,11 @@ export const versionCommand: Command = {
       error = err;
     }
     if (p.flags.format) {
-      const data = { Client: clientInfo(), Server: server ?? null };
+      const data = { Client: { ...clientInfo(), Context: ctx.contextName?.() ?? 'default' }, Server: server ?? null };
       const tmpl = p.flags.format === 'json' ? '{{json .}}' : p.flags.format;
       ctx.out.write(renderTemplate(tmpl, data) + '\n');
     } else {
-      ctx.out.write(versionText(server, ctx.client().endpoint.url));
+      ctx.out.write(versionText(server, ctx.client().endpoint.url, ctx.contextName?.() ?? 'default'));
     }
     if (error) throw new StatusError(1, errorText(error));
     return 0;

@@ -152,6 +152,12 @@ export class FakeRuntime implements Runtime {
     this.exits.delete(ref.id);
   }
 
+  async forget(id: string): Promise<void> {
+    this.log.push(`forget ${id}`);
+    this.procs.delete(id);
+    this.exits.delete(id);
+  }
+
   async status(ref: RuntimeRef): Promise<RuntimeStatus> {
     const exit = this.exits.get(ref.id);
     if (exit) return { state: 'stopped', exit };
@@ -307,6 +313,7 @@ export async function harness(opts: Partial<ContainerServiceOptions> = {}, store
       { defaultRuntime: 'runc', log: (level, m) => logs.push(`${level}: ${m}`), livenessCheckMs: 20, ...opts },
     );
     await service.init();
+    await service.autostart();
     return { service, store: s };
   };
   const first = await make();

@@ -167,3 +167,22 @@ test('a client that goes away is dropped without being told; the stream is close
   io.endAll();
   assert.equal(s.ended, 0);
 });
+
+test('endAll with drainMs: a connected client still gets what the shim sends, and ends with its stream; one not connected ends at once', () => {
+  const io = new Attachments(() => {});
+  const st = fakeStream();
+  const connected = sink();
+  const waiting = sink();
+  io.add(opts({ stdin: false }), connected.sink, () => st.stream);
+  const io2 = new Attachments(() => {});
+  io2.add(opts({ stdin: false }), waiting.sink);
+  io.endAll({ drainMs: 60_000 });
+  io2.endAll({ drainMs: 60_000 });
+  assert.equal(waiting.ended, 1);
+  assert.equal(connected.ended, 0);
+  st.out('late output\n');
+  st.end();
+  assert.deepEqual(connected.got, [[1, 'late output\n']]);
+  assert.equal(connected.ended, 1);
+  assert.equal(st.closed, true);
+});

@@ -90,8 +90,10 @@ describe('limits through the container service', () => {
     assert.deepEqual(h.service.get(id).spec.limits, { memory: 1 << 27, cpuPeriod: 100000, cpuQuota: 50000 });
     assert.deepEqual(h.service.get(id).meta, { note: 'new meta' });
     assert.equal(h.events.at(-1)!.action, 'update');
+    // The exit settled, not a timer (which a loaded machine outruns).
+    const exited = h.service.wait(id, 'next-exit');
     h.runtime.exit(id, 0);
-    await new Promise((r) => setTimeout(r, 50));
+    await exited;
     await h.service.update(id, { pids: 3 });
     assert.equal(h.runtime.updates.get(id)!.length, 1);
     const again = await h.restart();
@@ -114,8 +116,9 @@ describe('limits through the container service', () => {
     h = await harness({ oomKilled: (g) => (groups.push(g), true) });
     const { id } = await h.service.create(spec());
     await h.service.start(id);
+    const exited = h.service.wait(id, 'next-exit');
     h.runtime.exit(id, 137);
-    await new Promise((r) => setTimeout(r, 50));
+    await exited;
     assert.equal(h.service.get(id).state.oomKilled, true);
     assert.deepEqual(groups, [`/berth/${id}`]);
     await h.service.start(id);

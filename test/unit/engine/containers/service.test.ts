@@ -127,6 +127,63 @@ describe('ContainerService', () => {
       assert.equal(h.events.at(-1)?.attributes.exitCode, '7');
     });
 
+    test('a process that exits while its start is finishing dies after its start event', async () => {
+      const { id } = await h.service.create(spec());
+      // The process exits the moment it starts, while the start's record
+      // save is still on its way.
+      const start = h.runtime.start.bind(h.runtime);
+      h.runtime.start = async (ref) => {
+        await start(ref);
+        h.runtime.exit(ref.id, 0);
+      };
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const save = h.store.save.bind(h.store);
+      h.store.save = async (rec, sync) => {
+        if (rec.state.status === 'running') await gate;
+        return save(rec, sync);
+      };
+      const exited = h.service.wait(id, 'next-exit');
+      const started = h.service.start(id);
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      release();
+      await started;
+      await exited;
+      const actions = h.events.filter((e) => e.type === 'container').map((e) => e.action);
+      assert.deepEqual(actions.slice(-2), ['start', 'die']);
+    });
+
+    test('a start that comes while an exit is being cleaned up waits for it', async () => {
+      const { id } = await h.service.create(spec());
+      await h.service.start(id);
+      // The exit's runtime delete hangs until let go.
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const del = h.runtime.delete.bind(h.runtime);
+      h.runtime.delete = async (ref) => {
+        await gate;
+        return del(ref);
+      };
+      h.runtime.exit(id, 42);
+      while (h.service.get(id).state.status === 'running') await new Promise((r) => setImmediate(r));
+      // The state says exited from the cleanup's start, so a `docker wait`
+      // that comes now answers at once…
+      assert.deepEqual(await h.service.wait(id, 'not-running'), { StatusCode: 42, Error: null });
+      // …and the client starts it again while the old run is let go of.
+      const started = h.service.start(id);
+      let done = false;
+      void started.then(() => (done = true));
+      await new Promise((r) => setImmediate(r));
+      assert.equal(done, false, 'the start waits for the exit\'s cleanup');
+      assert.ok(!h.runtime.log.slice(-1)[0]?.startsWith('create'), h.runtime.log.join(','));
+      release();
+      await started;
+      const tail = h.runtime.log.slice(-3);
+      assert.deepEqual(tail.map((l) => l.split(' ')[0]), ['delete', 'create', 'start']);
+      assert.equal(h.service.get(id).state.status, 'running');
+      assert.ok(h.host.mounts.has(path.join(h.rootfs.containerDir(id), 'merged')), 'the new run keeps its mount');
+    });
+
     test('a waiter or log follower that goes away is let go before the container exits', { timeout: 10_000 }, async () => {
       const { id } = await h.service.create(spec());
       await h.service.start(id);
@@ -153,6 +210,58 @@ describe('ContainerService', () => {
       assert.equal(fs.existsSync(path.join(h.dir, 'containers', id)), false);
       assert.equal(fs.existsSync(h.rootfs.containerDir(id)), false);
       assert.deepEqual(h.events.map((e) => e.action), ['create', 'start', 'die', 'destroy']);
+    });
+
+    test('auto-remove: the runtime state of the exit goes after the removal is answered (the daemon\'s stop waits for it)', async () => {
+      const { id } = await h.service.create(spec({ autoRemove: true }));
+      await h.service.start(id);
+      let release!: () => void;
+      const del = h.runtime.delete.bind(h.runtime);
+      h.runtime.delete = async (ref) => {
+        await new Promise<void>((r) => { release = r; });
+        return del(ref);
+      };
+      const removed = h.service.wait(id, 'removed');
+      h.runtime.exit(id, 0);
+      assert.deepEqual(await removed, { StatusCode: 0, Error: null });
+      assert.throws(() => h.service.get(id), isKind('NotFound'));
+      assert.ok(!h.runtime.log.includes(`delete ${id}`));
+      let idle = false;
+      const settled = h.service.idle().then(() => { idle = true; });
+      await new Promise((r) => setImmediate(r));
+      assert.equal(idle, false);
+      release();
+      await settled;
+      assert.ok(h.runtime.log.includes(`delete ${id}`));
+      assert.equal(fs.existsSync(path.join(h.dir, 'containers', id)), false);
+    });
+
+    test('a --rm container restarted before its auto-removal has the runtime state of its exit deleted before it is created again', async () => {
+      const { id } = await h.service.create(spec({ autoRemove: true, stop: { signal: 'SIGTERM', timeout: 5 } }));
+      await h.service.start(id);
+      await h.service.restart(id);
+      const log = h.runtime.log.filter((l) => l.endsWith(id));
+      const second = log.lastIndexOf(`create ${id}`);
+      assert.ok(second > 0 && log.slice(0, second).includes(`delete ${id}`), log.join(', '));
+      assert.equal(h.service.get(id).state.status, 'running');
+      // Its next exit removes it.
+      const removed = h.service.wait(id, 'removed');
+      h.runtime.exit(id, 0);
+      await removed;
+      await h.service.idle();
+      assert.equal(h.runtime.log.filter((l) => l === `delete ${id}`).length, 2);
+    });
+
+    test('an orphaned container directory has whatever the runtime kept of it removed at the next start', async () => {
+      const { id } = await h.service.create(spec({ autoRemove: true }));
+      await h.service.start(id);
+      // A removal cut short after its point of no return: the record is
+      // gone, the directory and the runtime's state are not.
+      fs.rmSync(path.join(h.dir, 'containers', id, 'config.v2.json'));
+      const s2 = await h.restart();
+      assert.throws(() => s2.get(id), isKind('NotFound'));
+      assert.ok(h.runtime.log.includes(`forget ${id}`));
+      assert.equal(fs.existsSync(path.join(h.dir, 'containers', id)), false);
     });
 
     test('an auto-removed container whose removal a daemon stop cut short is removed at the next start', async () => {

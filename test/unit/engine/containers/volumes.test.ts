@@ -44,9 +44,9 @@ describe('ContainerService and its volumes', () => {
     assert.equal(h.service.get(id).spec.mounts[0].source, 'anon-data');
     await h.service.start(id);
     assert.deepEqual(h.runtime.log.filter((l) => l.startsWith('create')).length, 1);
+    const exited = h.service.wait(id, 'next-exit');
     h.runtime.exit(id, 0);
-    await h.service.wait(id, 'not-running');
-    await new Promise((r) => setTimeout(r, 10));
+    await exited;
     await h.service.remove(id, { force: false, volumes: true });
     assert.deepEqual(vols.calls, [`prepare ${s} -:/data`, `settled ${s}`, `mount ${s}`, `unmount ${s}`, `release ${s} true`]);
   });

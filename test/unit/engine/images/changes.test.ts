@@ -108,3 +108,28 @@ test('a quoted value with a bad escape or a control character is refused naming 
   // Good escapes still work.
   assert.deepEqual(applyChanges({}, ['ENV A="x\\ty\\"z"']).Env, ['A=x\ty"z']);
 });
+
+test('HEALTHCHECK: the shell form is CMD-SHELL, the JSON form CMD; flags are Go durations', () => {
+  assert.deepEqual(applyChanges({}, ['HEALTHCHECK --interval=1s --timeout=500ms --start-period=1m --start-interval=2s --retries=4 CMD test -f /tmp/ok']).Healthcheck, {
+    Test: ['CMD-SHELL', 'test -f /tmp/ok'], Interval: 1e9, Timeout: 5e8, StartPeriod: 60e9, StartInterval: 2e9, Retries: 4,
+  });
+  assert.deepEqual(applyChanges({}, ['HEALTHCHECK CMD ["cat", "/tmp/ok"]']).Healthcheck, {
+    Test: ['CMD', 'cat', '/tmp/ok'],
+  });
+  assert.deepEqual(applyChanges({}, ['healthcheck none']).Healthcheck, { Test: ['NONE'] });
+});
+
+test('HEALTHCHECK: the builder\'s refusals', () => {
+  const cases: [string, RegExp][] = [
+    ['HEALTHCHECK', /^HEALTHCHECK requires at least one argument$/],
+    ['HEALTHCHECK NONE x', /^HEALTHCHECK NONE takes no arguments$/],
+    ['HEALTHCHECK CMD', /^Missing command after HEALTHCHECK CMD$/],
+    ['HEALTHCHECK RUN true', /^Unknown type "RUN" in HEALTHCHECK \(try CMD\)$/],
+    ['HEALTHCHECK --interval=100us CMD true', /^Interval "interval" cannot be less than 1ms$/],
+    ['HEALTHCHECK --timeout=5 CMD true', /^time: missing unit in duration "5"$/],
+    ['HEALTHCHECK --retries=-1 CMD true', /^--retries cannot be negative \(-1\)$/],
+    ['HEALTHCHECK --interval CMD true', /^Missing a value on flag: --interval$/],
+    ['HEALTHCHECK --every=1s CMD true', /^Unknown flag: every$/],
+  ];
+  for (const [change, re] of cases) assert.throws(() => applyChanges({}, [change]), isInvalid(re), change);
+});

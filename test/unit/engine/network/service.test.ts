@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import type { InternalGuard } from '../../../../src/engine/network/guard';
 import type { Netavark } from '../../../../src/engine/network/netavark';
 import type { NetworkEndpoint } from '../../../../src/engine/network/network';
 import { NetworkService } from '../../../../src/engine/network/service';
@@ -13,12 +14,15 @@ import { FakeHost } from '../../host/fake-host';
 class FakeNetavark {
   calls: { verb: string; netns: string; ctr: string; ip: string; net: string; ports: number[] }[] = [];
   failSetup = false;
+  // When set, teardowns wait for it (a teardown still running).
+  gate?: Promise<void>;
   async setup(netns: string, c: { id: string }, a: Attachment, n: NetworkRecord): Promise<string> {
     if (this.failSetup) throw new Error('netavark setup: boom');
     this.calls.push({ verb: 'setup', netns, ctr: c.id, ip: a.ip, net: n.name, ports: a.ports.map((p) => p.hostPort) });
     return a.mac;
   }
   async teardown(netns: string, c: { id: string }, a: Attachment, n: NetworkRecord): Promise<void> {
+    await this.gate;
     this.calls.push({ verb: 'teardown', netns, ctr: c.id, ip: a.ip, net: n.name, ports: a.ports.map((p) => p.hostPort) });
   }
 }
@@ -29,8 +33,10 @@ describe('NetworkService', () => {
   let nv: FakeNetavark;
   let events: { type: string; action: string; id: string; attrs: Record<string, string> }[];
   let svc: NetworkService;
-  const make = () =>
+  const make = (poolSize = 0) =>
     new NetworkService(host, { publish: (type, action, id, attrs = {}) => events.push({ type, action, id, attrs }) }, {
+      poolSize,
+      guard: { install: async () => {}, remove: async () => {}, keepIsolation: async () => {}, dropIsolation: async () => {} } as unknown as InternalGuard,
       root: path.join(dir, 'd'),
       execRoot: path.join(dir, 'x'),
       config: { bridge: 'btest0', bip: '10.99.0.1/24', pools: [{ base: '10.98.0.0/16', size: 24 }] },
@@ -113,10 +119,15 @@ describe('NetworkService', () => {
     nv.failSetup = true;
     svc.check(e.network);
     await svc.writeFiles(e, e.files);
-    await svc.prepare(e);
+    const netns = (await svc.prepare(e))!;
     await assert.rejects(svc.attach(e, 1), /netavark setup: boom/);
+    // The namespace stays until the start's failure path detaches: runc may
+    // be joining it while the wiring fails.
+    assert.ok(fs.existsSync(netns));
+    await svc.detach(e.id);
     assert.deepEqual(svc.container(e.id)!.attached, []);
     assert.equal(svc.container(e.id)!.netns, undefined);
+    assert.ok(!fs.existsSync(netns));
   });
 
   test('static addresses need a user subnet; a taken address and a network in use are refused', async () => {
@@ -147,5 +158,65 @@ describe('NetworkService', () => {
     await svc.reconcile(() => 'gone');
     assert.deepEqual(nv.calls.map((x) => `${x.verb} ${x.ip}`), ['teardown 10.99.0.2']);
     assert.equal(svc.container(e.id), undefined);
+  });
+
+  test('a detach in the background: the container shows no network at once, its address stays taken and its record kept until the teardown is done', async () => {
+    const a = ep('d1'.padEnd(64, '0'), { mode: 'bridge' });
+    await start(a);
+    assert.equal(svc.container(a.id)!.attached[0].ip, '10.99.0.2');
+    let open!: () => void;
+    nv.gate = new Promise<void>((r) => (open = r));
+    await svc.detach(a.id, { background: true });
+    assert.deepEqual(svc.container(a.id)!.attached, []);
+    await svc.forget(a.id, { background: true });
+    assert.equal(svc.container(a.id), undefined);
+    // Still on disk (a crash now leaves it for reconcile), its address not given out.
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'd', 'containers')), [`${a.id}.json`]);
+    const b = ep('d2'.padEnd(64, '0'), { mode: 'bridge' });
+    await start(b);
+    assert.equal(svc.container(b.id)!.attached[0].ip, '10.99.0.4');
+    assert.ok(!nv.calls.some((x) => x.verb === 'teardown'));
+    open();
+    await svc.idle();
+    assert.deepEqual(nv.calls.filter((x) => x.verb === 'teardown').map((x) => x.ip), ['10.99.0.2']);
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'd', 'containers')), [`${b.id}.json`]);
+    assert.deepEqual(events.filter((x) => x.type === 'network' && x.id).map((x) => `${x.action} ${x.attrs.container?.slice(0, 2)}`), ['connect d1', 'disconnect d1', 'connect d2']);
+  });
+
+  test('the pool: a plain container takes a namespace wired in advance, others are wired for themselves, and a restart tears down what was left', async () => {
+    svc.close();
+    svc = make(2);
+    await svc.init();
+    await svc.reconcile(() => 'gone');
+    await svc.idle();
+    // The anchor (made for the first entry), then two entries under placeholder ids.
+    assert.deepEqual(nv.calls.map((x) => `${x.verb} ${x.ip} ${x.ctr.startsWith('berth-pool-') ? 'pool' : x.ctr.startsWith('berth-anchor-') ? 'anchor' : x.ctr}`), ['setup 10.99.0.3 anchor', 'setup 10.99.0.2 pool', 'setup 10.99.0.4 pool']);
+    nv.calls = [];
+    const a = ep('e1'.padEnd(64, '0'), { mode: 'bridge' });
+    await start(a);
+    const c = svc.container(a.id)!;
+    assert.equal(c.attached[0].ip, '10.99.0.2');
+    assert.match(c.netns!, /\/netns\/pool-[0-9a-f]{12}$/);
+    assert.match(fs.readFileSync(a.files.hosts, 'utf8'), /^10\.99\.0\.2\te1000000/m);
+    await svc.idle();
+    // Nothing wired for it; one entry wired to replace it.
+    assert.deepEqual(nv.calls.map((x) => `${x.verb} ${x.ip} ${x.ctr.startsWith('berth-pool-') ? 'pool' : x.ctr}`), ['setup 10.99.0.5 pool']);
+    // Published ports: wired for itself.
+    const b = ep('e2'.padEnd(64, '0'), { mode: 'bridge', ports: [{ containerPort: 80, protocol: 'tcp', hostIP: '127.0.0.1', hostPort: 0 }] });
+    await start(b);
+    assert.equal(nv.calls.at(-1)!.ctr, b.id);
+    // The pooled one is torn down under the id it was wired as.
+    nv.calls = [];
+    await svc.detach(a.id);
+    assert.deepEqual(nv.calls.map((x) => `${x.verb} ${x.ip} ${x.ctr.startsWith('berth-pool-') ? 'pool' : x.ctr}`), ['teardown 10.99.0.2 pool']);
+    // A daemon killed with its pool full: the next one tears it down first.
+    const left = fs.readdirSync(path.join(dir, 'd', 'pool'));
+    assert.equal(left.length, 2);
+    svc.close();
+    nv.calls = [];
+    svc = make(0);
+    await svc.init();
+    assert.deepEqual(nv.calls.map((x) => `${x.verb} ${x.ctr.startsWith('berth-pool-') ? 'pool' : x.ctr}`), ['teardown pool', 'teardown pool']);
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'd', 'pool')), []);
   });
 });

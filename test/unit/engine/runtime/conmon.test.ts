@@ -167,8 +167,8 @@ test('create writes the bundle, starts conmon with the right flags and returns t
     assert.equal(fs.existsSync(path.join(rt.exitDir, ID)), false);
     assert.equal(fs.existsSync(path.join(rt.socketDir, ID.slice(0, 12))), false);
 
-    const [call] = host.callsOf('spawn');
-    const [cmd, args, opts] = call.args as [string, string[], { env: NodeJS.ProcessEnv; stdio: unknown[]; detached: boolean }];
+    const [call] = host.callsOf('launch');
+    const [cmd, args, opts] = call.args as [string, string[], { env: NodeJS.ProcessEnv; stdio: unknown[] }];
     assert.equal(cmd, '/fake/conmon');
     assert.equal(argAfter(args, '-c'), ID);
     assert.equal(argAfter(args, '-u'), ID.slice(0, 12));
@@ -183,9 +183,7 @@ test('create writes the bundle, starts conmon with the right flags and returns t
     assert.ok(args.includes('-i'));
     assert.ok(!args.includes('-t'));
     assert.equal(opts.env._OCI_SYNCPIPE, '3');
-    assert.equal(opts.detached, true);
     assert.deepEqual(opts.stdio, ['ignore', 'ignore', 'pipe', 'pipe']);
-    assert.equal(host.children[0].unrefCalled, true);
     // conmon writes its "oom" file into its working directory.
     assert.equal((opts as { cwd?: string }).cwd, bundle);
   } finally {
@@ -221,7 +219,7 @@ test('create reports the runtime\'s message when conmon sends a negative pid', a
     rt.create({ id: ID, runtime: 'runc' }, spec(), { logPath: '/l', name: 'x', stdin: false, tty: false }),
     isKind('Internal', /^failed to create container: exec format error$/),
   );
-  assert.ok(!(host.callsOf('spawn')[0].args[1] as string[]).includes('-i'));
+  assert.ok(!(host.callsOf('launch')[0].args[1] as string[]).includes('-i'));
 });
 
 test('create falls back to conmon\'s stderr (minus oom_score_adj noise) when the sync pipe closes empty', async () => {
@@ -234,7 +232,7 @@ test('create falls back to conmon\'s stderr (minus oom_score_adj noise) when the
 
 test('create with an unknown runtime fails before spawning conmon', async () => {
   await assert.rejects(rt.create({ id: ID, runtime: 'nope' }, spec(), { logPath: '/l', name: 'x', stdin: false, tty: false }), isKind('InvalidArgument'));
-  assert.equal(host.callsOf('spawn').length, 0);
+  assert.equal(host.callsOf('launch').length, 0);
 });
 
 test('exitStatus reads conmon\'s exit file', async () => {
@@ -406,7 +404,16 @@ test('AttachConn.close before any use closes the fd itself', async () => {
   const fd = fs.openSync(f, 'w');
   const conn = new AttachConn(host, fd);
   conn.close();
-  await new Promise((r) => setTimeout(r, 20));
+  // Closed through the thread pool: give it time on a loaded machine.
+  const until = Date.now() + 5000;
+  while (Date.now() < until) {
+    try {
+      fs.fstatSync(fd);
+    } catch {
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
   assert.throws(() => fs.fstatSync(fd), /EBADF/);
 });
 
@@ -475,7 +482,7 @@ test('create: a TTY or a stdin that outlives its client gets --leave-stdin-open;
       host.reset();
       host.onSpawn = conmonReplies({ sync: '{"data": 4242}\n', conmonPid: '777\n' });
       await rt.create({ id: ID, runtime: 'runc' }, spec(), { logPath: path.join(execRoot, 'l'), name: 'n', ...o });
-      const args = host.callsOf('spawn')[0].args[1] as string[];
+      const args = host.callsOf('launch')[0].args[1] as string[];
       assert.equal(args.includes('--leave-stdin-open'), leave, JSON.stringify(o));
       assert.equal(args.includes('-t'), o.tty);
       assert.equal(args.includes('-i'), o.stdin);
@@ -495,10 +502,10 @@ test('exec: conmon runs berth-exec for a runc container (runc and the seccomp ca
   const proc = { args: ['true'], env: [], cwd: '/', user: { uid: 0, gid: 0 } } as never;
   const runtimeArgs = async (r: ConmonRuntime, runtime: string) => {
     host.onSpawn = conmonReplies({ sync: '{"data": 4242}\n' });
-    const before = host.callsOf('spawn').length;
+    const before = host.callsOf('launch').length;
     const p = await r.exec({ id: ID, runtime }, `s${before}`, proc, { attach: false, stdin: false, tty: false });
     assert.equal(p.pid, 4242);
-    const args = host.callsOf('spawn')[before].args[1] as string[];
+    const args = host.callsOf('launch')[before].args[1] as string[];
     return args.slice(args.indexOf('-r'), args.indexOf('-b')).join(' ');
   };
   const root = (rt: string) => `--runtime-arg --root --runtime-arg ${withHelper.stateRoot(rt)}`;

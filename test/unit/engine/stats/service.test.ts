@@ -92,6 +92,11 @@ describe('ContainerStats', () => {
     }
   });
 
+  test('top of a container waiting on its restart policy is dockerd\'s Conflict', async () => {
+    const { s } = stats(record({ status: 'restarting', pid: 0 }), PS_EF, [1]);
+    await assert.rejects(s.top('web', ''), (err: unknown) => err instanceof BerthError && err.kind === 'Conflict' && /is restarting, wait until the container is running/.test(err.message));
+  });
+
   test('a sample of a container that is not running has no cgroup part', async () => {
     const { s } = stats(record({ status: 'exited', pid: 0 }), '');
     const { sample } = await s.sample('web');

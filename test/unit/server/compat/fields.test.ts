@@ -127,15 +127,14 @@ describe('checkFields', () => {
   test('partial fields: applied values pass, the others are refused naming field and value', () => {
     const ok: [Record<string, unknown>, Record<string, unknown>][] = [
       [{}, { NetworkMode: 'host' }], [{}, { NetworkMode: 'none' }], [{}, { NetworkMode: 'container:web' }],
-      [{}, { RestartPolicy: { Name: 'no' } }], [{}, { LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } } }], [{}, { LogConfig: { Type: 'local', Config: {} } }], [{}, { LogConfig: { Type: 'none', Config: null } }],
+      [{}, { RestartPolicy: { Name: 'no' } }], [{}, { RestartPolicy: { Name: 'always' } }], [{}, { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 } }], [{}, { RestartPolicy: { Name: '', MaximumRetryCount: 3 } }], [{}, { LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } } }], [{}, { LogConfig: { Type: 'local', Config: {} } }], [{}, { LogConfig: { Type: 'none', Config: null } }],
       [{}, { SecurityOpt: ['seccomp=unconfined'] }], [{}, { SecurityOpt: ['seccomp:unconfined'] }], [{}, { SecurityOpt: ['seccomp=builtin'] }],
       [{}, { IpcMode: 'host' }], [{}, { IpcMode: 'shareable' }], [{}, { PidMode: 'host' }], [{}, { PidMode: 'container:web' }], [{}, { UTSMode: 'host' }],
       [{}, { UsernsMode: 'host' }], [{}, { Isolation: 'default' }], [{}, { CgroupnsMode: 'private' }],
-      [{ Healthcheck: { Test: ['NONE'] } }, {}], [{ Healthcheck: { Test: [] } }, {}],
+      [{ Healthcheck: { Test: ['NONE'] } }, {}], [{ Healthcheck: { Test: [] } }, {}], [{ Healthcheck: { Test: ['CMD', 'true'] } }, {}],
     ];
     for (const [c, h] of ok) checkFields(view(c, h), undefined);
     const bad: [Record<string, unknown>, Record<string, unknown>, RegExp][] = [
-      [{}, { RestartPolicy: { Name: 'always' } }, /^HostConfig\.RestartPolicy "always" is not supported yet$/],
       [{}, { LogConfig: { Type: 'syslog' } }, /^berth does not implement the syslog log driver yet/],
       [{}, { LogConfig: { Type: 'k8s-file' } }, /^logger: no log driver named 'k8s-file' is registered$/],
       [{}, { SecurityOpt: ['apparmor=docker-default'] }, /^HostConfig\.SecurityOpt "apparmor=docker-default" is not supported: berth loads no AppArmor profiles/],
@@ -144,20 +143,32 @@ describe('checkFields', () => {
       [{}, { IpcMode: 'none' }, /HostConfig\.IpcMode "none" is not supported yet/],
       [{}, { UsernsMode: 'keep-id' }, /HostConfig\.UsernsMode "keep-id" is not supported yet/],
       [{}, { Isolation: 'hyperv' }, /HostConfig\.Isolation "hyperv" is not supported yet/],
-      [{ Healthcheck: { Test: ['CMD', 'true'] } }, {}, /^Config\.Healthcheck is not supported yet$/],
     ];
     for (const [c, h, re] of bad) assert.throws(() => checkFields(view(c, h), undefined), isInvalid(re), JSON.stringify([c, h]));
   });
 
   test('malformed values are 400s naming the field, whatever the status', () => {
     const bad: [Record<string, unknown>, Record<string, unknown>, RegExp][] = [
-      [{}, { RestartPolicy: { Name: 'bogus' } }, /invalid restart policy "bogus" in HostConfig\.RestartPolicy\.Name/],
-      [{}, { RestartPolicy: { Name: 'always', MaximumRetryCount: 3 } }, /maximum retry count can only be used with 'on-failure'/],
+      [{}, { RestartPolicy: { Name: 'bogus' } }, /^invalid restart policy: unknown policy 'bogus'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'$/],
+      [{}, { RestartPolicy: { Name: 'always', MaximumRetryCount: 3 } }, /^invalid restart policy: maximum retry count can only be used with 'on-failure'$/],
+      [{}, { RestartPolicy: { Name: 'no', MaximumRetryCount: -1 } }, /^invalid restart policy: maximum retry count can only be used with 'on-failure' and cannot be negative$/],
+      [{}, { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: -1 } }, /^invalid restart policy: maximum retry count cannot be negative$/],
+      [{}, { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 1.5 } }, /MaximumRetryCount of type int/],
       [{ StopSignal: 'SIGBOGUS' }, {}, /invalid Config\.StopSignal "SIGBOGUS"/],
       [{}, { PortBindings: { '80/tcp': [{ HostPort: '99999' }] } }, /invalid HostConfig\.PortBindings host port "99999"/],
       [{}, { PortBindings: { 'eighty/tcp': [] } }, /invalid HostConfig\.PortBindings port "eighty\/tcp"/],
       [{}, { Tmpfs: { run: '' } }, /invalid HostConfig\.Tmpfs mount point "run"/],
       [{ Healthcheck: { Test: 5 } }, {}, /Config\.Healthcheck\.Test/],
+      // dockerd's validateHealthCheck, in its order and words.
+      [{ Healthcheck: { Interval: -10_000_000 } }, {}, /^Interval in Healthcheck cannot be less than 1ms$/],
+      [{ Healthcheck: { Interval: 500_000 } }, {}, /^Interval in Healthcheck cannot be less than 1ms$/],
+      [{ Healthcheck: { Timeout: -100_000_000 } }, {}, /^Timeout in Healthcheck cannot be less than 1ms$/],
+      [{ Healthcheck: { Retries: -10 } }, {}, /^Retries in Healthcheck cannot be negative$/],
+      [{ Healthcheck: { StartPeriod: 100 } }, {}, /^StartPeriod in Healthcheck cannot be less than 1ms$/],
+      [{ Healthcheck: { StartInterval: 100 } }, {}, /^StartInterval in Healthcheck cannot be less than 1ms$/],
+      [{ Healthcheck: { Interval: 1.5 } }, {}, /Config\.Healthcheck\.Interval of type int64/],
+      [{ Healthcheck: { Test: ['RUN', 'true'] } }, {}, /unknown type "RUN"/],
+      [{ Healthcheck: { Test: ['CMD'] } }, {}, /CMD needs a command/],
       [{}, { PidMode: 'bogus' }, /invalid HostConfig\.PidMode "bogus"/],
       [{}, { PidMode: 'container:' }, /invalid HostConfig\.PidMode "container:"/],
       [{}, { ConsoleSize: [-1, 80] }, /invalid HostConfig\.ConsoleSize \[-1,80\]/],

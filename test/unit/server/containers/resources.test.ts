@@ -99,8 +99,15 @@ describe('mergeUpdate', () => {
     assert.throws(() => mergeUpdate(body({ Memory: 1000 }), old, '1.50'), invalid('Minimum memory limit allowed is 6MB'));
   });
 
+  test('a restart policy with a name replaces the old one; without, it stays', () => {
+    const was = { ...old, RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 } };
+    assert.deepEqual(mergeUpdate(body({ RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } }), was, '1.50').RestartPolicy, { Name: 'always', MaximumRetryCount: 0 });
+    assert.deepEqual(mergeUpdate(body({ Memory: 0 }), was, '1.50').RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 3 });
+    assert.throws(() => mergeUpdate(body({ RestartPolicy: { Name: 'sometimes' } }), old, '1.50'), invalid("invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'"));
+    assert.throws(() => mergeUpdate(body({ RestartPolicy: { Name: 'always', MaximumRetryCount: 2 } }), old, '1.50'), invalid("invalid restart policy: maximum retry count can only be used with 'on-failure'"));
+  });
+
   test('what an update cannot change is refused by name', () => {
-    assert.throws(() => mergeUpdate(body({ RestartPolicy: { Name: 'always' } }), old, '1.50'), /RestartPolicy "always" is not supported yet/);
     assert.throws(() => mergeUpdate(body({ OomKillDisable: true }), old, '1.50'), invalid('OomKillDisable is not supported yet'));
     assert.throws(() => mergeUpdate(body({ BlkioDeviceReadBps: [{ Path: '/dev/vda', Rate: 1 }] }), old, '1.50'), invalid('BlkioDeviceReadBps is not supported yet'));
     assert.throws(() => mergeUpdate(body({ CpuCount: 2 }), old, '1.50'), invalid('CpuCount is not supported yet'));

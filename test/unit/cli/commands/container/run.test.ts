@@ -41,9 +41,9 @@ describe('berth run and create', () => {
     });
     assert.deepEqual(d.requests, []);
     for (const args of [
-      ['run', '--cpu-rt-period=1000', 'busybox'], ['create', '--kernel-memory', '1m', 'busybox'], ['run', '--health-interval', '1s', 'busybox'], ['run', '--gpus', 'all', 'busybox'],
-      ['run', '--restart', 'always', 'busybox'], ['create', '--platform', 'linux/amd64', 'busybox'],
-      ['run', '--health-cmd', 'true', 'busybox'],
+      ['run', '--cpu-rt-period=1000', 'busybox'], ['create', '--kernel-memory', '1m', 'busybox'], ['run', '--storage-opt', 'size=1g', 'busybox'], ['run', '--gpus', 'all', 'busybox'],
+      ['create', '--platform', 'linux/amd64', 'busybox'],
+      ['run', '--isolation', 'hyperv', 'busybox'],
     ]) {
       const flag = args[1].replace(/=.*/, '');
       const res = await berth(args);

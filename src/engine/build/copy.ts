@@ -1,0 +1,288 @@
+// COPY and ADD sources: resolving them in a root (the build context, or a
+// stage's or image's filesystem mounted read-only), globs, Docker's
+// directory semantics, the content hash the cache key takes, and the tar
+// of what lands under the destination. Paths are resolved inside the root
+// (a symlink never leads out of it) and the walk never follows a symlink:
+// links are copied as links.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import * as tar from 'tar-stream';
+import { resolveInRootSync } from '../../util/rootfs';
+import type { IgnoreMatcher } from '../../util/dockerignore';
+
+export class CopyError extends Error {}
+
+// One thing to copy: a file, dir, or symlink on the host, or literal data
+// (a heredoc), landing at `target` (relative to the destination's base).
+export interface CopyEntry {
+  target: string; // relative, "/"-separated, "" for the base itself
+  kind: 'file' | 'dir' | 'symlink' | 'data';
+  host?: string; // where it is read
+  data?: Buffer;
+  mode: number; // permission bits
+  size: number;
+  linkname?: string;
+  mtime: Date;
+  // ADD of a local archive: extracted at target (a directory), not copied.
+  extract?: boolean;
+}
+
+export interface CopyPlan {
+  // Absolute destination directory the entries are relative to.
+  base: string;
+  entries: CopyEntry[];
+  hash: string; // "file:<hex>", "dir:<hex>", "multi:<hex>"
+}
+
+const hasWildcards = (p: string) => /[*?[]/.test(p);
+
+// Go's filepath.Match for one path element.
+function elementRe(pattern: string): RegExp {
+  let re = '^';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const j = pattern.indexOf(']', i + 1);
+      if (j < 0) throw new CopyError('syntax error in pattern');
+      let cls = pattern.slice(i + 1, j);
+      if (cls.startsWith('^')) cls = '^' + cls.slice(1);
+      re += '[' + cls.replace(/\\/g, '\\\\') + ']';
+      i = j;
+    } else if (c === '\\' && i + 1 < pattern.length) re += '\\' + pattern[++i];
+    else re += c.replace(/[.+^${}()|\]\\]/g, '\\$&');
+  }
+  return new RegExp(re + '$', 's');
+}
+
+function lstat(p: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+// Relative paths of root matching a glob, element by element.
+function glob(root: string, pattern: string): string[] {
+  const parts = pattern.split('/').filter((p) => p && p !== '.');
+  let found = [''];
+  for (const part of parts) {
+    const next: string[] = [];
+    for (const rel of found) {
+      const dir = path.join(root, rel);
+      if (!hasWildcards(part)) {
+        if (lstat(path.join(dir, part))) next.push(rel ? `${rel}/${part}` : part);
+        continue;
+      }
+      const st = lstat(dir);
+      if (!st?.isDirectory()) continue;
+      const re = elementRe(part);
+      for (const name of fs.readdirSync(dir).sort()) if (re.test(name)) next.push(rel ? `${rel}/${name}` : name);
+    }
+    found = next;
+  }
+  return found;
+}
+
+export interface SourceOptions {
+  root: string; // the context dir or a mounted filesystem
+  fromContext: boolean; // messages and .dockerignore apply to the context only
+  ignore?: IgnoreMatcher;
+  cmd: 'COPY' | 'ADD';
+}
+
+// Walks a source (file, dir or link) into entries under target.
+function walk(o: SourceOptions, hostPath: string, rel: string, target: string, out: CopyEntry[]): void {
+  const st = lstat(hostPath);
+  if (!st) return;
+  if (o.ignore && o.fromContext && rel && o.ignore.matches(rel)) {
+    // An excluded dir may still hold re-included files.
+    if (!(st.isDirectory() && o.ignore.hasExceptions())) return;
+  }
+  const base = { target, mode: st.mode & 0o7777, mtime: st.mtime };
+  if (st.isSymbolicLink()) out.push({ ...base, kind: 'symlink', size: 0, linkname: fs.readlinkSync(hostPath) });
+  else if (st.isFile()) out.push({ ...base, kind: 'file', host: hostPath, size: st.size });
+  else if (st.isDirectory()) {
+    const excluded = !!(o.ignore && o.fromContext && rel && o.ignore.matches(rel));
+    if (!excluded) out.push({ ...base, kind: 'dir', size: 0 });
+    for (const name of fs.readdirSync(hostPath).sort()) {
+      walk(o, path.join(hostPath, name), rel ? `${rel}/${name}` : name, target ? `${target}/${name}` : name, out);
+    }
+  }
+  // Devices, sockets and FIFOs in a context are skipped, as Docker's tarsum does.
+}
+
+export interface ResolvedSource {
+  rel: string; // relative to the root
+  host: string;
+  stat: fs.Stats;
+}
+
+// The sources of a COPY/ADD in the root, globs expanded.
+export function resolveSources(o: SourceOptions, sources: string[]): ResolvedSource[] {
+  const out: ResolvedSource[] = [];
+  for (const orig of sources) {
+    let p = orig.replace(/^\/+/, '').replace(/^\.\//, '');
+    const clean = path.posix.normalize(p === '' ? '.' : p);
+    if (o.fromContext && (clean === '..' || clean.startsWith('../'))) {
+      throw new CopyError(`${o.cmd} failed: forbidden path outside the build context: ${orig} ()`);
+    }
+    p = clean;
+    const rels = hasWildcards(p) ? glob(o.root, p) : [p === '.' ? '' : p];
+    for (const rel of rels) {
+      if (o.fromContext && rel && o.ignore?.matches(rel) && !hasWildcards(p)) {
+        throw new CopyError(`${o.cmd} failed: file not found in build context or excluded by .dockerignore: stat ${rel}: file does not exist`);
+      }
+      if (o.fromContext && rel && o.ignore?.matches(rel)) continue;
+      // Inside the root whatever links the path holds.
+      const host = resolveInRootSync(o.root, rel);
+      const stat = lstat(host);
+      if (!stat) {
+        if (o.fromContext) throw new CopyError(`${o.cmd} failed: file not found in build context or excluded by .dockerignore: stat ${rel || '.'}: file does not exist`);
+        throw new CopyError(`${o.cmd} failed: stat ${rel || '.'}: file does not exist`);
+      }
+      out.push({ rel, host, stat });
+    }
+  }
+  if (out.length === 0) throw new CopyError(`${o.cmd} failed: no source files were specified`);
+  return out;
+}
+
+// Whether a file is a tar archive ADD extracts (plain or gzip).
+export async function isArchive(file: string): Promise<boolean> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    const head = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(head, 0, 512, 0);
+    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+      const zlib = await import('node:zlib');
+      const all = Buffer.alloc(Math.min((await fh.stat()).size, 64 * 1024));
+      await fh.read(all, 0, all.length, 0);
+      try {
+        const out = zlib.gunzipSync(all, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+        return out.length >= 262 && out.subarray(257, 262).toString('latin1') === 'ustar';
+      } catch {
+        return false;
+      }
+    }
+    return bytesRead >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar';
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface PlanInput {
+  sources: ResolvedSource[];
+  contents: { path: string; data: string }[];
+  dest: string; // absolute, as written (a trailing "/" kept)
+  destIsDir: boolean; // dest exists in the image as a directory
+  add: boolean; // ADD: local archives are extracted
+  o: SourceOptions;
+}
+
+// Docker's rules: a directory source copies its contents; with several
+// sources, or a dest ending in "/" (or being a directory), files land under
+// dest by name; otherwise the one file becomes dest.
+export async function plan(i: PlanInput): Promise<CopyPlan> {
+  const n = i.sources.length + i.contents.length;
+  const slash = i.dest.endsWith('/');
+  if (n > 1 && !slash) throw new CopyError(`When using ${i.o.cmd} with more than one source file, the destination must be a directory and end with a /`);
+  const asDir = slash || i.destIsDir || n > 1;
+  const dest = path.posix.normalize(i.dest);
+  const entries: CopyEntry[] = [];
+  let base: string;
+  const single = n === 1 && !asDir;
+  if (single) base = path.posix.dirname(dest);
+  else base = dest;
+  for (const s of i.sources) {
+    const name = single ? path.posix.basename(dest) : path.posix.basename(s.rel || '.');
+    if (s.stat.isDirectory()) {
+      walk(i.o, s.host, s.rel, '', entries);
+      // The directory itself is dest: its entry is the base.
+      const first = entries.findIndex((e) => e.target === '' && e.kind === 'dir');
+      if (first >= 0) entries.splice(first, 1);
+    } else if (i.add && s.stat.isFile() && (await isArchive(s.host))) {
+      entries.push({ target: '', kind: 'file', host: s.host, mode: s.stat.mode & 0o7777, size: s.stat.size, mtime: s.stat.mtime, extract: true });
+      if (single) base = dest; // an archive is extracted into dest
+    } else {
+      walk(i.o, s.host, s.rel, name, entries);
+    }
+  }
+  for (const c of i.contents) {
+    const data = Buffer.from(c.data);
+    entries.push({ target: single ? path.posix.basename(dest) : c.path, kind: 'data', data, mode: 0o644, size: data.length, mtime: new Date(0) });
+  }
+  return { base, entries, hash: await hashEntries(entries, n > 1 ? 'multi' : i.sources[0]?.stat.isDirectory() ? 'dir' : 'file') };
+}
+
+// The content hash of a tree (or file) in a root, as COPY's: what a RUN
+// --mount=type=bind's cache key takes.
+export async function hashTree(o: SourceOptions, rel: string): Promise<string> {
+  const host = resolveInRootSync(o.root, rel);
+  const entries: CopyEntry[] = [];
+  walk(o, host, rel, '', entries);
+  return hashEntries(entries, 'tree');
+}
+
+async function fileHash(p: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of fs.createReadStream(p)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+// What the cache key takes from the files: names, kinds, modes, link
+// targets and contents (not times: a touched, unchanged file hits).
+async function hashEntries(entries: CopyEntry[], kind: string): Promise<string> {
+  const h = createHash('sha256');
+  for (const e of entries) {
+    h.update(`${e.target}\0${e.kind}\0${e.mode.toString(8)}\0${e.linkname ?? ''}\0${e.extract ? 'x' : ''}\0`);
+    if (e.kind === 'file') h.update(await fileHash(e.host!));
+    if (e.kind === 'data') h.update(createHash('sha256').update(e.data!).digest('hex'));
+    h.update('\n');
+  }
+  return `${kind}:${h.digest('hex')}`;
+}
+
+export interface TarOptions {
+  uid: number;
+  gid: number;
+  chmod?: number;
+  // Directories to make first (relative to the put's dir), missing in the image.
+  parents: string[];
+  prefix: string; // prepended to each target (the missing part of base)
+}
+
+// The tar of the plan's entries (archives to extract left out), for a put
+// at the deepest existing ancestor of the base.
+export function packEntries(entries: CopyEntry[], o: TarOptions): Readable {
+  const pack = tar.pack();
+  const join = (t: string) => [o.prefix, t].filter(Boolean).join('/');
+  (async () => {
+    const add = (h: Partial<tar.Header> & { name: string }, body?: Buffer | Readable) =>
+      new Promise<void>((resolve, reject) => {
+        if (body && !Buffer.isBuffer(body)) {
+          const entry = pack.entry(h as tar.Header, (err) => (err ? reject(err) : resolve()));
+          body.on('error', reject);
+          body.pipe(entry);
+        } else pack.entry(h as tar.Header, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
+      });
+    for (const d of o.parents) await add({ name: d, type: 'directory', mode: 0o755, uid: o.uid, gid: o.gid, mtime: new Date() });
+    for (const e of entries) {
+      if (e.extract) continue;
+      const name = join(e.target);
+      const mode = o.chmod ?? e.mode;
+      const h = { name: name || '.', mode, uid: o.uid, gid: o.gid, mtime: e.mtime };
+      if (e.kind === 'dir') await add({ ...h, type: 'directory' });
+      else if (e.kind === 'symlink') await add({ ...h, type: 'symlink', linkname: e.linkname, mode: 0o777 });
+      else if (e.kind === 'data') await add({ ...h, type: 'file', size: e.size }, e.data);
+      else await add({ ...h, type: 'file', size: e.size }, fs.createReadStream(e.host!));
+    }
+    pack.finalize();
+  })().catch((err) => pack.destroy(err));
+  return pack as unknown as Readable;
+}
