@@ -87,6 +87,7 @@ export class Daemon {
       allowNondistributable: config.allowNondistributable,
       runtimeVersion: '',
       conmonVersion: '',
+      ...(this.remap ? { userns: true } : {}),
     };
     this.events = new EventBus((err) => log('error', `event listener: ${(err as Error).message}`));
     this.content = new ContentStore(path.join(root, 'content'));
@@ -334,6 +335,15 @@ export class Daemon {
     this.execs.shutdown();
     this.runtime.close();
     await this.networks.stop();
+    // Running containers' overlays hold what they took from the view; the
+    // next start mounts it again.
+    if (this.remap) {
+      try {
+        this.host.umount(this.remapViewRoot(), MNT_DETACH);
+      } catch {
+        // not mounted
+      }
+    }
   }
 }
 

@@ -17,6 +17,8 @@ export interface Host {
   // idmapped bind of source at target (ids 0..size-1 seen as uid.., gid..).
   mountAs(ids: { uid: number; gid: number }, source: string, target: string, fstype: string | null, flags: number, data: string | null): void;
   idmapMount(source: string, target: string, map: { uid: number; gid: number; size: number }): void;
+  // `mkdir -p` (absolute path) with those filesystem ids: a directory made in a remapped root.
+  mkdirAs(ids: { uid: number; gid: number }, path: string, mode: number): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
   lsetxattr(path: string, name: string, value: Buffer): void;
   lgetxattr(path: string, name: string): Buffer | null;

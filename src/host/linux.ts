@@ -10,6 +10,7 @@ interface Native {
   umount(t: string, flags: number): void;
   mountAs(uid: number, gid: number, s: string | null, t: string, f: string | null, flags: number, d: string | null): void;
   idmapMount(s: string, t: string, uid: number, gid: number, size: number): void;
+  mkdirAs(uid: number, gid: number, p: string, mode: number): void;
   mknod(p: string, mode: number, major: number, minor: number): void;
   lsetxattr(p: string, n: string, v: Buffer): void;
   lgetxattr(p: string, n: string): Buffer | null;
@@ -70,6 +71,9 @@ export class LinuxHost implements Host {
   }
   idmapMount(source: string, target: string, map: { uid: number; gid: number; size: number }): void {
     call(() => load().idmapMount(source, target, map.uid, map.gid, map.size), target);
+  }
+  mkdirAs(ids: { uid: number; gid: number }, p: string, mode: number): void {
+    call(() => load().mkdirAs(ids.uid, ids.gid, p, mode), p);
   }
   mknod(p: string, mode: number, major: number, minor: number): void {
     call(() => load().mknod(p, mode, major, minor), p);

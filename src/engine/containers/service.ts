@@ -407,9 +407,14 @@ export class ContainerService {
         pid: this.nsChoice(c.spec.pid, 'pid'),
         uts: this.nsChoice(c.spec.uts, 'uts'),
       };
-      const netns = this.d.networks.prepare?.(this.endpoint(c));
-      netns?.catch(() => {});
       const remap = this.remapOf(c.spec);
+      // A remapped container's network namespace is made by the runtime,
+      // inside its user namespace (one made here would be the init
+      // namespace's, which exec, having joined the container's user
+      // namespace first, may not enter); attach() pins and wires it
+      // between the runtime's create and start, as dockerd's prestart hook.
+      const netns = remap ? undefined : this.d.networks.prepare?.(this.endpoint(c));
+      netns?.catch(() => {});
       const rootfs = await this.mountRootfs(id, image, c.spec.autoRemove, remap);
       mounted = true;
       // At once, as exec's: two small files, where the thread pool's
@@ -418,12 +423,16 @@ export class ContainerService {
       const group = readFileInRootSync(rootfs, '/etc/group');
       const sec = securityOf(c.spec, this.heldCaps(), group, os.release());
       const user = resolveUser(p.user, passwd, group);
-      const mounts = await this.d.volumes.mount(id, c.spec.mounts, rootfs);
+      const mounts = await this.d.volumes.mount(id, c.spec.mounts, rootfs, remap ? { remap } : {});
       volumes = true;
       user.additionalGids = [...new Set([...user.additionalGids, ...sec.groups])];
       const cwd = p.cwd || '/';
       await checkWorkdirInRoot(rootfs, cwd);
-      if (cwd !== '/') await ensureDir(rootfs, cwd, user.uid, user.gid);
+      if (cwd !== '/') {
+        // In a remapped root, made as its root (host root's would be unmapped there) and owned by the user's host ids.
+        const mkdir = remap ? async (dir: string) => this.d.host.mkdirAs(remap, dir, 0o755) : undefined;
+        await ensureDir(rootfs, cwd, user.uid + (remap?.uid ?? 0), user.gid + (remap?.gid ?? 0), mkdir);
+      }
       const files = joined.network ? this.d.store.files(joined.network.container.id) : this.d.store.files(id);
       // Root in the container owns its hosts, hostname and resolv.conf, as with dockerd.
       if (remap && !joined.network) await Promise.all([files.hosts, files.hostname, files.resolvConf].map((f) => fsp.chown(f, remap.uid, remap.gid).catch(() => {})));
@@ -439,7 +448,7 @@ export class ContainerService {
         domainname: c.spec.domainname,
         tty: p.terminal,
         ...(p.terminal && p.consoleSize ? { consoleSize: p.consoleSize } : {}),
-        network: joined.network ? { path: joined.network.path } : c.spec.network.mode === 'host' ? 'host' : (await netns) ? { path: (await netns)! } : 'none',
+        network: joined.network ? { path: joined.network.path } : c.spec.network.mode === 'host' ? 'host' : (await netns) ? { path: (await netns)! } : remap && c.spec.network.mode === 'bridge' ? 'private' : 'none',
         ipc: joined.ipc,
         pid: joined.pid,
         uts: joined.uts,
@@ -1274,7 +1283,7 @@ export class ContainerService {
   }
 }
 
-async function ensureDir(rootfs: string, dir: string, uid: number, gid: number): Promise<void> {
+async function ensureDir(rootfs: string, dir: string, uid: number, gid: number, mkdir?: (dir: string) => Promise<void>): Promise<void> {
   const target = await resolveInRoot(rootfs, dir);
   try {
     const st = await fsp.stat(target);
@@ -1283,6 +1292,7 @@ async function ensureDir(rootfs: string, dir: string, uid: number, gid: number):
   } catch (err: any) {
     if (err instanceof BerthError) throw err;
   }
-  await fsp.mkdir(target, { recursive: true, mode: 0o755 });
+  if (mkdir) await mkdir(target);
+  else await fsp.mkdir(target, { recursive: true, mode: 0o755 });
   await fsp.chown(target, uid, gid).catch(() => {});
 }

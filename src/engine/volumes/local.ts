@@ -205,11 +205,11 @@ export class LocalVolumes implements Volumes {
     }
   }
 
-  async mount(containerId: string, mounts: MountSpec[], rootfs: string): Promise<OciMount[]> {
+  async mount(containerId: string, mounts: MountSpec[], rootfs: string, o: { remap?: { uid: number; gid: number } } = {}): Promise<OciMount[]> {
     const out: { depth: number; i: number; m: OciMount }[] = [];
     try {
       for (const [i, m] of mounts.entries()) {
-        out.push({ depth: depth(m.target), i, m: await this.ociMount(containerId, m, rootfs) });
+        out.push({ depth: depth(m.target), i, m: await this.ociMount(containerId, m, rootfs, o.remap) });
       }
     } catch (err) {
       await this.unmount(containerId, mounts);
@@ -219,7 +219,7 @@ export class LocalVolumes implements Volumes {
     return out.sort((a, b) => a.depth - b.depth || a.i - b.i).map((x) => x.m);
   }
 
-  private async ociMount(containerId: string, m: MountSpec, rootfs: string): Promise<OciMount> {
+  private async ociMount(containerId: string, m: MountSpec, rootfs: string, remap?: { uid: number; gid: number }): Promise<OciMount> {
     const ro = m.readonly ? ['ro'] : [];
     if (m.type === 'tmpfs') {
       return { destination: m.target, type: 'tmpfs', source: 'tmpfs', options: [...mergeTmpfsOptions(m.tmpfsOptions ?? []), ...ro] };
@@ -239,6 +239,7 @@ export class LocalVolumes implements Volumes {
       return this.d.store.dataDir(v.name);
     });
     if (!m.noCopy) await this.copyUp(rootfs, m.target, data);
+    if (remap) await this.giveTo(data, remap);
     this.d.events.publish('volume', 'mount', m.source, {
       container: containerId, destination: m.target, driver: m.driver || 'local', propagation: m.propagation ?? '', 'read/write': String(!m.readonly),
     });
@@ -292,6 +293,16 @@ export class LocalVolumes implements Volumes {
     } catch (err: any) {
       if (err.code !== 'EINVAL' && err.code !== 'ENOENT') this.d.log('warn', `unmount volume ${name}: ${err.message}`);
     }
+  }
+
+  // userns-remap: an empty volume still host root's (nothing copied up:
+  // the image has nothing at its path) goes to the container's root, which
+  // could not write it otherwise. A remapped root's copy-up already comes
+  // with its ids: the root it reads shows them (the idmapped layers).
+  private async giveTo(data: string, ids: { uid: number; gid: number }): Promise<void> {
+    const st = await fsp.lstat(data);
+    if (st.uid !== 0 || st.gid !== 0 || (await fsp.readdir(data)).length) return;
+    await fsp.chown(data, ids.uid, ids.gid);
   }
 
   // Fills an empty volume from what the container's root has at target

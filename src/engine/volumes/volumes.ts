@@ -20,8 +20,10 @@ export interface Volumes {
   // At start, with the container's root mounted at rootfs and nothing
   // running in it yet: mounts volumes that need it on first use, fills new
   // empty volumes from the image's content, and returns the OCI mounts,
-  // parents before children.
-  mount(containerId: string, mounts: MountSpec[], rootfs: string): Promise<OciMount[]>;
+  // parents before children. With remap (userns-remap: the host ids of
+  // the container's root), a new volume's empty directory is given to that
+  // root, as dockerd makes its volume dirs.
+  mount(containerId: string, mounts: MountSpec[], rootfs: string, o?: { remap?: { uid: number; gid: number } }): Promise<OciMount[]>;
   // At exit, and after a failed start: lets go of what mount() took; a
   // volume's mount goes with its last user. Safe to call twice.
   unmount(containerId: string, mounts: MountSpec[]): Promise<void>;

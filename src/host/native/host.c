@@ -135,6 +135,47 @@ static napi_value js_mount_as(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// mkdirAs(fsuid, fsgid, path, mode): `mkdir -p path` with the calling
+// thread's filesystem ids set as mountAs does: in a remapped container's
+// root (idmapped layers) a directory host root makes has an unmapped owner
+// (EOVERFLOW); one the remapped root makes is root's on disk.
+static napi_value js_mkdir_as(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (get_args(env, info, 4, argv)) return NULL;
+  static char p[MAX_ARG];
+  char *ps;
+  if (get_str(env, argv[2], p, sizeof p, &ps)) return NULL;
+  if (!ps || ps[0] != '/') return throw_errno(env, "mkdir", EINVAL);
+  uid_t fsuid = (uid_t)get_i64(env, argv[0]);
+  gid_t fsgid = (gid_t)get_i64(env, argv[1]);
+  mode_t mode = (mode_t)get_i64(env, argv[3]);
+  struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct saved[2], caps[2];
+  if (syscall(SYS_capget, &h, saved) != 0) return throw_errno(env, "capget", errno);
+  uid_t old_uid = (uid_t)setfsuid((uid_t)-1);
+  gid_t old_gid = (gid_t)setfsgid((gid_t)-1);
+  setfsgid(fsgid);
+  setfsuid(fsuid);
+  memcpy(caps, saved, sizeof caps);
+  caps[0].effective = caps[0].permitted;
+  caps[1].effective = caps[1].permitted;
+  int err = 0;
+  if (syscall(SYS_capset, &h, caps) != 0) err = errno;
+  for (char *c = ps + 1; !err; c++) {
+    if (*c != '/' && *c != '\0') continue;
+    char saved_c = *c;
+    *c = '\0';
+    if (mkdir(ps, mode) != 0 && errno != EEXIST) err = errno;
+    *c = saved_c;
+    if (saved_c == '\0') break;
+  }
+  setfsuid(old_uid);
+  setfsgid(old_gid);
+  syscall(SYS_capset, &h, saved);
+  if (err) return throw_errno(env, "mkdir", err);
+  return undefined(env);
+}
+
 static int idmap_child(void *arg) {
   (void)arg;
   pause();
@@ -774,6 +815,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"umount", 0, js_umount, 0, 0, 0, napi_default, 0},
     {"mountAs", 0, js_mount_as, 0, 0, 0, napi_default, 0},
     {"idmapMount", 0, js_idmap_mount, 0, 0, 0, napi_default, 0},
+    {"mkdirAs", 0, js_mkdir_as, 0, 0, 0, napi_default, 0},
     {"mknod", 0, js_mknod, 0, 0, 0, napi_default, 0},
     {"lsetxattr", 0, js_lsetxattr, 0, 0, 0, napi_default, 0},
     {"lgetxattr", 0, js_lgetxattr, 0, 0, 0, napi_default, 0},

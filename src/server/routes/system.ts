@@ -30,6 +30,8 @@ export interface DaemonFacts {
   // `--version` says (tini: "tini version 0.19.0 - git.de40ad0"); no
   // version when it could not be run.
   init?: { binary: string; version?: string };
+  // userns-remap is on (dockerd lists name=userns in SecurityOptions).
+  userns?: boolean;
 }
 
 // dockerd's parseInitVersion: the version and the git commit of tini's
@@ -151,7 +153,7 @@ export function systemRoutes(r: Router, d: SystemBackend): void {
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: initCommit(d.facts.init, ctx.version),
-      SecurityOptions: ['name=seccomp,profile=builtin', 'name=cgroupns'],
+      SecurityOptions: ['name=seccomp,profile=builtin', ...(d.facts.userns ? ['name=userns'] : []), 'name=cgroupns'],
       Warnings: warnings(info0(cg)),
     };
     sendJSON(ctx.res, 200, info);

@@ -7,6 +7,7 @@
 //   assert.deepEqual(host.callsOf('umount').map((c) => c.args[0]), ['/x']);
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
 import { PassThrough } from 'node:stream';
 import type { Host, LaunchOptions, Launched, PacketWatch, RunResult } from '../../../src/host';
 
@@ -190,6 +191,11 @@ export class FakeHost implements Host {
   idmapMount(source: string, target: string, map: { uid: number; gid: number; size: number }): void {
     this.record('idmapMount', [source, target, map]);
     this.mounts.set(target, { source, fstype: 'idmap', flags: 0, data: JSON.stringify(map) });
+  }
+
+  mkdirAs(ids: { uid: number; gid: number }, p: string, mode: number): void {
+    this.record('mkdirAs', [ids, p, mode]);
+    fs.mkdirSync(p, { recursive: true, mode });
   }
 
   umount(target: string, flags = 0): void {
