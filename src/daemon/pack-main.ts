@@ -5,8 +5,11 @@
 // (engine/layers/helpers.ts); this is its main, so it is the one that makes
 // the real Host.
 //
-//   berth-pack layer|dir DIR    write DIR as a tar to stdout; on failure one
-//                               JSON line {ok:false, error} on stderr
+//   berth-pack layer|dir DIR [--idmap UID:GID:SIZE]
+//                               write DIR as a tar to stdout; on failure one
+//                               JSON line {ok:false, error} on stderr; with
+//                               --idmap, host ids of that range as the
+//                               remapped container sees them
 //   berth-pack cat ROOT FILE…   {ok:true, files:{FILE: text}} on stdout
 //   berth-pack changes UPPER    one JSON line per entry of the writable
 //                               layer, then {ok:true}
@@ -15,7 +18,7 @@
 // UPPER) before it reads a single entry, so the kernel confines every path
 // it touches.
 import { once } from 'node:events';
-import { packTree } from '../engine/layers/pack';
+import { packTree, parseIdMap, type IdMap } from '../engine/layers/pack';
 import { readSmallFiles, walkUpper } from '../engine/layers/inroot';
 import { LinuxHost } from '../host/linux';
 
@@ -33,13 +36,13 @@ async function writeAll(out: NodeJS.WritableStream, chunks: AsyncIterable<unknow
   }
 }
 
-async function pack(host: LinuxHost, mode: string, dir: string): Promise<void> {
+async function pack(host: LinuxHost, mode: string, dir: string, idmap?: IdMap): Promise<void> {
   const stdout = process.stdout;
   const stderr = process.stderr;
   try {
     if (mode !== 'layer' && mode !== 'dir') throw new Error(`unknown pack mode ${mode}`);
     host.chroot(dir);
-    await writeAll(stdout, packTree('/', host, { whiteouts: mode === 'layer' }));
+    await writeAll(stdout, packTree('/', host, { whiteouts: mode === 'layer', ...(idmap ? { idmap } : {}) }));
     stdout.end(() => process.exit(0));
   } catch (err: any) {
     exitWith(stderr, { ok: false, error: String(err?.message ?? err) }, 1);
@@ -74,6 +77,13 @@ function main(): void {
   const host = new LinuxHost();
   const fail = (err: any) => exitWith(process.stderr, { ok: false, error: String(err?.message ?? err) }, 1);
   if ((mode === 'layer' || mode === 'dir') && args.length === 1) pack(host, mode, args[0]).catch(fail);
+  else if (mode === 'dir' && args.length === 3 && args[1] === '--idmap') {
+    try {
+      pack(host, mode, args[0], parseIdMap(args[2])).catch(fail);
+    } catch (err) {
+      fail(err);
+    }
+  }
   else if (mode === 'cat' && args.length >= 2) cat(host, args[0], args.slice(1)).catch(fail);
   else if (mode === 'changes' && args.length === 1) changes(host, args[0]).catch(fail);
   else {

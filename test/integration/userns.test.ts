@@ -49,7 +49,7 @@ async function tarOwners(tarFile: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const l of r.stdout.trim().split('\n')) {
     const f = l.trim().split(/\s+/);
-    out.set(f.slice(5).join(' ').replace(/ -> .*/, '').replace(/\/$/, ''), f[1]);
+    out.set(f.slice(5).join(' ').replace(/ (->|link to) .*/, '').replace(/\/$/, ''), f[1]);
   }
   return out;
 }
@@ -164,10 +164,11 @@ test('docker cp both ways and export show the container\'s ids, running and stop
     for (const state of ['running', 'stopped']) {
       if (state === 'stopped') await dockerOk(d, 'stop', '-t', '1', id);
       const tar = path.join(work, `x-${state}.tar`);
-      await dockerOk(d, 'cp', `${id}:/x`, path.join(work, `x-${state}`));
-      execFileSync('tar', ['-cf', tar, '-C', work, '--numeric-owner', `x-${state}`]);
+      // The archive as the API gives it (the CLI's extraction would not keep owners).
+      execFileSync('sh', ['-c', `docker cp ${id}:/x - > ${tar}`], { env: d.env });
       const owners = await tarOwners(tar);
-      assert.equal(owners.get(`x-${state}/r`), '1000/1000', JSON.stringify([...owners]));
+      assert.equal(owners.get('x/r'), '1000/1000', JSON.stringify([...owners]));
+      assert.equal(owners.get('x'), '0/0', JSON.stringify([...owners]));
       // Into it: lands as the tar's ids inside.
       const src = path.join(work, `in-${state}`);
       fs.writeFileSync(src, 'in');
@@ -177,7 +178,7 @@ test('docker cp both ways and export show the container\'s ids, running and stop
       const exp = path.join(work, `export-${state}.tar`);
       await dockerOk(d, 'export', '-o', exp, id);
       const e = await tarOwners(exp);
-      assert.equal(e.get('bin/sh'), '0/0');
+      assert.equal(e.get('bin/busybox'), '0/0', JSON.stringify([...e].slice(0, 5)));
       assert.equal(e.get('x/r'), '1000/1000');
       assert.equal(e.get(`x/in-${state}`), '1234/1234');
     }

@@ -42,7 +42,7 @@ export interface ArchiveDeps {
   // The chain id of an image's top layer ("" for none); undefined when the
   // image is gone.
   imageChain(imageID: string): string | undefined;
-  containers: Pick<ContainerService, 'withLock' | 'files'>;
+  containers: Pick<ContainerService, 'withLock' | 'files' | 'idmapOf' | 'mountStoppedRoot'>;
   events: EventPublisher;
   // A volume's directory on the host.
   volumeDir?(name: string): string;
@@ -77,7 +77,7 @@ export class ContainerArchives {
     const abs = checkPath(p);
     return new Promise((resolve, reject) => {
       this.withRoot(ref, 'ro', async (c, root) => {
-        const out = await this.named(ref, p, this.d.tools.pack(root, abs, this.binds(c)));
+        const out = await this.named(ref, p, this.d.tools.pack(root, abs, this.binds(c), this.d.containers.idmapOf(c)));
         const done = new Promise<void>((r) => out.tar.once('close', () => r()));
         this.publish(c, 'archive-path');
         resolve(out);
@@ -105,7 +105,8 @@ export class ContainerArchives {
       }
       // dockerd takes a gzip-compressed tar too.
       const tar = await decompressed(input);
-      await this.named(ref, p, this.d.tools.extract(root, abs, tar, { noOverwriteDirNonDir: o.noOverwriteDirNonDir, chown, binds: this.binds(c) }));
+      const idmap = this.d.containers.idmapOf(c);
+      await this.named(ref, p, this.d.tools.extract(root, abs, tar, { noOverwriteDirNonDir: o.noOverwriteDirNonDir, chown, binds: this.binds(c), ...(idmap ? { idmap } : {}) }));
       this.publish(c, 'extract-to-dir');
     });
   }
@@ -175,7 +176,10 @@ export class ContainerArchives {
       // Mount points a container never started lacks are made, as dockerd's
       // mountVolumes makes them, so cp reaches the mounts: writable then.
       const points = this.binds(c).slice(3);
-      this.d.host.mount(m.source, m.target, m.type, mode === 'ro' && points.length === 0 ? MS_RDONLY : 0, m.options.join(','));
+      const flags = mode === 'ro' && points.length === 0 ? MS_RDONLY : 0;
+      // A remapped one's as its start mounts it: showing the ids it shows running.
+      if (this.d.containers.idmapOf(c)) this.d.containers.mountStoppedRoot(c, m, flags);
+      else this.d.host.mount(m.source, m.target, m.type, flags, m.options.join(','));
       try {
         await makeMountPoints(m.target, points);
         return await fn(c, m.target);

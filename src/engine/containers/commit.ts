@@ -222,7 +222,10 @@ export class ContainerSnapshots {
       const dir = this.d.snapshots.containerDir(c.id);
       const merged = path.join(dir, 'merged');
       if (isRunning(c.state)) {
-        const out = this.tars.packDir(merged);
+        // A remapped one's shows host ids: the tar gets the container's. A
+        // stopped one's is mounted plainly below: its layers hold those.
+        const idmap = this.d.containers.idmapOf(c);
+        const out = this.tars.packDir(merged, idmap ? { idmap } : {});
         await firstData(out);
         return out;
       }

@@ -566,30 +566,41 @@ export class ContainerService {
   private async mountRootfs(id: string, image: ImageRecord, volatile = false, remap?: ContainerServiceOptions['remap']): Promise<string> {
     const m = await this.d.rootfs.prepare(id, image.chainID ?? '', { volatile });
     this.unmountRootfs(id);
-    // The init link is absolute: it would lead out of the view.
-    const inView = (p: string) => remap!.view(path.basename(p) === 'init' ? realpathSync(p) : p);
-    const options = remap ? m.options.map((o) => o.replace(/^(lowerdir|upperdir|workdir)=(.*)$/, (_, k: string, v: string) => `${k}=${v.split(':').map(inView).join(':')}`)) : m.options;
-    const mount = (opts: string[]) => remap
-      ? this.d.host.mountAs({ uid: remap.uid, gid: remap.gid }, m.source, m.target, m.type, 0, opts.join(','))
-      : this.d.host.mount(m.source, m.target, m.type, 0, opts.join(','));
     try {
-      mount(options);
+      this.mountOverlay(m, 0, remap);
     } catch (err: any) {
       if (!volatile || err.code !== 'EINVAL') throw err;
-      mount(options.filter((o) => o !== 'volatile'));
+      this.mountOverlay({ ...m, options: m.options.filter((o) => o !== 'volatile') }, 0, remap);
     }
     return m.target;
+  }
+
+  // A container's overlay mount, through the idmapped view with remap.
+  private mountOverlay(m: { source: string; target: string; type: string; options: string[] }, flags: number, remap?: ContainerServiceOptions['remap']): void {
+    if (!remap) return this.d.host.mount(m.source, m.target, m.type, flags, m.options.join(','));
+    // The init link is absolute: it would lead out of the view.
+    const inView = (p: string) => remap.view(path.basename(p) === 'init' ? realpathSync(p) : p);
+    const options = m.options.map((o) => o.replace(/^(lowerdir|upperdir|workdir)=(.*)$/, (_, k: string, v: string) => `${k}=${v.split(':').map(inView).join(':')}`));
+    this.d.host.mountAs({ uid: remap.uid, gid: remap.gid }, m.source, m.target, m.type, flags, options.join(','));
+  }
+
+  // For docker cp of a stopped container: its root mounted as a start
+  // mounts it (through the idmapped view when remapped, so that it shows
+  // the same ids as while it runs: host ids of the range).
+  mountStoppedRoot(c: ContainerRecord, m: { source: string; target: string; type: string; options: string[] }, flags: number): void {
+    this.mountOverlay(m, flags, this.remapOf(c.spec));
+  }
+
+  // The ids a remapped container's root shows from outside (host ids of
+  // the range, size ids each); none for one that is not remapped.
+  idmapOf(c: ContainerRecord): { uid: number; gid: number; size: number } | undefined {
+    const r = this.remapOf(c.spec);
+    return r ? { uid: r.uid, gid: r.gid, size: r.size } : undefined;
   }
 
   // The remapping a container runs under: the daemon's, unless --userns=host.
   private remapOf(spec: ContainerSpec): ContainerServiceOptions['remap'] {
     return spec.userns === 'host' ? undefined : this.opts.remap;
-  }
-
-  // Whether the container runs in a user namespace of its own (what
-  // berthd cannot yet do for it from outside: cp and export while running).
-  remapped(c: ContainerRecord): boolean {
-    return !!this.remapOf(c.spec);
   }
 
   private unmountRootfs(id: string): void {

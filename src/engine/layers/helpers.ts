@@ -12,6 +12,7 @@ import type { Host } from '../../host/index';
 import { nativeBuild, projectRoot } from '../../util/paths';
 import type { ApplyOptions, ApplyStats, Bind, ExtractOptions, LayerTars, RootTools } from './index';
 import type { PathStat, UpperEntry } from './inroot';
+import type { IdMap } from './pack';
 
 const MAX_CAPTURE = 1 << 20; // helper stdout/stderr kept for reports
 
@@ -100,9 +101,9 @@ function applyLayer(host: Host, input: Readable, dir: string, opts: ApplyOptions
 }
 
 // berth-pack layer|dir DIR writes the tar on stdout.
-function spawnPack(host: Host, mode: 'layer' | 'dir', dir: string): Readable {
+function spawnPack(host: Host, mode: 'layer' | 'dir', dir: string, idmap?: IdMap): Readable {
   const out = new PassThrough();
-  const child = host.spawn(process.execPath, [packPath(), mode, path.resolve(dir)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = host.spawn(process.execPath, [packPath(), mode, path.resolve(dir), ...idmapArgs(idmap)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr = capture(child.stderr);
   // Ended only once the helper exited cleanly: a failed pack must not look
   // like a complete (if short) tar to whoever hashes or stores it.
@@ -130,8 +131,8 @@ export class LayerHelpers implements LayerTars {
     return spawnPack(this.host, 'layer', upperDir);
   }
 
-  packDir(dir: string): Readable {
-    return spawnPack(this.host, 'dir', dir);
+  packDir(dir: string, o: { idmap?: IdMap } = {}): Readable {
+    return spawnPack(this.host, 'dir', dir, o.idmap);
   }
 }
 
@@ -162,6 +163,7 @@ function helperJSON(host: Host, cmd: string, args: string[], what: string): Prom
 }
 
 const bindArgs = (binds: Bind[]): string[] => binds.flatMap((b) => ['--bind', `${b.source}:${b.destination}`]);
+const idmapArgs = (m?: IdMap): string[] => (m ? ['--idmap', `${m.uid}:${m.gid}:${m.size}`] : []);
 
 export class RootHelpers implements RootTools {
   constructor(private host: Host) {}
@@ -172,9 +174,9 @@ export class RootHelpers implements RootTools {
 
   // The stat arrives on fd 3 before any of the tar, so a missing path is an
   // error, not an empty 200.
-  pack(root: string, absPath: string, binds: Bind[] = []): Promise<{ stat: PathStat; tar: Readable }> {
+  pack(root: string, absPath: string, binds: Bind[] = [], idmap?: IdMap): Promise<{ stat: PathStat; tar: Readable }> {
     return new Promise((resolve, reject) => {
-      const child = this.host.spawn(cpPath(), ['get', path.resolve(root), absPath, ...bindArgs(binds)], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+      const child = this.host.spawn(cpPath(), ['get', path.resolve(root), absPath, ...bindArgs(binds), ...idmapArgs(idmap)], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
       const report = capture(child.stdio[3] as Readable);
       const stderr = capture(child.stderr);
       const out = new PassThrough();
@@ -216,7 +218,7 @@ export class RootHelpers implements RootTools {
     const args = [path.resolve(root), '--cp', dest];
     if (o.noOverwriteDirNonDir) args.push('--no-overwrite-dir-non-dir');
     if (o.chown) args.push('--chown', `${o.chown.uid}:${o.chown.gid}`);
-    args.push(...bindArgs(o.binds ?? []));
+    args.push(...bindArgs(o.binds ?? []), ...idmapArgs(o.idmap));
     return runUntar(this.host, args, ['pipe', 'pipe', 'pipe'], input, () => undefined, (res) => helperError(res, `extract to ${dest}`));
   }
 

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { invalidArgument } from '../../errors';
 
 import type { PathStat, UpperEntry } from './inroot';
+import type { IdMap } from './pack';
 
 export { LayerHelpers, RootHelpers } from './helpers';
 
@@ -46,7 +47,8 @@ export interface LayerTars {
   // records. The stream fails, never just ends, if packing fails.
   packLayer(upperDir: string): Readable;
   // Tar of a plain tree (export): the same, without whiteout conversion.
-  packDir(dir: string): Readable;
+  // With idmap (userns-remap), the host ids of that range as the container sees them.
+  packDir(dir: string, o?: { idmap?: IdMap }): Readable;
 }
 
 // A mount of the container's own (its /etc/hosts, …) to see in its root:
@@ -58,6 +60,10 @@ export interface Bind {
 
 export interface ExtractOptions {
   binds?: Bind[];
+  // userns-remap: the tar's (and chown's) ids are the container's, written
+  // as the range's host ids; the helper works with the range's root as its
+  // filesystem ids (a remapped root's overlay refuses host root's).
+  idmap?: IdMap;
   // Refuse to replace a directory with a non-directory, and back.
   noOverwriteDirNonDir?: boolean;
   // Every extracted entry gets this owner instead of the tar's.
@@ -72,7 +78,9 @@ export interface RootTools {
   stat(root: string, absPath: string, binds?: Bind[]): Promise<PathStat>;
   // The path's stat, then its tar (a directory with its tree), named as
   // `docker cp` expects.
-  pack(root: string, absPath: string, binds?: Bind[]): Promise<{ stat: PathStat; tar: Readable }>;
+  // With idmap (a remapped container's root, which shows host ids), the
+  // tar's ids are the container's.
+  pack(root: string, absPath: string, binds?: Bind[], idmap?: IdMap): Promise<{ stat: PathStat; tar: Readable }>;
   // Extracts the tar under dest, a directory (a symlink to one resolves
   // inside root).
   extract(root: string, dest: string, input: Readable, o: ExtractOptions): Promise<void>;

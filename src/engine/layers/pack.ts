@@ -12,6 +12,30 @@ import { encodePax, paxAwarePack, type TarHeader as Headers } from './pax';
 export interface PackOptions {
   // Overlay upper dir: char 0/0 -> ".wh.NAME", opaque dir -> ".wh..wh..opq".
   whiteouts: boolean;
+  // userns-remap: the tree shows host ids of a remapped range (uid.., gid..,
+  // size ids each); the tar carries them as the container sees them, ids
+  // outside the range as the overflow id 65534 (as the kernel shows them).
+  idmap?: IdMap;
+}
+
+export interface IdMap {
+  uid: number;
+  gid: number;
+  size: number;
+}
+
+export const OVERFLOW_ID = 65534;
+
+// A host id as the remapped container sees it.
+export function toContainerId(id: number, base: number, size: number): number {
+  return id >= base && id - base < size ? id - base : OVERFLOW_ID;
+}
+
+// "UID:GID:SIZE", as the helpers take it.
+export function parseIdMap(v: string): IdMap {
+  const m = /^(\d+):(\d+):(\d+)$/.exec(v);
+  if (!m) throw new Error(`invalid id map ${JSON.stringify(v)}: expected UID:GID:SIZE`);
+  return { uid: Number(m[1]), gid: Number(m[2]), size: Number(m[3]) };
 }
 
 const MAX_USTAR_ID = 0o777777; // tar-stream writes ids as 6 octal digits
@@ -101,8 +125,8 @@ export function packTree(root: string, host: Host, opts: PackOptions): Pack {
 
   const base = (st: fs.Stats): Pick<Headers, 'mode' | 'uid' | 'gid' | 'mtime'> => ({
     mode: st.mode & 0o7777,
-    uid: st.uid,
-    gid: st.gid,
+    uid: opts.idmap ? toContainerId(st.uid, opts.idmap.uid, opts.idmap.size) : st.uid,
+    gid: opts.idmap ? toContainerId(st.gid, opts.idmap.gid, opts.idmap.size) : st.gid,
     // Whole seconds, like Docker: reproducible and fits ustar.
     mtime: new Date(Math.max(0, Math.floor(st.mtimeMs / 1000)) * 1000),
   });

@@ -4,7 +4,7 @@
 //                             one JSON line on stdout: {"ok":true,"stat":{…}}
 //                             or {"ok":false,"kind":"notfound"|"invalid"|
 //                             "internal","error":"…"}
-//   berth-cp get ROOT PATH [--bind SRC:/DEST]...
+//   berth-cp get ROOT PATH [--bind SRC:/DEST]... [--idmap UID:GID:SIZE]
 //                             that line on fd 3, then (if ok) the tar of PATH
 //                             on stdout; a failure midway: a JSON line on
 //                             stderr, exit 1
@@ -283,8 +283,23 @@ static int add_xattrs(struct pax *x, const char *path) {
   return 0;
 }
 
+// --idmap UID:GID:SIZE (userns-remap): the root shows host ids of that
+// range; the tar carries them as the container sees them, any other as the
+// overflow id 65534 (as the kernel shows an unmapped id).
+static struct { int on; uint32_t uid, gid, size; } idmap;
+
+static uint32_t to_container(uint32_t id, uint32_t base) {
+  return id >= base && id - base < idmap.size ? id - base : 65534;
+}
+
 // Writes one header (preceded by a PAX header when needed).
-static int header(const char *name, const struct stat *st, char type, const char *linkname, uint64_t size, const char *path) {
+static int header(const char *name, const struct stat *st_in, char type, const char *linkname, uint64_t size, const char *path) {
+  struct stat mapped = *st_in;
+  if (idmap.on) {
+    mapped.st_uid = to_container(st_in->st_uid, idmap.uid);
+    mapped.st_gid = to_container(st_in->st_gid, idmap.gid);
+  }
+  const struct stat *st = &mapped;
   char h[512];
   struct pax x = { 0 };
   int rc = -1;
@@ -517,10 +532,15 @@ int main(int argc, char **argv) {
   size_t nbinds = 0;
   int bad = argc < 4 || (strcmp(argv[1], "stat") != 0 && strcmp(argv[1], "get") != 0) || argv[3][0] != '/';
   for (int i = 4; !bad && i < argc; i += 2) {
+    if (strcmp(argv[i], "--idmap") == 0 && i + 1 < argc) {
+      idmap.on = 1;
+      bad = sscanf(argv[i + 1], "%u:%u:%u", &idmap.uid, &idmap.gid, &idmap.size) != 3;
+      continue;
+    }
     bad = strcmp(argv[i], "--bind") != 0 || i + 1 >= argc || nbinds == sizeof binds / sizeof binds[0] || bind_parse(argv[i + 1], &binds[nbinds++]) != 0;
   }
   if (bad) {
-    fprintf(stderr, "usage: berth-cp stat|get ROOT /PATH [--bind SRC:/DEST]...\n");
+    fprintf(stderr, "usage: berth-cp stat|get ROOT /PATH [--bind SRC:/DEST]... [--idmap UID:GID:SIZE]\n");
     return 64;
   }
   int get = strcmp(argv[1], "get") == 0;

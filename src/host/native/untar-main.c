@@ -2,7 +2,7 @@
 //
 //   berth-untar DIR [--copy-fd N]
 //   berth-untar ROOT --cp DEST [--no-overwrite-dir-non-dir] [--chown UID:GID]
-//                       [--bind SRC:/DEST]...
+//                       [--bind SRC:/DEST]... [--idmap UID:GID:SIZE]
 //                       `docker cp` into a container: chrooted into ROOT
 //                       (with the container's own mounts bound in),
 //                       extracts under DEST (resolved there) as moby's
@@ -24,7 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <linux/capability.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "binds.h"
@@ -65,9 +68,31 @@ static int parse_id(const char *s, uint32_t *out) {
   return end - s;
 }
 
+static int set_fsids(uid_t uid, gid_t gid, char *why, size_t cap) {
+  struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct caps[2];
+  setfsgid(gid);
+  setfsuid(uid);
+  if ((uid_t)setfsuid((uid_t)-1) != uid || (gid_t)setfsgid((gid_t)-1) != gid) {
+    snprintf(why, cap, "setfsuid %u: failed", (unsigned)uid);
+    return -1;
+  }
+  if (syscall(SYS_capget, &h, caps) != 0) {
+    snprintf(why, cap, "capget: %s", strerror(errno));
+    return -1;
+  }
+  caps[0].effective = caps[0].permitted;
+  caps[1].effective = caps[1].permitted;
+  if (syscall(SYS_capset, &h, caps) != 0) {
+    snprintf(why, cap, "capset: %s", strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
 static void usage(void) {
   fprintf(stderr, "usage: berth-untar DIR [--copy-fd N]\n"
-                  "       berth-untar ROOT --cp DEST [--no-overwrite-dir-non-dir] [--chown UID:GID] [--bind SRC:/DEST]...\n");
+                  "       berth-untar ROOT --cp DEST [--no-overwrite-dir-non-dir] [--chown UID:GID] [--bind SRC:/DEST]... [--idmap UID:GID:SIZE]\n");
 }
 
 int main(int argc, char **argv) {
@@ -96,6 +121,12 @@ int main(int argc, char **argv) {
         usage();
         return 64;
       }
+    } else if (strcmp(argv[i], "--idmap") == 0 && i + 1 < argc) {
+      if (sscanf(argv[++i], "%u:%u:%u", &cp.idmap_uid, &cp.idmap_gid, &cp.idmap_size) != 3) {
+        usage();
+        return 64;
+      }
+      cp.idmap = 1;
     } else if (strcmp(argv[i], "--no-overwrite-dir-non-dir") == 0) {
       cp.no_overwrite_dir_non_dir = 1;
     } else if (strcmp(argv[i], "--chown") == 0 && i + 1 < argc) {
@@ -111,7 +142,7 @@ int main(int argc, char **argv) {
       return 64;
     }
   }
-  if (!dest && (cp.no_overwrite_dir_non_dir || cp.chown || nbinds)) {
+  if (!dest && (cp.no_overwrite_dir_non_dir || cp.chown || nbinds || cp.idmap)) {
     usage();
     return 64;
   }
@@ -127,6 +158,14 @@ int main(int argc, char **argv) {
   if (chroot(argv[1]) != 0 || chdir("/") != 0) {
     snprintf(why, sizeof why, "chroot %s: %s", argv[1], strerror(errno));
     if (dest) drain();
+    return report_failure("internal", why, 1);
+  }
+  // A remapped container's root: its overlay takes new files' owners from
+  // the creator's filesystem ids, and host root's are unmapped there
+  // (EOVERFLOW). Those of the range's root instead, capabilities kept
+  // (a non-zero fsuid drops the filesystem ones from the effective set).
+  if (cp.idmap && set_fsids(cp.idmap_uid, cp.idmap_gid, why, sizeof why) != 0) {
+    drain();
     return report_failure("internal", why, 1);
   }
   char resolved[PATH_MAX];

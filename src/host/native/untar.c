@@ -469,6 +469,13 @@ static int apply_entry(struct applier *ap, struct archive_entry *e) {
     m.uid = ap->cp->uid;
     m.gid = ap->cp->gid;
   }
+  if (ap->cp && ap->cp->idmap) {
+    // moby's idtools.ToHost words.
+    if (m.uid >= ap->cp->idmap_size) return fail(ap, 1, EINVAL, "Container ID %u cannot be mapped to a host ID", (unsigned)m.uid);
+    if (m.gid >= ap->cp->idmap_size) return fail(ap, 1, EINVAL, "Container ID %u cannot be mapped to a host ID", (unsigned)m.gid);
+    m.uid += ap->cp->idmap_uid;
+    m.gid += ap->cp->idmap_gid;
+  }
   const char *link = archive_entry_hardlink(e);
   if (link) return apply_hardlink(ap, link, p);
   switch (archive_entry_filetype(e)) {

@@ -18,6 +18,10 @@ struct untar_copy {
   int no_overwrite_dir_non_dir; // refuse to replace a directory with a non-directory, and back
   int chown; // every entry gets uid:gid instead of the tar's
   uint32_t uid, gid;
+  // userns-remap: ids (the tar's, or chown's) are a remapped container's,
+  // written as host ids base.. (refused past size).
+  int idmap;
+  uint32_t idmap_uid, idmap_gid, idmap_size;
 };
 
 // Reads a tar from fd and applies it to "/" (the caller has chrooted),

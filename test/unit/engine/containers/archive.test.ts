@@ -84,6 +84,8 @@ describe('ContainerArchives', () => {
       imageChain: (id) => (id === IMAGE.id ? IMAGE.chainID : undefined),
       containers: {
         files: (id) => ({ hosts: `/files/${id}/hosts`, hostname: `/files/${id}/hostname`, resolvConf: `/files/${id}/resolv.conf` }) as ContainerFiles,
+        idmapOf: () => undefined,
+        mountStoppedRoot: () => assert.fail('not remapped'),
         withLock: async (ref, fn) => {
           if (ref !== 'box' && ref !== rec.id) throw notFound(`No such container: ${ref}`);
           locked++;
