@@ -189,7 +189,7 @@ test('docker cp both ways and export show the container\'s ids, running and stop
   }
 });
 
-test('--userns=host runs without a user namespace; --privileged needs it', async () => {
+test('--userns=host runs without a user namespace; --privileged, --network host, --pid host need it', async () => {
   assert.equal((await dockerOk(d, 'run', '--rm', '--userns=host', 'busybox', 'cat', '/proc/self/uid_map')).trim().split(/\s+/).join(' '), '0 0 4294967295');
   const id = (await dockerOk(d, 'run', '-d', '--userns=host', 'busybox', 'sleep', '600')).trim();
   try {
@@ -201,6 +201,12 @@ test('--userns=host runs without a user namespace; --privileged needs it', async
   const r = await docker(d, 'run', '--rm', '--privileged', 'busybox', 'true');
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /privileged mode is incompatible with user namespaces\.\s+You must run the container in the host namespace when running privileged mode/);
+  // As dockerd: the host's network and pid namespaces only with --userns=host.
+  const net = await docker(d, 'run', '--rm', '--network', 'host', 'busybox', 'true');
+  assert.match(net.stderr, /cannot share the host's network namespace when user namespaces are enabled/);
+  const pid = await docker(d, 'run', '--rm', '--pid', 'host', 'busybox', 'true');
+  assert.match(pid.stderr, /cannot share the host PID namespace when user namespaces are enabled/);
+  assert.equal((await dockerOk(d, 'run', '--rm', '--userns=host', '--privileged', '--network', 'host', '--pid', 'host', 'busybox', 'cat', '/proc/self/uid_map')).trim().split(/\s+/).join(' '), '0 0 4294967295');
 });
 
 test('a daemon restart keeps a remapped container working; nothing is left mounted after the daemon stops', async () => {

@@ -270,8 +270,11 @@ export class ContainerService {
     if (spec.stop.signal !== undefined) parseSignal(spec.stop.signal);
     if (spec.autoRemove && restartsAtAll(spec.restart)) throw invalidArgument("can't create 'AutoRemove' container with restart policy");
     const warnings = this.checkLimits(spec);
-    if (this.opts.remap && spec.userns !== 'host' && spec.security.privileged) {
-      throw invalidArgument('privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode');
+    // moby's verifyPlatformContainerSettings: what a user namespace cannot be combined with.
+    if (this.opts.remap && spec.userns !== 'host') {
+      if (spec.security.privileged) throw invalidArgument('privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode');
+      if (spec.network.mode === 'host') throw invalidArgument('cannot share the host\'s network namespace when user namespaces are enabled');
+      if (spec.pid.mode === 'host') throw invalidArgument('cannot share the host PID namespace when user namespaces are enabled');
     }
     checkSecurity(spec, this.heldCaps());
     // A container to join is named by its id from here on, as Docker does.
