@@ -126,9 +126,15 @@ test('exec on a bridge network (default and user-defined), as root and with -u',
       assert.equal((await dockerOk(d, 'exec', id, 'readlink', '/proc/self/ns/user')).trim(), fs.readlinkSync(`/proc/${pid}/ns/user`));
       assert.equal((await dockerOk(d, 'exec', id, 'readlink', '/proc/self/ns/net')).trim(), fs.readlinkSync(`/proc/${pid}/ns/net`));
     }
-    // The two see each other on the default bridge's gateway side: the second pings its own gateway.
+    // The second pings its own gateway.
     const gw = (await inspectOf(d, ids[1])).NetworkSettings.Networks.unet.Gateway;
     await dockerOk(d, 'exec', ids[1], 'ping', '-c', '1', '-W', '5', gw);
+    // On another remapped container's network: its user namespace too, so exec enters both.
+    const joined = (await dockerOk(d, 'run', '-d', '--network', `container:${ids[0]}`, 'busybox', 'sleep', '600')).trim();
+    ids.push(joined);
+    assert.equal((await dockerOk(d, 'exec', joined, 'id', '-u')).trim(), '0');
+    const ip0 = (await inspectOf(d, ids[0])).NetworkSettings.Networks.bridge.IPAddress;
+    assert.match(await dockerOk(d, 'exec', joined, 'ip', 'addr', 'show', 'eth0'), new RegExp(`inet ${ip0.replace(/\./g, '\\.')}/`));
   } finally {
     for (const id of ids) await docker(d, 'rm', '-f', id);
     await docker(d, 'network', 'rm', 'unet');

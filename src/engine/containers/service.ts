@@ -471,7 +471,10 @@ export class ContainerService {
         deviceRules: sec.deviceRules,
         privileged: sec.privileged,
         ...(this.initFor(c.spec) ? { init: this.initFor(c.spec) } : {}),
-        ...(remap ? { userns: { uid: remap.uid, gid: remap.gid, size: remap.size } } : {}),
+        // On a remapped container's network, its user namespace too (as
+        // dockerd): the network namespace is that one's, which an exec
+        // from another user namespace could not enter.
+        ...(remap ? { userns: { uid: remap.uid, gid: remap.gid, size: remap.size, ...(joined.network && this.remapOf(joined.network.container.spec) ? { path: `/proc/${joined.network.container.state.pid}/ns/user` } : {}) } } : {}),
         annotations: c.spec.annotations,
         maskedPaths: c.spec.security.maskedPaths,
         readonlyPaths: c.spec.security.readonlyPaths,

@@ -117,8 +117,9 @@ export interface SpecInput {
   // runs the args (dockerd's `--init`).
   init?: string;
   // A user namespace of its own: container ids 0..size-1 are host ids
-  // uid.., gid.. (userns-remap).
-  userns?: { uid: number; gid: number; size: number };
+  // uid.., gid.. (userns-remap). With path: another container's, joined
+  // (its network namespace, joined too, is owned by it).
+  userns?: { uid: number; gid: number; size: number; path?: string };
 }
 
 export const INIT_PATH = '/sbin/docker-init';
@@ -153,7 +154,7 @@ export function generateSpec(input: SpecInput): OciSpec {
   // runc refuses a hostname (or domain name) without a UTS namespace of the container's own.
   const ownUts = input.uts === undefined || input.uts === 'private' || input.uts === 'none';
   const namespaces = [
-    ...(input.userns ? [{ type: 'user' }] : []),
+    ...(input.userns ? [input.userns.path ? { type: 'user', path: input.userns.path } : { type: 'user' }] : []),
     ...namespace('pid', input.pid), ...namespace('ipc', input.ipc), ...namespace('uts', input.uts),
     { type: 'mount' }, ...(input.cgroupns === 'host' ? [] : [{ type: 'cgroup' }]), ...namespace('network', input.network),
   ];
@@ -164,7 +165,7 @@ export function generateSpec(input: SpecInput): OciSpec {
     // In a user namespace sysfs can only be mounted in a network namespace
     // that namespace owns: one made for it by the runtime. One made before
     // (bridge networks) or the host's gets the host's /sys bound instead.
-    input.userns && input.network !== 'private' && input.network !== 'none'
+    input.userns && input.network !== 'private' && input.network !== 'none' && !input.userns.path
       ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
       : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', input.privileged ? 'rw' : 'ro'] },
     // Not remounted read-only in a user namespace, as dockerd (the kernel

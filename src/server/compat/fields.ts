@@ -287,7 +287,7 @@ export const CREATE_FIELDS: Record<string, FieldRule> = {
       if (!['', 'host'].includes(v)) throw invalidArgument(`invalid HostConfig.UTSMode ${JSON.stringify(v)}`);
     },
   }),
-  'HostConfig.UsernsMode': partial('string', '`host`: no user namespace when the daemon remaps (daemon.json `userns-remap`, where every other container gets one: root in it is the remapped range\'s first id); without remapping, no container gets one', (v) => {
+  'HostConfig.UsernsMode': partial('string', '`host`: no user namespace when the daemon remaps (daemon.json `userns-remap`, where every other container gets one: root in it is the remapped range\'s first id; `Privileged`, `NetworkMode` and `PidMode` `host` need it, as dockerd); without remapping, no container gets one', (v) => {
     if (v !== 'host') throw notSupported('HostConfig.UsernsMode', v);
   }),
   'HostConfig.ShmSize': applied('integer', 'the size of the /dev/shm tmpfs (64MB when 0)'),

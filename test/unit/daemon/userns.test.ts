@@ -75,6 +75,9 @@ test('generateSpec with a user namespace: the mappings, sysfs only in a network 
   assert.equal(s.mounts.find((m) => m.destination === '/sys')!.type, 'sysfs');
   const joined = generateSpec(input({ userns: { uid: 100000, gid: 100000, size: 65536 }, network: { path: '/proc/1/ns/net' } }));
   assert.deepEqual(joined.mounts.find((m) => m.destination === '/sys'), { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] });
+  const other = generateSpec(input({ userns: { uid: 100000, gid: 100000, size: 65536, path: '/proc/7/ns/user' }, network: { path: '/proc/7/ns/net' } }));
+  assert.deepEqual(other.linux.namespaces.find((n) => n.type === 'user'), { type: 'user', path: '/proc/7/ns/user' });
+  assert.equal(other.mounts.find((m) => m.destination === '/sys')!.type, 'sysfs');
   const plain = generateSpec(input());
   assert.ok(!plain.linux.namespaces.some((n) => n.type === 'user'));
   assert.equal(plain.linux.uidMappings, undefined);
