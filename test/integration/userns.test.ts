@@ -195,6 +195,16 @@ test('docker cp both ways and export show the container\'s ids, running and stop
   }
 });
 
+test('a build (WORKDIR, COPY, RUN) makes layers with the container\'s ids, the same with --userns=host', async () => {
+  const ctx = fs.mkdtempSync(path.join(d.base, 'ctx-'));
+  fs.writeFileSync(path.join(ctx, 'f'), 'hello');
+  fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nWORKDIR /app\nCOPY f /app/f\nRUN id -u > /app/uid && stat -c %u /app/f >> /app/uid\n');
+  await dockerOk(d, 'build', '-q', '-t', 'uimg', ctx);
+  assert.equal((await dockerOk(d, 'run', '--rm', 'uimg', 'sh', '-c', 'cat /app/uid; stat -c %u:%g /app /app/f /app/uid')).trim(), '0\n0\n0:0\n0:0\n0:0');
+  assert.equal((await dockerOk(d, 'run', '--rm', '--userns=host', 'uimg', 'stat', '-c', '%u:%g', '/app', '/app/f', '/app/uid')).trim(), '0:0\n0:0\n0:0');
+  await dockerOk(d, 'rmi', 'uimg');
+});
+
 test('--userns=host runs without a user namespace; --privileged, --network host, --pid host need it', async () => {
   assert.equal((await dockerOk(d, 'run', '--rm', '--userns=host', 'busybox', 'cat', '/proc/self/uid_map')).trim().split(/\s+/).join(' '), '0 0 4294967295');
   const id = (await dockerOk(d, 'run', '-d', '--userns=host', 'busybox', 'sleep', '600')).trim();
