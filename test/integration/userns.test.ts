@@ -249,3 +249,42 @@ test('a daemon restart keeps a remapped container working; nothing is left mount
   }
   assert.deepEqual(mountsUnder(d.dataRoot).filter((l) => !l.includes('/netns/')), []);
 });
+
+test('userns-remap "default": dockerd\'s dockremap and a 65536-id range are made (removed after, if this test made them)', async () => {
+  const existed = (() => {
+    try {
+      execFileSync('getent', ['passwd', 'dockremap']);
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  const hadLines = ['/etc/subuid', '/etc/subgid'].map((f) => fs.existsSync(f) && fs.readFileSync(f, 'utf8').split('\n').some((l) => l.startsWith('dockremap:')));
+  const filesBefore = ['/etc/subuid', '/etc/subgid'].map((f) => fs.existsSync(f));
+  const d2 = await startDaemon();
+  try {
+    fs.chmodSync(d2.base, 0o711);
+    fs.writeFileSync(path.join(d2.base, 'daemon.json'), JSON.stringify({ 'userns-remap': 'default' }));
+    await d2.restart();
+    const line = fs.readFileSync('/etc/subuid', 'utf8').split('\n').find((l) => l.startsWith('dockremap:'))!;
+    assert.ok(line, 'a dockremap range in /etc/subuid');
+    const [, start, count] = line.split(':');
+    assert.equal(Number(count), 65536);
+    if (!existed) assert.ok(Number(start) >= base + SIZE, `${line} after the test user's range`);
+    assert.ok(fs.readFileSync('/etc/subgid', 'utf8').split('\n').some((l) => l.startsWith('dockremap:')));
+    await importBusybox(d2);
+    const id = (await dockerOk(d2, 'run', '-d', 'busybox', 'sleep', '600')).trim();
+    assert.equal(hostIds((await inspectOf(d2, id)).State.Pid).uid, Number(start));
+    assert.equal((await dockerOk(d2, 'exec', id, 'id', '-u')).trim(), '0');
+    await docker(d2, 'rm', '-f', id);
+  } finally {
+    await d2.stop();
+    ['/etc/subuid', '/etc/subgid'].forEach((f, i) => {
+      if (hadLines[i] || !fs.existsSync(f)) return;
+      const kept = fs.readFileSync(f, 'utf8').split('\n').filter((l) => l && !l.startsWith('dockremap:'));
+      if (!kept.length && !filesBefore[i]) fs.rmSync(f);
+      else fs.writeFileSync(f, kept.length ? kept.join('\n') + '\n' : '');
+    });
+    if (!existed) execFileSync('userdel', ['dockremap']);
+  }
+});
