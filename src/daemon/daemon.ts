@@ -109,7 +109,9 @@ export class Daemon {
       execRoot: config.execRoot,
       config: { ...config.network, pools: config.network.pools ?? DEFAULT_POOLS },
       log,
-      poolSize: 2,
+      // Remapped containers' namespaces are made by runc (a pooled one is
+      // the init user namespace's): no pool then.
+      poolSize: this.remap ? 0 : 2,
     });
     this.images = new ImageService({
       store: this.imageStore,
