@@ -429,7 +429,7 @@ const CASES = {
   // Bridge networking (net: the reference engine then runs with a bridge of
   // its own, iptables and its userland proxy; see startDockerd). The cost
   // of a container's network: `run --rm` on the default bridge minus `run
-  // --rm --network none`, both measured in each iteration.
+  // --rm --network none`, both measured in each iteration, in alternating order.
   'net-setup': {
     title: 'network setup',
     net: true,
@@ -439,9 +439,20 @@ const CASES = {
       if (!/inet \d+\.\d+\.\d+\.\d+\//.test(r.stdout) || !/default via/.test(r.stdout)) throw new Error(`${eng.name}: no bridge address or route in a container: ${r.stdout}`);
       ctx.details[eng.name] = { bridge: [], none: [] };
     },
+    // The order alternates: what a bridge container leaves to the
+    // background (its teardown, the pool's refill) lands on the run after
+    // it, which would otherwise always be the `--network none` one.
     async measure(eng, ctx, i) {
-      const bridge = (await eng.dockerOk(['run', '--rm', IMAGE, 'true'])).ms;
-      const none = (await eng.dockerOk(['run', '--rm', '--network', 'none', IMAGE, 'true'])).ms;
+      const runBridge = async () => (await eng.dockerOk(['run', '--rm', IMAGE, 'true'])).ms;
+      const runNone = async () => (await eng.dockerOk(['run', '--rm', '--network', 'none', IMAGE, 'true'])).ms;
+      let bridge, none;
+      if (i & 1) {
+        none = await runNone();
+        bridge = await runBridge();
+      } else {
+        bridge = await runBridge();
+        none = await runNone();
+      }
       if (i >= 0) {
         ctx.details[eng.name].bridge.push(r2(bridge));
         ctx.details[eng.name].none.push(r2(none));
