@@ -63,17 +63,27 @@ function pickNets() {
   }
 }
 
-// Sends `bytes` to 127.0.0.1:port and resolves with the milliseconds until
+// The host's own address (not loopback, not a bridge or veth of ours).
+function hostAddress() {
+  for (const [name, addrs] of Object.entries(os.networkInterfaces())) {
+    if (name === 'lo' || /^(bb[bd]|veth|docker|br-)/.test(name)) continue;
+    const a = (addrs ?? []).find((x) => x.family === 'IPv4' && !x.internal);
+    if (a) return a.address;
+  }
+  return null;
+}
+
+// Sends `bytes` to host:port (127.0.0.1 unless told) and resolves with the milliseconds until
 // the receiver closed; a refused or reset connect (the receiver between two
 // connections) is tried again, untimed.
-async function sendBytes(port, bytes) {
+async function sendBytes(port, bytes, host = '127.0.0.1') {
   const chunk = Buffer.alloc(1 << 20, 0x61);
   for (let attempt = 0; ; attempt++) {
     try {
       return await new Promise((resolve, reject) => {
         const t0 = process.hrtime.bigint();
         let sent = 0;
-        const sock = net.connect({ host: '127.0.0.1', port });
+        const sock = net.connect({ host, port });
         sock.on('error', reject);
         sock.on('connect', () => {
           const pump = () => {
@@ -419,7 +429,7 @@ const CASES = {
   // Bridge networking (net: the reference engine then runs with a bridge of
   // its own, iptables and its userland proxy; see startDockerd). The cost
   // of a container's network: `run --rm` on the default bridge minus `run
-  // --rm --network none`, both measured in each iteration.
+  // --rm --network none`, both measured in each iteration, in alternating order.
   'net-setup': {
     title: 'network setup',
     net: true,
@@ -429,9 +439,20 @@ const CASES = {
       if (!/inet \d+\.\d+\.\d+\.\d+\//.test(r.stdout) || !/default via/.test(r.stdout)) throw new Error(`${eng.name}: no bridge address or route in a container: ${r.stdout}`);
       ctx.details[eng.name] = { bridge: [], none: [] };
     },
+    // The order alternates: what a bridge container leaves to the
+    // background (its teardown, the pool's refill) lands on the run after
+    // it, which would otherwise always be the `--network none` one.
     async measure(eng, ctx, i) {
-      const bridge = (await eng.dockerOk(['run', '--rm', IMAGE, 'true'])).ms;
-      const none = (await eng.dockerOk(['run', '--rm', '--network', 'none', IMAGE, 'true'])).ms;
+      const runBridge = async () => (await eng.dockerOk(['run', '--rm', IMAGE, 'true'])).ms;
+      const runNone = async () => (await eng.dockerOk(['run', '--rm', '--network', 'none', IMAGE, 'true'])).ms;
+      let bridge, none;
+      if (i & 1) {
+        none = await runNone();
+        bridge = await runBridge();
+      } else {
+        bridge = await runBridge();
+        none = await runNone();
+      }
       if (i >= 0) {
         ctx.details[eng.name].bridge.push(r2(bridge));
         ctx.details[eng.name].none.push(r2(none));
@@ -449,27 +470,51 @@ const CASES = {
   // TCP throughput from the host to a published port on 127.0.0.1 (berth:
   // netavark's DNAT; dockerd: its userland proxy, docker-proxy): the time to
   // send NET_BYTES and see the container's receiver (busybox nc) close.
+  // Each iteration also sends, untimed, to the same port on the host's own
+  // address and straight to the container's address (no proxy, no DNAT):
+  // the details' ceiling, which shows what the machine, the sender and the
+  // receiver allow at that moment (docs/BENCHMARKS.md, Throughput).
   'net-throughput': {
     title: 'TCP to a published port',
     net: true,
     // (nc -e: a plain nc would also end at the EOF of its own stdin.)
     command: `${NET_BYTES / 2 ** 20} MiB from the host to 127.0.0.1:<published port>, busybox nc -l -e 'dd of=/dev/null bs=1M' in the container`,
     async setup(eng, ctx) {
-      await eng.dockerOk(['run', '-d', '--name', 'bench-sink', '-p', '127.0.0.1::5001', IMAGE, 'sh', '-c', 'while true; do nc -l -p 5001 -e dd of=/dev/null bs=1M 2>/dev/null; done']);
-      const port = Number(/:(\d+)\s*$/.exec((await eng.dockerOk(['port', 'bench-sink', '5001'])).stdout.trim())?.[1]);
-      if (!port) throw new Error(`${eng.name}: no published port`);
-      eng.sinkPort = port;
+      const hostIP = hostAddress();
+      await eng.dockerOk(['run', '-d', '--name', 'bench-sink', '-p', '127.0.0.1::5001', ...(hostIP ? ['-p', `${hostIP}::5001`] : []), IMAGE, 'sh', '-c', 'while true; do nc -l -p 5001 -e dd of=/dev/null bs=1M 2>/dev/null; done']);
+      const ports = (await eng.dockerOk(['port', 'bench-sink', '5001'])).stdout;
+      const port = Number(/^127\.0\.0\.1:(\d+)\s*$/m.exec(ports)?.[1]);
+      if (!port) throw new Error(`${eng.name}: no published port: ${ports}`);
+      const hostPort = hostIP ? Number(new RegExp(`^${hostIP.replace(/\./g, '\\.')}:(\\d+)\\s*$`, 'm').exec(ports)?.[1]) : 0;
+      const ip = (await eng.dockerOk(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', 'bench-sink'])).stdout.trim();
+      Object.assign(eng, { sinkPort: port, sinkHostPort: hostPort, sinkHostIP: hostIP, sinkIP: ip });
       await sendBytes(port, 1 << 20); // it answers
-      ctx.details[eng.name] = { port, bytes: NET_BYTES, mibPerS: [] };
+      // Who holds the published port (docker-proxy copies the bytes; berth
+      // only holds it, never accepting), and whether a DNAT rule sends the
+      // port's traffic to the container in the kernel.
+      const listener = spawnSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8' }).stdout.trim().replace(/\s+/g, ' ');
+      const nat = spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(`--dport ${port}`) && l.includes('DNAT')).length;
+      ctx.details[eng.name] = { port, hostIP, hostPort, containerIP: ip, bytes: NET_BYTES, listener, dnatRules: nat, mibPerS: [], hostAddrMiBPerS: [], directMiBPerS: [] };
     },
     async measure(eng, ctx, i) {
       const ms = await sendBytes(eng.sinkPort, NET_BYTES);
-      if (i >= 0) ctx.details[eng.name].mibPerS.push(r2(NET_BYTES / 2 ** 20 / (ms / 1000)));
+      const rate = (t) => r2(NET_BYTES / 2 ** 20 / (t / 1000));
+      const d = ctx.details[eng.name];
+      if (i >= 0) {
+        d.mibPerS.push(rate(ms));
+        if (eng.sinkHostPort) d.hostAddrMiBPerS.push(rate(await sendBytes(eng.sinkHostPort, NET_BYTES, eng.sinkHostIP)));
+        d.directMiBPerS.push(rate(await sendBytes(5001, NET_BYTES, eng.sinkIP)));
+      }
       return ms;
     },
     async teardown(eng, ctx) {
-      const a = [...ctx.details[eng.name].mibPerS].sort((x, y) => x - y);
-      ctx.details[eng.name].medianMiBPerS = a[Math.floor(a.length / 2)];
+      const med = (x) => {
+        const a = [...x].sort((p, q) => p - q);
+        return a.length ? a[Math.floor(a.length / 2)] : null;
+      };
+      const d = ctx.details[eng.name];
+      Object.assign(d, { medianMiBPerS: med(d.mibPerS), medianHostAddrMiBPerS: med(d.hostAddrMiBPerS), medianDirectMiBPerS: med(d.directMiBPerS) });
+      log(`${eng.name}: MiB/s medians: 127.0.0.1:${d.port} ${d.medianMiBPerS}, ${d.hostIP}:${d.hostPort} ${d.medianHostAddrMiBPerS}, straight to ${d.containerIP} ${d.medianDirectMiBPerS}; port held by: ${d.listener || 'nothing'}; DNAT rules for it: ${d.dnatRules}`);
       await eng.dockerOk(['rm', '-f', 'bench-sink']);
     },
   },

@@ -191,61 +191,146 @@ async function rotatedNames(file: string): Promise<{ n: number; name: string; gz
   return [...byN.values()].sort((a, b) => b.n - a.n).map((x) => ({ ...x, name: path.join(dir, x.name) }));
 }
 
-// Opens the current file first, then the rotated ones, and checks the
-// current one was not rotated meanwhile, so the set read is one consistent
-// generation of files.
-async function openAll(file: string): Promise<{ rotated: Opened[]; current?: fsp.FileHandle }> {
-  for (let attempt = 0; ; attempt++) {
-    let current: fsp.FileHandle | undefined;
-    try {
-      current = await fsp.open(file, 'r');
-    } catch (err: any) {
-      if (err.code !== 'ENOENT') throw err;
-    }
-    const rotated: Opened[] = [];
-    for (const r of await rotatedNames(file)) {
-      try {
-        rotated.push({ fh: await fsp.open(r.name, 'r'), gz: r.gz });
-      } catch (err: any) {
-        if (err.code !== 'ENOENT') throw err;
-        if (!r.gz) {
-          // Compressed since the listing.
-          const fh = await fsp.open(r.name + '.gz', 'r').catch(() => undefined);
-          if (fh) rotated.push({ fh, gz: true });
-        }
-      }
-    }
-    const same = await sameFile(file, current);
-    if (same) return { rotated, current };
-    if (attempt >= 5) return { rotated: await distinct(rotated, current), current };
-    await current?.close();
-    for (const r of rotated) await r.fh.close();
-  }
+// ---- one consistent set of files for a read ----
+//
+// The writer (berth-logger) rotates in a burst of renames: the oldest goes,
+// each <base>.N becomes <base>.N+1, the current file <base>.1, a new one
+// is made, and <base>.2 is gzipped (.gz.tmp, renamed to .gz, the plain one
+// removed). A reader that lists the names and then opens them can be
+// overtaken by a rotation in between, and during a flood (a rotation every
+// few ms) by several: opened by the old names, a file is then met twice or
+// not at all (a whole rotated file was once skipped this way). So the set
+// is taken as a snapshot: the names and their inodes, every file opened by
+// fd (and checked to be the inode listed), then the names and inodes
+// again; only when nothing moved in between is the set one generation of
+// files. Files held open cannot be freed, so their inode numbers cannot be
+// reused meanwhile: a rotation always shows as a change. The snapshot is
+// made with synchronous calls (a few names, well under a millisecond), so
+// that it fits between two rotations of even a fast flood; async calls,
+// each a trip through the thread pool, took long enough under load for
+// rotations to keep winning.
+
+// The file-system calls a snapshot makes (a test injects its own).
+export interface SnapshotFS {
+  readdir(dir: string): string[];
+  // undefined when there is no such file
+  stat(p: string): { dev: number; ino: number } | undefined;
+  open(p: string): number; // throws ENOENT
+  fstat(fd: number): { dev: number; ino: number };
+  close(fd: number): void;
 }
 
-// Rotations kept coming while the files were opened (a flood with a small
-// max-size): names shifted under the opens, so one file may have been
-// opened twice (as <base>.2 and <base>.1, or as <base>.1 and the current
-// one). Each file is read once, where it was first met, and the current
-// one last.
-async function distinct(rotated: Opened[], current: fsp.FileHandle | undefined): Promise<Opened[]> {
-  const seen = new Set<string>();
-  if (current) {
-    const st = await current.stat();
-    seen.add(`${st.dev}:${st.ino}`);
-  }
-  const keep: Opened[] = [];
-  for (const r of rotated) {
-    const st = await r.fh.stat();
-    const key = `${st.dev}:${st.ino}`;
-    if (seen.has(key)) {
-      await r.fh.close();
-      continue;
+const realFS: SnapshotFS = {
+  readdir: (dir) => {
+    try {
+      return fs.readdirSync(dir);
+    } catch {
+      return [];
     }
-    seen.add(key);
-    keep.push(r);
+  },
+  stat: (p) => {
+    try {
+      return fs.statSync(p);
+    } catch (err: any) {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    }
+  },
+  open: (p) => fs.openSync(p, 'r'),
+  fstat: (fd) => fs.fstatSync(fd),
+  close: (fd) => fs.closeSync(fd),
+};
+
+export interface SnapshotFile {
+  fd: number;
+  name: string;
+  gz: boolean;
+}
+
+// The names of the log and their inodes: the current file as n = 0, then
+// <base>.N[.gz] (both while one is being gzipped).
+function listing(file: string, io: SnapshotFS): { n: number; name: string; gz: boolean; key: string }[] {
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  const out: { n: number; name: string; gz: boolean; key: string }[] = [];
+  const add = (n: number, name: string, gz: boolean) => {
+    const st = io.stat(name);
+    if (st) out.push({ n, name, gz, key: `${st.dev}:${st.ino}` });
+  };
+  add(0, file, false);
+  for (const name of io.readdir(dir)) {
+    if (!name.startsWith(base + '.')) continue;
+    const m = /^(\d+)(\.gz)?$/.exec(name.slice(base.length + 1));
+    if (m) add(Number(m[1]), path.join(dir, name), !!m[2]);
   }
-  return keep;
+  return out.sort((x, y) => x.n - y.n || Number(x.gz) - Number(y.gz));
+}
+
+const signature = (l: { name: string; key: string }[]) => l.map((x) => `${x.name}=${x.key}`).join('\n');
+
+const ATTEMPTS = 1000;
+
+// Every file of the log, oldest first (the current one last, when there
+// is one), each open by fd. Throws rather than hand on a set that is not
+// one generation (the writer would have to rotate faster than a few
+// stat calls, a thousand times in a row).
+export async function snapshotLogFiles(file: string, io: SnapshotFS = realFS): Promise<SnapshotFile[]> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const before = listing(file, io);
+    // One file per generation: a plain one and its gzipped copy are the
+    // same lines, and the plain one is whole (the .gz is only renamed in
+    // once complete).
+    const want = before.filter((x, i) => !(x.gz && before[i - 1]?.n === x.n));
+    const opened: SnapshotFile[] = [];
+    let same = true;
+    for (const x of want) {
+      let fd: number;
+      try {
+        fd = io.open(x.name);
+      } catch (err: any) {
+        if (err.code !== 'ENOENT') {
+          for (const o of opened) io.close(o.fd);
+          throw err;
+        }
+        same = false;
+        break;
+      }
+      opened.push({ fd, name: x.name, gz: x.gz });
+      const st = io.fstat(fd);
+      if (`${st.dev}:${st.ino}` !== x.key) {
+        same = false;
+        break;
+      }
+    }
+    if (same && signature(listing(file, io)) === signature(before)) return opened.reverse();
+    for (const o of opened) io.close(o.fd);
+    // Let the writer finish its rotation (and the daemon breathe) now and then.
+    if (attempt % 10 === 9) await new Promise((r) => setImmediate(r));
+  }
+  throw new Error(`the log ${path.basename(file)} kept rotating while it was opened`);
+}
+
+// The snapshot's files as file handles: reopened through /proc/self/fd,
+// which names the open file itself (renamed or removed since, it is the
+// same one).
+async function openAll(file: string, io?: SnapshotFS): Promise<{ rotated: Opened[]; current?: fsp.FileHandle }> {
+  const files = await snapshotLogFiles(file, io);
+  const rotated: Opened[] = [];
+  let current: fsp.FileHandle | undefined;
+  try {
+    for (const f of files) {
+      const fh = await fsp.open(`/proc/self/fd/${f.fd}`, 'r');
+      if (f.name === file) current = fh;
+      else rotated.push({ fh, gz: f.gz });
+    }
+  } catch (err) {
+    await current?.close().catch(() => {});
+    for (const r of rotated) await r.fh.close().catch(() => {});
+    throw err;
+  } finally {
+    for (const f of files) fs.closeSync(f.fd);
+  }
+  return { rotated, current };
 }
 
 async function sameFile(file: string, fh: fsp.FileHandle | undefined): Promise<boolean> {
@@ -316,8 +401,9 @@ async function* chunksOf(o: Opened): AsyncGenerator<Buffer> {
 // Yields the log's records; with follow, keeps reading the current file
 // (and the next ones) until `done` resolves (the container exited and its
 // logger finished) and the file has been drained.
-export async function* readLog(file: string, driver: LogDriver, o: LogOptions, done: Promise<void>, signal?: AbortSignal): AsyncGenerator<LogRecord> {
-  const { rotated, current } = await openAll(file);
+// (snapshotFS: a test's own file-system calls for the snapshot.)
+export async function* readLog(file: string, driver: LogDriver, o: LogOptions, done: Promise<void>, signal?: AbortSignal, snapshotFS?: SnapshotFS): AsyncGenerator<LogRecord> {
+  const { rotated, current } = await openAll(file, snapshotFS);
   let cur = current;
   let pos = 0;
   const buf = Buffer.allocUnsafe(1 << 16);
