@@ -23,24 +23,18 @@ const ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 // ms); the shell runs the rest. $1 netns file, $2 host veth, $3 bridge,
 // $4 MAC, $5 address/prefix, $6 gateway, $7 queues, $8 MTU ('' = the
 // default).
-// (iproute2's batch mode: one ip process on each side.)
 const SCRIPT = `set -e
 unshare --net="$1" true
 mtu=; if [ -n "$8" ]; then mtu="mtu $8"; fi
-ip -batch - <<EOF
-link add $2 numtxqueues $7 numrxqueues $7 $mtu type veth peer name eth0 numtxqueues $7 numrxqueues $7 $mtu netns $1
-link set $2 master $3 up
-EOF
+ip link add "$2" numtxqueues "$7" numrxqueues "$7" $mtu type veth peer name eth0 numtxqueues "$7" numrxqueues "$7" $mtu netns "$1"
+ip link set "$2" master "$3" up
 exec nsenter --net="$1" sh -c 'set -e
 echo 0 > /proc/sys/net/ipv6/conf/eth0/autoconf
-exec ip -batch - <<EOF
-link set lo up
-link set eth0 address $1
-addr add $2 brd + dev eth0
-link set eth0 up
-route add default via $3 dev eth0 proto static metric 100
-EOF' sh "$4" "$5" "$6"
-`;
+ip link set lo up
+ip link set eth0 address "$1"
+ip addr add "$2" brd + dev eth0
+ip link set eth0 up
+ip route add default via "$3" dev eth0 proto static metric 100' sh "$4" "$5" "$6"`;
 
 // A host interface name of docker's form (veth + 7 hex).
 export function vethName(): string {
