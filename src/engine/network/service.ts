@@ -23,7 +23,6 @@ import {
 import { BACKGROUND_NICE, Netavark } from './netavark';
 import type { NetworkEndpoint, NetworkFiles, Networks } from './network';
 import { PortHolder } from './ports';
-import { VethWiring, vethName } from './veth';
 import { NetworkStore } from './store';
 import type { Attachment, ContainerNet, EndpointConfig, NetworkRecord, PoolEntry, PortMapping } from './types';
 
@@ -41,7 +40,6 @@ export interface NetworkServiceOptions {
   config: BridgeConfig;
   log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
   netavark?: Netavark;
-  veth?: VethWiring;
   guard?: InternalGuard;
   // Namespaces kept wired in advance on the default bridge (0: none).
   poolSize?: number;
@@ -74,7 +72,6 @@ export class NetworkService implements Networks {
   private ctrs = new Map<string, ContainerNet>();
   private store: NetworkStore;
   private netavark: Netavark;
-  private veth: VethWiring;
   private ports = new PortHolder();
   private lock = new KeyedLock();
   private pending = new Map<string, Promise<void>>();
@@ -94,7 +91,6 @@ export class NetworkService implements Networks {
   constructor(private host: Host, private events: EventPublisher, private o: NetworkServiceOptions) {
     this.store = new NetworkStore(o.root);
     this.netavark = o.netavark ?? new Netavark(host, { configDir: path.join(o.execRoot, 'netavark'), log: (m) => o.log('debug', m) });
-    this.veth = o.veth ?? new VethWiring(host);
     this.guard = o.guard ?? new InternalGuard(host);
   }
 
@@ -718,7 +714,7 @@ export class NetworkService implements Networks {
       for (const a of w.attached) {
         const n = this.networks.get(a.network);
         if (!n) continue;
-        await this.unwire(w.netns, this.wiredAs(c, a), a, n, { background }).catch((err) => {
+        await this.netavark.teardown(w.netns, this.wiredAs(c, a), a, n, { background }).catch((err) => {
           // Not wired at all (setup never ran): nothing to undo.
           if (!/No such device|not found/i.test(err.message)) errors.push(err.message);
         });
@@ -730,12 +726,6 @@ export class NetworkService implements Networks {
     c.attached = [];
     delete c.netns;
     await this.store.saveContainer(c);
-  }
-
-  // Undoes one network's wiring, by whoever did it (netavark, or berth for
-  // the pool's namespaces).
-  private unwire(netns: string, as: { id: string; name: string }, a: Attachment, n: NetworkRecord, o: { background?: boolean } = {}): Promise<void> {
-    return a.hostVeth ? this.veth.teardown(a, o) : this.netavark.teardown(netns, as, a, n, o);
   }
 
   private wiredAs(c: ContainerNet, a: Attachment): { id: string; name: string } {
@@ -807,13 +797,9 @@ export class NetworkService implements Networks {
   // ----- the pool -----
   //
   // A few namespaces wired in advance on the default bridge (netns, veth,
-  // address; the network's rules are the anchor's), so that a plain
-  // container's start wires nothing: it takes one, and another is wired in
-  // the background. berth wires these itself (veth.ts: one nice'd shell,
-  // ~10 ms of CPU, where netavark's setup took 50–450 ms and its teardown
-  // 25–240 ms, nearly all iptables checks), and their teardown only
-  // deletes the veth pair; the host veth's name is recorded before it is
-  // made, so a crash leaves nothing the next start cannot find. Each
+  // address, the network's rules: netavark's setup, under a placeholder
+  // container id), so that a plain container's start does not wait for
+  // netavark: it takes one, and another is wired in the background. Each
   // entry is recorded before its namespace is made and forgotten once it
   // is gone or handed over; the next start tears down what a killed daemon
   // left, stop() what is there.
@@ -858,7 +844,7 @@ export class NetworkService implements Networks {
       key,
       network: n.id,
       netns: path.join(this.netnsDir, `pool-${key}`),
-      attachment: { network: n.id, iface: 'eth0', ip: intToIp(ip), prefix: parseCidr(n.subnet!).prefix, gateway: n.gateway!, mac: macFor(ip), aliases: [], endpointId: '', ports: [], wiredAs: `berth-pool-${key}`, hostVeth: vethName() },
+      attachment: { network: n.id, iface: 'eth0', ip: intToIp(ip), prefix: parseCidr(n.subnet!).prefix, gateway: n.gateway!, mac: macFor(ip), aliases: [], endpointId: '', ports: [], wiredAs: `berth-pool-${key}` },
       ready: false,
     };
     this.pool.set(key, p);
@@ -866,8 +852,8 @@ export class NetworkService implements Networks {
     try {
       await this.store.savePool(p);
       await this.anchor(n);
-      await fsp.writeFile(p.netns, '');
-      await this.veth.setup(p.netns, p.attachment, n.bridge!, n.mtu);
+      await this.makeNetns(p.netns, true);
+      p.attachment.mac = await this.netavark.setup(p.netns, { id: p.attachment.wiredAs!, name: p.attachment.wiredAs! }, p.attachment, n, { background: true });
       if (this.stopped) throw new Error('stopping');
       p.ready = true;
       await this.store.savePool(p);
@@ -888,7 +874,7 @@ export class NetworkService implements Networks {
     const n = this.networks.get(p.network);
     if (!taken) {
       if (n && fs.existsSync(p.netns)) {
-        await this.unwire(p.netns, { id: p.attachment.wiredAs!, name: p.attachment.wiredAs! }, p.attachment, n, { background: true }).catch((err) => {
+        await this.netavark.teardown(p.netns, { id: p.attachment.wiredAs!, name: p.attachment.wiredAs! }, p.attachment, n, { background: true }).catch((err) => {
           if (!/No such device|not found/i.test(err.message)) this.o.log('warn', `network pool teardown: ${err.message}`);
         });
       }
@@ -943,7 +929,7 @@ export class NetworkService implements Networks {
     await this.lock.run(c.id, async () => {
       const a = c.attached.find((x) => x.network === n.id);
       if (a && c.netns) {
-        await this.unwire(c.netns, this.wiredAs(c, a), a, n);
+        await this.netavark.teardown(c.netns, this.wiredAs(c, a), a, n);
         for (const p of a.ports) this.ports.release(p);
         c.attached = c.attached.filter((x) => x !== a);
       }

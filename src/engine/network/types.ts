@@ -43,9 +43,6 @@ export interface Attachment {
   // The container id netavark wired it under, when not the container's
   // own (a pooled namespace, service.ts): its teardown must say the same.
   wiredAs?: string;
-  // Wired by berth itself (veth.ts, the pool), not by netavark: the host
-  // end of its veth pair, which is all its teardown deletes.
-  hostVeth?: string;
 }
 
 // A network namespace wired in advance on the default bridge, handed to
@@ -54,8 +51,8 @@ export interface PoolEntry {
   key: string; // 12 hex
   network: string; // the default bridge's id
   netns: string; // <exec-root>/netns/pool-<key>
-  attachment: Attachment; // eth0, its address and MAC; wiredAs berth-pool-<key>; hostVeth once wired by berth
-  ready: boolean; // its wiring is done
+  attachment: Attachment; // eth0, its address and MAC; wiredAs berth-pool-<key>
+  ready: boolean; // netavark's setup is done
 }
 
 // What a container asked for on one network (create, or connect).

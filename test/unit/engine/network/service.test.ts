@@ -7,7 +7,6 @@ import type { InternalGuard } from '../../../../src/engine/network/guard';
 import type { Netavark } from '../../../../src/engine/network/netavark';
 import type { NetworkEndpoint } from '../../../../src/engine/network/network';
 import { NetworkService } from '../../../../src/engine/network/service';
-import type { VethWiring } from '../../../../src/engine/network/veth';
 import type { Attachment, NetworkRecord } from '../../../../src/engine/network/types';
 import type { NetworkSpec } from '../../../../src/engine/containers/spec';
 import { FakeHost } from '../../host/fake-host';
@@ -28,19 +27,6 @@ class FakeNetavark {
   }
 }
 
-// The pool's own wiring (veth.ts), recorded in the same list.
-class FakeVeth {
-  constructor(private nv: FakeNetavark) {}
-  async setup(netns: string, a: Attachment, bridge: string): Promise<void> {
-    assert.match(a.hostVeth ?? '', /^veth[0-9a-f]{7}$/);
-    this.nv.calls.push({ verb: 'veth-setup', netns, ctr: a.wiredAs ?? '', ip: a.ip, net: bridge, ports: [] });
-  }
-  async teardown(a: Attachment): Promise<void> {
-    await this.nv.gate;
-    this.nv.calls.push({ verb: 'veth-teardown', netns: a.hostVeth!, ctr: a.wiredAs ?? '', ip: a.ip, net: '', ports: [] });
-  }
-}
-
 describe('NetworkService', () => {
   let dir: string;
   let host: FakeHost;
@@ -56,7 +42,6 @@ describe('NetworkService', () => {
       config: { bridge: 'btest0', bip: '10.99.0.1/24', pools: [{ base: '10.98.0.0/16', size: 24 }] },
       log: () => {},
       netavark: nv as unknown as Netavark,
-      veth: new FakeVeth(nv) as unknown as VethWiring,
     });
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-net-'));
@@ -204,10 +189,8 @@ describe('NetworkService', () => {
     await svc.init();
     await svc.reconcile(() => 'gone');
     await svc.idle();
-    // The anchor (made by netavark for the first entry: the bridge and its
-    // rules), then two entries wired by berth under placeholder ids.
-    assert.deepEqual(nv.calls.map((x) => `${x.verb} ${x.ip} ${x.ctr.startsWith('berth-pool-') ? 'pool' : x.ctr.startsWith('berth-anchor-') ? 'anchor' : x.ctr}`), ['setup 10.99.0.3 anchor', 'veth-setup 10.99.0.2 pool', 'veth-setup 10.99.0.4 pool']);
-    assert.ok(nv.calls.slice(1).every((x) => x.net === 'btest0'));
+    // The anchor (made for the first entry), then two entries under placeholder ids.
+    assert.deepEqual(nv.calls.map((x) => `${x.verb} ${x.ip} ${x.ctr.startsWith('berth-pool-') ? 'pool' : x.ctr.startsWith('berth-anchor-') ? 'anchor' : x.ctr}`), ['setup 10.99.0.3 anchor', 'setup 10.99.0.2 pool', 'setup 10.99.0.4 pool']);
     nv.calls = [];
     const a = ep('e1'.padEnd(64, '0'), { mode: 'bridge' });
     await start(a);
@@ -217,16 +200,15 @@ describe('NetworkService', () => {
     assert.match(fs.readFileSync(a.files.hosts, 'utf8'), /^10\.99\.0\.2\te1000000/m);
     await svc.idle();
     // Nothing wired for it; one entry wired to replace it.
-    assert.deepEqual(nv.calls.map((x) => `${x.verb} ${x.ip} ${x.ctr.startsWith('berth-pool-') ? 'pool' : x.ctr}`), ['veth-setup 10.99.0.5 pool']);
+    assert.deepEqual(nv.calls.map((x) => `${x.verb} ${x.ip} ${x.ctr.startsWith('berth-pool-') ? 'pool' : x.ctr}`), ['setup 10.99.0.5 pool']);
     // Published ports: wired for itself.
     const b = ep('e2'.padEnd(64, '0'), { mode: 'bridge', ports: [{ containerPort: 80, protocol: 'tcp', hostIP: '127.0.0.1', hostPort: 0 }] });
     await start(b);
     assert.equal(nv.calls.at(-1)!.ctr, b.id);
-    // The pooled one: its veth pair deleted, no netavark.
+    // The pooled one is torn down under the id it was wired as.
     nv.calls = [];
-    const hostVeth = c.attached[0].hostVeth;
     await svc.detach(a.id);
-    assert.deepEqual(nv.calls.map((x) => `${x.verb} ${x.ip} ${x.netns}`), [`veth-teardown 10.99.0.2 ${hostVeth}`]);
+    assert.deepEqual(nv.calls.map((x) => `${x.verb} ${x.ip} ${x.ctr.startsWith('berth-pool-') ? 'pool' : x.ctr}`), ['teardown 10.99.0.2 pool']);
     // A daemon killed with its pool full: the next one tears it down first.
     const left = fs.readdirSync(path.join(dir, 'd', 'pool'));
     assert.equal(left.length, 2);
@@ -234,7 +216,7 @@ describe('NetworkService', () => {
     nv.calls = [];
     svc = make(0);
     await svc.init();
-    assert.deepEqual(nv.calls.map((x) => `${x.verb} ${x.ctr.startsWith('berth-pool-') ? 'pool' : x.ctr}`), ['veth-teardown pool', 'veth-teardown pool']);
+    assert.deepEqual(nv.calls.map((x) => `${x.verb} ${x.ctr.startsWith('berth-pool-') ? 'pool' : x.ctr}`), ['teardown pool', 'teardown pool']);
     assert.deepEqual(fs.readdirSync(path.join(dir, 'd', 'pool')), []);
   });
 });
