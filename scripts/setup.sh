@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # libdeflate-dev: push's parallel gzip (build/Release/berth_gzip.node, src/host/native/gzip.c).
 # e2fsprogs: tests put a data root on a small ext4 of its own to fill it.
 # strace: the image GC crash tests stop berthd at an exact syscall.
-# netavark, aardvark-dns, iptables: bridge networking (src/engine/network); util-linux: unshare --net and nsenter for network namespaces; iproute2: the pool's own veth wiring (src/engine/network/veth.ts).
+# netavark, aardvark-dns, iptables: bridge networking (src/engine/network); util-linux: unshare --net for network namespaces.
 # tini: --init's pid 1 (its static build, tini-static, runs in any image).
 # zsh, fish: the completion tests load `berth completion zsh|fish` in them; man-db: they render the man pages.
 # python3: node-gyp, and the TTY tests' terminal (test/integration/tty/pty-run.py, the pty module).
