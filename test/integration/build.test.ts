@@ -250,4 +250,76 @@ tar(${JSON.stringify(path.join(ctx, 'link.tar'))}, [('ok.txt', {}), ('link', dic
     const f = await docker(d, 'run', '--rm', 'stdin-tar', 'cat', '/f');
     assert.equal(f.stdout, 'from tar');
   });
+
+  it('RUN --mount=type=secret through berth build --secret: read in the step, in no layer, history, cache key or log', async () => {
+    const ctx = path.join(tmp, 'secret');
+    const value = `s3cr3t-${process.pid}-value`;
+    writeTree(ctx, {
+      Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=tok --mount=type=secret,id=tok,env=TOK,target=/root/tok sh -c \'test "$(cat /run/secrets/tok)" = "$TOK" && test "$(cat /root/tok)" = "$TOK" && stat -c "%a %u" /run/secrets/tok && echo ${#TOK} > /len\'\n',
+      'tok.txt': value,
+    });
+    // The classic docker CLI has no secrets without BuildKit.
+    const refused = await classic('--secret', `id=tok,src=${path.join(ctx, 'tok.txt')}`, ctx);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /secret.*requires BuildKit|BuildKit/i);
+    const noSecret = await berth(d, 'build', '--progress=plain', ctx);
+    assert.notEqual(noSecret.code, 0, 'the step fails without the secret');
+    const b = await run(BERTH, ['build', '--progress=plain', '-t', 'secret', '--secret', `id=tok,src=${path.join(ctx, 'tok.txt')}`, ctx], d.env, undefined, 180000);
+    ok(b, 'berth build --secret');
+    assert.match(b.stderr, /#\d+ +[\d.]+ 400 0\n/);
+    const len = await docker(d, 'run', '--rm', 'secret', 'sh', '-c', 'cat /len; cat /run/secrets/tok /root/tok | wc -c');
+    ok(len);
+    assert.equal(len.stdout, `${value.length}\n0\n`, 'only empty mount points stay');
+    const save = await run('docker', ['save', 'secret'], d.env, undefined, 60000);
+    ok(save);
+    assert.equal(save.stdout.includes(value), false, 'not in any layer or config');
+    const hist = await docker(d, 'history', '--no-trunc', 'secret');
+    assert.equal(hist.stdout.includes(value), false);
+    const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.isFile() ? [path.join(dir, e.name)] : []));
+    const builder = path.join(d.dataRoot, 'builder');
+    for (const f of walk(builder)) assert.equal(fs.readFileSync(f).includes(value), false, `${f} holds the secret`);
+    assert.equal(d.log().includes(value), false, 'not in the daemon log');
+    assert.deepEqual(await leftovers(d), { containers: '', mounts: [] });
+  });
+
+  it('ADD <url> with --checksum from a loopback server (the daemon fetches), COPY --link', async () => {
+    const http = await import('node:http');
+    const { createHash } = await import('node:crypto');
+    const body = 'fetched by berthd\n';
+    const sha = createHash('sha256').update(body).digest('hex');
+    let gets = 0;
+    const server = http.createServer((req, res) => {
+      gets++;
+      if (req.url === '/dl/tool.txt') {
+        res.writeHead(200, { 'Last-Modified': 'Wed, 21 Oct 2015 07:28:00 GMT', 'Content-Length': String(body.length) });
+        res.end(body);
+      } else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/dl/tool.txt`;
+    try {
+      const ctx = path.join(tmp, 'addurl');
+      writeTree(ctx, {
+        Dockerfile: `FROM busybox\nADD --checksum=sha256:${sha} ${url} /opt/\nCOPY --link f /link/f\nRUN stat -c "%a %Y" /opt/tool.txt && cat /opt/tool.txt /link/f\n`,
+        'Dockerfile.bad': `FROM busybox\nADD --checksum=sha256:${'0'.repeat(64)} ${url} /opt/\n`,
+        f: 'linked\n',
+      });
+      const r = await classic('-t', 'addurl', ctx);
+      ok(r, 'docker build');
+      assert.match(r.stdout, /600 1445412480\nfetched by berthd\nlinked\n/);
+      assert.ok(gets >= 1, 'the daemon fetched it');
+      const bad = await classic('-f', path.join(ctx, 'Dockerfile.bad'), ctx);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, new RegExp(`digest mismatch sha256:0{64}: sha256:${sha}`));
+      const b = await berth(d, 'build', '--progress=plain', '--no-cache', ctx);
+      ok(b, 'berth build');
+      assert.match(b.stderr, /fetched by berthd/);
+    } finally {
+      server.close();
+    }
+    assert.deepEqual(await leftovers(d), { containers: '', mounts: [] });
+  });
 });
