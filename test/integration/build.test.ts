@@ -4,7 +4,8 @@
 // rebuild is all cached and creates no containers; a changed copied file
 // invalidates its step and later; an ignored file nothing), a failing RUN
 // (its exit code and output, nothing left behind), COPY outside the
-// context, and `docker history`.
+// context, `docker history`, RUN --mount (bind, cache, tmpfs, secret),
+// ADD <url> --checksum, and each cache rule.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -321,5 +322,67 @@ tar(${JSON.stringify(path.join(ctx, 'link.tar'))}, [('ok.txt', {}), ('link', dic
       server.close();
     }
     assert.deepEqual(await leftovers(d), { containers: '', mounts: [] });
+  });
+
+  it('each cache rule: instruction text, file content (not time), mode, build args used or not, base image, bound files, secrets, --no-cache', async () => {
+    const ctx = path.join(tmp, 'rules');
+    const df = (extra = '') => `FROM rules-base
+ARG USED=1
+ARG UNUSED=1
+COPY f /f
+RUN echo "used=$USED" > /used
+RUN --mount=type=bind,source=bound,target=/b cat /b/x > /x
+RUN --mount=type=secret,id=s cat /run/secrets/s >/dev/null; echo ${extra} > /extra
+`;
+    writeTree(ctx, { Dockerfile: df(), f: 'f1', 'bound/x': 'x1', s: 'secret one' });
+    ok(await docker(d, 'tag', 'busybox', 'rules-base'));
+    // Which steps came from the cache, by number (classic output).
+    const cachedSteps = (out: string) => [...out.matchAll(/Step (\d+)\/\d+ : [^\n]*\n ---> Using cache/g)].map((m) => Number(m[1]));
+    const build = async (...args: string[]) => {
+      const r = await classic(...args, ctx);
+      ok(r, args.join(' '));
+      return cachedSteps(r.stdout);
+    };
+    const sbuild = async (secret: string) => {
+      fs.writeFileSync(path.join(ctx, 's'), secret);
+      const r = await run(BERTH, ['build', '--progress=plain', '--secret', `id=s,src=${path.join(ctx, 's')}`, ctx], d.env, undefined, 180000);
+      ok(r, 'berth build');
+      return (r.stderr.match(/ CACHED$/gm) ?? []).length;
+    };
+    await build();
+    const all = [2, 3, 4, 5, 6, 7];
+    assert.deepEqual(await build(), all, 'the same build: all cached');
+    // A touched file with the same content: cached.
+    const t = new Date(Date.now() + 60000);
+    fs.utimesSync(path.join(ctx, 'f'), t, t);
+    assert.deepEqual(await build(), all, 'mtime only');
+    // Its mode: COPY and after.
+    fs.chmodSync(path.join(ctx, 'f'), 0o755);
+    assert.deepEqual(await build(), [2, 3], 'mode changed');
+    // Its content: COPY and after.
+    fs.writeFileSync(path.join(ctx, 'f'), 'f2');
+    assert.deepEqual(await build(), [2, 3], 'content changed');
+    // A build arg no ARG declares: nothing. A declared one: every RUN after
+    // it (they all have the stage's args in their environment, as in the
+    // classic builder), not the COPY that does not read it.
+    assert.deepEqual(await build('--build-arg', 'NOTDECLARED=2'), all, 'undeclared arg');
+    assert.deepEqual(await build('--build-arg', 'UNUSED=2'), [2, 3, 4], 'declared arg');
+    assert.deepEqual(await build('--build-arg', 'USED=2'), [2, 3, 4], 'used arg');
+    assert.deepEqual(await build('--build-arg', 'USED=2'), all);
+    // A bound file's content: its RUN and after.
+    fs.writeFileSync(path.join(ctx, 'bound/x'), 'x2');
+    assert.deepEqual(await build('--build-arg', 'USED=2'), [2, 3, 4, 5], 'bound file changed');
+    // An instruction's text: it and after.
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), df('changed'));
+    assert.deepEqual(await build('--build-arg', 'USED=2'), [2, 3, 4, 5, 6], 'instruction changed');
+    // Another base image under the same name: everything.
+    ok(await run('docker', ['build', '-q', '-t', 'rules-base', '-'], { ...d.env, DOCKER_BUILDKIT: '0' }, 'FROM busybox\nRUN echo new > /new\n', 180000), 'new base');
+    assert.deepEqual(await build('--build-arg', 'USED=2'), [], 'base changed');
+    // --no-cache: nothing cached.
+    assert.deepEqual(await build('--no-cache', '--build-arg', 'USED=2'), [], '--no-cache');
+    // A secret's value is not in the key (BuildKit's rule).
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), df());
+    await sbuild('secret one');
+    assert.equal(await sbuild('secret two'), 6, 'a changed secret: all cached');
   });
 });
