@@ -385,4 +385,14 @@ RUN --mount=type=secret,id=s cat /run/secrets/s >/dev/null; echo ${extra} > /ext
     await sbuild('secret one');
     assert.equal(await sbuild('secret two'), 6, 'a changed secret: all cached');
   });
+
+  it('a RUN heredoc with a #! line runs under its interpreter', async () => {
+    const ctx = path.join(tmp, 'shebang');
+    writeTree(ctx, { Dockerfile: 'FROM busybox\nRUN <<EOF\n#!/bin/cat\nread by cat, not sh\nEOF\nRUN <<EOF\necho by sh\nEOF\n' });
+    const r = await classic(ctx);
+    ok(r, 'docker build');
+    assert.match(r.stdout, /#!\/bin\/cat\nread by cat, not sh\n/);
+    assert.match(r.stdout, /\nby sh\n/);
+    assert.deepEqual(await leftovers(d), { containers: '', mounts: [] });
+  });
 });

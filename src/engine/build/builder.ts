@@ -538,6 +538,10 @@ export class Builder {
     if (ins.security) throw new BuildError('RUN --security is not supported by berth\'s builder yet');
     if (ins.network && !['default', 'none', 'host'].includes(ins.network)) throw new BuildError(`unsupported network mode: ${ins.network}`);
     let args = ins.cmdLine;
+    // A lone heredoc with a "#!" line runs as its own program (BuildKit's
+    // /dev/pipes/<name>, a read-only file on the runtime's /dev tmpfs, so
+    // nothing of it lands in the layer); key and history keep its text.
+    let script: { name: string; data: string } | undefined;
     if (ins.files.length) {
       // BuildKit's rules: a lone heredoc is the script; otherwise the shell
       // gets the line with its heredocs and handles them.
@@ -546,6 +550,7 @@ export class Builder {
       if (h) {
         const f = ins.files[0];
         args = [f.chomp ? f.content.replace(/^\t+/gm, '') : f.content];
+        if (args[0].startsWith('#!') && ins.files.length === 1) script = { name: f.name, data: args[0] };
       } else {
         let full = args[0];
         for (const f of ins.files) full += '\n' + f.content + f.name;
@@ -576,8 +581,18 @@ export class Builder {
         st.image = hit;
         return true;
       }
+      let runArgv = argv;
+      if (script) {
+        const dir = path.join(this.b.dataDir, 'heredocs', randomBytes(8).toString('hex'));
+        await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+        releases.push({ release: () => fsp.rm(dir, { recursive: true, force: true }) });
+        await fsp.writeFile(path.join(dir, 'script'), script.data, { mode: 0o755 });
+        const target = `/dev/pipes/${script.name}`;
+        mounts.push({ type: 'bind', source: path.join(dir, 'script'), target, readonly: true });
+        runArgv = [target];
+      }
       const code = await this.b.runContainer(
-        { image: st.image!, config: st.config, argv, env, network: this.network(c, ins.network), mounts },
+        { image: st.image!, config: st.config, argv: runArgv, env, network: this.network(c, ins.network), mounts },
         (d) => out(d.toString('utf8')),
         (cid) => {
           id = cid;

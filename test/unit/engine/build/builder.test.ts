@@ -317,6 +317,20 @@ test('builder: RUN --mount=type=secret: a file and an env var while the step run
   await assert.rejects(build(b, { Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=x,src=y true\n' }), /unexpected key 'src' for type secret/);
 });
 
+test('builder: a heredoc with a #! line runs as its own program, keyed by its text', async () => {
+  const be = new FakeBackend();
+  const b = new Builder(be);
+  const df = 'FROM busybox\nRUN <<EOF\n#!/usr/bin/env python3\nprint("hi")\nEOF\nRUN <<EOF\necho plain\nEOF\n';
+  const one = await build(b, { Dockerfile: df });
+  assert.deepEqual(be.runs[0].argv, ['/dev/pipes/EOF']);
+  assert.deepEqual(be.seen[0], [{ target: '/dev/pipes/EOF', data: '#!/usr/bin/env python3\nprint("hi")\n', mode: 0o755 }]);
+  assert.deepEqual(be.runs[1].argv, ['/bin/sh', '-c', 'echo plain\n']);
+  assert.ok(one.id);
+  assert.ok([...be.images.values()].some((i) => i.config.history?.some((h) => h.created_by === '/bin/sh -c #!/usr/bin/env python3\nprint("hi")\n')), 'history keeps the text');
+  await build(b, { Dockerfile: df.replace('"hi"', '"ho"') });
+  assert.equal(be.runs.length, 4, 'another script: it and the next step run again');
+});
+
 test('builder: ADD <url> with --checksum (fetched by the daemon), COPY --link', async () => {
   const http = await import('node:http');
   const body = 'downloaded content\n';
