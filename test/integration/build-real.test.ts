@@ -100,7 +100,9 @@ WORKDIR /src
 COPY package.json build.js ./
 COPY src/ ./src/
 RUN node build.js && ls dist
-RUN mkdir -p /rt && cp --parents /usr/bin/node $(ldd /usr/bin/node | awk '$2 == "=>" && $3 ~ /^\\// {print $3}') /rt/
+# Under /usr only: a /lib dir copied onto the base's /lib -> usr/lib link
+# would replace the link, as Docker's COPY does.
+RUN mkdir -p /rt && cp --parents /usr/bin/node $(ldd /usr/bin/node | awk '$2 == "=>" && $3 ~ /^\\// {print $3}' | sed 's|^/lib/|/usr/lib/|') /rt/ && ls /rt
 
 FROM ${BASE} AS runtime
 COPY --from=build /rt/ /

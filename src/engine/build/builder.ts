@@ -746,7 +746,7 @@ export class Builder {
     for (const s of sources) {
       if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || s.startsWith('git@')) {
         if (cmd === 'COPY') throw new BuildError('COPY failed: source can\'t be a URL for COPY');
-        if (!isUrl(s)) throw new BuildError('ADD from a git repository is not supported by berth\'s builder yet');
+        if (!isUrl(s)) throw new BuildError('ADD from a git repository or a URL other than HTTP(S) is not supported by berth\'s builder yet');
       }
     }
     const checksum = ins.checksum ? x(ins.checksum) : undefined;

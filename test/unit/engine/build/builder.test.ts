@@ -363,7 +363,7 @@ test('builder: ADD <url> with --checksum (fetched by the daemon), COPY --link', 
     await assert.rejects(build(b, { Dockerfile: `FROM busybox\nADD --checksum=${bad} a /opt/\n`, a: 'a' }), /checksum can't be specified for non-HTTP\(S\) sources/);
     await assert.rejects(build(b, { Dockerfile: `FROM busybox\nADD ${base}/missing /opt/\n` }), /failed to GET .*\/missing with status 404/);
     await assert.rejects(build(b, { Dockerfile: `FROM busybox\nCOPY ${base}/files/tool.txt /opt/\n` }), /source can't be a URL for COPY/);
-    await assert.rejects(build(b, { Dockerfile: 'FROM busybox\nADD git@github.com:x/y.git /y\n' }), /ADD from a git repository is not supported/);
+    await assert.rejects(build(b, { Dockerfile: 'FROM busybox\nADD git@github.com:x/y.git /y\n' }), /ADD from a git repository or a URL other than HTTP\(S\) is not supported/);
     assert.deepEqual(fs.readdirSync(path.join(be.dataDir, 'downloads')), [], 'downloads are removed');
   } finally {
     server.close();
