@@ -101,8 +101,9 @@ COPY package.json build.js ./
 COPY src/ ./src/
 RUN node build.js && ls dist
 # Under /usr only: a /lib dir copied onto the base's /lib -> usr/lib link
-# would replace the link, as Docker's COPY does.
-RUN mkdir -p /rt && cp --parents /usr/bin/node $(ldd /usr/bin/node | awk '$2 == "=>" && $3 ~ /^\\// {print $3}' | sed 's|^/lib/|/usr/lib/|') /rt/ && ls /rt
+# would replace the link, as Docker's COPY does. Debian's node also loads
+# builtins from /usr/share/nodejs (cjs-module-lexer, undici, acorn).
+RUN mkdir -p /rt && cp --parents /usr/bin/node $(ldd /usr/bin/node | awk '$2 == "=>" && $3 ~ /^\\// {print $3}' | sed 's|^/lib/|/usr/lib/|') /rt/ && cp -rL --parents /usr/share/nodejs /rt/ && ls /rt
 
 FROM ${BASE} AS runtime
 COPY --from=build /rt/ /
@@ -132,7 +133,7 @@ fs.writeFileSync('dist/app.js', '// built\\nconst VERSION = ' + JSON.stringify(p
     const out = await docker(d, 'run', '--rm', 'real/node:docker');
     ok(out);
     assert.match(out.stdout, /^hello world from v1\.2\.3 node v\d+\.\d+\.\d+ uid 1000\n$/);
-    // Only what it needs: no sources, no package database entry, no apt lists.
+    // Only what it needs: no sources, no package database entry, no docs.
     const ls = await docker(d, 'run', '--rm', '--entrypoint', 'sh', 'real/node:docker', '-c',
       'ls /app; test -e /src && echo has-src; dpkg-query -W nodejs 2>/dev/null && echo has-dpkg-nodejs; ls /usr/share/doc | grep -c node; true');
     ok(ls);
