@@ -177,6 +177,9 @@ export class Client {
         resolve({ status, headers: res.headers, body: res });
       });
       if (stream) {
+        // The headers go now, not with the first chunk: a stream slow to
+        // start (mmdebstrap's tar) must not meet the server's headers timeout.
+        req.flushHeaders();
         stream.on('error', (err) => req.destroy(err));
         stream.pipe(req);
       } else {

@@ -45,7 +45,9 @@ export class ApiServer {
     } catch {
       // not there
     }
-    const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+    // No limit on receiving a request (Node's is 5 min): an import or a
+    // build context may stream for longer, as dockerd allows.
+    const server = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
       this.opts.debug(`${req.method} ${req.url}`);
       void this.dispatch(req, res);
     });

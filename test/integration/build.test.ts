@@ -4,7 +4,8 @@
 // rebuild is all cached and creates no containers; a changed copied file
 // invalidates its step and later; an ignored file nothing), a failing RUN
 // (its exit code and output, nothing left behind), COPY outside the
-// context, and `docker history`.
+// context, `docker history`, RUN --mount (bind, cache, tmpfs, secret),
+// ADD <url> --checksum, and each cache rule.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -249,5 +250,149 @@ tar(${JSON.stringify(path.join(ctx, 'link.tar'))}, [('ok.txt', {}), ('link', dic
     ok(viaTar, 'berth build -');
     const f = await docker(d, 'run', '--rm', 'stdin-tar', 'cat', '/f');
     assert.equal(f.stdout, 'from tar');
+  });
+
+  it('RUN --mount=type=secret through berth build --secret: read in the step, in no layer, history, cache key or log', async () => {
+    const ctx = path.join(tmp, 'secret');
+    const value = `s3cr3t-${process.pid}-value`;
+    writeTree(ctx, {
+      Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=tok --mount=type=secret,id=tok,env=TOK,target=/root/tok sh -c \'test "$(cat /run/secrets/tok)" = "$TOK" && test "$(cat /root/tok)" = "$TOK" && stat -c "%a %u" /run/secrets/tok && echo ${#TOK} > /len\'\n',
+      'tok.txt': value,
+    });
+    // The classic docker CLI has no secrets without BuildKit.
+    const refused = await classic('--secret', `id=tok,src=${path.join(ctx, 'tok.txt')}`, ctx);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /secret.*requires BuildKit|BuildKit/i);
+    const noSecret = await berth(d, 'build', '--progress=plain', ctx);
+    assert.notEqual(noSecret.code, 0, 'the step fails without the secret');
+    const b = await run(BERTH, ['build', '--progress=plain', '-t', 'secret', '--secret', `id=tok,src=${path.join(ctx, 'tok.txt')}`, ctx], d.env, undefined, 180000);
+    ok(b, 'berth build --secret');
+    assert.match(b.stderr, /#\d+ +[\d.]+ 400 0\n/);
+    const len = await docker(d, 'run', '--rm', 'secret', 'sh', '-c', 'cat /len; cat /run/secrets/tok /root/tok | wc -c');
+    ok(len);
+    assert.equal(len.stdout, `${value.length}\n0\n`, 'only empty mount points stay');
+    const save = await run('docker', ['save', 'secret'], d.env, undefined, 60000);
+    ok(save);
+    assert.equal(save.stdout.includes(value), false, 'not in any layer or config');
+    const hist = await docker(d, 'history', '--no-trunc', 'secret');
+    assert.equal(hist.stdout.includes(value), false);
+    const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.isFile() ? [path.join(dir, e.name)] : []));
+    const builder = path.join(d.dataRoot, 'builder');
+    for (const f of walk(builder)) assert.equal(fs.readFileSync(f).includes(value), false, `${f} holds the secret`);
+    assert.equal(d.log().includes(value), false, 'not in the daemon log');
+    assert.deepEqual(await leftovers(d), { containers: '', mounts: [] });
+  });
+
+  it('ADD <url> with --checksum from a loopback server (the daemon fetches), COPY --link', async () => {
+    const http = await import('node:http');
+    const { createHash } = await import('node:crypto');
+    const body = 'fetched by berthd\n';
+    const sha = createHash('sha256').update(body).digest('hex');
+    let gets = 0;
+    const server = http.createServer((req, res) => {
+      gets++;
+      if (req.url === '/dl/tool.txt') {
+        res.writeHead(200, { 'Last-Modified': 'Wed, 21 Oct 2015 07:28:00 GMT', 'Content-Length': String(body.length) });
+        res.end(body);
+      } else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/dl/tool.txt`;
+    try {
+      const ctx = path.join(tmp, 'addurl');
+      writeTree(ctx, {
+        Dockerfile: `FROM busybox\nADD --checksum=sha256:${sha} ${url} /opt/\nCOPY --link f /link/f\nRUN stat -c "%a %Y" /opt/tool.txt && cat /opt/tool.txt /link/f\n`,
+        'Dockerfile.bad': `FROM busybox\nADD --checksum=sha256:${'0'.repeat(64)} ${url} /opt/\n`,
+        f: 'linked\n',
+      });
+      const r = await classic('-t', 'addurl', ctx);
+      ok(r, 'docker build');
+      assert.match(r.stdout, /600 1445412480\nfetched by berthd\nlinked\n/);
+      assert.ok(gets >= 1, 'the daemon fetched it');
+      const bad = await classic('-f', path.join(ctx, 'Dockerfile.bad'), ctx);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, new RegExp(`digest mismatch sha256:0{64}: sha256:${sha}`));
+      const b = await berth(d, 'build', '--progress=plain', '--no-cache', ctx);
+      ok(b, 'berth build');
+      assert.match(b.stderr, /fetched by berthd/);
+    } finally {
+      server.close();
+    }
+    assert.deepEqual(await leftovers(d), { containers: '', mounts: [] });
+  });
+
+  it('each cache rule: instruction text, file content (not time), mode, build args used or not, base image, bound files, secrets, --no-cache', async () => {
+    const ctx = path.join(tmp, 'rules');
+    const df = (extra = '') => `FROM rules-base
+ARG USED=1
+ARG UNUSED=1
+COPY f /f
+RUN echo "used=$USED" > /used
+RUN --mount=type=bind,source=bound,target=/b cat /b/x > /x
+RUN --mount=type=secret,id=s cat /run/secrets/s >/dev/null; echo ${extra} > /extra
+`;
+    writeTree(ctx, { Dockerfile: df(), f: 'f1', 'bound/x': 'x1', s: 'secret one' });
+    ok(await docker(d, 'tag', 'busybox', 'rules-base'));
+    // Which steps came from the cache, by number (classic output).
+    const cachedSteps = (out: string) => [...out.matchAll(/Step (\d+)\/\d+ : [^\n]*\n ---> Using cache/g)].map((m) => Number(m[1]));
+    const build = async (...args: string[]) => {
+      const r = await classic(...args, ctx);
+      ok(r, args.join(' '));
+      return cachedSteps(r.stdout);
+    };
+    const sbuild = async (secret: string) => {
+      fs.writeFileSync(path.join(ctx, 's'), secret);
+      const r = await run(BERTH, ['build', '--progress=plain', '--secret', `id=s,src=${path.join(ctx, 's')}`, ctx], d.env, undefined, 180000);
+      ok(r, 'berth build');
+      return (r.stderr.match(/ CACHED$/gm) ?? []).length;
+    };
+    await build();
+    const all = [2, 3, 4, 5, 6, 7];
+    assert.deepEqual(await build(), all, 'the same build: all cached');
+    // A touched file with the same content: cached.
+    const t = new Date(Date.now() + 60000);
+    fs.utimesSync(path.join(ctx, 'f'), t, t);
+    assert.deepEqual(await build(), all, 'mtime only');
+    // Its mode: COPY and after.
+    fs.chmodSync(path.join(ctx, 'f'), 0o755);
+    assert.deepEqual(await build(), [2, 3], 'mode changed');
+    // Its content: COPY and after.
+    fs.writeFileSync(path.join(ctx, 'f'), 'f2');
+    assert.deepEqual(await build(), [2, 3], 'content changed');
+    // A build arg no ARG declares: nothing. A declared one: every RUN after
+    // it (they all have the stage's args in their environment, as in the
+    // classic builder), not the COPY that does not read it.
+    assert.deepEqual(await build('--build-arg', 'NOTDECLARED=2'), all, 'undeclared arg');
+    assert.deepEqual(await build('--build-arg', 'UNUSED=2'), [2, 3, 4], 'declared arg');
+    assert.deepEqual(await build('--build-arg', 'USED=2'), [2, 3, 4], 'used arg');
+    assert.deepEqual(await build('--build-arg', 'USED=2'), all);
+    // A bound file's content: its RUN and after.
+    fs.writeFileSync(path.join(ctx, 'bound/x'), 'x2');
+    assert.deepEqual(await build('--build-arg', 'USED=2'), [2, 3, 4, 5], 'bound file changed');
+    // An instruction's text: it and after.
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), df('changed'));
+    assert.deepEqual(await build('--build-arg', 'USED=2'), [2, 3, 4, 5, 6], 'instruction changed');
+    // Another base image under the same name: everything.
+    ok(await run('docker', ['build', '-q', '-t', 'rules-base', '-'], { ...d.env, DOCKER_BUILDKIT: '0' }, 'FROM busybox\nRUN echo new > /new\n', 180000), 'new base');
+    assert.deepEqual(await build('--build-arg', 'USED=2'), [], 'base changed');
+    // --no-cache: nothing cached.
+    assert.deepEqual(await build('--no-cache', '--build-arg', 'USED=2'), [], '--no-cache');
+    // A secret's value is not in the key (BuildKit's rule).
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), df());
+    await sbuild('secret one');
+    assert.equal(await sbuild('secret two'), 6, 'a changed secret: all cached');
+  });
+
+  it('a RUN heredoc with a #! line runs under its interpreter', async () => {
+    const ctx = path.join(tmp, 'shebang');
+    writeTree(ctx, { Dockerfile: 'FROM busybox\nRUN <<EOF\n#!/bin/cat\nread by cat, not sh\nEOF\nRUN <<EOF\necho by sh\nEOF\n' });
+    const r = await classic(ctx);
+    ok(r, 'docker build');
+    assert.match(r.stdout, /#!\/bin\/cat\nread by cat, not sh\n/);
+    assert.match(r.stdout, /\nby sh\n/);
+    assert.deepEqual(await leftovers(d), { containers: '', mounts: [] });
   });
 });

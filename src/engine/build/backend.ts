@@ -93,6 +93,8 @@ export class EngineBuildBackend implements BuildBackend {
     }
     await fsp.rm(mnt, { recursive: true, force: true });
     await fsp.rm(path.join(this.d.root, 'contexts'), { recursive: true, force: true });
+    // RUN --mount=type=secret files of a step cut short.
+    await fsp.rm(path.join(this.d.root, 'secrets'), { recursive: true, force: true });
   }
 
   image(id: string): ImageRecord | undefined {

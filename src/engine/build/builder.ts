@@ -22,7 +22,7 @@ import type { ImageRecord, ImageRunConfig } from '../images/types';
 import type { MountSpec, NetworkSpec } from '../containers/spec';
 import { resolveUser } from '../runtime/user';
 import type { BuildBackend } from './backend';
-import { CopyError, hashTree, packEntries, plan, resolveSources, type SourceOptions } from './copy';
+import { checkDigest, CopyError, download, hashTree, packEntries, plan, resolveSources, type SourceOptions } from './copy';
 import { DockerfileError, instructionOf, parseDockerfile, type Instruction, type Stage } from './instructions';
 import { envLookup, LexError, ShellLex } from './lexer';
 import { parse, parseHeredoc } from './parser';
@@ -40,6 +40,9 @@ export interface BuildOptions {
   // Remove intermediate containers after a successful step (a failed
   // step's container is always removed).
   rm: boolean;
+  // `--secret id=…`: what RUN --mount=type=secret exposes, by id. Never in
+  // a layer, a cache key, the history or a kept container.
+  secrets?: Record<string, Buffer>;
 }
 
 // What a build reports. `stage` is the stage's index (-1: the ARGs before
@@ -535,6 +538,10 @@ export class Builder {
     if (ins.security) throw new BuildError('RUN --security is not supported by berth\'s builder yet');
     if (ins.network && !['default', 'none', 'host'].includes(ins.network)) throw new BuildError(`unsupported network mode: ${ins.network}`);
     let args = ins.cmdLine;
+    // A lone heredoc with a "#!" line runs as its own program (BuildKit's
+    // /dev/pipes/<name>, a read-only file on the runtime's /dev tmpfs, so
+    // nothing of it lands in the layer); key and history keep its text.
+    let script: { name: string; data: string } | undefined;
     if (ins.files.length) {
       // BuildKit's rules: a lone heredoc is the script; otherwise the shell
       // gets the line with its heredocs and handles them.
@@ -543,6 +550,7 @@ export class Builder {
       if (h) {
         const f = ins.files[0];
         args = [f.chomp ? f.content.replace(/^\t+/gm, '') : f.content];
+        if (args[0].startsWith('#!') && ins.files.length === 1) script = { name: f.name, data: args[0] };
       } else {
         let full = args[0];
         for (const f of ins.files) full += '\n' + f.content + f.name;
@@ -561,8 +569,11 @@ export class Builder {
     const createdBy = `${argPairs.length ? `|${argPairs.length} ${argPairs.join(' ')} ` : ''}${argv.join(' ')}`;
     const releases: { release(): Promise<void> }[] = [];
     let id: string | undefined;
+    let secretUsed = false;
     try {
-      const { mounts, key: mountKey } = await this.runMounts(c, st, ins.mounts, releases);
+      const { mounts, key: mountKey, secretEnv } = await this.runMounts(c, st, ins.mounts, releases);
+      secretUsed = secretEnv.length > 0 || ins.mounts.some((m) => /(^|,)\s*type=secret(,|$)/i.test(m));
+      env.push(...secretEnv);
       const key = this.key(st.image!, createdBy, `${ins.network ?? ''}\n${mountKey}`);
       const hit = await this.cached(c, key);
       if (hit) {
@@ -570,8 +581,18 @@ export class Builder {
         st.image = hit;
         return true;
       }
+      let runArgv = argv;
+      if (script) {
+        const dir = path.join(this.b.dataDir, 'heredocs', randomBytes(8).toString('hex'));
+        await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+        releases.push({ release: () => fsp.rm(dir, { recursive: true, force: true }) });
+        await fsp.writeFile(path.join(dir, 'script'), script.data, { mode: 0o755 });
+        const target = `/dev/pipes/${script.name}`;
+        mounts.push({ type: 'bind', source: path.join(dir, 'script'), target, readonly: true });
+        runArgv = [target];
+      }
       const code = await this.b.runContainer(
-        { image: st.image!, config: st.config, argv, env, network: this.network(c, ins.network), mounts },
+        { image: st.image!, config: st.config, argv: runArgv, env, network: this.network(c, ins.network), mounts },
         (d) => out(d.toString('utf8')),
         (cid) => {
           id = cid;
@@ -586,7 +607,8 @@ export class Builder {
       id = undefined;
       throw err;
     } finally {
-      if (id && c.o.rm) {
+      // A container that saw a secret (its env=) is never kept.
+      if (id && (c.o.rm || secretUsed)) {
         await this.b.removeContainer(id);
         c.emit({ type: 'stream', stage: c.i, text: ` ---> Removed intermediate container ${short(id)}\n` });
       }
@@ -599,9 +621,10 @@ export class Builder {
   // mounts, and what the cache key takes of them (a bind's content hash).
   // A bind's source resolves inside its root (the context, a stage or an
   // image mounted read-only), so "..", or a link, cannot lead out.
-  private async runMounts(c: StageCtx, st: StageState, specs: string[], releases: { release(): Promise<void> }[]): Promise<{ mounts: MountSpec[]; key: string }> {
+  private async runMounts(c: StageCtx, st: StageState, specs: string[], releases: { release(): Promise<void> }[]): Promise<{ mounts: MountSpec[]; key: string; secretEnv: string[] }> {
     const mounts: MountSpec[] = [];
     const keys: string[] = [];
+    const secretEnv: string[] = [];
     const env = envLookup(st.args, st.config.Env);
     for (const raw of specs) {
       const spec = this.expand(c.lex, raw, env);
@@ -612,7 +635,11 @@ export class Builder {
         f[k] = eq < 0 ? 'true' : part.slice(eq + 1);
       }
       const type = f.type ?? 'bind';
-      if (!['bind', 'cache', 'tmpfs'].includes(type)) throw new BuildError(`RUN --mount type=${type} is not supported by berth's builder yet`);
+      if (!['bind', 'cache', 'tmpfs', 'secret'].includes(type)) throw new BuildError(`RUN --mount type=${type} is not supported by berth's builder yet`);
+      if (type === 'secret') {
+        await this.secretMount(c, st, spec, f, mounts, keys, secretEnv, releases);
+        continue;
+      }
       const target = f.target ?? f.dst ?? f.destination;
       if (!target) throw new BuildError(`RUN --mount=${spec}: the mount target must be specified`);
       const abs = target.startsWith('/') ? path.posix.normalize(target) : path.posix.join(st.config.WorkingDir || '/', target);
@@ -659,20 +686,77 @@ export class Builder {
         keys.push(`bind ${f.from ?? ''} ${src} ${abs} ${await hashTree(opts, src === '.' ? '' : src)}`);
       }
     }
-    return { mounts, key: keys.join('\n') };
+    return { mounts, key: keys.join('\n'), secretEnv };
+  }
+
+  // RUN --mount=type=secret (BuildKit's keys): the secret as a read-only
+  // file (at target, default /run/secrets/<id>) and/or in an env var. The
+  // file lives under the builder's dir only while the step runs; the key
+  // takes the id and where it goes, never the value (BuildKit's rule: a
+  // changed secret does not invalidate the cache).
+  private async secretMount(c: StageCtx, st: StageState, spec: string, f: Record<string, string>, mounts: MountSpec[], keys: string[], secretEnv: string[], releases: { release(): Promise<void> }[]): Promise<void> {
+    const known = ['type', 'id', 'target', 'dst', 'destination', 'required', 'mode', 'uid', 'gid', 'env'];
+    for (const k of Object.keys(f)) if (!known.includes(k)) throw new BuildError(`RUN --mount=${spec}: unexpected key '${k}' for type secret`);
+    let target = f.target ?? f.dst ?? f.destination;
+    const id = f.id || (target ? path.posix.basename(target) : '');
+    if (!id) throw new BuildError(`RUN --mount=${spec}: the secret id must be specified`);
+    if (!target && !f.env) target = `/run/secrets/${id}`;
+    const required = f.required === 'true';
+    const num = (v: string | undefined, name: string, base: number, def: number) => {
+      if (v === undefined) return def;
+      const n = parseInt(v, base);
+      if (!/^[0-9]+$/.test(v) || Number.isNaN(n)) throw new BuildError(`RUN --mount=${spec}: invalid ${name}: ${v}`);
+      return n;
+    };
+    const mode = num(f.mode, 'mode', 8, 0o400);
+    const uid = num(f.uid, 'uid', 10, 0);
+    const gid = num(f.gid, 'gid', 10, 0);
+    const value = c.o.secrets?.[id];
+    keys.push(`secret ${id} ${target ?? ''} ${f.env ?? ''} ${required} ${mode.toString(8)} ${uid}:${gid}`);
+    if (value === undefined) {
+      // BuildKit skips a missing secret that is not required.
+      if (required) throw new BuildError(`secret ${id} not found: give it with berth build --secret id=${id},src=<file>`);
+      return;
+    }
+    if (f.env) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(f.env)) throw new BuildError(`RUN --mount=${spec}: invalid env name: ${f.env}`);
+      secretEnv.push(`${f.env}=${value.toString('utf8')}`);
+    }
+    if (!target) return;
+    const abs = target.startsWith('/') ? path.posix.normalize(target) : path.posix.join(st.config.WorkingDir || '/', target);
+    const dir = path.join(this.b.dataDir, 'secrets', randomBytes(8).toString('hex'));
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    releases.push({ release: () => fsp.rm(dir, { recursive: true, force: true }) });
+    const file = path.join(dir, 'secret');
+    await fsp.writeFile(file, value, { mode: 0o600 });
+    if (uid !== 0 || gid !== 0) await fsp.chown(file, uid, gid);
+    await fsp.chmod(file, mode);
+    mounts.push({ type: 'bind', source: file, target: abs, readonly: true });
   }
 
   private async copy(c: StageCtx, st: StageState, ins: Instruction & { kind: 'copy' | 'add' }, x: (w: string) => string, nop: string, argKey: () => string): Promise<boolean> {
     const cmd = ins.kind === 'copy' ? 'COPY' : 'ADD';
-    if (ins.link) throw new BuildError(`${cmd} --link is not supported by berth's builder yet`);
+    // --link: the files make a layer of their own in BuildKit, rebased
+    // without the layers under it; in this builder the layer holds the same
+    // files (the base's paths are resolved as without it).
     if (ins.excludes.length) throw new BuildError(`${cmd} --exclude is not supported by berth's builder yet`);
     if (ins.parents) throw new BuildError('COPY --parents is not supported by berth\'s builder yet');
-    if (ins.checksum) throw new BuildError('ADD --checksum is not supported by berth\'s builder yet');
     const sources = ins.sources.map((s) => x(s));
+    const isUrl = (s: string) => /^https?:\/\//i.test(s);
     for (const s of sources) {
       if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || s.startsWith('git@')) {
         if (cmd === 'COPY') throw new BuildError('COPY failed: source can\'t be a URL for COPY');
-        throw new BuildError('ADD from a URL or a git repository is not supported by berth\'s builder yet');
+        if (!isUrl(s)) throw new BuildError('ADD from a git repository or a URL other than HTTP(S) is not supported by berth\'s builder yet');
+      }
+    }
+    const checksum = ins.checksum ? x(ins.checksum) : undefined;
+    if (checksum) {
+      if (sources.length !== 1 || ins.contents.length) throw new BuildError('checksum can\'t be specified for multiple sources');
+      if (!isUrl(sources[0])) throw new BuildError('checksum can\'t be specified for non-HTTP(S) sources');
+      try {
+        checkDigest(checksum);
+      } catch (e) {
+        throw new BuildError((e as Error).message);
       }
     }
     const contents = ins.contents.map((h) => ({ path: h.path, data: h.expand ? x(h.data) : h.data }));
@@ -715,7 +799,14 @@ export class Builder {
       }
       let p;
       try {
-        const resolved = ins.sources.length ? resolveSources(src, sources) : [];
+        // URLs are fetched by the daemon, each into a dir of its own.
+        const local = sources.filter((s) => !isUrl(s));
+        const resolved = local.length ? resolveSources(src, local) : [];
+        for (const u of sources.filter(isUrl)) {
+          const dir = path.join(this.b.dataDir, 'downloads', randomBytes(8).toString('hex'));
+          mounts.push({ release: () => fsp.rm(dir, { recursive: true, force: true }) });
+          resolved.push(await download(u, dir, checksum));
+        }
         p = await plan({ sources: resolved, contents, dest, destIsDir, add: cmd === 'ADD', o: src });
       } catch (e) {
         if (e instanceof CopyError) throw new BuildError(e.message);

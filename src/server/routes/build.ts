@@ -31,6 +31,29 @@ function jsonParam<T>(q: URLSearchParams, name: string, what: string): T | undef
   }
 }
 
+// `X-Berth-Build-Secrets` (berth's own, for `berth build --secret`): a
+// base64 JSON object of id → base64 value. A header, not a query
+// parameter, so a secret never lands in a logged URL.
+export const SECRETS_HEADER = 'x-berth-build-secrets';
+
+export function secretsOf(header: string | string[] | undefined): Record<string, Buffer> | undefined {
+  if (header === undefined) return undefined;
+  if (Array.isArray(header)) throw invalidArgument(`${SECRETS_HEADER} given more than once`);
+  let j: unknown;
+  try {
+    j = JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
+  } catch {
+    throw invalidArgument(`${SECRETS_HEADER}: not base64 JSON`);
+  }
+  if (!j || typeof j !== 'object' || Array.isArray(j)) throw invalidArgument(`${SECRETS_HEADER}: not an object`);
+  const out: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(j as Record<string, unknown>)) {
+    if (typeof v !== 'string' || k === '') throw invalidArgument(`${SECRETS_HEADER}: secret ${JSON.stringify(k)} is not a base64 string`);
+    out[k] = Buffer.from(v, 'base64');
+  }
+  return out;
+}
+
 export function buildOptionsOf(q: URLSearchParams): BuildOptions {
   const tags = q.getAll('t').filter((t) => t !== '');
   for (const t of tags) parseReference(t);
@@ -79,6 +102,8 @@ export function buildRoutes(r: Router, d: BuildRouteBackend): void {
   r.post('/build', async (ctx) => {
     const q = ctx.query;
     const o = buildOptionsOf(q);
+    const secrets = secretsOf(ctx.req.headers[SECRETS_HEADER]);
+    if (secrets) o.secrets = secrets;
     const platform = q.get('platform');
     if (platform) {
       const host = hostPlatform();

@@ -231,7 +231,7 @@ export const buildCommand: Command = {
     { name: 'pull', type: 'bool', desc: 'Always attempt to pull a newer version of the image' },
     { name: 'quiet', short: 'q', type: 'bool', desc: 'Suppress the build output and print image ID on success' },
     { name: 'rm', type: 'bool', default: true, desc: 'Remove intermediate containers after a successful build' },
-    { name: 'secret', type: 'list', meta: 'stringArray', desc: 'Secret to expose to the build', unsupported: true, hidden: true },
+    { name: 'secret', type: 'list', meta: 'stringArray', desc: 'Secret to expose to the build (format: "id=mysecret[,src=/local/secret]" or "id=X,env=VAR")', hidden: true },
     { name: 'security-opt', type: 'list', meta: 'strings', desc: 'Security options', unsupported: true },
     { name: 'shm-size', type: 'bytes', desc: 'Size of "/dev/shm"', unsupported: true },
     { name: 'squash', type: 'bool', desc: 'Squash newly built layers into a single new layer', unsupported: true },
@@ -322,10 +322,14 @@ export const buildCommand: Command = {
     if (f.target) query.target = f.target;
     if (f.platform) query.platform = f.platform;
 
+    const headers: Record<string, string> = { 'Content-Type': 'application/x-tar' };
+    const secrets = secretsOf((f.secret as string[]) ?? [], ctx.env);
+    if (secrets) headers['X-Berth-Build-Secrets'] = secrets;
+
     const useTty = !quiet && (progress === 'tty' || (progress === 'auto' && isTTY(ctx.err)));
     const display = quiet ? undefined : useTty ? new TtyDisplay(ctx.err, started) : new PlainDisplay(ctx.err);
     const ctxVertex = display?.vertex('[internal] load build context', started);
-    const res = await ctx.client().request('POST', '/build', { query, body, headers: { 'Content-Type': 'application/x-tar' } });
+    const res = await ctx.client().request('POST', '/build', { query, body, headers });
     if (display && ctxVertex) display.finish(ctxVertex, Date.now());
 
     let imageId = '';
@@ -383,6 +387,48 @@ export const buildCommand: Command = {
     return 0;
   },
 };
+
+// --secret, buildx's forms: id=X,src=FILE (type=file), id=X,env=VAR
+// (type=env), id=X alone (the env var X, else the file X). Sent in a header
+// (base64 JSON), which the daemon reads for RUN --mount=type=secret.
+export function secretsOf(specs: string[], env: NodeJS.ProcessEnv): string | undefined {
+  if (specs.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const spec of specs) {
+    const f: Record<string, string> = {};
+    for (const part of spec.split(',')) {
+      const eq = part.indexOf('=');
+      if (eq < 0) throw new StatusError(1, `invalid secret: ${spec}: expected key=value`);
+      const k = part.slice(0, eq).trim().toLowerCase();
+      if (!['id', 'type', 'src', 'source', 'env'].includes(k)) throw new StatusError(1, `invalid secret: ${spec}: unexpected key ${k}`);
+      f[k] = part.slice(eq + 1);
+    }
+    const src = f.src ?? f.source;
+    const id = f.id || (src ? path.basename(src) : f.env ?? '');
+    if (!id) throw new StatusError(1, `invalid secret: ${spec}: an id is required`);
+    if (f.type && f.type !== 'file' && f.type !== 'env') throw new StatusError(1, `invalid secret: ${spec}: unsupported type ${f.type}`);
+    let value: Buffer;
+    const fromEnv = f.type === 'env' || f.env !== undefined || (!src && !f.type && env[id] !== undefined);
+    if (fromEnv) {
+      const name = f.env ?? src ?? id;
+      const v = env[name];
+      if (v === undefined) throw new StatusError(1, `secret ${id}: the environment variable ${name} is not set`);
+      value = Buffer.from(v);
+    } else {
+      const file = src ?? id;
+      try {
+        value = fs.readFileSync(file);
+      } catch (e) {
+        throw new StatusError(1, `secret ${id}: ${(e as Error).message}`);
+      }
+    }
+    out[id] = value.toString('base64');
+  }
+  const header = Buffer.from(JSON.stringify(out)).toString('base64');
+  // Node's servers take 16 KiB of headers.
+  if (header.length > 12 * 1024) throw new StatusError(1, 'berth build: the secrets are too large (12 KiB at most, encoded)');
+  return header;
+}
 
 async function readAll(s: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -22,6 +22,8 @@ class FakeBackend implements BuildBackend {
   removed: string[] = [];
   puts: { id: string; dir: string; names: string[] }[] = [];
   exitCode = (_argv: string[]) => 0;
+  // What each run's file bind mounts held while it ran (secrets).
+  seen: { target: string; data: string; mode: number }[][] = [];
   n = 0;
 
   constructor() {
@@ -51,6 +53,7 @@ class FakeBackend implements BuildBackend {
   }
   async runContainer(o: RunOptions, out: (d: Buffer) => void, created: (id: string) => void) {
     this.runs.push(o);
+    this.seen.push((o.mounts ?? []).filter((m) => m.type === 'bind' && fs.statSync(m.source).isFile()).map((m) => ({ target: m.target, data: fs.readFileSync(m.source, 'utf8'), mode: fs.statSync(m.source).mode & 0o777 })));
     const id = `c${this.created.length}`;
     this.created.push(id);
     created(id);
@@ -283,5 +286,86 @@ test('builder: RUN --mount bind (contained, keyed by content), cache and tmpfs',
   await build(b, { Dockerfile: df, 'conf/x': '2' });
   assert.equal(be.runs.length, 2, 'changed bound content: runs again');
   await assert.rejects(build(b, { Dockerfile: 'FROM busybox\nRUN --mount=type=bind,source=../x,target=/x true\n' }), /outside the build context/);
-  await assert.rejects(build(b, { Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=s true\n' }), /type=secret is not supported/);
+  await assert.rejects(build(b, { Dockerfile: 'FROM busybox\nRUN --mount=type=ssh true\n' }), /type=ssh is not supported/);
+});
+
+test('builder: RUN --mount=type=secret: a file and an env var while the step runs, never in the image, history or cache key', async () => {
+  const be = new FakeBackend();
+  const b = new Builder(be);
+  const df = 'FROM busybox\nRUN --mount=type=secret,id=tok --mount=type=secret,id=npm,target=/root/.npmrc,mode=0440,uid=0,gid=0 --mount=type=secret,id=tok,env=TOKEN,required=true use-it\n';
+  const one = await build(b, { Dockerfile: df }, { secrets: { tok: Buffer.from('s3cr3t-one'), npm: Buffer.from('//reg/:_authToken=abc') }, rm: false });
+  assert.deepEqual(be.seen[0], [
+    { target: '/run/secrets/tok', data: 's3cr3t-one', mode: 0o400 },
+    { target: '/root/.npmrc', data: '//reg/:_authToken=abc', mode: 0o440 },
+  ]);
+  assert.ok(be.runs[0].env.includes('TOKEN=s3cr3t-one'));
+  // Gone after the step; the container that saw it removed even with rm=false.
+  for (const m of be.runs[0].mounts!) assert.equal(fs.existsSync(m.source), false);
+  assert.ok(be.removed.includes(be.created[0]));
+  const img = be.images.get(one.id)!;
+  assert.doesNotMatch(JSON.stringify(img.config), /s3cr3t|authToken/);
+  assert.doesNotMatch(JSON.stringify(one.events), /s3cr3t|authToken/);
+  assert.doesNotMatch(fs.readFileSync(path.join(be.dataDir, 'cache.json'), 'utf8'), /s3cr3t|authToken/);
+  // A changed secret does not invalidate the step (BuildKit's rule).
+  const two = await build(b, { Dockerfile: df }, { secrets: { tok: Buffer.from('other'), npm: Buffer.from('x') } });
+  assert.equal(two.id, one.id);
+  assert.equal(be.runs.length, 1);
+  // Required and missing: refused; optional and missing: no mount.
+  await assert.rejects(build(b, { Dockerfile: df }, { secrets: { npm: Buffer.from('x') }, noCache: true }), /secret tok not found/);
+  await build(b, { Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=absent cat /run/secrets/absent || true\n' });
+  assert.deepEqual(be.runs.at(-1)!.mounts, []);
+  await assert.rejects(build(b, { Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=x,src=y true\n' }), /unexpected key 'src' for type secret/);
+});
+
+test('builder: a heredoc with a #! line runs as its own program, keyed by its text', async () => {
+  const be = new FakeBackend();
+  const b = new Builder(be);
+  const df = 'FROM busybox\nRUN <<EOF\n#!/usr/bin/env python3\nprint("hi")\nEOF\nRUN <<EOF\necho plain\nEOF\n';
+  const one = await build(b, { Dockerfile: df });
+  assert.deepEqual(be.runs[0].argv, ['/dev/pipes/EOF']);
+  assert.deepEqual(be.seen[0], [{ target: '/dev/pipes/EOF', data: '#!/usr/bin/env python3\nprint("hi")\n', mode: 0o755 }]);
+  assert.deepEqual(be.runs[1].argv, ['/bin/sh', '-c', 'echo plain\n']);
+  assert.ok(one.id);
+  assert.ok([...be.images.values()].some((i) => i.config.history?.some((h) => h.created_by === '/bin/sh -c #!/usr/bin/env python3\nprint("hi")\n')), 'history keeps the text');
+  await build(b, { Dockerfile: df.replace('"hi"', '"ho"') });
+  assert.equal(be.runs.length, 4, 'another script: it and the next step run again');
+});
+
+test('builder: ADD <url> with --checksum (fetched by the daemon), COPY --link', async () => {
+  const http = await import('node:http');
+  const body = 'downloaded content\n';
+  const sha = createHash('sha256').update(body).digest('hex');
+  const server = http.createServer((req, res) => {
+    if (req.url === '/files/tool.txt') {
+      res.writeHead(200, { 'Last-Modified': 'Wed, 21 Oct 2015 07:28:00 GMT' });
+      res.end(body);
+    } else if (req.url === '/redirect') {
+      res.writeHead(302, { Location: '/files/tool.txt' });
+      res.end();
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  try {
+    const be = new FakeBackend();
+    const b = new Builder(be);
+    await build(b, { Dockerfile: `FROM busybox\nADD --checksum=sha256:${sha} ${base}/files/tool.txt /opt/\nADD ${base}/redirect /r.txt\nCOPY --link a /a\n`, a: 'a' });
+    assert.deepEqual(be.puts.map((p) => [p.dir, p.names]), [['/', ['opt', 'opt/tool.txt']], ['/', ['r.txt']], ['/', ['a']]]);
+    // The same content again: cached (the key is the content's hash).
+    await build(b, { Dockerfile: `FROM busybox\nADD --checksum=sha256:${sha} ${base}/files/tool.txt /opt/\n` });
+    assert.equal(be.puts.length, 3);
+    const bad = 'sha256:' + '0'.repeat(64);
+    await assert.rejects(build(b, { Dockerfile: `FROM busybox\nADD --checksum=${bad} ${base}/files/tool.txt /opt/\n` }), new RegExp(`digest mismatch ${bad}: sha256:${sha}`));
+    await assert.rejects(build(b, { Dockerfile: `FROM busybox\nADD --checksum=md5:abc ${base}/files/tool.txt /opt/\n` }), /invalid checksum digest format: md5:abc/);
+    await assert.rejects(build(b, { Dockerfile: `FROM busybox\nADD --checksum=${bad} a /opt/\n`, a: 'a' }), /checksum can't be specified for non-HTTP\(S\) sources/);
+    await assert.rejects(build(b, { Dockerfile: `FROM busybox\nADD ${base}/missing /opt/\n` }), /failed to GET .*\/missing with status 404/);
+    await assert.rejects(build(b, { Dockerfile: `FROM busybox\nCOPY ${base}/files/tool.txt /opt/\n` }), /source can't be a URL for COPY/);
+    await assert.rejects(build(b, { Dockerfile: 'FROM busybox\nADD git@github.com:x/y.git /y\n' }), /ADD from a git repository or a URL other than HTTP\(S\) is not supported/);
+    assert.deepEqual(fs.readdirSync(path.join(be.dataDir, 'downloads')), [], 'downloads are removed');
+  } finally {
+    server.close();
+  }
 });
