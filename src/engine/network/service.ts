@@ -58,6 +58,9 @@ export interface CreateNetworkOptions {
   gateway?: string;
   ipRange?: string;
   internal?: boolean;
+  // Recorded and reported: any container may join a local bridge network,
+  // so Attachable is always in effect here (docker-compose sends it).
+  attachable?: boolean;
   labels?: Record<string, string>;
   options?: Record<string, string>;
 }
@@ -285,6 +288,7 @@ export class NetworkService implements Networks {
       ...(ipRange ? { ipRange } : {}),
       userSubnet: !!o.subnet,
       internal: !!o.internal,
+      ...(o.attachable ? { attachable: true } : {}),
       dns: true,
       ...(mtu ? { mtu } : {}),
       labels: o.labels ?? {},
