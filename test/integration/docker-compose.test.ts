@@ -84,6 +84,7 @@ describe('docker-compose 1.29 against berthd', { timeout: 900_000 }, () => {
     const facts: NetFacts = { bridges: [], subnets: [], ports };
     for (const id of r.stdout.split('\n').filter(Boolean)) {
       const n = await inspect(id);
+      assert.equal(n.Attachable, true, 'compose creates its networks attachable, and inspect says so');
       facts.bridges.push(n.Options?.['com.docker.network.bridge.name'] ?? `br-${n.Id.slice(0, 12)}`);
       facts.subnets.push(n.IPAM.Config[0].Subnet);
     }
