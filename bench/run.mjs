@@ -1502,13 +1502,25 @@ function makeDockerdBridge() {
 // What a dockerd with --iptables leaves: its chains, the jumps into them,
 // the rules naming its bridge, and its bridge. (Its FORWARD policy is put back by restoreHost.)
 function removeDockerdNet() {
+  // The DOCKER* chains and the jumps into them are the host's, shared by
+  // every dockerd with --iptables: while another one runs (another bench
+  // run on the machine), only the rules naming this run's bridge go.
+  const otherDockerd = daemonPids().some((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'dockerd';
+    } catch {
+      return false;
+    }
+  });
+  if (otherDockerd) log('another dockerd runs: its DOCKER chains are left in place');
   for (const table of ['nat', 'filter']) {
     const save = spawnSync('iptables-save', ['-t', table], { encoding: 'utf8' }).stdout || '';
-    const chains = [...save.matchAll(/^:(DOCKER\S*)/gm)].map((m) => m[1]);
+    const chains = otherDockerd ? [] : [...save.matchAll(/^:(DOCKER\S*)/gm)].map((m) => m[1]);
     for (const line of save.split('\n')) {
       const m = /^-A (\S+) (.*)$/.exec(line);
+      const ours = line.includes(` ${NETS.dockerd.bridge} `) || line.endsWith(` ${NETS.dockerd.bridge}`);
       // (and its FORWARD accepts for its bridge, which name no DOCKER chain)
-      if (m && !m[1].startsWith('DOCKER') && (/ -j DOCKER/.test(line) || line.includes(` ${NETS.dockerd.bridge} `) || line.endsWith(` ${NETS.dockerd.bridge}`))) spawnSync('iptables', ['-t', table, '-D', m[1], ...m[2].split(' ')], { stdio: 'ignore' });
+      if (m && (otherDockerd ? ours : !m[1].startsWith('DOCKER') && (/ -j DOCKER/.test(line) || ours))) spawnSync('iptables', ['-t', table, '-D', m[1], ...m[2].split(' ')], { stdio: 'ignore' });
     }
     for (const c of chains) spawnSync('iptables', ['-t', table, '-F', c], { stdio: 'ignore' });
     for (const c of chains) spawnSync('iptables', ['-t', table, '-X', c], { stdio: 'ignore' });
