@@ -20,7 +20,8 @@
 //
 // Benchmarks are named cases in CASES below: run, version, and the image
 // cases import, save, load, push, push-cold, pull (on a Debian minbase image
-// and a loopback docker-registry).
+// and a loopback docker-registry), the network, scale and docker-compose
+// (compose-up, compose-down: bench/compose-six) cases.
 
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
