@@ -20,7 +20,8 @@
 //
 // Benchmarks are named cases in CASES below: run, version, and the image
 // cases import, save, load, push, push-cold, pull (on a Debian minbase image
-// and a loopback docker-registry).
+// and a loopback docker-registry), the network, scale and docker-compose
+// (compose-up, compose-down: bench/compose-six) cases.
 
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -44,21 +45,22 @@ const DAEMON_STOP_TIMEOUT_MS = 30_000;
 const CGROUP_PARENT = 'berthbench-dockerd';
 const NET_BYTES = 256 * 2 ** 20;
 const SCALE_N = 50; // containers in the scale-* cases
-// Each engine's bridge and subnets: 10.a.b.0/22 that no route uses, picked
-// per run (another run, or tests, may use the machine at the same time).
+// Each engine's bridge and subnets: 10.a.b.0/20 that no route uses, picked
+// per run (another run, or tests, may use the machine at the same time):
+// the bridges' /24s, and a /22 of user networks (compose's) for each.
 const NETS = pickNets();
 
 function pickNets() {
   const routes = fs.readFileSync('/proc/net/route', 'utf8');
   for (;;) {
     const a = 64 + Math.floor(Math.random() * 64);
-    const b = 4 * Math.floor(Math.random() * 64);
+    const b = 16 * Math.floor(Math.random() * 16);
     const hex = (x) => x.toString(16).toUpperCase().padStart(2, '0');
-    if ([0, 1, 2, 3].some((k) => routes.includes(`00${hex(b + k)}${hex(a)}0A`))) continue;
+    if (Array.from({ length: 16 }, (_, k) => k).some((k) => routes.includes(`00${hex(b + k)}${hex(a)}0A`))) continue;
     const tag = Math.random().toString(16).slice(2, 8);
     return {
-      dockerd: { bridge: `bbd${tag}`, cidr: `10.${a}.${b}.1/24` },
-      berth: { bridge: `bbb${tag}`, args: ['--bridge', `bbb${tag}`, '--bip', `10.${a}.${b + 1}.1/24`, '--default-address-pool', `base=10.${a}.${b + 2}.0/23,size=24`] },
+      dockerd: { bridge: `bbd${tag}`, cidr: `10.${a}.${b}.1/24`, pool: `base=10.${a}.${b + 8}.0/22,size=24` },
+      berth: { bridge: `bbb${tag}`, args: ['--bridge', `bbb${tag}`, '--bip', `10.${a}.${b + 1}.1/24`, '--default-address-pool', `base=10.${a}.${b + 4}.0/22,size=24`] },
     };
   }
 }
@@ -519,6 +521,58 @@ const CASES = {
     },
   },
   // ---------------------------------------------------------------------------
+  // docker-compose 1.29 (Debian's, docker-py) on a six-service app
+  // (bench/compose-six: two networks, a volume, a published port, a
+  // healthcheck on every service, api gated on db's health). compose-up:
+  // `up -d`, then polled (GET /containers/json every 20 ms) until all six
+  // are healthy. compose-down: `down -v` of the app brought up untimed.
+  'compose-up': {
+    title: 'compose: up -d until healthy',
+    net: true,
+    command: 'docker-compose -f bench/compose-six/docker-compose.yml up -d, until all 6 services are healthy',
+    async setup(eng) {
+      await composeSanity(eng);
+    },
+    async prepare(eng) {
+      await composeDown(eng);
+    },
+    async measure(eng, ctx, i) {
+      const t0 = performance.now();
+      await composeOk(eng, ['up', '-d']);
+      await composeHealthy(eng);
+      const ms = performance.now() - t0;
+      if (i >= 0) await composeFloor(eng, ctx);
+      return ms;
+    },
+    async teardown(eng, ctx) {
+      await composeDown(eng);
+      composeFloorSummary(eng, ctx);
+    },
+  },
+  'compose-down': {
+    title: 'compose: down -v',
+    net: true,
+    command: 'docker-compose -f bench/compose-six/docker-compose.yml down -v (six healthy services, two networks, a volume)',
+    async setup(eng) {
+      await composeSanity(eng);
+    },
+    async prepare(eng) {
+      await composeOk(eng, ['up', '-d']);
+      await composeHealthy(eng);
+    },
+    async measure(eng, ctx, i) {
+      const t0 = performance.now();
+      await composeOk(eng, ['down', '-v']);
+      const ms = performance.now() - t0;
+      if (i >= 0) await composeFloor(eng, ctx);
+      return ms;
+    },
+    async teardown(eng, ctx) {
+      await composeDown(eng);
+      composeFloorSummary(eng, ctx);
+    },
+  },
+  // ---------------------------------------------------------------------------
   // Fifty containers (issue 10 §6), all `--network none` (the network has its
   // own cases). scale-start: fifty `docker run -d` started at once, timed
   // until `docker ps` lists them all running (heavy: few runs). scale-memory:
@@ -576,6 +630,75 @@ const CASES = {
     },
   },
 };
+// ---------------------------------------------------------------------------
+// Helpers of the compose cases.
+
+const COMPOSE_FILE = path.join(ROOT, 'bench', 'compose-six', 'docker-compose.yml');
+const COMPOSE_PROJECT = 'bsix';
+const COMPOSE_SERVICES = 6;
+
+function composeOk(eng, args) {
+  return eng.command('docker-compose', ['--ansi', 'never', '-f', COMPOSE_FILE, '-p', COMPOSE_PROJECT, ...args]).then((r) => {
+    if (r.code !== 0) throw new Error(`${eng.name}: docker-compose ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+    return r;
+  });
+}
+
+// The client's own floor, untimed in the case: `docker-compose ps` of the
+// project (Python and docker-compose start-up, /version and one container
+// list), in the JSON's details as composePsMs.
+async function composeFloor(eng, ctx) {
+  const r = await composeOk(eng, ['ps']);
+  ((ctx.details[eng.name] ??= {}).composePsMs ??= []).push(r2(r.ms));
+}
+
+function composeFloorSummary(eng, ctx) {
+  const d = ctx.details[eng.name];
+  if (d?.composePsMs?.length) d.composePsMedianMs = r2([...d.composePsMs].sort((x, y) => x - y)[Math.floor(d.composePsMs.length / 2)]);
+}
+
+async function composeDown(eng) {
+  await composeOk(eng, ['down', '-v', '--remove-orphans']);
+}
+
+// Polls the project's containers until all six say (healthy).
+async function composeHealthy(eng) {
+  const q = encodeURIComponent(JSON.stringify({ label: [`com.docker.compose.project=${COMPOSE_PROJECT}`] }));
+  const end = Date.now() + CMD_TIMEOUT_MS;
+  for (;;) {
+    const list = (await getJson(eng.sock, `/containers/json?filters=${q}`)) || [];
+    const healthy = list.filter((c) => /\(healthy\)/.test(c.Status)).length;
+    if (healthy === COMPOSE_SERVICES) return;
+    if (list.some((c) => /\(unhealthy\)/.test(c.Status))) throw new Error(`${eng.name}: a service is unhealthy: ${list.map((c) => `${c.Names[0]} ${c.Status}`).join(', ')}`);
+    if (Date.now() > end) throw new Error(`${eng.name}: ${healthy} of ${COMPOSE_SERVICES} services healthy: ${list.map((c) => `${c.Names[0]} ${c.Status}`).join(', ')}`);
+    await sleep(20);
+  }
+}
+
+// The app really runs on both engines: web answers on its published port,
+// api reaches db and cache by name across the networks, and down -v leaves
+// no container, network or volume.
+async function composeSanity(eng) {
+  if (spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status !== 0) throw new Unsupported('docker-compose is not installed (apt-get install docker-compose)');
+  await composeDown(eng);
+  await composeOk(eng, ['up', '-d']);
+  await composeHealthy(eng);
+  const port = (await composeOk(eng, ['port', 'web', '8080'])).stdout.trim();
+  const body = await new Promise((resolve, reject) => {
+    http.get(`http://${port}/`, (res) => {
+      let b = '';
+      res.on('data', (c) => (b += c));
+      res.on('end', () => resolve(b));
+    }).on('error', reject);
+  });
+  if (body.trim() !== 'web') throw new Error(`${eng.name}: web on ${port} said ${JSON.stringify(body)}`);
+  const r = await composeOk(eng, ['exec', '-T', 'monitor', 'sh', '-c', 'wget -qO- http://api/ && nc cache 6379 </dev/null']);
+  if (r.stdout.trim() !== 'api\nPONG') throw new Error(`${eng.name}: services do not reach each other: ${JSON.stringify(r.stdout)}`);
+  await composeDown(eng);
+  const left = (await eng.dockerOk(['ps', '-aq'])).stdout.trim() + (await eng.dockerOk(['volume', 'ls', '-q'])).stdout.trim();
+  if (left) throw new Error(`${eng.name}: down -v left ${left}`);
+}
+
 // ---------------------------------------------------------------------------
 // Helpers of the scale cases.
 
@@ -1406,7 +1529,7 @@ function startDockerd(tmp, dockerBin, dockerd, withNet = false) {
     // bridge of its own and the rules it needs (removed again, see
     // removeDockerdNet).
     ...(withNet
-      ? [`--bridge=${NETS.dockerd.bridge}`, '--iptables=true', '--ip6tables=false', '--ip-masq=true', '--ip-forward=true', '--userland-proxy=true']
+      ? [`--bridge=${NETS.dockerd.bridge}`, `--default-address-pool=${NETS.dockerd.pool}`, '--iptables=true', '--ip6tables=false', '--ip-masq=true', '--ip-forward=true', '--userland-proxy=true']
       : ['--iptables=false', '--ip6tables=false', '--ip-masq=false', '--ip-forward=false', '--bridge=none', '--userland-proxy=false']),
   ]);
   return e;
@@ -1425,13 +1548,25 @@ function makeDockerdBridge() {
 // What a dockerd with --iptables leaves: its chains, the jumps into them,
 // the rules naming its bridge, and its bridge. (Its FORWARD policy is put back by restoreHost.)
 function removeDockerdNet() {
+  // The DOCKER* chains and the jumps into them are the host's, shared by
+  // every dockerd with --iptables: while another one runs (another bench
+  // run on the machine), only the rules naming this run's bridge go.
+  const otherDockerd = daemonPids().some((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'dockerd';
+    } catch {
+      return false;
+    }
+  });
+  if (otherDockerd) log('another dockerd runs: its DOCKER chains are left in place');
   for (const table of ['nat', 'filter']) {
     const save = spawnSync('iptables-save', ['-t', table], { encoding: 'utf8' }).stdout || '';
-    const chains = [...save.matchAll(/^:(DOCKER\S*)/gm)].map((m) => m[1]);
+    const chains = otherDockerd ? [] : [...save.matchAll(/^:(DOCKER\S*)/gm)].map((m) => m[1]);
     for (const line of save.split('\n')) {
       const m = /^-A (\S+) (.*)$/.exec(line);
+      const ours = line.includes(` ${NETS.dockerd.bridge} `) || line.endsWith(` ${NETS.dockerd.bridge}`);
       // (and its FORWARD accepts for its bridge, which name no DOCKER chain)
-      if (m && !m[1].startsWith('DOCKER') && (/ -j DOCKER/.test(line) || line.includes(` ${NETS.dockerd.bridge} `) || line.endsWith(` ${NETS.dockerd.bridge}`))) spawnSync('iptables', ['-t', table, '-D', m[1], ...m[2].split(' ')], { stdio: 'ignore' });
+      if (m && (otherDockerd ? ours : !m[1].startsWith('DOCKER') && (/ -j DOCKER/.test(line) || ours))) spawnSync('iptables', ['-t', table, '-D', m[1], ...m[2].split(' ')], { stdio: 'ignore' });
     }
     for (const c of chains) spawnSync('iptables', ['-t', table, '-F', c], { stdio: 'ignore' });
     for (const c of chains) spawnSync('iptables', ['-t', table, '-X', c], { stdio: 'ignore' });

@@ -43,7 +43,7 @@ const SPEC_PATTERNS = SPEC_ROUTES.map((key) => {
   return { key, method, parts, fixed: parts.filter((s) => !/^[:*]/.test(s)).length };
 }).sort((a, b) => b.fixed - a.fixed);
 
-function cmpVersion(a: string, b: string): number {
+export function cmpVersion(a: string, b: string): number {
   const [a1, a2] = a.split('.').map(Number);
   const [b1, b2] = b.split('.').map(Number);
   return a1 !== b1 ? a1 - b1 : a2 - b2;

@@ -259,7 +259,9 @@ export async function plan(i: PlanInput): Promise<CopyPlan> {
   const dest = path.posix.normalize(i.dest);
   const entries: CopyEntry[] = [];
   let base: string;
-  const single = n === 1 && !asDir;
+  // A lone directory source's contents land in dest, made if missing.
+  const dirSource = n === 1 && i.sources.length === 1 && i.sources[0].stat.isDirectory();
+  const single = n === 1 && !asDir && !dirSource;
   if (single) base = path.posix.dirname(dest);
   else base = dest;
   for (const s of i.sources) {

@@ -34,34 +34,38 @@ export interface NetavarkContainer {
 export class Netavark {
   constructor(private host: Host, private opts: { configDir: string; binary?: string; aardvark?: string; log?: (msg: string) => void }) {}
 
-  private options(c: NetavarkContainer, a: Attachment, n: NetworkRecord): string {
-    const netOptions: Record<string, string> = { isolate: 'true' };
-    if (n.mtu) netOptions.mtu = String(n.mtu);
+  // One container on one or more networks: netavark wires them all in one
+  // run (one process, one pass over the firewall, one DNS reload).
+  private options(c: NetavarkContainer, nets: { a: Attachment; n: NetworkRecord }[]): string {
+    const networks: Record<string, unknown> = {};
+    const info: Record<string, unknown> = {};
+    for (const { a, n } of nets) {
+      const netOptions: Record<string, string> = { isolate: 'true' };
+      if (n.mtu) netOptions.mtu = String(n.mtu);
+      networks[n.name] = {
+        static_ips: [a.ip],
+        aliases: a.aliases,
+        interface_name: a.iface,
+        ...(a.mac ? { static_mac: a.mac } : {}),
+      };
+      info[n.name] = {
+        name: n.name,
+        id: n.id,
+        driver: 'bridge',
+        network_interface: n.bridge,
+        subnets: [{ subnet: n.subnet, gateway: n.gateway }],
+        ipv6_enabled: false,
+        internal: n.internal,
+        dns_enabled: n.dns,
+        options: netOptions,
+      };
+    }
     return JSON.stringify({
       container_id: c.id,
       container_name: c.name,
-      port_mappings: a.ports.map((p) => ({ host_ip: p.hostIP, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol })),
-      networks: {
-        [n.name]: {
-          static_ips: [a.ip],
-          aliases: a.aliases,
-          interface_name: a.iface,
-          ...(a.mac ? { static_mac: a.mac } : {}),
-        },
-      },
-      network_info: {
-        [n.name]: {
-          name: n.name,
-          id: n.id,
-          driver: 'bridge',
-          network_interface: n.bridge,
-          subnets: [{ subnet: n.subnet, gateway: n.gateway }],
-          ipv6_enabled: false,
-          internal: n.internal,
-          dns_enabled: n.dns,
-          options: netOptions,
-        },
-      },
+      port_mappings: nets.flatMap(({ a }) => a.ports).map((p) => ({ host_ip: p.hostIP, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol })),
+      networks,
+      network_info: info,
     });
   }
 
@@ -87,15 +91,22 @@ export class Netavark {
 
   // Returns the MAC address the container's interface got.
   async setup(netns: string, c: NetavarkContainer, a: Attachment, n: NetworkRecord, o: CallOptions = {}): Promise<string> {
-    const out = await this.call('setup', netns, this.options(c, a, n), o);
+    return (await this.setupAll(netns, c, [{ a, n }], o))[0];
+  }
+
+  // Several networks of one container in one run: the MAC of each.
+  async setupAll(netns: string, c: NetavarkContainer, nets: { a: Attachment; n: NetworkRecord }[], o: CallOptions = {}): Promise<string[]> {
+    const out = await this.call('setup', netns, this.options(c, nets), o);
+    let parsed: Record<string, { interfaces?: Record<string, { mac_address?: string }> }> = {};
     try {
-      return JSON.parse(out)[n.name].interfaces[a.iface].mac_address ?? a.mac;
+      parsed = JSON.parse(out);
     } catch {
-      return a.mac;
+      // no status: the MACs asked for
     }
+    return nets.map(({ a, n }) => parsed[n.name]?.interfaces?.[a.iface]?.mac_address ?? a.mac);
   }
 
   async teardown(netns: string, c: NetavarkContainer, a: Attachment, n: NetworkRecord, o: CallOptions = {}): Promise<void> {
-    await this.call('teardown', netns, this.options(c, a, n), o);
+    await this.call('teardown', netns, this.options(c, [{ a, n }]), o);
   }
 }

@@ -58,6 +58,9 @@ export interface CreateNetworkOptions {
   gateway?: string;
   ipRange?: string;
   internal?: boolean;
+  // Recorded and reported: any container may join a local bridge network,
+  // so Attachable is always in effect here (docker-compose sends it).
+  attachable?: boolean;
   labels?: Record<string, string>;
   options?: Record<string, string>;
 }
@@ -285,6 +288,7 @@ export class NetworkService implements Networks {
       ...(ipRange ? { ipRange } : {}),
       userSubnet: !!o.subnet,
       internal: !!o.internal,
+      ...(o.attachable ? { attachable: true } : {}),
       dns: true,
       ...(mtu ? { mtu } : {}),
       labels: o.labels ?? {},
@@ -504,11 +508,11 @@ export class NetworkService implements Networks {
 
   private async wire(c: ContainerNet, ep: NetworkEndpoint, undoOnError = true): Promise<void> {
     try {
-      for (const a of c.attached) {
-        const n = this.networks.get(a.network)!;
-        await this.anchor(n);
-        a.mac = await this.netavark.setup(c.netns!, { id: c.id, name: c.name }, a, n);
-      }
+      const nets = c.attached.map((a) => ({ a, n: this.networks.get(a.network)! }));
+      for (const { n } of nets) await this.anchor(n);
+      // All its networks in one netavark run: one lock wait, one process.
+      const macs = await this.netavark.setupAll(c.netns!, { id: c.id, name: c.name }, nets);
+      nets.forEach(({ a }, i) => (a.mac = macs[i]));
       await this.store.saveContainer(c);
       await fsp.writeFile(ep.files.hosts, this.hostsText(ep, c.attached[0]));
     } catch (err) {

@@ -12,6 +12,7 @@ export interface NetworkRecord {
   ipRange?: string; // where dynamic addresses come from
   userSubnet?: boolean; // --subnet given: static addresses allowed
   internal: boolean;
+  attachable?: boolean; // as created (network create --attachable)
   dns: boolean; // an embedded DNS server (user networks)
   mtu?: number;
   labels: Record<string, string>;

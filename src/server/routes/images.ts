@@ -10,7 +10,7 @@ import { boolParam, filtersParam, readJSON, sendJSON, sendNoContent, sendStream,
 import { hasLabel } from '../../engine/images/service';
 import { noProgress } from '../../engine/events/progress';
 import { JSONMessageStream, registryAuth } from '../progress';
-import type { Router } from '../router';
+import { cmpVersion, type Router } from '../router';
 import { linearRegExp } from '../../util/linear-regexp';
 
 // What the image routes (and image lists elsewhere) need of the daemon.
@@ -138,7 +138,16 @@ export function imageRoutes(r: Router, d: ImageBackend): void {
 
   r.get('/images/*name/json', (ctx) => {
     const i = is.resolve(ctx.params.name);
-    sendJSON(ctx.res, 200, inspectImage(d, i));
+    const out: Record<string, unknown> = { ...inspectImage(d, i) };
+    // Container and ContainerConfig left the spec in 1.45. docker-compose
+    // 1.29 negotiates the server's newest version yet reads
+    // ContainerConfig.Volumes on recreate (a KeyError without it), so
+    // docker-py clients get them at any version.
+    if (cmpVersion(ctx.version, '1.45') < 0 || /\bdocker-py\//.test(ctx.req.headers['user-agent'] ?? '')) {
+      out.Container = '';
+      out.ContainerConfig = { ...EMPTY_RUN_CONFIG, ...(i.config.container_config ?? {}) };
+    }
+    sendJSON(ctx.res, 200, out);
   });
 
   r.post('/images/*name/tag', async (ctx) => {
@@ -215,6 +224,12 @@ function globRegExp(pattern: string): RegExp | undefined {
   return linearRegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$');
 }
 
+const EMPTY_RUN_CONFIG = {
+  Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false,
+  Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null,
+  WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null,
+};
+
 export function inspectImage(d: ImageBackend, i: ImageRecord): ImageInspect & { VirtualSize: number } {
   return {
     Id: i.id,
@@ -226,9 +241,7 @@ export function inspectImage(d: ImageBackend, i: ImageRecord): ImageInspect & { 
     DockerVersion: '',
     Author: i.config.author ?? '',
     Config: {
-      Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false,
-      Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null,
-      WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null,
+      ...EMPTY_RUN_CONFIG,
       ...(i.config.config ?? {}),
     } as ImageInspect['Config'],
     Architecture: i.config.architecture,

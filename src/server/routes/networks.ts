@@ -37,7 +37,7 @@ export function networkJSON(n: NetworkRecord, ctrs: ContainerNet[] | undefined):
       Config: n.subnet ? [{ Subnet: n.subnet, Gateway: n.gateway, ...(n.ipRange ? { IPRange: n.ipRange } : {}) }] : [],
     },
     Internal: n.internal,
-    Attachable: false,
+    Attachable: !!n.attachable,
     Ingress: false,
     ConfigFrom: { Network: '' },
     ConfigOnly: false,
@@ -100,7 +100,7 @@ export function networkRoutes(r: Router, b: NetworksBackend): void {
     if (typeof name !== 'string' || !name) throw invalidArgument('network name is required');
     const driver = (body.Driver as string) || 'bridge';
     if (driver !== 'bridge') throw invalidArgument(`network driver ${JSON.stringify(driver)} is not supported (only bridge)`);
-    for (const k of ['Attachable', 'Ingress', 'ConfigOnly', 'EnableIPv6']) if (body[k]) throw invalidArgument(`network create: ${k} is not supported`);
+    for (const k of ['Ingress', 'ConfigOnly', 'EnableIPv6']) if (body[k]) throw invalidArgument(`network create: ${k} is not supported`);
     if (body.EnableIPv4 === false) throw invalidArgument('network create: EnableIPv4=false is not supported');
     if (body.ConfigFrom && (body.ConfigFrom as { Network?: string }).Network) throw invalidArgument('network create: ConfigFrom is not supported');
     if (body.Scope && body.Scope !== 'local') throw invalidArgument(`network create: Scope ${JSON.stringify(body.Scope)} is not supported`);
@@ -118,6 +118,7 @@ export function networkRoutes(r: Router, b: NetworksBackend): void {
       ...(c.Gateway ? { gateway: c.Gateway } : {}),
       ...(c.IPRange ? { ipRange: c.IPRange } : {}),
       internal: !!body.Internal,
+      attachable: !!body.Attachable,
       labels: (body.Labels as Record<string, string>) ?? {},
       options: (body.Options as Record<string, string>) ?? {},
     });

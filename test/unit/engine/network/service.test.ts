@@ -21,6 +21,11 @@ class FakeNetavark {
     this.calls.push({ verb: 'setup', netns, ctr: c.id, ip: a.ip, net: n.name, ports: a.ports.map((p) => p.hostPort) });
     return a.mac;
   }
+  async setupAll(netns: string, c: { id: string }, nets: { a: Attachment; n: NetworkRecord }[]): Promise<string[]> {
+    const macs: string[] = [];
+    for (const { a, n } of nets) macs.push(await this.setup(netns, c, a, n));
+    return macs;
+  }
   async teardown(netns: string, c: { id: string }, a: Attachment, n: NetworkRecord): Promise<void> {
     await this.gate;
     this.calls.push({ verb: 'teardown', netns, ctr: c.id, ip: a.ip, net: n.name, ports: a.ports.map((p) => p.hostPort) });
