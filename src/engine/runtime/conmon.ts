@@ -448,8 +448,20 @@ export class ConmonRuntime implements Runtime {
   // Forgets a container: the runtime's record (killing what is left), then
   // the bundle, socket link and exit file.
   async delete(ref: RuntimeRef): Promise<void> {
-    if (this.hasState(ref.id, ref.runtime) && !(await this.deleteExited(ref))) await this.deleteState(ref, true);
+    if (this.hasState(ref.id, ref.runtime) && !(await this.deleteExited(ref))) {
+      const shim = this.readPid(path.join(this.bundleDir(ref.id), 'conmon.pid'));
+      await this.deleteState(ref, true);
+      // The process was killed (a container created and never started, or
+      // a failed start): its shim writes an exit file and goes. It is
+      // waited for (briefly), so that no late exit file outlives the
+      // cleanup and lands on the container's next run.
+      if (shim) await this.shimGone(shim, 2000);
+    }
     await this.cleanup(ref.id);
+  }
+
+  private async shimGone(pid: number, ms: number): Promise<void> {
+    for (let t = 0; t < ms && this.host.isAlive(pid); t += 5) await new Promise((r) => setTimeout(r, 5));
   }
 
   forget(id: string): Promise<void> {
