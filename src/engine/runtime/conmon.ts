@@ -413,13 +413,21 @@ export class ConmonRuntime implements Runtime {
       clearInterval(watch);
       fs.open(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK, (err, fd) => { if (!err) fs.close(fd, () => {}); });
     }, 100);
+    // The "0" is all there is to read: init writes it right after its open
+    // returns and closes its end only at exec. Reading to that EOF (as
+    // readFile would) waits for the exec and costs three more pool trips.
     let data: Buffer;
+    let fd: number | undefined;
     try {
-      data = await fsp.readFile(fifo);
+      fd = await new Promise<number>((resolve, reject) => fs.open(fifo, fs.constants.O_RDONLY, (err, f) => (err ? reject(err) : resolve(f))));
+      const buf = Buffer.alloc(1);
+      const n = await new Promise<number>((resolve, reject) => fs.read(fd!, buf, 0, 1, null, (err, b) => (err ? reject(err) : resolve(b))));
+      data = buf.subarray(0, n);
     } catch (err) {
       throw new BerthError('Internal', `failed to start container: ${(err as Error).message}`);
     } finally {
       clearInterval(watch);
+      if (fd !== undefined) fs.closeSync(fd);
     }
     // At once, not through the pool: runc calls a container with this fifo
     // "created", and the process is already running.
