@@ -80,8 +80,10 @@ export interface ContainerServiceOptions {
   // Speculative runtime create: right after a container is created (and
   // its answer sent), its mounts and `runtime create` are done ahead of the
   // start the client is about to ask for, so that start only lets the
-  // process run. Unused for windowMs, it is torn down again. Off when unset.
-  speculate?: { windowMs: number };
+  // process run. Unused for windowMs, it is torn down again; at most `max`
+  // are held at once (a script creating many containers to start them
+  // later gets no shims held for nothing). Off when unset.
+  speculate?: { windowMs: number; max?: number };
 }
 
 export interface CreateOptions {
@@ -127,8 +129,9 @@ interface Prepared {
   pid: number;
   conmonPid: number;
   group: string;
-  // Calls off the speculation's expiry.
+  // Calls off the speculation's expiry, and counts it no longer held.
   cancel?: () => void;
+  release?: () => void;
 }
 
 // How far a start got, for its undoing.
@@ -156,6 +159,8 @@ export class ContainerService {
   private letStart!: () => void;
   private startable = new Promise<void>((r) => (this.letStart = r));
   private closing = false;
+  // Speculative creates in progress or ready.
+  private speculating = 0;
 
   constructor(private d: ContainerDeps, private opts: ContainerServiceOptions) {
     this.internal.setMaxListeners(0);
@@ -422,6 +427,7 @@ export class ContainerService {
     if (ready) {
       e.spec = undefined;
       ready.cancel?.();
+      ready.release?.();
       if (!this.d.host.isAlive(ready.pid)) {
         await this.undoMade(c, { mounted: true, volumes: true, created: true });
         this.opts.log('debug', `speculative create of ${c.id.slice(0, 12)}: its process is gone, made again`);
@@ -576,7 +582,9 @@ export class ContainerService {
   private speculate(e: Entry): void {
     const o = this.opts.speculate;
     const c = e.rec;
-    if (!o || !this.speculable(c.spec)) return;
+    if (!o || !this.speculable(c.spec) || this.speculating >= (o.max ?? 8)) return;
+    this.speculating++;
+    let held = false;
     setImmediate(() => void this.lock.run(c.id, async () => {
       if (c.state.status !== 'created' || !this.entries.has(c.id) || this.closing || e.spec) return;
       const image = this.d.images.get(c.spec.image.id);
@@ -587,13 +595,17 @@ export class ContainerService {
         ready.cancel = this.pending.clock.after(o.windowMs, () => void this.lock.run(c.id, async () => {
           if (e.spec === ready) await this.dropSpeculation(e);
         }).catch(() => {}));
+        ready.release = () => this.speculating--;
         e.spec = ready;
+        held = true;
         this.opts.log('debug', `speculative create of ${c.id.slice(0, 12)}: ready`);
       } catch (err) {
         await this.undoMade(c, made);
         this.opts.log('debug', `speculative create of ${c.id.slice(0, 12)}: ${(err as Error).message}`);
       }
-    }).catch(() => {}));
+    }).catch(() => {}).finally(() => {
+      if (!held) this.speculating--;
+    }));
   }
 
   // Undoes a speculative create (holding the lock): the container is plainly created again.
@@ -602,6 +614,7 @@ export class ContainerService {
     if (!ready) return;
     e.spec = undefined;
     ready.cancel?.();
+    ready.release?.();
     await this.undoMade(e.rec, { mounted: true, volumes: true, created: true });
     this.opts.log('debug', `speculative create of ${e.rec.id.slice(0, 12)}: undone`);
   }

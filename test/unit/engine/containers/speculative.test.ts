@@ -166,6 +166,20 @@ describe('speculative create', () => {
     assert.deepEqual(calls(bridged.id), []);
   });
 
+  test('at most `max` are held at once; one used or undone frees its place', async () => {
+    h.cleanup();
+    h = await harness({ clock, speculate: { windowMs: WINDOW, max: 1 } });
+    const first = await ready();
+    const { id: second } = await h.service.create(spec());
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(calls(second), [], 'not while the first is held');
+    await h.service.start(first);
+    const third = await ready();
+    clock.advance(WINDOW);
+    await until(() => calls(third).includes('delete'), 'undone');
+    await ready();
+  });
+
   test('off without the option', async () => {
     h.cleanup();
     h = await harness({ clock });
