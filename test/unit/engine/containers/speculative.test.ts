@@ -117,10 +117,10 @@ describe('speculative create', () => {
 
   test('a daemon gone without its stop (kill -9): the next start deletes what the runtime kept', async () => {
     const id = await ready();
-    // As after a kill -9: the runtime still holds the container created.
-    h.runtime.clearListeners();
+    // As after a kill -9: no stop of its own, the runtime still holds the container created.
+    h.service.shutdown = async () => {};
     await h.restart();
-    assert.equal(calls(id).at(-1), 'delete');
+    assert.deepEqual(calls(id), ['create', 'delete'], 'deleted by the restore');
     assert.equal(h.runtime.procs.has(id), false);
     assert.equal(h.service.get(id).state.status, 'created');
   });
