@@ -112,7 +112,8 @@ describe('pause, unpause, rename, top and wait', { timeout: 180_000 }, () => {
     for (;;) {
       procs = fs.readFileSync(`/sys/fs/cgroup/pids/berth/${id}/cgroup.procs`, 'utf8').trim().split('\n').sort();
       const cmds = procs.map((p) => { try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8'); } catch { return ''; } });
-      if (cmds.some((c) => c.includes('1001')) && cmds.some((c) => c.includes('1002'))) break;
+      // The sleeps' own command lines: the shell's names both before it forks.
+      if (cmds.includes('sleep\x001001\x00') && cmds.includes('sleep\x001002\x00')) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     const top = await run('top', 't1');

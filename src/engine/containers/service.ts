@@ -60,7 +60,7 @@ export interface ContainerDeps {
 
 export interface ContainerServiceOptions {
   defaultRuntime: string;
-  log: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
   // How often a caller waiting for an exit checks that the process still
   // exists, in case its exit was never recorded (the shim died with it).
   livenessCheckMs?: number;
@@ -82,6 +82,13 @@ export interface ContainerServiceOptions {
   // overlay's layers are seen through an idmapped mount (view() turns a
   // path of the overlay into the same path in that view).
   remap?: { uid: number; gid: number; size: number; view: (p: string) => string };
+  // Speculative runtime create: right after a container is created (and
+  // its answer sent), its mounts and `runtime create` are done ahead of the
+  // start the client is about to ask for, so that start only lets the
+  // process run. Unused for windowMs, it is torn down again; at most `max`
+  // are held at once (a script creating many containers to start them
+  // later gets no shims held for nothing). Off when unset.
+  speculate?: { windowMs: number; max?: number };
 }
 
 export interface CreateOptions {
@@ -116,6 +123,27 @@ interface Entry {
   // container's, removed once its removal has been answered, or before it
   // starts again (a restart that came first).
   runtimeLeft?: boolean;
+  // A speculative create's result (see speculate()): the runtime holds the
+  // container created, its root and volumes mounted; the record still says
+  // "created" and nothing of it is shown.
+  spec?: Prepared;
+}
+
+// What a start has made before it lets the process run.
+interface Prepared {
+  pid: number;
+  conmonPid: number;
+  group: string;
+  // Calls off the speculation's expiry, and counts it no longer held.
+  cancel?: () => void;
+  release?: () => void;
+}
+
+// How far a start got, for its undoing.
+interface Made {
+  mounted: boolean;
+  volumes: boolean;
+  created: boolean;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -136,6 +164,8 @@ export class ContainerService {
   private letStart!: () => void;
   private startable = new Promise<void>((r) => (this.letStart = r));
   private closing = false;
+  // Speculative creates in progress or ready.
+  private speculating = 0;
 
   constructor(private d: ContainerDeps, private opts: ContainerServiceOptions) {
     this.internal.setMaxListeners(0);
@@ -322,8 +352,10 @@ export class ContainerService {
     }
     this.d.store.add(rec);
     this.d.volumes.settled(id);
-    this.entries.set(id, { rec, io: this.attachments(rec) });
+    const entry: Entry = { rec, io: this.attachments(rec) };
+    this.entries.set(id, entry);
     this.publish(rec, 'create');
+    this.speculate(entry);
     return { id, warnings };
   }
 
@@ -390,121 +422,46 @@ export class ContainerService {
     if (isRunning(c.state)) throw notModified('container already started');
     if (c.state.status === 'removing' || !this.entries.has(c.id)) throw notFound(`No such container: ${c.id}`);
     const image = this.d.images.get(c.spec.image.id);
-    if (!image) throw notFound(`image ${c.spec.image.id} of container ${c.id.slice(0, 12)} not found`);
+    if (!image) {
+      await this.dropSpeculation(e);
+      throw notFound(`image ${c.spec.image.id} of container ${c.id.slice(0, 12)} not found`);
+    }
     e.released = false;
     e.oomReported = false;
     if (e.runtimeLeft) {
       await this.d.runtime.delete(this.ref(c));
       e.runtimeLeft = false;
     }
+    // A speculative create made ahead of this start: used if its process
+    // still waits to run (one killed meanwhile is undone, and made again).
+    let ready = e.spec;
+    if (ready) {
+      e.spec = undefined;
+      ready.cancel?.();
+      ready.release?.();
+      if (!this.d.host.isAlive(ready.pid)) {
+        await this.undoMade(c, { mounted: true, volumes: true, created: true });
+        this.opts.log('debug', `speculative create of ${c.id.slice(0, 12)}: its process is gone, made again`);
+        ready = undefined;
+      } else this.opts.log('debug', `speculative create of ${c.id.slice(0, 12)}: used`);
+    }
     const id = c.id;
-    const p = c.spec.process;
-    let mounted = false;
-    let volumes = false;
-    let created = false;
+    const made: Made = ready ? { mounted: true, volumes: true, created: true } : { mounted: false, volumes: false, created: false };
     try {
-      // Namespaces to join are checked first: nothing is mounted for a start that cannot be.
-      const joined = {
-        network: c.spec.network.mode === 'container' ? this.joinable(c.spec.network.container ?? '', 'net') : undefined,
-        ipc: this.nsChoice(c.spec.ipc, 'ipc'),
-        pid: this.nsChoice(c.spec.pid, 'pid'),
-        uts: this.nsChoice(c.spec.uts, 'uts'),
-      };
-      const remap = this.remapOf(c.spec);
-      // A remapped container's network namespace is made by the runtime,
-      // inside its user namespace (one made here would be the init
-      // namespace's, which exec, having joined the container's user
-      // namespace first, may not enter); attach() pins and wires it
-      // between the runtime's create and start, as dockerd's prestart hook.
-      const netns = remap ? undefined : this.d.networks.prepare?.(this.endpoint(c));
-      netns?.catch(() => {});
-      const rootfs = await this.mountRootfs(id, image, c.spec.autoRemove, remap);
-      mounted = true;
-      // At once, as exec's: two small files, where the thread pool's
-      // round trips (open, stat, read, close each) cost more than the reads.
-      const passwd = readFileInRootSync(rootfs, '/etc/passwd');
-      const group = readFileInRootSync(rootfs, '/etc/group');
-      const sec = securityOf(c.spec, this.heldCaps(), group, os.release());
-      const user = resolveUser(p.user, passwd, group);
-      const mounts = await this.d.volumes.mount(id, c.spec.mounts, rootfs, remap ? { remap } : {});
-      volumes = true;
-      user.additionalGids = [...new Set([...user.additionalGids, ...sec.groups])];
-      const cwd = p.cwd || '/';
-      await checkWorkdirInRoot(rootfs, cwd);
-      if (cwd !== '/') {
-        // In a remapped root, made as its root (host root's would be unmapped there) and owned by the user's host ids.
-        const mkdir = remap ? async (dir: string) => this.d.host.mkdirAs(remap, dir, 0o755) : undefined;
-        await ensureDir(rootfs, cwd, user.uid + (remap?.uid ?? 0), user.gid + (remap?.gid ?? 0), mkdir);
-      }
-      const files = joined.network ? this.d.store.files(joined.network.container.id) : this.d.store.files(id);
-      // Root in the container owns its hosts, hostname and resolv.conf, as with dockerd.
-      if (remap && !joined.network) await Promise.all([files.hosts, files.hostname, files.resolvConf].map((f) => fsp.chown(f, remap.uid, remap.gid).catch(() => {})));
-      const limits = c.spec.limits ?? {};
-      const cgroup = cgroupPaths(this.opts.cgroupDriver ?? 'cgroupfs', id, limits.cgroupParent);
-      const spec = generateSpec({
-        rootfs,
-        args: argvOf(p),
-        env: buildEnv([], p.env, c.spec.hostname, user.home, p.terminal),
-        cwd,
-        user,
-        hostname: c.spec.hostname,
-        domainname: c.spec.domainname,
-        tty: p.terminal,
-        ...(p.terminal && p.consoleSize ? { consoleSize: p.consoleSize } : {}),
-        network: joined.network ? { path: joined.network.path } : c.spec.network.mode === 'host' ? 'host' : (await netns) ? { path: (await netns)! } : remap && c.spec.network.mode === 'bridge' ? 'private' : 'none',
-        ipc: joined.ipc,
-        pid: joined.pid,
-        uts: joined.uts,
-        files: { hosts: files.hosts, hostname: files.hostname, resolvConf: files.resolvConf },
-        cgroupsPath: cgroup.runtime,
-        resources: ociResources(limits, (p) => blockDevice(p)),
-        rlimits: ociRlimits(limits),
-        shmSize: shmSizeOption(limits),
-        oomScoreAdj: limits.oomScoreAdj,
-        cgroupns: limits.cgroupns,
-        readonlyRootfs: c.spec.security.readonlyRootfs,
-        seccomp: sec.seccomp,
-        capabilities: sec.capabilities,
-        noNewPrivileges: sec.noNewPrivileges,
-        sysctl: sec.sysctl,
-        devices: sec.devices,
-        deviceRules: sec.deviceRules,
-        privileged: sec.privileged,
-        ...(this.initFor(c.spec) ? { init: this.initFor(c.spec) } : {}),
-        // On a remapped container's network, its user namespace too (as
-        // dockerd): the network namespace is that one's, which an exec
-        // from another user namespace could not enter.
-        ...(remap ? { userns: { uid: remap.uid, gid: remap.gid, size: remap.size, ...(joined.network && this.remapOf(joined.network.container.spec) ? { path: `/proc/${joined.network.container.state.pid}/ns/user` } : {}) } } : {}),
-        annotations: c.spec.annotations,
-        maskedPaths: c.spec.security.maskedPaths,
-        readonlyPaths: c.spec.security.readonlyPaths,
-        mounts,
-      });
-      const { pid, conmonPid } = await this.d.runtime.create(this.ref(c), spec, {
-        logPath: this.logFile(c),
-        ...(c.spec.log ? { log: c.spec.log } : {}),
-        name: c.name.slice(1),
-        stdin: p.stdin,
-        tty: p.terminal,
-        stdinOnce: p.stdinOnce,
-      });
-      created = true;
+      const { pid, conmonPid, group } = ready ?? (await this.prepareRun(e, image, made));
       // Attach before the process runs, so no output is missed.
       e.io.connectAll(() => this.d.runtime.attach(this.ref(c)));
       await this.d.networks.attach(this.endpoint(c), pid);
       await this.d.runtime.start(this.ref(c));
       Object.assign(c.state, { status: 'running', oomKilled: false, pid, exitCode: 0, error: '', startedAt: new Date().toISOString(), finishedAt: '' });
       c.conmonPid = conmonPid;
-      c.cgroup = cgroup.group;
+      c.cgroup = group;
       // No fsync: what it guards against is a host crash, which ends the
       // process too; a record still saying "created" is then the truth.
       await this.d.store.save(c, false);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      if (created) await this.d.runtime.delete(this.ref(c)).catch(() => {});
-      await this.d.networks.detach(id).catch(() => {});
-      if (volumes) await this.d.volumes.unmount(id, c.spec.mounts).catch(() => {});
-      if (mounted) this.unmountRootfs(id);
+      await this.undoMade(c, made);
       e.io.endAll();
       if (c.state.status === 'running') {
         // Started, but its record could not be saved (a full disk): the
@@ -525,6 +482,168 @@ export class ContainerService {
     // exit code says so (asking the runtime itself would start a process
     // on the path of every start).
     if (await this.d.runtime.exited(this.ref(c))) void this.handleExit(id);
+  }
+
+  // A start up to the process about to run: the root and volumes mounted,
+  // the OCI spec, and the runtime's create (the process waits to be let
+  // go). `made` says how far it got, for undoMade.
+  private async prepareRun(e: Entry, image: ImageRecord, made: Made): Promise<Prepared> {
+    const c = e.rec;
+    const id = c.id;
+    const p = c.spec.process;
+    // Namespaces to join are checked first: nothing is mounted for a start that cannot be.
+    const joined = {
+      network: c.spec.network.mode === 'container' ? this.joinable(c.spec.network.container ?? '', 'net') : undefined,
+      ipc: this.nsChoice(c.spec.ipc, 'ipc'),
+      pid: this.nsChoice(c.spec.pid, 'pid'),
+      uts: this.nsChoice(c.spec.uts, 'uts'),
+    };
+    const remap = this.remapOf(c.spec);
+    // A remapped container's network namespace is made by the runtime,
+    // inside its user namespace (one made here would be the init
+    // namespace's, which exec, having joined the container's user
+    // namespace first, may not enter); attach() pins and wires it
+    // between the runtime's create and start, as dockerd's prestart hook.
+    const netns = remap ? undefined : this.d.networks.prepare?.(this.endpoint(c));
+    netns?.catch(() => {});
+    const rootfs = await this.mountRootfs(id, image, c.spec.autoRemove, remap);
+    made.mounted = true;
+    // At once, as exec's: two small files, where the thread pool's
+    // round trips (open, stat, read, close each) cost more than the reads.
+    const passwd = readFileInRootSync(rootfs, '/etc/passwd');
+    const group = readFileInRootSync(rootfs, '/etc/group');
+    const sec = securityOf(c.spec, this.heldCaps(), group, os.release());
+    const user = resolveUser(p.user, passwd, group);
+    const mounts = await this.d.volumes.mount(id, c.spec.mounts, rootfs, remap ? { remap } : {});
+    made.volumes = true;
+    user.additionalGids = [...new Set([...user.additionalGids, ...sec.groups])];
+    const cwd = p.cwd || '/';
+    await checkWorkdirInRoot(rootfs, cwd);
+    if (cwd !== '/') {
+      // In a remapped root, made as its root (host root's would be unmapped there) and owned by the user's host ids.
+      const mkdir = remap ? async (dir: string) => this.d.host.mkdirAs(remap, dir, 0o755) : undefined;
+      await ensureDir(rootfs, cwd, user.uid + (remap?.uid ?? 0), user.gid + (remap?.gid ?? 0), mkdir);
+    }
+    const files = joined.network ? this.d.store.files(joined.network.container.id) : this.d.store.files(id);
+    // Root in the container owns its hosts, hostname and resolv.conf, as with dockerd.
+    if (remap && !joined.network) await Promise.all([files.hosts, files.hostname, files.resolvConf].map((f) => fsp.chown(f, remap.uid, remap.gid).catch(() => {})));
+    const limits = c.spec.limits ?? {};
+    const cgroup = cgroupPaths(this.opts.cgroupDriver ?? 'cgroupfs', id, limits.cgroupParent);
+    const spec = generateSpec({
+      rootfs,
+      args: argvOf(p),
+      env: buildEnv([], p.env, c.spec.hostname, user.home, p.terminal),
+      cwd,
+      user,
+      hostname: c.spec.hostname,
+      domainname: c.spec.domainname,
+      tty: p.terminal,
+      ...(p.terminal && p.consoleSize ? { consoleSize: p.consoleSize } : {}),
+      network: joined.network ? { path: joined.network.path } : c.spec.network.mode === 'host' ? 'host' : (await netns) ? { path: (await netns)! } : remap && c.spec.network.mode === 'bridge' ? 'private' : 'none',
+      ipc: joined.ipc,
+      pid: joined.pid,
+      uts: joined.uts,
+      files: { hosts: files.hosts, hostname: files.hostname, resolvConf: files.resolvConf },
+      cgroupsPath: cgroup.runtime,
+      resources: ociResources(limits, (p) => blockDevice(p)),
+      rlimits: ociRlimits(limits),
+      shmSize: shmSizeOption(limits),
+      oomScoreAdj: limits.oomScoreAdj,
+      cgroupns: limits.cgroupns,
+      readonlyRootfs: c.spec.security.readonlyRootfs,
+      seccomp: sec.seccomp,
+      capabilities: sec.capabilities,
+      noNewPrivileges: sec.noNewPrivileges,
+      sysctl: sec.sysctl,
+      devices: sec.devices,
+      deviceRules: sec.deviceRules,
+      privileged: sec.privileged,
+      ...(this.initFor(c.spec) ? { init: this.initFor(c.spec) } : {}),
+      // On a remapped container's network, its user namespace too (as
+      // dockerd): the network namespace is that one's, which an exec
+      // from another user namespace could not enter.
+      ...(remap ? { userns: { uid: remap.uid, gid: remap.gid, size: remap.size, ...(joined.network && this.remapOf(joined.network.container.spec) ? { path: `/proc/${joined.network.container.state.pid}/ns/user` } : {}) } } : {}),
+      annotations: c.spec.annotations,
+      maskedPaths: c.spec.security.maskedPaths,
+      readonlyPaths: c.spec.security.readonlyPaths,
+      mounts,
+    });
+    const { pid, conmonPid } = await this.d.runtime.create(this.ref(c), spec, {
+      logPath: this.logFile(c),
+      ...(c.spec.log ? { log: c.spec.log } : {}),
+      name: c.name.slice(1),
+      stdin: p.stdin,
+      tty: p.terminal,
+      stdinOnce: p.stdinOnce,
+    });
+    made.created = true;
+    return { pid, conmonPid, group: cgroup.group };
+  }
+
+  // Undoes what a start made (prepareRun's parts), quietly.
+  private async undoMade(c: ContainerRecord, made: Made): Promise<void> {
+    if (made.created) await this.d.runtime.delete(this.ref(c)).catch(() => {});
+    await this.d.networks.detach(c.id).catch(() => {});
+    if (made.volumes) await this.d.volumes.unmount(c.id, c.spec.mounts).catch(() => {});
+    if (made.mounted) this.unmountRootfs(c.id);
+  }
+
+  // ----- speculative create -----
+
+  // Whether a created container may be made ready ahead of its start:
+  // nothing it joins or is wired to can change between now and then (no
+  // other container's namespaces, no bridge endpoint, whose pool and
+  // connect/disconnect belong to the start).
+  private speculable(spec: ContainerSpec): boolean {
+    if (spec.network.mode !== 'none' && spec.network.mode !== 'host') return false;
+    return spec.ipc.mode !== 'container' && spec.pid.mode !== 'container' && spec.uts.mode !== 'container';
+  }
+
+  // After a create (its answer on its way): the start's mounts and the
+  // runtime's create, made now in the container's lock, while the client
+  // sends attach, wait and start. Nothing is published and the state stays
+  // "created"; anything that could change what it made (a removal, cp, an
+  // update, a rename, commit, export, the daemon's stop) undoes it first;
+  // unused for the window, it is undone too. A failure here is not the
+  // start's: it is undone and the start makes it again (and reports it).
+  private speculate(e: Entry): void {
+    const o = this.opts.speculate;
+    const c = e.rec;
+    if (!o || !this.speculable(c.spec) || this.speculating >= (o.max ?? 8)) return;
+    this.speculating++;
+    let held = false;
+    setImmediate(() => void this.lock.run(c.id, async () => {
+      if (c.state.status !== 'created' || !this.entries.has(c.id) || this.closing || e.spec) return;
+      const image = this.d.images.get(c.spec.image.id);
+      if (!image) return;
+      const made: Made = { mounted: false, volumes: false, created: false };
+      try {
+        const ready = await this.prepareRun(e, image, made);
+        ready.cancel = this.pending.clock.after(o.windowMs, () => void this.lock.run(c.id, async () => {
+          if (e.spec === ready) await this.dropSpeculation(e);
+        }).catch(() => {}));
+        ready.release = () => this.speculating--;
+        e.spec = ready;
+        held = true;
+        this.opts.log('debug', `speculative create of ${c.id.slice(0, 12)}: ready`);
+      } catch (err) {
+        await this.undoMade(c, made);
+        this.opts.log('debug', `speculative create of ${c.id.slice(0, 12)}: ${(err as Error).message}`);
+      }
+    }).catch(() => {}).finally(() => {
+      if (!held) this.speculating--;
+    }));
+  }
+
+  // Undoes a speculative create (holding the lock): the container is plainly created again.
+  private async dropSpeculation(e: Entry): Promise<void> {
+    const ready = e.spec;
+    if (!ready) return;
+    e.spec = undefined;
+    ready.cancel?.();
+    ready.release?.();
+    await this.undoMade(e.rec, { mounted: true, volumes: true, created: true });
+    this.opts.log('debug', `speculative create of ${e.rec.id.slice(0, 12)}: undone`);
   }
 
   // The host's init binary when the container runs under one: asked for, or
@@ -993,6 +1112,7 @@ export class ContainerService {
     await this.lock.run(id, async () => {
       if (!this.entries.has(id)) return;
       const c = e.rec;
+      await this.dropSpeculation(e);
       // Started again meanwhile (a restart held the lock): it stays, as
       // dockerd keeps a container restarted by hand; its next exit removes
       // it. Killing it here would wait for an exit that this removal, part
@@ -1165,6 +1285,8 @@ export class ContainerService {
     await this.lock.run(e.rec.id, async () => {
       const c = e.rec;
       const name = wanted.startsWith('/') ? wanted : `/${wanted}`;
+      // The shim was given the old name.
+      await this.dropSpeculation(e);
       if (c.name === name) throw invalidArgument('Renaming a container with the same name as its current name');
       try {
         validateName(name);
@@ -1217,6 +1339,8 @@ export class ContainerService {
       }
       const spec: ContainerSpec = { ...c.spec, limits, ...(restart ? { restart } : {}) };
       const warnings = this.checkLimits(spec);
+      // Its cgroup was made with the old limits.
+      await this.dropSpeculation(e);
       if (isRunning(c.state)) {
         try {
           await this.d.runtime.update(this.ref(c), ociUpdate(spec.limits ?? {}, (p) => blockDevice(p)));
@@ -1251,7 +1375,10 @@ export class ContainerService {
     // Pending policy restarts stay in the records, for the next start.
     this.closing = true;
     this.pending.cancelAll();
-    for (const e of this.entries.values()) e.io.closeAll();
+    for (const e of this.entries.values()) {
+      e.io.closeAll();
+      if (e.spec) this.inBackground(this.lock.run(e.rec.id, () => this.dropSpeculation(e)), `speculative create of ${e.rec.id.slice(0, 12)}`);
+    }
     return this.idle();
   }
 
@@ -1262,6 +1389,9 @@ export class ContainerService {
     const e = this.entry(ref);
     return this.lock.run(e.rec.id, async () => {
       const c = e.rec;
+      // cp, commit and export mount a stopped container's root themselves,
+      // and what cp writes must be what the start sees.
+      await this.dropSpeculation(e);
       if (!o.pause || c.state.status !== 'running') return fn(c);
       await this.d.runtime.pause(this.ref(c), false);
       c.state.status = 'paused';

@@ -2,6 +2,7 @@
 // the record written atomically as its last file, and an in-memory index by
 // id, name and id prefix. A directory without a record is a create or a
 // removal cut short; load() reports it so the caller can finish the job.
+import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { invalidArgument } from '../../errors';
@@ -111,9 +112,13 @@ export class ContainerStore {
   // The record is taken as it is now, and the writes of one record land in
   // the order they were asked for: a save that started earlier (a health
   // result's, without fsync) never lands over a later one (an exit's).
+  // Without fsync the write is made at once: a few KB into the page cache
+  // and a rename, where the thread pool took four round trips (open, write,
+  // close, rename) on the path of every start and of run --rm's create.
   save(rec: ContainerRecord, sync = true): Promise<void> {
     const data = JSON.stringify(rec);
-    return this.inOrder(rec.id, () => writeFileAtomic(path.join(this.root, rec.id, RECORD), data, { sync }));
+    const file = path.join(this.root, rec.id, RECORD);
+    return this.inOrder(rec.id, async () => (sync ? writeFileAtomic(file, data, { sync }) : writeQuick(file, data)));
   }
 
   // The point of no return of a removal: once the record is gone, a restart
@@ -140,3 +145,17 @@ export class ContainerStore {
     await fsp.rm(path.join(this.root, id), { recursive: true, force: true });
   }
 }
+
+// An atomic replace without fsync, done at once (see save).
+function writeQuick(file: string, data: string): void {
+  const tmp = `${file}.tmp-${process.pid}-${(quickSeq = (quickSeq + 1) % 1e9)}`;
+  try {
+    fs.writeFileSync(tmp, data, { mode: 0o600 });
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    // A full disk fails the write: the partial temp file must not keep the space.
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+let quickSeq = 0;

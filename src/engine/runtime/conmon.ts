@@ -413,13 +413,21 @@ export class ConmonRuntime implements Runtime {
       clearInterval(watch);
       fs.open(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK, (err, fd) => { if (!err) fs.close(fd, () => {}); });
     }, 100);
+    // The "0" is all there is to read: init writes it right after its open
+    // returns and closes its end only at exec. Reading to that EOF (as
+    // readFile would) waits for the exec and costs three more pool trips.
     let data: Buffer;
+    let fd: number | undefined;
     try {
-      data = await fsp.readFile(fifo);
+      fd = await new Promise<number>((resolve, reject) => fs.open(fifo, fs.constants.O_RDONLY, (err, f) => (err ? reject(err) : resolve(f))));
+      const buf = Buffer.alloc(1);
+      const n = await new Promise<number>((resolve, reject) => fs.read(fd!, buf, 0, 1, null, (err, b) => (err ? reject(err) : resolve(b))));
+      data = buf.subarray(0, n);
     } catch (err) {
       throw new BerthError('Internal', `failed to start container: ${(err as Error).message}`);
     } finally {
       clearInterval(watch);
+      if (fd !== undefined) fs.closeSync(fd);
     }
     // At once, not through the pool: runc calls a container with this fifo
     // "created", and the process is already running.
@@ -448,8 +456,20 @@ export class ConmonRuntime implements Runtime {
   // Forgets a container: the runtime's record (killing what is left), then
   // the bundle, socket link and exit file.
   async delete(ref: RuntimeRef): Promise<void> {
-    if (this.hasState(ref.id, ref.runtime) && !(await this.deleteExited(ref))) await this.deleteState(ref, true);
+    if (this.hasState(ref.id, ref.runtime) && !(await this.deleteExited(ref))) {
+      const shim = this.readPid(path.join(this.bundleDir(ref.id), 'conmon.pid'));
+      await this.deleteState(ref, true);
+      // The process was killed (a container created and never started, or
+      // a failed start): its shim writes an exit file and goes. It is
+      // waited for (briefly), so that no late exit file outlives the
+      // cleanup and lands on the container's next run.
+      if (shim) await this.shimGone(shim, 2000);
+    }
     await this.cleanup(ref.id);
+  }
+
+  private async shimGone(pid: number, ms: number): Promise<void> {
+    for (let t = 0; t < ms && this.host.isAlive(pid); t += 5) await new Promise((r) => setTimeout(r, 5));
   }
 
   forget(id: string): Promise<void> {
