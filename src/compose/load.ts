@@ -287,6 +287,10 @@ export function loadProject(opts: LoadOptions): Project {
   const services: Record<string, Service> = {};
   for (const [n, { svc }] of Object.entries(model.services)) {
     applyEnvFiles(svc, keyPath('services', n), lookup, read);
+    // A variable without a value takes the project environment's, as compose resolves it.
+    for (const d of [svc.environment, svc.build?.args]) {
+      for (const [k, v] of Object.entries(d ?? {})) if (v === null && lookup(k) !== undefined) d![k] = lookup(k)!;
+    }
     services[n] = finishService(n, svc);
   }
 

@@ -351,7 +351,11 @@ function deploy(v: Raw, p: string): Deploy {
     checkKeys(r, `${p}.resources`, ['limits', 'reservations']);
     d.resources = {};
     if (r.limits !== undefined) d.resources.limits = resources(r.limits, `${p}.resources.limits`);
-    if (r.reservations !== undefined) d.resources.reservations = resources(r.reservations, `${p}.resources.reservations`);
+    if (r.reservations !== undefined) {
+      d.resources.reservations = resources(r.reservations, `${p}.resources.reservations`);
+      // Only memory has an engine setting (MemoryReservation); CPUs and pids are swarm's scheduling.
+      for (const k of ['cpus', 'pids'] as const) if (d.resources.reservations[k] !== undefined) throw new ComposeError(`${p}.resources.reservations.${k}`, 'not supported by berth compose yet');
+    }
   }
   if (m.restart_policy !== undefined) {
     const r = mapOf(m.restart_policy, `${p}.restart_policy`);
@@ -377,9 +381,8 @@ function fileRefs(v: Raw, p: string): FileRef[] {
     if (m.source === undefined) throw new ComposeError(ip, 'source is required');
     const r: FileRef = { source: str(m.source, `${ip}.source`) };
     if (m.target !== undefined) r.target = str(m.target, `${ip}.target`);
-    if (m.uid !== undefined) r.uid = str(m.uid, `${ip}.uid`);
-    if (m.gid !== undefined) r.gid = str(m.gid, `${ip}.gid`);
-    if (m.mode !== undefined) r.mode = typeof m.mode === 'string' ? parseInt(m.mode, 8) : int(m.mode, `${ip}.mode`, 0);
+    // Files are bind-mounted read-only as they are: their owner and mode cannot be changed.
+    for (const k of ['uid', 'gid', 'mode']) if (m[k] !== undefined) throw new ComposeError(`${ip}.${k}`, 'not supported by berth compose yet (the file is bind-mounted as it is)');
     return r;
   });
 }
@@ -618,11 +621,9 @@ export function normaliseFileObject(key: string, raw: Raw, p: string, base: stri
   const o: Partial<FileObject> = {};
   if (m.name !== undefined) o.name = str(m.name, `${p}.name`);
   if (m.file !== undefined) o.file = path.resolve(base, str(m.file, `${p}.file`));
-  if (m.environment !== undefined) o.environment = str(m.environment, `${p}.environment`);
-  if (m.content !== undefined) {
-    if (kind === 'secrets') throw new ComposeError(`${p}.content`, 'additional property content is not allowed');
-    o.content = str(m.content, `${p}.content`);
-  }
+  if (m.content !== undefined && kind === 'secrets') throw new ComposeError(`${p}.content`, 'additional property content is not allowed');
+  // Only files: they are bind-mounted; the others would need copying into the container.
+  for (const k of ['environment', 'content']) if (m[k] !== undefined) throw new ComposeError(`${p}.${k}`, `not supported by berth compose yet (only ${kind} from files)`);
   const ext = externalOf(m, p);
   if (ext) throw new ComposeError(`${p}.external`, `external ${kind} are swarm objects, not supported by berth compose`);
   if (o.file === undefined && o.environment === undefined && o.content === undefined) throw new ComposeError(p, `one of file, environment${kind === 'configs' ? ', content' : ''} is required`);

@@ -83,6 +83,12 @@ const volumeInspectRef = ref('inspect', () => import('./volume/inspect').then((m
 const volumeLsRef = ref('ls', () => import('./volume/list').then((m) => m.volumeLsCommand));
 const volumePruneRef = ref('prune', () => import('./volume/prune').then((m) => m.volumePruneCommand));
 const volumeRmRef = ref('rm', () => import('./volume/rm').then((m) => m.volumeRmCommand));
+const composeConfigRef = ref('config', () => import('./compose/config').then((m) => m.composeConfigCommand));
+const composeUpRef = ref('up', () => import('./compose/up').then((m) => m.composeUpCommand));
+const composeDownRef = ref('down', () => import('./compose/up').then((m) => m.composeDownCommand));
+const composeCreateRef = ref('create', () => import('./compose/up').then((m) => m.composeCreateCommand));
+const composePsRef = ref('ps', () => import('./compose/ps').then((m) => m.composePsCommand));
+const composeLogsRef = ref('logs', () => import('./compose/ps').then((m) => m.composeLogsCommand));
 
 export const TOP: CommandRef[] = [
   runRef, createRef, startRef, stopRef, restartRef, killRef, rmRef,
@@ -143,6 +149,12 @@ export const GROUPS: Record<string, Group> = {
     commands: {
       create: contextCreateRef, inspect: contextInspectRef, ls: contextLsRef, list: contextLsRef,
       rm: contextRmRef, remove: contextRmRef, show: contextShowRef, use: contextUseRef,
+    },
+  },
+  compose: {
+    summary: 'Define and run multi-container applications (the Compose Specification)',
+    commands: {
+      config: composeConfigRef, create: composeCreateRef, down: composeDownRef, logs: composeLogsRef, ps: composePsRef, up: composeUpRef,
     },
   },
   base: {
