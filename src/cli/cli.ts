@@ -8,7 +8,7 @@ import { flagsHelp, parseArgs, refuseUnsupported, UsageError } from './args';
 import { errorText, StatusError, type Command, type Context } from './command';
 import { GROUPS, notImplemented, TOP, type CommandRef, type Group } from './commands';
 import { GLOBAL_FLAGS } from './globals';
-import { hoistComposeFlags } from './commands/compose/flags';
+import { COMPOSE_FLAGS, hoistComposeFlags } from './commands/compose/flags';
 import pkg from '../../package.json';
 
 export { GLOBAL_FLAGS };
@@ -58,7 +58,7 @@ ${g.summary}
 
 Commands:
 ${rows.sort().join('\n')}
-
+${name === 'compose' ? `\nOptions:\n${flagsHelp(COMPOSE_FLAGS)}\n` : ''}
 Run 'berth ${name} COMMAND --help' for more information on a command.
 `;
 }

@@ -48,6 +48,7 @@ describe('berth compose', () => {
     ok(r, kind);
     return r.stdout.trim();
   };
+  const inspectState = async (name: string) => JSON.parse(await dockerOk(d, 'inspect', name))[0].State;
   const ids = async () => {
     const out = await dockerOk(d, 'ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}} {{.ID}}');
     return Object.fromEntries(out.split('\n').filter(Boolean).map((l) => l.split(' ')));
@@ -144,6 +145,45 @@ describe('berth compose', () => {
     const forced = await compose(['up', '-d', '--force-recreate', '--no-deps', 'db'], { WEB_MSG: 'two' });
     ok(forced);
     assert.notEqual((await ids())[`${project}-db-1`], before[`${project}-db-1`]);
+  });
+
+  it('exec, run --rm, port, top, images, stop/start, restart, scale and rm', async () => {
+    const env = { WEB_MSG: 'two' };
+    const ex = await compose(['exec', '-T', 'api', 'cat', '/www/index.html'], env);
+    ok(ex, 'exec');
+    assert.equal(ex.stdout.trim(), 'api-ok');
+    const one = await compose(['run', '--rm', '-T', 'api', 'sh', '-c', 'echo run:$API_MSG; wget -q -O - http://db:5432/greeting.txt'], env);
+    ok(one, 'run');
+    assert.equal(one.stdout.trim(), 'run:api-ok\nhello from db');
+    const failed = await compose(['run', '--rm', '-T', '--no-deps', 'web', 'sh', '-c', 'exit 3'], env);
+    assert.equal(failed.code, 3, failed.stderr);
+    assert.equal((await docker(d, 'ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`, '--filter', 'label=com.docker.compose.oneoff=True')).stdout.trim(), '');
+    const pt = await compose(['port', 'web', '80'], env);
+    ok(pt, 'port');
+    assert.equal(pt.stdout.trim(), `127.0.0.1:${port}`);
+    const top = await compose(['top', 'db'], env);
+    ok(top, 'top');
+    assert.match(top.stdout, new RegExp(`^${project}-db-1\n`));
+    assert.match(top.stdout, /httpd/);
+    const images = await compose(['images'], env);
+    ok(images, 'images');
+    assert.match(images.stdout, new RegExp(`${project}-db-1 +${project}-db +latest`));
+
+    ok(await compose(['stop', 'web'], env), 'stop');
+    assert.equal((await inspectState(`${project}-web-1`)).Status, 'exited');
+    ok(await compose(['start', '--wait', 'web'], env), 'start');
+    assert.equal((await httpGet(port)).trim(), 'web-ok two');
+    const beforeRestart = (await inspectState(`${project}-api-1`)).StartedAt;
+    ok(await compose(['restart', 'api'], env), 'restart');
+    assert.notEqual((await inspectState(`${project}-api-1`)).StartedAt, beforeRestart);
+
+    ok(await compose(['up', '-d', '--scale', 'api=2'], env), 'scale up');
+    assert.equal(await dockerOk(d, 'exec', `${project}-api-2`, 'cat', '/www/index.html'), 'api-ok');
+    ok(await compose(['up', '-d'], env), 'scale back');
+    assert.equal((await docker(d, 'inspect', `${project}-api-2`)).code, 1);
+
+    ok(await compose(['rm', '-f', '-s', 'web'], env), 'rm');
+    assert.equal((await docker(d, 'inspect', `${project}-web-1`)).code, 1);
   });
 
   it('down -v --rmi local leaves no container, network, volume or built image', async () => {

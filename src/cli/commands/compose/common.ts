@@ -14,7 +14,10 @@ import { COMPOSE_FLAGS } from './flags';
 import { isTTY } from '../../io';
 
 export function composeCommand(c: Omit<Command, 'flags'> & { flags: FlagSpec[] }): Command {
-  return { ...c, flags: [...c.flags, ...COMPOSE_FLAGS, HELP_FLAG] };
+  // The project flags, long forms only and out of the subcommand's help
+  // (they belong to `berth compose`), read after its own.
+  const project = COMPOSE_FLAGS.map(({ short: _s, ...f }) => ({ ...f, hidden: true }));
+  return { ...c, flags: [...c.flags, ...project, HELP_FLAG] };
 }
 
 export function loadFromFlags(ctx: Context, p: Parsed, extra: { profiles?: string[] } = {}): Project {

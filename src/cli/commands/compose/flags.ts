@@ -1,5 +1,6 @@
 // `berth compose`'s project flags, which docker compose takes before the
-// subcommand (`berth compose -f a.yml up -d`); berth also takes them after it.
+// subcommand (`berth compose -f a.yml up -d`); after it, berth takes their
+// long forms (--file).
 import type { FlagSpec } from '../../args';
 
 export const COMPOSE_FLAGS: FlagSpec[] = [
@@ -15,22 +16,25 @@ export const COMPOSE_FLAGS: FlagSpec[] = [
   { name: 'parallel', type: 'int', default: -1, desc: 'Control max parallelism, -1 for unlimited', unsupported: true },
 ];
 
-// `compose -f a.yml -p x up -d` → the subcommand and its arguments, the
-// project flags moved after it, where every compose command reads them.
+// `compose -f a.yml -p x up -d` → `up --file=a.yml --project-name=x -d`:
+// the project flags move after the subcommand in their long form (the
+// subcommands' own shorthands, like logs -f, are not the project's).
 export function hoistComposeFlags(rest: string[]): string[] {
-  const takesValue = new Set<string>();
-  for (const f of COMPOSE_FLAGS) {
-    if (f.type === 'bool') continue;
-    takesValue.add(`--${f.name}`);
-    if (f.short) takesValue.add(`-${f.short}`);
-  }
+  const byShort = new Map(COMPOSE_FLAGS.filter((f) => f.short).map((f) => [f.short!, f]));
+  const byLong = new Map(COMPOSE_FLAGS.map((f) => [f.name, f]));
   const lead: string[] = [];
   let i = 0;
   while (i < rest.length && rest[i].startsWith('-') && rest[i] !== '--' && !['-h', '--help'].includes(rest[i])) {
     const a = rest[i++];
-    lead.push(a);
-    if (takesValue.has(a) && i < rest.length) lead.push(rest[i++]);
+    let spec = a.startsWith('--') ? byLong.get(a.slice(2).split('=')[0]) : byShort.get(a[1]);
+    if (!spec) return rest; // the parser names the unknown flag
+    const inline = a.startsWith('--') ? (a.includes('=') ? a.slice(a.indexOf('=') + 1) : undefined) : a.length > 2 ? a.slice(2).replace(/^=/, '') : undefined;
+    if (spec.type === 'bool') lead.push(inline === undefined ? `--${spec.name}` : `--${spec.name}=${inline}`);
+    else if (inline !== undefined) lead.push(`--${spec.name}=${inline}`);
+    else if (i < rest.length) lead.push(`--${spec.name}=${rest[i++]}`);
+    else lead.push(`--${spec.name}`);
+    spec = undefined;
   }
-  if (i >= rest.length) return [...lead];
+  if (i >= rest.length) return lead;
   return [rest[i], ...lead, ...rest.slice(i + 1)];
 }
