@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 # netavark, aardvark-dns, iptables: bridge networking (src/engine/network); util-linux: unshare --net for network namespaces.
 # tini: --init's pid 1 (its static build, tini-static, runs in any image).
 # zsh, fish: the completion tests load `berth completion zsh|fish` in them; man-db: they render the man pages.
+# docker-compose: 1.29, driven against berthd by test/integration/docker-compose.test.ts and bench/run.mjs.
 # python3: node-gyp, and the TTY tests' terminal (test/integration/tty/pty-run.py, the pty module).
-DEB_PACKAGES=(runc crun conmon netavark aardvark-dns busybox-static iproute2 iptables util-linux mount e2fsprogs strace procps bsdutils zstd docker-registry apache2-utils openssl libarchive-dev libdeflate-dev libseccomp-dev libjansson-dev tini python3 zsh fish man-db)
+DEB_PACKAGES=(runc crun conmon netavark aardvark-dns busybox-static iproute2 iptables util-linux mount e2fsprogs strace procps bsdutils zstd docker-registry apache2-utils openssl libarchive-dev libdeflate-dev libseccomp-dev libjansson-dev tini python3 zsh fish man-db docker-compose)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -193,4 +193,35 @@ describe('berth compose', () => {
     const img = await docker(d, 'image', 'inspect', `${project}-db`);
     assert.notEqual(img.code, 0);
   });
+
+  it('docker-compose 1.29 and berth compose see and manage the same projects', async () => {
+    const file = path.join(FIX, 'interop', 'compose.yaml');
+    const p2 = `${project}io`;
+    const berthC = (...args: string[]) => run(BERTH, ['compose', '-p', p2, '-f', file, ...args], d.env, undefined, 120000);
+    const dc = (...args: string[]) => run('docker-compose', ['-p', p2, '-f', file, ...args], d.env, undefined, 120000);
+    const nothingLeft = async () => {
+      for (const kind of ['ps -a', 'network ls', 'volume ls'] as const) assert.equal(await labelled(kind, p2), '', kind);
+    };
+    // berth compose up, docker-compose ps and down. (docker-compose up needs
+    // berthd to take a network's Attachable, which the dcompose branch adds.)
+    ok(await berthC('up', '-d'), 'berth compose up');
+    const ps = await dc('ps');
+    ok(ps, 'docker-compose ps');
+    assert.match(ps.stdout, new RegExp(`${p2}-kv-1 .* Up`));
+    assert.match(ps.stdout, new RegExp(`${p2}-client-1 .* Up`));
+    ok(await dc('down', '-v'), 'docker-compose down');
+    await nothingLeft();
+    // berth compose up, docker-compose stop, berth compose ps, start, exec and down.
+    ok(await berthC('up', '-d'), 'berth compose up again');
+    ok(await dc('stop', 'client'), 'docker-compose stop');
+    const ps2 = await berthC('ps', '--services');
+    ok(ps2, 'berth compose ps');
+    assert.deepEqual(ps2.stdout.trim().split('\n'), ['kv']);
+    ok(await berthC('start', 'client'), 'berth compose start');
+    const ex = await berthC('exec', '-T', 'client', 'wget', '-q', '-O', '-', 'http://kv/value');
+    ok(ex, 'berth compose exec');
+    assert.equal(ex.stdout.trim(), 'stored');
+    ok(await berthC('down', '-v'), 'berth compose down');
+    await nothingLeft();
+  });
 });
