@@ -37,7 +37,8 @@ export const composeUpCommand = composeCommand({
     { name: 'abort-on-container-exit', type: 'bool', desc: 'Stops all containers if any container was stopped. Incompatible with -d', unsupported: true },
     { name: 'exit-code-from', type: 'string', desc: 'Return the exit code of the selected service container', unsupported: true },
     { name: 'attach', type: 'list', meta: 'stringArray', desc: 'Restrict attaching to the specified services', unsupported: true },
-    { name: 'renew-anon-volumes', short: 'V', type: 'bool', desc: 'Recreate anonymous volumes instead of retrieving data from the previous containers', unsupported: true },
+    // What berth compose always does: a recreated container gets new anonymous volumes.
+    { name: 'renew-anon-volumes', short: 'V', type: 'bool', desc: 'Recreate anonymous volumes instead of retrieving data from the previous containers' },
   ],
   async run(ctx, p) {
     const f = p.flags;
