@@ -343,7 +343,9 @@ export class Runner {
 
   async down(opts: { volumes?: boolean; rmi?: 'all' | 'local'; removeOrphans?: boolean; timeout?: number }): Promise<void> {
     const all = await this.containers({ oneoff: 'any' });
-    const orphans = this.orphans(all);
+    // A project known by name only: all of its containers go.
+    const orphans = this.project.config_files.length ? this.orphans(all) : [];
+    if (!this.project.config_files.length) opts = { ...opts, removeOrphans: true };
     const names = Object.keys(this.project.services);
     const known = new Set([...names, ...Object.keys(this.project.disabled)]);
     // Services disabled by their profiles go too; then the orphans, if asked.
@@ -351,6 +353,7 @@ export class Runner {
     await inDependencyOrder(this.project, [...known], async (n) => {
       await Promise.all(byService(n).map((c) => this.removeContainer(c, { volumes: opts.volumes, timeout: opts.timeout })));
     }, true);
+    if (!this.project.config_files.length) await Promise.all(all.map((c) => this.removeContainer(c, { volumes: opts.volumes, timeout: opts.timeout })));
     if (orphans.length) {
       if (opts.removeOrphans) await Promise.all(orphans.map((c) => this.removeContainer(c, { volumes: opts.volumes, timeout: opts.timeout })));
       else this.hooks.warn(`Found orphan containers ([${orphans.map((c) => c.Names[0].replace(/^\//, '')).join(' ')}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`);
@@ -358,8 +361,9 @@ export class Runner {
     // Networks: the project's by label (external ones are not).
     const nets = await this.api.get<{ Id: string; Name: string; Labels?: Record<string, string> }[]>('/networks', { filters: JSON.stringify({ label: [`${L.project}=${this.project.name}`] }) });
     const declared = new Set(Object.values(this.project.networks).filter((n) => !n.external).map((n) => n.name));
+    const byLabelOnly = !this.project.config_files.length;
     for (const net of nets.sort((a, b) => a.Name.localeCompare(b.Name))) {
-      if (!declared.has(net.Name) && !opts.removeOrphans) continue;
+      if (!declared.has(net.Name) && !opts.removeOrphans && !byLabelOnly) continue;
       this.hooks.report('Network', net.Name, 'Removing');
       try {
         await this.api.call('DELETE', `/networks/${net.Id}`);
@@ -372,7 +376,7 @@ export class Runner {
       const vols = await this.api.get<{ Volumes: { Name: string; Labels?: Record<string, string> }[] | null }>('/volumes', { filters: JSON.stringify({ label: [`${L.project}=${this.project.name}`] }) });
       const declaredVols = new Set(Object.values(this.project.volumes).filter((v) => !v.external).map((v) => v.name));
       for (const v of vols.Volumes ?? []) {
-        if (!declaredVols.has(v.Name)) continue;
+        if (!declaredVols.has(v.Name) && !byLabelOnly) continue;
         this.hooks.report('Volume', v.Name, 'Removing');
         try {
           await this.api.call('DELETE', `/volumes/${q(v.Name)}`);

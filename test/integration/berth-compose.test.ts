@@ -221,7 +221,11 @@ describe('berth compose', () => {
     const ex = await berthC('exec', '-T', 'client', 'wget', '-q', '-O', '-', 'http://kv/value');
     ok(ex, 'berth compose exec');
     assert.equal(ex.stdout.trim(), 'stored');
-    ok(await berthC('down', '-v'), 'berth compose down');
+    const ls = await run(BERTH, ['compose', 'ls'], d.env);
+    ok(ls, 'berth compose ls');
+    assert.match(ls.stdout, new RegExp(`^${p2} +running\\(2\\) +${file}$`, 'm'));
+    // down by project name alone: no file, the labels say what is the project's.
+    ok(await run(BERTH, ['compose', '-p', p2, 'down', '-v'], d.env), 'berth compose -p down');
     await nothingLeft();
   });
 });

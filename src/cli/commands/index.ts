@@ -103,6 +103,7 @@ const composeTopRef = ref('top', () => import('./compose/more').then((m) => m.co
 const composeImagesRef = ref('images', () => import('./compose/more').then((m) => m.composeImagesCommand));
 const composePortRef = ref('port', () => import('./compose/more').then((m) => m.composePortCommand));
 const composeEventsRef = ref('events', () => import('./compose/more').then((m) => m.composeEventsCommand));
+const composeLsRef = ref('ls', () => import('./compose/ps').then((m) => m.composeLsCommand));
 const composePsRef = ref('ps', () => import('./compose/ps').then((m) => m.composePsCommand));
 const composeLogsRef = ref('logs', () => import('./compose/ps').then((m) => m.composeLogsCommand));
 
@@ -171,7 +172,7 @@ export const GROUPS: Record<string, Group> = {
     summary: 'Define and run multi-container applications (the Compose Specification)',
     commands: {
       build: composeBuildRef, config: composeConfigRef, create: composeCreateRef, down: composeDownRef, events: composeEventsRef, exec: composeExecRef,
-      images: composeImagesRef, kill: composeKillRef, logs: composeLogsRef, pause: composePauseRef, port: composePortRef, ps: composePsRef, pull: composePullRef,
+      images: composeImagesRef, kill: composeKillRef, logs: composeLogsRef, ls: composeLsRef, pause: composePauseRef, port: composePortRef, ps: composePsRef, pull: composePullRef,
       push: composePushRef, restart: composeRestartRef, rm: composeRmRef, run: composeRunRef, start: composeStartRef, stop: composeStopRef, top: composeTopRef,
       unpause: composeUnpauseRef, up: composeUpRef,
     },

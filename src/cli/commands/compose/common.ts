@@ -38,6 +38,18 @@ export function loadFromFlags(ctx: Context, p: Parsed, extra: { profiles?: strin
   }
 }
 
+// A project known by name only (`down -p x`, `ps -p x` with no file):
+// what its labels say is all there is.
+export function loadOrName(ctx: Context, p: Parsed): Project {
+  const name = p.flags['project-name'] || ctx.env.COMPOSE_PROJECT_NAME;
+  try {
+    return loadFromFlags(ctx, p);
+  } catch (e) {
+    if (!name || p.flags.file?.length || !(e instanceof StatusError) || !/no configuration file provided/.test(e.message)) throw e;
+    return { name, working_dir: process.cwd(), config_files: [], services: {}, networks: {}, volumes: {}, secrets: {}, configs: {}, disabled: {} };
+  }
+}
+
 // Services named on the command line enable their profiles, as in compose.
 export function loadForServices(ctx: Context, p: Parsed, names: string[]): Project {
   let project = loadFromFlags(ctx, p);

@@ -6,7 +6,7 @@ import { ellipsis, since } from '../../output/format';
 import { formatTable } from '../../output/table';
 import { displayPorts } from '../container/list';
 import { toTimestamp } from '../container/logs';
-import { composeCommand, guard, loadFromFlags, runnerFor, useColor } from './common';
+import { composeCommand, guard, loadOrName, runnerFor, useColor } from './common';
 import { LogPrinter, streamLogs } from './logprinter';
 
 export const composePsCommand = composeCommand({
@@ -23,7 +23,7 @@ export const composePsCommand = composeCommand({
   ],
   async run(ctx, p) {
     const f = p.flags;
-    const project = loadFromFlags(ctx, p);
+    const project = loadOrName(ctx, p);
     const runner = runnerFor(ctx, project, p);
     let list = (await guard(() => runner.containers({ oneoff: f.all ? 'any' : false, all: true }))) as unknown as ContainerSummary[];
     if (!f.all) list = list.filter((c) => c.State === 'running' || c.State === 'restarting' || c.State === 'paused');
@@ -72,7 +72,7 @@ export const composeLogsCommand = composeCommand({
   ],
   async run(ctx, p) {
     const f = p.flags;
-    const project = loadFromFlags(ctx, p);
+    const project = loadOrName(ctx, p);
     for (const a of p.args) if (!project.services[a] && !project.disabled[a]) throw new StatusError(1, `no such service: ${a}`);
     const runner = runnerFor(ctx, project, p);
     let list = await guard(() => runner.containers({ oneoff: false }));
@@ -92,6 +92,36 @@ export const composeLogsCommand = composeCommand({
         until: f.until ? toTimestamp(f.until) : undefined,
       });
     }));
+    return 0;
+  },
+});
+
+export const composeLsCommand = composeCommand({
+  name: 'ls',
+  usage: '[OPTIONS]',
+  summary: 'List running compose projects',
+  maxArgs: 0,
+  flags: [
+    { name: 'all', short: 'a', type: 'bool', desc: 'Show all stopped Compose projects' },
+    { name: 'quiet', short: 'q', type: 'bool', desc: 'Only display project names' },
+    { name: 'format', type: 'string', default: 'table', desc: 'Format the output. Values: [table | json]' },
+    { name: 'filter', type: 'string', desc: 'Filter output based on conditions provided', unsupported: true },
+  ],
+  async run(ctx, p) {
+    const list = await ctx.client().get<ContainerSummary[]>('/containers/json', { all: true, filters: JSON.stringify({ label: [L.project] }) });
+    const projects = new Map<string, { states: Map<string, number>; files: string }>();
+    for (const c of list) {
+      const name = c.Labels?.[L.project] ?? '';
+      const e = projects.get(name) ?? { states: new Map(), files: c.Labels?.[L.configFiles] ?? '' };
+      e.states.set(c.State ?? '', (e.states.get(c.State ?? '') ?? 0) + 1);
+      projects.set(name, e);
+    }
+    const shown = [...projects].filter(([, e]) => p.flags.all || e.states.has('running')).sort(([a], [b]) => a.localeCompare(b));
+    const status = (e: { states: Map<string, number> }) => [...e.states].sort(([a], [b]) => a.localeCompare(b)).map(([s, n]) => `${s}(${n})`).join(', ');
+    if (p.flags.quiet) return void ctx.out.write(shown.map(([n]) => `${n}\n`).join(''));
+    if (p.flags.format === 'json') return void ctx.out.write(`${JSON.stringify(shown.map(([n, e]) => ({ Name: n, Status: status(e), ConfigFiles: e.files })))}\n`);
+    if (p.flags.format !== 'table') throw new StatusError(1, `berth compose ls: --format "${p.flags.format}" is not supported (table or json)`);
+    ctx.out.write(formatTable([['NAME', 'STATUS', 'CONFIG FILES'], ...shown.map(([n, e]) => [n, status(e), e.files])]));
     return 0;
   },
 });

@@ -3,7 +3,7 @@ import { L } from '../../../compose/labels';
 import { withDependencies } from '../../../compose/plan';
 import { StatusError, type Context } from '../../command';
 import type { Parsed } from '../../args';
-import { composeCommand, guard, loadForServices, loadFromFlags, runnerFor, selected, useColor } from './common';
+import { composeCommand, guard, loadForServices, loadOrName, runnerFor, selected, useColor } from './common';
 import { LogPrinter, streamLogs } from './logprinter';
 import type { Runner } from '../../../compose/run';
 
@@ -131,7 +131,7 @@ export const composeDownCommand = composeCommand({
     const f = p.flags;
     if (f.rmi && f.rmi !== 'all' && f.rmi !== 'local') throw new StatusError(1, `invalid value for --rmi: "${f.rmi}"`);
     if (p.args.length) throw new StatusError(1, 'berth compose down SERVICE is not supported yet: use stop and rm');
-    const project = loadFromFlags(ctx, p);
+    const project = loadOrName(ctx, p);
     await guard(() => runnerFor(ctx, project, p).down({ volumes: f.volumes, rmi: f.rmi || undefined, removeOrphans: f['remove-orphans'], timeout: p.changed.has('timeout') ? f.timeout : undefined }));
     return 0;
   },
