@@ -363,7 +363,11 @@ function validate(project: Project): void {
     const p = `services.${n}`;
     if (!s.image && !s.build) throw new ComposeError(p, `service "${n}" has neither an image nor a build context specified`);
     for (const [dep, d] of Object.entries(s.depends_on)) {
-      if (!all[dep]) throw new ComposeError(`${p}.depends_on`, `service "${n}" depends on undefined service "${dep}"`);
+      if (!all[dep]) {
+        // required: false lets the dependency be absent.
+        if (!d.required) continue;
+        throw new ComposeError(`${p}.depends_on`, `service "${n}" depends on undefined service "${dep}"`);
+      }
       if (!project.services[dep] && d.required) throw new ComposeError(`${p}.depends_on`, `service "${n}" depends on service "${dep}", which is disabled by its profiles`);
     }
     for (const net of Object.keys(s.networks ?? {})) {

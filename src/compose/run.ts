@@ -184,7 +184,7 @@ export class Runner {
       const ordered = actions.filter((a) => a.kind !== 'remove').sort((a, b) => (a as { number: number }).number - (b as { number: number }).number);
       await Promise.all(actions.filter((a) => a.kind === 'remove').map(async (a) => {
         const c = (a as { container: Existing }).container;
-        await this.removeContainer(c, {});
+        await this.removeContainer(c, { volumes: true });
       }));
       for (const a of ordered) {
         if (a.kind === 'create') {
@@ -204,7 +204,8 @@ export class Runner {
             await this.api.call('POST', `/containers/${old.Id}/rename`, { query: { name: oldName } }).catch(() => undefined);
             throw e;
           }
-          await this.api.call('DELETE', `/containers/${old.Id}`, { query: { force: true } });
+          // Its anonymous volumes go with it: the new container has its own (up -V).
+          await this.api.call('DELETE', `/containers/${old.Id}`, { query: { force: true, v: true } });
           this.hooks.report('Container', oldName, 'Recreated');
           started.push({ id, name: containerName(this.project, svc, a.number), fresh: true });
         } else {

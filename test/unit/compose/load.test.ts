@@ -265,6 +265,7 @@ services:
     fails(() => load(svc('    volumes: ["data:/d"]\n')), 'services.web.volumes[0]', /undefined volume data/);
     fails(() => load(svc('    depends_on: {db: {condition: started}}\n')), 'services.web.depends_on.db.condition');
     fails(() => load(svc('    depends_on: [db]\n')), 'services.web.depends_on', /undefined service "db"/);
+    assert.deepEqual(Object.keys(load(svc('    depends_on: {db: {condition: service_started, required: false}}\n')).services), ['web']);
     fails(() => load(svc('    networks: [back]\n')), 'services.web.networks.back', /undefined network/);
     fails(() => load(svc('    healthcheck: {interval: 5 parsecs}\n')), 'services.web.healthcheck.interval', /invalid duration/);
     fails(() => load(svc('    restart: sometimes\n')), 'services.web.restart');
