@@ -8,6 +8,7 @@ import { flagsHelp, parseArgs, refuseUnsupported, UsageError } from './args';
 import { errorText, StatusError, type Command, type Context } from './command';
 import { GROUPS, notImplemented, TOP, type CommandRef, type Group } from './commands';
 import { GLOBAL_FLAGS } from './globals';
+import { COMPOSE_FLAGS, hoistComposeFlags } from './commands/compose/flags';
 import pkg from '../../package.json';
 
 export { GLOBAL_FLAGS };
@@ -57,7 +58,7 @@ ${g.summary}
 
 Commands:
 ${rows.sort().join('\n')}
-
+${name === 'compose' ? `\nOptions:\n${flagsHelp(COMPOSE_FLAGS)}\n` : ''}
 Run 'berth ${name} COMMAND --help' for more information on a command.
 `;
 }
@@ -108,7 +109,9 @@ export async function runCli(argv: string[], io: IO): Promise<number> {
     out.write(`berth version ${pkg.version}, API ${'1.51'}\n`);
     return 0;
   }
-  const [name, ...rest] = g.args;
+  const [name, ...given] = g.args;
+  // docker compose takes its project flags before the subcommand.
+  const rest = name === 'compose' ? hoistComposeFlags(given) : given;
   if (!name || name === 'help') {
     out.write(await topHelp());
     return 0;

@@ -83,6 +83,29 @@ const volumeInspectRef = ref('inspect', () => import('./volume/inspect').then((m
 const volumeLsRef = ref('ls', () => import('./volume/list').then((m) => m.volumeLsCommand));
 const volumePruneRef = ref('prune', () => import('./volume/prune').then((m) => m.volumePruneCommand));
 const volumeRmRef = ref('rm', () => import('./volume/rm').then((m) => m.volumeRmCommand));
+const composeConfigRef = ref('config', () => import('./compose/config').then((m) => m.composeConfigCommand));
+const composeUpRef = ref('up', () => import('./compose/up').then((m) => m.composeUpCommand));
+const composeDownRef = ref('down', () => import('./compose/up').then((m) => m.composeDownCommand));
+const composeCreateRef = ref('create', () => import('./compose/up').then((m) => m.composeCreateCommand));
+const composeStartRef = ref('start', () => import('./compose/more').then((m) => m.composeStartCommand));
+const composeStopRef = ref('stop', () => import('./compose/more').then((m) => m.composeStopCommand));
+const composeRestartRef = ref('restart', () => import('./compose/more').then((m) => m.composeRestartCommand));
+const composeRmRef = ref('rm', () => import('./compose/more').then((m) => m.composeRmCommand));
+const composeKillRef = ref('kill', () => import('./compose/more').then((m) => m.composeKillCommand));
+const composePauseRef = ref('pause', () => import('./compose/more').then((m) => m.composePauseCommand));
+const composeUnpauseRef = ref('unpause', () => import('./compose/more').then((m) => m.composeUnpauseCommand));
+const composeBuildRef = ref('build', () => import('./compose/more').then((m) => m.composeBuildCommand));
+const composePullRef = ref('pull', () => import('./compose/more').then((m) => m.composePullCommand));
+const composePushRef = ref('push', () => import('./compose/more').then((m) => m.composePushCommand));
+const composeExecRef = ref('exec', () => import('./compose/more').then((m) => m.composeExecCommand));
+const composeRunRef = ref('run', () => import('./compose/more').then((m) => m.composeRunCommand));
+const composeTopRef = ref('top', () => import('./compose/more').then((m) => m.composeTopCommand));
+const composeImagesRef = ref('images', () => import('./compose/more').then((m) => m.composeImagesCommand));
+const composePortRef = ref('port', () => import('./compose/more').then((m) => m.composePortCommand));
+const composeEventsRef = ref('events', () => import('./compose/more').then((m) => m.composeEventsCommand));
+const composeLsRef = ref('ls', () => import('./compose/ps').then((m) => m.composeLsCommand));
+const composePsRef = ref('ps', () => import('./compose/ps').then((m) => m.composePsCommand));
+const composeLogsRef = ref('logs', () => import('./compose/ps').then((m) => m.composeLogsCommand));
 
 export const TOP: CommandRef[] = [
   runRef, createRef, startRef, stopRef, restartRef, killRef, rmRef,
@@ -143,6 +166,15 @@ export const GROUPS: Record<string, Group> = {
     commands: {
       create: contextCreateRef, inspect: contextInspectRef, ls: contextLsRef, list: contextLsRef,
       rm: contextRmRef, remove: contextRmRef, show: contextShowRef, use: contextUseRef,
+    },
+  },
+  compose: {
+    summary: 'Define and run multi-container applications (the Compose Specification)',
+    commands: {
+      build: composeBuildRef, config: composeConfigRef, create: composeCreateRef, down: composeDownRef, events: composeEventsRef, exec: composeExecRef,
+      images: composeImagesRef, kill: composeKillRef, logs: composeLogsRef, ls: composeLsRef, pause: composePauseRef, port: composePortRef, ps: composePsRef, pull: composePullRef,
+      push: composePushRef, restart: composeRestartRef, rm: composeRmRef, run: composeRunRef, start: composeStartRef, stop: composeStopRef, top: composeTopRef,
+      unpause: composeUnpauseRef, up: composeUpRef,
     },
   },
   base: {

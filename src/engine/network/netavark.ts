@@ -42,6 +42,11 @@ export class Netavark {
     for (const { a, n } of nets) {
       const netOptions: Record<string, string> = { isolate: 'true' };
       if (n.mtu) netOptions.mtu = String(n.mtu);
+      // Each network's default route gets its own metric (eth0 100, eth1 101, …),
+      // as podman does: with the same metric a second network's setup fails
+      // with "add default route …: File exists", and eth0's stays the one used.
+      const index = /^eth(\d+)$/.exec(a.iface)?.[1];
+      if (index && index !== '0') netOptions.metric = String(100 + Number(index));
       networks[n.name] = {
         static_ips: [a.ip],
         aliases: a.aliases,

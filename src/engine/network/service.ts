@@ -240,7 +240,17 @@ export class NetworkService implements Networks {
 
   // ----- networks -----
 
-  async create(o: CreateNetworkOptions): Promise<NetworkRecord> {
+  // Creates run one at a time: two at once would both pass the name check
+  // and pick the same free subnet before either is saved.
+  private creating: Promise<unknown> = Promise.resolve();
+
+  create(o: CreateNetworkOptions): Promise<NetworkRecord> {
+    const p = this.creating.then(() => this.createOne(o));
+    this.creating = p.catch(() => undefined);
+    return p;
+  }
+
+  private async createOne(o: CreateNetworkOptions): Promise<NetworkRecord> {
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(o.name)) throw invalidArgument(`invalid network name "${o.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (this.byName(o.name)) throw conflict(`network with name ${o.name} already exists`);
     if (['host', 'none', 'bridge', 'default'].includes(o.name)) throw new BerthError('Forbidden', `${o.name} is a pre-defined network and cannot be created`);

@@ -36,7 +36,8 @@ const paths: [string[], CommandRef][] = [
   // docs is berth's own (docker has no such command).
   ...TOP.filter((c) => c.name !== 'docs').map((c) => [[c.name], c] as [string[], CommandRef]),
   ...Object.entries(GROUPS)
-    .filter(([g]) => g !== 'base')
+    // compose is a CLI plugin of docker's, which this machine lacks (Debian ships no compose v2).
+    .filter(([g]) => g !== 'base' && g !== 'compose')
     .flatMap(([g, group]) => Object.entries(group.commands).map(([n, c]) => [[g, n], c] as [string[], CommandRef])),
 ];
 

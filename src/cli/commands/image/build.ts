@@ -17,7 +17,7 @@ type Header = Partial<tar.Header> & { name: string };
 
 // The context directory as a tar, excluded paths left out (the Dockerfile
 // and .dockerignore always go, as the docker CLI sends them).
-function packDir(dir: string, keep: Set<string>, extra?: { name: string; data: Buffer }): Readable {
+export function packDir(dir: string, keep: Set<string>, extra?: { name: string; data: Buffer }): Readable {
   let ignore = new IgnoreMatcher([]);
   try {
     ignore = IgnoreMatcher.fromText(fs.readFileSync(path.join(dir, '.dockerignore'), 'utf8'));

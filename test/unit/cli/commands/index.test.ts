@@ -63,7 +63,7 @@ describe('the command table', () => {
     const sub = await berth(['container', 'exce']);
     assert.equal(sub.code, 1);
     assert.match(sub.err, /^berth: unknown command: berth container exce\n/);
-    assert.equal((await berth(['compose', 'up'])).err, "berth: unknown command: berth compose\n\nRun 'berth --help' for more information\n");
+    assert.equal((await berth(['composer', 'up'])).err, "berth: unknown command: berth composer\n\nRun 'berth --help' for more information\n");
   });
 
   it("refuses other commands' flags that berthd does not apply", async () => {

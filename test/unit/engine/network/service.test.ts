@@ -90,6 +90,13 @@ describe('NetworkService', () => {
     assert.deepEqual(events.filter((e) => e.type === 'network').map((e) => `${e.action} ${e.attrs.name}`), ['create a', 'create b']);
   });
 
+  test('networks created at once get subnets of their own, and one name once', async () => {
+    const made = await Promise.all([svc.create({ name: 'x1' }), svc.create({ name: 'x2' }), svc.create({ name: 'x3' })]);
+    assert.equal(new Set(made.map((n) => n.subnet)).size, 3);
+    const same = await Promise.allSettled([svc.create({ name: 'y' }), svc.create({ name: 'y' })]);
+    assert.deepEqual(same.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+  });
+
   test('a container gets the next address after the gateway and the anchor, its hosts entry, ports, and all of it back on detach', async () => {
     const e = ep('c1'.padEnd(64, '0'), { mode: 'bridge', endpoints: [{ network: 'bridge', aliases: [] }], ports: [{ containerPort: 80, protocol: 'tcp', hostIP: '127.0.0.1', hostPort: 0 }] });
     await start(e);
