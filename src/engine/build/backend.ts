@@ -172,6 +172,7 @@ export class EngineBuildBackend implements BuildBackend {
       containerConfig: { ...config, Cmd: ['/bin/sh', '-c', createdBy.replace(/^\/bin\/sh -c /, '')] },
       createdBy,
       pause: false,
+      quiescent: true,
     });
   }
 
