@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { BerthError, invalidArgument } from '../../errors';
 import { IgnoreMatcher } from '../../util/dockerignore';
 import { resolveInRootSync } from '../../util/rootfs';
@@ -22,7 +22,7 @@ import type { ImageRecord, ImageRunConfig } from '../images/types';
 import type { MountSpec, NetworkSpec } from '../containers/spec';
 import { resolveUser } from '../runtime/user';
 import type { BuildBackend } from './backend';
-import { CopyError, hashTree, packEntries, plan, resolveSources, type SourceOptions } from './copy';
+import { contextSums, CopyError, hashTree, packEntries, plan, resolveSources, type ContextSums, type SourceOptions } from './copy';
 import { DockerfileError, instructionOf, parseDockerfile, type Instruction, type Stage } from './instructions';
 import { envLookup, LexError, ShellLex } from './lexer';
 import { parse, parseHeredoc } from './parser';
@@ -149,14 +149,26 @@ export class Builder {
   async build(context: Readable, o: BuildOptions, emit: BuildSink): Promise<string> {
     const ctxDir = path.join(this.b.dataDir, 'contexts', randomBytes(8).toString('hex'));
     try {
-      await this.b.extractContext(context, ctxDir);
-      return await this.buildIn(ctxDir, o, emit);
+      // The files' content hashes are taken as the tar streams by, while it
+      // is extracted: COPY's cache key then needs no second read of them.
+      const toDisk = new PassThrough();
+      const toHash = new PassThrough();
+      // (A Node stream of it: a streamx stream pipes to one place only.)
+      const src = Readable.from(context as AsyncIterable<Buffer>, { objectMode: false });
+      src.on('error', (err) => {
+        toDisk.destroy(err);
+        toHash.destroy(err);
+      });
+      src.pipe(toDisk);
+      src.pipe(toHash);
+      const [sums] = await Promise.all([contextSums(toHash, ctxDir), this.b.extractContext(toDisk, ctxDir)]);
+      return await this.buildIn(ctxDir, o, emit, sums);
     } finally {
       await fsp.rm(ctxDir, { recursive: true, force: true }).catch(() => {});
     }
   }
 
-  private async buildIn(ctxDir: string, o: BuildOptions, emit: BuildSink): Promise<string> {
+  private async buildIn(ctxDir: string, o: BuildOptions, emit: BuildSink, sums?: ContextSums): Promise<string> {
     const name = o.dockerfile || 'Dockerfile';
     let text: string;
     try {
@@ -262,7 +274,7 @@ export class Builder {
     const run = (i: number): Promise<ImageRecord> => {
       let p = results.get(i);
       if (!p) {
-        p = this.runStage({ stages, i, o, emit, lex, meta, consumed, ctxDir, ignore, stageRef, run, first: firstStep.get(i)!, total, multi });
+        p = this.runStage({ stages, i, o, emit, lex, meta, consumed, ctxDir, sums, ignore, stageRef, run, first: firstStep.get(i)!, total, multi });
         results.set(i, p);
         p.catch(() => {});
       }
@@ -642,7 +654,7 @@ export class Builder {
       } else {
         if (rw) throw new BuildError('RUN --mount type=bind,rw is not supported by berth\'s builder yet');
         let root = c.ctxDir;
-        let opts: SourceOptions = { root, fromContext: true, ignore: c.ignore, cmd: 'COPY' };
+        let opts: SourceOptions = { root, fromContext: true, ignore: c.ignore, cmd: 'COPY', sums: c.sums };
         if (f.from) {
           const dep = c.stageRef(f.from, c.i);
           const img = dep !== undefined ? await c.run(dep) : await this.baseImage(f.from, false, (t) => c.emit({ type: 'stream', stage: c.i, text: t }));
@@ -703,7 +715,7 @@ export class Builder {
         mounts.push(m);
         src = { root: m.root, fromContext: false, cmd };
       } else {
-        src = { root: c.ctxDir, fromContext: true, ignore: c.ignore, cmd };
+        src = { root: c.ctxDir, fromContext: true, ignore: c.ignore, cmd, sums: c.sums };
       }
       const target = await this.b.mountImage(st.image);
       mounts.push(target);
@@ -800,6 +812,7 @@ interface StageCtx {
   meta: Map<string, string>;
   consumed: Set<string>;
   ctxDir: string;
+  sums?: ContextSums;
   ignore?: IgnoreMatcher;
   stageRef(ref: string, before: number): number | undefined;
   run(i: number): Promise<ImageRecord>;
