@@ -253,7 +253,8 @@ export async function plan(i: PlanInput): Promise<CopyPlan> {
   const dest = path.posix.normalize(i.dest);
   const entries: CopyEntry[] = [];
   let base: string;
-  const single = n === 1 && !asDir;
+  // One directory source: its contents go into dest, made a directory.
+  const single = n === 1 && !asDir && !i.sources[0]?.stat.isDirectory();
   if (single) base = path.posix.dirname(dest);
   else base = dest;
   for (const s of i.sources) {
