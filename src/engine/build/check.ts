@@ -180,7 +180,7 @@ function checkStage(stage: Stage, isTarget: boolean, out: Finding[]): void {
           const abs = norm(r, workdir);
           const hit = added.find((a) => overlaps(a.path, abs));
           if (hit && hit.line !== line) {
-            out.push({ rule: 'deleted-later', line, message: `rm ${r} removes what line ${hit.line} added: the bytes stay in that earlier layer, the image is no smaller`, fix: `remove it in the step that adds it (line ${hit.line}), or in a build stage whose result you COPY --from`, layerLine: hit.line, paths: [abs] });
+            out.push({ rule: 'deleted-later', line, message: `rm ${r} removes what line ${hit.line} added: the bytes stay in that earlier layer, the image is no smaller`, fix: `remove it in the step that adds it (line ${hit.line}), or in a build stage whose result you COPY --from`, layerLine: hit.line, paths: [abs.includes('*') || hit.path.startsWith(abs + '/') ? hit.path : abs] });
           }
         }
         for (const w of writtenPaths(text)) added.push({ path: norm(w, workdir), line });
