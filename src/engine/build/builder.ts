@@ -766,6 +766,7 @@ export class Builder {
     const mounts: { release(): Promise<void> }[] = [];
     try {
       let src: SourceOptions;
+      let fromKey: string | undefined;
       if (ins.kind === 'copy' && ins.from) {
         const from = x(ins.from);
         const dep = c.stageRef(from, c.i);
@@ -773,6 +774,15 @@ export class Builder {
         if (dep !== undefined) img = await c.run(dep);
         else if (/^\d+$/.test(from)) throw new BuildError(`invalid from flag value ${from}: refers to current build stage`);
         else img = await this.baseImage(from, false, (t) => c.emit({ type: 'stream', stage: c.i, text: t }));
+        // The source image fixes what is copied and the parent where it
+        // lands: a key of both finds a cached step with nothing mounted.
+        fromKey = this.key(st.image!, `${cmd} --from=${img.id} ${JSON.stringify(sources)} ${dest}`, `${chown}:${chmod ?? ''}:${argKey()}`);
+        const hit = await this.cached(c, fromKey);
+        if (hit) {
+          c.emit({ type: 'stream', stage: c.i, text: ' ---> Using cache\n' });
+          st.image = hit;
+          return true;
+        }
         const m = await this.b.mountImage(img);
         mounts.push(m);
         src = { root: m.root, fromContext: false, cmd };
@@ -820,6 +830,7 @@ export class Builder {
       if (hit) {
         c.emit({ type: 'stream', stage: c.i, text: ' ---> Using cache\n' });
         st.image = hit;
+        if (fromKey) await this.cache.set(fromKey, hit.id);
         return true;
       }
       // The deepest directory of the base that exists: missing ones are made.
@@ -844,6 +855,7 @@ export class Builder {
         await this.b.removeContainer(id);
       }
       await this.cache.set(key, st.image.id);
+      if (fromKey) await this.cache.set(fromKey, st.image.id);
       return false;
     } finally {
       for (const m of mounts) await m.release().catch(() => {});
