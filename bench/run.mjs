@@ -25,6 +25,7 @@
 
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as http from 'node:http';
@@ -629,6 +630,59 @@ const CASES = {
       await scaleRemoveAll(eng);
     },
   },
+
+  // -------------------------------------------------------------------------
+  // Build cases (issue 11 §8), the classic builder of both engines
+  // (DOCKER_BUILDKIT=0): two independent stages that each sleep 1 s, and a
+  // final stage that copies from both and COPYs 50 files of 100 KB from the
+  // context. Steps run with --network none (the reference dockerd here has
+  // no bridge). build-cold: the image and its intermediates are removed
+  // first (untimed) and the build runs with --no-cache. build-cached: the
+  // same build again on a full cache; every step must say "Using cache" and
+  // the image id must not change.
+  'build-cold': {
+    title: 'build: cold',
+    heavy: true,
+    noDebian: true,
+    command: 'docker build --no-cache --network none -t bench-build CONTEXT (2 stages sleeping 1 s, COPY of 50 x 100 KB)',
+    async setup(eng, ctx) {
+      buildContext(ctx);
+      await buildOnce(eng, ctx, ['--no-cache']);
+    },
+    async prepare(eng) {
+      await dropBuilt(eng);
+    },
+    async measure(eng, ctx) {
+      return (await buildOnce(eng, ctx, ['--no-cache'])).ms;
+    },
+    async teardown(eng, ctx) {
+      ctx.details[eng.name] = { imageId: await imageId(eng, BUILT), history: await historyOf(eng) };
+      await dropBuilt(eng);
+    },
+  },
+  'build-cached': {
+    title: 'build: cached',
+    command: 'docker build --network none -t bench-build CONTEXT, all steps cached',
+    async setup(eng, ctx) {
+      buildContext(ctx);
+      await dropBuilt(eng);
+      await buildOnce(eng, ctx, []);
+      eng.builtId = await imageId(eng, BUILT);
+    },
+    async measure(eng, ctx) {
+      const r = await buildOnce(eng, ctx, []);
+      const id = await imageId(eng, BUILT);
+      const steps = (r.stdout.match(/^Step \d+\/\d+ :/gm) ?? []).length;
+      const hits = (r.stdout.match(/Using cache/g) ?? []).length;
+      // FROM steps are not cached steps; the rest must all be hits.
+      const froms = (r.stdout.match(/^Step \d+\/\d+ : FROM /gm) ?? []).length;
+      if (id !== eng.builtId || hits !== steps - froms) throw new Error(`${eng.name}: the cached build was not fully cached (${hits} hits of ${steps - froms} steps, id ${id} vs ${eng.builtId}):\n${r.stdout}`);
+      return r.ms;
+    },
+    async teardown(eng) {
+      await dropBuilt(eng);
+    },
+  },
 };
 // ---------------------------------------------------------------------------
 // Helpers of the compose cases.
@@ -699,6 +753,49 @@ async function composeSanity(eng) {
   if (left) throw new Error(`${eng.name}: down -v left ${left}`);
 }
 
+// Helpers of the build cases.
+
+const BUILT = 'bench-build:latest';
+const BUILD_FILES = 50;
+const BUILD_FILE_BYTES = 100 * 1024;
+const BUILD_DOCKERFILE = `FROM busybox AS a
+RUN sleep 1 && echo a > /a
+FROM busybox AS b
+RUN sleep 1 && echo b > /b
+FROM busybox
+COPY --from=a /a /a
+COPY --from=b /b /b
+COPY files/ /files/
+`;
+
+// The context, made once per run (random bytes, so nothing compresses away).
+function buildContext(ctx) {
+  const dir = path.join(ctx.tmp, 'build-ctx');
+  ctx.shared.buildCtx = dir;
+  if (fs.existsSync(path.join(dir, 'Dockerfile'))) return dir;
+  fs.mkdirSync(path.join(dir, 'files'), { recursive: true });
+  for (let i = 0; i < BUILD_FILES; i++) fs.writeFileSync(path.join(dir, 'files', `f${String(i).padStart(2, '0')}`), crypto.randomBytes(BUILD_FILE_BYTES));
+  fs.writeFileSync(path.join(dir, 'Dockerfile'), BUILD_DOCKERFILE);
+  return dir;
+}
+
+async function buildOnce(eng, ctx, extra) {
+  const r = await eng.dockerOk(['build', ...extra, '--network', 'none', '-t', BUILT, ctx.shared.buildCtx], { timeoutMs: HEAVY_TIMEOUT_MS });
+  if (!/Successfully tagged/.test(r.stdout)) throw new Error(`${eng.name}: docker build did not tag the image:\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+// Removes the built image, its untagged parents (the classic builder's
+// intermediates) and anything dangling.
+async function dropBuilt(eng) {
+  await eng.docker(['rmi', '-f', BUILT]);
+  await eng.dockerOk(['image', 'prune', '-f']);
+}
+
+async function historyOf(eng) {
+  const r = await eng.docker(['history', '--no-trunc', '--format', '{{.Size}}\t{{.CreatedBy}}', BUILT]);
+  return r.code === 0 ? r.stdout.trim().split('\n') : r.stderr.trim();
+}
 // ---------------------------------------------------------------------------
 // Helpers of the scale cases.
 
@@ -1368,7 +1465,8 @@ class Engine {
     this.dockerBin = dockerBin;
     this.proc = null;
     this.exited = null; // Promise resolved with the exit code
-    this.env = { ...process.env, DOCKER_HOST: `unix://${this.sock}`, DOCKER_CONFIG: path.join(root, 'docker-config'), DOCKER_CLI_HINTS: 'false' };
+    // DOCKER_BUILDKIT=0: `docker build` uses the classic builder (POST /build) on both engines.
+    this.env = { ...process.env, DOCKER_HOST: `unix://${this.sock}`, DOCKER_CONFIG: path.join(root, 'docker-config'), DOCKER_CLI_HINTS: 'false', DOCKER_BUILDKIT: '0' };
     for (const k of ['DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_API_VERSION', 'DOCKER_DEFAULT_PLATFORM']) delete this.env[k];
     fs.mkdirSync(this.env.DOCKER_CONFIG, { recursive: true });
     fs.writeFileSync(path.join(this.env.DOCKER_CONFIG, 'config.json'), '{}\n');
@@ -1746,7 +1844,7 @@ async function main() {
   log(`busybox rootfs tar: ${(fs.statSync(tarFile).size / 2 ** 20).toFixed(1)} MiB from ${tarSource}`);
 
   let debTar = null;
-  if (cases.some((n) => CASES[n].heavy)) {
+  if (cases.some((n) => CASES[n].heavy && !CASES[n].noDebian)) {
     const t = await debianTar();
     debTar = { file: t.file, bytes: fs.statSync(t.file).size, cached: t.cached, made: 'mmdebstrap --format=tar --variant=minbase bookworm' };
     log(`Debian rootfs tar: ${(debTar.bytes / 1e6).toFixed(1)} MB, ${path.relative(ROOT, t.file)}${t.cached ? ' (cached)' : ''}`);

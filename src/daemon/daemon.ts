@@ -238,6 +238,10 @@ export class Daemon {
       imageStore: this.imageStore,
       content: this.content,
       lowers: (chainID) => this.snapshots.lowers(chainID),
+      layer: (chainID) => {
+        const info = this.snapshots.get(chainID);
+        return info ? { dir: this.snapshots.diffDir(chainID), size: info.size } : undefined;
+      },
       tools: new RootHelpers(host),
     })));
     const router = new Router();

@@ -58,6 +58,8 @@ export interface BuildBackend {
   // Extracts a build context tar into dir (chrooted: no entry lands outside).
   extractContext(tar: Readable, dir: string): Promise<void>;
   tag(imageId: string, ref: string): Promise<void>;
+  // The image's top layer: its tree and the bytes of its tar (--check).
+  topLayer?(image: ImageRecord): { dir: string; size: number } | undefined;
 }
 
 export interface EngineBuildDeps {
@@ -71,6 +73,7 @@ export interface EngineBuildDeps {
   content: ContentStore;
   // The layer dirs of a chain, top first.
   lowers(chainID: string): string[];
+  layer?(chainID: string): { dir: string; size: number } | undefined;
   tools: RootTools;
 }
 
@@ -174,6 +177,7 @@ export class EngineBuildBackend implements BuildBackend {
       containerConfig: { ...config, Cmd: ['/bin/sh', '-c', createdBy.replace(/^\/bin\/sh -c /, '')] },
       createdBy,
       pause: false,
+      quiescent: true,
     });
   }
 
@@ -220,6 +224,10 @@ export class EngineBuildBackend implements BuildBackend {
     } catch (err) {
       throw err instanceof BerthError ? err : new BerthError('InvalidArgument', `the build context is not a valid tar: ${(err as Error).message}`);
     }
+  }
+
+  topLayer(image: ImageRecord): { dir: string; size: number } | undefined {
+    return image.chainID ? this.d.layer?.(image.chainID) : undefined;
   }
 
   async tag(imageId: string, ref: string): Promise<void> {

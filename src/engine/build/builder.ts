@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { BerthError, invalidArgument } from '../../errors';
 import { IgnoreMatcher } from '../../util/dockerignore';
 import { resolveInRootSync } from '../../util/rootfs';
@@ -22,7 +22,8 @@ import type { ImageRecord, ImageRunConfig } from '../images/types';
 import type { MountSpec, NetworkSpec } from '../containers/spec';
 import { resolveUser } from '../runtime/user';
 import type { BuildBackend } from './backend';
-import { checkDigest, CopyError, download, hashTree, packEntries, plan, resolveSources, type SourceOptions } from './copy';
+import { checkDockerfile, measure, type Finding, type StepMeasure } from './check';
+import { checkDigest, contextSums, CopyError, download, hashTree, packEntries, plan, resolveSources, type ContextSums, type SourceOptions } from './copy';
 import { DockerfileError, instructionOf, parseDockerfile, type Instruction, type Stage } from './instructions';
 import { envLookup, LexError, ShellLex } from './lexer';
 import { parse, parseHeredoc } from './parser';
@@ -49,13 +50,15 @@ export interface BuildOptions {
 // the first FROM); `step` the step's number among all steps (1-based).
 export type BuildEvent =
   | { type: 'plan'; stages: number[]; total: number }
-  | { type: 'step'; stage: number; step: number; total: number; code: string; vertex: string }
+  | { type: 'step'; stage: number; step: number; total: number; code: string; vertex: string; line?: number }
   | { type: 'stream'; stage: number; text: string } // the classic builder's own lines
   | { type: 'output'; stage: number; step: number; data: string }
   | { type: 'cached'; stage: number; step: number }
   | { type: 'done'; stage: number; step: number; image: string; ms: number }
   | { type: 'stageDone'; stage: number; image: string }
-  | { type: 'warning'; text: string };
+  | { type: 'warning'; text: string }
+  // --check (berth's own): the findings, then again with what the build measured.
+  | { type: 'check'; findings: Finding[]; layers?: { line: number; code: string; bytes: number; ms: number }[]; error?: string };
 
 export type BuildSink = (e: BuildEvent) => void;
 
@@ -149,17 +152,88 @@ export class Builder {
   }
 
   // Builds the context (a tar). Resolves with the final image's id.
-  async build(context: Readable, o: BuildOptions, emit: BuildSink): Promise<string> {
+  build(context: Readable, o: BuildOptions, emit: BuildSink): Promise<string> {
+    return this.withContext(context, (ctxDir, sums) => this.buildIn(ctxDir, o, emit, sums));
+  }
+
+  // `berth build --check`: the static findings first, then a build (from
+  // the cache where it can) and the findings again with what it measured:
+  // each step's layer size and duration, the bytes a fix would save.
+  // Resolves with the image id, or '' when the build failed (the findings
+  // still stand, with the error).
+  check(context: Readable, o: BuildOptions, emit: BuildSink): Promise<string> {
+    return this.withContext(context, async (ctxDir, sums) => {
+      const name = o.dockerfile || 'Dockerfile';
+      let df;
+      try {
+        df = parseDockerfile(await fsp.readFile(resolveInRootSync(ctxDir, name), 'utf8'), name);
+      } catch (e) {
+        if (e instanceof DockerfileError) throw invalidArgument(e.message);
+        throw invalidArgument(`Cannot locate specified Dockerfile: ${name}`);
+      }
+      const target = o.target ? df.stages.findIndex((s) => s.name === o.target!.toLowerCase()) : df.stages.length - 1;
+      const findings = checkDockerfile(df, { ...contextFacts(ctxDir), hasDockerignore: exists(path.join(ctxDir, '.dockerignore')) }, target < 0 ? df.stages.length - 1 : target);
+      emit({ type: 'check', findings });
+      // What each step made: its image and duration, by line (the target's chain).
+      const steps = new Map<number, { stage: number; step: number; code: string; image?: string; ms: number }>();
+      const byStep = new Map<string, number>();
+      const sink: BuildSink = (e) => {
+        if (e.type === 'step' && e.line !== undefined) {
+          steps.set(e.line, { stage: e.stage, step: e.step, code: e.code, ms: 0 });
+          byStep.set(`${e.stage}/${e.step}`, e.line);
+        } else if (e.type === 'done') {
+          const s = steps.get(byStep.get(`${e.stage}/${e.step}`) ?? -1);
+          if (s) Object.assign(s, { image: e.image, ms: e.ms });
+        }
+        emit(e);
+      };
+      let id = '';
+      try {
+        id = await this.buildIn(ctxDir, o, sink, sums);
+      } catch (err) {
+        emit({ type: 'check', findings, error: (err as Error).message });
+        return '';
+      }
+      const measures = new Map<number, StepMeasure>();
+      const layers: { line: number; code: string; bytes: number; ms: number }[] = [];
+      for (const [line, s] of [...steps].sort(([a], [b]) => a - b)) {
+        const img = s.image ? this.b.image(s.image) : undefined;
+        const top = img?.config.history?.at(-1);
+        const layer = img && top && !top.empty_layer && s.step > 0 ? this.b.topLayer?.(img) : undefined;
+        const isFrom = df.stages.some((st) => st.line === line);
+        const bytes = isFrom ? 0 : layer?.size ?? 0;
+        measures.set(line, { line, code: s.code, bytes, ms: s.ms, sizeOf: (p) => (layer && !isFrom ? treeSize(path.join(layer.dir, path.posix.normalize('/' + p))) : 0) });
+        if (!isFrom) layers.push({ line, code: s.code, bytes, ms: s.ms });
+      }
+      measure(findings, measures);
+      emit({ type: 'check', findings, layers });
+      return id;
+    });
+  }
+
+  private async withContext(context: Readable, fn: (ctxDir: string, sums: ContextSums) => Promise<string>): Promise<string> {
     const ctxDir = path.join(this.b.dataDir, 'contexts', randomBytes(8).toString('hex'));
     try {
-      await this.b.extractContext(context, ctxDir);
-      return await this.buildIn(ctxDir, o, emit);
+      // The files' content hashes are taken as the tar streams by, while it
+      // is extracted: COPY's cache key then needs no second read of them.
+      // (A Node stream of it: a streamx stream pipes to one place only.)
+      const src = Readable.from(context as AsyncIterable<Buffer>, { objectMode: false });
+      const toDisk = new PassThrough();
+      const toHash = new PassThrough();
+      src.on('error', (err) => {
+        toDisk.destroy(err);
+        toHash.destroy(err);
+      });
+      src.pipe(toDisk);
+      src.pipe(toHash);
+      const [sums] = await Promise.all([contextSums(toHash, ctxDir), this.b.extractContext(toDisk, ctxDir)]);
+      return await fn(ctxDir, sums);
     } finally {
       await fsp.rm(ctxDir, { recursive: true, force: true }).catch(() => {});
     }
   }
 
-  private async buildIn(ctxDir: string, o: BuildOptions, emit: BuildSink): Promise<string> {
+  private async buildIn(ctxDir: string, o: BuildOptions, emit: BuildSink, sums?: ContextSums): Promise<string> {
     const name = o.dockerfile || 'Dockerfile';
     let text: string;
     try {
@@ -265,7 +339,7 @@ export class Builder {
     const run = (i: number): Promise<ImageRecord> => {
       let p = results.get(i);
       if (!p) {
-        p = this.runStage({ stages, i, o, emit, lex, meta, consumed, ctxDir, ignore, stageRef, run, first: firstStep.get(i)!, total, multi });
+        p = this.runStage({ stages, i, o, emit, lex, meta, consumed, ctxDir, sums, ignore, stageRef, run, first: firstStep.get(i)!, total, multi });
         results.set(i, p);
         p.catch(() => {});
       }
@@ -305,7 +379,7 @@ export class Builder {
     const started = Date.now();
 
     // FROM
-    emit({ type: 'step', stage: i, step, total: c.total, code: stage.code, vertex: vertex(1, stage.code) });
+    emit({ type: 'step', stage: i, step, total: c.total, code: stage.code, vertex: vertex(1, stage.code), line: stage.line });
     const baseName = this.expand(lex, stage.base, envLookup(c.meta));
     if (baseName === '') throw new BuildError(`base name (${stage.base}) should not be blank`);
     if (stage.platform) {
@@ -344,7 +418,7 @@ export class Builder {
     for (const ins of stage.commands) {
       step++;
       k++;
-      emit({ type: 'step', stage: i, step, total: c.total, code: ins.code, vertex: vertex(k, ins.code) });
+      emit({ type: 'step', stage: i, step, total: c.total, code: ins.code, vertex: vertex(k, ins.code), line: ins.node.startLine });
       const t0 = Date.now();
       const s = step;
       const cached = await this.step(c, st, ins, (data) => emit({ type: 'output', stage: i, step: s, data }));
@@ -669,7 +743,7 @@ export class Builder {
       } else {
         if (rw) throw new BuildError('RUN --mount type=bind,rw is not supported by berth\'s builder yet');
         let root = c.ctxDir;
-        let opts: SourceOptions = { root, fromContext: true, ignore: c.ignore, cmd: 'COPY' };
+        let opts: SourceOptions = { root, fromContext: true, ignore: c.ignore, cmd: 'COPY', sums: c.sums };
         if (f.from) {
           const dep = c.stageRef(f.from, c.i);
           const img = dep !== undefined ? await c.run(dep) : await this.baseImage(f.from, false, (t) => c.emit({ type: 'stream', stage: c.i, text: t }));
@@ -776,6 +850,7 @@ export class Builder {
     const mounts: { release(): Promise<void> }[] = [];
     try {
       let src: SourceOptions;
+      let fromKey: string | undefined;
       if (ins.kind === 'copy' && ins.from) {
         const from = x(ins.from);
         const dep = c.stageRef(from, c.i);
@@ -783,11 +858,20 @@ export class Builder {
         if (dep !== undefined) img = await c.run(dep);
         else if (/^\d+$/.test(from)) throw new BuildError(`invalid from flag value ${from}: refers to current build stage`);
         else img = await this.baseImage(from, false, (t) => c.emit({ type: 'stream', stage: c.i, text: t }));
+        // The source image fixes what is copied and the parent where it
+        // lands: a key of both finds a cached step with nothing mounted.
+        fromKey = this.key(st.image!, `${cmd} --from=${img.id} ${JSON.stringify(sources)} ${dest}`, `${chown}:${chmod ?? ''}:${argKey()}`);
+        const hit = await this.cached(c, fromKey);
+        if (hit) {
+          c.emit({ type: 'stream', stage: c.i, text: ' ---> Using cache\n' });
+          st.image = hit;
+          return true;
+        }
         const m = await this.b.mountImage(img);
         mounts.push(m);
         src = { root: m.root, fromContext: false, cmd };
       } else {
-        src = { root: c.ctxDir, fromContext: true, ignore: c.ignore, cmd };
+        src = { root: c.ctxDir, fromContext: true, ignore: c.ignore, cmd, sums: c.sums };
       }
       const target = await this.b.mountImage(st.image);
       mounts.push(target);
@@ -837,6 +921,7 @@ export class Builder {
       if (hit) {
         c.emit({ type: 'stream', stage: c.i, text: ' ---> Using cache\n' });
         st.image = hit;
+        if (fromKey) await this.cache.set(fromKey, hit.id);
         return true;
       }
       // The deepest directory of the base that exists: missing ones are made.
@@ -861,11 +946,45 @@ export class Builder {
         await this.b.removeContainer(id);
       }
       await this.cache.set(key, st.image.id);
+      if (fromKey) await this.cache.set(fromKey, st.image.id);
       return false;
     } finally {
       for (const m of mounts) await m.release().catch(() => {});
     }
   }
+}
+
+// Bytes of regular files under p (p itself if a file); links not followed.
+function treeSize(p: string): number {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(p);
+  } catch {
+    return 0;
+  }
+  if (st.isFile()) return st.size;
+  if (!st.isDirectory()) return 0;
+  let n = 0;
+  for (const name of fs.readdirSync(p)) n += treeSize(path.join(p, name));
+  return n;
+}
+
+// The context's size, file count and top-level names (for --check).
+function contextFacts(dir: string): { contextBytes: number; contextFiles: number; topLevel: string[] } {
+  let bytes = 0;
+  let files = 0;
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        files++;
+        bytes += fs.lstatSync(p).size;
+      }
+    }
+  };
+  walk(dir);
+  return { contextBytes: bytes, contextFiles: files, topLevel: fs.readdirSync(dir) };
 }
 
 function exists(p: string): boolean {
@@ -891,6 +1010,7 @@ interface StageCtx {
   meta: Map<string, string>;
   consumed: Set<string>;
   ctxDir: string;
+  sums?: ContextSums;
   ignore?: IgnoreMatcher;
   stageRef(ref: string, before: number): number | undefined;
   run(i: number): Promise<ImageRecord>;

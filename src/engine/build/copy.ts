@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { resolveInRootSync } from '../../util/rootfs';
 import type { IgnoreMatcher } from '../../util/dockerignore';
@@ -94,6 +94,63 @@ export interface SourceOptions {
   fromContext: boolean; // messages and .dockerignore apply to the context only
   ignore?: IgnoreMatcher;
   cmd: 'COPY' | 'ADD';
+  // Content hashes taken while the context was uploaded (contextSums), so
+  // a cached build does not read its files again.
+  sums?: ContextSums;
+}
+
+// sha256 (hex) and size of each regular file of the context tar, by its
+// path once extracted under root.
+export type ContextSums = Map<string, { sha256: string; size: number }>;
+
+// Hashes the regular files of a context tar as it streams by. Resolves
+// with what it saw; empty (every file is read again) if the tar cannot be
+// read, or has a hard link, or a file under a symbolic link of the tar
+// (the extraction may write it elsewhere). A later entry of the same name
+// replaces an earlier one, as the extraction does.
+export function contextSums(input: Readable, root: string): Promise<ContextSums> {
+  const sums: ContextSums = new Map();
+  const links = new Set<string>();
+  let unsure = false;
+  const name = (n: string) => path.join(root, path.posix.normalize('/' + n));
+  return new Promise((resolve) => {
+    const ex = tar.extract();
+    ex.on('entry', (h, stream, next) => {
+      const at = name(h.name);
+      sums.delete(at);
+      if (h.type === 'link') unsure = true;
+      if (h.type === 'symlink') links.add(at);
+      if (h.type === 'file') {
+        for (let d = path.dirname(at); d.length > root.length; d = path.dirname(d)) if (links.has(d)) unsure = true;
+      }
+      if (h.type !== 'file' || unsure) {
+        stream.on('end', next);
+        stream.resume();
+        return;
+      }
+      const hash = createHash('sha256');
+      let size = 0;
+      stream.on('data', (c) => {
+        size += (c as Buffer).length;
+        hash.update(c as Buffer);
+      });
+      stream.on('end', () => {
+        sums.set(at, { sha256: hash.digest('hex'), size });
+        next();
+      });
+    });
+    ex.on('finish', () => resolve(unsure ? new Map() : sums));
+    ex.on('error', () => {
+      input.unpipe(ex as unknown as NodeJS.WritableStream);
+      input.resume();
+      resolve(new Map());
+    });
+    // A failed upload: the extraction reports it.
+    finished(input, (err) => {
+      if (err) resolve(new Map());
+    });
+    input.pipe(ex as unknown as NodeJS.WritableStream);
+  });
 }
 
 // Walks a source (file, dir or link) into entries under target.
@@ -284,7 +341,7 @@ export async function plan(i: PlanInput): Promise<CopyPlan> {
     const data = Buffer.from(c.data);
     entries.push({ target: single ? path.posix.basename(dest) : c.path, kind: 'data', data, mode: 0o644, size: data.length, mtime: new Date(0) });
   }
-  return { base, entries, hash: await hashEntries(entries, n > 1 ? 'multi' : i.sources[0]?.stat.isDirectory() ? 'dir' : 'file') };
+  return { base, entries, hash: await hashEntries(entries, n > 1 ? 'multi' : i.sources[0]?.stat.isDirectory() ? 'dir' : 'file', i.o.sums) };
 }
 
 // The content hash of a tree (or file) in a root, as COPY's: what a RUN
@@ -293,22 +350,47 @@ export async function hashTree(o: SourceOptions, rel: string): Promise<string> {
   const host = resolveInRootSync(o.root, rel);
   const entries: CopyEntry[] = [];
   walk(o, host, rel, '', entries);
-  return hashEntries(entries, 'tree');
+  return hashEntries(entries, 'tree', o.sums);
 }
 
 async function fileHash(p: string): Promise<string> {
   const h = createHash('sha256');
-  for await (const chunk of fs.createReadStream(p)) h.update(chunk as Buffer);
+  // A small file in one read; a big one streamed in 1 MB chunks.
+  const fh = await fsp.open(p, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      h.update(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
   return h.digest('hex');
 }
 
 // What the cache key takes from the files: names, kinds, modes, link
 // targets and contents (not times: a touched, unchanged file hits).
-async function hashEntries(entries: CopyEntry[], kind: string): Promise<string> {
+async function hashEntries(entries: CopyEntry[], kind: string, known?: ContextSums): Promise<string> {
+  // The files' hashes first, several at a time: one after the other, each
+  // read is a thread-pool round trip per 64 KB, slow on a loaded machine
+  // (50 files of 100 KB: 170 ms at load 12).
+  const files = entries.filter((e) => e.kind === 'file');
+  const sums = new Map<CopyEntry, string>();
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const e = files[next++];
+      const k = known?.get(e.host!);
+      sums.set(e, k && k.size === e.size ? k.sha256 : await fileHash(e.host!));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, files.length) }, worker));
   const h = createHash('sha256');
   for (const e of entries) {
     h.update(`${e.target}\0${e.kind}\0${e.mode.toString(8)}\0${e.linkname ?? ''}\0${e.extract ? 'x' : ''}\0`);
-    if (e.kind === 'file') h.update(await fileHash(e.host!));
+    if (e.kind === 'file') h.update(sums.get(e)!);
     if (e.kind === 'data') h.update(createHash('sha256').update(e.data!).digest('hex'));
     h.update('\n');
   }

@@ -174,7 +174,27 @@ export class ImageService {
       chain = chainIDOf(chain, diffID);
       sizes.push(this.layers.get(chain)?.size ?? 0);
     }
-    return imageHistory(rec.id, rec.config, sizes, this.repoTags(rec));
+    // The local images this one was built on: same first k history
+    // entries and the layers they hold.
+    const key = (hist: unknown[], layers: string[]) => JSON.stringify([hist, layers]);
+    const hist = rec.config.history ?? [];
+    const wanted = new Map<string, number>();
+    let layers = 0;
+    hist.forEach((h, i) => {
+      if (!h.empty_layer) layers++;
+      if (i < hist.length - 1) wanted.set(key(hist.slice(0, i + 1), (rec.config.rootfs?.diff_ids ?? []).slice(0, layers)), i + 1);
+    });
+    const found = new Map<number, ImageRecord>();
+    for (const img of this.store.list()) {
+      const h = img.config.history ?? [];
+      if (h.length >= hist.length || h.length === 0) continue;
+      const k = wanted.get(key(h, img.config.rootfs?.diff_ids ?? []));
+      if (k !== undefined && (!found.has(k) || this.repoTags(img).length)) found.set(k, img);
+    }
+    return imageHistory(rec.id, rec.config, sizes, this.repoTags(rec), (k) => {
+      const img = found.get(k);
+      return img && { id: img.id, tags: this.repoTags(img) };
+    });
   }
 
   // `docker login`: checks the credentials against the registry.

@@ -6,7 +6,8 @@
 // `{"errorDetail": {"code": …, "message": …}, "error": …}` (the CLI exits
 // with that code). Parallel stages are shown one after the other, in order.
 // `berthevents=1` (berth's own CLI, not in the spec) adds each build event
-// as an aux message, from which `berth build` draws BuildKit-style output.
+// as an aux message, from which `berth build` draws BuildKit-style output;
+// `berthcheck=1` with it runs `berth build --check` (engine/build/check.ts).
 import type { ServerResponse } from 'node:http';
 import { BuildError, StageOrder, type BuildEvent, type BuildOptions, type Builder } from '../../engine/build/builder';
 import { decompressed } from '../../engine/images/service';
@@ -18,7 +19,7 @@ import { boolParam } from '../http';
 import type { Router } from '../router';
 
 export interface BuildRouteBackend {
-  builder: Pick<Builder, 'build'>;
+  builder: Pick<Builder, 'build' | 'check'>;
 }
 
 function jsonParam<T>(q: URLSearchParams, name: string, what: string): T | undefined {
@@ -111,6 +112,9 @@ export function buildRoutes(r: Router, d: BuildRouteBackend): void {
     }
     const quiet = boolParam(q, 'q');
     const events = q.get('berthevents') === '1';
+    // berthcheck=1 (berth build --check): findings as events; berth's CLI only.
+    const check = q.get('berthcheck') === '1';
+    if (check && !events) throw invalidArgument('berthcheck needs berthevents=1');
     const reply = new Reply(ctx.res);
     // -q: the output is kept, and shown only if the build fails.
     const held: unknown[] = [];
@@ -141,8 +145,9 @@ export function buildRoutes(r: Router, d: BuildRouteBackend): void {
     };
     try {
       const body = await decompressed(ctx.req);
-      const id = await d.builder.build(body, o, sink);
+      const id = await (check ? d.builder.check(body, o, sink) : d.builder.build(body, o, sink));
       order.flush();
+      if (check && !id) return reply.end(); // the build failed: its error is in the findings
       if (quiet) reply.write({ stream: `${id}\n` });
       else {
         reply.write({ stream: `Successfully built ${short(id)}\n` });

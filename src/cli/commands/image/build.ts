@@ -72,7 +72,36 @@ type BuildEvent =
   | { type: 'cached'; stage: number; step: number }
   | { type: 'done'; stage: number; step: number; image: string; ms: number }
   | { type: 'stageDone'; stage: number; image: string }
-  | { type: 'warning'; text: string };
+  | { type: 'warning'; text: string }
+  | { type: 'check'; findings: Finding[]; layers?: { line: number; code: string; bytes: number; ms: number }[]; error?: string };
+
+interface Finding {
+  rule: string;
+  line: number;
+  message: string;
+  fix: string;
+  measured?: string;
+}
+
+const mb = (n: number) => (n < 1000 ? `${n} B` : n < 1e6 ? `${(n / 1e3).toFixed(1)} kB` : n < 1e9 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e9).toFixed(2)} GB`);
+
+// The --check report (on stdout): each finding with its line, fix and
+// what was measured, then the size each step's layer adds.
+function checkReport(file: string, e: BuildEvent & { type: 'check' }): string {
+  const out: string[] = [];
+  out.push(e.findings.length ? `${file}: ${e.findings.length} finding${e.findings.length > 1 ? 's' : ''}` : `${file}: no findings`);
+  for (const f of e.findings) {
+    out.push('', `${file}:${f.line}: [${f.rule}] ${f.message}`, `  fix: ${f.fix}`);
+    if (f.measured) out.push(`  measured: ${f.measured}`);
+  }
+  if (e.error) out.push('', `Nothing measured: the build failed: ${e.error}`);
+  if (e.layers) {
+    const total = e.layers.reduce((n, l) => n + l.bytes, 0);
+    out.push('', `Layers (what each step adds, ${mb(total)} in all):`, `  LINE  SIZE        TIME    STEP`);
+    for (const l of e.layers) out.push(`  ${String(l.line).padStart(4)}  ${mb(l.bytes).padEnd(10)}  ${(l.ms / 1000).toFixed(1).padStart(5)}s  ${l.code.length > 70 ? l.code.slice(0, 69) + '…' : l.code}`);
+  }
+  return out.join('\n') + '\n';
+}
 
 interface Vertex {
   n: number;
@@ -209,7 +238,7 @@ export const buildCommand: Command = {
     { name: 'cache-from', type: 'list', meta: 'strings', desc: 'Images to consider as cache sources', unsupported: true },
     { name: 'cgroup-parent', type: 'string', desc: 'Set the parent cgroup for the "RUN" instructions during build', unsupported: true },
     // berth's own (BuildKit's): hidden, so the flag table stays docker's.
-    { name: 'check', type: 'bool', desc: 'Check the Dockerfile for optimisation opportunities instead of building', unsupported: true, hidden: true },
+    { name: 'check', type: 'bool', desc: 'Check the Dockerfile: findings with their line and a fix, measured on a build', hidden: true },
     { name: 'compress', type: 'bool', desc: 'Compress the build context using gzip' },
     { name: 'cpu-period', type: 'int', desc: 'Limit the CPU CFS (Completely Fair Scheduler) period', unsupported: true },
     { name: 'cpu-quota', type: 'int', desc: 'Limit the CPU CFS (Completely Fair Scheduler) quota', unsupported: true },
@@ -321,6 +350,8 @@ export const buildCommand: Command = {
     if ((f['add-host'] as string[])?.length) query.extrahosts = f['add-host'] as string[];
     if (f.target) query.target = f.target;
     if (f.platform) query.platform = f.platform;
+    if (f.check) query.berthcheck = '1';
+    let report: (BuildEvent & { type: 'check' }) | undefined;
 
     const headers: Record<string, string> = { 'Content-Type': 'application/x-tar' };
     const secrets = secretsOf((f.secret as string[]) ?? [], ctx.env);
@@ -349,6 +380,7 @@ export const buildCommand: Command = {
       }
       if (m.aux?.ID) imageId = m.aux.ID;
       const e = m.aux?.berthBuild;
+      if (e?.type === 'check') report = e;
       if (!e || !display) continue;
       const now = Date.now();
       switch (e.type) {
@@ -368,6 +400,10 @@ export const buildCommand: Command = {
           ctx.err.write(e.text);
           break;
       }
+    }
+    if (report) {
+      ctx.out.write(checkReport(f.file && f.file !== '-' ? String(f.file) : 'Dockerfile', report));
+      if (report.error) throw new StatusError(1);
     }
     if (error) {
       if (display) {

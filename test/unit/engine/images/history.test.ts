@@ -32,4 +32,8 @@ describe('imageHistory', () => {
     const h = imageHistory('sha256:x', { ...config, history: undefined }, [5, 6], []);
     assert.deepEqual(h.map((e) => [e.Id, e.Size]), [['sha256:x', 6], ['<missing>', 5]]);
   });
+  test('an older entry takes the id and tags of the local image it was built from', () => {
+    const h = imageHistory('sha256:top', config, [100, 200], [], (k) => (k === 1 ? { id: 'sha256:base', tags: ['base:1'] } : k === 2 ? { id: 'sha256:step', tags: [] } : undefined));
+    assert.deepEqual(h.map((e) => [e.Id, e.Tags]), [['sha256:top', null], ['sha256:step', null], ['sha256:base', ['base:1']]]);
+  });
 });
