@@ -179,13 +179,14 @@ describe('image archives and container snapshots', () => {
     assert.equal(missing.status, 404, missing.body);
   });
 
-  it('shows history newest first, with <missing> below the top', async () => {
+  it('shows history newest first, the local image it was made from below the top (as dockerd walks its parents)', async () => {
     const out = await ok(docker(d, 'history', '--no-trunc', '--format', '{{.ID}}|{{.CreatedBy}}|{{.Comment}}', 'snap:1'));
     const lines = out.trim().split('\n');
     assert.equal(lines.length, 2);
     const id = (await ok(docker(d, 'inspect', '--format', '{{.Id}}', 'snap:1'))).trim();
     assert.equal(lines[0], `${id}|sh -c echo made > /newfile; mkdir -p /d1/d2; echo deep > /d1/d2/f; rm /bin/ls; rm -rf /usr; rm /etc/passwd|a message`);
-    assert.equal(lines[1], '<missing>||Imported from -');
+    const base = (await ok(docker(d, 'inspect', '--format', '{{.Id}}', 'busybox'))).trim();
+    assert.equal(lines[1], `${base}||Imported from -`);
     const r = await api(d, 'GET', '/images/snap:1/history');
     assert.equal(r.status, 200);
     const h = JSON.parse(r.body);
@@ -193,7 +194,8 @@ describe('image archives and container snapshots', () => {
     assert.deepEqual(h[0].Tags, ['snap:1']);
     assert.ok(h[0].Size > 0 && h[1].Size > 0);
     assert.equal(typeof h[0].Created, 'number');
-    assert.equal(h[1].Tags, null);
+    assert.equal(h[1].Id, base);
+    assert.ok(h[1].Tags.includes('busybox:latest'), JSON.stringify(h[1].Tags));
     assert.equal((await api(d, 'GET', '/images/nosuch/history')).status, 404);
   });
 
