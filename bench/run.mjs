@@ -573,6 +573,49 @@ const CASES = {
       composeFloorSummary(eng, ctx);
     },
   },
+  // The same app and timing, each engine with its own compose client:
+  // `berth compose` (Node, no Python) on berthd against docker-compose 1.29
+  // on dockerd: the whole stack a user runs, client included.
+  'stack-up': {
+    title: 'compose: up -d until healthy, berth compose vs docker-compose',
+    net: true,
+    command: 'berth compose (berth) / docker-compose (dockerd) -f bench/compose-six/docker-compose.yml up -d, until all 6 services are healthy',
+    async setup(eng) {
+      await composeSanity(eng, true);
+    },
+    async prepare(eng) {
+      await composeDown(eng, true);
+    },
+    async measure(eng) {
+      const t0 = performance.now();
+      await composeOk(eng, ['up', '-d'], true);
+      await composeHealthy(eng);
+      return performance.now() - t0;
+    },
+    async teardown(eng) {
+      await composeDown(eng, true);
+    },
+  },
+  'stack-down': {
+    title: 'compose: down -v, berth compose vs docker-compose',
+    net: true,
+    command: 'berth compose (berth) / docker-compose (dockerd) -f bench/compose-six/docker-compose.yml down -v',
+    async setup(eng) {
+      await composeSanity(eng, true);
+    },
+    async prepare(eng) {
+      await composeOk(eng, ['up', '-d'], true);
+      await composeHealthy(eng);
+    },
+    async measure(eng) {
+      const t0 = performance.now();
+      await composeOk(eng, ['down', '-v'], true);
+      return performance.now() - t0;
+    },
+    async teardown(eng) {
+      await composeDown(eng, true);
+    },
+  },
   // ---------------------------------------------------------------------------
   // Fifty containers (issue 10 §6), all `--network none` (the network has its
   // own cases). scale-start: fifty `docker run -d` started at once, timed
@@ -691,9 +734,13 @@ const COMPOSE_FILE = path.join(ROOT, 'bench', 'compose-six', 'docker-compose.yml
 const COMPOSE_PROJECT = 'bsix';
 const COMPOSE_SERVICES = 6;
 
-function composeOk(eng, args) {
-  return eng.command('docker-compose', ['--ansi', 'never', '-f', COMPOSE_FILE, '-p', COMPOSE_PROJECT, ...args]).then((r) => {
-    if (r.code !== 0) throw new Error(`${eng.name}: docker-compose ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+// native: on berth, `berth compose` instead of docker-compose (the
+// stack-* cases: each engine with its own compose client); dockerd keeps
+// docker-compose 1.29 either way.
+function composeOk(eng, args, native = false) {
+  const [bin, pre] = native && eng.name === 'berth' ? [BERTH_CLI, ['compose', '-f', COMPOSE_FILE, '-p', COMPOSE_PROJECT]] : ['docker-compose', ['--ansi', 'never', '-f', COMPOSE_FILE, '-p', COMPOSE_PROJECT]];
+  return eng.command(bin, [...pre, ...args]).then((r) => {
+    if (r.code !== 0) throw new Error(`${eng.name}: ${path.basename(bin)} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
     return r;
   });
 }
@@ -711,8 +758,8 @@ function composeFloorSummary(eng, ctx) {
   if (d?.composePsMs?.length) d.composePsMedianMs = r2([...d.composePsMs].sort((x, y) => x - y)[Math.floor(d.composePsMs.length / 2)]);
 }
 
-async function composeDown(eng) {
-  await composeOk(eng, ['down', '-v', '--remove-orphans']);
+async function composeDown(eng, native = false) {
+  await composeOk(eng, ['down', '-v', '--remove-orphans'], native);
 }
 
 // Polls the project's containers until all six say (healthy).
@@ -732,12 +779,12 @@ async function composeHealthy(eng) {
 // The app really runs on both engines: web answers on its published port,
 // api reaches db and cache by name across the networks, and down -v leaves
 // no container, network or volume.
-async function composeSanity(eng) {
+async function composeSanity(eng, native = false) {
   if (spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status !== 0) throw new Unsupported('docker-compose is not installed (apt-get install docker-compose)');
-  await composeDown(eng);
-  await composeOk(eng, ['up', '-d']);
+  await composeDown(eng, native);
+  await composeOk(eng, ['up', '-d'], native);
   await composeHealthy(eng);
-  const port = (await composeOk(eng, ['port', 'web', '8080'])).stdout.trim();
+  const port = (await composeOk(eng, ['port', 'web', '8080'], native)).stdout.trim();
   const body = await new Promise((resolve, reject) => {
     http.get(`http://${port}/`, (res) => {
       let b = '';
@@ -746,9 +793,9 @@ async function composeSanity(eng) {
     }).on('error', reject);
   });
   if (body.trim() !== 'web') throw new Error(`${eng.name}: web on ${port} said ${JSON.stringify(body)}`);
-  const r = await composeOk(eng, ['exec', '-T', 'monitor', 'sh', '-c', 'wget -qO- http://api/ && nc cache 6379 </dev/null']);
+  const r = await composeOk(eng, ['exec', '-T', 'monitor', 'sh', '-c', 'wget -qO- http://api/ && nc cache 6379 </dev/null'], native);
   if (r.stdout.trim() !== 'api\nPONG') throw new Error(`${eng.name}: services do not reach each other: ${JSON.stringify(r.stdout)}`);
-  await composeDown(eng);
+  await composeDown(eng, native);
   const left = (await eng.dockerOk(['ps', '-aq'])).stdout.trim() + (await eng.dockerOk(['volume', 'ls', '-q'])).stdout.trim();
   if (left) throw new Error(`${eng.name}: down -v left ${left}`);
 }

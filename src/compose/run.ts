@@ -9,6 +9,11 @@ import type { Project, Service } from './model';
 import { containerName, createBody, type Existing, imageName, inDependencyOrder, planService, scaleOf, serviceHash } from './plan';
 
 // What the runner needs of the client (src/client's Client has it).
+
+// How often a dependency's or --wait's state is read: a local daemon answers
+// an inspect in about a millisecond, and a healthcheck-gated start should not
+// wait out most of a long tick after the dependency turned healthy.
+const POLL_MS = 100;
 export interface Api {
   get<T = any>(path: string, query?: Record<string, unknown>): Promise<T>;
   json<T = any>(method: string, path: string, opts?: { query?: Record<string, any>; body?: unknown }): Promise<T>;
@@ -271,7 +276,7 @@ export class Runner {
           return;
         }
       }
-      await this.hooks.sleep(500);
+      await this.hooks.sleep(POLL_MS);
     }
   }
 
@@ -292,7 +297,7 @@ export class Runner {
             this.hooks.report('Container', name, 'Healthy');
             break;
           }
-          await this.hooks.sleep(500);
+          await this.hooks.sleep(POLL_MS);
         }
       }
     }));
